@@ -1,0 +1,225 @@
+"""The tenant's ledger: the eventsourcing Application whose command methods load, call and save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from aggregates.actor import Actor
+from aggregates.campaign import (
+    Campaign,
+    CampaignAlreadyOpened,
+    CampaignConflict,
+    CampaignNotFound,
+    CampaignRules,
+    Contact,
+    Phase,
+    Programme,
+    Window,
+)
+from aggregates.problems import Problem, VersionConflict
+
+A = TypeVar("A", bound=Aggregate)
+
+COMMAND_ATTEMPTS = 3
+"""How often a command with no expected version is tried when a concurrent write wins."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Saved(Generic[A]):
+    """What a command leaves: the aggregate as saved, where its last event sits in the
+    tenant's log (for read-your-writes), and whether it was created by this call."""
+
+    aggregate: A
+    position: int | None
+    created: bool = False
+
+
+class AssociationLedger(Application[UUID]):
+    """All event-sourced records of one association (tenant), in one log.
+
+    The name is stored data: it names the tables (`ledger_events`) and tracking keys.
+    """
+
+    name = "ledger"
+    TENANT = "TENANT"
+    """Environment key naming the tenant code whose ledger this is."""
+
+    clock: Callable[[], datetime]
+    """Business time for rules (is the window open?); tests replace it."""
+
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Campaign: 50}
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        tenant = self.env.get(self.TENANT)
+        if not tenant:
+            msg = f"{self.name}: environment key {self.TENANT} (the tenant code) is required"
+            raise OSError(msg)
+        self.tenant: str = tenant
+        self.clock = utc_now
+
+    # Campaigns.
+
+    def open_campaign(
+        self,
+        *,
+        programme: Programme,
+        year: int,
+        title: str,
+        document_number: str | None,
+        theme: str | None,
+        co_organisers: list[str],
+        contact: Contact,
+        period_start: date,
+        period_end: date,
+        rules: CampaignRules,
+        timeline: Mapping[Phase, Window],
+        actor: Actor,
+        idempotency_key: str | None = None,
+    ) -> Saved[Campaign]:
+        """Open the campaign of a programme and year; a retry with the same key returns it."""
+        campaign_id = Campaign.create_id(self.tenant, programme, year)
+        for _ in range(COMMAND_ATTEMPTS):
+            existing = self._find_campaign(campaign_id)
+            if existing is not None:
+                if idempotency_key is not None and existing.idempotency_key == idempotency_key:
+                    return Saved(existing, position=None)
+                raise CampaignAlreadyOpened(
+                    Problem(
+                        "year",
+                        "one_campaign_per_year",
+                        f"{year} 年度的该项活动已开设：{existing.title}",
+                    )
+                )
+            campaign = Campaign.open(
+                tenant=self.tenant,
+                programme=programme,
+                year=year,
+                title=title,
+                document_number=document_number,
+                theme=theme,
+                co_organisers=co_organisers,
+                contact=contact,
+                period_start=period_start,
+                period_end=period_end,
+                rules=rules,
+                timeline=timeline,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
+            try:
+                return Saved(campaign, self._save(campaign), created=True)
+            except IntegrityError:
+                continue  # opened concurrently: answer as for an existing campaign
+        raise CampaignAlreadyOpened(Problem("year", "one_campaign_per_year", "该项活动已开设"))
+
+    def get_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign:
+        found = self._find_campaign(campaign_id, version)
+        if found is None:
+            raise CampaignNotFound(campaign_id)
+        return found
+
+    def reschedule_phase(
+        self,
+        campaign_id: UUID,
+        phase: Phase,
+        window: Window,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id,
+            expected_version,
+            lambda c: c.reschedule_phase(phase, window, self.clock(), actor),
+        )
+
+    def extend_deadline(
+        self,
+        campaign_id: UUID,
+        phase: Phase,
+        until: datetime,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id,
+            expected_version,
+            lambda c: c.extend_deadline(phase, until, reason, self.clock(), actor),
+        )
+
+    def amend_rules(
+        self,
+        campaign_id: UUID,
+        changes: Mapping[str, Any],
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id,
+            expected_version,
+            lambda c: c.amend_rules(changes, reason, self.clock(), actor),
+        )
+
+    def publish_results(
+        self, campaign_id: UUID, actor: Actor, expected_version: int | None = None
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id, expected_version, lambda c: c.publish_results(self.clock(), actor)
+        )
+
+    def archive_campaign(
+        self, campaign_id: UUID, reason: str, actor: Actor, expected_version: int | None = None
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id, expected_version, lambda c: c.archive(reason, actor)
+        )
+
+    def open_phases(self, campaign_id: UUID, at: datetime) -> list[Phase]:
+        return self.get_campaign(campaign_id).open_phases(at)
+
+    # Load, call, save.
+
+    def _find_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign | None:
+        try:
+            found = self.repository.get(campaign_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, Campaign) else None
+
+    def _update_campaign(
+        self,
+        campaign_id: UUID,
+        expected_version: int | None,
+        command: Callable[[Campaign], None],
+    ) -> Saved[Campaign]:
+        for _ in range(COMMAND_ATTEMPTS):
+            campaign = self.get_campaign(campaign_id)
+            if expected_version is not None and expected_version != campaign.version:
+                raise VersionConflict(expected_version, campaign.version)
+            command(campaign)
+            try:
+                return Saved(campaign, self._save(campaign))
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionConflict(expected_version, campaign.version - 1) from None
+        raise CampaignConflict(
+            Problem("campaign", "concurrent_update", "活动正被他人同时修改，请稍后重试")
+        )
+
+    def _save(self, aggregate: Aggregate) -> int | None:
+        recordings = self.save(aggregate)
+        return max((r.notification.id for r in recordings), default=None)

@@ -1,0 +1,590 @@
+"""The campaign (活动): one programme and year of a tenant, its timeline of phase windows and rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from aggregates.actor import Actor
+from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
+
+CAMPAIGN_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/campaign")
+
+
+class Programme(StrEnum):
+    QC_GROUP = "qc_group"
+    TEAM = "team"
+
+
+PROGRAMME_NAMES_ZH = {Programme.QC_GROUP: "质量管理小组活动", Programme.TEAM: "质量信得过班组建设活动"}
+
+
+class Phase(StrEnum):
+    """The phases of a campaign's timeline, in their usual order."""
+
+    REGISTRATION = "registration"
+    SUBMISSION = "submission"
+    RECOMMENDATION = "recommendation"
+    FORMAL_REVIEW = "formal_review"
+    MATERIAL_REVIEW = "material_review"
+    PRESENTATION = "presentation"
+    GRADING = "grading"
+    PUBLIC_NOTICE = "public_notice"
+    PUBLICATION = "publication"
+    EXCHANGE_MEETING = "exchange_meeting"
+    PROMOTION = "promotion"
+    NATIONAL_FORWARDING = "national_forwarding"
+
+
+PHASE_NAMES_ZH = {
+    Phase.REGISTRATION: "报名",
+    Phase.SUBMISSION: "成果申报",
+    Phase.RECOMMENDATION: "成果推荐",
+    Phase.FORMAL_REVIEW: "形式审查",
+    Phase.MATERIAL_REVIEW: "材料文审/专家会审",
+    Phase.PRESENTATION: "发表赛",
+    Phase.GRADING: "等级认定/推优",
+    Phase.PUBLIC_NOTICE: "公示",
+    Phase.PUBLICATION: "成果发布",
+    Phase.EXCHANGE_MEETING: "交流会",
+    Phase.PROMOTION: "宣传推广",
+    Phase.NATIONAL_FORWARDING: "推荐全国",
+}
+
+
+class ScoreAggregation(StrEnum):
+    MEAN = "mean"
+    TRIMMED_MEAN = "trimmed_mean"
+
+
+class CampaignError(DomainError):
+    """Base of the campaign's refusals."""
+
+
+class InvalidCampaign(CampaignError, InvalidInput):
+    """A value given to a campaign command breaks a rule."""
+
+
+class CampaignConflict(CampaignError, Conflict):
+    """The command does not fit the campaign's state or the moment."""
+
+
+class CampaignAlreadyOpened(CampaignConflict):
+    """The tenant already has a campaign for this programme and year."""
+
+
+class CampaignNotFound(CampaignError, NotFound):
+    def __init__(self, campaign_id: UUID) -> None:
+        super().__init__(Problem("campaign_id", "not_found", f"未找到活动 {campaign_id}"))
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A phase's window: open from `opens_at` (or from the start) until just before `closes_at`.
+
+    A window closing at 22:00 refuses a command at 22:00:00 and accepts one at 21:59:59.
+    """
+
+    opens_at: datetime | None
+    closes_at: datetime
+
+    def is_open(self, at: datetime) -> bool:
+        return self.has_opened(at) and at < self.closes_at
+
+    def has_opened(self, at: datetime) -> bool:
+        return self.opens_at is None or self.opens_at <= at
+
+    def describe(self) -> str:
+        start = _when(self.opens_at) if self.opens_at else "活动开始"
+        return f"{start} 至 {_when(self.closes_at)}"
+
+    def problems(self, field: str) -> list[Problem]:
+        found = [
+            Problem(f"{field}.{name}", "timezone_required", "时间须带时区（如 +08:00）")
+            for name, value in (("opens_at", self.opens_at), ("closes_at", self.closes_at))
+            if value is not None and value.utcoffset() is None
+        ]
+        if not found and self.opens_at is not None and self.opens_at >= self.closes_at:
+            found.append(Problem(f"{field}.closes_at", "window_order", "截止时间须晚于开始时间"))
+        return found
+
+    def to_state(self) -> dict[str, datetime | None]:
+        return {"opens_at": self.opens_at, "closes_at": self.closes_at}
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """The rules a campaign carries; defaults are the seeds', each changeable per campaign."""
+
+    results_per_applicant_min: int = 2
+    """成果数量：每家申报单位至少申报的成果数（上海 QC：2-3 个）。"""
+    results_per_applicant_max: int | None = 3
+    distinct_topic_types: bool = True
+    """一家单位的多个成果须课题类型有所差异。"""
+    recommendations_per_applicant_max: int | None = 3
+    """推荐单位对每家申报单位推荐的成果数上限（上海班组：2 个）。"""
+    recommending_unit_quota: int | None = None
+    """每个推荐单位推荐总名额；空表示不限，秘书处可为个别单位增加名额。"""
+    members_max: int = 10
+    intro_min_chars: int = 800
+    intro_max_chars: int = 1200
+    """QC 小组简介及主要活动过程与效果，1000 字左右。"""
+    team_report_max_chars: int = 5000
+    evaluation_max_chars: int = 300
+    work_summary_min_chars: int = 3000
+    accident_free_years: int = 3
+    """班组近三年无质量、安全、环保事故。"""
+    score_max: int = 100
+    score_aggregation: ScoreAggregation = ScoreAggregation.MEAN
+
+    @classmethod
+    def defaults_for(cls, programme: Programme) -> CampaignRules:
+        if programme is Programme.TEAM:
+            return cls(
+                results_per_applicant_min=1,
+                results_per_applicant_max=None,
+                distinct_topic_types=False,
+                recommendations_per_applicant_max=2,
+            )
+        return cls()
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> CampaignRules:
+        # Rules added later take their defaults when older events are replayed.
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in state.items() if k in known}
+        if "score_aggregation" in values:
+            values["score_aggregation"] = ScoreAggregation(values["score_aggregation"])
+        return cls(**values)
+
+    def to_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def amended(self, changes: Mapping[str, Any]) -> CampaignRules:
+        known = {f.name for f in fields(self)}
+        unknown = [
+            Problem(f"rules.{name}", "unknown_rule", f"没有名为 {name} 的规则")
+            for name in changes
+            if name not in known
+        ]
+        if unknown:
+            raise InvalidCampaign(*unknown)
+        amended = replace(self, **changes)
+        amended.check()
+        return amended
+
+    def check(self) -> None:
+        problems = [
+            Problem(f"rules.{f.name}", "positive", "须为正整数")
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), int)
+            and not isinstance(getattr(self, f.name), bool)
+            and getattr(self, f.name) < 1
+        ]
+        pairs = (
+            ("results_per_applicant_min", "results_per_applicant_max"),
+            ("intro_min_chars", "intro_max_chars"),
+        )
+        for low, high in pairs:
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if high_value is not None and low_value > high_value:
+                problems.append(Problem(f"rules.{high}", "min_le_max", f"不得小于 {low}"))
+        if problems:
+            raise InvalidCampaign(*problems)
+
+
+def check_timeline(timeline: Mapping[Phase, Window]) -> None:
+    problems = [p for phase, window in timeline.items() for p in window.problems(f"timeline.{phase}")]
+    if not timeline:
+        problems.append(Problem("timeline", "required", "活动须至少安排一个阶段"))
+    if problems:
+        raise InvalidCampaign(*problems)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The campaign's contact (联系方式)."""
+
+    person: str
+    phone: str
+    department: str = ""
+    email: str = ""
+    address: str = ""
+    postcode: str = ""
+
+    def problems(self) -> list[Problem]:
+        found = [
+            Problem(f"contact.{name}", "required", "不能为空")
+            for name in ("person", "phone")
+            if not getattr(self, name).strip()
+        ]
+        if self.email and not _EMAIL.match(self.email):
+            found.append(Problem("contact.email", "email_format", "邮箱格式不正确"))
+        if self.postcode and not re.fullmatch(r"\d{6}", self.postcode):
+            found.append(Problem("contact.postcode", "postcode_format", "邮编应为 6 位数字"))
+        return found
+
+
+def _text_problems(values: Iterable[tuple[str, str | None, int, bool]]) -> list[Problem]:
+    found = []
+    for field, value, max_chars, required in values:
+        if value is None or not value.strip():
+            if required:
+                found.append(Problem(field, "required", "不能为空"))
+        elif len(value) > max_chars:
+            found.append(Problem(field, "max_length", f"不得超过 {max_chars} 个字符"))
+    return found
+
+
+def _ordered(timeline: Mapping[Phase, Window]) -> list[tuple[Phase, Window]]:
+    order = list(Phase)
+    return sorted(timeline.items(), key=lambda item: order.index(item[0]))
+
+
+def _actor(actor: Actor) -> dict[str, str]:
+    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
+
+
+class Campaign(Aggregate):
+    """A tenant's campaign for one programme and year.
+
+    State is kept as plain values (the timeline and rules as dicts) so that snapshots
+    round-trip through the transcoder; typed views are built on read.
+    """
+
+    class Opened(Aggregate.Created):
+        tenant: str
+        programme: Programme
+        year: int
+        title: str
+        document_number: str | None
+        theme: str | None
+        co_organisers: list[str]
+        contact: dict[str, str]
+        period_start: date
+        period_end: date
+        rules: dict[str, Any]
+        timeline: dict[str, dict[str, datetime | None]]
+        idempotency_key: str | None
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.tenant = self.tenant
+            aggregate.programme = self.programme
+            aggregate.year = self.year
+            aggregate.title = self.title
+            aggregate.document_number = self.document_number
+            aggregate.theme = self.theme
+            aggregate.co_organisers = list(self.co_organisers)
+            aggregate.contact = dict(self.contact)
+            aggregate.period_start = self.period_start
+            aggregate.period_end = self.period_end
+            aggregate.rules_state = dict(self.rules)
+            aggregate.timeline_state = {k: dict(v) for k, v in self.timeline.items()}
+            aggregate.idempotency_key = self.idempotency_key
+            aggregate.published_at = None
+            aggregate.archived = False
+
+    class PhaseRescheduled(Aggregate.Event):
+        phase: Phase
+        opens_at: datetime | None
+        closes_at: datetime
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.timeline_state[str(self.phase)] = {
+                "opens_at": self.opens_at,
+                "closes_at": self.closes_at,
+            }
+
+    class DeadlineExtended(Aggregate.Event):
+        phase: Phase
+        previous_closes_at: datetime
+        closes_at: datetime
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.timeline_state[str(self.phase)]["closes_at"] = self.closes_at
+
+    class RulesAmended(Aggregate.Event):
+        changes: dict[str, Any]
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.rules_state.update(self.changes)
+
+    class ResultsPublished(Aggregate.Event):
+        published_at: datetime
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.published_at = self.published_at
+
+    class Archived(Aggregate.Event):
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.archived = True
+
+    tenant: str
+    programme: Programme
+    year: int
+    title: str
+    document_number: str | None
+    theme: str | None
+    co_organisers: list[str]
+    contact: dict[str, str]
+    period_start: date
+    period_end: date
+    rules_state: dict[str, Any]
+    timeline_state: dict[str, dict[str, datetime | None]]
+    idempotency_key: str | None
+    published_at: datetime | None
+    archived: bool
+
+    @staticmethod
+    def create_id(tenant: str, programme: Programme, year: int) -> UUID:
+        # One campaign per tenant, programme and year: the store itself refuses a second.
+        return uuid5(CAMPAIGN_NAMESPACE, f"{tenant}/{programme}/{year}")
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        tenant: str,
+        programme: Programme,
+        year: int,
+        title: str,
+        document_number: str | None,
+        theme: str | None,
+        co_organisers: list[str],
+        contact: Contact,
+        period_start: date,
+        period_end: date,
+        rules: CampaignRules,
+        timeline: Mapping[Phase, Window],
+        actor: Actor,
+        idempotency_key: str | None = None,
+    ) -> Campaign:
+        problems = _text_problems(
+            [
+                ("title", title, 200, True),
+                ("document_number", document_number, 50, False),
+                ("theme", theme, 200, False),
+            ]
+        )
+        problems += contact.problems()
+        if not 2000 <= year <= 2100:
+            problems.append(Problem("year", "range", "年度应在 2000 至 2100 之间"))
+        if period_start > period_end:
+            problems.append(Problem("period_end", "period_order", "统计期结束不得早于开始"))
+        problems += [
+            Problem(f"co_organisers[{i}]", "required", "不能为空")
+            for i, name in enumerate(co_organisers)
+            if not name.strip()
+        ]
+        if problems:
+            raise InvalidCampaign(*problems)
+        rules.check()
+        check_timeline(timeline)
+        return cls._create(
+            cls.Opened,
+            id=cls.create_id(tenant, programme, year),
+            tenant=tenant,
+            programme=programme,
+            year=year,
+            title=title.strip(),
+            document_number=document_number,
+            theme=theme,
+            co_organisers=list(co_organisers),
+            contact=asdict(contact),
+            period_start=period_start,
+            period_end=period_end,
+            rules=rules.to_state(),
+            timeline={str(phase): w.to_state() for phase, w in _ordered(timeline)},
+            idempotency_key=idempotency_key,
+            **_actor(actor),
+        )
+
+    # Typed views of the plain state.
+
+    @property
+    def rules(self) -> CampaignRules:
+        return CampaignRules.from_state(self.rules_state)
+
+    @property
+    def timeline(self) -> dict[Phase, Window]:
+        return {
+            Phase(name): Window(opens_at=w["opens_at"], closes_at=_closes(w))
+            for name, w in self.timeline_state.items()
+        }
+
+    def window(self, phase: Phase) -> Window:
+        window = self.timeline.get(phase)
+        if window is None:
+            raise InvalidCampaign(
+                Problem("phase", "not_scheduled", f"本活动未安排“{PHASE_NAMES_ZH[phase]}”阶段")
+            )
+        return window
+
+    def open_phases(self, at: datetime) -> list[Phase]:
+        """Which phases are open at a moment."""
+        return [phase for phase, window in self.timeline.items() if window.is_open(at)]
+
+    # Guards.
+
+    def check_phase_open(self, phase: Phase, at: datetime) -> None:
+        """Refuse a command outside its phase window, naming the window."""
+        window = self.window(phase)
+        if not window.is_open(at):
+            state = "尚未开始" if not window.has_opened(at) else "已截止"
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "window_closed",
+                    f"“{PHASE_NAMES_ZH[phase]}”{state}（时间窗口：{window.describe()}）",
+                )
+            )
+
+    def check_active(self) -> None:
+        if self.archived:
+            raise CampaignConflict(Problem("campaign", "archived", "活动已归档，不能再修改"))
+
+    # Commands.
+
+    def reschedule_phase(self, phase: Phase, window: Window, at: datetime, actor: Actor) -> None:
+        """Move a phase that has not opened yet (an unscheduled phase is added)."""
+        self.check_active()
+        current = self.timeline.get(phase)
+        if current is not None and current.has_opened(at):
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "already_opened",
+                    f"“{PHASE_NAMES_ZH[phase]}”已开始，不能改期；如需延长请使用延期",
+                )
+            )
+        check_timeline({phase: window})
+        if window.opens_at is not None and window.opens_at <= at:
+            raise InvalidCampaign(
+                Problem("opens_at", "in_future", "改期后的开始时间须晚于当前时间")
+            )
+        self.trigger_event(
+            self.PhaseRescheduled,
+            phase=phase,
+            opens_at=window.opens_at,
+            closes_at=window.closes_at,
+            **_actor(actor),
+        )
+
+    def extend_deadline(
+        self, phase: Phase, until: datetime, reason: str, at: datetime, actor: Actor
+    ) -> None:
+        self.check_active()
+        window = self.window(phase)
+        problems = _text_problems([("reason", reason, 500, True)])
+        if until.utcoffset() is None:
+            problems.append(Problem("until", "timezone_required", "时间须带时区（如 +08:00）"))
+        elif until <= window.closes_at:
+            problems.append(
+                Problem("until", "later_than_deadline", f"须晚于原截止时间 {_when(window.closes_at)}")
+            )
+        elif until <= at:
+            problems.append(Problem("until", "in_future", "须晚于当前时间"))
+        if problems:
+            raise InvalidCampaign(*problems)
+        self.trigger_event(
+            self.DeadlineExtended,
+            phase=phase,
+            previous_closes_at=window.closes_at,
+            closes_at=until,
+            reason=reason.strip(),
+            **_actor(actor),
+        )
+
+    def amend_rules(
+        self, changes: Mapping[str, Any], reason: str, at: datetime, actor: Actor
+    ) -> None:
+        """Change rules, only before submission opens."""
+        self.check_active()
+        if not changes:
+            raise InvalidCampaign(Problem("rules", "required", "未指定要修改的规则"))
+        problems = _text_problems([("reason", reason, 500, True)])
+        if problems:
+            raise InvalidCampaign(*problems)
+        first = self.first_filing_phase()
+        if first is not None and first[1].has_opened(at):
+            raise CampaignConflict(
+                Problem(
+                    "rules",
+                    "filing_opened",
+                    f"“{PHASE_NAMES_ZH[first[0]]}”已于 {first[1].describe()} 开放，规则不能再修改",
+                )
+            )
+        amended = self.rules.amended(changes).to_state()
+        self.trigger_event(
+            self.RulesAmended,
+            changes={name: amended[name] for name in changes},
+            reason=reason.strip(),
+            **_actor(actor),
+        )
+
+    def first_filing_phase(self) -> tuple[Phase, Window] | None:
+        """The phase in which entries are first filed: submission, or else recommendation."""
+        timeline = self.timeline
+        for phase in (Phase.SUBMISSION, Phase.RECOMMENDATION):
+            if phase in timeline:
+                return phase, timeline[phase]
+        return None
+
+    def publish_results(self, at: datetime, actor: Actor) -> None:
+        self.check_active()
+        if self.published_at is not None:
+            raise CampaignConflict(
+                Problem("campaign", "already_published", f"结果已于 {_when(self.published_at)} 发布")
+            )
+        self.check_phase_open(Phase.PUBLICATION, at)
+        self.trigger_event(self.ResultsPublished, published_at=at, **_actor(actor))
+
+    def archive(self, reason: str, actor: Actor) -> None:
+        self.check_active()
+        problems = _text_problems([("reason", reason, 500, True)])
+        if problems:
+            raise InvalidCampaign(*problems)
+        self.trigger_event(self.Archived, reason=reason.strip(), **_actor(actor))
+
+    @property
+    def status(self) -> str:
+        if self.archived:
+            return "archived"
+        return "published" if self.published_at is not None else "open"
+
+
+def _closes(window: Mapping[str, datetime | None]) -> datetime:
+    closes_at = window["closes_at"]
+    if closes_at is None:  # never stored so; the timeline check requires it
+        raise ValueError("closes_at missing")
+    return closes_at

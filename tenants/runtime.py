@@ -1,0 +1,132 @@
+"""Each tenant's runtime: its ledger (event store) on SQLite or in its own PostgreSQL schema.
+
+With no database URL, a tenant's events live in `<data dir>/<code>/ledger.sqlite` and each of
+its views in a file beside it; with a PostgreSQL URL, everything of a tenant lives in the
+schema `t_<code>`, created at start if missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from aggregates.application import AssociationLedger
+from tenants.postgres import TenantChannelRecorder, channel_name, provision_schemas
+from tenants.registry import Tenant, TenantRegistry
+from tenants.settings import Settings
+from tenants.transcoder import MsgspecTranscoder
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where one tenant's data lives: a folder of SQLite files, or a PostgreSQL schema."""
+
+    tenant: str
+    sqlite_dir: Path | None = None
+    conninfo: str | None = None
+    schema: str | None = None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.conninfo is not None
+
+    def sqlite_path(self, name: str) -> Path:
+        if self.sqlite_dir is None:
+            raise ValueError("not an SQLite location")
+        return self.sqlite_dir / f"{name}.sqlite"
+
+    @property
+    def ledger_channel(self) -> str:
+        """The NOTIFY channel of the tenant's ledger (PostgreSQL)."""
+        return channel_name(self.schema or "", f"{AssociationLedger.name}_events")
+
+    def ledger_env(self, pool_size: int) -> dict[str, str]:
+        env: dict[str, Any] = {
+            AssociationLedger.TENANT: self.tenant,
+            "TRANSCODER_TOPIC": get_topic(MsgspecTranscoder),
+        }
+        if self.conninfo is None:
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path(AssociationLedger.name)),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        else:
+            params = conninfo_to_dict(self.conninfo)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": params.get("dbname", ""),
+                "POSTGRES_HOST": params.get("host", "127.0.0.1"),
+                "POSTGRES_PORT": str(params.get("port", "5432")),
+                "POSTGRES_USER": params.get("user", ""),
+                "POSTGRES_PASSWORD": params.get("password", ""),
+                "POSTGRES_SCHEMA": self.schema,
+                "POSTGRES_POOL_SIZE": str(pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(pool_size),
+                # The library waits forever for its table lock unless told otherwise.
+                "POSTGRES_LOCK_TIMEOUT": "5",
+                "POSTGRES_CONNECT_TIMEOUT": "10",
+                "APPLICATION_RECORDER_TOPIC": get_topic(TenantChannelRecorder),
+            }
+        # Prefixed keys, so a stray unprefixed variable in the process environment cannot win.
+        prefix = AssociationLedger.name.upper()
+        return {f"{prefix}_{key}": str(value) for key, value in env.items()}
+
+
+class TenantRuntime:
+    """One tenant: its configuration, its ledger and where its views live."""
+
+    def __init__(self, tenant: Tenant, location: StoreLocation, pool_size: int) -> None:
+        self.tenant = tenant
+        self.location = location
+        self.ledger = AssociationLedger(location.ledger_env(pool_size))
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+class Platform:
+    """Every tenant of this process, built once at start and closed at shutdown."""
+
+    def __init__(self, settings: Settings, registry: TenantRegistry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.tenants: dict[str, TenantRuntime] = {}
+        conninfo = _conninfo(settings.database_url) if settings.database_url else None
+        if conninfo is not None:
+            provision_schemas(conninfo, (t.schema for t in registry))
+        try:
+            for tenant in registry:
+                self.tenants[tenant.code] = TenantRuntime(
+                    tenant, self._location(tenant, conninfo), settings.pg_pool_size
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Platform:
+        return cls(settings, TenantRegistry.load(settings.tenants_dir))
+
+    def _location(self, tenant: Tenant, conninfo: str | None) -> StoreLocation:
+        if conninfo is not None:
+            return StoreLocation(tenant.code, conninfo=conninfo, schema=tenant.schema)
+        folder = self.settings.data_dir / tenant.code
+        folder.mkdir(parents=True, exist_ok=True)
+        return StoreLocation(tenant.code, sqlite_dir=folder.resolve())
+
+    def get(self, code: str) -> TenantRuntime | None:
+        return self.tenants.get(code)
+
+    def close(self) -> None:
+        for runtime in self.tenants.values():
+            runtime.close()
+
+
+def _conninfo(url: str) -> str:
+    # Normalise a URL or key=value string into key=value form for psycopg and the library.
+    return make_conninfo(**conninfo_to_dict(url))

@@ -1,0 +1,52 @@
+"""Process settings, read once from the environment at start; documented in the README."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+TENANTS_DIR = Path(__file__).resolve().parent
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Where data lives and how the process runs. No credential has a default."""
+
+    database_url: str | None = None
+    """QCFLOW_DATABASE_URL: a PostgreSQL URL; unset means the embedded SQLite default."""
+    data_dir: Path = Path("var")
+    """QCFLOW_DATA_DIR: the SQLite files (one per tenant ledger and per view) and uploads."""
+    tenants_dir: Path = TENANTS_DIR
+    """QCFLOW_TENANTS_DIR: the folder of tenant TOML files (one file per tenant)."""
+    host: str = "127.0.0.1"
+    """QCFLOW_HOST"""
+    port: int = 8000
+    """QCFLOW_PORT"""
+    run_projections: bool = True
+    """QCFLOW_RUN_PROJECTIONS: run the projection runners inside the web process."""
+    log_format: str = "auto"
+    """QCFLOW_LOG_FORMAT: auto (console on a terminal, JSON lines otherwise), json or console."""
+    log_level: str = "info"
+    """QCFLOW_LOG_LEVEL"""
+    pg_pool_size: int = 4
+    """QCFLOW_PG_POOL_SIZE: connections each tenant ledger keeps open on PostgreSQL."""
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {
+            field: env[f"QCFLOW_{field.upper()}"]
+            for field in cls.__struct_fields__
+            if env.get(f"QCFLOW_{field.upper()}")
+        }
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as e:
+            msg = f"configuration: {e} (environment variables QCFLOW_*)"
+            raise SystemExit(msg) from None

@@ -1,0 +1,95 @@
+"""The event store's transcoder: msgspec JSON with tagged values, so that every event and
+snapshot round-trips exactly (UUID, Decimal, aware datetime, date, enums, nested containers).
+
+msgspec writes UUID, Decimal and datetime natively as strings and cannot tell them apart on an
+untyped decode, so such values are tagged as `{"_type_": name, "_data_": value}` (the shape of the
+library's JSONTranscoder). Tuples come back as lists, as with any JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
+
+_TAG_KEYS = frozenset(("_type_", "_data_"))
+
+
+def _decode_enum(data: list[str]) -> Enum:
+    topic, value = data
+    enum_class: type[Enum] = resolve_topic(topic)
+    return enum_class(value)
+
+
+_UNTAG: dict[str, Callable[[Any], Any]] = {
+    "uuid_hex": UUID,
+    "decimal_str": Decimal,
+    "datetime_iso": datetime.fromisoformat,
+    "date_iso": date.fromisoformat,
+    "enum": _decode_enum,
+    "dict": lambda data: {k: _untag(v) for k, v in data.items()},
+    "int_str": int,
+    "float_repr": float,
+}
+
+_INT64 = range(-(2**63), 2**64)  # what msgspec writes as a JSON number
+
+
+def _tag(o: Any) -> Any:
+    # Order matters: bool before int is not needed (both native), but Enum before str/int
+    # (a StrEnum is a str) and datetime before date (a datetime is a date).
+    if isinstance(o, dict):
+        tagged = {k: _tag(v) for k, v in o.items()}
+        # A plain dict that happens to look like a tag is wrapped, so it stays a dict.
+        return {"_type_": "dict", "_data_": tagged} if o.keys() == _TAG_KEYS else tagged
+    if isinstance(o, list | tuple):
+        return [_tag(v) for v in o]
+    if isinstance(o, Enum):
+        return {"_type_": "enum", "_data_": [get_topic(type(o)), o.value]}
+    if isinstance(o, int) and not isinstance(o, bool) and o not in _INT64:
+        return {"_type_": "int_str", "_data_": str(o)}
+    if isinstance(o, float) and not math.isfinite(o):
+        return {"_type_": "float_repr", "_data_": repr(o)}  # JSON has no NaN or infinity
+    if isinstance(o, str | int | float | bool) or o is None:
+        return o
+    if isinstance(o, UUID):
+        return {"_type_": "uuid_hex", "_data_": o.hex}
+    if isinstance(o, Decimal):
+        return {"_type_": "decimal_str", "_data_": str(o)}
+    if isinstance(o, datetime):
+        return {"_type_": "datetime_iso", "_data_": o.isoformat()}
+    if isinstance(o, date):
+        return {"_type_": "date_iso", "_data_": o.isoformat()}
+    msg = f"cannot store a value of type {type(o).__qualname__}: {o!r}"
+    raise TypeError(msg)
+
+
+def _untag(o: Any) -> Any:
+    if isinstance(o, dict):
+        if o.keys() == _TAG_KEYS:
+            return _UNTAG[o["_type_"]](o["_data_"])
+        return {k: _untag(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_untag(v) for v in o]
+    return o
+
+
+class MsgspecTranscoder(Transcoder):
+    """Plugged in with TRANSCODER_TOPIC; the library builds it with no arguments."""
+
+    _encoder = msgspec.json.Encoder()
+    _decoder = msgspec.json.Decoder()
+
+    def encode(self, obj: Any) -> bytes:
+        return self._encoder.encode(_tag(obj))
+
+    def decode(self, data: bytes) -> Any:
+        return _untag(self._decoder.decode(data))
