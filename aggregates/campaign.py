@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -349,21 +349,22 @@ class Campaign(Aggregate):
         def apply(self, aggregate: Campaign) -> None:
             aggregate.archived = True
 
-    tenant: str
-    programme: Programme
-    year: int
-    title: str
-    document_number: str | None
-    theme: str | None
-    co_organisers: list[str]
-    contact: dict[str, str]
-    period_start: date
-    period_end: date
-    rules_state: dict[str, Any]
-    timeline_state: dict[str, dict[str, datetime | None]]
-    idempotency_key: str | None
-    published_at: datetime | None
-    archived: bool
+    if TYPE_CHECKING:  # set by the events' apply(); annotations here would make a dataclass
+        tenant: str
+        programme: Programme
+        year: int
+        title: str
+        document_number: str | None
+        theme: str | None
+        co_organisers: list[str]
+        contact: dict[str, str]
+        period_start: date
+        period_end: date
+        rules_state: dict[str, Any]
+        timeline_state: dict[str, dict[str, datetime | None]]
+        idempotency_key: str | None
+        published_at: datetime | None
+        archived: bool
 
     @staticmethod
     def create_id(tenant: str, programme: Programme, year: int) -> UUID:

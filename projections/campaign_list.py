@@ -1,0 +1,178 @@
+"""The campaign list of a tenant (活动列表): one row per campaign, what the list page shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+
+import msgspec
+from eventsourcing.domain import DomainEvent
+from eventsourcing.utils import get_topic
+
+from aggregates.campaign import Campaign
+from projections.runner import Projection
+from projections.store import Tx, ViewDatabase
+
+
+class CampaignSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the campaign list."""
+
+    campaign_id: str
+    programme: str
+    year: int
+    title: str
+    document_number: str | None
+    status: str
+    version: int
+    timeline: dict[str, dict[str, datetime | None]]
+    opened_at: datetime
+    modified_at: datetime
+    published_at: datetime | None
+
+
+_timeline_type = dict[str, dict[str, datetime | None]]
+
+
+class CampaignListProjection(Projection):
+    name = "campaign_list"
+    topics = tuple(
+        get_topic(e)
+        for e in (
+            Campaign.Opened,
+            Campaign.PhaseRescheduled,
+            Campaign.DeadlineExtended,
+            Campaign.RulesAmended,
+            Campaign.ResultsPublished,
+            Campaign.Archived,
+        )
+    )
+    tables = ("campaign_list",)
+
+    def create_tables(self, tx: Tx) -> None:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {campaign_list} ("
+            " campaign_id TEXT PRIMARY KEY,"
+            " programme TEXT NOT NULL,"
+            " year INTEGER NOT NULL,"
+            " title TEXT NOT NULL,"
+            " document_number TEXT,"
+            " status TEXT NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " timeline TEXT NOT NULL,"
+            " opened_at TEXT NOT NULL,"
+            " modified_at TEXT NOT NULL,"
+            " published_at TEXT)"
+        )
+
+    @singledispatchmethod
+    def process(self, event: DomainEvent, tx: Tx, position: int) -> None:
+        """Events of no interest change nothing."""
+
+    @process.register
+    def _opened(self, event: Campaign.Opened, tx: Tx, position: int) -> None:
+        tx.execute(
+            "INSERT INTO {campaign_list} (campaign_id, programme, year, title, document_number,"
+            " status, version, timeline, opened_at, modified_at)"
+            " VALUES (:id, :programme, :year, :title, :document_number, 'open', :version,"
+            " :timeline, :at, :at)",
+            {
+                "id": str(event.originator_id),
+                "programme": str(event.programme),
+                "year": event.year,
+                "title": event.title,
+                "document_number": event.document_number,
+                "version": event.originator_version,
+                "timeline": msgspec.json.encode(event.timeline).decode(),
+                "at": event.timestamp.isoformat(),
+            },
+        )
+
+    @process.register
+    def _rescheduled(self, event: Campaign.PhaseRescheduled, tx: Tx, position: int) -> None:
+        self._change_window(tx, event, str(event.phase), event.opens_at, event.closes_at)
+
+    @process.register
+    def _extended(self, event: Campaign.DeadlineExtended, tx: Tx, position: int) -> None:
+        timeline = self._timeline(tx, event)
+        opens_at = timeline.get(str(event.phase), {}).get("opens_at")
+        self._change_window(tx, event, str(event.phase), opens_at, event.closes_at)
+
+    @process.register
+    def _amended(self, event: Campaign.RulesAmended, tx: Tx, position: int) -> None:
+        self._touch(tx, event, {})
+
+    @process.register
+    def _published(self, event: Campaign.ResultsPublished, tx: Tx, position: int) -> None:
+        self._touch(
+            tx, event, {"status": "published", "published_at": event.published_at.isoformat()}
+        )
+
+    @process.register
+    def _archived(self, event: Campaign.Archived, tx: Tx, position: int) -> None:
+        self._touch(tx, event, {"status": "archived"})
+
+    def _timeline(self, tx: Tx, event: DomainEvent) -> _timeline_type:
+        rows = tx.execute(
+            "SELECT timeline FROM {campaign_list} WHERE campaign_id = :id",
+            {"id": str(event.originator_id)},
+        )
+        return msgspec.json.decode(rows[0][0], type=_timeline_type) if rows else {}
+
+    def _change_window(
+        self,
+        tx: Tx,
+        event: DomainEvent,
+        phase: str,
+        opens_at: datetime | None,
+        closes_at: datetime,
+    ) -> None:
+        timeline = self._timeline(tx, event)
+        timeline[phase] = {"opens_at": opens_at, "closes_at": closes_at}
+        self._touch(tx, event, {"timeline": msgspec.json.encode(timeline).decode()})
+
+    def _touch(self, tx: Tx, event: DomainEvent, changes: dict[str, Any]) -> None:
+        assignments = "".join(f", {column} = :{column}" for column in changes)
+        tx.execute(
+            f"UPDATE {{campaign_list}} SET version = :version, modified_at = :at{assignments}"  # noqa: S608 (column names are ours)
+            " WHERE campaign_id = :id",
+            {
+                "id": str(event.originator_id),
+                "version": event.originator_version,
+                "at": event.timestamp.isoformat(),
+                **changes,
+            },
+        )
+
+
+def list_campaigns(
+    db: ViewDatabase, programme: str | None = None, year: int | None = None
+) -> list[CampaignSummary]:
+    """The tenant's campaigns, newest year first."""
+    # Filters are added only when given: PostgreSQL cannot type a bare NULL parameter.
+    filters = {"programme": programme, "year": year}
+    where = " AND ".join(f"{column} = :{column}" for column, v in filters.items() if v is not None)
+    with db.transaction() as tx:
+        rows = tx.execute(
+            "SELECT campaign_id, programme, year, title, document_number, status, version,"
+            " timeline, opened_at, modified_at, published_at FROM {campaign_list}"
+            + (f" WHERE {where}" if where else "")
+            + " ORDER BY year DESC, programme",
+            {k: v for k, v in filters.items() if v is not None},
+        )
+    return [
+        CampaignSummary(
+            campaign_id=row[0],
+            programme=row[1],
+            year=row[2],
+            title=row[3],
+            document_number=row[4],
+            status=row[5],
+            version=row[6],
+            timeline=msgspec.json.decode(row[7], type=_timeline_type),
+            opened_at=datetime.fromisoformat(row[8]),
+            modified_at=datetime.fromisoformat(row[9]),
+            published_at=datetime.fromisoformat(row[10]) if row[10] else None,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,237 @@
+"""The projection runner: feeds a read model from a tenant's ledger, in batches, exactly once.
+
+Why not the library's ProjectionRunner: it applies one event per transaction, does not run on
+SQLite and stops for good when its LISTEN connection drops. This runner
+- reads a batch of notifications up to the ledger's head and applies them, together with the
+  tracking position (compare-and-set), in one view transaction;
+- wakes on LISTEN/NOTIFY on PostgreSQL, by polling (or an in-process nudge) on SQLite;
+- reconnects with back-off after a lost connection, and retries a failing projection loudly;
+- runs only where it holds its projection's lock (advisory lock or file lock): one active
+  runner per projection, others stand by;
+- reports its position, the ledger's head and the lag between them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import psycopg
+import structlog
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import PersistenceError
+
+from aggregates.application import AssociationLedger
+from projections.store import TrackingConflict, Tx, ViewDatabase
+
+log = structlog.get_logger(__name__)
+
+STORE_ERRORS = (psycopg.Error, PersistenceError, sqlite3.OperationalError)
+"""What a lost or busy database raises: the runner reconnects rather than fails."""
+
+
+class Projection(ABC):
+    """A read model: its tables, and how each event of interest changes them."""
+
+    name: ClassVar[str]
+    """Stable forever: names the view (SQLite file) and its tracking key."""
+    topics: ClassVar[tuple[str, ...]] = ()
+    """Topics of the events it reads; empty reads every event."""
+    tables: ClassVar[tuple[str, ...]] = ()
+    """Its tables, dropped on a rebuild."""
+
+    @abstractmethod
+    def create_tables(self, tx: Tx) -> None: ...
+
+    @abstractmethod
+    def process(self, event: DomainEvent, tx: Tx, position: int) -> None:
+        """Apply one event; called inside the batch's transaction."""
+
+    def drop_tables(self, tx: Tx) -> None:
+        for table in self.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {{{table}}}")
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    projection: str
+    state: str
+    """starting, active, standby, reconnecting, failed or stopped."""
+    position: int
+    head: int
+    error: str | None
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ProjectionRunner:
+    """One projection of one tenant, fed from that tenant's ledger by a background thread."""
+
+    def __init__(
+        self,
+        projection: Projection,
+        ledger: AssociationLedger,
+        db: ViewDatabase,
+        channel: str,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.projection = projection
+        self.ledger = ledger
+        self.db = db
+        self.channel = channel
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.listener_pid: int | None = None
+        self._state = "starting"
+        self._position = 0
+        self._head = 0
+        self._error: str | None = None
+        self._stop = threading.Event()
+        self._nudge = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._log = log.bind(tenant=ledger.tenant, projection=projection.name)
+        with db.transaction() as tx:
+            projection.create_tables(tx)
+
+    # Life cycle.
+
+    def start(self) -> ProjectionRunner:
+        self._thread = threading.Thread(
+            target=self._run, name=f"projection-{self.ledger.tenant}-{self.projection.name}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._nudge.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._state = "stopped"
+
+    def nudge(self) -> None:
+        """Look for new events now (an in-process write just happened)."""
+        self._nudge.set()
+
+    def status(self) -> RunnerStatus:
+        return RunnerStatus(self.projection.name, self._state, self._position, self._head, self._error)
+
+    def wait(self, position: int | None, timeout: float = 5.0) -> bool:
+        """Read-your-writes: wait until the view has passed `position`, at most `timeout` s."""
+        if position is None:
+            return True
+        deadline = time.monotonic() + timeout
+        self.nudge()
+        while True:
+            if self._position >= position or self._stored_position() >= position:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._progress:
+                self._progress.wait(min(remaining, 0.05))
+
+    def _stored_position(self) -> int:
+        # Another process may be the active runner: then only the stored position moves.
+        if self._state == "active":
+            return self._position
+        try:
+            with self.db.transaction() as tx:
+                return tx.position(self.projection.name, self.ledger.name)
+        except STORE_ERRORS:
+            return 0
+
+    # The loop.
+
+    def _run(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                with self.db.claim(self.projection.name, self.channel) as claim:
+                    self.listener_pid = claim.listener_pid
+                    if not claim.held:
+                        self._state = "standby"
+                        claim.wait(self.poll_interval * 4, self._nudge)
+                        continue
+                    self._state, self._error, backoff = "active", None, 0.1
+                    self._log.info("projection_runner_active", listener_pid=claim.listener_pid)
+                    while not self._stop.is_set():
+                        try:
+                            progressed = self.catch_up_once()
+                        except TrackingConflict:
+                            self._log.info("projection_position_moved")  # reset or rival
+                            continue
+                        if not progressed:
+                            claim.wait(self.poll_interval, self._nudge)
+            except STORE_ERRORS as e:
+                self._state, self._error = "reconnecting", f"{type(e).__name__}: {e}"
+                self._log.warning("projection_store_unavailable", error=self._error, retry_in=backoff)
+            except Exception as e:
+                # A bug in a projection: fail loudly, keep the position, try again later.
+                self._state, self._error = "failed", f"{type(e).__name__}: {e}"
+                self._log.exception("projection_failed", retry_in=backoff)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    def catch_up_once(self) -> bool:
+        """Apply the next batch, if any; returns whether there was one."""
+        recorder = self.ledger.recorder
+        head = recorder.max_notification_id() or 0
+        self._head = head
+        with self.db.transaction() as tx:
+            position = tx.position(self.projection.name, self.ledger.name)
+        self._position = position
+        if head <= position:
+            return False
+        notifications = recorder.select_notifications(
+            start=position + 1, limit=self.batch_size, stop=head, topics=self.projection.topics
+        )
+        # With the ledger's table lock, every id up to `head` is committed once `head` is
+        # visible, so a short page means nothing of interest is left before `head`.
+        full = len(notifications) == self.batch_size
+        new_position = notifications[-1].id if full else head
+        events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
+        self._apply(events, position, new_position)
+        return True
+
+    def _apply(self, events: Sequence[tuple[int, DomainEvent]], position: int, new_position: int) -> None:
+        with self.db.transaction() as tx:
+            for notification_id, event in events:
+                self.projection.process(event, tx, notification_id)
+            tx.advance(self.projection.name, self.ledger.name, position, new_position)
+        with self._progress:
+            self._position = new_position
+            self._progress.notify_all()
+        self._log.debug("projection_batch_applied", events=len(events), position=new_position)
+
+    def catch_up(self) -> int:
+        """Apply every batch up to the ledger's head (used by commands and tests)."""
+        while self.catch_up_once():
+            pass
+        return self._position
+
+    def rebuild(self) -> None:
+        """Drop the read model and its position; the active runner rebuilds it from zero."""
+        with self.db.transaction() as tx:
+            self.projection.drop_tables(tx)
+            self.projection.create_tables(tx)
+            tx.execute(
+                "DELETE FROM {projection_tracking} WHERE projection = :projection",
+                {"projection": self.projection.name},
+            )
+        with self._progress:
+            self._position = 0
+        self._log.info("projection_reset")
+        self.nudge()

@@ -1,0 +1,252 @@
+"""Where read models live: a view database on SQLite (a file per view) or PostgreSQL (the
+tenant's schema), with the tracking position written in the same transaction as the rows.
+
+Views write their SQL once, in the subset both engines share, with `:name` parameters and
+`{table}` names that the database qualifies with the tenant's schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import re
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from tenants.runtime import StoreLocation
+
+_PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+TRACKING_DDL = (
+    "CREATE TABLE IF NOT EXISTS {projection_tracking} ("
+    " projection TEXT NOT NULL,"
+    " upstream TEXT NOT NULL,"
+    " notification_id BIGINT NOT NULL,"
+    " PRIMARY KEY (projection, upstream))"
+)
+
+
+class TrackingConflict(Exception):
+    """The tracking position moved under us (a rebuild, or another runner): nothing was written."""
+
+
+class Tx(ABC):
+    """One open transaction on a view database."""
+
+    @abstractmethod
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement; returns its rows (empty for statements without)."""
+
+    @abstractmethod
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+
+    def position(self, projection: str, upstream: str) -> int:
+        rows = self.execute(
+            "SELECT notification_id FROM {projection_tracking}"
+            " WHERE projection = :projection AND upstream = :upstream",
+            {"projection": projection, "upstream": upstream},
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def advance(self, projection: str, upstream: str, previous: int, position: int) -> None:
+        """Move tracking from `previous` to `position`, or raise TrackingConflict (compare-and-set,
+        so a batch applied twice, or after a reset, can never commit)."""
+        params = {
+            "projection": projection,
+            "upstream": upstream,
+            "previous": previous,
+            "position": position,
+        }
+        if previous == 0:
+            self.execute(
+                "INSERT INTO {projection_tracking} (projection, upstream, notification_id)"
+                " VALUES (:projection, :upstream, :position) ON CONFLICT DO NOTHING",
+                params,
+            )
+        else:
+            self.execute(
+                "UPDATE {projection_tracking} SET notification_id = :position"
+                " WHERE projection = :projection AND upstream = :upstream"
+                " AND notification_id = :previous",
+                params,
+            )
+        if self.rowcount() != 1:
+            raise TrackingConflict(f"{projection}: position is no longer {previous}")
+
+
+class Claim(ABC):
+    """A runner's hold on its projection: whether it is the active one, and its wake-ups."""
+
+    held: bool
+    listener_pid: int | None = None
+
+    @abstractmethod
+    def wait(self, timeout: float, nudge: threading.Event) -> None:
+        """Return on the next write to the ledger, on a nudge, or after `timeout` seconds."""
+
+
+class _FileClaim(Claim):
+    def __init__(self, held: bool) -> None:
+        self.held = held
+
+    def wait(self, timeout: float, nudge: threading.Event) -> None:
+        # SQLite has no notifications: poll, or wake at once on an in-process nudge.
+        nudge.wait(timeout)
+        nudge.clear()
+
+
+class _ListenClaim(Claim):
+    def __init__(self, conn: psycopg.Connection[Any], held: bool) -> None:
+        self.held = held
+        self._conn = conn
+        self.listener_pid = conn.info.backend_pid
+
+    def wait(self, timeout: float, nudge: threading.Event) -> None:
+        # A lost connection raises here, and the runner reconnects; the timeout also covers
+        # a lost notification.
+        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+            pass
+        nudge.clear()
+
+
+class ViewDatabase(ABC):
+    """A tenant's view storage; thread-safe; closed at shutdown."""
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractContextManager[Tx]:
+        """A read-write transaction, committed when the block ends without error."""
+
+    @abstractmethod
+    def claim(self, name: str, channel: str) -> contextlib.AbstractContextManager[Claim]:
+        """Try to become the one active runner of `name`; the claim says whether it did and
+        waits for the next write to the ledger."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def ensure_tracking(self) -> None:
+        with self.transaction() as tx:
+            tx.execute(TRACKING_DDL)
+
+
+class SQLiteTx(Tx):
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        self._cursor.execute(_names(statement, None), dict(params or {}))
+        return self._cursor.fetchall()
+
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SQLiteViewDatabase(ViewDatabase):
+    """One SQLite file per view (the embedded default); one connection, used under a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self.ensure_tracking()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield SQLiteTx(cursor)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def claim(self, name: str, channel: str) -> Iterator[Claim]:
+        # An advisory file lock beside the view: released by the OS if the process dies.
+        lock_path = self.path.with_name(f"{self.path.name}.{name}.lock")
+        with lock_path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield _FileClaim(held=False)
+                return
+            try:
+                yield _FileClaim(held=True)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresTx(Tx):
+    def __init__(self, cursor: psycopg.Cursor[Any], schema: str) -> None:
+        self._cursor = cursor
+        self._schema = schema
+
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        query = _names(statement, self._schema)
+        self._cursor.execute(_PARAM.sub(r"%(\1)s", query), dict(params or {}))  # type: ignore[call-overload]
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class PostgresViewDatabase(ViewDatabase):
+    """The tenant's schema on PostgreSQL; a small pool, plus one dedicated connection per active
+    runner that holds its advisory lock and listens for the ledger's notifications."""
+
+    def __init__(self, conninfo: str, schema: str, pool_size: int = 2) -> None:
+        self.conninfo = conninfo
+        self.schema = schema
+        self._pool = ConnectionPool(
+            conninfo, min_size=1, max_size=pool_size, open=True, name=f"views-{schema}"
+        )
+        self.ensure_tracking()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield PostgresTx(cursor, self.schema)
+
+    @contextlib.contextmanager
+    def claim(self, name: str, channel: str) -> Iterator[Claim]:
+        # One connection holds the advisory lock and listens: if it drops, both go together.
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"{self.schema}.{name}",)
+            ).fetchone()
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            yield _ListenClaim(conn, held=bool(row and row[0]))
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _names(statement: str, schema: str | None) -> str:
+    # `{table}` → "schema"."table" on PostgreSQL, "table" on SQLite.
+    def qualify(match: re.Match[str]) -> str:
+        table = match.group(1)
+        return f'"{schema}"."{table}"' if schema else f'"{table}"'
+
+    return re.sub(r"\{([a-z_][a-z0-9_]*)\}", qualify, statement)
+
+
+def open_view_database(location: StoreLocation, view: str) -> ViewDatabase:
+    if location.conninfo is not None and location.schema is not None:
+        return PostgresViewDatabase(location.conninfo, location.schema)
+    return SQLiteViewDatabase(location.sqlite_path(view))
