@@ -149,16 +149,21 @@ def list_campaigns(
     db: ViewDatabase, programme: str | None = None, year: int | None = None
 ) -> list[CampaignSummary]:
     """The tenant's campaigns, newest year first."""
-    # Filters are added only when given: PostgreSQL cannot type a bare NULL parameter.
-    filters = {"programme": programme, "year": year}
-    where = " AND ".join(f"{column} = :{column}" for column, v in filters.items() if v is not None)
+    # Typed flags rather than bare NULLs: PostgreSQL cannot type a NULL parameter.
+    params = {
+        "all_programmes": programme is None,
+        "programme": programme or "",
+        "all_years": year is None,
+        "year": year or 0,
+    }
     with db.transaction() as tx:
         rows = tx.execute(
             "SELECT campaign_id, programme, year, title, document_number, status, version,"
             " timeline, opened_at, modified_at, published_at FROM {campaign_list}"
-            + (f" WHERE {where}" if where else "")
-            + " ORDER BY year DESC, programme",
-            {k: v for k, v in filters.items() if v is not None},
+            " WHERE (:all_programmes OR programme = :programme)"
+            " AND (:all_years OR year = :year)"
+            " ORDER BY year DESC, programme",
+            params,
         )
     return [
         CampaignSummary(

@@ -61,7 +61,7 @@ class Projection(ABC):
 class RunnerStatus:
     projection: str
     state: str
-    """starting, active, standby, reconnecting, failed or stopped."""
+    """starting, active, standby, reconnecting, failed, stopped, or external (run elsewhere)."""
     position: int
     head: int
     error: str | None
@@ -109,7 +109,9 @@ class ProjectionRunner:
 
     def start(self) -> ProjectionRunner:
         self._thread = threading.Thread(
-            target=self._run, name=f"projection-{self.ledger.tenant}-{self.projection.name}", daemon=True
+            target=self._run,
+            name=f"projection-{self.ledger.tenant}-{self.projection.name}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -126,7 +128,18 @@ class ProjectionRunner:
         self._nudge.set()
 
     def status(self) -> RunnerStatus:
-        return RunnerStatus(self.projection.name, self._state, self._position, self._head, self._error)
+        if self._thread is None:
+            # Not run in this process (a worker runs it): report what the stores say.
+            try:
+                head = self.ledger.recorder.max_notification_id() or 0
+                return RunnerStatus(
+                    self.projection.name, "external", self._stored_position(), head, None
+                )
+            except STORE_ERRORS as e:
+                return RunnerStatus(self.projection.name, "external", 0, 0, str(e))
+        return RunnerStatus(
+            self.projection.name, self._state, self._position, self._head, self._error
+        )
 
     def wait(self, position: int | None, timeout: float = 5.0) -> bool:
         """Read-your-writes: wait until the view has passed `position`, at most `timeout` s."""
@@ -177,7 +190,9 @@ class ProjectionRunner:
                             claim.wait(self.poll_interval, self._nudge)
             except STORE_ERRORS as e:
                 self._state, self._error = "reconnecting", f"{type(e).__name__}: {e}"
-                self._log.warning("projection_store_unavailable", error=self._error, retry_in=backoff)
+                self._log.warning(
+                    "projection_store_unavailable", error=self._error, retry_in=backoff
+                )
             except Exception as e:
                 # A bug in a projection: fail loudly, keep the position, try again later.
                 self._state, self._error = "failed", f"{type(e).__name__}: {e}"
@@ -206,7 +221,9 @@ class ProjectionRunner:
         self._apply(events, position, new_position)
         return True
 
-    def _apply(self, events: Sequence[tuple[int, DomainEvent]], position: int, new_position: int) -> None:
+    def _apply(
+        self, events: Sequence[tuple[int, DomainEvent]], position: int, new_position: int
+    ) -> None:
         with self.db.transaction() as tx:
             for notification_id, event in events:
                 self.projection.process(event, tx, notification_id)

@@ -42,7 +42,9 @@ class Tx(ABC):
     """One open transaction on a view database."""
 
     @abstractmethod
-    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def execute(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         """Run one statement; returns its rows (empty for statements without)."""
 
     @abstractmethod
@@ -142,7 +144,9 @@ class SQLiteTx(Tx):
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
 
-    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def execute(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         self._cursor.execute(_names(statement, None), dict(params or {}))
         return self._cursor.fetchall()
 
@@ -156,7 +160,9 @@ class SQLiteViewDatabase(ViewDatabase):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self.ensure_tracking()
 
@@ -197,7 +203,9 @@ class PostgresTx(Tx):
         self._cursor = cursor
         self._schema = schema
 
-    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def execute(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         query = _names(statement, self._schema)
         self._cursor.execute(_PARAM.sub(r"%(\1)s", query), dict(params or {}))  # type: ignore[call-overload]
         return self._cursor.fetchall() if self._cursor.description else []

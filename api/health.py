@@ -1,0 +1,75 @@
+"""Health: each tenant store's state and each read model's position and lag."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from api.schemas import Response as Body
+from projections.runner import STORE_ERRORS
+from projections.service import PlatformViews
+from tenants.runtime import Platform
+
+
+class ProjectionHealth(Body, kw_only=True):
+    name: str
+    state: str
+    position: int
+    head: int
+    lag: int
+    error: str | None
+
+
+class TenantHealth(Body, kw_only=True):
+    store: str
+    """ok, or unavailable (with the error)."""
+    backend: str
+    head: int | None
+    error: str | None
+    projections: list[ProjectionHealth]
+
+
+class Health(Body, kw_only=True):
+    status: str
+    tenants: dict[str, TenantHealth]
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["operations 运维"]
+
+    @get("/", operation_id="health", sync_to_thread=True)
+    def health(self, platform: Platform, platform_views: PlatformViews) -> Response[Health]:
+        tenants = {
+            code: _tenant_health(platform, platform_views, code) for code in platform.tenants
+        }
+        healthy = all(
+            t.store == "ok"
+            and all(p.state in ("active", "standby", "external") for p in t.projections)
+            for t in tenants.values()
+        )
+        body = Health(status="ok" if healthy else "degraded", tenants=tenants)
+        return Response(body, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def _tenant_health(platform: Platform, views: PlatformViews, code: str) -> TenantHealth:
+    runtime = platform.tenants[code]
+    backend = "postgresql" if runtime.location.is_postgres else "sqlite"
+    projections = [
+        ProjectionHealth(
+            name=s.projection,
+            state=s.state,
+            position=s.position,
+            head=s.head,
+            lag=s.lag,
+            error=s.error,
+        )
+        for s in views[code].statuses()
+    ]
+    try:
+        head = runtime.ledger.recorder.max_notification_id() or 0
+    except STORE_ERRORS as e:
+        return TenantHealth(
+            store="unavailable", backend=backend, head=None, error=str(e), projections=projections
+        )
+    return TenantHealth(store="ok", backend=backend, head=head, error=None, projections=projections)

@@ -1,0 +1,32 @@
+"""Tenants (协会): the list, and one tenant with its recommending units and lists."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+
+from api.schemas import TenantSummary
+from tenants.registry import Tenant
+from tenants.runtime import Platform, TenantRuntime
+
+
+class TenantController(Controller):
+    path = "/api/v1/tenants"
+    tags = ["tenants 协会"]
+
+    @get("/", operation_id="listTenants", sync_to_thread=False)
+    def list_tenants(self, platform: Platform) -> list[TenantSummary]:
+        return [
+            TenantSummary(
+                code=t.code,
+                name_zh=t.name_zh,
+                name_en=t.name_en,
+                short_name_zh=t.short_name_zh,
+                level=t.level.value,
+                national_parent=t.national_parent,
+            )
+            for t in platform.registry
+        ]
+
+    @get("/{tenant:str}", operation_id="showTenant", sync_to_thread=False)
+    def show_tenant(self, runtime: TenantRuntime) -> Tenant:
+        return runtime.tenant
