@@ -7,7 +7,8 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from aggregates.actor import Actor
@@ -31,7 +32,8 @@ from projections.service import TenantViews
 from tenants.runtime import TenantRuntime
 
 IdempotencyKey = Annotated[
-    str | None, Parameter(header="Idempotency-Key", required=False, min_length=1, max_length=200)
+    str | None,
+    HeaderParameter(name="Idempotency-Key", required=False, min_length=1, max_length=200),
 ]
 
 
@@ -56,10 +58,10 @@ class CampaignController(Controller):
     @post("/", operation_id="openCampaign", sync_to_thread=True)
     def open_campaign(
         self,
-        data: OpenCampaignRequest,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        actor: Actor,
+        data: JSONBody[OpenCampaignRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CampaignOut]:
         command = data.command(runtime.tenant)
@@ -73,17 +75,19 @@ class CampaignController(Controller):
     @get("/", operation_id="listCampaigns", sync_to_thread=True)
     def list_campaigns(
         self,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        programme: Programme | None = None,
-        year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        programme: FromQuery[Programme | None] = None,
+        year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
     ) -> list[CampaignListItem]:
         zone = runtime.tenant.zone
         rows = list_campaigns(views.db("campaign_list"), programme, year)
         return [CampaignListItem.of(row, zone) for row in rows]
 
     @get("/{campaign_id:uuid}", operation_id="showCampaign", sync_to_thread=True)
-    def show_campaign(self, campaign_id: UUID, runtime: TenantRuntime) -> Response[CampaignOut]:
+    def show_campaign(
+        self, campaign_id: FromPath[UUID], runtime: NamedDependency[TenantRuntime]
+    ) -> Response[CampaignOut]:
         campaign = runtime.ledger.get_campaign(campaign_id)
         return Response(
             CampaignOut.of(campaign, runtime.tenant.zone), headers={"ETag": etag(campaign.version)}
@@ -91,7 +95,10 @@ class CampaignController(Controller):
 
     @get("/{campaign_id:uuid}/open-phases", operation_id="openPhases", sync_to_thread=True)
     def open_phases(
-        self, campaign_id: UUID, runtime: TenantRuntime, at: datetime | None = None
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        at: FromQuery[datetime | None] = None,
     ) -> OpenPhasesOut:
         zone = runtime.tenant.zone
         moment = in_zone(at, zone) if at else in_zone(runtime.ledger.clock(), zone)
@@ -108,13 +115,13 @@ class CampaignController(Controller):
     )
     def reschedule_phase(
         self,
-        campaign_id: UUID,
-        phase: Phase,
-        data: WindowIn,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        actor: Actor,
-        expected_version: int | None,
+        campaign_id: FromPath[UUID],
+        phase: FromPath[Phase],
+        data: JSONBody[WindowIn],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
         window = data.to_window(runtime.tenant.zone)
         saved = runtime.ledger.reschedule_phase(campaign_id, phase, window, actor, expected_version)
@@ -128,13 +135,13 @@ class CampaignController(Controller):
     )
     def extend_deadline(
         self,
-        campaign_id: UUID,
-        phase: Phase,
-        data: ExtendDeadlineRequest,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        actor: Actor,
-        expected_version: int | None,
+        campaign_id: FromPath[UUID],
+        phase: FromPath[Phase],
+        data: JSONBody[ExtendDeadlineRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
         until = in_zone(data.until, runtime.tenant.zone)
         saved = runtime.ledger.extend_deadline(
@@ -150,12 +157,12 @@ class CampaignController(Controller):
     )
     def amend_rules(
         self,
-        campaign_id: UUID,
-        data: AmendRulesRequest,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        actor: Actor,
-        expected_version: int | None,
+        campaign_id: FromPath[UUID],
+        data: JSONBody[AmendRulesRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
         saved = runtime.ledger.amend_rules(
             campaign_id, data.rules.changes(), data.reason, actor, expected_version
@@ -170,11 +177,11 @@ class CampaignController(Controller):
     )
     def publish_results(
         self,
-        campaign_id: UUID,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        actor: Actor,
-        expected_version: int | None,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
         saved = runtime.ledger.publish_results(campaign_id, actor, expected_version)
         return campaign_response(saved, runtime, views)
@@ -187,12 +194,12 @@ class CampaignController(Controller):
     )
     def archive_campaign(
         self,
-        campaign_id: UUID,
-        data: ArchiveCampaignRequest,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        actor: Actor,
-        expected_version: int | None,
+        campaign_id: FromPath[UUID],
+        data: JSONBody[ArchiveCampaignRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
         saved = runtime.ledger.archive_campaign(campaign_id, data.reason, actor, expected_version)
         return campaign_response(saved, runtime, views)

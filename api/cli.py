@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.command]
         return handler(settings, args)
     except TenantConfigError as e:
-        print(f"qcflow: tenant configuration: {e}", file=sys.stderr)  # noqa: T201
+        print(f"qcflow: tenant configuration: {e}", file=sys.stderr)
         return 2
 
 

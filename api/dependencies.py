@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import structlog
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter
 
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
@@ -32,7 +32,7 @@ def provide_platform(state: State) -> Platform:
     return platform
 
 
-def provide_runtime(tenant: str, platform: Platform) -> TenantRuntime:
+def provide_runtime(tenant: FromPath[str], platform: NamedDependency[Platform]) -> TenantRuntime:
     runtime = platform.get(tenant)
     if runtime is None:
         raise RequestProblem(404, Problem("tenant", "not_found", f"没有代码为 {tenant} 的协会"))
@@ -40,14 +40,14 @@ def provide_runtime(tenant: str, platform: Platform) -> TenantRuntime:
     return runtime
 
 
-def provide_views(runtime: TenantRuntime, state: State) -> TenantViews:
+def provide_views(runtime: NamedDependency[TenantRuntime], state: State) -> TenantViews:
     views: PlatformViews = state.views
     return views[runtime.tenant.code]
 
 
 def provide_actor(
-    user: Annotated[str | None, Parameter(header=DEV_USER_HEADER, required=False)] = None,
-    role: Annotated[str | None, Parameter(header=DEV_ROLE_HEADER, required=False)] = None,
+    user: Annotated[str | None, HeaderParameter(name=DEV_USER_HEADER, required=False)] = None,
+    role: Annotated[str | None, HeaderParameter(name=DEV_ROLE_HEADER, required=False)] = None,
 ) -> Actor:
     if not user or not user.strip():
         raise RequestProblem(
@@ -65,7 +65,7 @@ def provide_actor(
 
 
 def provide_expected_version(
-    if_match: Annotated[str | None, Parameter(header="If-Match", required=False)] = None,
+    if_match: Annotated[str | None, HeaderParameter(name="If-Match", required=False)] = None,
 ) -> int | None:
     """The version the client read (its ETag) as If-Match; absent or * means any version."""
     if if_match is None or if_match.strip() == "*":

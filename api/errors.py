@@ -80,7 +80,6 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
     return problem_response(request, 400, "bad-request", "请求不能执行", exc.problems)
 
 
-_MSGSPEC_FIELD = re.compile(r"`\$\.?([^`]*)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
@@ -98,24 +97,23 @@ def validation_error(
 
 def _validation_problem(item: dict[str, Any]) -> Problem:
     message = str(item.get("message", ""))
+    # Litestar names the body "data"; fields inside it by their dotted path.
     key = str(item.get("key") or "")
-    source = str(item.get("source") or "body")
+    key = "" if key == "data" else key.removeprefix("data.")
     if found := _UNKNOWN.search(message):
-        return Problem(_join(key, found.group(1)), "unknown_field", f"未知字段：{message}")
+        return Problem(_join(key, found.group(1)), "unknown_field", f"不认识的字段（{message}）")
     if found := _MISSING.search(message):
         return Problem(_join(key, found.group(1)), "required", "必填")
-    field = key or (
-        _MSGSPEC_FIELD.search(message).group(1) if _MSGSPEC_FIELD.search(message) else source
-    )
-    rule = "type"
-    if "Expected `" not in message:
-        rule = "constraint" if any(w in message for w in ("length", ">=", "<=")) else "invalid"
-    return Problem(field, rule, message)
+    field = key or "body"
+    if any(word in message for word in ("length", ">=", "<=", "> ", "< ")):
+        return Problem(field, "constraint", f"超出允许范围（{message}）")
+    if message.startswith("Expected `"):
+        return Problem(field, "type", f"类型不正确（{message}）")
+    return Problem(field, "invalid", f"取值无效（{message}）")
 
 
 def _join(prefix: str, name: str) -> str:
-    prefix = prefix.removeprefix("$").lstrip(".")
-    return f"{prefix}.{name}" if prefix and prefix != name else name
+    return f"{prefix}.{name}" if prefix else name
 
 
 def request_problem(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from api.schemas import Response as Body
@@ -39,7 +40,9 @@ class HealthController(Controller):
     tags = ["operations 运维"]
 
     @get("/", operation_id="health", sync_to_thread=True)
-    def health(self, platform: Platform, platform_views: PlatformViews) -> Response[Health]:
+    def health(
+        self, platform: NamedDependency[Platform], platform_views: NamedDependency[PlatformViews]
+    ) -> Response[Health]:
         tenants = {
             code: _tenant_health(platform, platform_views, code) for code in platform.tenants
         }

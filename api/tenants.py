@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from api.schemas import TenantSummary
 from tenants.registry import Tenant
@@ -14,7 +15,7 @@ class TenantController(Controller):
     tags = ["tenants 协会"]
 
     @get("/", operation_id="listTenants", sync_to_thread=False)
-    def list_tenants(self, platform: Platform) -> list[TenantSummary]:
+    def list_tenants(self, platform: NamedDependency[Platform]) -> list[TenantSummary]:
         return [
             TenantSummary(
                 code=t.code,
@@ -28,5 +29,5 @@ class TenantController(Controller):
         ]
 
     @get("/{tenant:str}", operation_id="showTenant", sync_to_thread=False)
-    def show_tenant(self, runtime: TenantRuntime) -> Tenant:
+    def show_tenant(self, runtime: NamedDependency[TenantRuntime]) -> Tenant:
         return runtime.tenant

@@ -1,0 +1,83 @@
+"""Fixtures shared by every test: the storage backends (SQLite and PostgreSQL), settings, clock.
+
+PostgreSQL tests create their own database and drop it afterwards. Where PostgreSQL is not
+reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from tenants.runtime import Platform
+from tenants.settings import Settings
+from tests.support import Clock, beijing
+
+ADMIN_URL = os.environ.get(
+    "QCFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as e:
+        return str(e)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> str:
+    problem = _postgres_reachable()
+    if problem is not None:
+        if os.environ.get("QCFLOW_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required but not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    return ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: str) -> Iterator[str]:
+    """A fresh database for one test, dropped afterwards."""
+    name = f"qcflow_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_conninfo(**{**conninfo_to_dict(postgres_admin), "dbname": name})
+    finally:
+        with psycopg.connect(postgres_admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
+    return Settings(database_url=url, data_dir=tmp_path / "var", pg_pool_size=2)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    platform = Platform.from_settings(settings)
+    try:
+        yield platform
+    finally:
+        platform.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(beijing(2024, 1, 15, 9, 30))

@@ -1,0 +1,1 @@
+"""Applications, stores and projections on SQLite and PostgreSQL."""

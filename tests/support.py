@@ -1,0 +1,48 @@
+"""Helpers the tests share: business time, and the situations they start from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BEIJING)  # type: ignore[misc]
+
+
+class Clock:
+    """Business time the tests set; the platform reads it through the ledgers' clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+
+SECRETARIAT = {"X-QCFlow-Dev-User": "sec-001", "X-QCFlow-Dev-Role": "secretariat"}
+
+
+def campaign_body(**overrides: Any) -> dict[str, Any]:
+    """The Shanghai 2020 team campaign (seed 沪质协秘[2020]20号), as a secretariat opens it."""
+    body: dict[str, Any] = {
+        "programme": "team",
+        "year": 2020,
+        "title": "2020年上海市“质量信得过班组”建设经验申报/推荐",
+        "document_number": "沪质协秘[2020]20号",
+        "contact": {"person": "杨瑾", "phone": "021-52588838", "email": "shqi@saq.org.cn"},
+        "period_start": "2019-06-01",
+        "period_end": "2020-06-30",
+        "timeline": {
+            "submission": {"opens_at": "2020-07-01T00:00:00+08:00", "closes_at": "2020-07-25T22:00:00+08:00"},
+            "publication": {"opens_at": "2020-12-01T00:00:00+08:00", "closes_at": "2020-12-31T22:00:00+08:00"},
+        },
+    }
+    body.update(overrides)
+    return body
+
+

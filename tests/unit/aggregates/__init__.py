@@ -1,0 +1,1 @@
+"""Aggregates: given events, when a command, then events or an error."""
