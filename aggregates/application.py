@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError
 
 from aggregates.actor import Actor
@@ -59,7 +59,9 @@ class AssociationLedger(Application[UUID]):
     clock: Callable[[], datetime]
     """Business time for rules (is the window open?); tests replace it."""
 
-    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Campaign: 50}
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        Campaign: 50
+    }
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
@@ -195,7 +197,7 @@ class AssociationLedger(Application[UUID]):
 
     def _find_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign | None:
         try:
-            found = self.repository.get(campaign_id, version=version)
+            found: Aggregate = self.repository.get(campaign_id, version=version)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, Campaign) else None

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
@@ -23,7 +23,10 @@ class Programme(StrEnum):
     TEAM = "team"
 
 
-PROGRAMME_NAMES_ZH = {Programme.QC_GROUP: "质量管理小组活动", Programme.TEAM: "质量信得过班组建设活动"}
+PROGRAMME_NAMES_ZH = {
+    Programme.QC_GROUP: "质量管理小组活动",
+    Programme.TEAM: "质量信得过班组建设活动",
+}
 
 
 class Phase(StrEnum):
@@ -205,7 +208,9 @@ class CampaignRules:
 
 
 def check_timeline(timeline: Mapping[Phase, Window]) -> None:
-    problems = [p for phase, window in timeline.items() for p in window.problems(f"timeline.{phase}")]
+    problems = [
+        p for phase, window in timeline.items() for p in window.problems(f"timeline.{phase}")
+    ]
     if not timeline:
         problems.append(Problem("timeline", "required", "活动须至少安排一个阶段"))
     if problems:
@@ -511,7 +516,9 @@ class Campaign(Aggregate):
             problems.append(Problem("until", "timezone_required", "时间须带时区（如 +08:00）"))
         elif until <= window.closes_at:
             problems.append(
-                Problem("until", "later_than_deadline", f"须晚于原截止时间 {_when(window.closes_at)}")
+                Problem(
+                    "until", "later_than_deadline", f"须晚于原截止时间 {_when(window.closes_at)}"
+                )
             )
         elif until <= at:
             problems.append(Problem("until", "in_future", "须晚于当前时间"))
@@ -565,7 +572,9 @@ class Campaign(Aggregate):
         self.check_active()
         if self.published_at is not None:
             raise CampaignConflict(
-                Problem("campaign", "already_published", f"结果已于 {_when(self.published_at)} 发布")
+                Problem(
+                    "campaign", "already_published", f"结果已于 {_when(self.published_at)} 发布"
+                )
             )
         self.check_phase_open(Phase.PUBLICATION, at)
         self.trigger_event(self.ResultsPublished, published_at=at, **_actor(actor))

@@ -101,13 +101,13 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
                         f"{code}\t{status.projection}\t{status.state}\tposition={status.position}\thead={status.head}\tlag={status.lag}"
                     )
             return 0
-        tenant_views = views.tenants.get(args.tenant)
-        if tenant_views is None or args.name not in tenant_views.runners:
+        found = views.tenants.get(args.tenant)
+        if found is None or args.name not in found.runners:
             print(
                 f"qcflow: no read model {args.name!r} for tenant {args.tenant!r}", file=sys.stderr
             )
             return 2
-        runner = tenant_views.runners[args.name]
+        runner = found.runners[args.name]
         runner.rebuild()
         with runner.db.claim(runner.projection.name, runner.channel) as claim:
             if not claim.held:

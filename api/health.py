@@ -12,7 +12,7 @@ from projections.service import PlatformViews
 from tenants.runtime import Platform
 
 
-class ProjectionHealth(Body, kw_only=True):
+class ProjectionHealth(Body, kw_only=True, frozen=True):
     name: str
     state: str
     position: int
@@ -21,7 +21,7 @@ class ProjectionHealth(Body, kw_only=True):
     error: str | None
 
 
-class TenantHealth(Body, kw_only=True):
+class TenantHealth(Body, kw_only=True, frozen=True):
     store: str
     """ok, or unavailable (with the error)."""
     backend: str
@@ -30,7 +30,7 @@ class TenantHealth(Body, kw_only=True):
     projections: list[ProjectionHealth]
 
 
-class Health(Body, kw_only=True):
+class Health(Body, kw_only=True, frozen=True):
     status: str
     tenants: dict[str, TenantHealth]
 

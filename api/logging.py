@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -42,7 +43,7 @@ def request_logging(app: ASGIApp) -> ASGIApp:
     log = structlog.get_logger("qcflow.request")
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         structlog.contextvars.clear_contextvars()

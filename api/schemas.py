@@ -142,19 +142,19 @@ class ArchiveCampaignRequest(Request, kw_only=True):
     reason: Text500
 
 
-class WindowOut(Response, kw_only=True):
+class WindowOut(Response, kw_only=True, frozen=True):
     phase: Phase
     name_zh: str
     opens_at: datetime | None
     closes_at: datetime
 
 
-class StatisticsPeriod(Response, kw_only=True):
+class StatisticsPeriod(Response, kw_only=True, frozen=True):
     start: date
     end: date
 
 
-class CampaignOut(Response, kw_only=True):
+class CampaignOut(Response, kw_only=True, frozen=True):
     id: str
     tenant: str
     programme: Programme
@@ -208,12 +208,12 @@ def windows_out(timeline: dict[Phase, Window], zone: tzinfo) -> list[WindowOut]:
     ]
 
 
-class OpenPhasesOut(Response, kw_only=True):
+class OpenPhasesOut(Response, kw_only=True, frozen=True):
     at: datetime
     open_phases: list[WindowOut]
 
 
-class CampaignListItem(Response, kw_only=True):
+class CampaignListItem(Response, kw_only=True, frozen=True):
     id: str
     programme: Programme
     programme_name_zh: str
@@ -252,7 +252,7 @@ def _required(moment: datetime | None) -> datetime:
     return moment
 
 
-class TenantSummary(Response, kw_only=True):
+class TenantSummary(Response, kw_only=True, frozen=True):
     code: str
     name_zh: str
     name_en: str

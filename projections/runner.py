@@ -20,10 +20,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
+from uuid import UUID
 
 import psycopg
 import structlog
-from eventsourcing.domain import DomainEvent
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import PersistenceError
 
 from aggregates.application import AssociationLedger
@@ -49,7 +50,7 @@ class Projection(ABC):
     def create_tables(self, tx: Tx) -> None: ...
 
     @abstractmethod
-    def process(self, event: DomainEvent, tx: Tx, position: int) -> None:
+    def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
         """Apply one event; called inside the batch's transaction."""
 
     def drop_tables(self, tx: Tx) -> None:
@@ -222,7 +223,10 @@ class ProjectionRunner:
         return True
 
     def _apply(
-        self, events: Sequence[tuple[int, DomainEvent]], position: int, new_position: int
+        self,
+        events: Sequence[tuple[int, DomainEventProtocol[UUID]]],
+        position: int,
+        new_position: int,
     ) -> None:
         with self.db.transaction() as tx:
             for notification_id, event in events:

@@ -207,7 +207,7 @@ class PostgresTx(Tx):
         self, statement: str, params: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
         query = _names(statement, self._schema)
-        self._cursor.execute(_PARAM.sub(r"%(\1)s", query), dict(params or {}))  # type: ignore[call-overload]
+        self._cursor.execute(_PARAM.sub(r"%(\1)s", query), dict(params or {}))
         return self._cursor.fetchall() if self._cursor.description else []
 
     def rowcount(self) -> int:

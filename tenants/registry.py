@@ -54,7 +54,7 @@ class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """Base of the tenant file's tables: a misspelt key is an error, not silently ignored."""
 
 
-class Contact(_Config):
+class Contact(_Config, frozen=True):
     department: str
     person: str
     phone: str
@@ -64,24 +64,24 @@ class Contact(_Config):
     mobile: str | None = None
 
 
-class Grade(_Config):
+class Grade(_Config, frozen=True):
     code: str
     name_zh: str
     name_en: str
 
 
-class ProgrammeConfig(_Config):
+class ProgrammeConfig(_Config, frozen=True):
     name_zh: str
     standard: str
     grades: list[Grade]
 
 
-class IndustryGroup(_Config):
+class IndustryGroup(_Config, frozen=True):
     group: str
     names: list[str]
 
 
-class RecommendingUnit(_Config):
+class RecommendingUnit(_Config, frozen=True):
     code: str
     name_zh: str
     kind: UnitKind
@@ -89,7 +89,7 @@ class RecommendingUnit(_Config):
     """Set when the unit is itself a tenant of the platform (a province under the national one)."""
 
 
-class Tenant(_Config):
+class Tenant(_Config, frozen=True):
     code: str
     name_zh: str
     name_en: str

@@ -129,4 +129,4 @@ class Platform:
 
 def _conninfo(url: str) -> str:
     # Normalise a URL or key=value string into key=value form for psycopg and the library.
-    return make_conninfo(**conninfo_to_dict(url))
+    return make_conninfo("", **conninfo_to_dict(url))

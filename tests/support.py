@@ -23,7 +23,6 @@ class Clock:
         return self.now
 
 
-
 SECRETARIAT = {"X-QCFlow-Dev-User": "sec-001", "X-QCFlow-Dev-Role": "secretariat"}
 
 
@@ -38,11 +37,15 @@ def campaign_body(**overrides: Any) -> dict[str, Any]:
         "period_start": "2019-06-01",
         "period_end": "2020-06-30",
         "timeline": {
-            "submission": {"opens_at": "2020-07-01T00:00:00+08:00", "closes_at": "2020-07-25T22:00:00+08:00"},
-            "publication": {"opens_at": "2020-12-01T00:00:00+08:00", "closes_at": "2020-12-31T22:00:00+08:00"},
+            "submission": {
+                "opens_at": "2020-07-01T00:00:00+08:00",
+                "closes_at": "2020-07-25T22:00:00+08:00",
+            },
+            "publication": {
+                "opens_at": "2020-12-01T00:00:00+08:00",
+                "closes_at": "2020-12-31T22:00:00+08:00",
+            },
         },
     }
     body.update(overrides)
     return body
-
-

@@ -12,6 +12,7 @@ from api.app import create_app
 from tenants.settings import Settings
 from tests.support import SECRETARIAT, Clock, campaign_body
 
+
 @pytest.fixture
 async def client(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestClient[Any]]:
     app = create_app(settings, clock=clock, poll_interval=0.05)

@@ -41,13 +41,17 @@ async def test_opening_a_campaign_answers_201_with_its_version_and_lists_it(clie
 
 async def test_naive_times_are_read_as_beijing_time(client: Client) -> None:
     body = campaign_body(
-        timeline={"submission": {"opens_at": "2020-07-01T00:00:00", "closes_at": "2020-07-25T22:00:00"}}
+        timeline={
+            "submission": {"opens_at": "2020-07-01T00:00:00", "closes_at": "2020-07-25T22:00:00"}
+        }
     )
     campaign = (await client.post(SAQ, json=body, headers=SECRETARIAT)).json()
     assert campaign["timeline"][0]["closes_at"] == "2020-07-25T22:00:00+08:00"
 
 
-async def test_a_campaign_of_saq_is_invisible_to_sdaq(client: Client, opened: dict[str, Any]) -> None:
+async def test_a_campaign_of_saq_is_invisible_to_sdaq(
+    client: Client, opened: dict[str, Any]
+) -> None:
     assert (await client.get("/api/v1/tenants/sdaq/campaigns")).json() == []
     response = await client.get(f"/api/v1/tenants/sdaq/campaigns/{opened['id']}")
     assert response.status_code == 404
@@ -105,7 +109,9 @@ async def test_a_stale_if_match_gives_409_and_changes_nothing(
     assert shown.headers["etag"] == '"2"'
 
 
-async def test_a_malformed_if_match_is_a_bad_request(client: Client, opened: dict[str, Any]) -> None:
+async def test_a_malformed_if_match_is_a_bad_request(
+    client: Client, opened: dict[str, Any]
+) -> None:
     response = await client.post(
         f"{SAQ}/{opened['id']}/archive",
         json={"reason": "测试"},
@@ -160,7 +166,9 @@ async def test_reschedule_amend_publish_and_archive(
     )
     clock.now = beijing(2020, 12, 15, 10, 0)
     published = await client.post(f"{base}/publish-results", headers=SECRETARIAT)
-    archived = await client.post(f"{base}/archive", json={"reason": "年度结束"}, headers=SECRETARIAT)
+    archived = await client.post(
+        f"{base}/archive", json={"reason": "年度结束"}, headers=SECRETARIAT
+    )
 
     assert [r.status_code for r in (rescheduled, amended, published, archived)] == [200] * 4
     assert amended.json()["rules"]["team_report_max_chars"] == 6000
@@ -170,8 +178,11 @@ async def test_reschedule_amend_publish_and_archive(
     listed = (await client.get(SAQ, params={"programme": "team", "year": 2020})).json()
     assert (listed[0]["status"], listed[0]["version"]) == ("archived", 5)
     assert listed[0]["timeline"][1]["opens_at"] == "2020-12-10T00:00:00+08:00"
-    after = await client.post(f"{base}/amend-rules", json={"rules": {"members_max": 8}, "reason": "x"},
-                              headers=SECRETARIAT)
+    after = await client.post(
+        f"{base}/amend-rules",
+        json={"rules": {"members_max": 8}, "reason": "x"},
+        headers=SECRETARIAT,
+    )
     assert after.status_code == 409
     assert after.json()["errors"][0]["rule"] == "archived"
 
