@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, get_args, get_type_hints
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -175,20 +176,33 @@ class CampaignRules:
         return asdict(self)
 
     def amended(self, changes: Mapping[str, Any]) -> CampaignRules:
-        known = {f.name for f in fields(self)}
-        unknown = [
-            Problem(f"rules.{name}", "unknown_rule", f"没有名为 {name} 的规则")
-            for name in changes
-            if name not in known
-        ]
-        if unknown:
-            raise InvalidCampaign(*unknown)
-        amended = replace(self, **changes)
+        kinds = _rule_kinds()
+        problems = []
+        values = dict(changes)
+        for name, value in changes.items():
+            if name not in kinds:
+                problems.append(Problem(f"rules.{name}", "unknown_rule", f"没有名为 {name} 的规则"))
+                continue
+            kind, optional = kinds[name]
+            if value is None and optional:
+                continue
+            if kind is ScoreAggregation and value in set(ScoreAggregation):
+                values[name] = ScoreAggregation(value)
+            elif kind is bool and not isinstance(value, bool):
+                problems.append(Problem(f"rules.{name}", "type", "须为是或否（true/false）"))
+            elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+                problems.append(Problem(f"rules.{name}", "type", "须为正整数"))
+            elif kind is ScoreAggregation and not isinstance(value, ScoreAggregation):
+                allowed = "、".join(a.value for a in ScoreAggregation)
+                problems.append(Problem(f"rules.{name}", "type", f"须为：{allowed}"))
+        if problems:
+            raise InvalidCampaign(*problems)
+        amended = replace(self, **values)
         amended.check()
         return amended
 
-    def check(self) -> None:
-        problems = [
+    def problems(self) -> list[Problem]:
+        found = [
             Problem(f"rules.{f.name}", "positive", "须为正整数")
             for f in fields(self)
             if isinstance(getattr(self, f.name), int)
@@ -202,19 +216,32 @@ class CampaignRules:
         for low, high in pairs:
             low_value, high_value = getattr(self, low), getattr(self, high)
             if high_value is not None and low_value > high_value:
-                problems.append(Problem(f"rules.{high}", "min_le_max", f"不得小于 {low}"))
+                found.append(Problem(f"rules.{high}", "min_le_max", f"不得小于 {low}"))
+        return found
+
+    def check(self) -> None:
+        problems = self.problems()
         if problems:
             raise InvalidCampaign(*problems)
 
 
-def check_timeline(timeline: Mapping[Phase, Window]) -> None:
+@cache
+def _rule_kinds() -> dict[str, tuple[type, bool]]:
+    """Each rule's value type and whether it may be empty (no limit), from the declarations."""
+    kinds: dict[str, tuple[type, bool]] = {}
+    for name, hint in get_type_hints(CampaignRules).items():
+        members = [a for a in get_args(hint) if a is not type(None)] or [hint]
+        kinds[name] = (members[0], len(get_args(hint)) > 1)
+    return kinds
+
+
+def timeline_problems(timeline: Mapping[Phase, Window]) -> list[Problem]:
     problems = [
         p for phase, window in timeline.items() for p in window.problems(f"timeline.{phase}")
     ]
     if not timeline:
         problems.append(Problem("timeline", "required", "活动须至少安排一个阶段"))
-    if problems:
-        raise InvalidCampaign(*problems)
+    return problems
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -412,10 +439,9 @@ class Campaign(Aggregate):
             for i, name in enumerate(co_organisers)
             if not name.strip()
         ]
+        problems += rules.problems() + timeline_problems(timeline)
         if problems:
             raise InvalidCampaign(*problems)
-        rules.check()
-        check_timeline(timeline)
         return cls._create(
             cls.Opened,
             id=cls.create_id(tenant, programme, year),
@@ -443,10 +469,11 @@ class Campaign(Aggregate):
 
     @property
     def timeline(self) -> dict[Phase, Window]:
-        return {
+        windows = {
             Phase(name): Window(opens_at=w["opens_at"], closes_at=_closes(w))
             for name, w in self.timeline_state.items()
         }
+        return dict(_ordered(windows))  # phases added later still read in their usual order
 
     def window(self, phase: Phase) -> Window:
         window = self.timeline.get(phase)
@@ -493,11 +520,14 @@ class Campaign(Aggregate):
                     f"“{PHASE_NAMES_ZH[phase]}”已开始，不能改期；如需延长请使用延期",
                 )
             )
-        check_timeline({phase: window})
-        if window.opens_at is not None and window.opens_at <= at:
-            raise InvalidCampaign(
-                Problem("opens_at", "in_future", "改期后的开始时间须晚于当前时间")
-            )
+        problems = timeline_problems({phase: window})
+        if window.opens_at is None:
+            # Otherwise the phase would open at once, with no record of when.
+            problems.append(Problem("opens_at", "required", "改期须给出开始时间"))
+        elif window.opens_at <= at:
+            problems.append(Problem("opens_at", "in_future", "改期后的开始时间须晚于当前时间"))
+        if problems:
+            raise InvalidCampaign(*problems)
         self.trigger_event(
             self.PhaseRescheduled,
             phase=phase,

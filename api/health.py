@@ -48,7 +48,7 @@ class HealthController(Controller):
         }
         healthy = all(
             t.store == "ok"
-            and all(p.state in ("active", "standby", "external") for p in t.projections)
+            and all(p.state in ("starting", "active", "standby", "external") for p in t.projections)
             for t in tenants.values()
         )
         body = Health(status="ok" if healthy else "degraded", tenants=tenants)

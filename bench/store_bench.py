@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 import structlog
 from eventsourcing.dispatch import singledispatchmethod as lib_singledispatchmethod
-from eventsourcing.domain import Aggregate, DomainEvent, event
+from eventsourcing.domain import Aggregate, DomainEventProtocol, event
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection as LibProjection
@@ -68,7 +68,7 @@ class BenchProjection(Projection):
         tx.execute("CREATE TABLE IF NOT EXISTS {bench_ours} " + ROW_DDL)
 
     @functools.singledispatchmethod
-    def process(self, event: DomainEvent, tx: Tx, position: int) -> None:
+    def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
         """Events of no interest change nothing."""
 
     @process.register

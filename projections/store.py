@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +246,13 @@ class PostgresViewDatabase(ViewDatabase):
         self._pool.close()
 
 
+@lru_cache(maxsize=512)
+def _postgres_sql(statement: str, schema: str) -> str:
+    # Rewritten once per statement, not per row: `{table}` names and `:name` parameters.
+    return _PARAM.sub(r"%(\1)s", _names(statement, schema))
+
+
+@lru_cache(maxsize=512)
 def _names(statement: str, schema: str | None) -> str:
     # `{table}` → "schema"."table" on PostgreSQL, "table" on SQLite.
     def qualify(match: re.Match[str]) -> str:

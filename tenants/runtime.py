@@ -56,6 +56,8 @@ class StoreLocation:
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         else:
+            if not self.schema:
+                raise ValueError(f"{self.tenant}: a PostgreSQL store needs its schema")
             params = conninfo_to_dict(self.conninfo)
             env |= {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -71,6 +73,9 @@ class StoreLocation:
                 "POSTGRES_LOCK_TIMEOUT": "5",
                 "POSTGRES_CONNECT_TIMEOUT": "10",
                 "APPLICATION_RECORDER_TOPIC": get_topic(TenantChannelRecorder),
+                # Its insert function skips the table lock (tailing readers miss events) and
+                # drops tracking records: never on, whatever the process environment says.
+                "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             }
         # Prefixed keys, so a stray unprefixed variable in the process environment cannot win.
         prefix = AssociationLedger.name.upper()

@@ -46,7 +46,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if env.get(f"QCFLOW_{field.upper()}")
         }
         try:
-            return msgspec.convert(values, cls, strict=False)
+            return msgspec.convert(values, cls, strict=False, dec_hook=_decode_path)
         except msgspec.ValidationError as e:
             msg = f"configuration: {e} (environment variables QCFLOW_*)"
             raise SystemExit(msg) from None
+
+
+def _decode_path(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"cannot read {kind} from the environment")

@@ -1,0 +1,72 @@
+"""Tenants, health, OpenAPI and the request log line, over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+Client = AsyncTestClient[Any]
+
+
+async def test_the_tenants_are_listed_with_their_chinese_names(client: Client) -> None:
+    response = await client.get("/api/v1/tenants")
+    assert response.status_code == 200
+    assert {t["code"]: t["name_zh"] for t in response.json()} == {
+        "caq": "中国质量协会",
+        "saq": "上海市质量协会",
+        "sdaq": "山东省质量管理协会",
+    }
+
+
+async def test_a_tenant_shows_its_recommending_units_and_lists(client: Client) -> None:
+    saq = (await client.get("/api/v1/tenants/saq")).json()
+    assert saq["national_parent"] == "caq"
+    assert {
+        "code": "direct",
+        "name_zh": "其他-市质协会员与质量推进部",
+        "kind": "direct",
+        "tenant": None,
+    } in saq["recommending_units"]
+    assert saq["programmes"]["qc_group"]["grades"][0]["name_zh"] == "标杆级"
+    assert (await client.get("/api/v1/tenants/nowhere")).status_code == 404
+
+
+async def test_health_reports_each_tenant_store_and_read_model(
+    client: Client, backend: str
+) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    health = response.json()
+    assert health["status"] == "ok"
+    assert set(health["tenants"]) == {"caq", "saq", "sdaq"}
+    saq = health["tenants"]["saq"]
+    assert saq["store"] == "ok"
+    assert saq["backend"] == ("postgresql" if backend == "postgres" else "sqlite")
+    assert saq["projections"][0]["name"] == "campaign_list"
+    assert saq["projections"][0]["lag"] == 0
+
+
+async def test_the_openapi_schema_names_every_operation(client: Client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    assert {"listTenants", "openCampaign", "extendDeadline", "amendRules", "health"} <= operations
+
+
+async def test_every_request_gets_an_id_and_one_log_line(
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = await client.get("/api/v1/tenants/saq/campaigns", headers={"X-Request-ID": "req-42"})
+    assert response.headers["x-request-id"] == "req-42"
+    captured = capsys.readouterr()
+    output = (captured.out + captured.err).splitlines()
+    lines = [line for line in output if "request_finished" in line and "/campaigns" in line]
+    assert len(lines) == 1
+    assert "req-42" in lines[0] and "saq" in lines[0] and "status=200" in lines[0].replace('"', "")
+
+
+async def test_an_unknown_route_is_a_problem(client: Client) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -1,0 +1,240 @@
+"""The projection runner through real storage, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from functools import singledispatchmethod
+from uuid import UUID
+
+import psycopg
+import pytest
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import get_topic
+
+from aggregates.actor import Actor, Role
+from aggregates.application import AssociationLedger
+from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
+from projections.runner import Projection, ProjectionRunner
+from projections.store import Tx, ViewDatabase, open_view_database
+from tenants.runtime import Platform, TenantRuntime
+from tests.support import beijing
+
+SECRETARIAT = Actor("sec-001", Role.SECRETARIAT)
+
+
+class EventLogProjection(Projection):
+    """Test read model: one row per campaign event; a duplicate would break the primary key."""
+
+    name = "event_log"
+    topics = (get_topic(Campaign.Opened), get_topic(Campaign.RulesAmended))
+    tables = ("event_log",)
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.fail_at = fail_at
+
+    def create_tables(self, tx: Tx) -> None:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {event_log} ("
+            " position BIGINT PRIMARY KEY, topic TEXT NOT NULL, campaign_id TEXT NOT NULL)"
+        )
+
+    @singledispatchmethod
+    def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
+        if position == self.fail_at:
+            self.fail_at = None  # fails once, like a crash in the middle of a batch
+            raise RuntimeError(f"simulated crash at {position}")
+        tx.execute(
+            "INSERT INTO {event_log} (position, topic, campaign_id) VALUES (:p, :t, :c)",
+            {"p": position, "t": get_topic(type(event)), "c": str(event.originator_id)},
+        )
+
+
+def rows(db: ViewDatabase) -> list[tuple[int, str]]:
+    with db.transaction() as tx:
+        return [
+            (int(r[0]), r[1])
+            for r in tx.execute("SELECT position, topic FROM {event_log} ORDER BY position")
+        ]
+
+
+def open_campaigns(ledger: AssociationLedger, years: range, amendments: int = 0) -> int:
+    """Open a QC campaign per year (and amend its rules); returns the last position."""
+    ledger.clock = lambda: beijing(2000, 1, 1)  # before every campaign opens
+    position = 0
+    for year in years:
+        saved = ledger.open_campaign(
+            programme=Programme.QC_GROUP,
+            year=year,
+            title=f"{year}年质量管理小组活动",
+            document_number=None,
+            theme=None,
+            co_organisers=[],
+            contact=Contact(person="杨瑾", phone="021-52588838"),
+            period_start=date(year - 1, 1, 1),
+            period_end=date(year - 1, 12, 31),
+            rules=CampaignRules(),
+            timeline={Phase.SUBMISSION: Window(beijing(year, 2, 1), beijing(year, 5, 1))},
+            actor=SECRETARIAT,
+        )
+        position = saved.position or position
+        for i in range(amendments):
+            amended = ledger.amend_rules(
+                saved.aggregate.id, {"members_max": 10 - i % 3}, "调整", SECRETARIAT
+            )
+            position = amended.position or position
+    return position
+
+
+@pytest.fixture
+def saq(platform: Platform) -> TenantRuntime:
+    return platform.tenants["saq"]
+
+
+@pytest.fixture
+def make_runner(saq: TenantRuntime) -> Iterator[Callable[..., ProjectionRunner]]:
+    made: list[ProjectionRunner] = []
+
+    def make(projection: Projection | None = None, **options: float) -> ProjectionRunner:
+        db = open_view_database(saq.location, "event_log")
+        runner = ProjectionRunner(
+            projection or EventLogProjection(),
+            saq.ledger,
+            db,
+            saq.location.ledger_channel,
+            **options,
+        )
+        made.append(runner)
+        return runner
+
+    yield make
+    for runner in made:
+        runner.stop()
+        runner.db.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_catch_up_applies_batches_with_their_tracking(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    last = open_campaigns(saq.ledger, range(2001, 2013), amendments=2)  # 36 events
+    runner = make_runner(batch_size=10)
+
+    assert runner.catch_up_once()  # one batch of 10, not everything
+    assert runner.status().position == 10
+    assert runner.catch_up() == last
+    assert [p for p, _ in rows(runner.db)] == list(range(1, last + 1))
+    assert runner.status().lag == 0
+
+
+def test_a_runner_stopped_in_the_middle_of_a_batch_resumes_with_every_event_exactly_once(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    last = open_campaigns(saq.ledger, range(2001, 2011), amendments=1)  # 20 events
+    crashing = make_runner(EventLogProjection(fail_at=15), batch_size=8)
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        crashing.catch_up()
+
+    # The first batch (1-8) committed; the second (9-16) rolled back whole, tracking with it.
+    assert [p for p, _ in rows(crashing.db)] == list(range(1, 9))
+    restarted = make_runner(batch_size=8)
+    assert restarted.catch_up() == last
+    assert [p for p, _ in rows(restarted.db)] == list(range(1, last + 1))
+
+
+def test_a_batch_applied_twice_cannot_commit(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    open_campaigns(saq.ledger, range(2001, 2004))
+    runner = make_runner()
+    runner.catch_up()
+    with pytest.raises(Exception, match="no longer 0"):  # a second runner still believing 0
+        runner._apply([], 0, 3)
+    assert len(rows(runner.db)) == 3
+
+
+def test_the_running_runner_follows_new_writes_and_reports_lag(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    runner = make_runner(poll_interval=0.05).start()
+    assert wait_until(lambda: runner.status().state == "active")
+    position = open_campaigns(saq.ledger, range(2001, 2006))
+
+    assert runner.wait(position, timeout=10)
+    assert len(rows(runner.db)) == 5
+    status = runner.status()
+    assert (status.position, status.head, status.lag) == (position, position, 0)
+
+
+def test_only_one_runner_is_active_and_the_standby_takes_over(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    first = make_runner(poll_interval=0.05).start()
+    assert wait_until(lambda: first.status().state == "active")
+    second = make_runner(poll_interval=0.05).start()
+    assert wait_until(lambda: second.status().state == "standby")
+
+    position = open_campaigns(saq.ledger, range(2001, 2004))
+    assert first.wait(position)
+    first.stop()
+    assert wait_until(lambda: second.status().state == "active")
+    later = open_campaigns(saq.ledger, range(2004, 2007))
+
+    assert second.wait(later)
+    assert [p for p, _ in rows(second.db)] == list(range(1, later + 1))
+
+
+def test_rebuild_from_zero_gives_the_same_rows(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    open_campaigns(saq.ledger, range(2001, 2006), amendments=2)
+    runner = make_runner()
+    runner.catch_up()
+    before = rows(runner.db)
+
+    runner.rebuild()
+    assert rows(runner.db) == []
+    runner.catch_up()
+
+    assert rows(runner.db) == before
+
+
+def test_events_of_other_topics_still_advance_the_position(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    class OpenedOnly(EventLogProjection):
+        topics = (get_topic(Campaign.Opened),)
+
+    last = open_campaigns(saq.ledger, range(2001, 2004), amendments=2)
+    runner = make_runner(OpenedOnly())
+    assert runner.catch_up() == last  # the trailing amendments are passed, not waited for
+    assert len(rows(runner.db)) == 3
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_dropped_listen_connection_is_recovered(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner], postgres_url: str
+) -> None:
+    runner = make_runner(poll_interval=5.0, max_backoff=0.2).start()  # long poll: it must LISTEN
+    assert wait_until(lambda: runner.status().state == "active" and runner.listener_pid is not None)
+    old_pid = runner.listener_pid
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (old_pid,))
+    assert wait_until(
+        lambda: runner.listener_pid not in (None, old_pid) and runner.status().state == "active"
+    )
+    position = open_campaigns(saq.ledger, range(2001, 2003))
+
+    assert runner.wait(position, timeout=3)  # woken by NOTIFY on the new connection
+    assert len(rows(runner.db)) == 2
