@@ -207,8 +207,7 @@ class PostgresTx(Tx):
     def execute(
         self, statement: str, params: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
-        query = _names(statement, self._schema)
-        self._cursor.execute(_PARAM.sub(r"%(\1)s", query), dict(params or {}))
+        self._cursor.execute(_postgres_sql(statement, self._schema), dict(params or {}))
         return self._cursor.fetchall() if self._cursor.description else []
 
     def rowcount(self) -> int:
