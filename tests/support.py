@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from aggregates.actor import Actor, Role
+from aggregates.application import AssociationLedger, Saved
+from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -49,3 +53,26 @@ def campaign_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+SECRETARY = Actor("sec-001", Role.SECRETARIAT)
+
+
+def open_qc_campaign(ledger: AssociationLedger, year: int) -> Saved[Campaign]:
+    """A situation in the ledger: the year's QC campaign, its submission open February to April;
+    the ledger's clock is set before it opens."""
+    ledger.clock = lambda: beijing(2000, 1, 1)
+    return ledger.open_campaign(
+        programme=Programme.QC_GROUP,
+        year=year,
+        title=f"{year}年质量管理小组活动",
+        document_number="沪质协〔2024〕7号",
+        theme=None,
+        co_organisers=["上海市总工会"],
+        contact=Contact(person="杨瑾", phone="021-52588838"),
+        period_start=date(year - 1, 1, 1),
+        period_end=date(year - 1, 12, 31),
+        rules=CampaignRules(),
+        timeline={Phase.SUBMISSION: Window(beijing(year, 2, 1), beijing(year, 5, 1))},
+        actor=SECRETARY,
+    )

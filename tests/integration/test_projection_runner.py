@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 from functools import singledispatchmethod
 from uuid import UUID
 
@@ -13,15 +12,13 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from aggregates.actor import Actor, Role
 from aggregates.application import AssociationLedger
-from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
+from aggregates.campaign import Campaign
 from projections.runner import Projection, ProjectionRunner
 from projections.store import Tx, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
-from tests.support import beijing
-
-SECRETARIAT = Actor("sec-001", Role.SECRETARIAT)
+from tests.support import SECRETARY as SECRETARIAT
+from tests.support import open_qc_campaign
 
 
 class EventLogProjection(Projection):
@@ -61,23 +58,9 @@ def rows(db: ViewDatabase) -> list[tuple[int, str]]:
 
 def open_campaigns(ledger: AssociationLedger, years: range, amendments: int = 0) -> int:
     """Open a QC campaign per year (and amend its rules); returns the last position."""
-    ledger.clock = lambda: beijing(2000, 1, 1)  # before every campaign opens
     position = 0
     for year in years:
-        saved = ledger.open_campaign(
-            programme=Programme.QC_GROUP,
-            year=year,
-            title=f"{year}年质量管理小组活动",
-            document_number=None,
-            theme=None,
-            co_organisers=[],
-            contact=Contact(person="杨瑾", phone="021-52588838"),
-            period_start=date(year - 1, 1, 1),
-            period_end=date(year - 1, 12, 31),
-            rules=CampaignRules(),
-            timeline={Phase.SUBMISSION: Window(beijing(year, 2, 1), beijing(year, 5, 1))},
-            actor=SECRETARIAT,
-        )
+        saved = open_qc_campaign(ledger, year)
         position = saved.position or position
         for i in range(amendments):
             amended = ledger.amend_rules(

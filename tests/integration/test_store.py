@@ -8,41 +8,20 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from aggregates.actor import Actor, Role
 from aggregates.application import AssociationLedger
 from aggregates.campaign import (
     Campaign,
     CampaignNotFound,
-    CampaignRules,
-    Contact,
-    Phase,
-    Programme,
-    Window,
 )
 from aggregates.problems import VersionConflict
 from tenants.runtime import Platform
 from tenants.transcoder import MsgspecTranscoder
-from tests.support import beijing
-
-SECRETARIAT = Actor("sec-001", Role.SECRETARIAT)
+from tests.support import SECRETARY as SECRETARIAT
+from tests.support import beijing, open_qc_campaign
 
 
 def open_campaign(ledger: AssociationLedger, year: int = 2024) -> Campaign:
-    ledger.clock = lambda: beijing(2023, 12, 1)
-    return ledger.open_campaign(
-        programme=Programme.QC_GROUP,
-        year=year,
-        title=f"{year}年质量管理小组活动",
-        document_number="沪质协〔2024〕7号",
-        theme=None,
-        co_organisers=["上海市总工会"],
-        contact=Contact(person="杨瑾", phone="021-52588838"),
-        period_start=date(year - 1, 1, 1),
-        period_end=date(year - 1, 12, 31),
-        rules=CampaignRules(),
-        timeline={Phase.SUBMISSION: Window(beijing(year, 2, 1), beijing(year, 5, 1))},
-        actor=SECRETARIAT,
-    ).aggregate
+    return open_qc_campaign(ledger, year).aggregate
 
 
 def test_a_campaign_of_saq_is_not_in_the_store_of_sdaq(platform: Platform) -> None:
