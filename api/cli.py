@@ -57,8 +57,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from api.app import create_app  # noqa: PLC0415
 
+    TenantRegistry.load(settings.tenants_dir)  # a bad tenant file stops start-up here, named
     if args.demo:
         _demo(settings, args)
+    log.info("serving", url=f"http://{settings.host}:{settings.port}", schema="/schema")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     return 0
 
