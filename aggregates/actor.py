@@ -16,6 +16,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     NATIONAL_STAFF = "national_staff"
     OPERATOR = "operator"
+    SYSTEM = "system"
+    """The platform itself, acting on a rule (never granted to an account)."""
 
 
 ROLE_NAMES_ZH = {
@@ -26,6 +28,7 @@ ROLE_NAMES_ZH = {
     Role.AUDITOR: "审计",
     Role.NATIONAL_STAFF: "全国质协工作人员",
     Role.OPERATOR: "平台运维",
+    Role.SYSTEM: "系统",
 }
 
 

@@ -12,11 +12,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError
 
+from aggregates.account import Account
+from aggregates.account_service import AccountCommands
 from aggregates.actor import Actor
 from aggregates.campaign import (
     Campaign,
     CampaignAlreadyOpened,
-    CampaignConflict,
     CampaignNotFound,
     CampaignRules,
     Contact,
@@ -24,7 +25,8 @@ from aggregates.campaign import (
     Programme,
     Window,
 )
-from aggregates.problems import Problem, VersionConflict
+from aggregates.credentials import Passwords
+from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -46,7 +48,7 @@ class Saved(Generic[A]):
     created: bool = False
 
 
-class AssociationLedger(Application[UUID]):
+class AssociationLedger(AccountCommands, Application[UUID]):
     """All event-sourced records of one association (tenant), in one log.
 
     The name is stored data: it names the tables (`ledger_events`) and tracking keys.
@@ -58,9 +60,11 @@ class AssociationLedger(Application[UUID]):
 
     clock: Callable[[], datetime]
     """Business time for rules (is the window open?); tests replace it."""
+    passwords: Passwords
 
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
-        Campaign: 50
+        Campaign: 50,
+        Account: 50,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
@@ -71,6 +75,7 @@ class AssociationLedger(Application[UUID]):
             raise OSError(msg)
         self.tenant: str = tenant
         self.clock = utc_now
+        self.passwords = Passwords()
 
     # Campaigns.
 
@@ -195,12 +200,38 @@ class AssociationLedger(Application[UUID]):
 
     # Load, call, save.
 
-    def _find_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign | None:
+    def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None:
         try:
-            found: Aggregate = self.repository.get(campaign_id, version=version)
+            found: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             return None
-        return found if isinstance(found, Campaign) else None
+        return found if isinstance(found, kind) else None
+
+    def _find_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign | None:
+        return self._find(campaign_id, Campaign, version)
+
+    def _update(
+        self,
+        aggregate_id: UUID,
+        kind: type[A],
+        missing: Callable[[], DomainError],
+        expected_version: int | None,
+        command: Callable[[A], None],
+    ) -> Saved[A]:
+        """Load, call, save; retried when a concurrent write wins, unless a version was expected."""
+        for _ in range(COMMAND_ATTEMPTS):
+            aggregate = self._find(aggregate_id, kind)
+            if aggregate is None:
+                raise missing()
+            if expected_version is not None and expected_version != aggregate.version:
+                raise VersionConflict(expected_version, aggregate.version)
+            command(aggregate)
+            try:
+                return Saved(aggregate, self._save(aggregate))
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionConflict(expected_version, aggregate.version - 1) from None
+        raise Conflict(Problem("version", "concurrent_update", "记录正被他人同时修改，请稍后重试"))
 
     def _update_campaign(
         self,
@@ -208,18 +239,8 @@ class AssociationLedger(Application[UUID]):
         expected_version: int | None,
         command: Callable[[Campaign], None],
     ) -> Saved[Campaign]:
-        for _ in range(COMMAND_ATTEMPTS):
-            campaign = self.get_campaign(campaign_id)
-            if expected_version is not None and expected_version != campaign.version:
-                raise VersionConflict(expected_version, campaign.version)
-            command(campaign)
-            try:
-                return Saved(campaign, self._save(campaign))
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionConflict(expected_version, campaign.version - 1) from None
-        raise CampaignConflict(
-            Problem("campaign", "concurrent_update", "活动正被他人同时修改，请稍后重试")
+        return self._update(
+            campaign_id, Campaign, lambda: CampaignNotFound(campaign_id), expected_version, command
         )
 
     def _save(self, aggregate: Aggregate) -> int | None:

@@ -1,0 +1,147 @@
+"""The ledger's account commands: register, activate, grant and revoke roles, passwords, locks.
+
+A mixin of `AssociationLedger` (application.py), typed against the few ledger methods it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from aggregates.account import (
+    Account,
+    AccountConflict,
+    AccountNotFound,
+    AccountStatus,
+    Grant,
+    normalise_login,
+)
+from aggregates.actor import Actor, Role
+from aggregates.credentials import Passwords, check_password
+from aggregates.problems import DomainError, Problem
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class _Saved(Protocol[A]):  # aggregates.application.Saved, without importing it (cycle)
+    aggregate: A
+    position: int | None
+
+
+class Ledger(Protocol):
+    tenant: str
+    clock: Callable[[], datetime]
+    passwords: Passwords
+
+    def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None: ...
+
+    def _update(
+        self,
+        aggregate_id: UUID,
+        kind: type[A],
+        missing: Callable[[], DomainError],
+        expected_version: int | None,
+        command: Callable[[A], None],
+    ) -> _Saved[A]: ...
+
+    def _save(self, aggregate: Aggregate) -> int | None: ...
+
+
+class AccountCommands:
+    """Account commands of the tenant's ledger."""
+
+    def register_account(
+        self: Ledger,
+        *,
+        login: str,
+        name: str,
+        password: str | None,
+        status: AccountStatus,
+        grants: list[Grant],
+        actor: Actor,
+    ) -> Account:
+        """A new account; with a password (checked for strength) or without one (an
+        invitation, whose acceptance sets it)."""
+        if password is not None:
+            check_password(password, login, name)
+        account = Account.register(
+            tenant=self.tenant,
+            login=login,
+            name=name,
+            password_hash=self.passwords.hash(password) if password is not None else None,
+            status=status,
+            actor=actor,
+        )
+        for grant in grants:
+            account.grant(grant, actor)
+        try:
+            self._save(account)
+        except IntegrityError:
+            raise AccountConflict(
+                Problem("login", "taken", f"登录名 {normalise_login(login)} 已被注册")
+            ) from None
+        return account
+
+    def get_account(self: Ledger, account_id: UUID) -> Account:
+        found = self._find(account_id, Account)
+        if found is None:
+            raise AccountNotFound()
+        return found
+
+    def find_account(self: Ledger, login: str) -> Account | None:
+        return self._find(Account.create_id(self.tenant, login), Account)
+
+    def activate_account(self: Ledger, account_id: UUID, actor: Actor) -> Account:
+        return _update(self, account_id, lambda a: a.activate(actor))
+
+    def set_password(
+        self: Ledger, account_id: UUID, password: str, via: str, actor: Actor
+    ) -> Account:
+        """Set a new password (after a reset or on accepting an invitation)."""
+
+        def change(account: Account) -> None:
+            check_password(password, account.login, account.name)
+            account.change_password(self.passwords.hash(password), via, actor)
+            if account.status is AccountStatus.PENDING:
+                account.activate(actor)
+
+        return _update(self, account_id, change)
+
+    def change_password(
+        self: Ledger, account_id: UUID, current: str, new: str, actor: Actor
+    ) -> Account:
+        def change(account: Account) -> None:
+            if not self.passwords.verify(account.password_hash, current):
+                raise AccountConflict(Problem("current_password", "wrong", "当前密码不正确"))
+            check_password(new, account.login, account.name)
+            account.change_password(self.passwords.hash(new), "change", actor)
+
+        return _update(self, account_id, change)
+
+    def grant_role(self: Ledger, account_id: UUID, grant: Grant, actor: Actor) -> Account:
+        return _update(self, account_id, lambda a: a.grant(grant, actor))
+
+    def revoke_role(
+        self: Ledger, account_id: UUID, role: Role, scope: str | None, reason: str, actor: Actor
+    ) -> Account:
+        return _update(self, account_id, lambda a: a.revoke(role, scope, reason, actor))
+
+    def lock_account(
+        self: Ledger, account_id: UUID, reason: str, until: datetime | None, actor: Actor
+    ) -> Account:
+        return _update(self, account_id, lambda a: a.lock(reason, until, actor))
+
+    def unlock_account(self: Ledger, account_id: UUID, actor: Actor) -> Account:
+        return _update(self, account_id, lambda a: a.unlock(actor))
+
+    def disable_account(self: Ledger, account_id: UUID, reason: str, actor: Actor) -> Account:
+        return _update(self, account_id, lambda a: a.disable(reason, actor))
+
+
+def _update(ledger: Ledger, account_id: UUID, command: Callable[[Account], None]) -> Account:
+    return ledger._update(account_id, Account, AccountNotFound, None, command).aggregate

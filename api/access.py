@@ -1,0 +1,135 @@
+"""Who may call which route: every route declares its access; a guard enforces it.
+
+Deny by default: a route that declares nothing refuses everyone (and `create_app` refuses to
+start). A signed-in user reaches only their own tenant: another tenant's paths answer 404, so
+that the existence of its records does not leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from litestar.concurrency import sync_to_thread
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from aggregates.account import Account, AccountError
+from aggregates.actor import Actor, Role
+from aggregates.problems import Problem
+from api.errors import RequestProblem
+from api.security import CSRF_HEADER, SESSION_COOKIE, Signer
+from tenants.runtime import Platform
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+SYSTEM = Actor("qcflow", Role.SYSTEM)
+"""The platform itself, acting on a rule (e.g. locking an account after failed sign-ins)."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """A route's access rule. `roles=None` admits every signed-in role of the tenant."""
+
+    public: bool = False
+    roles: frozenset[Role] | None = None
+
+    def role_for(self, principal: Principal) -> Role | None:
+        held = principal.roles
+        if self.roles is None:
+            return min(held) if held else None
+        allowed = set(self.roles)
+        if Role.SECRETARIAT in allowed:
+            allowed.add(Role.NATIONAL_STAFF)  # the national tenant's staff run it as its secretariat
+        matching = held & allowed
+        return min(matching) if matching else None
+
+
+PUBLIC = Access(public=True)
+SIGNED_IN = Access()
+
+
+def only(*roles: Role) -> Access:
+    return Access(roles=frozenset(roles))
+
+
+def access(rule: Access) -> dict[str, Any]:
+    """The `opt` of a route handler that declares its access rule."""
+    return {"access": rule}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user of a request."""
+
+    account: Account
+    tenant: str
+    session_id: str
+    via_cookie: bool
+
+    @property
+    def roles(self) -> set[Role]:
+        return self.account.roles()
+
+
+def bearer_or_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, bool] | None:
+    header = connection.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), False
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else None
+
+
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The request's principal from its session token, or 401."""
+    platform: Platform = connection.app.state.platform
+    signer: Signer = connection.app.state.signer
+    presented = bearer_or_cookie(connection)
+    if presented is None:
+        raise _unauthenticated("未登录：请先登录")
+    token, via_cookie = presented
+    now = datetime.now().astimezone()
+    opened = signer.open_session_token(token, now)
+    runtime = platform.get(opened[0]) if opened else None
+    if opened is None or runtime is None:
+        raise _unauthenticated("登录凭证无效或已过期，请重新登录")
+    tenant, session_id = opened
+    session = connection.app.state.auth[tenant].session(session_id)
+    if session is None or session.revoked or session.expires_at <= now:
+        raise _unauthenticated("登录已失效，请重新登录")
+    try:
+        account = runtime.ledger.get_account(session.account_id)
+        account.check_can_sign_in(runtime.ledger.clock())
+    except AccountError:
+        raise _unauthenticated("账号不可用，请重新登录") from None
+    if account.session_epoch != session.epoch:
+        raise _unauthenticated("密码已更改或账号已锁定，请重新登录")
+    return Principal(account, tenant, session_id, via_cookie)
+
+
+def _unauthenticated(message: str) -> RequestProblem:
+    return RequestProblem(401, Problem("session", "unauthenticated", message))
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard."""
+    rule = handler.opt.get("access")
+    if not isinstance(rule, Access):
+        raise RequestProblem(403, Problem("route", "no_access_rule", "该接口未开放"))
+    if rule.public:
+        return
+    principal = await sync_to_thread(authenticate, connection)
+    path_tenant = connection.path_params.get("tenant")
+    if path_tenant is not None and path_tenant != principal.tenant:
+        raise RequestProblem(404, Problem("tenant", "not_found", f"没有代码为 {path_tenant} 的协会"))
+    role = rule.role_for(principal)
+    if role is None:
+        raise RequestProblem(403, Problem("role", "forbidden", "您的角色无权执行此操作"))
+    if principal.via_cookie and connection.scope.get("method") not in SAFE_METHODS:
+        signer: Signer = connection.app.state.signer
+        if not signer.check_csrf(principal.session_id, connection.headers.get(CSRF_HEADER)):
+            raise RequestProblem(403, Problem(CSRF_HEADER, "csrf", "缺少或错误的 CSRF 令牌"))
+    connection.state.principal = principal
+    connection.state.actor = Actor(str(principal.account.id), role)
+    structlog.contextvars.bind_contextvars(user=str(principal.account.id), role=role.value)

@@ -1,0 +1,208 @@
+"""A tenant's sign-in records: sessions, one-time tokens, failed sign-ins, and the mail outbox.
+
+Operational data, not history: the history (registered, locked, password changed, …) is in the
+ledger's account events. Tokens and session ids are stored only as SHA-256 digests, so the
+tables alone cannot be used to sign in. Same storage as the read models (a SQLite file per
+tenant, or tables in the tenant's schema).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from projections.store import ViewDatabase
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS {auth_sessions} ("
+    " session_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, epoch INTEGER NOT NULL,"
+    " created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS {auth_tokens} ("
+    " token_hash TEXT PRIMARY KEY, purpose TEXT NOT NULL, account_id TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS {auth_failures} ("
+    " account_id TEXT, address TEXT NOT NULL, failed_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {mail_outbox} ("
+    " id TEXT PRIMARY KEY, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,"
+    " queued_at TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL DEFAULT 0, error TEXT)",
+)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    account_id: UUID
+    epoch: int
+    expires_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Mail:
+    id: str
+    recipient: str
+    subject: str
+    body: str
+
+
+class AuthStore:
+    """One tenant's sign-in records."""
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+        with db.transaction() as tx:
+            for statement in TABLES:
+                tx.execute(statement)
+
+    # Sessions.
+
+    def open_session(
+        self, account_id: UUID, epoch: int, at: datetime, ttl: timedelta
+    ) -> tuple[str, datetime]:
+        session_id = secrets.token_urlsafe(32)
+        expires_at = at + ttl
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO {auth_sessions} (session_hash, account_id, epoch, created_at, expires_at)"
+                " VALUES (:h, :a, :e, :c, :x)",
+                {
+                    "h": digest(session_id),
+                    "a": str(account_id),
+                    "e": epoch,
+                    "c": at.isoformat(),
+                    "x": expires_at.isoformat(),
+                },
+            )
+        return session_id, expires_at
+
+    def session(self, session_id: str) -> SessionRecord | None:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT account_id, epoch, expires_at, revoked_at FROM {auth_sessions} WHERE session_hash = :h",
+                {"h": digest(session_id)},
+            )
+        if not rows:
+            return None
+        account_id, epoch, expires_at, revoked_at = rows[0]
+        return SessionRecord(
+            UUID(account_id), int(epoch), datetime.fromisoformat(expires_at), revoked_at is not None
+        )
+
+    def revoke_session(self, session_id: str, at: datetime) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE {auth_sessions} SET revoked_at = :at WHERE session_hash = :h AND revoked_at IS NULL",
+                {"h": digest(session_id), "at": at.isoformat()},
+            )
+
+    # One-time tokens (invitation, confirmation, password reset).
+
+    def issue_token(self, purpose: str, account_id: UUID, at: datetime, ttl: timedelta) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO {auth_tokens} (token_hash, purpose, account_id, created_at, expires_at)"
+                " VALUES (:h, :p, :a, :c, :x)",
+                {
+                    "h": digest(token),
+                    "p": purpose,
+                    "a": str(account_id),
+                    "c": at.isoformat(),
+                    "x": (at + ttl).isoformat(),
+                },
+            )
+        return token
+
+    def redeem_token(self, token: str, purpose: str, at: datetime) -> UUID | None:
+        """The token's account, marking it used; None if unknown, used, expired or for another
+        purpose. A token is good once: the update and the check are one statement."""
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT account_id, expires_at FROM {auth_tokens}"
+                " WHERE token_hash = :h AND purpose = :p AND used_at IS NULL",
+                {"h": digest(token), "p": purpose},
+            )
+            if not rows or datetime.fromisoformat(rows[0][1]) <= at:
+                return None
+            tx.execute(
+                "UPDATE {auth_tokens} SET used_at = :at WHERE token_hash = :h AND used_at IS NULL",
+                {"h": digest(token), "at": at.isoformat()},
+            )
+            if tx.rowcount() != 1:
+                return None
+        return UUID(rows[0][0])
+
+    # Failed sign-ins, for throttling and lock-out.
+
+    def record_failure(self, account_id: UUID | None, address: str, at: datetime) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO {auth_failures} (account_id, address, failed_at) VALUES (:a, :ip, :at)",
+                {"a": str(account_id) if account_id else None, "ip": address, "at": at.isoformat()},
+            )
+
+    def failures(
+        self, since: datetime, *, account_id: UUID | None = None, address: str | None = None
+    ) -> int:
+        column, value = (
+            ("account_id", str(account_id)) if account_id else ("address", address or "")
+        )
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                f"SELECT count(*) FROM {{auth_failures}} WHERE {column} = :v AND failed_at > :since",  # noqa: S608 (our column)
+                {"v": value, "since": since.isoformat()},
+            )
+        return int(rows[0][0])
+
+    def clear_failures(self, account_id: UUID) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM {auth_failures} WHERE account_id = :a", {"a": str(account_id)})
+
+    # The mail outbox: stored first, sent after.
+
+    def queue_mail(self, recipient: str, subject: str, body: str, at: datetime) -> str:
+        mail_id = secrets.token_hex(8)
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO {mail_outbox} (id, recipient, subject, body, queued_at)"
+                " VALUES (:id, :r, :s, :b, :at)",
+                {"id": mail_id, "r": recipient, "s": subject, "b": body, "at": at.isoformat()},
+            )
+        return mail_id
+
+    def unsent_mail(self, limit: int = 20) -> list[Mail]:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT id, recipient, subject, body FROM {mail_outbox}"
+                " WHERE sent_at IS NULL AND attempts < 10 ORDER BY queued_at LIMIT :n",
+                {"n": limit},
+            )
+        return [Mail(*row) for row in rows]
+
+    def mail_to(self, recipient: str) -> list[Mail]:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT id, recipient, subject, body FROM {mail_outbox} WHERE recipient = :r ORDER BY queued_at",
+                {"r": recipient},
+            )
+        return [Mail(*row) for row in rows]
+
+    def mark_mail(self, mail_id: str, at: datetime, error: str | None) -> None:
+        with self.db.transaction() as tx:
+            if error is None:
+                tx.execute(
+                    "UPDATE {mail_outbox} SET attempts = attempts + 1, error = NULL, sent_at = :at"
+                    " WHERE id = :id",
+                    {"id": mail_id, "at": at.isoformat()},
+                )
+            else:
+                tx.execute(
+                    "UPDATE {mail_outbox} SET attempts = attempts + 1, error = :e WHERE id = :id",
+                    {"id": mail_id, "e": error[:500]},
+                )
