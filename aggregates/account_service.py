@@ -28,9 +28,12 @@ from aggregates.problems import DomainError, Problem
 A = TypeVar("A", bound=Aggregate)
 
 
-class _Saved(Protocol[A]):  # aggregates.application.Saved, without importing it (cycle)
-    aggregate: A
-    position: int | None
+A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
+
+
+class _Saved(Protocol[A_co]):  # aggregates.application.Saved, without importing it (cycle)
+    @property
+    def aggregate(self) -> A_co: ...
 
 
 class Ledger(Protocol):

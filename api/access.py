@@ -41,7 +41,9 @@ class Access:
             return min(held) if held else None
         allowed = set(self.roles)
         if Role.SECRETARIAT in allowed:
-            allowed.add(Role.NATIONAL_STAFF)  # the national tenant's staff run it as its secretariat
+            allowed.add(
+                Role.NATIONAL_STAFF
+            )  # the national tenant's staff run it as its secretariat
         matching = held & allowed
         return min(matching) if matching else None
 
@@ -112,7 +114,9 @@ def _unauthenticated(message: str) -> RequestProblem:
     return RequestProblem(401, Problem("session", "unauthenticated", message))
 
 
-async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """The app-wide guard."""
     rule = handler.opt.get("access")
     if not isinstance(rule, Access):
@@ -122,7 +126,9 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     principal = await sync_to_thread(authenticate, connection)
     path_tenant = connection.path_params.get("tenant")
     if path_tenant is not None and path_tenant != principal.tenant:
-        raise RequestProblem(404, Problem("tenant", "not_found", f"没有代码为 {path_tenant} 的协会"))
+        raise RequestProblem(
+            404, Problem("tenant", "not_found", f"没有代码为 {path_tenant} 的协会")
+        )
     role = rule.role_for(principal)
     if role is None:
         raise RequestProblem(403, Problem("role", "forbidden", "您的角色无权执行此操作"))
