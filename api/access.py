@@ -8,7 +8,6 @@ that the existence of its records does not leak.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import structlog
@@ -91,12 +90,14 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     if presented is None:
         raise _unauthenticated("未登录：请先登录")
     token, via_cookie = presented
-    now = datetime.now().astimezone()
-    opened = signer.open_session_token(token, now)
+    opened = signer.open_session_token(token)
     runtime = platform.get(opened[0]) if opened else None
     if opened is None or runtime is None:
-        raise _unauthenticated("登录凭证无效或已过期，请重新登录")
-    tenant, session_id = opened
+        raise _unauthenticated("登录凭证无效，请重新登录")
+    tenant, session_id, expires_at = opened
+    now = runtime.ledger.clock()
+    if expires_at <= now:
+        raise _unauthenticated("登录已过期，请重新登录")
     session = connection.app.state.auth[tenant].session(session_id)
     if session is None or session.revoked or session.expires_at <= now:
         raise _unauthenticated("登录已失效，请重新登录")

@@ -6,18 +6,24 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from api.access import PUBLIC, Access, access, authorize
+from api.accounts import AccountController, RegistrationController, SessionController
+from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.logging import request_logging
+from api.mail import MailSender
+from api.security import Signer, load_secret
 from api.tenants import TenantController
 from projections.service import PlatformViews
+from projections.store import open_view_database
 from tenants.runtime import Platform
 from tenants.settings import Settings
 
@@ -43,12 +49,23 @@ def create_app(
         if clock is not None:
             for runtime in platform.tenants.values():
                 runtime.ledger.clock = clock
+        auth = {
+            code: AuthStore(open_view_database(runtime.location, "auth"))
+            for code, runtime in platform.tenants.items()
+        }
+        mail = MailSender(settings, auth)
         if settings.run_projections:
             views.start()
-        app.state.platform, app.state.views = platform, views
+            mail.start()
+        app.state.platform, app.state.views, app.state.auth = platform, views, auth
+        app.state.signer = Signer(load_secret(settings.secret_key, settings.data_dir))
+        app.state.settings, app.state.mail = settings, mail
         try:
             yield
         finally:
+            mail.stop()
+            for store in auth.values():
+                store.db.close()
             views.close()
             platform.close()
 
@@ -56,8 +73,16 @@ def create_app(
         views: PlatformViews = state.views
         return views
 
-    return Litestar(
-        route_handlers=[TenantController, CampaignController, HealthController],
+    app = Litestar(
+        route_handlers=[
+            TenantController,
+            CampaignController,
+            HealthController,
+            SessionController,
+            RegistrationController,
+            AccountController,
+        ],
+        guards=[authorize],
         dependencies={
             **DEPENDENCIES,
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),
@@ -70,6 +95,21 @@ def create_app(
             title="qcflow",
             version="1",
             description="群众性质量活动平台 API：协会、活动、报名、申报、推荐、评审、统计",
-            path="/schema",
+            openapi_router=Router(path="/schema", route_handlers=[], opt=access(PUBLIC)),
         ),
     )
+    check_every_route_declares_access(app)
+    return app
+
+
+def check_every_route_declares_access(app: Litestar) -> None:
+    """Deny by default, checked at start: a route without an access rule stops the app."""
+    missing = [
+        f"{sorted(handler.http_methods)} {route.path}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if not isinstance(handler.opt.get("access"), Access)
+        and handler.http_methods != {"OPTIONS"}  # Litestar's own; the guard refuses them too
+    ]
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {missing}")

@@ -11,9 +11,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from aggregates.actor import Actor
+from aggregates.actor import Actor, Role
 from aggregates.application import Saved
 from aggregates.campaign import Campaign, Phase, Programme
+from api.access import SIGNED_IN, access, only
 from api.dependencies import etag
 from api.schemas import (
     AmendRulesRequest,
@@ -55,7 +56,7 @@ class CampaignController(Controller):
     path = "/api/v1/tenants/{tenant:str}/campaigns"
     tags = ["campaigns 活动"]
 
-    @post("/", operation_id="openCampaign", sync_to_thread=True)
+    @post("/", operation_id="openCampaign", sync_to_thread=True, opt=access(only(Role.SECRETARIAT)))
     def open_campaign(
         self,
         data: JSONBody[OpenCampaignRequest],
@@ -72,7 +73,7 @@ class CampaignController(Controller):
             saved, runtime, views, HTTP_201_CREATED if saved.created else HTTP_200_OK
         )
 
-    @get("/", operation_id="listCampaigns", sync_to_thread=True)
+    @get("/", operation_id="listCampaigns", sync_to_thread=True, opt=access(SIGNED_IN))
     def list_campaigns(
         self,
         runtime: NamedDependency[TenantRuntime],
@@ -84,7 +85,12 @@ class CampaignController(Controller):
         rows = list_campaigns(views.db("campaign_list"), programme, year)
         return [CampaignListItem.of(row, zone) for row in rows]
 
-    @get("/{campaign_id:uuid}", operation_id="showCampaign", sync_to_thread=True)
+    @get(
+        "/{campaign_id:uuid}",
+        operation_id="showCampaign",
+        sync_to_thread=True,
+        opt=access(SIGNED_IN),
+    )
     def show_campaign(
         self, campaign_id: FromPath[UUID], runtime: NamedDependency[TenantRuntime]
     ) -> Response[CampaignOut]:
@@ -93,7 +99,12 @@ class CampaignController(Controller):
             CampaignOut.of(campaign, runtime.tenant.zone), headers={"ETag": etag(campaign.version)}
         )
 
-    @get("/{campaign_id:uuid}/open-phases", operation_id="openPhases", sync_to_thread=True)
+    @get(
+        "/{campaign_id:uuid}/open-phases",
+        operation_id="openPhases",
+        sync_to_thread=True,
+        opt=access(SIGNED_IN),
+    )
     def open_phases(
         self,
         campaign_id: FromPath[UUID],
@@ -111,6 +122,7 @@ class CampaignController(Controller):
         "/{campaign_id:uuid}/phases/{phase:str}/reschedule",
         operation_id="reschedulePhase",
         sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
         status_code=HTTP_200_OK,
     )
     def reschedule_phase(
@@ -131,6 +143,7 @@ class CampaignController(Controller):
         "/{campaign_id:uuid}/phases/{phase:str}/extend-deadline",
         operation_id="extendDeadline",
         sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
         status_code=HTTP_200_OK,
     )
     def extend_deadline(
@@ -153,6 +166,7 @@ class CampaignController(Controller):
         "/{campaign_id:uuid}/amend-rules",
         operation_id="amendRules",
         sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
         status_code=HTTP_200_OK,
     )
     def amend_rules(
@@ -173,6 +187,7 @@ class CampaignController(Controller):
         "/{campaign_id:uuid}/publish-results",
         operation_id="publishResults",
         sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
         status_code=HTTP_200_OK,
     )
     def publish_results(
@@ -190,6 +205,7 @@ class CampaignController(Controller):
         "/{campaign_id:uuid}/archive",
         operation_id="archiveCampaign",
         sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
         status_code=HTTP_200_OK,
     )
     def archive_campaign(

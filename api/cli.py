@@ -1,8 +1,9 @@
-"""The command line: `qcflow serve | demo | worker | projections status|rebuild | tenants check`."""
+"""The command line: `qcflow serve | demo | worker | accounts | projections | tenants`."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import signal
 import sys
 import threading
@@ -10,8 +11,12 @@ from collections.abc import Sequence
 
 import structlog
 
+from aggregates.account import AccountStatus, Grant
+from aggregates.actor import Actor, Role
+from aggregates.problems import DomainError
 from api.logging import configure_logging
 from projections.service import PlatformViews
+from projections.store import open_view_database
 from tenants.registry import TenantConfigError, TenantRegistry
 from tenants.runtime import Platform
 from tenants.settings import Settings
@@ -32,6 +37,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     rebuild = actions.add_parser("rebuild", help="rebuild a read model from zero")
     rebuild.add_argument("--tenant", required=True)
     rebuild.add_argument("name", help="the read model, e.g. campaign_list")
+    accounts = commands.add_parser("accounts", help="accounts")
+    account_actions = accounts.add_subparsers(dest="action", required=True)
+    create = account_actions.add_parser(
+        "create-secretariat",
+        help="a tenant's first secretariat account (password asked, never an argument)",
+    )
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--login", required=True, help="e-mail address to sign in with")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--link",
+        action="store_true",
+        help="print a one-time invitation code instead of asking for the password",
+    )
     tenants = commands.add_parser("tenants", help="tenant files")
     tenants.add_subparsers(dest="action", required=True).add_parser("check", help="validate")
     args = parser.parse_args(argv)
@@ -45,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "worker": _worker,
             "projections": _projections,
             "tenants": _check_tenants,
+            "accounts": _accounts,
         }[args.command]
         return handler(settings, args)
     except TenantConfigError as e:
@@ -121,6 +141,56 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         views.close()
         platform.close()
+
+
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    from api.accounts import TOKEN_LIFETIMES  # noqa: PLC0415
+    from api.auth_store import AuthStore  # noqa: PLC0415
+
+    platform = Platform.from_settings(settings)
+    try:
+        runtime = platform.get(args.tenant)
+        if runtime is None:
+            print(f"qcflow: no tenant {args.tenant!r}", file=sys.stderr)
+            return 2
+        actor = Actor(f"operator:{getpass.getuser()}", Role.OPERATOR)
+        password = None if args.link else _ask_password()
+        try:
+            account = runtime.ledger.register_account(
+                login=args.login,
+                name=args.name,
+                password=password,
+                status=AccountStatus.PENDING if args.link else AccountStatus.ACTIVE,
+                grants=[Grant(Role.SECRETARIAT)],
+                actor=actor,
+            )
+        except DomainError as e:
+            for problem in e.problems:
+                print(f"qcflow: {problem.field}: {problem.message}", file=sys.stderr)
+            return 2
+        print(f"{runtime.tenant.name_zh}: secretariat account {account.login} ({account.id})")
+        if args.link:
+            store = AuthStore(open_view_database(runtime.location, "auth"))
+            now = runtime.ledger.clock()
+            token = store.issue_token("invitation", account.id, now, TOKEN_LIFETIMES["invitation"])
+            store.db.close()
+            print(
+                f"one-time invitation code (valid until {now + TOKEN_LIFETIMES['invitation']:%Y-%m-%d %H:%M} UTC):"
+            )
+            print(f"  {token}")
+            print(
+                f"accept it with POST {settings.public_url}/api/v1/tenants/{args.tenant}/invitations/accept"
+            )
+        return 0
+    finally:
+        platform.close()
+
+
+def _ask_password() -> str:
+    first = getpass.getpass("password (at least 10 characters, 3 kinds of characters): ")
+    if getpass.getpass("password again: ") != first:
+        raise SystemExit("qcflow: the passwords differ")
+    return first
 
 
 def _check_tenants(settings: Settings, args: argparse.Namespace) -> int:

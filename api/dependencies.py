@@ -1,4 +1,5 @@
-"""Request dependencies: the tenant from the path, the acting user, the expected version.
+"""Request dependencies: the tenant from the path, the acting user, the expected version,
+the sign-in records.
 
 Tenant checks run here, not inside handlers: an unknown tenant is a 404 before any handler.
 """
@@ -9,20 +10,17 @@ import re
 from typing import Annotated, Any
 
 import structlog
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter
 
-from aggregates.actor import Actor, Role
+from aggregates.actor import Actor
 from aggregates.problems import Problem
+from api.accounts import Auth
 from api.errors import RequestProblem
 from projections.service import PlatformViews, TenantViews
 from tenants.runtime import Platform, TenantRuntime
-
-DEV_USER_HEADER = "X-QCFlow-Dev-User"
-DEV_ROLE_HEADER = "X-QCFlow-Dev-Role"
-"""DEVELOPMENT ONLY, until accounts exist (the accounts issue replaces these headers): who acts.
-No other shortcut exists; the headers are documented in the README as temporary."""
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
@@ -45,23 +43,14 @@ def provide_views(runtime: NamedDependency[TenantRuntime], state: State) -> Tena
     return views[runtime.tenant.code]
 
 
-def provide_actor(
-    user: Annotated[str | None, HeaderParameter(name=DEV_USER_HEADER, required=False)] = None,
-    role: Annotated[str | None, HeaderParameter(name=DEV_ROLE_HEADER, required=False)] = None,
-) -> Actor:
-    if not user or not user.strip():
-        raise RequestProblem(
-            401, Problem(DEV_USER_HEADER, "required", "缺少操作人（开发期请求头）")
-        )
-    try:
-        acting_role = Role(role or "")
-    except ValueError:
-        roles = "、".join(r.value for r in Role)
-        raise RequestProblem(
-            401, Problem(DEV_ROLE_HEADER, "unknown_role", f"角色须为：{roles}")
-        ) from None
-    structlog.contextvars.bind_contextvars(user=user, role=acting_role.value)
-    return Actor(user_id=user.strip(), role=acting_role)
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The signed-in user, in the role this route admits them in (set by the access guard)."""
+    actor: Actor = request.state.actor
+    return actor
+
+
+def provide_auth(runtime: NamedDependency[TenantRuntime], state: State) -> Auth:
+    return Auth(runtime, state.auth[runtime.tenant.code], state.signer, state.settings)
 
 
 def provide_expected_version(
@@ -86,4 +75,5 @@ DEPENDENCIES: dict[str, Any] = {
     "views": Provide(provide_views, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
+    "auth": Provide(provide_auth, sync_to_thread=False),
 }

@@ -6,6 +6,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from api.access import PUBLIC, access
 from api.schemas import Response as Body
 from projections.runner import STORE_ERRORS
 from projections.service import PlatformViews
@@ -39,7 +40,7 @@ class HealthController(Controller):
     path = "/health"
     tags = ["operations 运维"]
 
-    @get("/", operation_id="health", sync_to_thread=True)
+    @get("/", operation_id="health", sync_to_thread=True, opt=access(PUBLIC))
     def health(
         self, platform: NamedDependency[Platform], platform_views: NamedDependency[PlatformViews]
     ) -> Response[Health]:

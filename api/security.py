@@ -43,8 +43,8 @@ class Signer:
         body = f"v1.{tenant}.{session_id}.{int(expires_at.timestamp())}"
         return f"{body}.{self._mac(body)}"
 
-    def open_session_token(self, token: str, at: datetime) -> tuple[str, str] | None:
-        """(tenant, session id) of a genuine, unexpired token; None otherwise."""
+    def open_session_token(self, token: str) -> tuple[str, str, datetime] | None:
+        """(tenant, session id, expiry) of a genuine token; None otherwise."""
         parts = token.split(".")
         if len(parts) != 5 or parts[0] != "v1":
             return None
@@ -55,9 +55,7 @@ class Signer:
             expires_at = datetime.fromtimestamp(int(parts[3]), UTC)
         except ValueError:
             return None
-        if expires_at <= at:
-            return None
-        return parts[1], parts[2]
+        return parts[1], parts[2], expires_at
 
     def csrf_token(self, session_id: str) -> str:
         return self._mac(f"csrf.{session_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
+from api.access import SIGNED_IN, access
 from api.schemas import TenantSummary
 from tenants.registry import Tenant
 from tenants.runtime import Platform, TenantRuntime
@@ -14,7 +15,7 @@ class TenantController(Controller):
     path = "/api/v1/tenants"
     tags = ["tenants 协会"]
 
-    @get("/", operation_id="listTenants", sync_to_thread=False)
+    @get("/", operation_id="listTenants", sync_to_thread=False, opt=access(SIGNED_IN))
     def list_tenants(self, platform: NamedDependency[Platform]) -> list[TenantSummary]:
         return [
             TenantSummary(
@@ -28,6 +29,6 @@ class TenantController(Controller):
             for t in platform.registry
         ]
 
-    @get("/{tenant:str}", operation_id="showTenant", sync_to_thread=False)
+    @get("/{tenant:str}", operation_id="showTenant", sync_to_thread=False, opt=access(SIGNED_IN))
     def show_tenant(self, runtime: NamedDependency[TenantRuntime]) -> Tenant:
         return runtime.tenant

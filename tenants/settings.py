@@ -32,6 +32,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """QCFLOW_LOG_LEVEL"""
     pg_pool_size: int = 4
     """QCFLOW_PG_POOL_SIZE: connections each tenant ledger keeps open on PostgreSQL."""
+    secret_key: str | None = None
+    """QCFLOW_SECRET_KEY: signs session tokens; unset, a random key is kept in the data dir."""
+    public_url: str = "http://127.0.0.1:8000"
+    """QCFLOW_PUBLIC_URL: the address users reach, for links in mails."""
+    smtp_url: str | None = None
+    """QCFLOW_SMTP_URL: smtp[s]://user:password@host:port; unset, mails are written to
+    <data dir>/mail/ instead of sent (development)."""
+    mail_from: str = "qcflow@localhost"
+    """QCFLOW_MAIL_FROM"""
+    session_hours: int = 8
+    """QCFLOW_SESSION_HOURS: how long a sign-in lasts."""
 
     @property
     def uses_postgres(self) -> bool:

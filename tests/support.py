@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +28,9 @@ class Clock:
         return self.now
 
 
-SECRETARIAT = {"X-QCFlow-Dev-User": "sec-001", "X-QCFlow-Dev-Role": "secretariat"}
+def new_password() -> str:
+    """A strong password made for one test (no password is fixed anywhere, tests included)."""
+    return f"Qc-{secrets.token_urlsafe(12)}-9a"
 
 
 def campaign_body(**overrides: Any) -> dict[str, Any]:

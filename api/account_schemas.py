@@ -1,0 +1,152 @@
+"""Request and response types of sign-in, registration, invitations and accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+from aggregates.account import Account, Grant
+from aggregates.actor import ROLE_NAMES_ZH, Role
+from api.schemas import Request, Response
+
+Login = Annotated[str, Meta(min_length=3, max_length=200)]
+Password = Annotated[str, Meta(min_length=1, max_length=200)]
+Token = Annotated[str, Meta(min_length=10, max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Reason = Annotated[str, Meta(max_length=500)]
+InvitedRole = Literal["secretariat", "recommending_unit", "reviewer", "auditor", "national_staff"]
+
+
+class LoginRequest(Request, kw_only=True):
+    login: Login
+    password: Password
+
+
+class ChangePasswordRequest(Request, kw_only=True):
+    current_password: Password
+    new_password: Password
+
+
+class ResetRequest(Request, kw_only=True):
+    login: Login
+
+
+class ResetConfirmation(Request, kw_only=True):
+    token: Token
+    new_password: Password
+
+
+class SelfRegistration(Request, kw_only=True):
+    """An applicant unit registers itself (申报单位注册)."""
+
+    login: Login
+    """The e-mail address to sign in with; the confirmation is sent there."""
+    name: Name
+    """The contact person's name."""
+    password: Password
+    enterprise_name: Annotated[str, Meta(min_length=2, max_length=200)]
+    """单位名称（以公章为准）"""
+    credit_code: Annotated[str, Meta(max_length=30)]
+    """统一社会信用代码"""
+
+
+class TokenConfirmation(Request, kw_only=True):
+    token: Token
+
+
+class ReviewerProfile(Request, kw_only=True):
+    work_unit: Annotated[str, Meta(min_length=2, max_length=200)]
+    certificate_kind: Annotated[str, Meta(min_length=1, max_length=100)]
+    """e.g. 中国质协 QC 小组评委, TGQ 评委, 全国 QC 小组评审组长"""
+    certificate_number: Annotated[str, Meta(min_length=1, max_length=50)]
+    mobile: Annotated[str, Meta(pattern=r"^1\d{10}$")]
+
+
+class RoleBinding(Request, kw_only=True):
+    """A role to grant, with what it is bound to."""
+
+    role: InvitedRole
+    unit: str | None = None
+    """The recommending unit's code, for role recommending_unit."""
+    reviewer: ReviewerProfile | None = None
+    """The reviewer's profile, for role reviewer."""
+
+
+class InvitationRequest(RoleBinding, kw_only=True):
+    login: Login
+    name: Name
+
+
+class InvitationAcceptance(Request, kw_only=True):
+    token: Token
+    password: Password
+
+
+class RevokeRequest(Request, kw_only=True):
+    role: Role
+    scope: str | None = None
+    reason: Reason
+
+
+class DisableRequest(Request, kw_only=True):
+    reason: Reason
+
+
+class GrantOut(Response, kw_only=True, frozen=True):
+    role: Role
+    role_name_zh: str
+    scope: str | None
+    details: dict[str, str]
+
+
+class AccountOut(Response, kw_only=True, frozen=True):
+    id: str
+    login: str
+    name: str
+    status: str
+    locked_until: datetime | None
+    grants: list[GrantOut]
+    version: int
+
+    @classmethod
+    def of(cls, account: Account) -> AccountOut:
+        return cls(
+            id=str(account.id),
+            login=account.login,
+            name=account.name,
+            status=account.status.value,
+            locked_until=account.locked_until
+            if account.locked_until and account.locked_until.year < 9999
+            else None,
+            grants=[_grant_out(g) for g in account.grants],
+            version=account.version,
+        )
+
+
+def _grant_out(grant: Grant) -> GrantOut:
+    return GrantOut(
+        role=grant.role,
+        role_name_zh=ROLE_NAMES_ZH[grant.role],
+        scope=grant.scope,
+        details=dict(grant.details),
+    )
+
+
+class SessionOut(Response, kw_only=True, frozen=True):
+    token: str
+    """For API clients: send as `Authorization: Bearer <token>`. Pages use the cookie instead."""
+    csrf_token: str
+    """Pages signed in by cookie send it back as the X-CSRF-Token header on every change."""
+    expires_at: datetime
+    account: AccountOut
+
+
+class InvitationOut(Response, kw_only=True, frozen=True):
+    account: AccountOut
+    expires_at: datetime
+
+
+class Accepted(Response, kw_only=True, frozen=True):
+    message: str

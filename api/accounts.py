@@ -1,0 +1,477 @@
+"""Sign-in and accounts: login and logout, self-registration and its confirmation, invitations,
+password change and reset, and the secretariat's account administration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from aggregates.account import Account, AccountStatus, Grant, InvalidAccount
+from aggregates.actor import Actor, Role
+from aggregates.credit_code import validate_credit_code
+from aggregates.problems import Problem
+from api.access import PUBLIC, SIGNED_IN, SYSTEM, Principal, access, only
+from api.account_schemas import (
+    Accepted,
+    AccountOut,
+    ChangePasswordRequest,
+    DisableRequest,
+    InvitationAcceptance,
+    InvitationOut,
+    InvitationRequest,
+    LoginRequest,
+    ResetConfirmation,
+    ResetRequest,
+    RevokeRequest,
+    RoleBinding,
+    SelfRegistration,
+    SessionOut,
+    TokenConfirmation,
+)
+from api.auth_store import AuthStore
+from api.errors import RequestProblem
+from api.security import CSRF_COOKIE, SESSION_COOKIE, Signer
+from tenants.registry import Tenant
+from tenants.runtime import TenantRuntime
+from tenants.settings import Settings
+
+FAILURE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES_BEFORE_LOCK = 5
+ADDRESS_FAILURES_BEFORE_THROTTLE = 20
+LOCK_DURATION = timedelta(minutes=15)
+TOKEN_LIFETIMES = {
+    "invitation": timedelta(days=7),
+    "confirmation": timedelta(days=2),
+    "reset": timedelta(hours=1),
+}
+
+
+@dataclass(frozen=True)
+class Auth:
+    """What the sign-in routes need of the platform, for one tenant."""
+
+    runtime: TenantRuntime
+    store: AuthStore
+    signer: Signer
+    settings: Settings
+
+    @property
+    def now(self) -> datetime:
+        return self.runtime.ledger.clock()
+
+    def mail_token(self, account: Account, purpose: str, subject: str, lead: str) -> datetime:
+        ttl = TOKEN_LIFETIMES[purpose]
+        token = self.store.issue_token(purpose, account.id, self.now, ttl)
+        tenant = self.runtime.tenant
+        body = (
+            f"{account.name}，您好：\n\n{lead}\n\n"
+            f"协会：{tenant.name_zh}（{tenant.code}）\n登录名：{account.login}\n"
+            f"确认码：{token}\n\n确认码 {_hours(ttl)} 内有效，仅可使用一次。"
+            f"平台地址：{self.settings.public_url}\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
+        )
+        self.store.queue_mail(account.login, f"【{tenant.short_name_zh}】{subject}", body, self.now)
+        return self.now + ttl
+
+
+def _hours(ttl: timedelta) -> str:
+    hours = int(ttl.total_seconds() // 3600)
+    return f"{hours // 24} 天" if hours >= 24 else f"{hours} 小时"
+
+
+def grant_of(binding: RoleBinding, tenant: Tenant) -> Grant:
+    role = Role(binding.role)
+    if role is Role.RECOMMENDING_UNIT:
+        unit = tenant.unit(binding.unit or "")
+        if unit is None:
+            raise InvalidAccount(Problem("unit", "unknown_unit", "请选择本协会的推荐单位"))
+        return Grant(role, unit.code, (("unit_name", unit.name_zh),))
+    if role is Role.REVIEWER:
+        if binding.reviewer is None:
+            raise InvalidAccount(Problem("reviewer", "required", "评委须填写工作单位、证书和手机"))
+        profile = binding.reviewer
+        details = tuple(
+            sorted(
+                {
+                    "work_unit": profile.work_unit,
+                    "certificate_kind": profile.certificate_kind,
+                    "certificate_number": profile.certificate_number,
+                    "mobile": profile.mobile,
+                }.items()
+            )
+        )
+        return Grant(role, profile.certificate_number, details)
+    if role is Role.NATIONAL_STAFF and tenant.level.value != "national":
+        raise InvalidAccount(Problem("role", "national_only", "全国质协工作人员角色仅用于全国协会"))
+    return Grant(role)
+
+
+def _session_response(auth: Auth, account: Account) -> Response[SessionOut]:
+    ttl = timedelta(hours=auth.settings.session_hours)
+    session_id, expires_at = auth.store.open_session(
+        account.id, account.session_epoch, auth.now, ttl
+    )
+    token = auth.signer.session_token(auth.runtime.tenant.code, session_id, expires_at)
+    csrf = auth.signer.csrf_token(session_id)
+    body = SessionOut(
+        token=token, csrf_token=csrf, expires_at=expires_at, account=AccountOut.of(account)
+    )
+    secure = auth.settings.public_url.startswith("https://")
+    cookies = [
+        Cookie(
+            key=SESSION_COOKIE,
+            value=token,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            path="/",
+            max_age=int(ttl.total_seconds()),
+        ),
+        Cookie(
+            key=CSRF_COOKIE,
+            value=csrf,
+            httponly=False,
+            samesite="strict",
+            secure=secure,
+            path="/",
+            max_age=int(ttl.total_seconds()),
+        ),
+    ]
+    return Response(body, cookies=cookies)
+
+
+def _signed_out() -> Response[None]:
+    return Response(
+        None,
+        status_code=HTTP_204_NO_CONTENT,
+        cookies=[
+            Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"),
+            Cookie(key=CSRF_COOKIE, value="", max_age=0, path="/"),
+        ],
+    )
+
+
+def _bad_token() -> RequestProblem:
+    return RequestProblem(400, Problem("token", "invalid_token", "确认码无效、已使用或已过期"))
+
+
+class SessionController(Controller):
+    """Signing in and out, and the signed-in user's own account."""
+
+    path = "/api/v1/tenants/{tenant:str}"
+    tags = ["accounts 账号"]
+
+    @post(
+        "/session",
+        operation_id="login",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=HTTP_201_CREATED,
+    )
+    def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginRequest],
+        auth: NamedDependency[Auth],
+    ) -> Response[SessionOut]:
+        address = request.client.host if request.client else "unknown"
+        since = auth.now - FAILURE_WINDOW
+        if auth.store.failures(since, address=address) >= ADDRESS_FAILURES_BEFORE_THROTTLE:
+            raise RequestProblem(
+                429, Problem("login", "throttled", "登录尝试过于频繁，请 15 分钟后再试")
+            )
+        ledger = auth.runtime.ledger
+        account = ledger.find_account(data.login)
+        if account is not None and account.is_locked(auth.now):
+            raise RequestProblem(
+                403,
+                Problem(
+                    "login", "locked", "账号因多次登录失败已锁定，请 15 分钟后再试或联系秘书处"
+                ),
+            )
+        if not ledger.passwords.verify(account.password_hash if account else None, data.password):
+            auth.store.record_failure(account.id if account else None, address, auth.now)
+            if (
+                account is not None
+                and auth.store.failures(since, account_id=account.id)
+                >= ACCOUNT_FAILURES_BEFORE_LOCK
+            ):
+                ledger.lock_account(
+                    account.id, "连续多次登录失败", auth.now + LOCK_DURATION, SYSTEM
+                )
+            raise RequestProblem(
+                401, Problem("password", "invalid_credentials", "登录名或密码不正确")
+            )
+        if account is None or account.status is not AccountStatus.ACTIVE:
+            status = (
+                "disabled" if account and account.status is AccountStatus.DISABLED else "pending"
+            )
+            raise RequestProblem(
+                403,
+                Problem("login", status, "账号已停用" if status == "disabled" else "账号尚未确认"),
+            )
+        auth.store.clear_failures(account.id)
+        return _session_response(auth, account)
+
+    @delete(
+        "/session",
+        operation_id="logout",
+        sync_to_thread=True,
+        opt=access(SIGNED_IN),
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    def logout(
+        self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]
+    ) -> Response[None]:
+        principal: Principal = request.state.principal
+        auth.store.revoke_session(principal.session_id, auth.now)
+        return _signed_out()
+
+    @get("/me", operation_id="showMe", sync_to_thread=False, opt=access(SIGNED_IN))
+    def me(self, request: Request[Any, Any, Any]) -> AccountOut:
+        principal: Principal = request.state.principal
+        return AccountOut.of(principal.account)
+
+    @post(
+        "/me/password",
+        operation_id="changePassword",
+        sync_to_thread=True,
+        opt=access(SIGNED_IN),
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    def change_password(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ChangePasswordRequest],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> Response[None]:
+        principal: Principal = request.state.principal
+        auth.runtime.ledger.change_password(
+            principal.account.id, data.current_password, data.new_password, actor
+        )
+        return _signed_out()  # every session, this one included, ended with the old password
+
+    @post(
+        "/password-resets",
+        operation_id="requestPasswordReset",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=HTTP_202_ACCEPTED,
+    )
+    def request_reset(self, data: JSONBody[ResetRequest], auth: NamedDependency[Auth]) -> Accepted:
+        account = auth.runtime.ledger.find_account(data.login)
+        if account is not None and account.status is AccountStatus.ACTIVE:
+            auth.mail_token(
+                account, "reset", "重置密码", "您申请了重置密码。请使用下面的确认码设置新密码："
+            )
+        return Accepted(message="如该登录名已注册，重置密码的邮件已发出")  # the same either way
+
+    @post(
+        "/password-resets/confirm",
+        operation_id="resetPassword",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    def reset_password(
+        self, data: JSONBody[ResetConfirmation], auth: NamedDependency[Auth]
+    ) -> None:
+        account_id = auth.store.redeem_token(data.token, "reset", auth.now)
+        if account_id is None:
+            raise _bad_token()
+        account = auth.runtime.ledger.get_account(account_id)
+        auth.runtime.ledger.set_password(
+            account_id,
+            data.new_password,
+            "reset",
+            Actor(str(account_id), min(account.roles(), default=Role.APPLICANT_UNIT)),
+        )
+
+
+class RegistrationController(Controller):
+    """Applicant units register themselves; invited users accept their invitation."""
+
+    path = "/api/v1/tenants/{tenant:str}"
+    tags = ["accounts 账号"]
+
+    @post(
+        "/registrations",
+        operation_id="registerApplicant",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=HTTP_202_ACCEPTED,
+    )
+    def register(self, data: JSONBody[SelfRegistration], auth: NamedDependency[Auth]) -> Accepted:
+        credit_code = validate_credit_code(data.credit_code)
+        grant = Grant(
+            Role.APPLICANT_UNIT, credit_code, (("enterprise_name", data.enterprise_name.strip()),)
+        )
+        actor = Actor(data.login.strip().lower(), Role.APPLICANT_UNIT)
+        account = auth.runtime.ledger.register_account(
+            login=data.login,
+            name=data.name,
+            password=data.password,
+            status=AccountStatus.PENDING,
+            grants=[grant],
+            actor=actor,
+        )
+        auth.mail_token(
+            account,
+            "confirmation",
+            "确认注册",
+            f"{data.enterprise_name} 已在平台注册为申报单位。请使用下面的确认码确认注册：",
+        )
+        return Accepted(message="注册成功，确认邮件已发出，请按邮件确认")
+
+    @post(
+        "/registrations/confirm",
+        operation_id="confirmRegistration",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+    )
+    def confirm(self, data: JSONBody[TokenConfirmation], auth: NamedDependency[Auth]) -> AccountOut:
+        account_id = auth.store.redeem_token(data.token, "confirmation", auth.now)
+        if account_id is None:
+            raise _bad_token()
+        return AccountOut.of(
+            auth.runtime.ledger.activate_account(
+                account_id, Actor(str(account_id), Role.APPLICANT_UNIT)
+            )
+        )
+
+    @post(
+        "/invitations/accept",
+        operation_id="acceptInvitation",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+    )
+    def accept(
+        self, data: JSONBody[InvitationAcceptance], auth: NamedDependency[Auth]
+    ) -> AccountOut:
+        account_id = auth.store.redeem_token(data.token, "invitation", auth.now)
+        if account_id is None:
+            raise _bad_token()
+        account = auth.runtime.ledger.get_account(account_id)
+        actor = Actor(str(account_id), min(account.roles(), default=Role.AUDITOR))
+        return AccountOut.of(
+            auth.runtime.ledger.set_password(account_id, data.password, "invitation", actor)
+        )
+
+
+class AccountController(Controller):
+    """The secretariat's administration of its tenant's accounts."""
+
+    path = "/api/v1/tenants/{tenant:str}/accounts"
+    tags = ["accounts 账号"]
+
+    @post(
+        "/invitations",
+        operation_id="inviteAccount",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=HTTP_201_CREATED,
+    )
+    def invite(
+        self,
+        data: JSONBody[InvitationRequest],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> InvitationOut:
+        grant = grant_of(data, auth.runtime.tenant)
+        account = auth.runtime.ledger.register_account(
+            login=data.login,
+            name=data.name,
+            password=None,
+            status=AccountStatus.PENDING,
+            grants=[grant],
+            actor=actor,
+        )
+        expires_at = auth.mail_token(
+            account,
+            "invitation",
+            "平台账号邀请",
+            f"{auth.runtime.tenant.name_zh}邀请您使用平台。请使用下面的确认码设置密码、启用账号：",
+        )
+        return InvitationOut(account=AccountOut.of(account), expires_at=expires_at)
+
+    @get(
+        "/{account_id:uuid}",
+        operation_id="showAccount",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT, Role.AUDITOR)),
+    )
+    def show(self, account_id: FromPath[UUID], auth: NamedDependency[Auth]) -> AccountOut:
+        return AccountOut.of(auth.runtime.ledger.get_account(account_id))
+
+    @post(
+        "/{account_id:uuid}/grants",
+        operation_id="grantRole",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=200,
+    )
+    def grant(
+        self,
+        account_id: FromPath[UUID],
+        data: JSONBody[RoleBinding],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> AccountOut:
+        return AccountOut.of(
+            auth.runtime.ledger.grant_role(account_id, grant_of(data, auth.runtime.tenant), actor)
+        )
+
+    @post(
+        "/{account_id:uuid}/revocations",
+        operation_id="revokeRole",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=200,
+    )
+    def revoke(
+        self,
+        account_id: FromPath[UUID],
+        data: JSONBody[RevokeRequest],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> AccountOut:
+        return AccountOut.of(
+            auth.runtime.ledger.revoke_role(account_id, data.role, data.scope, data.reason, actor)
+        )
+
+    @post(
+        "/{account_id:uuid}/unlock",
+        operation_id="unlockAccount",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=200,
+    )
+    def unlock(
+        self, account_id: FromPath[UUID], auth: NamedDependency[Auth], actor: NamedDependency[Actor]
+    ) -> AccountOut:
+        auth.store.clear_failures(account_id)
+        return AccountOut.of(auth.runtime.ledger.unlock_account(account_id, actor))
+
+    @post(
+        "/{account_id:uuid}/disable",
+        operation_id="disableAccount",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=200,
+    )
+    def disable(
+        self,
+        account_id: FromPath[UUID],
+        data: JSONBody[DisableRequest],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> AccountOut:
+        return AccountOut.of(auth.runtime.ledger.disable_account(account_id, data.reason, actor))
