@@ -336,6 +336,7 @@ class RegistrationController(Controller):
         operation_id="confirmRegistration",
         sync_to_thread=True,
         opt=access(PUBLIC),
+        status_code=200,
     )
     def confirm(self, data: JSONBody[TokenConfirmation], auth: NamedDependency[Auth]) -> AccountOut:
         account_id = auth.store.redeem_token(data.token, "confirmation", auth.now)
@@ -352,6 +353,7 @@ class RegistrationController(Controller):
         operation_id="acceptInvitation",
         sync_to_thread=True,
         opt=access(PUBLIC),
+        status_code=200,
     )
     def accept(
         self, data: JSONBody[InvitationAcceptance], auth: NamedDependency[Auth]

@@ -24,10 +24,10 @@ async def anonymous(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTest
         yield client
 
 
-async def sign_in(
+def make_account(
     client: AsyncTestClient[Any], tenant: str, role: Role, scope: str | None = None
-) -> dict[str, str]:
-    """A new active account of the tenant holding the role, signed in; its bearer header."""
+) -> tuple[str, str]:
+    """A new active account of the tenant holding the role; its login and password."""
     ledger = client.app.state.platform.tenants[tenant].ledger
     login, password = f"{role.value}-{uuid.uuid4().hex[:8]}@example.cn", new_password()
     ledger.register_account(
@@ -38,6 +38,14 @@ async def sign_in(
         grants=[Grant(role, scope)],
         actor=Actor("test-setup", Role.OPERATOR),
     )
+    return login, password
+
+
+async def sign_in(
+    client: AsyncTestClient[Any], tenant: str, role: Role, scope: str | None = None
+) -> dict[str, str]:
+    """A new active account of the tenant holding the role, signed in; its bearer header."""
+    login, password = make_account(client, tenant, role, scope)
     response = await client.post(
         f"/api/v1/tenants/{tenant}/session", json={"login": login, "password": password}
     )
