@@ -1,0 +1,200 @@
+"""Every route of the route table, with every role, in its own and another tenant, for its own
+and for others' records: the access each route declares is what HTTP enforces.
+
+The routes are read from the app, so a route added later is walked without editing this test.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from aggregates.account import AccountStatus, Grant
+from aggregates.actor import Actor, Role
+from api.access import Access
+from tests.support import campaign_body, new_password
+
+Client = AsyncTestClient[Any]
+ROLES = [
+    (Role.SECRETARIAT, None),
+    (Role.APPLICANT_UNIT, "91100000100003962T"),
+    (Role.RECOMMENDING_UNIT, "pudong"),
+    (Role.REVIEWER, "QC-2024-0001"),
+    (Role.AUDITOR, None),
+]
+PUBLIC_OPERATIONS = {
+    "login",
+    "requestPasswordReset",
+    "resetPassword",
+    "registerApplicant",
+    "confirmRegistration",
+    "acceptInvitation",
+    "health",
+}
+"""The only routes reachable without a session (besides the OpenAPI documents)."""
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # authorisation is storage-blind
+
+
+def routes(client: Client) -> list[tuple[str, str, Any]]:
+    found = []
+    for route in client.app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append((method, route.path, handler))
+    return found
+
+
+class World:
+    """Two tenants, each with a campaign and an account of every role."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.platform = client.app.state.platform
+        self.records: dict[str, dict[str, UUID]] = {}
+        self.accounts: dict[tuple[str, Role], UUID] = {}
+
+    def build(self) -> None:
+        setup = Actor("test-setup", Role.OPERATOR)
+        for tenant in ("saq", "sdaq"):
+            ledger = self.platform.tenants[tenant].ledger
+            for role, scope in ROLES:
+                account = ledger.register_account(
+                    login=f"{role.value}@{tenant}.example.cn",
+                    name="测试用户",
+                    password=new_password(),
+                    status=AccountStatus.ACTIVE,
+                    grants=[Grant(role, scope)],
+                    actor=setup,
+                )
+                self.accounts[tenant, role] = account.id
+
+    async def open_campaigns(self) -> None:
+        for tenant in ("saq", "sdaq"):
+            response = await self.client.post(
+                f"/api/v1/tenants/{tenant}/campaigns",
+                json=campaign_body(),
+                headers=self.headers(tenant, Role.SECRETARIAT),
+            )
+            assert response.status_code == 201, response.text
+            self.records[tenant] = {
+                "campaign_id": UUID(response.json()["id"]),
+                "account_id": self.accounts[tenant, Role.AUDITOR],
+            }
+
+    def headers(self, tenant: str, role: Role | None) -> dict[str, str]:
+        """A fresh session of that tenant's account holding the role (none: no header)."""
+        if role is None:
+            return {}
+        store = self.client.app.state.auth[tenant]
+        now = self.platform.tenants[tenant].ledger.clock()
+        session_id, expires_at = store.open_session(
+            self.accounts[tenant, role], 0, now, timedelta(hours=1)
+        )
+        token = self.client.app.state.signer.session_token(tenant, session_id, expires_at)
+        return {"Authorization": f"Bearer {token}"}
+
+    def path(self, template: str, tenant: str, record_tenant: str) -> str:
+        values = {
+            "tenant": tenant,
+            "phase": "submission",
+            "path": "openapi.json",
+            **{k: str(v) for k, v in self.records[record_tenant].items()},
+        }
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            assert name in values, f"the route walk has no sample for path parameter {name!r}"
+            return values[name]
+
+        return re.sub(r"\{(\w+)(?::\w+)?\}", fill, template)
+
+
+@pytest.fixture
+async def world(anonymous: Client) -> World:
+    world = World(anonymous)
+    world.build()
+    await world.open_campaigns()
+    return world
+
+
+async def call(client: Client, method: str, path: str, headers: dict[str, str]) -> int:
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    response = await client.request(method, path, json=body, headers=headers)
+    return response.status_code
+
+
+async def test_only_the_expected_routes_are_public(world: World) -> None:
+    public = {
+        handler.operation_id
+        for _, path, handler in routes(world.client)
+        if handler.opt["access"].public and not path.startswith("/schema")
+    }
+    assert public == PUBLIC_OPERATIONS
+
+
+async def test_without_a_session_only_public_routes_answer(world: World) -> None:
+    for method, template, handler in routes(world.client):
+        rule: Access = handler.opt["access"]
+        status = await call(world.client, method, world.path(template, "saq", "saq"), {})
+        if rule.public:
+            assert status != 401, (method, template)
+        else:
+            assert status == 401, (method, template, status)
+
+
+@pytest.mark.parametrize(("role", "scope"), ROLES, ids=[r.value for r, _ in ROLES])
+async def test_every_route_with_every_role(world: World, role: Role, scope: str | None) -> None:
+    for method, template, handler in routes(world.client):
+        rule: Access = handler.opt["access"]
+        if rule.public or ("{tenant" not in template and template.startswith("/schema")):
+            continue
+        allowed = rule.roles is None or role in rule.roles
+        own = await call(
+            world.client, method, world.path(template, "saq", "saq"), world.headers("saq", role)
+        )
+        other_tenant = await call(
+            world.client, method, world.path(template, "sdaq", "sdaq"), world.headers("saq", role)
+        )
+        where = (role.value, method, template)
+        if allowed:
+            assert own not in (401, 403), (*where, own)
+        else:
+            assert own == 403, (*where, own)
+        if "{tenant" in template:
+            assert other_tenant == 404, (*where, "other tenant", other_tenant)
+        if allowed and re.search(r"\{(campaign_id|account_id)", template):
+            # Another tenant's record through one's own tenant: not found; a write with an
+            # empty body may be refused earlier (422), and the other tenant is untouched.
+            head = world.platform.tenants["sdaq"].ledger.recorder.max_notification_id()
+            others_record = await call(
+                world.client,
+                method,
+                world.path(template, "saq", "sdaq"),
+                world.headers("saq", role),
+            )
+            expected = {404} if method == "GET" else {404, 422}
+            assert others_record in expected, (*where, "another tenant's record", others_record)
+            assert world.platform.tenants["sdaq"].ledger.recorder.max_notification_id() == head
+
+
+async def test_an_auditor_reads_everything_and_changes_nothing(world: World) -> None:
+    for method, template, handler in routes(world.client):
+        rule: Access = handler.opt["access"]
+        if rule.public:
+            continue
+        status = await call(
+            world.client,
+            method,
+            world.path(template, "saq", "saq"),
+            world.headers("saq", Role.AUDITOR),
+        )
+        if method == "GET":
+            assert status == 200, (method, template, status)
+        elif rule.roles is not None:  # open to every role: only one's own session and password
+            assert status == 403, (method, template, status)
