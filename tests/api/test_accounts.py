@@ -293,3 +293,20 @@ async def test_no_password_token_or_hash_reaches_the_log(
     ):
         assert secret not in log
     assert "$argon2" not in log
+
+
+async def test_an_invitation_expires_after_seven_days(client: Client, clock: Clock) -> None:
+    await client.post(
+        f"{SAQ}/accounts/invitations",
+        json={"login": "late@example.cn", "name": "审计员", "role": "auditor"},
+    )
+    code = last_code(client, "late@example.cn")
+    clock.now += timedelta(days=7, seconds=1)
+    response = await client.post(
+        f"{SAQ}/invitations/accept", json={"token": code, "password": new_password()}
+    )
+    assert response.status_code == 400
+    assert (
+        client.app.state.platform.tenants["saq"].ledger.find_account("late@example.cn").status
+        == "pending"
+    )
