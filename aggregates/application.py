@@ -27,6 +27,9 @@ from aggregates.campaign import (
 )
 from aggregates.credentials import Passwords
 from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
+from aggregates.submission import Submission
+from aggregates.submission_register import SubmissionRegister
+from aggregates.submission_service import SubmissionCommands
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -48,7 +51,7 @@ class Saved(Generic[A]):
     created: bool = False
 
 
-class AssociationLedger(AccountCommands, Application[UUID]):
+class AssociationLedger(AccountCommands, SubmissionCommands, Application[UUID]):
     """All event-sourced records of one association (tenant), in one log.
 
     The name is stored data: it names the tables (`ledger_events`) and tracking keys.
@@ -65,6 +68,8 @@ class AssociationLedger(AccountCommands, Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
         Campaign: 50,
         Account: 50,
+        Submission: 50,
+        SubmissionRegister: 50,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:

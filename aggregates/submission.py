@@ -1,0 +1,417 @@
+"""A submission (成果申报 / 班组申报): one QC result or one team, filed by an applicant unit under a
+recommending unit, from draft to submitted, withdrawn, returned for correction and resubmitted,
+with its attachments and its unit's endorsement (单位通道)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from aggregates.actor import Actor
+from aggregates.campaign import Campaign, CampaignRules, Phase, Programme
+from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
+from aggregates.submission_forms import Form, QcResultForm, TeamForm, form_from_state, form_to_state
+
+SUBMISSION_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/submission")
+DIRECT_CHANNEL = "direct"
+
+
+class SubmissionStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    """Returned for correction; edited and resubmitted by the applicant."""
+    WITHDRAWN = "withdrawn"
+
+
+STATUS_NAMES_ZH = {
+    SubmissionStatus.DRAFT: "草稿",
+    SubmissionStatus.SUBMITTED: "已申报",
+    SubmissionStatus.RETURNED: "退回修改",
+    SubmissionStatus.WITHDRAWN: "已撤回",
+}
+
+
+class AttachmentKind(StrEnum):
+    APPLICATION_FORM = "application_form"
+    """申报表（盖章）PDF"""
+    REPORT = "report"
+    """成果报告 / 班组创建材料 PDF"""
+    SLIDES = "slides"
+    VIDEO = "video"
+    EVIDENCE = "evidence"
+
+
+ATTACHMENT_NAMES_ZH = {
+    AttachmentKind.APPLICATION_FORM: "盖章申报表",
+    AttachmentKind.REPORT: "成果报告",
+    AttachmentKind.SLIDES: "发表 PPT",
+    AttachmentKind.VIDEO: "发表视频",
+    AttachmentKind.EVIDENCE: "证实性材料",
+}
+
+REQUIRED_ATTACHMENTS = {
+    Programme.QC_GROUP: (
+        AttachmentKind.APPLICATION_FORM,
+        AttachmentKind.REPORT,
+        AttachmentKind.EVIDENCE,
+    ),
+    Programme.TEAM: (AttachmentKind.APPLICATION_FORM, AttachmentKind.REPORT),
+}
+
+
+class SubmissionError(DomainError):
+    pass
+
+
+class InvalidSubmission(SubmissionError, InvalidInput):
+    pass
+
+
+class SubmissionConflict(SubmissionError, Conflict):
+    pass
+
+
+class SubmissionNotFound(SubmissionError, NotFound):
+    def __init__(self) -> None:
+        super().__init__(Problem("submission_id", "not_found", "未找到该申报"))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: AttachmentKind
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _actor(actor: Actor) -> dict[str, str]:
+    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
+
+
+class Submission(Aggregate):
+    """One QC result or one team of an applicant unit in a campaign."""
+
+    class Drafted(Aggregate.Created):
+        tenant: str
+        campaign_id: UUID
+        programme: Programme
+        credit_code: str
+        applicant: dict[str, Any]
+        """unit_name, key_domain, key_industries: who files, as the read models filter them."""
+        recommending_unit: str
+        form: dict[str, Any]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.tenant = self.tenant
+            aggregate.campaign_id = self.campaign_id
+            aggregate.programme = self.programme
+            aggregate.credit_code = self.credit_code
+            aggregate.applicant = dict(self.applicant)
+            aggregate.recommending_unit = self.recommending_unit
+            aggregate.form_state = dict(self.form)
+            aggregate.status = SubmissionStatus.DRAFT
+            aggregate.serial = None
+            aggregate.attachments_state = []
+            aggregate.corrections = []
+            aggregate.endorsement = None
+            aggregate.direct_channel_confirmed = False
+
+    class Edited(Aggregate.Event):
+        recommending_unit: str
+        form: dict[str, Any]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.recommending_unit = self.recommending_unit
+            aggregate.form_state = dict(self.form)
+
+    class AttachmentAdded(Aggregate.Event):
+        kind: AttachmentKind
+        name: str
+        content_type: str
+        size: int
+        sha256: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.attachments_state.append(
+                {
+                    "kind": self.kind.value,
+                    "name": self.name,
+                    "content_type": self.content_type,
+                    "size": self.size,
+                    "sha256": self.sha256,
+                }
+            )
+
+    class AttachmentRemoved(Aggregate.Event):
+        sha256: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.attachments_state = [
+                a for a in aggregate.attachments_state if a["sha256"] != self.sha256
+            ]
+
+    class Submitted(Aggregate.Event):
+        serial: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.serial = self.serial
+            aggregate.status = SubmissionStatus.SUBMITTED
+
+    class Withdrawn(Aggregate.Event):
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.status = SubmissionStatus.WITHDRAWN
+
+    class ReturnedForCorrection(Aggregate.Event):
+        items: list[str]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.status = SubmissionStatus.RETURNED
+            aggregate.corrections = list(self.items)
+
+    class Resubmitted(Aggregate.Event):
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.status = SubmissionStatus.SUBMITTED
+            aggregate.corrections = []
+
+    class Endorsed(Aggregate.Event):
+        self_evaluation: str
+        opinion: str
+        score: Decimal
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.endorsement = {
+                "self_evaluation": self.self_evaluation,
+                "opinion": self.opinion,
+                "score": self.score,
+            }
+
+    class DirectChannelConfirmed(Aggregate.Event):
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.direct_channel_confirmed = True
+
+    if TYPE_CHECKING:
+        tenant: str
+        campaign_id: UUID
+        programme: Programme
+        credit_code: str
+        applicant: dict[str, Any]
+        recommending_unit: str
+        form_state: dict[str, Any]
+        status: SubmissionStatus
+        serial: str | None
+        attachments_state: list[dict[str, Any]]
+        corrections: list[str]
+        endorsement: dict[str, Any] | None
+        direct_channel_confirmed: bool
+
+    @staticmethod
+    def create_id(campaign_id: UUID, key: str) -> UUID:
+        return uuid5(SUBMISSION_NAMESPACE, f"{campaign_id}/{key}")
+
+    @classmethod
+    def draft(
+        cls,
+        *,
+        submission_id: UUID,
+        campaign: Campaign,
+        credit_code: str,
+        applicant: dict[str, Any],
+        recommending_unit: str,
+        form: Form,
+        actor: Actor,
+    ) -> Submission:
+        campaign.check_active()
+        _check_form(campaign.programme, form, campaign.rules)
+        return cls._create(
+            cls.Drafted,
+            id=submission_id,
+            tenant=campaign.tenant,
+            campaign_id=campaign.id,
+            programme=campaign.programme,
+            credit_code=credit_code,
+            applicant=applicant,
+            recommending_unit=recommending_unit,
+            form=form_to_state(form),
+            **_actor(actor),
+        )
+
+    @property
+    def form(self) -> Form:
+        return form_from_state(self.programme, self.form_state)
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        return [
+            Attachment(
+                AttachmentKind(a["kind"]), a["name"], a["content_type"], a["size"], a["sha256"]
+            )
+            for a in self.attachments_state
+        ]
+
+    def check_editable(self) -> None:
+        if self.status not in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED):
+            raise SubmissionConflict(
+                Problem("status", "not_editable", f"申报{STATUS_NAMES_ZH[self.status]}，不能修改")
+            )
+
+    def edit(self, campaign: Campaign, form: Form, recommending_unit: str, actor: Actor) -> None:
+        campaign.check_active()
+        self.check_editable()
+        _check_form(self.programme, form, campaign.rules)
+        self.trigger_event(
+            self.Edited,
+            recommending_unit=recommending_unit,
+            form=form_to_state(form),
+            **_actor(actor),
+        )
+
+    def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
+        self.check_editable()
+        if any(a.sha256 == attachment.sha256 for a in self.attachments):
+            raise SubmissionConflict(Problem("file", "duplicate", "同一文件已上传"))
+        self.trigger_event(
+            self.AttachmentAdded,
+            kind=attachment.kind,
+            name=attachment.name,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            **_actor(actor),
+        )
+
+    def remove_attachment(self, sha256: str, actor: Actor) -> None:
+        self.check_editable()
+        if not any(a.sha256 == sha256 for a in self.attachments):
+            raise SubmissionConflict(Problem("sha256", "not_attached", "没有这个附件"))
+        self.trigger_event(self.AttachmentRemoved, sha256=sha256, **_actor(actor))
+
+    def check_complete(self, rules: CampaignRules) -> None:
+        form = self.form
+        problems = form.missing(rules) + form.problems(rules)
+        kinds = {a.kind for a in self.attachments}
+        problems += [
+            Problem(f"attachments.{kind}", "required", f"请上传{ATTACHMENT_NAMES_ZH[kind]}")
+            for kind in REQUIRED_ATTACHMENTS[self.programme]
+            if kind not in kinds
+        ]
+        if problems:
+            raise InvalidSubmission(*problems)
+
+    def check_submittable(self, campaign: Campaign, at: datetime) -> None:
+        campaign.check_active()
+        if self.status is not SubmissionStatus.DRAFT:
+            raise SubmissionConflict(
+                Problem("status", "already_submitted", f"申报{STATUS_NAMES_ZH[self.status]}")
+            )
+        campaign.check_phase_open(Phase.SUBMISSION, at)
+        self.check_complete(campaign.rules)
+
+    def submit(self, campaign: Campaign, serial: str, at: datetime, actor: Actor) -> None:
+        """Submit with the serial number the campaign's register assigned."""
+        self.check_submittable(campaign, at)
+        self.trigger_event(self.Submitted, serial=serial, **_actor(actor))
+
+    def resubmit(self, campaign: Campaign, actor: Actor) -> None:
+        campaign.check_active()
+        if self.status is not SubmissionStatus.RETURNED:
+            raise SubmissionConflict(
+                Problem("status", "not_returned", "只有退回修改的申报才能重新提交")
+            )
+        self.check_complete(campaign.rules)
+        self.trigger_event(self.Resubmitted, **_actor(actor))
+
+    def withdraw(self, reason: str, actor: Actor) -> None:
+        if self.status is SubmissionStatus.WITHDRAWN:
+            raise SubmissionConflict(Problem("status", "withdrawn", "申报已撤回"))
+        if not reason.strip():
+            raise InvalidSubmission(Problem("reason", "required", "请说明撤回原因"))
+        self.trigger_event(self.Withdrawn, reason=reason.strip(), **_actor(actor))
+
+    def return_for_correction(self, items: list[str], actor: Actor) -> None:
+        if self.status is not SubmissionStatus.SUBMITTED:
+            raise SubmissionConflict(
+                Problem("status", "not_submitted", "只有已申报的成果才能退回修改")
+            )
+        items = [i.strip() for i in items if i.strip()]
+        if not items:
+            raise InvalidSubmission(Problem("items", "required", "请列出需要修改的内容"))
+        self.trigger_event(self.ReturnedForCorrection, items=items, **_actor(actor))
+
+    def endorse(
+        self, self_evaluation: str, opinion: str, score: Decimal, rules: CampaignRules, actor: Actor
+    ) -> None:
+        if self.status is not SubmissionStatus.SUBMITTED:
+            raise SubmissionConflict(
+                Problem("status", "not_submitted", "成果申报后才能出具单位意见")
+            )
+        problems = [
+            Problem(name, "required", "不能为空")
+            for name, value in (("self_evaluation", self_evaluation), ("opinion", opinion))
+            if not value.strip()
+        ]
+        if not Decimal(0) <= score <= Decimal(rules.score_max):
+            problems.append(Problem("score", "range", f"评分应在 0 至 {rules.score_max} 之间"))
+        if problems:
+            raise InvalidSubmission(*problems)
+        self.trigger_event(
+            self.Endorsed,
+            self_evaluation=self_evaluation.strip(),
+            opinion=opinion.strip(),
+            score=score,
+            **_actor(actor),
+        )
+
+    def confirm_direct_channel(self, actor: Actor) -> None:
+        if self.recommending_unit != DIRECT_CHANNEL:
+            raise SubmissionConflict(
+                Problem("recommending_unit", "not_direct", "该申报不是直接受理通道")
+            )
+        if self.direct_channel_confirmed:
+            raise SubmissionConflict(Problem("recommending_unit", "already_confirmed", "已确认"))
+        self.trigger_event(self.DirectChannelConfirmed, **_actor(actor))
+
+    @property
+    def topic_type(self) -> str | None:
+        form = self.form
+        return form.topic_type.value if isinstance(form, QcResultForm) and form.topic_type else None
+
+
+def _check_form(programme: Programme, form: Form, rules: CampaignRules) -> None:
+    expected = TeamForm if programme is Programme.TEAM else QcResultForm
+    if not isinstance(form, expected):
+        raise InvalidSubmission(Problem("form", "wrong_programme", "申报表与活动类别不符"))
+    problems = form.problems(rules)
+    if problems:
+        raise InvalidSubmission(*problems)

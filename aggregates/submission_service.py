@@ -1,0 +1,314 @@
+"""The ledger's commands of the applicant channel: registrations and submissions.
+
+A mixin of `AssociationLedger` (application.py), typed against the ledger methods it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from aggregates.account_service import Ledger
+from aggregates.actor import Actor
+from aggregates.campaign import Campaign, CampaignNotFound
+from aggregates.problems import Problem, VersionConflict
+from aggregates.registration import (
+    Registration,
+    RegistrationConflict,
+    RegistrationForm,
+    RegistrationNotFound,
+)
+from aggregates.submission import (
+    DIRECT_CHANNEL,
+    Attachment,
+    InvalidSubmission,
+    Submission,
+    SubmissionConflict,
+    SubmissionNotFound,
+)
+from aggregates.submission_forms import Form
+from aggregates.submission_register import SubmissionRegister
+
+ATTEMPTS = 3
+
+
+class SubmissionLedger(Ledger, Protocol):
+    def save(self, *aggregates: Aggregate) -> Any: ...
+
+
+class SubmissionCommands:
+    """Registration and submission commands of the tenant's ledger."""
+
+    # Registration (报名).
+
+    def register_for_campaign(
+        self: SubmissionLedger,
+        campaign_id: UUID,
+        credit_code: str,
+        form: RegistrationForm,
+        industries: Collection[str],
+        domains: Collection[str],
+        actor: Actor,
+    ) -> Registration:
+        campaign = _campaign(self, campaign_id)
+        existing = self._find(Registration.create_id(campaign_id, credit_code), Registration)
+        if existing is not None:
+            raise RegistrationConflict(
+                Problem("registration", "already_registered", "本单位已报名，请修改报名信息")
+            )
+        registration = Registration.register(
+            campaign, credit_code, form, industries, domains, self.clock(), actor
+        )
+        try:
+            self._save(registration)
+        except IntegrityError:
+            raise RegistrationConflict(
+                Problem("registration", "already_registered", "本单位已报名")
+            ) from None
+        return registration
+
+    def change_registration(
+        self: SubmissionLedger,
+        registration_id: UUID,
+        form: RegistrationForm,
+        industries: Collection[str],
+        domains: Collection[str],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Registration:
+        def change(registration: Registration) -> None:
+            campaign = _campaign(self, registration.campaign_id)
+            registration.change(campaign, form, industries, domains, self.clock(), actor)
+
+        return self._update(
+            registration_id, Registration, RegistrationNotFound, expected_version, change
+        ).aggregate
+
+    def get_registration(self: SubmissionLedger, registration_id: UUID) -> Registration:
+        found = self._find(registration_id, Registration)
+        if found is None:
+            raise RegistrationNotFound()
+        return found
+
+    # Submissions.
+
+    def draft_submission(
+        self: SubmissionLedger,
+        *,
+        campaign_id: UUID,
+        credit_code: str,
+        applicant: dict[str, Any],
+        recommending_unit: str,
+        units: Collection[str],
+        form: Form,
+        actor: Actor,
+        idempotency_key: str | None = None,
+    ) -> tuple[Submission, bool]:
+        """A new draft (created: True), or the one a retried request with the same key made."""
+        campaign = _campaign(self, campaign_id)
+        _check_unit(recommending_unit, units)
+        key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
+        submission_id = Submission.create_id(campaign_id, key)
+        existing = self._find(submission_id, Submission)
+        if existing is not None:
+            return existing, False
+        submission = Submission.draft(
+            submission_id=submission_id,
+            campaign=campaign,
+            credit_code=credit_code,
+            applicant=applicant,
+            recommending_unit=recommending_unit,
+            form=form,
+            actor=actor,
+        )
+        try:
+            self._save(submission)
+        except IntegrityError:  # the same key, concurrently
+            return _submission(self, submission_id), False
+        return submission, True
+
+    def get_submission(self: SubmissionLedger, submission_id: UUID) -> Submission:
+        return _submission(self, submission_id)
+
+    def edit_submission(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        form: Form,
+        recommending_unit: str,
+        units: Collection[str],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        _check_unit(recommending_unit, units)
+
+        def edit(submission: Submission) -> None:
+            submission.edit(_campaign(self, submission.campaign_id), form, recommending_unit, actor)
+
+        return _update(self, submission_id, expected_version, edit)
+
+    def add_attachment(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        attachment: Attachment,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        return _update(
+            self, submission_id, expected_version, lambda s: s.add_attachment(attachment, actor)
+        )
+
+    def remove_attachment(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        sha256: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        return _update(
+            self, submission_id, expected_version, lambda s: s.remove_attachment(sha256, actor)
+        )
+
+    def submit_submission(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        """Submit a draft: it gets the campaign's next serial number, in one transaction with
+        the register that enforces the per-unit limits."""
+        for _ in range(ATTEMPTS):
+            submission = _submission(self, submission_id)
+            if expected_version is not None and expected_version != submission.version:
+                raise VersionConflict(expected_version, submission.version)
+            campaign = _campaign(self, submission.campaign_id)
+            register = self._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
+            register = register or SubmissionRegister.open(campaign)
+            now = self.clock()
+            # The submission's own rules first (state, window, completeness), then the unit's.
+            submission.check_submittable(campaign, now)
+            serial = register.assign(
+                campaign, submission.id, submission.credit_code, submission.topic_type
+            )
+            submission.submit(campaign, serial, now, actor)
+            try:
+                self.save(submission, register)
+                return submission
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionConflict(expected_version, submission.version - 1) from None
+        raise SubmissionConflict(
+            Problem("submission", "concurrent_update", "申报正被同时提交，请稍后重试")
+        )
+
+    def resubmit_submission(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        def resubmit(submission: Submission) -> None:
+            submission.resubmit(_campaign(self, submission.campaign_id), actor)
+
+        return _update(self, submission_id, expected_version, resubmit)
+
+    def withdraw_submission(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        for _ in range(ATTEMPTS):
+            submission = _submission(self, submission_id)
+            if expected_version is not None and expected_version != submission.version:
+                raise VersionConflict(expected_version, submission.version)
+            submission.withdraw(reason, actor)
+            register = self._find(
+                SubmissionRegister.create_id(submission.campaign_id), SubmissionRegister
+            )
+            aggregates: list[Aggregate] = [submission]
+            if register is not None:
+                register.release(submission.id)
+                aggregates.append(register)
+            try:
+                self.save(*aggregates)
+                return submission
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionConflict(expected_version, submission.version - 1) from None
+        raise SubmissionConflict(
+            Problem("submission", "concurrent_update", "申报正被同时修改，请稍后重试")
+        )
+
+    def return_submission(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        items: list[str],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        return _update(
+            self, submission_id, expected_version, lambda s: s.return_for_correction(items, actor)
+        )
+
+    def endorse_submission(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        self_evaluation: str,
+        opinion: str,
+        score: Decimal,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        def endorse(submission: Submission) -> None:
+            rules = _campaign(self, submission.campaign_id).rules
+            submission.endorse(self_evaluation, opinion, score, rules, actor)
+
+        return _update(self, submission_id, expected_version, endorse)
+
+    def confirm_direct_channel(
+        self: SubmissionLedger,
+        submission_id: UUID,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        return _update(
+            self, submission_id, expected_version, lambda s: s.confirm_direct_channel(actor)
+        )
+
+
+def _submission(ledger: Ledger, submission_id: UUID) -> Submission:
+    found = ledger._find(submission_id, Submission)
+    if found is None:
+        raise SubmissionNotFound()
+    return found
+
+
+def _campaign(ledger: Ledger, campaign_id: UUID) -> Campaign:
+    found = ledger._find(campaign_id, Campaign)
+    if found is None:
+        raise CampaignNotFound(campaign_id)
+    return found
+
+
+def _check_unit(unit: str, units: Collection[str]) -> None:
+    if unit != DIRECT_CHANNEL and unit not in units:
+        raise InvalidSubmission(
+            Problem("recommending_unit", "unknown_unit", "请选择本协会的推荐单位或直接受理通道")
+        )
+
+
+def _update(
+    ledger: Ledger,
+    submission_id: UUID,
+    expected_version: int | None,
+    command: Callable[[Submission], None],
+) -> Submission:
+    return ledger._update(
+        submission_id, Submission, SubmissionNotFound, expected_version, command
+    ).aggregate
