@@ -151,6 +151,17 @@ class CampaignRules:
     """班组近三年无质量、安全、环保事故。"""
     score_max: int = 100
     score_aggregation: ScoreAggregation = ScoreAggregation.MEAN
+    max_mb_application_form: int = 20
+    """附件大小上限（MB）：盖章申报表、成果报告、PPT、发表视频、证实性材料。"""
+    max_mb_report: int = 50
+    max_mb_slides: int = 200
+    max_mb_video: int = 2048
+    max_mb_evidence: int = 100
+
+    def max_bytes(self, kind: str) -> int:
+        """The size limit of an attachment kind, in bytes."""
+        megabytes: int = getattr(self, f"max_mb_{kind}")
+        return megabytes * 1024 * 1024
 
     @classmethod
     def defaults_for(cls, programme: Programme) -> CampaignRules:

@@ -140,3 +140,26 @@ async def authorize(
     connection.state.principal = principal
     connection.state.actor = Actor(str(principal.account.id), role)
     structlog.contextvars.bind_contextvars(user=str(principal.account.id), role=role.value)
+
+
+def scopes(principal: Principal, role: Role) -> set[str]:
+    """What the principal's grants of a role are bound to (credit codes, unit codes, …)."""
+    return {g.scope for g in principal.account.grants if g.role is role and g.scope}
+
+
+SEES_EVERYTHING = frozenset((Role.SECRETARIAT, Role.NATIONAL_STAFF, Role.AUDITOR))
+
+
+def can_see_entry(principal: Principal, credit_code: str, unit: str, status: str) -> bool:
+    """Record-level reading: the secretariat and auditors see all of their tenant; an applicant
+    unit its own entries; a recommending unit what was filed (not drafted) under it."""
+    if principal.roles & SEES_EVERYTHING:
+        return True
+    if credit_code in scopes(principal, Role.APPLICANT_UNIT):
+        return True
+    return status != "draft" and unit in scopes(principal, Role.RECOMMENDING_UNIT)
+
+
+def not_found(field: str) -> RequestProblem:
+    """Someone else's record answers as if it did not exist."""
+    return RequestProblem(404, Problem(field, "not_found", "未找到"))

@@ -20,10 +20,13 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
+from api.registrations import CampaignRegistrationController
 from api.security import Signer, load_secret
+from api.submissions import AttachmentController, SubmissionController
 from api.tenants import TenantController
 from projections.service import PlatformViews
 from projections.store import open_view_database
+from tenants.files import LocalFileStore
 from tenants.runtime import Platform
 from tenants.settings import Settings
 
@@ -60,6 +63,9 @@ def create_app(
         app.state.platform, app.state.views, app.state.auth = platform, views, auth
         app.state.signer = Signer(load_secret(settings.secret_key, settings.data_dir))
         app.state.settings, app.state.mail = settings, mail
+        app.state.files = {
+            code: LocalFileStore(settings.data_dir / "files" / code) for code in platform.tenants
+        }
         try:
             yield
         finally:
@@ -81,6 +87,9 @@ def create_app(
             SessionController,
             RegistrationController,
             AccountController,
+            CampaignRegistrationController,
+            SubmissionController,
+            AttachmentController,
         ],
         guards=[authorize],
         dependencies={

@@ -20,6 +20,7 @@ from aggregates.problems import Problem
 from api.accounts import Auth
 from api.errors import RequestProblem
 from projections.service import PlatformViews, TenantViews
+from tenants.files import FileStore
 from tenants.runtime import Platform, TenantRuntime
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
@@ -49,6 +50,11 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
+def provide_files(runtime: NamedDependency[TenantRuntime], state: State) -> FileStore:
+    store: FileStore = state.files[runtime.tenant.code]
+    return store
+
+
 def provide_auth(runtime: NamedDependency[TenantRuntime], state: State) -> Auth:
     return Auth(runtime, state.auth[runtime.tenant.code], state.signer, state.settings)
 
@@ -76,4 +82,5 @@ DEPENDENCIES: dict[str, Any] = {
     "actor": Provide(provide_actor, sync_to_thread=False),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
     "auth": Provide(provide_auth, sync_to_thread=False),
+    "files": Provide(provide_files, sync_to_thread=False),
 }

@@ -122,7 +122,10 @@ def request_problem(
     kind = {
         400: "bad-request",
         401: "unauthenticated",
+        403: "forbidden",
         404: "not-found",
+        413: "too-large",
+        429: "too-many-requests",
         428: "precondition-required",
     }
     return problem_response(
@@ -132,6 +135,8 @@ def request_problem(
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemDetails]:
     status = exc.status_code
+    if status >= 500:
+        return internal_error(request, exc)
     problems = [Problem("request", "http_" + str(status), exc.detail)]
     title = {404: "未找到", 405: "不支持该请求方法"}.get(status, exc.detail)
     return problem_response(

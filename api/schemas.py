@@ -84,6 +84,11 @@ class RulesIn(Request, kw_only=True, omit_defaults=True):
     accident_free_years: PositiveInt | UnsetType = UNSET
     score_max: PositiveInt | UnsetType = UNSET
     score_aggregation: Literal["mean", "trimmed_mean"] | UnsetType = UNSET
+    max_mb_application_form: PositiveInt | UnsetType = UNSET
+    max_mb_report: PositiveInt | UnsetType = UNSET
+    max_mb_slides: PositiveInt | UnsetType = UNSET
+    max_mb_video: PositiveInt | UnsetType = UNSET
+    max_mb_evidence: PositiveInt | UnsetType = UNSET
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not UNSET}

@@ -1,0 +1,189 @@
+"""Submission lists (申报列表): a unit's own, the secretariat's and each recommending unit's view of
+a campaign's submissions, with filters and stable, paginated order."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import get_topic
+
+from aggregates.submission import Submission
+from projections.runner import Projection
+from projections.store import Tx, ViewDatabase
+
+FILTERS = ("credit_code", "recommending_unit", "status", "key_domain", "industry", "topic_type")
+
+
+class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
+    submission_id: str
+    campaign_id: str
+    position: int
+    """Where it was drafted in the tenant's log: the stable order of every list."""
+    serial: str | None
+    programme: str
+    credit_code: str
+    unit_name: str
+    recommending_unit: str
+    status: str
+    title: str
+    topic_type: str | None
+    industry: str | None
+    key_domain: str | None
+    endorsed: bool
+    direct_channel_confirmed: bool
+    version: int
+
+
+def _title(form: dict[str, Any]) -> str:
+    if "team_name" in form:
+        return str(form["team_name"])
+    return f"{form.get('group_name', '')}：{form.get('topic_name', '')}".strip("：")
+
+
+def _topic(form: dict[str, Any]) -> str | None:
+    value = form.get("topic_type")
+    return str(value.value if hasattr(value, "value") else value) if value else None
+
+
+class SubmissionListProjection(Projection):
+    name = "submission_list"
+    topics = tuple(
+        get_topic(e)
+        for e in (
+            Submission.Drafted,
+            Submission.Edited,
+            Submission.Submitted,
+            Submission.Withdrawn,
+            Submission.ReturnedForCorrection,
+            Submission.Resubmitted,
+            Submission.Endorsed,
+            Submission.DirectChannelConfirmed,
+            Submission.AttachmentAdded,
+            Submission.AttachmentRemoved,
+        )
+    )
+    tables = ("submission_list",)
+
+    def create_tables(self, tx: Tx) -> None:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {submission_list} ("
+            " submission_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, position BIGINT NOT NULL,"
+            " serial TEXT, programme TEXT NOT NULL, credit_code TEXT NOT NULL, unit_name TEXT NOT NULL,"
+            " recommending_unit TEXT NOT NULL, status TEXT NOT NULL, title TEXT NOT NULL,"
+            " topic_type TEXT, industry TEXT, key_domain TEXT, endorsed BOOLEAN NOT NULL,"
+            " direct_channel_confirmed BOOLEAN NOT NULL, version INTEGER NOT NULL)"
+        )
+
+    @singledispatchmethod
+    def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
+        self._set(tx, event, {})  # attachments: only the version moves
+
+    @process.register
+    def _drafted(self, event: Submission.Drafted, tx: Tx, position: int) -> None:
+        form = dict(event.form)
+        tx.execute(
+            "INSERT INTO {submission_list} (submission_id, campaign_id, position, programme, credit_code,"
+            " unit_name, recommending_unit, status, title, topic_type, industry, key_domain, endorsed,"
+            " direct_channel_confirmed, version) VALUES (:id, :campaign, :position, :programme, :credit,"
+            " :unit_name, :unit, 'draft', :title, :topic, :industry, :domain, FALSE, FALSE, :version)",
+            {
+                "id": str(event.originator_id),
+                "campaign": str(event.campaign_id),
+                "position": position,
+                "programme": event.programme.value,
+                "credit": event.credit_code,
+                "unit_name": str(event.applicant.get("unit_name", "")),
+                "unit": event.recommending_unit,
+                "title": _title(form),
+                "topic": _topic(form),
+                "industry": form.get("industry"),
+                "domain": event.applicant.get("key_domain"),
+                "version": event.originator_version,
+            },
+        )
+
+    @process.register
+    def _edited(self, event: Submission.Edited, tx: Tx, position: int) -> None:
+        form = dict(event.form)
+        self._set(
+            tx,
+            event,
+            {
+                "recommending_unit": event.recommending_unit,
+                "title": _title(form),
+                "topic_type": _topic(form),
+                "industry": form.get("industry"),
+            },
+        )
+
+    @process.register
+    def _submitted(self, event: Submission.Submitted, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"serial": event.serial, "status": "submitted"})
+
+    @process.register
+    def _withdrawn(self, event: Submission.Withdrawn, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"status": "withdrawn"})
+
+    @process.register
+    def _returned(self, event: Submission.ReturnedForCorrection, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"status": "returned"})
+
+    @process.register
+    def _resubmitted(self, event: Submission.Resubmitted, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"status": "submitted"})
+
+    @process.register
+    def _endorsed(self, event: Submission.Endorsed, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"endorsed": True})
+
+    @process.register
+    def _confirmed(self, event: Submission.DirectChannelConfirmed, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"direct_channel_confirmed": True})
+
+    def _set(self, tx: Tx, event: DomainEventProtocol[UUID], changes: dict[str, Any]) -> None:
+        assignments = "".join(f", {column} = :{column}" for column in changes)
+        tx.execute(
+            f"UPDATE {{submission_list}} SET version = :version{assignments} WHERE submission_id = :id",  # noqa: S608 (our columns)
+            {"id": str(event.originator_id), "version": event.originator_version, **changes},
+        )
+
+
+def list_submissions(
+    db: ViewDatabase,
+    campaign_id: UUID,
+    *,
+    filters: dict[str, str | None],
+    include_drafts: bool,
+    after: int = 0,
+    limit: int = 50,
+) -> list[SubmissionRow]:
+    """One page of a campaign's submissions in drafting order, after the `after` position."""
+    params: dict[str, Any] = {
+        "campaign": str(campaign_id),
+        "after": after,
+        "limit": limit,
+        "drafts": include_drafts,
+    }
+    for name in FILTERS:
+        value = filters.get(name)
+        params[f"any_{name}"], params[name] = value is None, value or ""
+    where = " AND ".join(f"(:any_{name} OR {name} = :{name})" for name in FILTERS)
+    query = (  # the filter's column names are ours; every value is a parameter
+        "SELECT submission_id, campaign_id, position, serial, programme, credit_code, unit_name,"  # noqa: S608
+        " recommending_unit, status, title, topic_type, industry, key_domain, endorsed,"
+        " direct_channel_confirmed, version FROM {submission_list}"
+        " WHERE campaign_id = :campaign AND position > :after AND (:drafts OR status <> 'draft')"
+        " AND " + where + " ORDER BY position LIMIT :limit"
+    )
+    with db.transaction() as tx:
+        rows = tx.execute(query, params)
+    names = SubmissionRow.__struct_fields__
+    # SQLite answers booleans as 0/1: convert, rather than trust the engine.
+    return [
+        msgspec.convert(dict(zip(names, row, strict=True)), SubmissionRow, strict=False)
+        for row in rows
+    ]
