@@ -349,6 +349,7 @@ class AttachmentController(Controller):
     @post(
         "/{kind:str}",
         operation_id="uploadAttachment",
+        request_max_body_size=None,  # the campaign's limit per kind applies, while streaming
         opt=access(APPLICANT),
         status_code=HTTP_201_CREATED,
     )

@@ -276,7 +276,9 @@ async def test_submitting_at_the_closing_minute(
     j = await journey(client)
     submission_id = await j.complete(qc_result())
     clock.now = beijing(*moment)
-    j.applicant = await sign_in(client, "saq", Role.APPLICANT_UNIT, ICBC)  # months later: a new session
+    j.applicant = await sign_in(
+        client, "saq", Role.APPLICANT_UNIT, ICBC
+    )  # months later: a new session
     response = await j.submit(submission_id)
     assert response.status_code == status
     if status == 409:

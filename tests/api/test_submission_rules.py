@@ -1,0 +1,286 @@
+"""Every rule of the applicant channel, broken: a problem naming the field and rule; nothing stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.api.test_submissions import PDF, SAQ, journey, qc_result, team
+from tests.support import Clock, beijing
+
+Client = AsyncTestClient[Any]
+
+REGISTRATION = {
+    "unit_name": "上海汽车集团股份有限公司",
+    "member_unit": False,
+    "nature": "国有",
+    "key_industries": ["汽车"],
+    "key_domain": "制造",
+    "address": "上海市静安区威海路489号",
+    "postcode": "200041",
+    "managing_department": "质量管理部",
+    "promoter": {
+        "name": "李强",
+        "department_and_title": "质量部 主管",
+        "mobile": "13912345678",
+        "email": "liqiang@saic.example.cn",
+    },
+    "intents": ["参加活动申报创新型课题"],
+}
+
+
+def registration(**changes: Any) -> dict[str, Any]:
+    body = {**REGISTRATION, **changes}
+    if "promoter" in changes:
+        body["promoter"] = {**REGISTRATION["promoter"], **changes["promoter"]}
+    return body
+
+
+def streaming(client: Client) -> httpx.AsyncClient:
+    """A client that streams request bodies into the running app, chunk by chunk."""
+    transport = httpx.ASGITransport(app=client.app, client=("127.0.0.1", 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def head(client: Client) -> int | None:
+    return client.app.state.platform.tenants["saq"].ledger.recorder.max_notification_id()
+
+
+def assert_problem(response: Any, status: int, field: str, rule: str) -> None:
+    assert response.status_code == status, response.text
+    assert (field, rule) in [(e["field"], e["rule"]) for e in response.json()["errors"]], (
+        response.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        (registration(nature="私营"), "nature", "invalid"),
+        (registration(key_industries=["造船"]), "key_industries", "not_in_list"),
+        (registration(key_domain="农业"), "key_domain", "not_in_list"),
+        (registration(promoter={"mobile": "1391234567"}), "promoter.mobile", "mobile_format"),
+        (registration(promoter={"email": "liqiang"}), "promoter.email", "email_format"),
+        (registration(postcode="20004"), "postcode", "postcode_format"),
+        (registration(nature="其他"), "nature_other", "required"),
+        (registration(intents=[]), "intents", "required"),
+    ],
+    ids=["nature", "industry", "domain", "mobile", "e-mail", "postcode", "other nature", "intents"],
+)
+async def test_a_bad_registration_names_the_field(
+    client: Client, body: dict[str, Any], field: str, rule: str
+) -> None:
+    j = await journey(client)
+    before = head(client)
+    response = await client.post(
+        f"{SAQ}/campaigns/{j.campaign['id']}/registrations", json=body, headers=j.applicant
+    )
+    assert_problem(response, 422, field, rule)
+    assert head(client) == before
+
+
+async def test_a_registration_changes_until_its_window_closes(client: Client, clock: Clock) -> None:
+    j = await journey(client)
+    created = await client.post(
+        f"{SAQ}/campaigns/{j.campaign['id']}/registrations",
+        json=registration(),
+        headers=j.applicant,
+    )
+    url = f"{SAQ}/registrations/{created.json()['id']}"
+    changed = await client.put(
+        url, json=registration(address="上海市静安区威海路500号"), headers=j.applicant
+    )
+    assert changed.json()["form"]["address"] == "上海市静安区威海路500号"
+    clock.now = beijing(2024, 3, 1, 22, 0)
+    from aggregates.actor import Role  # noqa: PLC0415
+    from tests.api.conftest import sign_in  # noqa: PLC0415
+
+    applicant = await sign_in(client, "saq", Role.APPLICANT_UNIT, "91100000100003962T")
+    late = await client.put(url, json=registration(address="迟到的地址"), headers=applicant)
+    assert_problem(late, 409, "phase", "window_closed")
+
+
+DRAFT_CASES = [
+    (
+        "eleven members",
+        qc_result(members=[f"成员{i}" for i in range(11)]),
+        "qc_result.members",
+        "max_members",
+    ),
+    ("a blank member", qc_result(members=["王芳", " "]), "members[1]", "required"),
+    ("intro too long", qc_result(intro="长" * 1201), "intro", "max_length"),
+    (
+        "unknown unit",
+        {**qc_result(), "recommending_unit": "atlantis"},
+        "recommending_unit",
+        "unknown_unit",
+    ),
+    ("the team form", team(), "qc_result", "required"),
+    ("topic type", qc_result(topic_type="lucky"), "qc_result.topic_type", "invalid"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"), [c[1:] for c in DRAFT_CASES], ids=[c[0] for c in DRAFT_CASES]
+)
+async def test_a_bad_draft_names_the_field(
+    client: Client, body: dict[str, Any], field: str, rule: str
+) -> None:
+    j = await journey(client)
+    before = head(client)
+    response = await j.draft(body)
+    expected_field = "members" if field == "qc_result.members" else field
+    assert response.status_code == 422, response.text
+    fields = [(e["field"], e["rule"]) for e in response.json()["errors"]]
+    assert (expected_field, rule) in fields or (field, rule) in fields, fields
+    assert head(client) == before
+
+
+SUBMIT_CASES = [
+    ("intro too short", qc_result(intro="太短"), "intro", "min_length"),
+    (
+        "a commitment refused",
+        qc_result(commitments=[True, True, False, True]),
+        "commitments[2]",
+        "must_accept",
+    ),
+    ("no topic type", qc_result(topic_type=None), "topic_type", "required"),
+    ("more members than the group", qc_result(group_size=2), "members", "more_than_group_size"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"), [c[1:] for c in SUBMIT_CASES], ids=[c[0] for c in SUBMIT_CASES]
+)
+async def test_an_incomplete_submission_is_refused_naming_the_field(
+    client: Client, body: dict[str, Any], field: str, rule: str
+) -> None:
+    j = await journey(client)
+    submission_id = await j.complete(body)
+    before = head(client)
+    assert_problem(await j.submit(submission_id), 422, field, rule)
+    assert head(client) == before
+
+
+async def test_required_attachments(client: Client) -> None:
+    j = await journey(client)
+    drafted = await j.draft(qc_result())
+    response = await j.submit(drafted.json()["id"])
+    assert_problem(response, 422, "attachments.report", "required")
+    assert_problem(response, 422, "attachments.evidence", "required")
+
+
+TEAM_CASES = [
+    (
+        "a percentage over 100",
+        team(figures={**team()["team"]["figures"], "quality_pass_pct": "101"}),
+        "figures.quality_pass_pct",
+        "percent_range",
+    ),
+    (
+        "negative complaints",
+        team(figures={**team()["team"]["figures"], "complaints": -1}),
+        "team.figures.complaints",
+        "constraint",
+    ),
+    ("a workshop", team(team_name="总装车间"), "team_name", "basic_unit"),
+    ("report too long", team(sections=["长" * 900] * 6), "sections", "max_length"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"), [c[1:] for c in TEAM_CASES], ids=[c[0] for c in TEAM_CASES]
+)
+async def test_a_bad_team_names_the_field(
+    client: Client, body: dict[str, Any], field: str, rule: str
+) -> None:
+    j = await journey(client, "team")
+    before = head(client)
+    assert_problem(await j.draft(body), 422, field, rule)
+    assert head(client) == before
+
+
+async def test_a_team_must_confirm_and_be_coherent(client: Client) -> None:
+    j = await journey(client, "team")
+    body = team(no_accident_three_years=False, basic_formal_unit=False)
+    drafted = await j.draft(body)
+    submission_id = drafted.json()["id"]
+    for kind in ("application_form", "report"):
+        await j.upload(submission_id, kind, PDF + kind.encode(), f"{kind}.pdf")
+    response = await j.submit(submission_id)
+    assert_problem(response, 422, "no_accident_three_years", "must_confirm")
+    assert_problem(response, 422, "basic_formal_unit", "must_confirm")
+    await client.put(
+        f"{SAQ}/submissions/{submission_id}",
+        json=team(figures={**team()["team"]["figures"], "accidents": 1}),
+        headers=j.applicant,
+    )
+    assert_problem(await j.submit(submission_id), 422, "figures.accidents", "coherent")
+
+
+async def test_results_per_unit_and_differing_topic_types(client: Client) -> None:
+    j = await journey(client, results_per_applicant_max=2)
+    first = await j.complete(qc_result("problem_solving"))
+    same_type = await j.complete(qc_result("problem_solving"))
+    other_type = await j.complete(qc_result("innovative"))
+    third = await j.complete(qc_result("innovative"))
+
+    assert (await j.submit(first)).status_code == 200
+    assert_problem(await j.submit(same_type), 422, "topic_type", "distinct_topic_types")
+    assert (await j.submit(other_type)).json()["serial"] == "SAQ-2024-QC-0002"
+    assert_problem(await j.submit(third), 422, "results_per_applicant", "max_results")
+
+
+async def test_an_executable_renamed_pdf_is_refused(client: Client) -> None:
+    j = await journey(client)
+    submission_id = (await j.draft(qc_result())).json()["id"]
+    before = head(client)
+    response = await j.upload(
+        submission_id, "report", b"MZ\x90\x00\x03" + b"\x00" * 5000, "成果报告.pdf"
+    )
+    assert_problem(response, 422, "file", "content_type")
+    assert head(client) == before
+    assert list((client.app.state.settings.data_dir / "files" / "saq").rglob("*")) == [
+        client.app.state.settings.data_dir / "files" / "saq" / "tmp"
+    ]
+
+
+async def test_an_oversized_upload_is_refused_before_it_is_written_whole(client: Client) -> None:
+    j = await journey(client, max_mb_report=1)
+    submission_id = (await j.draft(qc_result())).json()["id"]
+    written: list[int] = []
+
+    async def body() -> Any:  # 3 MB in 64 KiB chunks, counting what the server asks for
+        for _ in range(48):
+            written.append(1)
+            yield PDF[:8] + b"0" * (64 * 1024 - 8)
+
+    async with streaming(client) as http:  # the test client would read the whole body first
+        response = await http.post(
+            f"{SAQ}/submissions/{submission_id}/attachments/report",
+            params={"name": "big.pdf"},
+            content=body(),
+            headers={**j.applicant, "content-type": "application/octet-stream"},
+        )
+    assert_problem(response, 413, "file", "max_size")
+    assert len(written) < 48  # the server stopped reading past its limit
+    store = client.app.state.settings.data_dir / "files" / "saq"
+    assert [p for p in store.rglob("*") if p.is_file()] == []
+
+
+async def test_someone_elses_draft_cannot_be_changed(client: Client) -> None:
+    j = await journey(client)
+    submission_id = (await j.draft(qc_result())).json()["id"]
+    from aggregates.actor import Role  # noqa: PLC0415
+    from tests.api.conftest import sign_in  # noqa: PLC0415
+
+    other = await sign_in(client, "saq", Role.APPLICANT_UNIT, "91310000132260250X")
+    assert (
+        await client.put(f"{SAQ}/submissions/{submission_id}", json=qc_result(), headers=other)
+    ).status_code == 404
+    assert (
+        await client.post(f"{SAQ}/submissions/{submission_id}/submit", headers=other)
+    ).status_code == 404
