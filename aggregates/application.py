@@ -27,6 +27,7 @@ from aggregates.campaign import (
 )
 from aggregates.credentials import Passwords
 from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
+from aggregates.recommendation_service import RecommendationCommands
 from aggregates.submission import Submission
 from aggregates.submission_register import SubmissionRegister
 from aggregates.submission_service import SubmissionCommands
@@ -51,7 +52,9 @@ class Saved(Generic[A]):
     created: bool = False
 
 
-class AssociationLedger(AccountCommands, SubmissionCommands, Application[UUID]):
+class AssociationLedger(
+    AccountCommands, SubmissionCommands, RecommendationCommands, Application[UUID]
+):
     """All event-sourced records of one association (tenant), in one log.
 
     The name is stored data: it names the tables (`ledger_events`) and tracking keys.

@@ -20,6 +20,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
+from api.recommendations import RecommendationController
 from api.registrations import CampaignRegistrationController
 from api.security import Signer, load_secret
 from api.submissions import AttachmentController, SubmissionController
@@ -90,6 +91,7 @@ def create_app(
             CampaignRegistrationController,
             SubmissionController,
             AttachmentController,
+            RecommendationController,
         ],
         guards=[authorize],
         dependencies={

@@ -118,6 +118,8 @@ class World:
             "phase": "submission",
             "path": "openapi.json",
             "kind": "report",
+            "unit": "pudong",
+            "certificate_number": "QC-2024-0001",
             "sha256": "0" * 64,
             **{k: str(v) for k, v in self.records[record_tenant].items()},
         }

@@ -1,0 +1,274 @@
+"""The statistics table (统计表) of one recommending unit for a campaign's statistics period, for
+QC groups or teams: counts typed, rates computed (never typed), consistency checked. The
+enterprises behind the count are a list of credit codes, so roll-ups count each one once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from aggregates.actor import Actor
+from aggregates.campaign import Campaign, Phase, Programme
+from aggregates.credit_code import credit_code_problems
+from aggregates.problems import DomainError, InvalidInput, NotFound, Problem
+
+STATISTICS_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/statistics-table")
+REVIEW_FORMS = ("现场评审", "资料评审", "发表评审", "与QC小组合开", "单独举办")
+
+
+class StatisticsError(DomainError):
+    pass
+
+
+class InvalidStatistics(StatisticsError, InvalidInput):
+    pass
+
+
+class StatisticsNotFound(StatisticsError, NotFound):
+    def __init__(self) -> None:
+        super().__init__(Problem("statistics", "not_found", "未找到该统计表"))
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """part / whole × 100%, to two places; None when the whole is zero."""
+    if whole <= 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """发表会: date, place, groups (or teams) entered and presented, attendance."""
+
+    held: bool = False
+    date: date | None = None
+    place: str = ""
+    entered: int = 0
+    presented: int = 0
+    attendance: int = 0
+
+    def problems(self) -> list[Problem]:
+        found = []
+        if self.held and (self.date is None or not self.place.strip()):
+            found.append(Problem("meeting.date", "required", "举办了发表会，请填写时间和地点"))
+        if self.presented > self.entered:
+            found.append(Problem("meeting.presented", "coherent", "发表数不能多于报名数"))
+        if self.held and self.attendance < self.presented:
+            found.append(Problem("meeting.attendance", "coherent", "参会人数不应少于发表数"))
+        found += [
+            Problem(f"meeting.{n}", "non_negative", "不能为负数")
+            for n in ("entered", "presented", "attendance")
+            if getattr(self, n) < 0
+        ]
+        return found
+
+
+@dataclass(frozen=True)
+class QcFigures:
+    """QC 小组活动统计项目"""
+
+    employees: int
+    registered_all_years: int
+    registered_this_year: int
+    participants: int
+    active_groups: int
+    groups_with_results: int
+    benefit_all_years_10k: Decimal
+    benefit_this_year_10k: Decimal
+    spending_10k: Decimal
+    rewards_10k: Decimal
+    certified_reviewers: int = 0
+
+    def problems(self) -> list[Problem]:
+        found = [
+            Problem(f"figures.{n}", "non_negative", "不能为负数")
+            for n, v in asdict(self).items()
+            if v < 0
+        ]
+        if self.participants > self.employees:
+            found.append(
+                Problem("figures.participants", "le_employees", "参加人数不能多于职工总数")
+            )
+        for name in ("active_groups", "groups_with_results"):
+            if getattr(self, name) > self.registered_this_year:
+                found.append(
+                    Problem(f"figures.{name}", "le_registered", "不能多于本年度注册小组数")
+                )
+        if self.registered_this_year > self.registered_all_years:
+            found.append(
+                Problem(
+                    "figures.registered_this_year", "le_all_years", "本年度注册数不能多于历年累计数"
+                )
+            )
+        if self.benefit_this_year_10k > self.benefit_all_years_10k:
+            found.append(
+                Problem(
+                    "figures.benefit_this_year_10k",
+                    "le_all_years",
+                    "本年度效益不能多于历年累计效益",
+                )
+            )
+        return found
+
+    def rates(self) -> dict[str, Decimal | None]:
+        return {
+            "coverage": rate(self.participants, self.employees),
+            "result_rate": rate(self.groups_with_results, self.registered_this_year),
+            "activity_rate": rate(self.active_groups, self.registered_this_year),
+        }
+
+
+@dataclass(frozen=True)
+class TeamFiguresTable:
+    """质量信得过班组活动统计项目"""
+
+    teams_this_year: int
+    teams_all_years: int
+    participating_staff: int
+    teams_recommended: int
+    spending_10k: Decimal
+    rewards_10k: Decimal
+
+    def problems(self) -> list[Problem]:
+        found = [
+            Problem(f"figures.{n}", "non_negative", "不能为负数")
+            for n, v in asdict(self).items()
+            if v < 0
+        ]
+        if self.teams_this_year > self.teams_all_years:
+            found.append(
+                Problem("figures.teams_this_year", "le_all_years", "本年度班组数不能多于历年累计数")
+            )
+        if self.teams_recommended > self.teams_this_year:
+            found.append(
+                Problem(
+                    "figures.teams_recommended", "le_this_year", "推荐数不能多于本年度开展的班组数"
+                )
+            )
+        return found
+
+    def rates(self) -> dict[str, Decimal | None]:
+        return {}
+
+
+@dataclass(frozen=True)
+class StatisticsForm:
+    enterprises: list[str]
+    """The credit codes of the enterprises counted (企业总数, 附清单)."""
+    figures: QcFigures | TeamFiguresTable
+    review_forms: list[str] = field(default_factory=list)
+    meeting: Meeting = Meeting()
+    contact: dict[str, str] = field(default_factory=dict)
+
+    def problems(self, programme: Programme) -> list[Problem]:
+        expected = TeamFiguresTable if programme is Programme.TEAM else QcFigures
+        if not isinstance(self.figures, expected):
+            return [Problem("figures", "wrong_programme", "统计项目与活动类别不符")]
+        found = self.figures.problems() + self.meeting.problems()
+        for i, code in enumerate(self.enterprises):
+            found += credit_code_problems(code, f"enterprises[{i}]")
+        if len(set(self.enterprises)) != len(self.enterprises):
+            found.append(Problem("enterprises", "unique", "企业清单中有重复的统一社会信用代码"))
+        if not self.enterprises:
+            found.append(Problem("enterprises", "required", "请附企业清单（统一社会信用代码）"))
+        unknown = [f for f in self.review_forms if f not in REVIEW_FORMS]
+        if unknown:
+            found.append(
+                Problem(
+                    "review_forms", "not_in_list", f"评审及交流形式应为：{'、'.join(REVIEW_FORMS)}"
+                )
+            )
+        return found
+
+    def to_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def form_from_state(programme: Programme, state: dict[str, Any]) -> StatisticsForm:
+    figures_class = TeamFiguresTable if programme is Programme.TEAM else QcFigures
+    values = dict(state)
+    values["figures"] = figures_class(**values["figures"])
+    values["meeting"] = Meeting(**values["meeting"])
+    return StatisticsForm(**values)
+
+
+class StatisticsTable(Aggregate):
+    class Recorded(Aggregate.Created):
+        campaign_id: UUID
+        unit: str
+        programme: Programme
+        period_start: date
+        period_end: date
+        form: dict[str, Any]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: StatisticsTable) -> None:
+            aggregate.campaign_id, aggregate.unit, aggregate.programme = (
+                self.campaign_id,
+                self.unit,
+                self.programme,
+            )
+            aggregate.period_start, aggregate.period_end = self.period_start, self.period_end
+            aggregate.form_state = dict(self.form)
+
+    class Revised(Aggregate.Event):
+        form: dict[str, Any]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: StatisticsTable) -> None:
+            aggregate.form_state = dict(self.form)
+
+    if TYPE_CHECKING:
+        campaign_id: UUID
+        unit: str
+        programme: Programme
+        period_start: date
+        period_end: date
+        form_state: dict[str, Any]
+
+    @staticmethod
+    def create_id(campaign_id: UUID, unit: str) -> UUID:
+        return uuid5(STATISTICS_NAMESPACE, f"{campaign_id}/{unit}")
+
+    @classmethod
+    def record(
+        cls, campaign: Campaign, unit: str, form: StatisticsForm, at: datetime, actor: Actor
+    ) -> StatisticsTable:
+        _check(campaign, form, at)
+        return cls._create(
+            cls.Recorded,
+            id=cls.create_id(campaign.id, unit),
+            campaign_id=campaign.id,
+            unit=unit,
+            programme=campaign.programme,
+            period_start=campaign.period_start,
+            period_end=campaign.period_end,
+            form=form.to_state(),
+            actor_id=actor.user_id,
+            actor_role=str(actor.role),
+        )
+
+    def revise(self, campaign: Campaign, form: StatisticsForm, at: datetime, actor: Actor) -> None:
+        _check(campaign, form, at)
+        self.trigger_event(
+            self.Revised, form=form.to_state(), actor_id=actor.user_id, actor_role=str(actor.role)
+        )
+
+    @property
+    def form(self) -> StatisticsForm:
+        return form_from_state(self.programme, self.form_state)
+
+
+def _check(campaign: Campaign, form: StatisticsForm, at: datetime) -> None:
+    campaign.check_active()
+    campaign.check_phase_open(Phase.RECOMMENDATION, at)
+    problems = form.problems(campaign.programme)
+    if problems:
+        raise InvalidStatistics(*problems)

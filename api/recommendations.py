@@ -1,0 +1,639 @@
+"""A recommending unit's work in a campaign: its recommendation form (推荐表), statistics table
+(统计表) and work summary (工作总结), with their exports; and the secretariat's decisions on them."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from aggregates.actor import Actor, Role
+from aggregates.recommendation import Recommendation
+from aggregates.recommendation_service import Command, entry_command, reviewer_command
+from aggregates.submission_forms import TOPIC_TYPE_NAMES_ZH, TopicType
+from api.access import SEES_EVERYTHING, Principal, access, not_found, only, scopes
+from api.dependencies import etag
+from api.exports import (
+    XLSX,
+    EntryLine,
+    RecommendationSheet,
+    recommendation_rows,
+    statistics_rows,
+    to_csv,
+    to_xlsx,
+)
+from api.recommendation_schemas import (
+    DeclarationIn,
+    DeclineIn,
+    EntryIn,
+    EntryOut,
+    OrderIn,
+    QuotaIn,
+    ReasonIn,
+    RecommendationOut,
+    ReviewerIn,
+    StatisticsIn,
+    StatisticsOut,
+    SummaryIn,
+    SummaryOut,
+)
+from tenants.runtime import TenantRuntime
+
+UNIT = only(Role.RECOMMENDING_UNIT)
+READERS = only(Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Role.AUDITOR)
+SECRETARIAT = only(Role.SECRETARIAT)
+
+
+def unit_name(runtime: TenantRuntime, principal: Principal, unit: str, *, own: bool) -> str:
+    """The unit's name, if the principal may act on it (`own`: only the unit itself) or read it."""
+    config = runtime.tenant.unit(unit)
+    mine = unit in scopes(principal, Role.RECOMMENDING_UNIT)
+    if config is None or not (mine or (not own and principal.roles & SEES_EVERYTHING)):
+        raise not_found("unit")
+    return config.name_zh
+
+
+def view(runtime: TenantRuntime, campaign_id: UUID, unit: str, name: str) -> RecommendationOut:
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    found = runtime.ledger.find_recommendation(campaign_id, unit)
+    if found is None:
+        return RecommendationOut.empty(
+            campaign_id, unit, name, campaign.rules.recommending_unit_quota
+        )
+    entries = []
+    for rank, entry in enumerate(found.entries, 1):
+        submission = runtime.ledger.get_submission(entry["submission_id"])
+        topic = submission.topic_type
+        entries.append(
+            EntryOut(
+                rank=rank,
+                submission_id=str(submission.id),
+                serial=submission.serial,
+                enterprise=str(submission.applicant.get("unit_name", "")),
+                title=str(
+                    submission.form_state.get("group_name")
+                    or submission.form_state.get("team_name")
+                    or ""
+                ),
+                topic_type=TOPIC_TYPE_NAMES_ZH[TopicType(topic)] if topic else None,
+                score=entry["score"],
+                evaluation=entry["evaluation"],
+                reviewer=entry["reviewer"],
+            )
+        )
+    return RecommendationOut.of(found, name, found.quota(campaign), entries)
+
+
+def respond(
+    runtime: TenantRuntime, recommendation: Recommendation, name: str
+) -> Response[RecommendationOut]:
+    body = view(runtime, recommendation.campaign_id, recommendation.unit, name)
+    return Response(body, headers={"ETag": etag(recommendation.version)})
+
+
+class RecommendationController(Controller):
+    path = "/api/v1/tenants/{tenant:str}/campaigns/{campaign_id:uuid}/units/{unit:str}"
+    tags = ["recommendations 推荐"]
+
+    def _change(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: TenantRuntime,
+        campaign_id: UUID,
+        unit: str,
+        command: Command,
+        actor: Actor,
+        expected_version: int | None,
+        *,
+        own: bool = True,
+    ) -> Response[RecommendationOut]:
+        name = unit_name(runtime, request.state.principal, unit, own=own)
+        changed = runtime.ledger.change_recommendation(
+            campaign_id, unit, command, actor, expected_version
+        )
+        return respond(runtime, changed, name)
+
+    @get(
+        "/recommendation",
+        operation_id="showRecommendation",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def show(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> RecommendationOut:
+        return view(
+            runtime, campaign_id, unit, unit_name(runtime, request.state.principal, unit, own=False)
+        )
+
+    @post(
+        "/recommendation/entries",
+        operation_id="addRecommendationEntry",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def add_entry(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[EntryIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        unit_name(runtime, request.state.principal, unit, own=True)
+        candidate = runtime.ledger.candidate(data.submission_id)
+        if candidate.recommending_unit != unit:
+            raise not_found("submission_id")  # another unit's entry does not exist for this one
+        command = entry_command(candidate, data.score, data.evaluation, data.reviewer, actor)
+        return self._change(request, runtime, campaign_id, unit, command, actor, expected_version)
+
+    @delete(
+        "/recommendation/entries/{submission_id:uuid}",
+        operation_id="removeRecommendationEntry",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def remove_entry(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        submission_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.remove_entry(c, submission_id, at, actor),
+            actor,
+            expected_version,
+        )
+
+    @post(
+        "/recommendation/order",
+        operation_id="reorderRecommendation",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def reorder(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[OrderIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.reorder(c, list(data.order), at, actor),
+            actor,
+            expected_version,
+        )
+
+    @post(
+        "/recommendation/reviewers",
+        operation_id="addRecommendationReviewer",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def add_reviewer(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[ReviewerIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            reviewer_command(data.to_reviewer(), actor),
+            actor,
+            expected_version,
+        )
+
+    @delete(
+        "/recommendation/reviewers/{certificate_number:str}",
+        operation_id="removeRecommendationReviewer",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def remove_reviewer(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        certificate_number: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.remove_reviewer(c, certificate_number, at, actor),
+            actor,
+            expected_version,
+        )
+
+    @post(
+        "/recommendation/not-recommended",
+        operation_id="declineSubmission",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def decline(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[DeclineIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        unit_name(runtime, request.state.principal, unit, own=True)
+        candidate = runtime.ledger.candidate(data.submission_id)
+        if candidate.recommending_unit != unit:
+            raise not_found("submission_id")
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.decline(c, candidate, data.reason, at, actor),
+            actor,
+            expected_version,
+        )
+
+    @post(
+        "/recommendation/declaration",
+        operation_id="acceptDeclaration",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def declare(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[DeclarationIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.accept_declaration(c, data.filled_by, data.phone, at, actor),
+            actor,
+            expected_version,
+        )
+
+    @post(
+        "/recommendation/file",
+        operation_id="fileRecommendation",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+    )
+    def file(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.file(c, at, actor),
+            actor,
+            expected_version,
+        )
+
+    @post(
+        "/recommendation/return",
+        operation_id="returnRecommendation",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def return_(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[ReasonIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.return_to_unit(data.reason, actor),
+            actor,
+            expected_version,
+            own=False,
+        )
+
+    @post(
+        "/recommendation/quota",
+        operation_id="grantQuota",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def grant_quota(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[QuotaIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.grant_quota(data.extra, data.reason, actor),
+            actor,
+            expected_version,
+            own=False,
+        )
+
+    @post(
+        "/recommendation/invalidate",
+        operation_id="invalidateRecommendation",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def invalidate(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[ReasonIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        return self._change(
+            request,
+            runtime,
+            campaign_id,
+            unit,
+            lambda r, c, at: r.invalidate(data.reason, actor),
+            actor,
+            expected_version,
+            own=False,
+        )
+
+    @get(
+        "/recommendation.xlsx",
+        operation_id="exportRecommendationXlsx",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def export_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Response[bytes]:
+        sheet = _sheet(runtime, request.state.principal, campaign_id, unit)
+        return _download(
+            to_xlsx("推荐表", recommendation_rows(sheet)), XLSX, f"{sheet.unit_name}-推荐表.xlsx"
+        )
+
+    @get(
+        "/recommendation.csv",
+        operation_id="exportRecommendationCsv",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def export_csv(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Response[bytes]:
+        sheet = _sheet(runtime, request.state.principal, campaign_id, unit)
+        return _download(
+            to_csv(recommendation_rows(sheet)),
+            "text/csv; charset=utf-8",
+            f"{sheet.unit_name}-推荐表.csv",
+        )
+
+    @put("/statistics", operation_id="recordStatistics", sync_to_thread=True, opt=access(UNIT))
+    def record_statistics(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[StatisticsIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> StatisticsOut:
+        unit_name(runtime, request.state.principal, unit, own=True)
+        return StatisticsOut.of(
+            runtime.ledger.record_statistics(campaign_id, unit, data.to_form(), actor)
+        )
+
+    @get("/statistics", operation_id="showStatistics", sync_to_thread=True, opt=access(READERS))
+    def show_statistics(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> StatisticsOut:
+        unit_name(runtime, request.state.principal, unit, own=False)
+        return StatisticsOut.of(runtime.ledger.get_statistics(campaign_id, unit))
+
+    @get(
+        "/statistics.xlsx",
+        operation_id="exportStatisticsXlsx",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def statistics_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Response[bytes]:
+        name = unit_name(runtime, request.state.principal, unit, own=False)
+        campaign, table = (
+            runtime.ledger.get_campaign(campaign_id),
+            runtime.ledger.get_statistics(campaign_id, unit),
+        )
+        enterprises: list[list[object]] = [["序号", "统一社会信用代码"]]
+        enterprises += [[i, code] for i, code in enumerate(table.form.enterprises, 1)]
+        content = to_xlsx(
+            "统计表", statistics_rows(campaign, name, table), {"企业清单": enterprises}
+        )
+        return _download(content, XLSX, f"{name}-统计表.xlsx")
+
+    @get(
+        "/statistics.csv",
+        operation_id="exportStatisticsCsv",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def statistics_csv(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Response[bytes]:
+        name = unit_name(runtime, request.state.principal, unit, own=False)
+        campaign, table = (
+            runtime.ledger.get_campaign(campaign_id),
+            runtime.ledger.get_statistics(campaign_id, unit),
+        )
+        return _download(
+            to_csv(statistics_rows(campaign, name, table)),
+            "text/csv; charset=utf-8",
+            f"{name}-统计表.csv",
+        )
+
+    @put("/work-summary", operation_id="writeWorkSummary", sync_to_thread=True, opt=access(UNIT))
+    def write_summary(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: JSONBody[SummaryIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> SummaryOut:
+        unit_name(runtime, request.state.principal, unit, own=True)
+        summary = runtime.ledger.write_summary(campaign_id, unit, data.text, actor)
+        return SummaryOut(
+            campaign_id=str(campaign_id),
+            unit=unit,
+            text=summary.text,
+            characters=len("".join(summary.text.split())),
+            version=summary.version,
+        )
+
+    @get("/work-summary", operation_id="showWorkSummary", sync_to_thread=True, opt=access(READERS))
+    def show_summary(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> SummaryOut:
+        unit_name(runtime, request.state.principal, unit, own=False)
+        summary = runtime.ledger.get_summary(campaign_id, unit)
+        return SummaryOut(
+            campaign_id=str(campaign_id),
+            unit=unit,
+            text=summary.text,
+            characters=len("".join(summary.text.split())),
+            version=summary.version,
+        )
+
+
+def _sheet(
+    runtime: TenantRuntime, principal: Principal, campaign_id: UUID, unit: str
+) -> RecommendationSheet:
+    name = unit_name(runtime, principal, unit, own=False)
+    body = view(runtime, campaign_id, unit, name)
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    team = campaign.programme.value == "team"
+    lines = []
+    for e in body.entries:
+        detail = e.topic_type or ""
+        if team:
+            size = runtime.ledger.get_submission(UUID(e.submission_id)).form_state.get(
+                "team_size", ""
+            )
+            detail = str(size)
+        lines.append(
+            EntryLine(e.rank, e.enterprise, e.title, detail, e.score, e.reviewer, e.evaluation)
+        )
+    reviewers_by_number = {r["certificate_number"]: r["name"] for r in body.reviewers}
+    lines = [
+        EntryLine(
+            x.rank,
+            x.enterprise,
+            x.name,
+            x.detail,
+            x.score,
+            reviewers_by_number.get(x.reviewer, x.reviewer),
+            x.evaluation,
+        )
+        for x in lines
+    ]
+    declaration = body.declaration or {}
+    filed = f"{body.filed_at:%Y-%m-%d}" if body.filed_at else ""
+    return RecommendationSheet(
+        campaign,
+        name,
+        lines,
+        body.reviewers,
+        declaration.get("filled_by", ""),
+        declaration.get("phone", ""),
+        filed,
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
+    from urllib.parse import quote  # noqa: PLC0415
+
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
