@@ -247,9 +247,14 @@ class SubmissionOut(Response, kw_only=True, frozen=True):
     corrections: list[str]
     endorsement: dict[str, Any] | None
     version: int
+    recommendation: str | None = None
+    """What its recommending unit decided: pending, recommended, not_recommended or invalid."""
+    recommendation_reason: str | None = None
 
     @classmethod
-    def of(cls, submission: Submission) -> SubmissionOut:
+    def of(
+        cls, submission: Submission, decision: tuple[str, str | None] | None = None
+    ) -> SubmissionOut:
         return cls(
             id=str(submission.id),
             campaign_id=str(submission.campaign_id),
@@ -278,6 +283,8 @@ class SubmissionOut(Response, kw_only=True, frozen=True):
             if submission.endorsement
             else None,
             version=submission.version,
+            recommendation=decision[0] if decision else None,
+            recommendation_reason=decision[1] if decision else None,
         )
 
 

@@ -184,7 +184,12 @@ class SubmissionController(Controller):
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[SubmissionOut]:
         submission = readable(runtime, request.state.principal, submission_id)
-        return Response(SubmissionOut.of(submission), headers={"ETag": etag(submission.version)})
+        found = runtime.ledger.find_recommendation(
+            submission.campaign_id, submission.recommending_unit
+        )
+        decision = found.decision_on(submission.id) if found else ("pending", None)
+        body = SubmissionOut.of(submission, decision)
+        return Response(body, headers={"ETag": etag(submission.version)})
 
     @put(
         "/submissions/{submission_id:uuid}",

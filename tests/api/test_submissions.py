@@ -40,7 +40,7 @@ def campaign_2024(programme: str = "qc_group", **rules: Any) -> dict[str, Any]:
         "contact": {"person": "杨瑾", "phone": "021-52588838"},
         "period_start": "2023-01-01",
         "period_end": "2023-12-31",
-        "timeline": {"registration": window, "submission": window},
+        "timeline": {"registration": window, "submission": window, "recommendation": window},
     }
     if rules:
         body["rules"] = rules
