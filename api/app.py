@@ -25,6 +25,7 @@ from api.registrations import CampaignRegistrationController
 from api.security import Signer, load_secret
 from api.submissions import AttachmentController, SubmissionController
 from api.tenants import TenantController
+from api.unit_reports import UnitReportController
 from projections.service import PlatformViews
 from projections.store import open_view_database
 from tenants.files import LocalFileStore
@@ -92,6 +93,7 @@ def create_app(
             SubmissionController,
             AttachmentController,
             RecommendationController,
+            UnitReportController,
         ],
         guards=[authorize],
         dependencies={

@@ -7,7 +7,9 @@ import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import quote
 
+from litestar import Response
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
@@ -210,3 +212,11 @@ def to_csv(rows: list[list[object]]) -> bytes:
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )

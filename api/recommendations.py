@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -20,8 +20,8 @@ from api.exports import (
     XLSX,
     EntryLine,
     RecommendationSheet,
+    download,
     recommendation_rows,
-    statistics_rows,
     to_csv,
     to_xlsx,
 )
@@ -35,10 +35,6 @@ from api.recommendation_schemas import (
     ReasonIn,
     RecommendationOut,
     ReviewerIn,
-    StatisticsIn,
-    StatisticsOut,
-    SummaryIn,
-    SummaryOut,
 )
 from tenants.runtime import TenantRuntime
 
@@ -447,7 +443,7 @@ class RecommendationController(Controller):
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
         sheet = _sheet(runtime, request.state.principal, campaign_id, unit)
-        return _download(
+        return download(
             to_xlsx("推荐表", recommendation_rows(sheet)), XLSX, f"{sheet.unit_name}-推荐表.xlsx"
         )
 
@@ -465,123 +461,10 @@ class RecommendationController(Controller):
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
         sheet = _sheet(runtime, request.state.principal, campaign_id, unit)
-        return _download(
+        return download(
             to_csv(recommendation_rows(sheet)),
             "text/csv; charset=utf-8",
             f"{sheet.unit_name}-推荐表.csv",
-        )
-
-    @put("/statistics", operation_id="recordStatistics", sync_to_thread=True, opt=access(UNIT))
-    def record_statistics(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        data: JSONBody[StatisticsIn],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> StatisticsOut:
-        unit_name(runtime, request.state.principal, unit, own=True)
-        return StatisticsOut.of(
-            runtime.ledger.record_statistics(campaign_id, unit, data.to_form(), actor)
-        )
-
-    @get("/statistics", operation_id="showStatistics", sync_to_thread=True, opt=access(READERS))
-    def show_statistics(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-    ) -> StatisticsOut:
-        unit_name(runtime, request.state.principal, unit, own=False)
-        return StatisticsOut.of(runtime.ledger.get_statistics(campaign_id, unit))
-
-    @get(
-        "/statistics.xlsx",
-        operation_id="exportStatisticsXlsx",
-        sync_to_thread=True,
-        opt=access(READERS),
-    )
-    def statistics_xlsx(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-    ) -> Response[bytes]:
-        name = unit_name(runtime, request.state.principal, unit, own=False)
-        campaign, table = (
-            runtime.ledger.get_campaign(campaign_id),
-            runtime.ledger.get_statistics(campaign_id, unit),
-        )
-        enterprises: list[list[object]] = [["序号", "统一社会信用代码"]]
-        enterprises += [[i, code] for i, code in enumerate(table.form.enterprises, 1)]
-        content = to_xlsx(
-            "统计表", statistics_rows(campaign, name, table), {"企业清单": enterprises}
-        )
-        return _download(content, XLSX, f"{name}-统计表.xlsx")
-
-    @get(
-        "/statistics.csv",
-        operation_id="exportStatisticsCsv",
-        sync_to_thread=True,
-        opt=access(READERS),
-    )
-    def statistics_csv(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-    ) -> Response[bytes]:
-        name = unit_name(runtime, request.state.principal, unit, own=False)
-        campaign, table = (
-            runtime.ledger.get_campaign(campaign_id),
-            runtime.ledger.get_statistics(campaign_id, unit),
-        )
-        return _download(
-            to_csv(statistics_rows(campaign, name, table)),
-            "text/csv; charset=utf-8",
-            f"{name}-统计表.csv",
-        )
-
-    @put("/work-summary", operation_id="writeWorkSummary", sync_to_thread=True, opt=access(UNIT))
-    def write_summary(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        data: JSONBody[SummaryIn],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> SummaryOut:
-        unit_name(runtime, request.state.principal, unit, own=True)
-        summary = runtime.ledger.write_summary(campaign_id, unit, data.text, actor)
-        return SummaryOut(
-            campaign_id=str(campaign_id),
-            unit=unit,
-            text=summary.text,
-            characters=len("".join(summary.text.split())),
-            version=summary.version,
-        )
-
-    @get("/work-summary", operation_id="showWorkSummary", sync_to_thread=True, opt=access(READERS))
-    def show_summary(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-    ) -> SummaryOut:
-        unit_name(runtime, request.state.principal, unit, own=False)
-        summary = runtime.ledger.get_summary(campaign_id, unit)
-        return SummaryOut(
-            campaign_id=str(campaign_id),
-            unit=unit,
-            text=summary.text,
-            characters=len("".join(summary.text.split())),
-            version=summary.version,
         )
 
 
@@ -626,14 +509,4 @@ def _sheet(
         declaration.get("filled_by", ""),
         declaration.get("phone", ""),
         filed,
-    )
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
-    from urllib.parse import quote  # noqa: PLC0415
-
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
