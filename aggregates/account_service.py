@@ -22,8 +22,10 @@ from aggregates.account import (
     normalise_login,
 )
 from aggregates.actor import Actor, Role
+from aggregates.campaign import Campaign
 from aggregates.credentials import Passwords, check_password
 from aggregates.problems import DomainError, Problem
+from aggregates.submission import Submission
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -53,6 +55,10 @@ class Ledger(Protocol):
     ) -> _Saved[A]: ...
 
     def _save(self, aggregate: Aggregate) -> int | None: ...
+
+    def get_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign: ...
+
+    def get_submission(self, submission_id: UUID) -> Submission: ...
 
 
 class AccountCommands:

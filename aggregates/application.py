@@ -107,7 +107,7 @@ class AssociationLedger(
         """Open the campaign of a programme and year; a retry with the same key returns it."""
         campaign_id = Campaign.create_id(self.tenant, programme, year)
         for _ in range(COMMAND_ATTEMPTS):
-            existing = self._find_campaign(campaign_id)
+            existing = self._find(campaign_id, Campaign)
             if existing is not None:
                 if idempotency_key is not None and existing.idempotency_key == idempotency_key:
                     return Saved(existing, position=None)
@@ -141,7 +141,7 @@ class AssociationLedger(
         raise CampaignAlreadyOpened(Problem("year", "one_campaign_per_year", "该项活动已开设"))
 
     def get_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign:
-        found = self._find_campaign(campaign_id, version)
+        found = self._find(campaign_id, Campaign, version)
         if found is None:
             raise CampaignNotFound(campaign_id)
         return found
@@ -214,9 +214,6 @@ class AssociationLedger(
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None
-
-    def _find_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign | None:
-        return self._find(campaign_id, Campaign, version)
 
     def _update(
         self,

@@ -12,11 +12,11 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates.account_service import Ledger
 from aggregates.actor import Actor
-from aggregates.campaign import Campaign, CampaignNotFound
+from aggregates.campaign import Campaign
 from aggregates.problems import Conflict, Problem, VersionConflict
 from aggregates.recommendation import Candidate, Recommendation, RecommendationNotFound, Reviewer
 from aggregates.statistics_table import StatisticsForm, StatisticsNotFound, StatisticsTable
-from aggregates.submission import Submission, SubmissionNotFound, SubmissionStatus
+from aggregates.submission import SubmissionStatus
 from aggregates.work_summary import WorkSummary, WorkSummaryNotFound
 
 ATTEMPTS = 3
@@ -45,7 +45,7 @@ class RecommendationCommands:
     ) -> Recommendation:
         """Load (or start) the unit's recommendation, apply the command, save."""
         for _ in range(ATTEMPTS):
-            campaign = _campaign(self, campaign_id)
+            campaign = self.get_campaign(campaign_id)
             existing = self._find(Recommendation.create_id(campaign_id, unit), Recommendation)
             version = existing.version if existing is not None else 0
             if expected_version is not None and expected_version != version:
@@ -63,9 +63,7 @@ class RecommendationCommands:
         )
 
     def candidate(self: Ledger, submission_id: UUID) -> Candidate:
-        submission = self._find(submission_id, Submission)
-        if submission is None:
-            raise SubmissionNotFound()
+        submission = self.get_submission(submission_id)
         return Candidate(
             submission.id,
             submission.credit_code,
@@ -78,7 +76,7 @@ class RecommendationCommands:
     def record_statistics(
         self: Ledger, campaign_id: UUID, unit: str, form: StatisticsForm, actor: Actor
     ) -> StatisticsTable:
-        campaign = _campaign(self, campaign_id)
+        campaign = self.get_campaign(campaign_id)
         table = self._find(StatisticsTable.create_id(campaign_id, unit), StatisticsTable)
         if table is None:
             table = StatisticsTable.record(campaign, unit, form, self.clock(), actor)
@@ -96,7 +94,7 @@ class RecommendationCommands:
     def write_summary(
         self: Ledger, campaign_id: UUID, unit: str, text: str, actor: Actor
     ) -> WorkSummary:
-        campaign = _campaign(self, campaign_id)
+        campaign = self.get_campaign(campaign_id)
         summary = self._find(WorkSummary.create_id(campaign_id, unit), WorkSummary)
         if summary is None:
             summary = WorkSummary.write(campaign, unit, text, self.clock(), actor)
@@ -120,10 +118,3 @@ def entry_command(
 
 def reviewer_command(reviewer: Reviewer, actor: Actor) -> Command:
     return lambda r, c, at: r.add_reviewer(c, reviewer, at, actor)
-
-
-def _campaign(ledger: Ledger, campaign_id: UUID) -> Campaign:
-    found = ledger._find(campaign_id, Campaign)
-    if found is None:
-        raise CampaignNotFound(campaign_id)
-    return found

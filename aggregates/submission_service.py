@@ -15,7 +15,6 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates.account_service import Ledger
 from aggregates.actor import Actor
-from aggregates.campaign import Campaign, CampaignNotFound
 from aggregates.problems import Problem, VersionConflict
 from aggregates.registration import (
     Registration,
@@ -55,7 +54,7 @@ class SubmissionCommands:
         domains: Collection[str],
         actor: Actor,
     ) -> Registration:
-        campaign = _campaign(self, campaign_id)
+        campaign = self.get_campaign(campaign_id)
         existing = self._find(Registration.create_id(campaign_id, credit_code), Registration)
         if existing is not None:
             raise RegistrationConflict(
@@ -82,7 +81,7 @@ class SubmissionCommands:
         expected_version: int | None = None,
     ) -> Registration:
         def change(registration: Registration) -> None:
-            campaign = _campaign(self, registration.campaign_id)
+            campaign = self.get_campaign(registration.campaign_id)
             registration.change(campaign, form, industries, domains, self.clock(), actor)
 
         return self._update(
@@ -110,7 +109,7 @@ class SubmissionCommands:
         idempotency_key: str | None = None,
     ) -> tuple[Submission, bool]:
         """A new draft (created: True), or the one a retried request with the same key made."""
-        campaign = _campaign(self, campaign_id)
+        campaign = self.get_campaign(campaign_id)
         _check_unit(recommending_unit, units)
         key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
         submission_id = Submission.create_id(campaign_id, key)
@@ -147,7 +146,9 @@ class SubmissionCommands:
         _check_unit(recommending_unit, units)
 
         def edit(submission: Submission) -> None:
-            submission.edit(_campaign(self, submission.campaign_id), form, recommending_unit, actor)
+            submission.edit(
+                self.get_campaign(submission.campaign_id), form, recommending_unit, actor
+            )
 
         return _update(self, submission_id, expected_version, edit)
 
@@ -185,7 +186,7 @@ class SubmissionCommands:
             submission = _submission(self, submission_id)
             if expected_version is not None and expected_version != submission.version:
                 raise VersionConflict(expected_version, submission.version)
-            campaign = _campaign(self, submission.campaign_id)
+            campaign = self.get_campaign(submission.campaign_id)
             register = self._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
             register = register or SubmissionRegister.open(campaign)
             now = self.clock()
@@ -212,7 +213,7 @@ class SubmissionCommands:
         expected_version: int | None = None,
     ) -> Submission:
         def resubmit(submission: Submission) -> None:
-            submission.resubmit(_campaign(self, submission.campaign_id), actor)
+            submission.resubmit(self.get_campaign(submission.campaign_id), actor)
 
         return _update(self, submission_id, expected_version, resubmit)
 
@@ -266,7 +267,7 @@ class SubmissionCommands:
         expected_version: int | None = None,
     ) -> Submission:
         def endorse(submission: Submission) -> None:
-            rules = _campaign(self, submission.campaign_id).rules
+            rules = self.get_campaign(submission.campaign_id).rules
             submission.endorse(self_evaluation, opinion, score, rules, actor)
 
         return _update(self, submission_id, expected_version, endorse)
@@ -286,13 +287,6 @@ def _submission(ledger: Ledger, submission_id: UUID) -> Submission:
     found = ledger._find(submission_id, Submission)
     if found is None:
         raise SubmissionNotFound()
-    return found
-
-
-def _campaign(ledger: Ledger, campaign_id: UUID) -> Campaign:
-    found = ledger._find(campaign_id, Campaign)
-    if found is None:
-        raise CampaignNotFound(campaign_id)
     return found
 
 

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from aggregates.actor import Actor, Role
+from aggregates.campaign import Programme
 from aggregates.recommendation import Recommendation
 from aggregates.recommendation_service import Command, entry_command, reviewer_command
 from aggregates.submission_forms import TOPIC_TYPE_NAMES_ZH, TopicType
@@ -474,31 +475,19 @@ def _sheet(
     name = unit_name(runtime, principal, unit, own=False)
     body = view(runtime, campaign_id, unit, name)
     campaign = runtime.ledger.get_campaign(campaign_id)
-    team = campaign.programme.value == "team"
+    team = campaign.programme is Programme.TEAM
+    reviewer_names = {r["certificate_number"]: r["name"] for r in body.reviewers}
     lines = []
     for e in body.entries:
         detail = e.topic_type or ""
-        if team:
-            size = runtime.ledger.get_submission(UUID(e.submission_id)).form_state.get(
-                "team_size", ""
+        if team:  # the team form's 班组人数 stands where a QC form has its topic type
+            detail = str(
+                runtime.ledger.get_submission(UUID(e.submission_id)).form_state["team_size"]
             )
-            detail = str(size)
+        reviewer = reviewer_names.get(e.reviewer, e.reviewer)
         lines.append(
-            EntryLine(e.rank, e.enterprise, e.title, detail, e.score, e.reviewer, e.evaluation)
+            EntryLine(e.rank, e.enterprise, e.title, detail, e.score, reviewer, e.evaluation)
         )
-    reviewers_by_number = {r["certificate_number"]: r["name"] for r in body.reviewers}
-    lines = [
-        EntryLine(
-            x.rank,
-            x.enterprise,
-            x.name,
-            x.detail,
-            x.score,
-            reviewers_by_number.get(x.reviewer, x.reviewer),
-            x.evaluation,
-        )
-        for x in lines
-    ]
     declaration = body.declaration or {}
     filed = f"{body.filed_at:%Y-%m-%d}" if body.filed_at else ""
     return RecommendationSheet(

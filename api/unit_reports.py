@@ -10,8 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from aggregates.actor import Actor
+from aggregates.campaign import Campaign
+from aggregates.statistics_table import StatisticsTable
 from aggregates.work_summary import WorkSummary
-from api.access import access
+from api.access import Principal, access
 from api.exports import XLSX, download, statistics_rows, to_csv, to_xlsx
 from api.recommendation_schemas import StatisticsIn, StatisticsOut, SummaryIn, SummaryOut
 from api.recommendations import READERS, UNIT, unit_name
@@ -26,6 +28,18 @@ def summary_out(campaign_id: UUID, unit: str, summary: WorkSummary) -> SummaryOu
         text=summary.text,
         characters=characters,
         version=summary.version,
+    )
+
+
+def statistics_of(
+    runtime: TenantRuntime, principal: Principal, campaign_id: UUID, unit: str
+) -> tuple[str, Campaign, StatisticsTable]:
+    """What an export of the statistics table needs: the unit's name, the campaign, the table."""
+    name = unit_name(runtime, principal, unit, own=False)
+    return (
+        name,
+        runtime.ledger.get_campaign(campaign_id),
+        runtime.ledger.get_statistics(campaign_id, unit),
     )
 
 
@@ -72,11 +86,7 @@ class UnitReportController(Controller):
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
-        name = unit_name(runtime, request.state.principal, unit, own=False)
-        campaign, table = (
-            runtime.ledger.get_campaign(campaign_id),
-            runtime.ledger.get_statistics(campaign_id, unit),
-        )
+        name, campaign, table = statistics_of(runtime, request.state.principal, campaign_id, unit)
         enterprises: list[list[object]] = [["序号", "统一社会信用代码"]]
         enterprises += [[i, code] for i, code in enumerate(table.form.enterprises, 1)]
         content = to_xlsx(
@@ -97,11 +107,7 @@ class UnitReportController(Controller):
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
-        name = unit_name(runtime, request.state.principal, unit, own=False)
-        campaign, table = (
-            runtime.ledger.get_campaign(campaign_id),
-            runtime.ledger.get_statistics(campaign_id, unit),
-        )
+        name, campaign, table = statistics_of(runtime, request.state.principal, campaign_id, unit)
         return download(
             to_csv(statistics_rows(campaign, name, table)),
             "text/csv; charset=utf-8",
