@@ -26,8 +26,11 @@ from aggregates.campaign import (
     Window,
 )
 from aggregates.credentials import Passwords
+from aggregates.grading import Grading
 from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
 from aggregates.recommendation_service import RecommendationCommands
+from aggregates.review_round import ReviewRound
+from aggregates.review_service import ReviewCommands
 from aggregates.submission import Submission
 from aggregates.submission_register import SubmissionRegister
 from aggregates.submission_service import SubmissionCommands
@@ -53,7 +56,11 @@ class Saved(Generic[A]):
 
 
 class AssociationLedger(
-    AccountCommands, SubmissionCommands, RecommendationCommands, Application[UUID]
+    AccountCommands,
+    SubmissionCommands,
+    RecommendationCommands,
+    ReviewCommands,
+    Application[UUID],
 ):
     """All event-sourced records of one association (tenant), in one log.
 
@@ -73,6 +80,8 @@ class AssociationLedger(
         Account: 50,
         Submission: 50,
         SubmissionRegister: 50,
+        ReviewRound: 50,
+        Grading: 50,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:

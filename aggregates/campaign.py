@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
+from aggregates.review_plan import ReviewPlan
 
 CAMPAIGN_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/campaign")
 
@@ -342,6 +343,7 @@ class Campaign(Aggregate):
             aggregate.idempotency_key = self.idempotency_key
             aggregate.published_at = None
             aggregate.archived = False
+            aggregate.review_plan_state = None
 
     class PhaseRescheduled(Aggregate.Event):
         phase: Phase
@@ -376,6 +378,14 @@ class Campaign(Aggregate):
         def apply(self, aggregate: Campaign) -> None:
             aggregate.rules_state.update(self.changes)
 
+    class ReviewPlanned(Aggregate.Event):
+        plan: dict[str, Any]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.review_plan_state = dict(self.plan)
+
     class ResultsPublished(Aggregate.Event):
         published_at: datetime
         actor_id: str
@@ -408,6 +418,7 @@ class Campaign(Aggregate):
         idempotency_key: str | None
         published_at: datetime | None
         archived: bool
+        review_plan_state: dict[str, Any] | None
 
     @staticmethod
     def create_id(tenant: str, programme: Programme, year: int) -> UUID:
@@ -608,6 +619,25 @@ class Campaign(Aggregate):
             if phase in timeline:
                 return phase, timeline[phase]
         return None
+
+    @property
+    def review_plan(self) -> ReviewPlan:
+        """The plan set for this campaign, or the default one (no grade bands yet)."""
+        state = getattr(self, "review_plan_state", None)  # absent from snapshots taken before
+        return ReviewPlan() if state is None else ReviewPlan.from_state(state)
+
+    def plan_review(self, plan: ReviewPlan, grades: set[str], at: datetime, actor: Actor) -> None:
+        """Set the review plan, until material review opens."""
+        self.check_active()
+        material = self.timeline.get(Phase.MATERIAL_REVIEW)
+        if material is not None and material.has_opened(at):
+            raise CampaignConflict(
+                Problem("plan", "review_started", "材料评审已开始，评审方案不能再修改")
+            )
+        problems = plan.problems(grades, self.rules.score_max)
+        if problems:
+            raise InvalidCampaign(*problems)
+        self.trigger_event(self.ReviewPlanned, plan=plan.to_state(), **_actor(actor))
 
     def publish_results(self, at: datetime, actor: Actor) -> None:
         self.check_active()

@@ -28,6 +28,8 @@ class SubmissionStatus(StrEnum):
     RETURNED = "returned"
     """Returned for correction; edited and resubmitted by the applicant."""
     WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+    """Rejected at formal review (形式审查不通过)."""
 
 
 STATUS_NAMES_ZH = {
@@ -35,6 +37,7 @@ STATUS_NAMES_ZH = {
     SubmissionStatus.SUBMITTED: "已申报",
     SubmissionStatus.RETURNED: "退回修改",
     SubmissionStatus.WITHDRAWN: "已撤回",
+    SubmissionStatus.REJECTED: "形式审查未通过",
 }
 
 
@@ -125,6 +128,7 @@ class Submission(Aggregate):
             aggregate.corrections = []
             aggregate.endorsement = None
             aggregate.direct_channel_confirmed = False
+            aggregate.formal_review = None
 
     class Edited(Aggregate.Event):
         recommending_unit: str
@@ -221,6 +225,24 @@ class Submission(Aggregate):
         def apply(self, aggregate: Submission) -> None:
             aggregate.direct_channel_confirmed = True
 
+    class FormalReviewPassed(Aggregate.Event):
+        checklist: dict[str, bool]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.formal_review = "passed"
+
+    class Rejected(Aggregate.Event):
+        checklist: dict[str, bool]
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.formal_review = "rejected"
+            aggregate.status = SubmissionStatus.REJECTED
+
     if TYPE_CHECKING:
         tenant: str
         campaign_id: UUID
@@ -235,6 +257,8 @@ class Submission(Aggregate):
         corrections: list[str]
         endorsement: dict[str, Any] | None
         direct_channel_confirmed: bool
+        formal_review: str | None
+        """None until formal review; then passed or rejected."""
 
     @staticmethod
     def create_id(campaign_id: UUID, key: str) -> UUID:
@@ -298,7 +322,10 @@ class Submission(Aggregate):
         )
 
     def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
-        self.check_editable()
+        # The presentation's slides and video come later, for those chosen for the contest.
+        late = attachment.kind in (AttachmentKind.SLIDES, AttachmentKind.VIDEO)
+        if not (late and self.status is SubmissionStatus.SUBMITTED):
+            self.check_editable()
         if any(a.sha256 == attachment.sha256 for a in self.attachments):
             raise SubmissionConflict(Problem("file", "duplicate", "同一文件已上传"))
         self.trigger_event(
@@ -355,6 +382,10 @@ class Submission(Aggregate):
     def withdraw(self, reason: str, actor: Actor) -> None:
         if self.status is SubmissionStatus.WITHDRAWN:
             raise SubmissionConflict(Problem("status", "withdrawn", "申报已撤回"))
+        if self.reviewed_formally:
+            raise SubmissionConflict(
+                Problem("status", "formally_reviewed", "形式审查已完成，不能再撤回")
+            )
         if not reason.strip():
             raise InvalidSubmission(Problem("reason", "required", "请说明撤回原因"))
         self.trigger_event(self.Withdrawn, reason=reason.strip(), **_actor(actor))
@@ -401,6 +432,54 @@ class Submission(Aggregate):
         if self.direct_channel_confirmed:
             raise SubmissionConflict(Problem("recommending_unit", "already_confirmed", "已确认"))
         self.trigger_event(self.DirectChannelConfirmed, **_actor(actor))
+
+    @property
+    def reviewed_formally(self) -> bool:
+        return getattr(self, "formal_review", None) is not None  # absent from older snapshots
+
+    def review_formally(
+        self,
+        decision: str,
+        checklist: dict[str, bool],
+        expected_items: tuple[str, ...],
+        reason: str,
+        items: list[str],
+        actor: Actor,
+    ) -> None:
+        """形式审查: pass (every item of the campaign's checklist met), return for correction
+        (the items to correct), or reject (with the reason)."""
+        if self.status is not SubmissionStatus.SUBMITTED or self.reviewed_formally:
+            raise SubmissionConflict(
+                Problem(
+                    "status", "not_reviewable", f"申报{STATUS_NAMES_ZH[self.status]}，不能形式审查"
+                )
+            )
+        problems = [
+            Problem(f"checklist.{item}", "required", "请逐项填写审查结果")
+            for item in expected_items
+            if item not in checklist
+        ] + [
+            Problem(f"checklist.{item}", "unknown_item", "不是本活动的审查项")
+            for item in checklist
+            if item not in expected_items
+        ]
+        if decision == "pass" and not all(checklist.values()):
+            problems.append(Problem("decision", "checklist_unmet", "有审查项未满足，不能通过"))
+        if decision == "reject" and not reason.strip():
+            problems.append(Problem("reason", "required", "请说明不通过的理由"))
+        if problems:
+            raise InvalidSubmission(*problems)
+        if decision == "pass":
+            self.trigger_event(self.FormalReviewPassed, checklist=dict(checklist), **_actor(actor))
+        elif decision == "reject":
+            self.trigger_event(
+                self.Rejected, checklist=dict(checklist), reason=reason.strip(), **_actor(actor)
+            )
+        else:
+            self.return_for_correction(items, actor)
+
+    def has_video(self) -> bool:
+        return any(a.kind is AttachmentKind.VIDEO for a in self.attachments)
 
     @property
     def topic_type(self) -> str | None:

@@ -1,0 +1,453 @@
+"""A campaign's results (评审结果): grades from the review scores by the campaign's plan, the
+secretariat's overrides, the public notice (公示) with its objections and their resolutions, and
+the certificates issued at publication."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from aggregates.actor import Actor
+from aggregates.campaign import Campaign, Phase
+from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
+from aggregates.review_plan import GradeBand, ReviewPlan
+from aggregates.scoring import AGGREGATION_VERSION, combine
+
+GRADING_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/grading")
+DECISIONS = {"upheld": "异议成立", "dismissed": "异议不成立"}
+
+
+class GradingError(DomainError):
+    pass
+
+
+class InvalidGrading(GradingError, InvalidInput):
+    pass
+
+
+class GradingConflict(GradingError, Conflict):
+    pass
+
+
+class GradingNotFound(GradingError, NotFound):
+    def __init__(self) -> None:
+        super().__init__(Problem("grading", "not_found", "本活动尚未认定等级"))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A submission's review scores and what grading needs to know of it."""
+
+    submission_id: UUID
+    serial: str
+    unit_name: str
+    group_name: str
+    topic: str
+    recommending_unit: str
+    domain: str | None
+    material: Decimal
+    presentation: Decimal | None
+    has_video: bool
+
+
+def rank_and_grade(
+    standings: Sequence[Standing], plan: ReviewPlan, grade_names: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Combined scores, ranks and grades: each result, best first, takes the best band whose score
+    line it reaches, whose requirements it meets and whose quotas (overall and for its domain) are
+    not yet full; the basis says what it passed over and why."""
+    rows = []
+    for s in standings:
+        combined = (
+            s.material
+            if s.presentation is None
+            else combine(s.material, s.presentation, plan.presentation_weight)
+        )
+        rows.append((s, combined))
+    rows.sort(key=lambda r: (-r[1], -r[0].material, r[0].serial))
+    taken: Counter[str] = Counter()
+    taken_in_domain: Counter[tuple[str, str]] = Counter()
+    entries = []
+    for rank, (s, combined) in enumerate(rows, start=1):
+        grade = None
+        passed_over = []
+        for band in plan.bands:
+            why = _why_not(band, s, combined, plan, taken, taken_in_domain)
+            if why is None:
+                grade = band.grade
+                break
+            passed_over.append(f"{grade_names.get(band.grade, band.grade)}：{why}")
+        if grade is not None:
+            taken[grade] += 1
+            if s.domain is not None:
+                taken_in_domain[(s.domain, grade)] += 1
+        entries.append(
+            {
+                "submission_id": s.submission_id,
+                "serial": s.serial,
+                "unit_name": s.unit_name,
+                "group_name": s.group_name,
+                "topic": s.topic,
+                "recommending_unit": s.recommending_unit,
+                "domain": s.domain,
+                "material": s.material,
+                "presentation": s.presentation,
+                "combined": combined,
+                "rank": rank,
+                "grade": grade,
+                "has_video": s.has_video,
+                "basis": "；".join(passed_over),
+            }
+        )
+    return entries
+
+
+def _why_not(
+    band: GradeBand,
+    s: Standing,
+    combined: Decimal,
+    plan: ReviewPlan,
+    taken: Counter[str],
+    taken_in_domain: Counter[tuple[str, str]],
+) -> str | None:
+    if band.min_score is not None and combined < band.min_score:
+        return f"未达 {band.min_score} 分"
+    if band.requires_presentation and s.presentation is None:
+        return "未参加发表赛"
+    if band.requires_video and not s.has_video:
+        return "缺发表视频"
+    if band.quota is not None and taken[band.grade] >= band.quota:
+        return f"名额 {band.quota} 个已满"
+    limit = plan.domain_quotas.get(s.domain or "", {}).get(band.grade)
+    if limit is not None and taken_in_domain[(s.domain or "", band.grade)] >= limit:
+        return f"“{s.domain}”领域名额 {limit} 个已满"
+    return None
+
+
+def _actor(actor: Actor) -> dict[str, str]:
+    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
+
+
+class Grading(Aggregate):
+    class Graded(Aggregate.Created):
+        campaign_id: UUID
+        entries: list[dict[str, Any]]
+        rounds: dict[str, str]
+        """The rounds whose scores were used: round code → what it contributed."""
+        rule_version: int
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            aggregate.campaign_id = self.campaign_id
+            aggregate.entries = {str(e["submission_id"]): dict(e) for e in self.entries}
+            aggregate.overrides = {}
+            aggregate.notice_closes_at = None
+            aggregate.notice_closed = False
+            aggregate.objections = {}
+            aggregate.certificates = {}
+            aggregate.issued_on = None
+
+    class Regraded(Aggregate.Event):
+        entries: list[dict[str, Any]]
+        rounds: dict[str, str]
+        rule_version: int
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            aggregate.entries = {str(e["submission_id"]): dict(e) for e in self.entries}
+            aggregate.overrides = {}
+
+    class GradeOverridden(Aggregate.Event):
+        submission_id: UUID
+        previous: str | None
+        grade: str | None
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            aggregate.entries[str(self.submission_id)]["grade"] = self.grade
+            aggregate.overrides[str(self.submission_id)] = self.reason
+
+    class NoticeOpened(Aggregate.Event):
+        closes_at: datetime
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            aggregate.notice_closes_at = self.closes_at
+
+    class ObjectionFiled(Aggregate.Event):
+        objection_id: UUID
+        submission_id: UUID
+        reasons: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            aggregate.objections[str(self.objection_id)] = {
+                "objection_id": self.objection_id,
+                "submission_id": self.submission_id,
+                "reasons": self.reasons,
+                "filed_by": self.actor_id,
+                "decision": None,
+                "resolution": None,
+            }
+
+    class ObjectionResolved(Aggregate.Event):
+        objection_id: UUID
+        decision: str
+        reason: str
+        grade_changed: bool
+        grade: str | None
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            objection = aggregate.objections[str(self.objection_id)]
+            objection["decision"] = self.decision
+            objection["resolution"] = self.reason
+            if self.grade_changed:
+                aggregate.entries[str(objection["submission_id"])]["grade"] = self.grade
+
+    class NoticeClosed(Aggregate.Event):
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            aggregate.notice_closed = True
+
+    class CertificatesIssued(Aggregate.Event):
+        certificates: dict[str, str]
+        """Submission id → verification code."""
+        issued_on: date
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Grading) -> None:
+            aggregate.certificates = dict(self.certificates)
+            aggregate.issued_on = self.issued_on
+
+    if TYPE_CHECKING:
+        campaign_id: UUID
+        entries: dict[str, dict[str, Any]]
+        overrides: dict[str, str]
+        notice_closes_at: datetime | None
+        notice_closed: bool
+        objections: dict[str, dict[str, Any]]
+        certificates: dict[str, str]
+        issued_on: date | None
+
+    @staticmethod
+    def create_id(campaign_id: UUID) -> UUID:
+        return uuid5(GRADING_NAMESPACE, str(campaign_id))
+
+    @classmethod
+    def grade(
+        cls, campaign: Campaign, entries: list[dict[str, Any]], rounds: dict[str, str], actor: Actor
+    ) -> Grading:
+        _check_gradable(campaign, entries)
+        return cls._create(
+            cls.Graded,
+            id=cls.create_id(campaign.id),
+            campaign_id=campaign.id,
+            entries=entries,
+            rounds=rounds,
+            rule_version=AGGREGATION_VERSION,
+            **_actor(actor),
+        )
+
+    @property
+    def status(self) -> str:
+        if self.certificates:
+            return "published"
+        if self.notice_closed:
+            return "notice_closed"
+        return "graded" if self.notice_closes_at is None else "public_notice"
+
+    def regrade(
+        self,
+        campaign: Campaign,
+        entries: list[dict[str, Any]],
+        rounds: dict[str, str],
+        actor: Actor,
+    ) -> None:
+        self._check_before_notice()
+        _check_gradable(campaign, entries)
+        self.trigger_event(
+            self.Regraded,
+            entries=entries,
+            rounds=rounds,
+            rule_version=AGGREGATION_VERSION,
+            **_actor(actor),
+        )
+
+    def _check_before_notice(self) -> None:
+        if self.notice_closes_at is not None:
+            raise GradingConflict(
+                Problem("grading", "in_notice", "结果已公示，只能通过异议处理改变等级")
+            )
+
+    def entry(self, submission_id: UUID) -> dict[str, Any]:
+        found = self.entries.get(str(submission_id))
+        if found is None:
+            raise GradingConflict(Problem("submission_id", "not_graded", "该成果不在评审结果中"))
+        return found
+
+    def _grade_problems(
+        self, plan: ReviewPlan, entry: Mapping[str, Any], grade: str | None
+    ) -> list[Problem]:
+        if grade is None:
+            return []
+        band = plan.band(grade)
+        if band is None:
+            return [Problem("grade", "unknown_grade", "不是本活动设定的等级")]
+        found = []
+        if band.requires_video and not entry["has_video"]:
+            found.append(Problem("grade", "video_required", "该等级须上传发表视频"))
+        if band.requires_presentation and entry["presentation"] is None:
+            found.append(Problem("grade", "presentation_required", "该等级须参加发表赛"))
+        return found
+
+    def override(
+        self, campaign: Campaign, submission_id: UUID, grade: str | None, reason: str, actor: Actor
+    ) -> None:
+        self._check_before_notice()
+        entry = self.entry(submission_id)
+        problems = self._grade_problems(campaign.review_plan, entry, grade)
+        if not reason.strip():
+            problems.append(Problem("reason", "required", "调整等级须说明理由"))
+        if problems:
+            raise InvalidGrading(*problems)
+        self.trigger_event(
+            self.GradeOverridden,
+            submission_id=submission_id,
+            previous=entry["grade"],
+            grade=grade,
+            reason=reason.strip(),
+            **_actor(actor),
+        )
+
+    def open_notice(self, campaign: Campaign, at: datetime, actor: Actor) -> None:
+        self._check_before_notice()
+        campaign.check_phase_open(Phase.PUBLIC_NOTICE, at)
+        self.trigger_event(
+            self.NoticeOpened,
+            closes_at=campaign.window(Phase.PUBLIC_NOTICE).closes_at,
+            **_actor(actor),
+        )
+
+    def _check_in_notice(self, at: datetime) -> None:
+        if self.notice_closes_at is None or self.notice_closed or at >= self.notice_closes_at:
+            raise GradingConflict(Problem("notice", "not_in_notice", "不在公示期内"))
+
+    def file_objection(
+        self, objection_id: UUID, submission_id: UUID, reasons: str, at: datetime, actor: Actor
+    ) -> None:
+        self._check_in_notice(at)
+        self.entry(submission_id)
+        if not reasons.strip():
+            raise InvalidGrading(Problem("reasons", "required", "请写明异议的事实和理由"))
+        if len(reasons) > 2000:
+            raise InvalidGrading(Problem("reasons", "max_length", "不得超过 2000 字"))
+        self.trigger_event(
+            self.ObjectionFiled,
+            objection_id=objection_id,
+            submission_id=submission_id,
+            reasons=reasons.strip(),
+            **_actor(actor),
+        )
+
+    def resolve_objection(
+        self,
+        campaign: Campaign,
+        objection_id: UUID,
+        decision: str,
+        reason: str,
+        grade_changed: bool,
+        grade: str | None,
+        actor: Actor,
+    ) -> None:
+        if self.notice_closed:
+            raise GradingConflict(Problem("notice", "closed", "公示已结束"))
+        objection = self.objections.get(str(objection_id))
+        if objection is None:
+            raise GradingConflict(Problem("objection_id", "not_found", "没有该异议"))
+        if objection["decision"] is not None:
+            raise GradingConflict(Problem("objection_id", "resolved", "该异议已处理"))
+        problems = []
+        if decision not in DECISIONS:
+            problems.append(
+                Problem("decision", "one_of", "须为 upheld（成立）或 dismissed（不成立）")
+            )
+        if not reason.strip():
+            problems.append(Problem("reason", "required", "请写明处理意见"))
+        if grade_changed and decision != "upheld":
+            problems.append(Problem("grade", "upheld_only", "只有异议成立时才能改变等级"))
+        if grade_changed:
+            entry = self.entries[str(objection["submission_id"])]
+            problems += self._grade_problems(campaign.review_plan, entry, grade)
+        if problems:
+            raise InvalidGrading(*problems)
+        self.trigger_event(
+            self.ObjectionResolved,
+            objection_id=objection_id,
+            decision=decision,
+            reason=reason.strip(),
+            grade_changed=grade_changed,
+            grade=grade if grade_changed else None,
+            **_actor(actor),
+        )
+
+    def close_notice(self, at: datetime, actor: Actor) -> None:
+        if self.notice_closes_at is None:
+            raise GradingConflict(Problem("notice", "not_opened", "结果尚未公示"))
+        if self.notice_closed:
+            raise GradingConflict(Problem("notice", "closed", "公示已结束"))
+        if at < self.notice_closes_at:
+            raise GradingConflict(Problem("notice", "period_running", "公示期未满，不能结束公示"))
+        open_ones = [o for o in self.objections.values() if o["decision"] is None]
+        if open_ones:
+            raise GradingConflict(
+                Problem("objections", "unresolved", f"尚有 {len(open_ones)} 件异议未处理")
+            )
+        self.trigger_event(self.NoticeClosed, **_actor(actor))
+
+    def issue_certificates(self, codes: Mapping[str, str], on: date, actor: Actor) -> None:
+        """At publication: a verification code per graded result."""
+        if not self.notice_closed:
+            raise GradingConflict(Problem("notice", "not_closed", "公示结束后才能发布结果"))
+        if self.certificates:
+            raise GradingConflict(Problem("grading", "published", "结果已发布"))
+        self.trigger_event(
+            self.CertificatesIssued, certificates=dict(codes), issued_on=on, **_actor(actor)
+        )
+
+    def graded(self) -> list[dict[str, Any]]:
+        """The results that hold a grade, best first."""
+        return sorted(
+            (e for e in self.entries.values() if e["grade"] is not None), key=lambda e: e["rank"]
+        )
+
+    def certificate(self, code: str) -> dict[str, Any] | None:
+        for submission_id, issued in self.certificates.items():
+            if issued == code:
+                return self.entries[submission_id]
+        return None
+
+
+def _check_gradable(campaign: Campaign, entries: list[dict[str, Any]]) -> None:
+    campaign.check_active()
+    if not campaign.review_plan.bands:
+        raise InvalidGrading(Problem("plan.bands", "required", "评审方案尚未设定等级"))
+    if not entries:
+        raise InvalidGrading(Problem("entries", "required", "没有已评分的成果"))

@@ -1,0 +1,601 @@
+"""The ledger's review commands: formal review, the reviewer pool, expert rounds, grading, public
+notice and publication. A mixin of `AssociationLedger`, typed against the ledger methods it uses."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from aggregates.account_service import Ledger
+from aggregates.actor import Actor
+from aggregates.campaign import Campaign, CampaignConflict, CampaignNotFound, InvalidCampaign, Phase
+from aggregates.expert import Expert, ExpertConflict, ExpertNotFound, ExpertProfile
+from aggregates.grading import Grading, GradingNotFound, Standing, rank_and_grade
+from aggregates.problems import Conflict, Problem
+from aggregates.recommendation import Recommendation
+from aggregates.review_plan import ReviewPlan, RoundPlan
+from aggregates.review_round import Entrant, Panelist, ReviewConflict, ReviewRound, RoundNotFound
+from aggregates.submission import DIRECT_CHANNEL, Submission, SubmissionConflict, SubmissionNotFound
+from aggregates.submission_forms import QcResultForm
+from aggregates.submission_register import PROGRAMME_CODES, SubmissionRegister
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+"""Verification code characters: no 0/O, 1/I/L, so a code read off paper is typed right."""
+
+
+class ReviewLedger(Ledger, Protocol):
+    def save(self, *aggregates: Aggregate) -> Any: ...
+
+
+def certificate_prefix(tenant: str, year: int, programme_code: str) -> str:
+    return f"{tenant.upper()}-{year}-{programme_code}"
+
+
+def parse_certificate_code(code: str) -> tuple[str, int, str] | None:
+    """(tenant, year, programme code) of a verification code like SAQ-2024-QC-7K3MQ9XD."""
+    parts = code.strip().upper().split("-")
+    if len(parts) != 4 or not parts[1].isdigit():
+        return None
+    return parts[0].lower(), int(parts[1]), parts[2]
+
+
+class ReviewCommands:
+    """Commands of the secretariat and the experts from formal review to publication."""
+
+    def _today(self: Ledger) -> date:
+        return self.clock().astimezone(BEIJING).date()
+
+    # Plan and formal review.
+
+    def plan_review(
+        self: Ledger,
+        campaign_id: UUID,
+        plan: ReviewPlan,
+        grades: set[str],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Campaign:
+        return self._update(
+            campaign_id,
+            Campaign,
+            lambda: CampaignNotFound(campaign_id),
+            expected_version,
+            lambda c: c.plan_review(plan, grades, self.clock(), actor),
+        ).aggregate
+
+    def review_formally(
+        self: Ledger,
+        submission_id: UUID,
+        decision: str,
+        checklist: dict[str, bool],
+        reason: str,
+        items: list[str],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Submission:
+        def review(submission: Submission) -> None:
+            campaign = self.get_campaign(submission.campaign_id)
+            campaign.check_active()
+            if Phase.FORMAL_REVIEW in campaign.timeline:
+                campaign.check_phase_open(Phase.FORMAL_REVIEW, self.clock())
+            _check_recommended(self, submission)
+            submission.review_formally(
+                decision, checklist, campaign.review_plan.checklist, reason, items, actor
+            )
+
+        return self._update(
+            submission_id,
+            Submission,
+            SubmissionNotFound,
+            expected_version,
+            review,
+        ).aggregate
+
+    # The reviewer pool.
+
+    def enrol_expert(self: Ledger, profile: ExpertProfile, actor: Actor) -> Expert:
+        expert = Expert.enrol(self.tenant, profile, actor)
+        if self._find(expert.id, Expert) is not None:
+            raise ExpertConflict(
+                Problem("certificate.number", "already_enrolled", "该证书编号已在专家库中")
+            )
+        try:
+            self._save(expert)
+        except IntegrityError:
+            raise ExpertConflict(
+                Problem("certificate.number", "already_enrolled", "该证书编号已在专家库中")
+            ) from None
+        return expert
+
+    def get_expert(self: Ledger, certificate_number: str) -> Expert:
+        found = self._find(Expert.create_id(self.tenant, certificate_number), Expert)
+        if found is None:
+            raise ExpertNotFound()
+        return found
+
+    def change_expert(
+        self: Ledger, certificate_number: str, profile: ExpertProfile, actor: Actor
+    ) -> Expert:
+        return self._update(
+            Expert.create_id(self.tenant, certificate_number),
+            Expert,
+            ExpertNotFound,
+            None,
+            lambda e: e.change_profile(profile, actor),
+        ).aggregate
+
+    def declare_conflict(
+        self: Ledger, certificate_number: str, kind: str, value: str, reason: str, actor: Actor
+    ) -> Expert:
+        return self._update(
+            Expert.create_id(self.tenant, certificate_number),
+            Expert,
+            ExpertNotFound,
+            None,
+            lambda e: e.declare_conflict(kind, value, reason, actor),
+        ).aggregate
+
+    def retire_expert(self: Ledger, certificate_number: str, reason: str, actor: Actor) -> Expert:
+        return self._update(
+            Expert.create_id(self.tenant, certificate_number),
+            Expert,
+            ExpertNotFound,
+            None,
+            lambda e: e.retire(reason, actor),
+        ).aggregate
+
+    def panelist(
+        self: Ledger, campaign_id: UUID, certificate_number: str, units: Collection[str]
+    ) -> Panelist:
+        """The reviewer's conflict facts, read from the write side: the pool record and the
+        campaign's recommendation rosters."""
+        expert = self._find(Expert.create_id(self.tenant, certificate_number), Expert)
+        if expert is None:
+            raise ExpertNotFound()
+        panels = set()
+        for unit in units:
+            recommendation = self._find(Recommendation.create_id(campaign_id, unit), Recommendation)
+            if recommendation is not None and any(
+                r["certificate_number"] == expert.certificate_number
+                for r in recommendation.reviewers
+            ):
+                panels.add(unit)
+        profile = expert.profile
+        return Panelist(
+            certificate_number=expert.certificate_number,
+            name=expert.name,
+            work_unit=profile["work_unit"],
+            work_unit_credit_code=profile["work_unit_credit_code"],
+            valid_until=profile["certificate"]["valid_until"],
+            retired=expert.retired_reason is not None,
+            panels=frozenset(panels),
+            conflicts=tuple((c["kind"], c["value"], c["reason"]) for c in expert.conflicts),
+        )
+
+    # Rounds.
+
+    def open_round(
+        self: ReviewLedger,
+        campaign_id: UUID,
+        code: str,
+        submissions: list[UUID] | None,
+        top: int | None,
+        actor: Actor,
+    ) -> ReviewRound:
+        """Open a round of the plan. Its entrants: those named; else the top N of the rounds
+        before; else (the first material round) every submission that passed formal review."""
+        campaign = self.get_campaign(campaign_id)
+        plan = campaign.review_plan
+        round_plan = plan.round(code)
+        if round_plan is None:
+            raise InvalidCampaign(Problem("round", "not_planned", "评审方案中没有该轮次"))
+        if self._find(ReviewRound.create_id(campaign_id, code), ReviewRound) is not None:
+            raise ReviewConflict(Problem("round", "already_opened", f"{round_plan.name_zh}已开始"))
+        passed = _passed_formal_review(self, campaign)
+        earlier = _earlier_rounds(self, campaign, round_plan)
+        if submissions is not None:
+            unknown = [s for s in submissions if s not in passed]
+            if unknown:
+                raise ReviewConflict(
+                    Problem("submissions", "not_passed", "所列成果须已通过形式审查")
+                )
+            chosen = list(dict.fromkeys(submissions))
+        elif top is not None:
+            if not earlier:
+                raise InvalidCampaign(Problem("top", "no_earlier_round", "前面没有已结束的轮次"))
+            scores = _material_scores(earlier)
+            ranked = sorted(scores, key=lambda s: (-scores[s], str(s)))
+            chosen = [s for s in ranked if s in passed][:top]
+        else:
+            chosen = list(passed)
+        entrants = [
+            _entrant(passed[s], "presentation" if round_plan.kind == "presentation" else None)
+            for s in chosen
+        ]
+        review_round = ReviewRound.open(campaign, round_plan, entrants, actor)
+        try:
+            self._save(review_round)
+        except IntegrityError:
+            raise ReviewConflict(
+                Problem("round", "already_opened", f"{round_plan.name_zh}已开始")
+            ) from None
+        return review_round
+
+    def get_round(
+        self: Ledger, campaign_id: UUID, code: str, version: int | None = None
+    ) -> ReviewRound:
+        found = self._find(ReviewRound.create_id(campaign_id, code), ReviewRound, version)
+        if found is None:
+            raise RoundNotFound()
+        return found
+
+    def assign_reviewer(
+        self: ReviewLedger,
+        campaign_id: UUID,
+        code: str,
+        submission_id: UUID,
+        certificate_number: str,
+        units: Collection[str],
+        actor: Actor,
+    ) -> ReviewRound:
+        panelist = ReviewCommands.panelist(self, campaign_id, certificate_number, units)
+        return self._update(
+            ReviewRound.create_id(campaign_id, code),
+            ReviewRound,
+            RoundNotFound,
+            None,
+            lambda r: r.assign(submission_id, panelist, ReviewCommands._today(self), actor),
+        ).aggregate
+
+    def assign_automatically(
+        self: ReviewLedger,
+        campaign_id: UUID,
+        code: str,
+        certificate_numbers: Iterable[str],
+        units: Collection[str],
+        actor: Actor,
+    ) -> ReviewRound:
+        panel = [
+            ReviewCommands.panelist(self, campaign_id, number, units)
+            for number in dict.fromkeys(certificate_numbers)
+        ]
+        if not panel:
+            raise InvalidCampaign(Problem("reviewers", "required", "请选择本轮评委"))
+        return self._update(
+            ReviewRound.create_id(campaign_id, code),
+            ReviewRound,
+            RoundNotFound,
+            None,
+            lambda r: _ignore(r.assign_automatically(panel, ReviewCommands._today(self), actor)),
+        ).aggregate
+
+    def release_reviewer(
+        self: Ledger,
+        campaign_id: UUID,
+        code: str,
+        submission_id: UUID,
+        certificate_number: str,
+        reason: str,
+        actor: Actor,
+    ) -> ReviewRound:
+        return self._update(
+            ReviewRound.create_id(campaign_id, code),
+            ReviewRound,
+            RoundNotFound,
+            None,
+            lambda r: r.release(submission_id, certificate_number, reason, actor),
+        ).aggregate
+
+    def file_sheet(
+        self: Ledger,
+        campaign_id: UUID,
+        code: str,
+        *,
+        submission_id: UUID,
+        reviewer: str,
+        criteria: Mapping[str, Decimal],
+        comment: str,
+        corrects: UUID | None,
+        reason: str,
+        actor: Actor,
+        sheet_id: UUID | None = None,
+    ) -> tuple[ReviewRound, UUID]:
+        new_id = sheet_id or uuid4()
+        campaign = self.get_campaign(campaign_id)
+        saved = self._update(
+            ReviewRound.create_id(campaign_id, code),
+            ReviewRound,
+            RoundNotFound,
+            None,
+            lambda r: r.file_sheet(
+                campaign,
+                sheet_id=new_id,
+                submission_id=submission_id,
+                reviewer=reviewer,
+                criteria=criteria,
+                comment=comment,
+                corrects=corrects,
+                reason=reason,
+                at=self.clock(),
+                actor=actor,
+            ),
+        )
+        return saved.aggregate, new_id
+
+    def aggregate_round(self: Ledger, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
+        return self._update(
+            ReviewRound.create_id(campaign_id, code),
+            ReviewRound,
+            RoundNotFound,
+            None,
+            lambda r: r.aggregate_scores(actor),
+        ).aggregate
+
+    def close_round(self: Ledger, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
+        return self._update(
+            ReviewRound.create_id(campaign_id, code),
+            ReviewRound,
+            RoundNotFound,
+            None,
+            lambda r: r.close(actor),
+        ).aggregate
+
+    # Grading, public notice, publication.
+
+    def grade_campaign(
+        self: ReviewLedger, campaign_id: UUID, grade_names: Mapping[str, str], actor: Actor
+    ) -> Grading:
+        """Grades from the closed rounds: a result's material score is its score in the last
+        material round it was reviewed in; its presentation score, the contest's."""
+        campaign = self.get_campaign(campaign_id)
+        rounds = [
+            r
+            for p in campaign.review_plan.rounds
+            if (r := self._find(ReviewRound.create_id(campaign_id, p.code), ReviewRound))
+        ]
+        open_ones = [r.name_zh for r in rounds if not r.closed]
+        if open_ones or not rounds:
+            raise CampaignConflict(
+                Problem("rounds", "not_closed", f"评审尚未结束：{'、'.join(open_ones) or '未开始'}")
+            )
+        material = _material_scores([r for r in rounds if r.kind == "material"])
+        contest = next((r for r in rounds if r.kind == "presentation"), None)
+        standings = []
+        for submission_id, score in material.items():
+            submission = self.get_submission(submission_id)
+            presentation = contest.score(submission_id) if contest is not None else None
+            standings.append(_standing(submission, score, presentation))
+        entries = rank_and_grade(standings, campaign.review_plan, grade_names)
+        used = {r.code: f"{r.name_zh}（{r.kind}，{r.aggregation}）" for r in rounds}
+        existing = self._find(Grading.create_id(campaign_id), Grading)
+        if existing is None:
+            grading = Grading.grade(campaign, entries, used, actor)
+        else:
+            grading = existing
+            grading.regrade(campaign, entries, used, actor)
+        self._save(grading)
+        return grading
+
+    def get_grading(self: Ledger, campaign_id: UUID, version: int | None = None) -> Grading:
+        found = self._find(Grading.create_id(campaign_id), Grading, version)
+        if found is None:
+            raise GradingNotFound()
+        return found
+
+    def override_grade(
+        self: Ledger,
+        campaign_id: UUID,
+        submission_id: UUID,
+        grade: str | None,
+        reason: str,
+        actor: Actor,
+    ) -> Grading:
+        campaign = self.get_campaign(campaign_id)
+        return self._update(
+            Grading.create_id(campaign_id),
+            Grading,
+            GradingNotFound,
+            None,
+            lambda g: g.override(campaign, submission_id, grade, reason, actor),
+        ).aggregate
+
+    def open_notice(self: Ledger, campaign_id: UUID, actor: Actor) -> Grading:
+        campaign = self.get_campaign(campaign_id)
+        return self._update(
+            Grading.create_id(campaign_id),
+            Grading,
+            GradingNotFound,
+            None,
+            lambda g: g.open_notice(campaign, self.clock(), actor),
+        ).aggregate
+
+    def file_objection(
+        self: Ledger, campaign_id: UUID, submission_id: UUID, reasons: str, actor: Actor
+    ) -> tuple[Grading, UUID]:
+        objection_id = uuid4()
+        saved = self._update(
+            Grading.create_id(campaign_id),
+            Grading,
+            GradingNotFound,
+            None,
+            lambda g: g.file_objection(objection_id, submission_id, reasons, self.clock(), actor),
+        )
+        return saved.aggregate, objection_id
+
+    def resolve_objection(
+        self: Ledger,
+        campaign_id: UUID,
+        objection_id: UUID,
+        decision: str,
+        reason: str,
+        grade_changed: bool,
+        grade: str | None,
+        actor: Actor,
+    ) -> Grading:
+        campaign = self.get_campaign(campaign_id)
+        return self._update(
+            Grading.create_id(campaign_id),
+            Grading,
+            GradingNotFound,
+            None,
+            lambda g: g.resolve_objection(
+                campaign, objection_id, decision, reason, grade_changed, grade, actor
+            ),
+        ).aggregate
+
+    def close_notice(self: Ledger, campaign_id: UUID, actor: Actor) -> Grading:
+        return self._update(
+            Grading.create_id(campaign_id),
+            Grading,
+            GradingNotFound,
+            None,
+            lambda g: g.close_notice(self.clock(), actor),
+        ).aggregate
+
+    def publish_campaign_results(
+        self: ReviewLedger, campaign_id: UUID, actor: Actor
+    ) -> tuple[Campaign, Grading]:
+        """Publication: the campaign's results published and a certificate per graded result,
+        both in one transaction."""
+        campaign = self.get_campaign(campaign_id)
+        grading = self._find(Grading.create_id(campaign_id), Grading)
+        if grading is None:
+            raise GradingNotFound()
+        prefix = certificate_prefix(
+            campaign.tenant, campaign.year, PROGRAMME_CODES[campaign.programme]
+        )
+        codes = {str(e["submission_id"]): f"{prefix}-{_random_code()}" for e in grading.graded()}
+        at = self.clock()
+        grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
+        campaign.publish_results(at, actor)
+        try:
+            self.save(campaign, grading)
+        except IntegrityError:
+            raise Conflict(
+                Problem("campaign", "concurrent_update", "结果正被同时发布，请刷新后查看")
+            ) from None
+        return campaign, grading
+
+    def verify_certificate(self: Ledger, code: str) -> tuple[Campaign, dict[str, Any]] | None:
+        """The campaign and the result a verification code was issued for, if any."""
+        parsed = parse_certificate_code(code)
+        if parsed is None or parsed[0] != self.tenant:
+            return None
+        _, year, programme_code = parsed
+        for programme, known in PROGRAMME_CODES.items():
+            if known != programme_code:
+                continue
+            campaign = self._find(Campaign.create_id(self.tenant, programme, year), Campaign)
+            grading = campaign and self._find(Grading.create_id(campaign.id), Grading)
+            entry = grading.certificate(code.strip().upper()) if grading else None
+            if campaign is not None and entry is not None:
+                return campaign, entry
+        return None
+
+
+def _ignore(_: object) -> None:
+    """For commands whose answer the caller does not need."""
+
+
+def _random_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def _check_recommended(ledger: Ledger, submission: Submission) -> None:
+    if submission.recommending_unit == DIRECT_CHANNEL:
+        if submission.direct_channel_confirmed:
+            return
+    else:
+        recommendation = ledger._find(
+            Recommendation.create_id(submission.campaign_id, submission.recommending_unit),
+            Recommendation,
+        )
+        if (
+            recommendation is not None
+            and recommendation.decision_on(submission.id)[0] == "recommended"
+        ):
+            return
+    raise SubmissionConflict(
+        Problem("submission_id", "not_recommended", "该成果尚未经推荐单位正式推荐")
+    )
+
+
+def _passed_formal_review(ledger: Ledger, campaign: Campaign) -> dict[UUID, Submission]:
+    register = ledger._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
+    found = {}
+    for key in register.entries if register is not None else {}:
+        submission = ledger._find(UUID(key), Submission)
+        if submission is not None and getattr(submission, "formal_review", None) == "passed":
+            found[submission.id] = submission
+    return dict(sorted(found.items(), key=lambda kv: kv[1].serial or ""))
+
+
+def _earlier_rounds(ledger: Ledger, campaign: Campaign, plan: RoundPlan) -> list[ReviewRound]:
+    earlier = []
+    for p in campaign.review_plan.rounds:
+        if p.code == plan.code:
+            break
+        found = ledger._find(ReviewRound.create_id(campaign.id, p.code), ReviewRound)
+        if found is None or not found.closed:
+            raise ReviewConflict(Problem("round", "earlier_open", f"请先结束{p.name_zh}"))
+        earlier.append(found)
+    return earlier
+
+
+def _material_scores(rounds: Iterable[ReviewRound]) -> dict[UUID, Decimal]:
+    """Each submission's score in the last material round that reviewed it."""
+    scores: dict[UUID, Decimal] = {}
+    for r in rounds:
+        if r.kind != "material":
+            continue
+        for key, result in r.results.items():
+            if result["score"] is not None:
+                scores[UUID(key)] = result["score"]
+    return scores
+
+
+def _entrant(submission: Submission, rubric: str | None) -> Entrant:
+    form = submission.form
+    if isinstance(form, QcResultForm):
+        title = f"{form.group_name}：{form.topic_name}"
+        default = form.topic_type.value if form.topic_type else "problem_solving"
+    else:
+        title, default = form.team_name, "team"
+    return Entrant(
+        submission_id=submission.id,
+        serial=submission.serial or "",
+        title=title,
+        unit_name=str(submission.applicant.get("unit_name", "")),
+        credit_code=submission.credit_code,
+        recommending_unit=submission.recommending_unit,
+        rubric=rubric or default,
+    )
+
+
+def _standing(submission: Submission, material: Decimal, presentation: Decimal | None) -> Standing:
+    form = submission.form
+    if isinstance(form, QcResultForm):
+        group, topic = form.group_name, form.topic_name
+    else:
+        group = topic = form.team_name
+    return Standing(
+        submission_id=submission.id,
+        serial=submission.serial or "",
+        unit_name=str(submission.applicant.get("unit_name", "")),
+        group_name=group,
+        topic=topic,
+        recommending_unit=submission.recommending_unit,
+        domain=submission.applicant.get("key_domain"),
+        material=material,
+        presentation=presentation,
+        has_video=submission.has_video(),
+    )

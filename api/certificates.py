@@ -1,0 +1,191 @@
+"""Certificates of published review results: the 荣誉证书 as PDF and the public verification page."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from html import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+CJK_FONT = "STSong-Light"
+# The code and URL are drawn in a standard font so they stay plain ASCII in the PDF (searchable,
+# copyable, and what the tests look for); the CID font would encode them as UCS-2.
+LATIN_FONT = "Helvetica"
+PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
+MARGIN = 72.0  # 1 inch: inside the double border with room to spare
+RED = colors.HexColor("#b22222")
+
+
+@dataclass(frozen=True)
+class CertificateText:
+    code: str  # verification code, e.g. "SAQ-7K3M-Q9XD-2HPA"
+    association: str  # issuing association's full name, e.g. "上海市质量协会"
+    unit_name: str  # the applicant unit's full name as filed
+    group_name: str  # the QC group's (or team's) full name as filed
+    topic: str  # the result's topic (课题名称); for a team, the team name again
+    grade: str  # grade name in Chinese, e.g. "标杆级"
+    campaign: str  # campaign title, e.g. "2024年上海市质量管理小组活动成果交流"
+    issued_on: date  # date of publication (Beijing)
+    verify_url: str  # full URL of the public verification page for this code
+
+
+def chinese_date(day: date) -> str:
+    """2024年5月20日: no zero padding, as dates are written on Chinese certificates."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+@cache
+def _cjk_font() -> str:
+    # Adobe's built-in CID font: nothing to ship or embed; registered on first use, not at import.
+    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    return CJK_FONT
+
+
+def _body(cert: CertificateText, size: float) -> list[Paragraph]:
+    style = ParagraphStyle(
+        "certificate",
+        fontName=_cjk_font(),
+        fontSize=size,
+        leading=size * 1.8,
+        wordWrap="CJK",  # Chinese has no spaces: break between any two characters
+    )
+    body = ParagraphStyle("certificate-body", parent=style, firstLineIndent=2 * size)
+
+    # Paragraph reads a little markup, so names with < or & must not be taken for tags.
+    def text(value: str) -> str:
+        return escape(value, quote=False)
+
+    return [
+        Paragraph(f"{text(cert.unit_name)} {text(cert.group_name)}：", style),
+        Paragraph(
+            f"你单位（小组）的成果《{text(cert.topic)}》在{text(cert.campaign)}中被评为 "
+            f"{text(cert.grade)}。特发此证，以资鼓励。",
+            body,
+        ),
+    ]
+
+
+def _fit_body(cert: CertificateText, width: float, height: float) -> list[Paragraph]:
+    """The body at the largest size that fits the box: long names as filed shrink the text rather
+    than run over the signature."""
+    for size in (22.0, 20.0, 18.0, 16.0, 14.0, 12.0, 11.0, 10.0, 9.0):
+        paragraphs = _body(cert, size)
+        if sum(p.wrap(width, height)[1] + size for p in paragraphs) <= height:
+            return paragraphs
+    return _body(cert, 8.0)
+
+
+def render_pdf(cert: CertificateText) -> bytes:
+    """The certificate as one A4 landscape PDF page."""
+    buffer = io.BytesIO()
+    # invariant: no creation time or random id, so one certificate always gives the same bytes;
+    # no page compression, so the code and URL can be found in the file.
+    canvas = Canvas(
+        buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=0, invariant=1, lang="zh-CN"
+    )
+    canvas.setTitle(f"荣誉证书 {cert.code}")
+    canvas.setAuthor(cert.association)
+    canvas.setSubject(f"{cert.campaign} {cert.grade}")
+
+    canvas.setStrokeColor(RED)
+    canvas.setLineWidth(3)
+    canvas.rect(24, 24, PAGE_WIDTH - 48, PAGE_HEIGHT - 48)
+    canvas.setLineWidth(1)
+    canvas.rect(32, 32, PAGE_WIDTH - 64, PAGE_HEIGHT - 64)
+
+    font = _cjk_font()
+    canvas.setFillColor(RED)
+    canvas.setFont(font, 48)
+    canvas.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - MARGIN - 48, "荣誉证书", charSpace=16)
+
+    # Between the title and the signature block.
+    top, bottom = PAGE_HEIGHT - MARGIN - 96, MARGIN + 96
+    width = PAGE_WIDTH - 2 * MARGIN - 24
+    paragraphs = _fit_body(cert, width, top - bottom)
+    y = top
+    for paragraph in paragraphs:
+        _, height = paragraph.wrap(width, top - bottom)
+        paragraph.drawOn(canvas, MARGIN + 12, y - height)
+        y -= height + paragraph.style.fontSize
+
+    canvas.setFillColor(colors.black)
+    canvas.setFont(font, 18)
+    right = PAGE_WIDTH - MARGIN - 12
+    canvas.drawRightString(right, MARGIN + 40, cert.association)
+    canvas.drawRightString(right, MARGIN + 14, chinese_date(cert.issued_on))
+
+    canvas.setFont(LATIN_FONT, 10)
+    left = MARGIN - 12
+    canvas.drawString(left, MARGIN + 14, cert.code)
+    canvas.drawString(left, MARGIN, cert.verify_url)
+    url_width = pdfmetrics.stringWidth(cert.verify_url, LATIN_FONT, 10)
+    canvas.linkURL(cert.verify_url, (left, MARGIN - 2, left + url_width, MARGIN + 10), relative=0)
+
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+_STYLE = """
+body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 40rem;
+       margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.6; }
+h1 { font-size: 1.5rem; }
+.valid { color: #1a7f37; }
+.missing { color: #b22222; }
+table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+th, td { border: 1px solid #ccc; padding: .4rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f6f6f6; white-space: nowrap; width: 7rem; }
+form { margin-top: 2rem; }
+input { padding: .3rem; width: 16rem; }
+"""
+
+
+def verification_page(code: str, cert: CertificateText | None) -> str:
+    """The public page for a verification code: the certificate's text if found, else a notice."""
+    if cert is None:
+        main = f'<p class="missing">未找到编号为 {escape(code)} 的证书，请核对后重试</p>'
+        # Keep what was typed, so a mistyped code can be corrected in place.
+        again = code
+    else:
+        rows = (
+            ("证书编号", cert.code),
+            ("单位名称", cert.unit_name),
+            ("小组名称", cert.group_name),
+            ("课题名称", cert.topic),
+            ("等级", cert.grade),
+            ("活动", cert.campaign),
+            ("发布日期", chinese_date(cert.issued_on)),
+            ("发证单位", cert.association),
+        )
+        cells = "\n".join(
+            f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows
+        )
+        main = f'<p class="valid"><strong>证书有效</strong></p>\n<table>\n{cells}\n</table>'
+        again = ""
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>证书查验</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>证书查验</h1>
+{main}
+<form method="get" action="">
+<label>证书编号 <input name="code" value="{escape(again)}" required></label>
+<button type="submit">查验</button>
+</form>
+</body>
+</html>
+"""
