@@ -201,6 +201,13 @@ class AssociationLedger(
     def publish_results(
         self, campaign_id: UUID, actor: Actor, expected_version: int | None = None
     ) -> Saved[Campaign]:
+        """Publish the results: with a certificate per graded result when the review ran here;
+        the campaign alone when its review ran elsewhere (nothing graded on the platform)."""
+        if self._find(Grading.create_id(campaign_id), Grading) is not None:
+            campaign, _, position = self.publish_with_certificates(
+                campaign_id, actor, expected_version
+            )
+            return Saved(campaign, position)
         return self._update_campaign(
             campaign_id, expected_version, lambda c: c.publish_results(self.clock(), actor)
         )

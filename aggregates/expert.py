@@ -11,7 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
-from aggregates.credit_code import credit_code_problems
+from aggregates.credit_code import credit_code_problems, normalise
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 
 EXPERT_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/expert")
@@ -175,12 +175,14 @@ class Expert(Aggregate):
             problems.append(Problem("reason", "required", "请说明回避理由"))
         if problems:
             raise InvalidExpert(*problems)
-        if any(c["kind"] == kind and c["value"] == value.strip() for c in self.conflicts):
+        # An applicant is named by its credit code, which the conflict rules compare as stored.
+        value = normalise(value) if kind == "applicant" else value.strip()
+        if any(c["kind"] == kind and c["value"] == value for c in self.conflicts):
             raise ExpertConflict(Problem("value", "already_declared", "已申报该回避"))
         self.trigger_event(
             self.ConflictDeclared,
             kind=kind,
-            value=value.strip(),
+            value=value,
             reason=reason.strip(),
             **_actor(actor),
         )
@@ -198,7 +200,11 @@ def _profile_state(profile: ExpertProfile) -> dict[str, Any]:
     return {
         "name": profile.name.strip(),
         "work_unit": profile.work_unit.strip(),
-        "work_unit_credit_code": profile.work_unit_credit_code,
+        "work_unit_credit_code": (
+            None
+            if profile.work_unit_credit_code is None
+            else normalise(profile.work_unit_credit_code)
+        ),
         "mobile": profile.mobile,
         "certificate": {
             "kind": c.kind.strip(),

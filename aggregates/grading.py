@@ -205,6 +205,7 @@ class Grading(Aggregate):
 
     class ObjectionResolved(Aggregate.Event):
         objection_id: UUID
+        submission_id: UUID
         decision: str
         reason: str
         grade_changed: bool
@@ -217,7 +218,7 @@ class Grading(Aggregate):
             objection["decision"] = self.decision
             objection["resolution"] = self.reason
             if self.grade_changed:
-                aggregate.entries[str(objection["submission_id"])]["grade"] = self.grade
+                aggregate.entries[str(self.submission_id)]["grade"] = self.grade
 
     class NoticeClosed(Aggregate.Event):
         actor_id: str
@@ -401,6 +402,7 @@ class Grading(Aggregate):
         self.trigger_event(
             self.ObjectionResolved,
             objection_id=objection_id,
+            submission_id=objection["submission_id"],
             decision=decision,
             reason=reason.strip(),
             grade_changed=grade_changed,

@@ -448,18 +448,7 @@ class ReviewRound(Aggregate):
     def aggregate_scores(self, actor: Actor) -> None:
         """Each submission's score by the round's rule, recorded with what counted and why."""
         self.check_open()
-        missing = self.missing_sheets()
-        if missing:
-            raise ReviewConflict(
-                *(
-                    Problem(
-                        f"sheets.{self.entrants[key]['serial']}.{reviewer}",
-                        "missing",
-                        "评分表尚未提交",
-                    )
-                    for key, reviewer in missing[:20]
-                )
-            )
+        self._check_no_missing_sheets()
         sheets = self.current_sheets()
         results = {}
         for key in self.entrants:
@@ -479,10 +468,26 @@ class ReviewRound(Aggregate):
             }
         self.trigger_event(self.ScoresAggregated, results=results, **_actor(actor))
 
+    def _check_no_missing_sheets(self) -> None:
+        missing = self.missing_sheets()
+        if missing:
+            raise ReviewConflict(
+                *(
+                    Problem(
+                        f"sheets.{self.entrants[key]['serial']}.{reviewer}",
+                        "missing",
+                        "评分表尚未提交",
+                    )
+                    for key, reviewer in missing[:20]
+                )
+            )
+
     def close(self, actor: Actor) -> None:
         self.check_open()
         if not self.results or self.stale:
             raise ReviewConflict(Problem("round", "not_aggregated", "请先汇总最新的评分"))
+        # A reviewer assigned since the last aggregation has yet to file: once closed, never.
+        self._check_no_missing_sheets()
         self.trigger_event(self.Closed, **_actor(actor))
 
     def score(self, submission_id: UUID | str) -> Decimal | None:

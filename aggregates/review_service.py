@@ -19,7 +19,7 @@ from aggregates.actor import Actor
 from aggregates.campaign import Campaign, CampaignConflict, CampaignNotFound, InvalidCampaign, Phase
 from aggregates.expert import Expert, ExpertConflict, ExpertNotFound, ExpertProfile
 from aggregates.grading import Grading, GradingNotFound, Standing, rank_and_grade
-from aggregates.problems import Conflict, Problem
+from aggregates.problems import Problem, VersionConflict
 from aggregates.recommendation import Recommendation
 from aggregates.review_plan import ReviewPlan, RoundPlan
 from aggregates.review_round import Entrant, Panelist, ReviewConflict, ReviewRound, RoundNotFound
@@ -461,12 +461,14 @@ class ReviewCommands:
             lambda g: g.close_notice(self.clock(), actor),
         ).aggregate
 
-    def publish_campaign_results(
-        self: ReviewLedger, campaign_id: UUID, actor: Actor
-    ) -> tuple[Campaign, Grading]:
+    def publish_with_certificates(
+        self: ReviewLedger, campaign_id: UUID, actor: Actor, expected_version: int | None
+    ) -> tuple[Campaign, Grading, int | None]:
         """Publication: the campaign's results published and a certificate per graded result,
-        both in one transaction."""
+        both in one transaction; answers where the last event sits in the log."""
         campaign = self.get_campaign(campaign_id)
+        if expected_version is not None and expected_version != campaign.version:
+            raise VersionConflict(expected_version, campaign.version)
         grading = self._find(Grading.create_id(campaign_id), Grading)
         if grading is None:
             raise GradingNotFound()
@@ -475,15 +477,14 @@ class ReviewCommands:
         )
         codes = {str(e["submission_id"]): f"{prefix}-{_random_code()}" for e in grading.graded()}
         at = self.clock()
-        grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
         campaign.publish_results(at, actor)
+        grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
         try:
-            self.save(campaign, grading)
+            recordings = self.save(campaign, grading)
         except IntegrityError:
-            raise Conflict(
-                Problem("campaign", "concurrent_update", "结果正被同时发布，请刷新后查看")
-            ) from None
-        return campaign, grading
+            raise VersionConflict(campaign.version - 1, campaign.version) from None
+        position = max((r.notification.id for r in recordings), default=None)
+        return campaign, grading, position
 
     def verify_certificate(self: Ledger, code: str) -> tuple[Campaign, dict[str, Any]] | None:
         """The campaign and the result a verification code was issued for, if any."""

@@ -20,6 +20,7 @@ from aggregates.submission_forms import Form, QcResultForm, TeamForm, form_from_
 
 SUBMISSION_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/submission")
 DIRECT_CHANNEL = "direct"
+FORMAL_REVIEW_DECISIONS = ("pass", "return", "reject")
 
 
 class SubmissionStatus(StrEnum):
@@ -463,6 +464,12 @@ class Submission(Aggregate):
             for item in checklist
             if item not in expected_items
         ]
+        if decision not in FORMAL_REVIEW_DECISIONS:
+            problems.append(
+                Problem(
+                    "decision", "one_of", "须为 pass（通过）、return（退回修改）或 reject（不通过）"
+                )
+            )
         if decision == "pass" and not all(checklist.values()):
             problems.append(Problem("decision", "checklist_unmet", "有审查项未满足，不能通过"))
         if decision == "reject" and not reason.strip():

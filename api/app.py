@@ -22,6 +22,8 @@ from api.logging import request_logging
 from api.mail import MailSender
 from api.recommendations import RecommendationController
 from api.registrations import CampaignRegistrationController
+from api.results import CertificateController, ResultsController
+from api.reviews import ExpertController, ReviewController
 from api.security import Signer, load_secret
 from api.submissions import AttachmentController, SubmissionController
 from api.tenants import TenantController
@@ -94,6 +96,10 @@ def create_app(
             AttachmentController,
             RecommendationController,
             UnitReportController,
+            ExpertController,
+            ReviewController,
+            ResultsController,
+            CertificateController,
         ],
         guards=[authorize],
         dependencies={

@@ -250,6 +250,8 @@ class SubmissionOut(Response, kw_only=True, frozen=True):
     recommendation: str | None = None
     """What its recommending unit decided: pending, recommended, not_recommended or invalid."""
     recommendation_reason: str | None = None
+    formal_review: str | None = None
+    """形式审查: passed or rejected once reviewed."""
 
     @classmethod
     def of(
@@ -285,6 +287,7 @@ class SubmissionOut(Response, kw_only=True, frozen=True):
             version=submission.version,
             recommendation=decision[0] if decision else None,
             recommendation_reason=decision[1] if decision else None,
+            formal_review=getattr(submission, "formal_review", None),
         )
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from projections.campaign_list import CampaignListProjection
+from projections.review_board import ReviewBoardProjection
 from projections.runner import Projection, ProjectionRunner, RunnerStatus
 from projections.store import ViewDatabase, open_view_database
 from projections.submission_list import SubmissionListProjection
 from tenants.runtime import Platform, TenantRuntime
 
-PROJECTIONS: tuple[type[Projection], ...] = (CampaignListProjection, SubmissionListProjection)
+PROJECTIONS: tuple[type[Projection], ...] = (
+    CampaignListProjection,
+    SubmissionListProjection,
+    ReviewBoardProjection,
+)
 """The read models; a new one is added here."""
 
 READ_YOUR_WRITES_TIMEOUT = 5.0

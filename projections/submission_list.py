@@ -64,6 +64,8 @@ class SubmissionListProjection(Projection):
             Submission.DirectChannelConfirmed,
             Submission.AttachmentAdded,
             Submission.AttachmentRemoved,
+            Submission.FormalReviewPassed,
+            Submission.Rejected,
         )
     )
     tables = ("submission_list",)
@@ -135,6 +137,10 @@ class SubmissionListProjection(Projection):
     @process.register
     def _resubmitted(self, event: Submission.Resubmitted, tx: Tx, position: int) -> None:
         self._set(tx, event, {"status": "submitted"})
+
+    @process.register
+    def _rejected(self, event: Submission.Rejected, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"status": "rejected"})
 
     @process.register
     def _endorsed(self, event: Submission.Endorsed, tx: Tx, position: int) -> None:

@@ -36,6 +36,8 @@ PUBLIC_OPERATIONS = {
     "confirmRegistration",
     "acceptInvitation",
     "health",
+    "verifyCertificate",
+    "verifyCertificatePage",
 }
 """The only routes reachable without a session (besides the OpenAPI documents)."""
 
@@ -121,6 +123,9 @@ class World:
             "unit": "pudong",
             "certificate_number": "QC-2024-0001",
             "sha256": "0" * 64,
+            "round_code": "initial",
+            "objection_id": str(uuid5(NAMESPACE_URL, "objection")),
+            "code": "SAQ-2024-QC-ABCDEFGH",
             **{k: str(v) for k, v in self.records[record_tenant].items()},
         }
 

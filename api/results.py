@@ -1,0 +1,290 @@
+"""The campaign's results: grading, overrides, the public notice (公示) with objections, the
+ranking and results list, certificates (PDF) and the public verification of a certificate code."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from aggregates.actor import Actor, Role
+from aggregates.campaign import Campaign
+from api.access import PUBLIC, SEES_EVERYTHING, SIGNED_IN, access, can_see_entry, not_found, only
+from api.certificates import CertificateText, render_pdf, verification_page
+from api.exports import XLSX, download
+from api.review_exports import results_xlsx
+from api.review_schemas import (
+    CertificateOut,
+    GradingOut,
+    ObjectionIn,
+    ObjectionOut,
+    OverrideIn,
+    ResolutionIn,
+)
+from api.reviews import fresh
+from projections.review_board import ResultRow, campaign_results
+from projections.service import TenantViews
+from tenants.runtime import Platform, TenantRuntime
+
+SECRETARIAT = only(Role.SECRETARIAT)
+READERS = only(Role.SECRETARIAT, Role.AUDITOR)
+PDF = "application/pdf"
+
+
+def grade_names(runtime: TenantRuntime, campaign: Campaign) -> dict[str, str]:
+    return {g.code: g.name_zh for g in runtime.tenant.programmes[campaign.programme].grades}
+
+
+def certificate_text(
+    runtime: TenantRuntime, campaign: Campaign, entry: dict[str, Any], code: str, public_url: str
+) -> CertificateText:
+    return CertificateText(
+        code=code,
+        association=runtime.tenant.name_zh,
+        unit_name=entry["unit_name"],
+        group_name=entry["group_name"],
+        topic=entry["topic"],
+        grade=grade_names(runtime, campaign).get(entry["grade"], entry["grade"]),
+        campaign=campaign.title,
+        issued_on=campaign.published_at.date() if campaign.published_at else campaign.period_end,
+        verify_url=f"{public_url}/verify?code={code}",
+    )
+
+
+class ResultsController(Controller):
+    path = "/api/v1/tenants/{tenant:str}/campaigns/{campaign_id:uuid}"
+    tags = ["results 结果"]
+
+    @post("/grading", operation_id="gradeCampaign", sync_to_thread=True, opt=access(SECRETARIAT))
+    def grade(
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> GradingOut:
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        graded = runtime.ledger.grade_campaign(campaign_id, grade_names(runtime, campaign), actor)
+        return GradingOut.of(graded)
+
+    @get("/grading", operation_id="showGrading", sync_to_thread=True, opt=access(READERS))
+    def show(
+        self, campaign_id: FromPath[UUID], runtime: NamedDependency[TenantRuntime]
+    ) -> GradingOut:
+        return GradingOut.of(runtime.ledger.get_grading(campaign_id))
+
+    @post(
+        "/results/{submission_id:uuid}/grade",
+        operation_id="overrideGrade",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def override(
+        self,
+        campaign_id: FromPath[UUID],
+        submission_id: FromPath[UUID],
+        data: JSONBody[OverrideIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> GradingOut:
+        changed = runtime.ledger.override_grade(
+            campaign_id, submission_id, data.grade, data.reason, actor
+        )
+        return GradingOut.of(changed)
+
+    @post(
+        "/notice",
+        operation_id="openPublicNotice",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def open_notice(
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> GradingOut:
+        return GradingOut.of(runtime.ledger.open_notice(campaign_id, actor))
+
+    @post(
+        "/notice/close",
+        operation_id="closePublicNotice",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def close_notice(
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> GradingOut:
+        return GradingOut.of(runtime.ledger.close_notice(campaign_id, actor))
+
+    @post("/objections", operation_id="fileObjection", sync_to_thread=True, opt=access(SIGNED_IN))
+    def object(
+        self,
+        campaign_id: FromPath[UUID],
+        data: JSONBody[ObjectionIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> ObjectionOut:
+        _, objection_id = runtime.ledger.file_objection(
+            campaign_id, data.submission_id, data.reasons, actor
+        )
+        return ObjectionOut(objection_id=objection_id, status="filed")
+
+    @post(
+        "/objections/{objection_id:uuid}/resolve",
+        operation_id="resolveObjection",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def resolve(
+        self,
+        campaign_id: FromPath[UUID],
+        objection_id: FromPath[UUID],
+        data: JSONBody[ResolutionIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> GradingOut:
+        resolved = runtime.ledger.resolve_objection(
+            campaign_id,
+            objection_id,
+            data.decision,
+            data.reason,
+            data.change_grade,
+            data.grade,
+            actor,
+        )
+        return GradingOut.of(resolved)
+
+    @get("/results", operation_id="listResults", sync_to_thread=True, opt=access(SIGNED_IN))
+    def results(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+        grade: Annotated[str | None, QueryParameter(max_length=50)] = None,
+        recommending_unit: Annotated[str | None, QueryParameter(max_length=50)] = None,
+        domain: Annotated[str | None, QueryParameter(max_length=50)] = None,
+    ) -> list[ResultRow]:
+        """The ranking. The secretariat and auditors see it as soon as it is graded; everyone
+        of the tenant sees the graded results from the public notice on."""
+        views.runtime.ledger.get_campaign(campaign_id)  # another tenant's campaign: 404
+        fresh(views)
+        filters = {"grade": grade, "recommending_unit": recommending_unit, "domain": domain}
+        rows = campaign_results(views.db("review_board"), campaign_id, filters)
+        if request.state.principal.roles & SEES_EVERYTHING:
+            return rows
+        return [r for r in rows if r.status != "graded" and r.grade is not None]
+
+    @get("/results.xlsx", operation_id="exportResults", sync_to_thread=True, opt=access(READERS))
+    def export(
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+    ) -> Response[bytes]:
+        fresh(views)
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        rows = campaign_results(views.db("review_board"), campaign_id, {})
+        units = {u.code: u.name_zh for u in runtime.tenant.recommending_units}
+        content = results_xlsx(campaign, rows, grade_names(runtime, campaign), units)
+        return download(content, XLSX, f"{campaign.title}评审结果.xlsx")
+
+    @get(
+        "/results/{submission_id:uuid}/certificate.pdf",
+        operation_id="downloadCertificate",
+        sync_to_thread=True,
+        opt=access(SIGNED_IN),
+    )
+    def certificate(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        submission_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Response[bytes]:
+        submission = runtime.ledger.get_submission(submission_id)
+        principal = request.state.principal
+        if submission.campaign_id != campaign_id or not can_see_entry(
+            principal, submission.credit_code, submission.recommending_unit, submission.status
+        ):
+            raise not_found("submission_id")
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        grading = runtime.ledger.get_grading(campaign_id)
+        code = grading.certificates.get(str(submission_id))
+        if code is None:
+            raise not_found("submission_id")  # no certificate: not graded, or not yet published
+        settings = request.app.state.settings
+        text = certificate_text(
+            runtime, campaign, grading.entries[str(submission_id)], code, settings.public_url
+        )
+        return download(render_pdf(text), PDF, f"{code}.pdf")
+
+
+def _verify(platform: Platform, code: str, public_url: str) -> CertificateText | None:
+    tenant = code.strip().split("-")[0].lower()
+    runtime = platform.tenants.get(tenant)
+    if runtime is None:
+        return None
+    found = runtime.ledger.verify_certificate(code)
+    if found is None:
+        return None
+    campaign, entry = found
+    return certificate_text(runtime, campaign, entry, code.strip().upper(), public_url)
+
+
+class CertificateController(Controller):
+    """Anyone may check a certificate's code: the page printed on it, and the same as JSON."""
+
+    path = "/"
+    tags = ["results 结果"]
+
+    @get(
+        "/api/v1/certificates/{code:str}",
+        operation_id="verifyCertificate",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+    )
+    def verify(
+        self, code: FromPath[str], platform: NamedDependency[Platform], state: State
+    ) -> CertificateOut:
+        found = _verify(platform, code, state.settings.public_url)
+        if found is None:
+            return CertificateOut(code=code, valid=False)
+        return CertificateOut(
+            code=found.code,
+            valid=True,
+            association=found.association,
+            unit_name=found.unit_name,
+            group_name=found.group_name,
+            topic=found.topic,
+            grade=found.grade,
+            campaign=found.campaign,
+            issued_on=found.issued_on,
+        )
+
+    @get(
+        "/verify",
+        operation_id="verifyCertificatePage",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        media_type=MediaType.HTML,
+    )
+    def page(
+        self,
+        platform: NamedDependency[Platform],
+        state: State,
+        code: Annotated[str, QueryParameter(max_length=64)] = "",
+    ) -> str:
+        if not code.strip():
+            return verification_page("", None)
+        return verification_page(code, _verify(platform, code, state.settings.public_url))
