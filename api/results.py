@@ -32,6 +32,8 @@ from tenants.runtime import Platform, TenantRuntime
 
 SECRETARIAT = only(Role.SECRETARIAT)
 READERS = only(Role.SECRETARIAT, Role.AUDITOR)
+OBJECTORS = only(Role.APPLICANT_UNIT, Role.RECOMMENDING_UNIT, Role.REVIEWER, Role.SECRETARIAT)
+"""Anyone of the tenant may object during the notice, except auditors, who change nothing."""
 PDF = "application/pdf"
 
 
@@ -126,7 +128,7 @@ class ResultsController(Controller):
     ) -> GradingOut:
         return GradingOut.of(runtime.ledger.close_notice(campaign_id, actor))
 
-    @post("/objections", operation_id="fileObjection", sync_to_thread=True, opt=access(SIGNED_IN))
+    @post("/objections", operation_id="fileObjection", sync_to_thread=True, opt=access(OBJECTORS))
     def object(
         self,
         campaign_id: FromPath[UUID],

@@ -154,7 +154,7 @@ def experts() -> list[Expert]:
     return pool
 
 
-async def build(client: Client) -> World:
+async def build(client: Client, units: tuple[str, ...] = UNITS) -> World:
     opened = await client.post(f"{SAQ}/campaigns", json=CAMPAIGN)
     assert opened.status_code == 201, opened.text
     campaign_id = opened.json()["id"]
@@ -189,7 +189,7 @@ async def build(client: Client) -> World:
     entries: list[Entry] = []
     applicants: dict[str, dict[str, str]] = {}
     n = 0
-    for u, unit in enumerate(UNITS):
+    for u, unit in enumerate(units):
         unit_headers = await sign_in(client, "saq", Role.RECOMMENDING_UNIT, unit)
         roster = pool[0] if unit == "huangpu" else None
         panel_member = {
@@ -270,5 +270,5 @@ async def build(client: Client) -> World:
         assert declared_form.status_code == 200, declared_form.text
         filed = await client.post(f"{form}/file", headers=unit_headers)
         assert filed.status_code == 200, filed.text
-    assert len(entries) == 40
+    assert len(entries) == 5 * len(units)
     return World(client, campaign_id, entries, pool, applicants)
