@@ -176,7 +176,13 @@ class Expert(Aggregate):
         if problems:
             raise InvalidExpert(*problems)
         # An applicant is named by its credit code, which the conflict rules compare as stored.
-        value = normalise(value) if kind == "applicant" else value.strip()
+        # Stored as the rounds compare them: credit codes normalised, submission ids lower case.
+        if kind == "applicant":
+            value = normalise(value)
+        elif kind == "submission":
+            value = value.strip().lower()
+        else:
+            value = value.strip()
         if any(c["kind"] == kind and c["value"] == value for c in self.conflicts):
             raise ExpertConflict(Problem("value", "already_declared", "已申报该回避"))
         self.trigger_event(

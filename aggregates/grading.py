@@ -269,7 +269,7 @@ class Grading(Aggregate):
 
     @property
     def status(self) -> str:
-        if self.certificates:
+        if self.issued_on is not None:
             return "published"
         if self.notice_closed:
             return "notice_closed"
@@ -428,7 +428,7 @@ class Grading(Aggregate):
         """At publication: a verification code per graded result."""
         if not self.notice_closed:
             raise GradingConflict(Problem("notice", "not_closed", "公示结束后才能发布结果"))
-        if self.certificates:
+        if self.issued_on is not None:
             raise GradingConflict(Problem("grading", "published", "结果已发布"))
         self.trigger_event(
             self.CertificatesIssued, certificates=dict(codes), issued_on=on, **_actor(actor)

@@ -86,7 +86,7 @@ class Panelist:
         if self.retired:
             return "已退出专家库"
         if self.valid_until < on:
-            return f"评审证书已于 {self.valid_until.isoformat()} 过期"
+            return f"评审证书有效期至 {self.valid_until.isoformat()}，已过期"
         if entrant["credit_code"] == self.work_unit_credit_code or _same_unit(
             entrant["unit_name"], self.work_unit
         ):
@@ -469,6 +469,14 @@ class ReviewRound(Aggregate):
         self.trigger_event(self.ScoresAggregated, results=results, **_actor(actor))
 
     def _check_no_missing_sheets(self) -> None:
+        unassigned = [e["serial"] for k, e in self.entrants.items() if not self.assignments[k]]
+        if unassigned:
+            raise ReviewConflict(
+                *(
+                    Problem(f"assignments.{serial}", "unassigned", "尚未分配评委")
+                    for serial in sorted(unassigned)[:20]
+                )
+            )
         missing = self.missing_sheets()
         if missing:
             raise ReviewConflict(

@@ -138,7 +138,7 @@ CONFLICTED = {
     ),
     "expired certificate": (
         panelist("P09", valid_until=ON - timedelta(days=1)),
-        "评审证书已于 2024-06-14 过期",
+        "评审证书有效期至 2024-06-14，已过期",
     ),
     "retired": (panelist("P09", retired=True), "已退出专家库"),
 }
@@ -301,11 +301,11 @@ def test_automatic_assignment_never_picks_a_conflicted_reviewer_and_records_why(
     excluded = {e.submission_id: e.excluded for e in events}
     assert excluded[first.submission_id] == {
         "X-UNIT": "本人工作单位的成果（回避）",
-        "X-OLD": "评审证书已于 2024-01-01 过期",
+        "X-OLD": "评审证书有效期至 2024-01-01，已过期",
     }
     assert excluded[second.submission_id] == {
         "X-PANEL": "曾任推荐单位“青岛市质量协会”评审组成员（回避）",
-        "X-OLD": "评审证书已于 2024-01-01 过期",
+        "X-OLD": "评审证书有效期至 2024-01-01，已过期",
     }
     assert review_round.exclusions == {str(k): v for k, v in excluded.items()}
 

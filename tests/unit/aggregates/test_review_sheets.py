@@ -383,3 +383,15 @@ def test_a_closed_round_takes_no_more_commands() -> None:
 
     assert refusals == [{("round", "closed")}] * 6
     assert review_round.collect_events() == []
+
+
+def test_scores_are_not_aggregated_while_a_submission_has_no_reviewer() -> None:
+    review_round = a_round(a_campaign(PLAN), [entrant(S1), entrant(S2)])
+    for cert in ("P01", "P02", "P03"):
+        review_round.assign(sid(S1), panelist(cert), ON, SEC)
+
+    with pytest.raises(ReviewConflict) as refusal:
+        review_round.aggregate_scores(SEC)
+
+    assert ("assignments.2024-002", "unassigned") in rules_of(refusal)
+    assert review_round.collect_events() and not review_round.results
