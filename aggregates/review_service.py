@@ -153,33 +153,41 @@ class ReviewCommands:
             lambda e: e.retire(reason, actor),
         ).aggregate
 
-    def panelist(
-        self: Ledger, campaign_id: UUID, certificate_number: str, units: Collection[str]
-    ) -> Panelist:
-        """The reviewer's conflict facts, read from the write side: the pool record and the
-        campaign's recommendation rosters."""
-        expert = self._find(Expert.create_id(self.tenant, certificate_number), Expert)
-        if expert is None:
-            raise ExpertNotFound()
-        panels = set()
-        for unit in units:
-            recommendation = self._find(Recommendation.create_id(campaign_id, unit), Recommendation)
-            if recommendation is not None and any(
-                r["certificate_number"] == expert.certificate_number
-                for r in recommendation.reviewers
-            ):
-                panels.add(unit)
-        profile = expert.profile
-        return Panelist(
-            certificate_number=expert.certificate_number,
-            name=expert.name,
-            work_unit=profile["work_unit"],
-            work_unit_credit_code=profile["work_unit_credit_code"],
-            valid_until=profile["certificate"]["valid_until"],
-            retired=expert.retired_reason is not None,
-            panels=frozenset(panels),
-            conflicts=tuple((c["kind"], c["value"], c["reason"]) for c in expert.conflicts),
-        )
+    def panelists(
+        self: Ledger, campaign_id: UUID, certificate_numbers: Iterable[str], units: Collection[str]
+    ) -> list[Panelist]:
+        """The reviewers' conflict facts, read from the write side: their pool records and the
+        campaign's recommendation rosters (each roster read once)."""
+        rosters = [
+            (unit, {r["certificate_number"] for r in recommendation.reviewers})
+            for unit in units
+            if (
+                recommendation := self._find(
+                    Recommendation.create_id(campaign_id, unit), Recommendation
+                )
+            )
+        ]
+        found = []
+        for number in dict.fromkeys(certificate_numbers):
+            expert = self._find(Expert.create_id(self.tenant, number), Expert)
+            if expert is None:
+                raise ExpertNotFound()
+            profile = expert.profile
+            found.append(
+                Panelist(
+                    certificate_number=expert.certificate_number,
+                    name=expert.name,
+                    work_unit=profile["work_unit"],
+                    work_unit_credit_code=profile["work_unit_credit_code"],
+                    valid_until=profile["certificate"]["valid_until"],
+                    retired=expert.retired_reason is not None,
+                    panels=frozenset(
+                        u for u, roster in rosters if expert.certificate_number in roster
+                    ),
+                    conflicts=tuple((c["kind"], c["value"], c["reason"]) for c in expert.conflicts),
+                )
+            )
+        return found
 
     # Rounds.
 
@@ -247,7 +255,7 @@ class ReviewCommands:
         units: Collection[str],
         actor: Actor,
     ) -> ReviewRound:
-        panelist = ReviewCommands.panelist(self, campaign_id, certificate_number, units)
+        (panelist,) = ReviewCommands.panelists(self, campaign_id, [certificate_number], units)
         return self._update(
             ReviewRound.create_id(campaign_id, code),
             ReviewRound,
@@ -264,10 +272,7 @@ class ReviewCommands:
         units: Collection[str],
         actor: Actor,
     ) -> ReviewRound:
-        panel = [
-            ReviewCommands.panelist(self, campaign_id, number, units)
-            for number in dict.fromkeys(certificate_numbers)
-        ]
+        panel = ReviewCommands.panelists(self, campaign_id, certificate_numbers, units)
         if not panel:
             raise InvalidCampaign(Problem("reviewers", "required", "请选择本轮评委"))
         return self._update(
