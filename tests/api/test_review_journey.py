@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from aggregates.actor import Role
+from aggregates.scoring import DEFAULT_RUBRICS
 from tenants.settings import Settings
 from tests.api.conftest import sign_in
 from tests.api.review_world import SAQ, UNITS, VIDEO, Client, World, build
@@ -152,12 +153,43 @@ def check_recorded_inputs(round_out: dict[str, Any]) -> None:
         assert len(result["excluded"]) >= 2 and result["rule"] == "trimmed_mean"
 
 
+def counted_sheet_with_room(
+    round_out: dict[str, Any], reviewer: str
+) -> tuple[dict[str, Any], Decimal]:
+    """One of the reviewer's counted sheets, and a new total that stays strictly between the
+    submission's lowest and highest (so it is still counted) and differs from the old one: a
+    correction to it must change the trimmed mean."""
+    for sheet in round_out["sheets"]:
+        result = round_out["results"][sheet["submission_id"]]
+        if sheet["reviewer"] != reviewer or sheet["sheet_id"] not in result["counted"]:
+            continue
+        totals = sorted(
+            Decimal(s["total"])
+            for s in round_out["sheets"]
+            if s["submission_id"] == sheet["submission_id"] and s["current"]
+        )
+        middle = ((totals[0] + totals[-1]) / 2 * 2).to_integral_value() / 2
+        if totals[0] < middle < totals[-1] and middle != Decimal(sheet["total"]):
+            return sheet, middle
+    raise AssertionError(f"no counted sheet of {reviewer} leaves room for a correction")
+
+
+def criteria_totalling(rubric: str, total: Decimal) -> dict[str, str]:
+    """Marks of the rubric adding up to the total: full marks, less cuts from the first items."""
+    left = sum(DEFAULT_RUBRICS[rubric].values()) - total
+    marks = {}
+    for name, points in DEFAULT_RUBRICS[rubric].items():
+        cut = min(Decimal(points), left)
+        marks[name], left = str(points - cut), left - cut
+    return marks
+
+
 async def correct_a_sheet(w: World) -> None:
     """A reviewer corrects a sheet: the score changes, the original stays in the history."""
     c = w.client
     before = await ok(await c.post(f"{w.base}/rounds/initial/aggregate"))
     x = w.experts[5]
-    original = next(s for s in before["sheets"] if s["reviewer"] == x.number)
+    original, new_total = counted_sheet_with_room(before, x.number)
     e = w.entry(original["submission_id"])
     old_score = Decimal(before["results"][e.submission_id]["score"])
     unchanged = await c.post(
@@ -177,7 +209,7 @@ async def correct_a_sheet(w: World) -> None:
             f"{w.base}/rounds/initial/sheets",
             json={
                 "submission_id": e.submission_id,
-                "criteria": w.criteria(e.topic_type, Decimal("0.99"), Decimal(0)),
+                "criteria": criteria_totalling(e.topic_type, new_total),
                 "corrects": original["sheet_id"],
                 "reason": "“原因分析”一项误填",
             },
