@@ -79,10 +79,6 @@ class Grant:
         return []
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class Account(Aggregate):
     """One login of one tenant."""
 
@@ -221,7 +217,7 @@ class Account(Aggregate):
             name=name.strip(),
             password_hash=password_hash,
             status=status,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     @property
@@ -247,7 +243,7 @@ class Account(Aggregate):
     def activate(self, actor: Actor) -> None:
         if self.status is not AccountStatus.PENDING:
             raise AccountConflict(Problem("account", "not_pending", "账号已确认"))
-        self.trigger_event(self.Activated, **_actor(actor))
+        self.trigger_event(self.Activated, **actor.fields())
 
     def grant(self, grant: Grant, actor: Actor) -> None:
         problems = grant.problems()
@@ -260,35 +256,37 @@ class Account(Aggregate):
             role=grant.role,
             scope=grant.scope,
             details=dict(grant.details),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def revoke(self, role: Role, scope: str | None, reason: str, actor: Actor) -> None:
         if not any((g.role, g.scope) == (role, scope) for g in self.grants):
             raise AccountConflict(Problem("grant", "not_granted", "该账号没有此角色"))
-        self.trigger_event(self.RoleRevoked, role=role, scope=scope, reason=reason, **_actor(actor))
+        self.trigger_event(
+            self.RoleRevoked, role=role, scope=scope, reason=reason, **actor.fields()
+        )
 
     def change_password(self, password_hash: str, via: str, actor: Actor) -> None:
         if self.status is AccountStatus.DISABLED:
             raise AccountConflict(Problem("account", "disabled", "账号已停用"))
         self.trigger_event(
-            self.PasswordChanged, password_hash=password_hash, via=via, **_actor(actor)
+            self.PasswordChanged, password_hash=password_hash, via=via, **actor.fields()
         )
 
     def lock(self, reason: str, until: datetime | None, actor: Actor) -> None:
-        self.trigger_event(self.Locked, reason=reason, until=until, **_actor(actor))
+        self.trigger_event(self.Locked, reason=reason, until=until, **actor.fields())
 
     def unlock(self, actor: Actor) -> None:
         if self.locked_until is None:
             raise AccountConflict(Problem("account", "not_locked", "账号未锁定"))
-        self.trigger_event(self.Unlocked, **_actor(actor))
+        self.trigger_event(self.Unlocked, **actor.fields())
 
     def disable(self, reason: str, actor: Actor) -> None:
         if self.status is AccountStatus.DISABLED:
             raise AccountConflict(Problem("account", "disabled", "账号已停用"))
         if not reason.strip():
             raise InvalidAccount(Problem("reason", "required", "须说明停用原因"))
-        self.trigger_event(self.Disabled, reason=reason.strip(), **_actor(actor))
+        self.trigger_event(self.Disabled, reason=reason.strip(), **actor.fields())
 
 
 def normalise_login(login: str) -> str:

@@ -38,3 +38,7 @@ class Actor:
 
     user_id: str
     role: Role
+
+    def fields(self) -> dict[str, str]:
+        """The actor as every event records it: its `actor_id` and `actor_role` fields."""
+        return {"actor_id": self.user_id, "actor_role": str(self.role)}

@@ -299,10 +299,6 @@ def _ordered(timeline: Mapping[Phase, Window]) -> list[tuple[Phase, Window]]:
     return sorted(timeline.items(), key=lambda item: order.index(item[0]))
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class Campaign(Aggregate):
     """A tenant's campaign for one programme and year.
 
@@ -480,7 +476,7 @@ class Campaign(Aggregate):
             rules=rules.to_state(),
             timeline={str(phase): w.to_state() for phase, w in _ordered(timeline)},
             idempotency_key=idempotency_key,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     # Typed views of the plain state.
@@ -555,7 +551,7 @@ class Campaign(Aggregate):
             phase=phase,
             opens_at=window.opens_at,
             closes_at=window.closes_at,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def extend_deadline(
@@ -582,7 +578,7 @@ class Campaign(Aggregate):
             previous_closes_at=window.closes_at,
             closes_at=until,
             reason=reason.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def amend_rules(
@@ -609,7 +605,7 @@ class Campaign(Aggregate):
             self.RulesAmended,
             changes={name: amended[name] for name in changes},
             reason=reason.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def first_filing_phase(self) -> tuple[Phase, Window] | None:
@@ -637,7 +633,7 @@ class Campaign(Aggregate):
         problems = plan.problems(grades, self.rules.score_max)
         if problems:
             raise InvalidCampaign(*problems)
-        self.trigger_event(self.ReviewPlanned, plan=plan.to_state(), **_actor(actor))
+        self.trigger_event(self.ReviewPlanned, plan=plan.to_state(), **actor.fields())
 
     def publish_results(self, at: datetime, actor: Actor) -> None:
         self.check_active()
@@ -648,14 +644,14 @@ class Campaign(Aggregate):
                 )
             )
         self.check_phase_open(Phase.PUBLICATION, at)
-        self.trigger_event(self.ResultsPublished, published_at=at, **_actor(actor))
+        self.trigger_event(self.ResultsPublished, published_at=at, **actor.fields())
 
     def archive(self, reason: str, actor: Actor) -> None:
         self.check_active()
         problems = _text_problems([("reason", reason, 500, True)])
         if problems:
             raise InvalidCampaign(*problems)
-        self.trigger_event(self.Archived, reason=reason.strip(), **_actor(actor))
+        self.trigger_event(self.Archived, reason=reason.strip(), **actor.fields())
 
     @property
     def status(self) -> str:

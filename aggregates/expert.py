@@ -79,10 +79,6 @@ class ExpertProfile:
         return found
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class Expert(Aggregate):
     class Enrolled(Aggregate.Created):
         tenant: str
@@ -144,7 +140,7 @@ class Expert(Aggregate):
             id=cls.create_id(tenant, profile.certificate.number),
             tenant=tenant,
             profile=_profile_state(profile),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     @property
@@ -161,7 +157,7 @@ class Expert(Aggregate):
             problems.append(Problem("certificate.number", "immutable", "证书编号不能修改"))
         if problems:
             raise InvalidExpert(*problems)
-        self.trigger_event(self.ProfileChanged, profile=_profile_state(profile), **_actor(actor))
+        self.trigger_event(self.ProfileChanged, profile=_profile_state(profile), **actor.fields())
 
     def declare_conflict(self, kind: str, value: str, reason: str, actor: Actor) -> None:
         problems = []
@@ -190,7 +186,7 @@ class Expert(Aggregate):
             kind=kind,
             value=value,
             reason=reason.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def retire(self, reason: str, actor: Actor) -> None:
@@ -198,7 +194,7 @@ class Expert(Aggregate):
             raise ExpertConflict(Problem("expert", "retired", "该专家已退出专家库"))
         if not reason.strip():
             raise InvalidExpert(Problem("reason", "required", "请说明原因"))
-        self.trigger_event(self.Retired, reason=reason.strip(), **_actor(actor))
+        self.trigger_event(self.Retired, reason=reason.strip(), **actor.fields())
 
 
 def _profile_state(profile: ExpertProfile) -> dict[str, Any]:

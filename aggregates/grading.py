@@ -131,10 +131,6 @@ def _why_not(
     return None
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class Grading(Aggregate):
     class Graded(Aggregate.Created):
         campaign_id: UUID
@@ -264,7 +260,7 @@ class Grading(Aggregate):
             entries=entries,
             rounds=rounds,
             rule_version=AGGREGATION_VERSION,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     @property
@@ -289,7 +285,7 @@ class Grading(Aggregate):
             entries=entries,
             rounds=rounds,
             rule_version=AGGREGATION_VERSION,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def _check_before_notice(self) -> None:
@@ -335,7 +331,7 @@ class Grading(Aggregate):
             previous=entry["grade"],
             grade=grade,
             reason=reason.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def open_notice(self, campaign: Campaign, at: datetime, actor: Actor) -> None:
@@ -344,7 +340,7 @@ class Grading(Aggregate):
         self.trigger_event(
             self.NoticeOpened,
             closes_at=campaign.window(Phase.PUBLIC_NOTICE).closes_at,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def _check_in_notice(self, at: datetime) -> None:
@@ -365,7 +361,7 @@ class Grading(Aggregate):
             objection_id=objection_id,
             submission_id=submission_id,
             reasons=reasons.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def resolve_objection(
@@ -407,7 +403,7 @@ class Grading(Aggregate):
             reason=reason.strip(),
             grade_changed=grade_changed,
             grade=grade if grade_changed else None,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def close_notice(self, at: datetime, actor: Actor) -> None:
@@ -422,7 +418,7 @@ class Grading(Aggregate):
             raise GradingConflict(
                 Problem("objections", "unresolved", f"尚有 {len(open_ones)} 件异议未处理")
             )
-        self.trigger_event(self.NoticeClosed, **_actor(actor))
+        self.trigger_event(self.NoticeClosed, **actor.fields())
 
     def issue_certificates(self, codes: Mapping[str, str], on: date, actor: Actor) -> None:
         """At publication: a verification code per graded result."""
@@ -431,7 +427,7 @@ class Grading(Aggregate):
         if self.issued_on is not None:
             raise GradingConflict(Problem("grading", "published", "结果已发布"))
         self.trigger_event(
-            self.CertificatesIssued, certificates=dict(codes), issued_on=on, **_actor(actor)
+            self.CertificatesIssued, certificates=dict(codes), issued_on=on, **actor.fields()
         )
 
     def graded(self) -> list[dict[str, Any]]:

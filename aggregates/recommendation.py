@@ -57,10 +57,6 @@ class Reviewer:
     certificate_kind: str = ""
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class Recommendation(Aggregate):
     class Started(Aggregate.Created):
         campaign_id: UUID
@@ -215,7 +211,7 @@ class Recommendation(Aggregate):
             id=cls.create_id(campaign.id, unit),
             campaign_id=campaign.id,
             unit=unit,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     @property
@@ -305,7 +301,7 @@ class Recommendation(Aggregate):
             score=score,
             evaluation=evaluation.strip(),
             reviewer=reviewer,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def remove_entry(
@@ -316,7 +312,7 @@ class Recommendation(Aggregate):
             raise RecommendationConflict(
                 Problem("submission_id", "not_listed", "该成果不在推荐目录中")
             )
-        self.trigger_event(self.EntryRemoved, submission_id=submission_id, **_actor(actor))
+        self.trigger_event(self.EntryRemoved, submission_id=submission_id, **actor.fields())
 
     def reorder(self, campaign: Campaign, order: list[UUID], at: datetime, actor: Actor) -> None:
         self.check_open(campaign, at)
@@ -324,7 +320,7 @@ class Recommendation(Aggregate):
             raise InvalidRecommendation(
                 Problem("order", "same_entries", "排序须恰好包含推荐目录中的全部成果")
             )
-        self.trigger_event(self.Reordered, order=list(order), **_actor(actor))
+        self.trigger_event(self.Reordered, order=list(order), **actor.fields())
 
     def add_reviewer(
         self, campaign: Campaign, reviewer: Reviewer, at: datetime, actor: Actor
@@ -358,7 +354,7 @@ class Recommendation(Aggregate):
                 "certificate_number": reviewer.certificate_number.strip(),
                 "mobile": reviewer.mobile,
             },
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def remove_reviewer(
@@ -376,7 +372,7 @@ class Recommendation(Aggregate):
                 Problem("certificate_number", "not_in_roster", "名单中没有该评委")
             )
         self.trigger_event(
-            self.ReviewerRemoved, certificate_number=certificate_number, **_actor(actor)
+            self.ReviewerRemoved, certificate_number=certificate_number, **actor.fields()
         )
 
     def decline(
@@ -395,7 +391,7 @@ class Recommendation(Aggregate):
             self.NotRecommended,
             submission_id=candidate.submission_id,
             reason=reason.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def accept_declaration(
@@ -413,7 +409,7 @@ class Recommendation(Aggregate):
             self.DeclarationAccepted,
             filled_by=filled_by.strip(),
             phone=phone.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def file(self, campaign: Campaign, at: datetime, actor: Actor) -> None:
@@ -427,14 +423,14 @@ class Recommendation(Aggregate):
             problems.append(Problem("reviewers", "required", "请填写评委名单"))
         if problems:
             raise InvalidRecommendation(*problems)
-        self.trigger_event(self.Filed, filed_at=at, **_actor(actor))
+        self.trigger_event(self.Filed, filed_at=at, **actor.fields())
 
     def return_to_unit(self, reason: str, actor: Actor) -> None:
         if self.filed_at is None:
             raise RecommendationConflict(Problem("recommendation", "not_filed", "推荐表尚未报送"))
         if not reason.strip():
             raise InvalidRecommendation(Problem("reason", "required", "请说明退回原因"))
-        self.trigger_event(self.Returned, reason=reason.strip(), **_actor(actor))
+        self.trigger_event(self.Returned, reason=reason.strip(), **actor.fields())
 
     def grant_quota(self, extra: int, reason: str, actor: Actor) -> None:
         problems = []
@@ -444,14 +440,14 @@ class Recommendation(Aggregate):
             problems.append(Problem("reason", "required", "请说明增加名额的理由"))
         if problems:
             raise InvalidRecommendation(*problems)
-        self.trigger_event(self.QuotaGranted, extra=extra, reason=reason.strip(), **_actor(actor))
+        self.trigger_event(self.QuotaGranted, extra=extra, reason=reason.strip(), **actor.fields())
 
     def invalidate(self, reason: str, actor: Actor) -> None:
         if self.invalid_reason is not None:
             raise RecommendationConflict(Problem("recommendation", "invalid", "已认定无效"))
         if not reason.strip():
             raise InvalidRecommendation(Problem("reason", "required", "请说明认定推荐无效的原因"))
-        self.trigger_event(self.Invalidated, reason=reason.strip(), **_actor(actor))
+        self.trigger_event(self.Invalidated, reason=reason.strip(), **actor.fields())
 
     def decision_on(self, submission_id: UUID) -> tuple[str, str | None]:
         """What this recommendation says of a submission: (recommended | not_recommended |

@@ -144,10 +144,6 @@ class RegistrationForm:
         return cls(**values)
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class Registration(Aggregate):
     """An applicant unit's registration for one campaign."""
 
@@ -198,7 +194,7 @@ class Registration(Aggregate):
             campaign_id=campaign.id,
             credit_code=credit_code,
             form=form.to_state(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     @property
@@ -215,7 +211,7 @@ class Registration(Aggregate):
         actor: Actor,
     ) -> None:
         _check(campaign, form, industries, domains, at)
-        self.trigger_event(self.Changed, form=form.to_state(), **_actor(actor))
+        self.trigger_event(self.Changed, form=form.to_state(), **actor.fields())
 
 
 def _check(

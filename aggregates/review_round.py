@@ -108,10 +108,6 @@ def _same_unit(a: str, b: str) -> bool:
     return a.strip() == b.strip() and bool(a.strip())
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class ReviewRound(Aggregate):
     class Opened(Aggregate.Created):
         campaign_id: UUID
@@ -259,7 +255,7 @@ class ReviewRound(Aggregate):
             reviewers_per_submission=plan.reviewers_per_submission,
             entrants=[e.to_state() for e in entrants],
             rubrics={e.rubric: rubrics[e.rubric] for e in entrants},
-            **_actor(actor),
+            **actor.fields(),
         )
 
     # Guards.
@@ -292,7 +288,7 @@ class ReviewRound(Aggregate):
             reviewer_name=panelist.name,
             how="manual",
             excluded={},
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def assign_automatically(self, panelists: Iterable[Panelist], on: date, actor: Actor) -> int:
@@ -344,7 +340,7 @@ class ReviewRound(Aggregate):
                 reviewer_name=p.name,
                 how="auto",
                 excluded=excluded,
-                **_actor(actor),
+                **actor.fields(),
             )
         return len(planned)
 
@@ -364,7 +360,7 @@ class ReviewRound(Aggregate):
             submission_id=submission_id,
             reviewer=reviewer,
             reason=reason.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     # Score sheets.
@@ -420,7 +416,7 @@ class ReviewRound(Aggregate):
             comment=comment.strip(),
             corrects=corrects,
             reason=reason.strip(),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def current_sheets(self) -> list[Sheet]:
@@ -466,7 +462,7 @@ class ReviewRound(Aggregate):
                 "rule": result.rule,
                 "version": result.version,
             }
-        self.trigger_event(self.ScoresAggregated, results=results, **_actor(actor))
+        self.trigger_event(self.ScoresAggregated, results=results, **actor.fields())
 
     def _check_no_missing_sheets(self) -> None:
         unassigned = [e["serial"] for k, e in self.entrants.items() if not self.assignments[k]]
@@ -496,7 +492,7 @@ class ReviewRound(Aggregate):
             raise ReviewConflict(Problem("round", "not_aggregated", "请先汇总最新的评分"))
         # A reviewer assigned since the last aggregation has yet to file: once closed, never.
         self._check_no_missing_sheets()
-        self.trigger_event(self.Closed, **_actor(actor))
+        self.trigger_event(self.Closed, **actor.fields())
 
     def score(self, submission_id: UUID | str) -> Decimal | None:
         result = self.results.get(str(submission_id))

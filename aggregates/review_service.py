@@ -4,7 +4,7 @@ notice and publication. A mixin of `AssociationLedger`, typed against the ledger
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
@@ -16,7 +16,14 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates.account_service import Ledger
 from aggregates.actor import Actor
-from aggregates.campaign import Campaign, CampaignConflict, CampaignNotFound, InvalidCampaign, Phase
+from aggregates.campaign import (
+    Campaign,
+    CampaignConflict,
+    CampaignNotFound,
+    InvalidCampaign,
+    Phase,
+    Programme,
+)
 from aggregates.expert import Expert, ExpertConflict, ExpertNotFound, ExpertProfile
 from aggregates.grading import Grading, GradingNotFound, Standing, rank_and_grade
 from aggregates.problems import Problem, VersionConflict
@@ -24,7 +31,6 @@ from aggregates.recommendation import Recommendation
 from aggregates.review_plan import ReviewPlan, RoundPlan
 from aggregates.review_round import Entrant, Panelist, ReviewConflict, ReviewRound, RoundNotFound
 from aggregates.submission import DIRECT_CHANNEL, Submission, SubmissionConflict, SubmissionNotFound
-from aggregates.submission_forms import QcResultForm
 from aggregates.submission_register import PROGRAMME_CODES, SubmissionRegister
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -125,33 +131,27 @@ class ReviewCommands:
     def change_expert(
         self: Ledger, certificate_number: str, profile: ExpertProfile, actor: Actor
     ) -> Expert:
-        return self._update(
-            Expert.create_id(self.tenant, certificate_number),
-            Expert,
-            ExpertNotFound,
-            None,
+        return _change_expert(
+            self,
+            certificate_number,
             lambda e: e.change_profile(profile, actor),
-        ).aggregate
+        )
 
     def declare_conflict(
         self: Ledger, certificate_number: str, kind: str, value: str, reason: str, actor: Actor
     ) -> Expert:
-        return self._update(
-            Expert.create_id(self.tenant, certificate_number),
-            Expert,
-            ExpertNotFound,
-            None,
+        return _change_expert(
+            self,
+            certificate_number,
             lambda e: e.declare_conflict(kind, value, reason, actor),
-        ).aggregate
+        )
 
     def retire_expert(self: Ledger, certificate_number: str, reason: str, actor: Actor) -> Expert:
-        return self._update(
-            Expert.create_id(self.tenant, certificate_number),
-            Expert,
-            ExpertNotFound,
-            None,
+        return _change_expert(
+            self,
+            certificate_number,
             lambda e: e.retire(reason, actor),
-        ).aggregate
+        )
 
     def panelists(
         self: Ledger, campaign_id: UUID, certificate_numbers: Iterable[str], units: Collection[str]
@@ -256,13 +256,12 @@ class ReviewCommands:
         actor: Actor,
     ) -> ReviewRound:
         (panelist,) = ReviewCommands.panelists(self, campaign_id, [certificate_number], units)
-        return self._update(
-            ReviewRound.create_id(campaign_id, code),
-            ReviewRound,
-            RoundNotFound,
-            None,
+        return _change_round(
+            self,
+            campaign_id,
+            code,
             lambda r: r.assign(submission_id, panelist, ReviewCommands._today(self), actor),
-        ).aggregate
+        )
 
     def assign_automatically(
         self: ReviewLedger,
@@ -275,13 +274,12 @@ class ReviewCommands:
         panel = ReviewCommands.panelists(self, campaign_id, certificate_numbers, units)
         if not panel:
             raise InvalidCampaign(Problem("reviewers", "required", "请选择本轮评委"))
-        return self._update(
-            ReviewRound.create_id(campaign_id, code),
-            ReviewRound,
-            RoundNotFound,
-            None,
+        return _change_round(
+            self,
+            campaign_id,
+            code,
             lambda r: _ignore(r.assign_automatically(panel, ReviewCommands._today(self), actor)),
-        ).aggregate
+        )
 
     def release_reviewer(
         self: Ledger,
@@ -292,13 +290,12 @@ class ReviewCommands:
         reason: str,
         actor: Actor,
     ) -> ReviewRound:
-        return self._update(
-            ReviewRound.create_id(campaign_id, code),
-            ReviewRound,
-            RoundNotFound,
-            None,
+        return _change_round(
+            self,
+            campaign_id,
+            code,
             lambda r: r.release(submission_id, certificate_number, reason, actor),
-        ).aggregate
+        )
 
     def file_sheet(
         self: Ledger,
@@ -316,11 +313,10 @@ class ReviewCommands:
     ) -> tuple[ReviewRound, UUID]:
         new_id = sheet_id or uuid4()
         campaign = self.get_campaign(campaign_id)
-        saved = self._update(
-            ReviewRound.create_id(campaign_id, code),
-            ReviewRound,
-            RoundNotFound,
-            None,
+        saved = _change_round(
+            self,
+            campaign_id,
+            code,
             lambda r: r.file_sheet(
                 campaign,
                 sheet_id=new_id,
@@ -334,25 +330,23 @@ class ReviewCommands:
                 actor=actor,
             ),
         )
-        return saved.aggregate, new_id
+        return saved, new_id
 
     def aggregate_round(self: Ledger, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
-        return self._update(
-            ReviewRound.create_id(campaign_id, code),
-            ReviewRound,
-            RoundNotFound,
-            None,
+        return _change_round(
+            self,
+            campaign_id,
+            code,
             lambda r: r.aggregate_scores(actor),
-        ).aggregate
+        )
 
     def close_round(self: Ledger, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
-        return self._update(
-            ReviewRound.create_id(campaign_id, code),
-            ReviewRound,
-            RoundNotFound,
-            None,
+        return _change_round(
+            self,
+            campaign_id,
+            code,
             lambda r: r.close(actor),
-        ).aggregate
+        )
 
     # Grading, public notice, publication.
 
@@ -405,36 +399,30 @@ class ReviewCommands:
         actor: Actor,
     ) -> Grading:
         campaign = self.get_campaign(campaign_id)
-        return self._update(
-            Grading.create_id(campaign_id),
-            Grading,
-            GradingNotFound,
-            None,
+        return _change_grading(
+            self,
+            campaign_id,
             lambda g: g.override(campaign, submission_id, grade, reason, actor),
-        ).aggregate
+        )
 
     def open_notice(self: Ledger, campaign_id: UUID, actor: Actor) -> Grading:
         campaign = self.get_campaign(campaign_id)
-        return self._update(
-            Grading.create_id(campaign_id),
-            Grading,
-            GradingNotFound,
-            None,
+        return _change_grading(
+            self,
+            campaign_id,
             lambda g: g.open_notice(campaign, self.clock(), actor),
-        ).aggregate
+        )
 
     def file_objection(
         self: Ledger, campaign_id: UUID, submission_id: UUID, reasons: str, actor: Actor
     ) -> tuple[Grading, UUID]:
         objection_id = uuid4()
-        saved = self._update(
-            Grading.create_id(campaign_id),
-            Grading,
-            GradingNotFound,
-            None,
+        saved = _change_grading(
+            self,
+            campaign_id,
             lambda g: g.file_objection(objection_id, submission_id, reasons, self.clock(), actor),
         )
-        return saved.aggregate, objection_id
+        return saved, objection_id
 
     def resolve_objection(
         self: Ledger,
@@ -447,24 +435,20 @@ class ReviewCommands:
         actor: Actor,
     ) -> Grading:
         campaign = self.get_campaign(campaign_id)
-        return self._update(
-            Grading.create_id(campaign_id),
-            Grading,
-            GradingNotFound,
-            None,
+        return _change_grading(
+            self,
+            campaign_id,
             lambda g: g.resolve_objection(
                 campaign, objection_id, decision, reason, grade_changed, grade, actor
             ),
-        ).aggregate
+        )
 
     def close_notice(self: Ledger, campaign_id: UUID, actor: Actor) -> Grading:
-        return self._update(
-            Grading.create_id(campaign_id),
-            Grading,
-            GradingNotFound,
-            None,
+        return _change_grading(
+            self,
+            campaign_id,
             lambda g: g.close_notice(self.clock(), actor),
-        ).aggregate
+        )
 
     def publish_with_certificates(
         self: ReviewLedger, campaign_id: UUID, actor: Actor, expected_version: int | None
@@ -506,6 +490,27 @@ class ReviewCommands:
             if campaign is not None and entry is not None:
                 return campaign, entry
         return None
+
+
+def _change_expert(
+    ledger: Ledger, certificate_number: str, command: Callable[[Expert], None]
+) -> Expert:
+    expert_id = Expert.create_id(ledger.tenant, certificate_number)
+    return ledger._update(expert_id, Expert, ExpertNotFound, None, command).aggregate
+
+
+def _change_round(
+    ledger: Ledger, campaign_id: UUID, code: str, command: Callable[[ReviewRound], None]
+) -> ReviewRound:
+    round_id = ReviewRound.create_id(campaign_id, code)
+    return ledger._update(round_id, ReviewRound, RoundNotFound, None, command).aggregate
+
+
+def _change_grading(
+    ledger: Ledger, campaign_id: UUID, command: Callable[[Grading], None]
+) -> Grading:
+    grading_id = Grading.create_id(campaign_id)
+    return ledger._update(grading_id, Grading, GradingNotFound, None, command).aggregate
 
 
 def _ignore(_: object) -> None:
@@ -570,33 +575,25 @@ def _material_scores(rounds: Iterable[ReviewRound]) -> dict[UUID, Decimal]:
 
 
 def _entrant(submission: Submission, rubric: str | None) -> Entrant:
-    form = submission.form
-    if isinstance(form, QcResultForm):
-        title = f"{form.group_name}：{form.topic_name}"
-        default = form.topic_type.value if form.topic_type else "problem_solving"
-    else:
-        title, default = form.team_name, "team"
+    group, topic = submission.group_and_topic
+    team = submission.programme is Programme.TEAM
     return Entrant(
         submission_id=submission.id,
         serial=submission.serial or "",
-        title=title,
-        unit_name=str(submission.applicant.get("unit_name", "")),
+        title=group if team else f"{group}：{topic}",
+        unit_name=submission.unit_name,
         credit_code=submission.credit_code,
         recommending_unit=submission.recommending_unit,
-        rubric=rubric or default,
+        rubric=rubric or ("team" if team else submission.topic_type or "problem_solving"),
     )
 
 
 def _standing(submission: Submission, material: Decimal, presentation: Decimal | None) -> Standing:
-    form = submission.form
-    if isinstance(form, QcResultForm):
-        group, topic = form.group_name, form.topic_name
-    else:
-        group = topic = form.team_name
+    group, topic = submission.group_and_topic
     return Standing(
         submission_id=submission.id,
         serial=submission.serial or "",
-        unit_name=str(submission.applicant.get("unit_name", "")),
+        unit_name=submission.unit_name,
         group_name=group,
         topic=topic,
         recommending_unit=submission.recommending_unit,

@@ -251,15 +251,12 @@ class StatisticsTable(Aggregate):
             period_start=campaign.period_start,
             period_end=campaign.period_end,
             form=form.to_state(),
-            actor_id=actor.user_id,
-            actor_role=str(actor.role),
+            **actor.fields(),
         )
 
     def revise(self, campaign: Campaign, form: StatisticsForm, at: datetime, actor: Actor) -> None:
         _check(campaign, form, at)
-        self.trigger_event(
-            self.Revised, form=form.to_state(), actor_id=actor.user_id, actor_role=str(actor.role)
-        )
+        self.trigger_event(self.Revised, form=form.to_state(), **actor.fields())
 
     @property
     def form(self) -> StatisticsForm:

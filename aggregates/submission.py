@@ -96,10 +96,6 @@ class Attachment:
     sha256: str
 
 
-def _actor(actor: Actor) -> dict[str, str]:
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role)}
-
-
 class Submission(Aggregate):
     """One QC result or one team of an applicant unit in a campaign."""
 
@@ -289,7 +285,7 @@ class Submission(Aggregate):
             applicant=applicant,
             recommending_unit=recommending_unit,
             form=form_to_state(form),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     @property
@@ -319,7 +315,7 @@ class Submission(Aggregate):
             self.Edited,
             recommending_unit=recommending_unit,
             form=form_to_state(form),
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
@@ -336,14 +332,14 @@ class Submission(Aggregate):
             content_type=attachment.content_type,
             size=attachment.size,
             sha256=attachment.sha256,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def remove_attachment(self, sha256: str, actor: Actor) -> None:
         self.check_editable()
         if not any(a.sha256 == sha256 for a in self.attachments):
             raise SubmissionConflict(Problem("sha256", "not_attached", "没有这个附件"))
-        self.trigger_event(self.AttachmentRemoved, sha256=sha256, **_actor(actor))
+        self.trigger_event(self.AttachmentRemoved, sha256=sha256, **actor.fields())
 
     def check_complete(self, rules: CampaignRules) -> None:
         form = self.form
@@ -369,7 +365,7 @@ class Submission(Aggregate):
     def submit(self, campaign: Campaign, serial: str, at: datetime, actor: Actor) -> None:
         """Submit with the serial number the campaign's register assigned."""
         self.check_submittable(campaign, at)
-        self.trigger_event(self.Submitted, serial=serial, **_actor(actor))
+        self.trigger_event(self.Submitted, serial=serial, **actor.fields())
 
     def resubmit(self, campaign: Campaign, actor: Actor) -> None:
         campaign.check_active()
@@ -378,7 +374,7 @@ class Submission(Aggregate):
                 Problem("status", "not_returned", "只有退回修改的申报才能重新提交")
             )
         self.check_complete(campaign.rules)
-        self.trigger_event(self.Resubmitted, **_actor(actor))
+        self.trigger_event(self.Resubmitted, **actor.fields())
 
     def withdraw(self, reason: str, actor: Actor) -> None:
         if self.status is SubmissionStatus.WITHDRAWN:
@@ -389,7 +385,7 @@ class Submission(Aggregate):
             )
         if not reason.strip():
             raise InvalidSubmission(Problem("reason", "required", "请说明撤回原因"))
-        self.trigger_event(self.Withdrawn, reason=reason.strip(), **_actor(actor))
+        self.trigger_event(self.Withdrawn, reason=reason.strip(), **actor.fields())
 
     def return_for_correction(self, items: list[str], actor: Actor) -> None:
         if self.status is not SubmissionStatus.SUBMITTED:
@@ -399,7 +395,7 @@ class Submission(Aggregate):
         items = [i.strip() for i in items if i.strip()]
         if not items:
             raise InvalidSubmission(Problem("items", "required", "请列出需要修改的内容"))
-        self.trigger_event(self.ReturnedForCorrection, items=items, **_actor(actor))
+        self.trigger_event(self.ReturnedForCorrection, items=items, **actor.fields())
 
     def endorse(
         self, self_evaluation: str, opinion: str, score: Decimal, rules: CampaignRules, actor: Actor
@@ -422,7 +418,7 @@ class Submission(Aggregate):
             self_evaluation=self_evaluation.strip(),
             opinion=opinion.strip(),
             score=score,
-            **_actor(actor),
+            **actor.fields(),
         )
 
     def confirm_direct_channel(self, actor: Actor) -> None:
@@ -432,7 +428,7 @@ class Submission(Aggregate):
             )
         if self.direct_channel_confirmed:
             raise SubmissionConflict(Problem("recommending_unit", "already_confirmed", "已确认"))
-        self.trigger_event(self.DirectChannelConfirmed, **_actor(actor))
+        self.trigger_event(self.DirectChannelConfirmed, **actor.fields())
 
     @property
     def reviewed_formally(self) -> bool:
@@ -477,16 +473,28 @@ class Submission(Aggregate):
         if problems:
             raise InvalidSubmission(*problems)
         if decision == "pass":
-            self.trigger_event(self.FormalReviewPassed, checklist=dict(checklist), **_actor(actor))
+            self.trigger_event(self.FormalReviewPassed, checklist=dict(checklist), **actor.fields())
         elif decision == "reject":
             self.trigger_event(
-                self.Rejected, checklist=dict(checklist), reason=reason.strip(), **_actor(actor)
+                self.Rejected, checklist=dict(checklist), reason=reason.strip(), **actor.fields()
             )
         else:
             self.return_for_correction(items, actor)
 
     def has_video(self) -> bool:
         return any(a.kind is AttachmentKind.VIDEO for a in self.attachments)
+
+    @property
+    def unit_name(self) -> str:
+        return str(self.applicant.get("unit_name", ""))
+
+    @property
+    def group_and_topic(self) -> tuple[str, str]:
+        """The group's name and its topic as filed; a team is both its own name and topic."""
+        form = self.form
+        if isinstance(form, QcResultForm):
+            return form.group_name, form.topic_name
+        return form.team_name, form.team_name
 
     @property
     def topic_type(self) -> str | None:

@@ -90,15 +90,12 @@ class WorkSummary(Aggregate):
             campaign_id=campaign.id,
             unit=unit,
             text=text,
-            actor_id=actor.user_id,
-            actor_role=str(actor.role),
+            **actor.fields(),
         )
 
     def rewrite(self, campaign: Campaign, text: str, at: datetime, actor: Actor) -> None:
         _check(campaign, text, at)
-        self.trigger_event(
-            self.Rewritten, text=text, actor_id=actor.user_id, actor_role=str(actor.role)
-        )
+        self.trigger_event(self.Rewritten, text=text, **actor.fields())
 
 
 def _check(campaign: Campaign, text: str, at: datetime) -> None:

@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign
+from aggregates.review_service import parse_certificate_code
 from api.access import PUBLIC, SEES_EVERYTHING, SIGNED_IN, access, can_see_entry, not_found, only
 from api.certificates import CertificateText, render_pdf, verification_page
 from api.exports import XLSX, download
@@ -233,8 +234,8 @@ class ResultsController(Controller):
 
 
 def _verify(platform: Platform, code: str, public_url: str) -> CertificateText | None:
-    tenant = code.strip().split("-")[0].lower()
-    runtime = platform.tenants.get(tenant)
+    parsed = parse_certificate_code(code)
+    runtime = platform.tenants.get(parsed[0]) if parsed else None
     if runtime is None:
         return None
     found = runtime.ledger.verify_certificate(code)

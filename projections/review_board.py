@@ -16,7 +16,7 @@ from aggregates.expert import Expert
 from aggregates.grading import Grading
 from aggregates.review_round import ReviewRound
 from projections.runner import Projection
-from projections.store import Tx, ViewDatabase
+from projections.store import Tx, ViewDatabase, equality_filters, select
 
 
 class ExpertRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -363,16 +363,8 @@ def _pool_row(event: Expert.Enrolled | Expert.ProfileChanged) -> dict[str, Any]:
     }
 
 
-def _rows(db: ViewDatabase, kind: type[Any], query: str, params: dict[str, Any]) -> list[Any]:
-    with db.transaction() as tx:
-        rows = tx.execute(query, params)
-    names = kind.__struct_fields__
-    # SQLite answers booleans as 0/1 and scores are stored as text: convert, not trust.
-    return [msgspec.convert(dict(zip(names, row, strict=True)), kind, strict=False) for row in rows]
-
-
 def list_experts(db: ViewDatabase) -> list[ExpertRow]:
-    return _rows(
+    return select(
         db,
         ExpertRow,
         "SELECT certificate_number, name, work_unit, certificate_kind, issuing_body, level,"
@@ -391,7 +383,7 @@ _ASSIGNMENTS = (
 
 def reviewer_queue(db: ViewDatabase, campaign_id: UUID, reviewer: str) -> list[AssignmentRow]:
     """What one reviewer has been given in a campaign, with what they have filed."""
-    return _rows(
+    return select(
         db,
         AssignmentRow,
         _ASSIGNMENTS + " WHERE e.campaign_id = :campaign AND a.reviewer = :reviewer"
@@ -404,14 +396,14 @@ def score_matrix(
     db: ViewDatabase, round_id: UUID
 ) -> tuple[list[RoundScoreRow], list[AssignmentRow]]:
     """A round's entrants with their scores, and every (submission, reviewer) cell."""
-    entrants = _rows(
+    entrants = select(
         db,
         RoundScoreRow,
         "SELECT round_id, submission_id, serial, title, score, rule FROM {review_entrants}"
         " WHERE round_id = :round ORDER BY serial",
         {"round": str(round_id)},
     )
-    cells = _rows(
+    cells = select(
         db,
         AssignmentRow,
         _ASSIGNMENTS + " WHERE e.round_id = :round ORDER BY e.serial, a.reviewer",
@@ -427,12 +419,9 @@ def campaign_results(
     db: ViewDatabase, campaign_id: UUID, filters: dict[str, str | None]
 ) -> list[ResultRow]:
     """The campaign's ranking, best first, with grades and certificate codes."""
-    params: dict[str, Any] = {"campaign": str(campaign_id)}
-    for name in RESULT_FILTERS:
-        value = filters.get(name)
-        params[f"any_{name}"], params[name] = value is None, value or ""
-    where = " AND ".join(f"(:any_{name} OR {name} = :{name})" for name in RESULT_FILTERS)
-    return _rows(
+    where, params = equality_filters(filters, RESULT_FILTERS)
+    params["campaign"] = str(campaign_id)
+    return select(
         db,
         ResultRow,
         "SELECT campaign_id, submission_id, serial, unit_name, group_name, topic,"  # noqa: S608 (our columns)

@@ -13,11 +13,12 @@ import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -265,3 +266,28 @@ def open_view_database(location: StoreLocation, view: str) -> ViewDatabase:
     if location.conninfo is not None and location.schema is not None:
         return PostgresViewDatabase(location.conninfo, location.schema)
     return SQLiteViewDatabase(location.sqlite_path(view))
+
+
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+def select(db: ViewDatabase, kind: type[R], query: str, params: Mapping[str, Any]) -> list[R]:
+    """Rows of a query as read-model structs, the columns in the struct's field order."""
+    with db.transaction() as tx:
+        rows = tx.execute(query, params)
+    names = kind.__struct_fields__
+    # SQLite answers booleans as 0/1 and decimals are kept as text: convert, not trust the engine.
+    return [msgspec.convert(dict(zip(names, row, strict=True)), kind, strict=False) for row in rows]
+
+
+def equality_filters(
+    filters: Mapping[str, str | None], columns: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
+    """`(:any_c OR c = :c) AND …` over our own column names, and its parameters: a filter left
+    out (None) matches every row. PostgreSQL cannot type a bare NULL parameter, hence the flag."""
+    params: dict[str, Any] = {}
+    for name in columns:
+        value = filters.get(name)
+        params[f"any_{name}"], params[name] = value is None, value or ""
+    where = " AND ".join(f"(:any_{name} OR {name} = :{name})" for name in columns)
+    return where, params

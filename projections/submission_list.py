@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 
 from aggregates.submission import Submission
 from projections.runner import Projection
-from projections.store import Tx, ViewDatabase
+from projections.store import Tx, ViewDatabase, equality_filters, select
 
 FILTERS = ("credit_code", "recommending_unit", "status", "key_domain", "industry", "topic_type")
 
@@ -168,16 +168,8 @@ def list_submissions(
     limit: int = 50,
 ) -> list[SubmissionRow]:
     """One page of a campaign's submissions in drafting order, after the `after` position."""
-    params: dict[str, Any] = {
-        "campaign": str(campaign_id),
-        "after": after,
-        "limit": limit,
-        "drafts": include_drafts,
-    }
-    for name in FILTERS:
-        value = filters.get(name)
-        params[f"any_{name}"], params[name] = value is None, value or ""
-    where = " AND ".join(f"(:any_{name} OR {name} = :{name})" for name in FILTERS)
+    where, params = equality_filters(filters, FILTERS)
+    params.update(campaign=str(campaign_id), after=after, limit=limit, drafts=include_drafts)
     query = (  # the filter's column names are ours; every value is a parameter
         "SELECT submission_id, campaign_id, position, serial, programme, credit_code, unit_name,"  # noqa: S608
         " recommending_unit, status, title, topic_type, industry, key_domain, endorsed,"
@@ -185,11 +177,4 @@ def list_submissions(
         " WHERE campaign_id = :campaign AND position > :after AND (:drafts OR status <> 'draft')"
         " AND " + where + " ORDER BY position LIMIT :limit"
     )
-    with db.transaction() as tx:
-        rows = tx.execute(query, params)
-    names = SubmissionRow.__struct_fields__
-    # SQLite answers booleans as 0/1: convert, rather than trust the engine.
-    return [
-        msgspec.convert(dict(zip(names, row, strict=True)), SubmissionRow, strict=False)
-        for row in rows
-    ]
+    return select(db, SubmissionRow, query, params)
