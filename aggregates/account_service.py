@@ -37,6 +37,9 @@ class _Saved(Protocol[A_co]):  # aggregates.application.Saved, without importing
     @property
     def aggregate(self) -> A_co: ...
 
+    @property
+    def position(self) -> int | None: ...
+
 
 class Ledger(Protocol):
     tenant: str

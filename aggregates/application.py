@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 from aggregates.account import Account
 from aggregates.account_service import AccountCommands
@@ -26,7 +26,10 @@ from aggregates.campaign import (
     Window,
 )
 from aggregates.credentials import Passwords
+from aggregates.forwarding import Forwarding
+from aggregates.forwarding_service import ForwardingCommands
 from aggregates.grading import Grading
+from aggregates.intake import Intake
 from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
 from aggregates.recommendation_service import RecommendationCommands
 from aggregates.review_round import ReviewRound
@@ -60,6 +63,7 @@ class AssociationLedger(
     SubmissionCommands,
     RecommendationCommands,
     ReviewCommands,
+    ForwardingCommands,
     Application[UUID],
 ):
     """All event-sourced records of one association (tenant), in one log.
@@ -82,6 +86,8 @@ class AssociationLedger(
         SubmissionRegister: 50,
         ReviewRound: 50,
         Grading: 50,
+        Forwarding: 50,
+        Intake: 50,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
@@ -93,6 +99,33 @@ class AssociationLedger(
         self.tenant: str = tenant
         self.clock = utc_now
         self.passwords = Passwords()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        # A process recorder: what a forwarding process follows is tracked in the same
+        # transaction as the events it records (exactly once across crashes).
+        return self.factory.process_recorder()
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        recorder = self.recorder
+        if not isinstance(recorder, ProcessRecorder):
+            raise TypeError(f"{self.name}: the recorder must be a process recorder")
+        return recorder
+
+    def tracked_position(self, upstream: str) -> int:
+        """How far this ledger has followed the log of `upstream` (another tenant)."""
+        return self.process_recorder.max_tracking_id(upstream) or 0
+
+    def save_tracked(self, tracking: Tracking, *aggregates: Aggregate) -> int | None:
+        """Save the aggregates' new events and the tracking position of the notification they
+        answer, in one transaction; raises IntegrityError when that position was recorded
+        already (processed before) or an aggregate was changed concurrently."""
+        processing = ProcessingEvent[UUID](tracking)
+        processing.collect_events(*aggregates)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return max((r.notification.id for r in recordings), default=None)
 
     # Campaigns.
 
@@ -199,13 +232,18 @@ class AssociationLedger(
         )
 
     def publish_results(
-        self, campaign_id: UUID, actor: Actor, expected_version: int | None = None
+        self,
+        campaign_id: UUID,
+        grade_names: Mapping[str, str],
+        actor: Actor,
+        expected_version: int | None = None,
     ) -> Saved[Campaign]:
-        """Publish the results: with a certificate per graded result when the review ran here;
-        the campaign alone when its review ran elsewhere (nothing graded on the platform)."""
+        """Publish the results: with a certificate per graded result when the review ran here
+        (and each forwarded result's outcome sent back to its association); the campaign alone
+        when its review ran elsewhere (nothing graded on the platform)."""
         if self._find(Grading.create_id(campaign_id), Grading) is not None:
             campaign, _, position = self.publish_with_certificates(
-                campaign_id, actor, expected_version
+                campaign_id, grade_names, actor, expected_version
             )
             return Saved(campaign, position)
         return self._update_campaign(

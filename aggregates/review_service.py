@@ -26,6 +26,7 @@ from aggregates.campaign import (
 )
 from aggregates.expert import Expert, ExpertConflict, ExpertNotFound, ExpertProfile
 from aggregates.grading import Grading, GradingNotFound, Standing, rank_and_grade
+from aggregates.intake import Intake
 from aggregates.problems import Problem, VersionConflict
 from aggregates.recommendation import Recommendation
 from aggregates.review_plan import ReviewPlan, RoundPlan
@@ -166,6 +167,11 @@ class ReviewCommands:
                     Recommendation.create_id(campaign_id, unit), Recommendation
                 )
             )
+        ] + [
+            # A member association's forwarded panels (national review).
+            (unit, intake.roster_numbers)
+            for unit in units
+            if (intake := self._find(Intake.create_id(campaign_id, unit), Intake))
         ]
         found = []
         for number in dict.fromkeys(certificate_numbers):
@@ -451,7 +457,11 @@ class ReviewCommands:
         )
 
     def publish_with_certificates(
-        self: ReviewLedger, campaign_id: UUID, actor: Actor, expected_version: int | None
+        self: ReviewLedger,
+        campaign_id: UUID,
+        grade_names: Mapping[str, str],
+        actor: Actor,
+        expected_version: int | None,
     ) -> tuple[Campaign, Grading, int | None]:
         """Publication: the campaign's results published and a certificate per graded result,
         both in one transaction; answers where the last event sits in the log."""
@@ -468,8 +478,9 @@ class ReviewCommands:
         at = self.clock()
         campaign.publish_results(at, actor)
         grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
+        received = _outcomes_to_send(self, campaign, grading, grade_names, actor)
         try:
-            recordings = self.save(campaign, grading)
+            recordings = self.save(campaign, grading, *received)
         except IntegrityError:
             raise VersionConflict(campaign.version - 1, campaign.version) from None
         position = max((r.notification.id for r in recordings), default=None)
@@ -522,6 +533,8 @@ def _random_code() -> str:
 
 
 def _check_recommended(ledger: Ledger, submission: Submission) -> None:
+    if submission.received_from is not None:
+        return  # forwarded by a member association: its forward is the recommendation
     if submission.recommending_unit == DIRECT_CHANNEL:
         if submission.direct_channel_confirmed:
             return
@@ -538,6 +551,34 @@ def _check_recommended(ledger: Ledger, submission: Submission) -> None:
     raise SubmissionConflict(
         Problem("submission_id", "not_recommended", "该成果尚未经推荐单位正式推荐")
     )
+
+
+def _outcomes_to_send(
+    ledger: Ledger,
+    campaign: Campaign,
+    grading: Grading,
+    grade_names: Mapping[str, str],
+    actor: Actor,
+) -> list[Submission]:
+    """At publication, the national outcome of each result a member association forwarded and
+    national formal review passed: its grade (or none) and certificate, sent back."""
+    sent = []
+    for submission in _passed_formal_review(ledger, campaign).values():
+        if submission.received_from is None:
+            continue
+        entry = grading.entries.get(str(submission.id))
+        grade = entry["grade"] if entry is not None else None
+        outcome = {
+            "stage": "publication",
+            "result": "graded" if grade is not None else "not_graded",
+            "grade": grade,
+            "grade_name": grade_names.get(grade, grade) if grade is not None else None,
+            "certificate_code": grading.certificates.get(str(submission.id)),
+            "campaign_title": campaign.title,
+        }
+        submission.send_outcome(outcome, actor)
+        sent.append(submission)
+    return sent
 
 
 def _passed_formal_review(ledger: Ledger, campaign: Campaign) -> dict[UUID, Submission]:

@@ -258,6 +258,27 @@ class StatisticsTable(Aggregate):
         _check(campaign, form, at)
         self.trigger_event(self.Revised, form=form.to_state(), **actor.fields())
 
+    @classmethod
+    def receive(
+        cls, campaign: Campaign, unit: str, form: StatisticsForm, actor: Actor
+    ) -> StatisticsTable:
+        """A member association's table, forwarded to the national campaign (checked there, by
+        this campaign's rules, before it was forwarded)."""
+        return cls._create(
+            cls.Recorded,
+            id=cls.create_id(campaign.id, unit),
+            campaign_id=campaign.id,
+            unit=unit,
+            programme=campaign.programme,
+            period_start=campaign.period_start,
+            period_end=campaign.period_end,
+            form=form.to_state(),
+            **actor.fields(),
+        )
+
+    def receive_revision(self, form: StatisticsForm, actor: Actor) -> None:
+        self.trigger_event(self.Revised, form=form.to_state(), **actor.fields())
+
     @property
     def form(self) -> StatisticsForm:
         return form_from_state(self.programme, self.form_state)

@@ -126,6 +126,47 @@ class Submission(Aggregate):
             aggregate.endorsement = None
             aggregate.direct_channel_confirmed = False
             aggregate.formal_review = None
+            aggregate.origin = None
+            aggregate.national = None
+            aggregate.withdrawn_reason = None
+
+    class Received(Aggregate.Created):
+        """A result forwarded by a member association, received in the national tenant: as filed
+        there, submitted and recommended by that association (its recommending unit here)."""
+
+        tenant: str
+        campaign_id: UUID
+        programme: Programme
+        credit_code: str
+        applicant: dict[str, Any]
+        recommending_unit: str
+        form: dict[str, Any]
+        attachments: list[dict[str, Any]]
+        serial: str
+        origin: dict[str, Any]
+        """Where it came from: tenant, campaign, submission, serial, grade, scores, evaluation,
+        reviewer roster (the forwarded dossier, read-only here)."""
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.tenant = self.tenant
+            aggregate.campaign_id = self.campaign_id
+            aggregate.programme = self.programme
+            aggregate.credit_code = self.credit_code
+            aggregate.applicant = dict(self.applicant)
+            aggregate.recommending_unit = self.recommending_unit
+            aggregate.form_state = dict(self.form)
+            aggregate.status = SubmissionStatus.SUBMITTED
+            aggregate.serial = self.serial
+            aggregate.attachments_state = [dict(a) for a in self.attachments]
+            aggregate.corrections = []
+            aggregate.endorsement = None
+            aggregate.direct_channel_confirmed = False
+            aggregate.formal_review = None
+            aggregate.origin = dict(self.origin)
+            aggregate.national = None
+            aggregate.withdrawn_reason = None
 
     class Edited(Aggregate.Event):
         recommending_unit: str
@@ -183,6 +224,7 @@ class Submission(Aggregate):
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.status = SubmissionStatus.WITHDRAWN
+            aggregate.withdrawn_reason = self.reason
 
     class ReturnedForCorrection(Aggregate.Event):
         items: list[str]
@@ -240,6 +282,84 @@ class Submission(Aggregate):
             aggregate.formal_review = "rejected"
             aggregate.status = SubmissionStatus.REJECTED
 
+    # Forwarding to national: on the national copy, the origin's withdrawal that came too late
+    # and the outcomes sent back; on the provincial record, the forward and the outcomes.
+
+    class WithdrawalDeclined(Aggregate.Event):
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            pass
+
+    class OutcomeSent(Aggregate.Event):
+        origin_tenant: str
+        origin_submission_id: UUID
+        outcome: dict[str, Any]
+        """stage (formal_review, withdrawal, publication), result, grade, certificate, reason."""
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            pass
+
+    class ForwardedToNational(Aggregate.Event):
+        national_tenant: str
+        national_campaign_id: UUID
+        national_submission_id: UUID
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.national = {
+                "status": "forwarded",
+                "national_tenant": self.national_tenant,
+                "national_campaign_id": self.national_campaign_id,
+                "national_submission_id": self.national_submission_id,
+                "forwarded_at": self.timestamp,
+                "formal_review": None,
+                "grade": None,
+                "grade_name": None,
+                "certificate_code": None,
+                "reason": None,
+                "history": [],
+            }
+
+    class NationalForwardWithdrawn(Aggregate.Event):
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            national = _national(aggregate)
+            national["status"] = "withdrawn"
+            national["reason"] = self.reason
+
+    class NationalOutcomeRecorded(Aggregate.Event):
+        outcome: dict[str, Any]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Submission) -> None:
+            national = _national(aggregate)
+            outcome = self.outcome
+            national["history"].append(dict(outcome))
+            stage, result = outcome["stage"], outcome["result"]
+            if stage == "formal_review":
+                national["formal_review"] = result
+                national["status"] = result  # passed or rejected
+                national["reason"] = outcome.get("reason")
+            elif stage == "withdrawal":
+                national["reason"] = outcome.get("reason")
+            elif stage == "withdrawn":  # confirmed: the province's own reason stays
+                national["status"] = "withdrawn"
+            elif stage == "publication":
+                national["status"] = result  # graded or not_graded
+                national["grade"] = outcome.get("grade")
+                national["grade_name"] = outcome.get("grade_name")
+                national["certificate_code"] = outcome.get("certificate_code")
+
     if TYPE_CHECKING:
         tenant: str
         campaign_id: UUID
@@ -256,6 +376,11 @@ class Submission(Aggregate):
         direct_channel_confirmed: bool
         formal_review: str | None
         """None until formal review; then passed or rejected."""
+        origin: dict[str, Any] | None
+        """On a national submission received from a member association: the forwarded dossier."""
+        national: dict[str, Any] | None
+        """On a provincial submission forwarded to national: where it stands there."""
+        withdrawn_reason: str | None
 
     @staticmethod
     def create_id(campaign_id: UUID, key: str) -> UUID:
@@ -287,6 +412,47 @@ class Submission(Aggregate):
             form=form_to_state(form),
             **actor.fields(),
         )
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        submission_id: UUID,
+        campaign: Campaign,
+        recommending_unit: str,
+        serial: str,
+        dossier: dict[str, Any],
+        origin: dict[str, Any],
+        actor: Actor,
+    ) -> Submission:
+        """The national copy of a forwarded result (no rule of this campaign is checked: the
+        forward is a fact; the national review decides on it)."""
+        filed = dossier["submission"]
+        return cls._create(
+            cls.Received,
+            id=submission_id,
+            tenant=campaign.tenant,
+            campaign_id=campaign.id,
+            programme=campaign.programme,
+            credit_code=filed["credit_code"],
+            applicant=filed["applicant"],
+            recommending_unit=recommending_unit,
+            form=filed["form"],
+            attachments=filed["attachments"],
+            serial=serial,
+            origin=origin,
+            **actor.fields(),
+        )
+
+    @property
+    def received_from(self) -> dict[str, Any] | None:
+        """The forwarded dossier of a national submission; None for one filed here."""
+        return getattr(self, "origin", None)  # absent from older snapshots
+
+    @property
+    def national_record(self) -> dict[str, Any] | None:
+        """Where a forwarded provincial submission stands in national review; None if never."""
+        return getattr(self, "national", None)
 
     @property
     def form(self) -> Form:
@@ -466,6 +632,14 @@ class Submission(Aggregate):
                     "decision", "one_of", "须为 pass（通过）、return（退回修改）或 reject（不通过）"
                 )
             )
+        if decision == "return" and self.received_from is not None:
+            problems.append(
+                Problem(
+                    "decision",
+                    "forwarded",
+                    "推荐全国的成果由省级（行业）协会报送，不能退回修改；请通过或不予通过并说明理由",
+                )
+            )
         if decision == "pass" and not all(checklist.values()):
             problems.append(Problem("decision", "checklist_unmet", "有审查项未满足，不能通过"))
         if decision == "reject" and not reason.strip():
@@ -474,12 +648,77 @@ class Submission(Aggregate):
             raise InvalidSubmission(*problems)
         if decision == "pass":
             self.trigger_event(self.FormalReviewPassed, checklist=dict(checklist), **actor.fields())
+            self.send_outcome({"stage": "formal_review", "result": "passed"}, actor)
         elif decision == "reject":
             self.trigger_event(
                 self.Rejected, checklist=dict(checklist), reason=reason.strip(), **actor.fields()
             )
+            self.send_outcome(
+                {"stage": "formal_review", "result": "rejected", "reason": reason.strip()}, actor
+            )
         else:
             self.return_for_correction(items, actor)
+
+    # The national copy of a forwarded result.
+
+    def send_outcome(self, outcome: dict[str, Any], actor: Actor) -> None:
+        """Send a national decision back to the association that forwarded this result (nothing
+        for a result filed here)."""
+        origin = self.received_from
+        if origin is None:
+            return
+        self.trigger_event(
+            self.OutcomeSent,
+            origin_tenant=origin["tenant"],
+            origin_submission_id=origin["submission_id"],
+            outcome=outcome,
+            **actor.fields(),
+        )
+
+    def withdraw_by_origin(self, reason: str, actor: Actor) -> bool:
+        """The forwarding association withdrew it: withdrawn, with its reason, unless national
+        formal review has decided already (then declined, and the association is told)."""
+        if self.status is SubmissionStatus.WITHDRAWN:
+            return False
+        if self.reviewed_formally:
+            why = "全国形式审查已完成，撤回未生效"
+            self.trigger_event(self.WithdrawalDeclined, reason=why, **actor.fields())
+            self.send_outcome({"stage": "withdrawal", "result": "declined", "reason": why}, actor)
+            return False
+        self.trigger_event(self.Withdrawn, reason=reason, **actor.fields())
+        self.send_outcome({"stage": "withdrawn", "result": "withdrawn", "reason": reason}, actor)
+        return True
+
+    # The provincial record of a result forwarded to national.
+
+    def check_forwardable(self) -> None:
+        if self.status is not SubmissionStatus.SUBMITTED or self.formal_review != "passed":
+            raise SubmissionConflict(
+                Problem("submission_id", "not_reviewed", "只有通过评审并发布等级的成果才能推荐全国")
+            )
+        if self.received_from is not None:
+            raise SubmissionConflict(
+                Problem("submission_id", "received", "这是下级协会推荐来的成果，不能再向上推荐")
+            )
+
+    def record_forward(
+        self, national_tenant: str, national_campaign_id: UUID, national_id: UUID, actor: Actor
+    ) -> None:
+        self.trigger_event(
+            self.ForwardedToNational,
+            national_tenant=national_tenant,
+            national_campaign_id=national_campaign_id,
+            national_submission_id=national_id,
+            **actor.fields(),
+        )
+
+    def record_forward_withdrawn(self, reason: str, actor: Actor) -> None:
+        self.trigger_event(self.NationalForwardWithdrawn, reason=reason, **actor.fields())
+
+    def record_national_outcome(self, outcome: dict[str, Any], actor: Actor) -> None:
+        if self.national_record is None:
+            raise SubmissionConflict(Problem("submission_id", "not_forwarded", "该成果未推荐全国"))
+        self.trigger_event(self.NationalOutcomeRecorded, outcome=outcome, **actor.fields())
 
     def has_video(self) -> bool:
         return any(a.kind is AttachmentKind.VIDEO for a in self.attachments)
@@ -500,6 +739,13 @@ class Submission(Aggregate):
     def topic_type(self) -> str | None:
         form = self.form
         return form.topic_type.value if isinstance(form, QcResultForm) and form.topic_type else None
+
+
+def _national(submission: Submission) -> dict[str, Any]:
+    national = submission.national_record
+    if national is None:
+        raise SubmissionConflict(Problem("submission_id", "not_forwarded", "该成果未推荐全国"))
+    return national
 
 
 def _check_form(programme: Programme, form: Form, rules: CampaignRules) -> None:

@@ -107,6 +107,19 @@ class SubmissionRegister(Aggregate):
         )
         return serial
 
+    def receive(self, submission_id: UUID, credit_code: str, topic_type: str | None) -> str:
+        """The next serial number for a result forwarded by a member association: the per-unit
+        limits were the association's to apply, not this campaign's."""
+        serial = f"{self.prefix}-{self.issued + 1:04d}"
+        self.trigger_event(
+            self.NumberAssigned,
+            submission_id=submission_id,
+            serial=serial,
+            credit_code=credit_code,
+            topic_type=topic_type,
+        )
+        return serial
+
     def release(self, submission_id: UUID) -> None:
         if str(submission_id) in self.entries:
             self.trigger_event(self.Released, submission_id=submission_id)

@@ -97,6 +97,22 @@ class WorkSummary(Aggregate):
         _check(campaign, text, at)
         self.trigger_event(self.Rewritten, text=text, **actor.fields())
 
+    @classmethod
+    def receive(cls, campaign: Campaign, unit: str, text: str, actor: Actor) -> WorkSummary:
+        """A member association's summary, forwarded to the national campaign (checked by this
+        campaign's rules before it was forwarded)."""
+        return cls._create(
+            cls.Written,
+            id=cls.create_id(campaign.id, unit),
+            campaign_id=campaign.id,
+            unit=unit,
+            text=text,
+            **actor.fields(),
+        )
+
+    def receive_revision(self, text: str, actor: Actor) -> None:
+        self.trigger_event(self.Rewritten, text=text, **actor.fields())
+
 
 def _check(campaign: Campaign, text: str, at: datetime) -> None:
     campaign.check_active()

@@ -17,6 +17,7 @@ from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
+from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
@@ -30,7 +31,6 @@ from api.tenants import TenantController
 from api.unit_reports import UnitReportController
 from projections.service import PlatformViews
 from projections.store import open_view_database
-from tenants.files import LocalFileStore
 from tenants.runtime import Platform
 from tenants.settings import Settings
 
@@ -67,9 +67,7 @@ def create_app(
         app.state.platform, app.state.views, app.state.auth = platform, views, auth
         app.state.signer = Signer(load_secret(settings.secret_key, settings.data_dir))
         app.state.settings, app.state.mail = settings, mail
-        app.state.files = {
-            code: LocalFileStore(settings.data_dir / "files" / code) for code in platform.tenants
-        }
+        app.state.files = {code: runtime.files for code, runtime in platform.tenants.items()}
         try:
             yield
         finally:
@@ -100,6 +98,8 @@ def create_app(
             ReviewController,
             ResultsController,
             CertificateController,
+            ForwardingController,
+            IntakeController,
         ],
         guards=[authorize],
         dependencies={

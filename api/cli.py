@@ -30,7 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the web platform")
     serve.add_argument("--demo", action="store_true", help="open the demo campaigns first")
     commands.add_parser("demo", help="open the seeds' demo campaigns (safe to repeat)")
-    commands.add_parser("worker", help="run every tenant's projections (no web server)")
+    commands.add_parser(
+        "worker",
+        help="run every tenant's projections and the forwarding processes (no web server)",
+    )
     projections = commands.add_parser("projections", help="read models")
     actions = projections.add_subparsers(dest="action", required=True)
     actions.add_parser("status", help="position and lag of every read model")
@@ -117,8 +120,8 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
     views = PlatformViews(platform)
     try:
         if args.action == "status":
-            for code, tenant_views in views.tenants.items():
-                for status in tenant_views.statuses():
+            for code in views.tenants:
+                for status in views.statuses(code):
                     print(
                         f"{code}\t{status.projection}\t{status.state}\tposition={status.position}\thead={status.head}\tlag={status.lag}"
                     )

@@ -68,7 +68,7 @@ def _tenant_health(platform: Platform, views: PlatformViews, code: str) -> Tenan
             lag=s.lag,
             error=s.error,
         )
-        for s in views[code].statuses()
+        for s in views.statuses(code)
     ]
     try:
         head = runtime.ledger.recorder.max_notification_id() or 0

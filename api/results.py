@@ -38,10 +38,6 @@ OBJECTORS = only(Role.APPLICANT_UNIT, Role.RECOMMENDING_UNIT, Role.REVIEWER, Rol
 PDF = "application/pdf"
 
 
-def grade_names(runtime: TenantRuntime, campaign: Campaign) -> dict[str, str]:
-    return {g.code: g.name_zh for g in runtime.tenant.programmes[campaign.programme].grades}
-
-
 def certificate_text(
     runtime: TenantRuntime, campaign: Campaign, entry: dict[str, Any], code: str, public_url: str
 ) -> CertificateText:
@@ -51,7 +47,7 @@ def certificate_text(
         unit_name=entry["unit_name"],
         group_name=entry["group_name"],
         topic=entry["topic"],
-        grade=grade_names(runtime, campaign).get(entry["grade"], entry["grade"]),
+        grade=runtime.grade_names(campaign.programme).get(entry["grade"], entry["grade"]),
         campaign=campaign.title,
         issued_on=campaign.published_at.date() if campaign.published_at else campaign.period_end,
         verify_url=f"{public_url}/verify?code={code}",
@@ -70,7 +66,9 @@ class ResultsController(Controller):
         actor: NamedDependency[Actor],
     ) -> GradingOut:
         campaign = runtime.ledger.get_campaign(campaign_id)
-        graded = runtime.ledger.grade_campaign(campaign_id, grade_names(runtime, campaign), actor)
+        graded = runtime.ledger.grade_campaign(
+            campaign_id, runtime.grade_names(campaign.programme), actor
+        )
         return GradingOut.of(graded)
 
     @get("/grading", operation_id="showGrading", sync_to_thread=True, opt=access(READERS))
@@ -199,7 +197,7 @@ class ResultsController(Controller):
         campaign = runtime.ledger.get_campaign(campaign_id)
         rows = campaign_results(views.db("review_board"), campaign_id, {})
         units = {u.code: u.name_zh for u in runtime.tenant.recommending_units}
-        content = results_xlsx(campaign, rows, grade_names(runtime, campaign), units)
+        content = results_xlsx(campaign, rows, runtime.grade_names(campaign.programme), units)
         return download(content, XLSX, f"{campaign.title}评审结果.xlsx")
 
     @get(

@@ -18,6 +18,7 @@ from aggregates.submission import (
     Submission,
 )
 from aggregates.submission_forms import Form, QcResultForm, TeamFigures, TeamForm, TopicType
+from api.forwarding_schemas import NationalOut
 from api.schemas import Request, Response
 from projections.submission_list import SubmissionRow
 from tenants.registry import Tenant
@@ -252,6 +253,12 @@ class SubmissionOut(Response, kw_only=True, frozen=True):
     recommendation_reason: str | None = None
     formal_review: str | None = None
     """形式审查: passed or rejected once reviewed."""
+    withdrawn_reason: str | None = None
+    origin: dict[str, Any] | None = None
+    """A national submission forwarded by a member association: what travelled with it (its
+    association, campaign and serial there, grade, scores, evaluation, reviewer roster)."""
+    national: NationalOut | None = None
+    """A provincial submission forwarded to national: where it stands there."""
 
     @classmethod
     def of(
@@ -288,7 +295,22 @@ class SubmissionOut(Response, kw_only=True, frozen=True):
             recommendation=decision[0] if decision else None,
             recommendation_reason=decision[1] if decision else None,
             formal_review=getattr(submission, "formal_review", None),
+            withdrawn_reason=getattr(submission, "withdrawn_reason", None),
+            origin=_origin(submission.received_from),
+            national=NationalOut.of(n) if (n := submission.national_record) else None,
         )
+
+
+def _origin(dossier: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The forwarded dossier as the national side reads it (the filed form and attachments are
+    the submission's own fields already)."""
+    if dossier is None:
+        return None
+    shown = {k: v for k, v in dossier.items() if k != "submission"}
+    filed = dossier["submission"]
+    shown["serial"] = filed["serial"]
+    shown["recommending_unit"] = filed["recommending_unit"]
+    return dict(msgspec.to_builtins(shown))
 
 
 class SubmissionPage(Response, kw_only=True, frozen=True):

@@ -188,6 +188,8 @@ class SubmissionController(Controller):
             submission.campaign_id, submission.recommending_unit
         )
         decision = found.decision_on(submission.id) if found else ("pending", None)
+        if submission.received_from is not None:
+            decision = ("recommended", None)  # forwarded: the forward is its recommendation
         body = SubmissionOut.of(submission, decision)
         return Response(body, headers={"ETag": etag(submission.version)})
 

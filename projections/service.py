@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from projections.campaign_list import CampaignListProjection
+from projections.forwarding import ForwardingProcesses
 from projections.review_board import ReviewBoardProjection
 from projections.runner import Projection, ProjectionRunner, RunnerStatus
 from projections.store import ViewDatabase, open_view_database
@@ -28,10 +29,15 @@ class TenantViews:
     def __init__(self, runtime: TenantRuntime, poll_interval: float = 0.5) -> None:
         self.runtime = runtime
         self.runners: dict[str, ProjectionRunner] = {}
+        shared: ViewDatabase | None = None  # on PostgreSQL, one pool for the tenant's schema
         try:
             for projection_class in PROJECTIONS:
                 projection = projection_class()
-                db = open_view_database(runtime.location, projection.name)
+                if runtime.location.is_postgres:
+                    shared = shared or open_view_database(runtime.location, projection.name)
+                    db = shared
+                else:
+                    db = open_view_database(runtime.location, projection.name)
                 self.runners[projection.name] = ProjectionRunner(
                     projection,
                     runtime.ledger,
@@ -60,20 +66,31 @@ class TenantViews:
     def close(self) -> None:
         for runner in self.runners.values():
             runner.stop()
-            runner.db.close()
+        for db in {id(r.db): r.db for r in self.runners.values()}.values():
+            db.close()
 
 
 class PlatformViews:
-    """The read models of every tenant of a platform."""
+    """The read models of every tenant of a platform, and the forwarding processes between
+    member associations and their national parent."""
 
     def __init__(self, platform: Platform, poll_interval: float = 0.5) -> None:
         self.tenants: dict[str, TenantViews] = {}
+        self.forwarding: ForwardingProcesses | None = None
         try:
             for code, runtime in platform.tenants.items():
                 self.tenants[code] = TenantViews(runtime, poll_interval)
+            self.forwarding = ForwardingProcesses(platform, poll_interval)
         except BaseException:
             self.close()
             raise
+
+    def statuses(self, code: str) -> list[RunnerStatus]:
+        """A tenant's read models, and the followers that record into its ledger."""
+        followers = self.forwarding or ()
+        return self.tenants[code].statuses() + [
+            f.status() for f in followers if f.downstream.tenant.code == code
+        ]
 
     def __getitem__(self, code: str) -> TenantViews:
         return self.tenants[code]
@@ -84,7 +101,11 @@ class PlatformViews:
     def start(self) -> None:
         for views in self.tenants.values():
             views.start()
+        if self.forwarding is not None:
+            self.forwarding.start()
 
     def close(self) -> None:
+        if self.forwarding is not None:
+            self.forwarding.close()
         for views in self.tenants.values():
             views.close()

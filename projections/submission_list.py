@@ -55,6 +55,7 @@ class SubmissionListProjection(Projection):
         get_topic(e)
         for e in (
             Submission.Drafted,
+            Submission.Received,
             Submission.Edited,
             Submission.Submitted,
             Submission.Withdrawn,
@@ -96,6 +97,32 @@ class SubmissionListProjection(Projection):
                 "id": str(event.originator_id),
                 "campaign": str(event.campaign_id),
                 "position": position,
+                "programme": event.programme.value,
+                "credit": event.credit_code,
+                "unit_name": str(event.applicant.get("unit_name", "")),
+                "unit": event.recommending_unit,
+                "title": _title(form),
+                "topic": _topic(form),
+                "industry": form.get("industry"),
+                "domain": event.applicant.get("key_domain"),
+                "version": event.originator_version,
+            },
+        )
+
+    @process.register
+    def _received(self, event: Submission.Received, tx: Tx, position: int) -> None:
+        form = dict(event.form)
+        tx.execute(
+            "INSERT INTO {submission_list} (submission_id, campaign_id, position, serial, programme,"
+            " credit_code, unit_name, recommending_unit, status, title, topic_type, industry,"
+            " key_domain, endorsed, direct_channel_confirmed, version) VALUES (:id, :campaign,"
+            " :position, :serial, :programme, :credit, :unit_name, :unit, 'submitted', :title,"
+            " :topic, :industry, :domain, FALSE, FALSE, :version)",
+            {
+                "id": str(event.originator_id),
+                "campaign": str(event.campaign_id),
+                "position": position,
+                "serial": event.serial,
                 "programme": event.programme.value,
                 "credit": event.credit_code,
                 "unit_name": str(event.applicant.get("unit_name", "")),

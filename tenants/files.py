@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -95,6 +96,18 @@ class LocalFileStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+    def adopt(self, source: LocalFileStore, sha256: str) -> None:
+        """Keep a copy of a file another tenant's store holds (a forwarded attachment): copied to
+        the temporary area, then renamed into place, so a crash never leaves half a file."""
+        if self.exists(sha256):
+            return
+        temp = self.root / "tmp" / secrets.token_hex(16)
+        try:
+            shutil.copyfile(source.path(sha256), temp)
+            self.keep(Received(temp, sha256, temp.stat().st_size, b""))
+        finally:
+            temp.unlink(missing_ok=True)
 
     def read(self, sha256: str) -> Iterator[bytes]:
         with self.path(sha256).open("rb") as handle:

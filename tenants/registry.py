@@ -209,6 +209,7 @@ class TenantRegistry:
         return cls([load_tenant(path) for path in files])
 
     def _edge_problems(self) -> Iterator[str]:
+        """The parent-child edges: each child is exactly one unit of its national parent."""
         for tenant in self._tenants.values():
             where = f"{tenant.code}.toml"
             parent = tenant.national_parent
@@ -217,9 +218,30 @@ class TenantRegistry:
                     yield f"{where}: national_parent: no tenant {parent!r}"
                 elif self._tenants[parent].level is not Level.NATIONAL:
                     yield f"{where}: national_parent: {parent!r} is not a national tenant"
+                else:
+                    yield from self._child_edge_problems(tenant, self._tenants[parent])
             for i, unit in enumerate(tenant.recommending_units):
-                if unit.tenant is not None and unit.tenant not in self._tenants:
+                if unit.tenant is None:
+                    continue
+                child = self._tenants.get(unit.tenant)
+                if child is None:
                     yield f"{where}: recommending_units[{i}].tenant: no tenant {unit.tenant!r}"
+                elif child.national_parent != tenant.code:
+                    yield (
+                        f"{where}: recommending_units[{i}].tenant: {unit.tenant!r} has"
+                        f" national_parent {child.national_parent!r}, not {tenant.code!r}"
+                    )
+
+    @staticmethod
+    def _child_edge_problems(child: Tenant, parent: Tenant) -> Iterator[str]:
+        count = sum(u.tenant == child.code for u in parent.recommending_units)
+        if count != 1:
+            found = "no unit has it" if count == 0 else f"{count} units have it"
+            yield (
+                f"{parent.code}.toml: recommending_units: {child.code}.toml names"
+                f" {parent.code!r} as national_parent, so exactly one unit must have"
+                f" tenant = {child.code!r} (forwarding goes only along that edge); {found}"
+            )
 
     def __iter__(self) -> Iterator[Tenant]:
         return iter(self._tenants.values())
@@ -229,3 +251,15 @@ class TenantRegistry:
 
     def get(self, code: str) -> Tenant | None:
         return self._tenants.get(code)
+
+    def national_unit(self, code: str) -> RecommendingUnit | None:
+        """The national parent's recommending unit that stands for tenant `code`: the edge
+        its forwarding takes. None for a national tenant; KeyError for an unknown code."""
+        parent = self._tenants[code].national_parent
+        if parent is None:
+            return None
+        return next(u for u in self._tenants[parent].recommending_units if u.tenant == code)
+
+    def members(self, national_code: str) -> list[Tenant]:
+        """The tenants whose national parent is `national_code`, in code order."""
+        return [t for t in self._tenants.values() if t.national_parent == national_code]

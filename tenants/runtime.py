@@ -15,6 +15,8 @@ from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from aggregates.application import AssociationLedger
+from aggregates.campaign import Programme
+from tenants.files import LocalFileStore
 from tenants.postgres import TenantChannelRecorder, channel_name, provision_schemas
 from tenants.registry import Tenant, TenantRegistry
 from tenants.settings import Settings
@@ -72,7 +74,7 @@ class StoreLocation:
                 # The library waits forever for its table lock unless told otherwise.
                 "POSTGRES_LOCK_TIMEOUT": "5",
                 "POSTGRES_CONNECT_TIMEOUT": "10",
-                "APPLICATION_RECORDER_TOPIC": get_topic(TenantChannelRecorder),
+                "PROCESS_RECORDER_TOPIC": get_topic(TenantChannelRecorder),
                 # Its insert function skips the table lock (tailing readers miss events) and
                 # drops tracking records: never on, whatever the process environment says.
                 "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
@@ -85,10 +87,19 @@ class StoreLocation:
 class TenantRuntime:
     """One tenant: its configuration, its ledger and where its views live."""
 
-    def __init__(self, tenant: Tenant, location: StoreLocation, pool_size: int) -> None:
+    def __init__(
+        self, tenant: Tenant, location: StoreLocation, pool_size: int, files: LocalFileStore
+    ) -> None:
         self.tenant = tenant
         self.location = location
+        self.files = files
+        """Its uploaded files (attachments), kept under their SHA-256."""
         self.ledger = AssociationLedger(location.ledger_env(pool_size))
+
+    def grade_names(self, programme: Programme) -> dict[str, str]:
+        """The tenant's grades of a programme, code → name (e.g. benchmark → 标杆级)."""
+        config = self.tenant.programmes.get(programme)
+        return {g.code: g.name_zh for g in config.grades} if config is not None else {}
 
     def close(self) -> None:
         self.ledger.close()
@@ -107,7 +118,10 @@ class Platform:
         try:
             for tenant in registry:
                 self.tenants[tenant.code] = TenantRuntime(
-                    tenant, self._location(tenant, conninfo), settings.pg_pool_size
+                    tenant,
+                    self._location(tenant, conninfo),
+                    settings.pg_pool_size,
+                    LocalFileStore(settings.data_dir / "files" / tenant.code),
                 )
         except BaseException:
             self.close()

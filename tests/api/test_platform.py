@@ -15,6 +15,7 @@ async def test_the_tenants_are_listed_with_their_chinese_names(client: Client) -
     assert response.status_code == 200
     assert {t["code"]: t["name_zh"] for t in response.json()} == {
         "caq": "中国质量协会",
+        "cmiqa": "中国机械工业质量管理协会",
         "saq": "上海市质量协会",
         "sdaq": "山东省质量管理协会",
     }
@@ -40,7 +41,7 @@ async def test_health_reports_each_tenant_store_and_read_model(
     assert response.status_code == 200
     health = response.json()
     assert health["status"] == "ok"
-    assert set(health["tenants"]) == {"caq", "saq", "sdaq"}
+    assert set(health["tenants"]) == {"caq", "cmiqa", "saq", "sdaq"}
     saq = health["tenants"]["saq"]
     assert saq["store"] == "ok"
     assert saq["backend"] == ("postgresql" if backend == "postgres" else "sqlite")

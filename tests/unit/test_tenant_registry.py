@@ -49,9 +49,33 @@ def test_the_shipped_tenants_load_with_their_units_and_lists() -> None:
     assert caq.programmes["qc_group"].grades[0].name_zh == "全国优秀质量管理小组"
     assert "集成电路" in saq.key_industries[0].names
     assert "“专精特新”中小企业" in saq.key_domains
-    provinces = {u.tenant for u in caq.recommending_units if u.tenant}
-    assert provinces == {"saq", "sdaq"}
+    members = {u.tenant for u in caq.recommending_units if u.tenant}
+    assert members == {"cmiqa", "saq", "sdaq"}
     assert saq.schema == "t_saq"
+
+
+def test_the_industry_tenant_forwards_to_the_national_one_like_a_province() -> None:
+    registry = TenantRegistry.load(TENANTS_DIR)
+    assert [t.code for t in registry] == ["caq", "cmiqa", "saq", "sdaq"]
+    cmiqa = registry.get("cmiqa")
+    assert cmiqa is not None
+    assert (cmiqa.name_zh, cmiqa.level, cmiqa.national_parent) == (
+        "中国机械工业质量管理协会",
+        Level.INDUSTRY,
+        "caq",
+    )
+    assert set(cmiqa.programmes) == {"qc_group", "team"}
+    direct = [u for u in cmiqa.recommending_units if u.kind is UnitKind.DIRECT]
+    assert [u.name_zh for u in direct] == ["其他-协会会员单位直接受理"]
+
+    saq_unit, cmiqa_unit = registry.national_unit("saq"), registry.national_unit("cmiqa")
+    assert saq_unit is not None and saq_unit.code == "shanghai"
+    assert cmiqa_unit is not None and cmiqa_unit.code == "machinery"
+    assert registry.national_unit("caq") is None
+    with pytest.raises(KeyError):
+        registry.national_unit("nowhere")
+    assert [t.code for t in registry.members("caq")] == ["cmiqa", "saq", "sdaq"]
+    assert registry.members("saq") == []
 
 
 @pytest.mark.parametrize(
@@ -109,6 +133,40 @@ def test_a_duplicate_unit_code_is_refused(tenants_dir: Path) -> None:
         TenantRegistry.load(tenants_dir)
 
 
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "caq.toml",
+            'tenant = "cmiqa"\n',
+            "",
+            r"caq.toml: recommending_units: cmiqa.toml names 'caq' as national_parent, "
+            r"so exactly one unit must have tenant = 'cmiqa' .*; no unit has it",
+        ),
+        (
+            "caq.toml",
+            'name_zh = "北京质量协会"\n',
+            'name_zh = "北京质量协会"\ntenant = "saq"\n',
+            r"caq.toml: recommending_units: .* tenant = 'saq' .*; 2 units have it",
+        ),
+        (
+            "saq.toml",
+            'kind = "direct"\n',
+            'kind = "direct"\ntenant = "sdaq"\n',
+            r"saq.toml: recommending_units\[\d+\].tenant: 'sdaq' has national_parent 'caq', "
+            r"not 'saq'",
+        ),
+    ],
+    ids=["parent does not list the child", "parent lists it twice", "unit names another's child"],
+)
+def test_forwarding_goes_only_along_the_parent_edge(
+    tenants_dir: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    edit(tenants_dir / file, old, new)
+    with pytest.raises(TenantConfigError, match=expected):
+        TenantRegistry.load(tenants_dir)
+
+
 def test_a_new_tenant_is_a_new_file(tenants_dir: Path) -> None:
     text = (tenants_dir / "sdaq.toml").read_text(encoding="utf-8")
     (tenants_dir / "jxaq.toml").write_text(
@@ -117,8 +175,15 @@ def test_a_new_tenant_is_a_new_file(tenants_dir: Path) -> None:
         ),
         encoding="utf-8",
     )
+    edit(
+        tenants_dir / "caq.toml",
+        'name_zh = "江西省质量协会"\nkind = "association"\n',
+        'name_zh = "江西省质量协会"\nkind = "association"\ntenant = "jxaq"\n',
+    )
     registry = TenantRegistry.load(tenants_dir)
-    assert [t.code for t in registry] == ["caq", "jxaq", "saq", "sdaq"]
+    assert [t.code for t in registry] == ["caq", "cmiqa", "jxaq", "saq", "sdaq"]
+    jiangxi = registry.national_unit("jxaq")
+    assert jiangxi is not None and jiangxi.code == "jiangxi"
 
 
 def test_start_up_stops_on_a_bad_file_naming_it(tenants_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,309 @@
+"""The processes on the forwarding edge between a member association (a province or an industry
+association) and its national parent:
+
+- the national intake follows the association's forwarding events and records each forwarded
+  result as a national submission (and each withdrawal, each statistics table and work summary);
+- the outcome return follows the national tenant's outcome events for this association and
+  records each on the association's own submission.
+
+Each is a `Follower`: it reads the other tenant's log by topic (only the forwarding events, so
+nothing else crosses), handles each event in one transaction with its tracking position (the
+library's process recorder), so every event is recorded exactly once across crashes and
+restarts; it holds a lock (advisory lock or file lock) so one follower per edge and direction is
+active and a second one waits; it wakes on LISTEN/NOTIFY on PostgreSQL and by polling on SQLite.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from uuid import UUID
+
+import structlog
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
+
+from aggregates.forwarding import Forwarding
+from aggregates.submission import Submission
+from projections.runner import STORE_ERRORS, RunnerStatus
+from projections.store import ViewDatabase, open_view_database
+from tenants.runtime import Platform, TenantRuntime
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[DomainEventProtocol[UUID], Tracking], bool]
+"""Records one followed event with its tracking position; answers whether it was one to record
+(False: not for this edge, nothing written)."""
+
+FORWARDING_TOPICS = tuple(
+    get_topic(c)
+    for c in (Forwarding.ResultForwarded, Forwarding.ForwardWithdrawn, Forwarding.ReportForwarded)
+)
+OUTCOME_TOPICS = (get_topic(Submission.OutcomeSent),)
+ATTEMPTS = 5
+"""How often one event is handled again when a concurrent write downstream wins."""
+
+
+class Follower:
+    """Follows one tenant's ledger into another's, exactly once, in a background thread."""
+
+    def __init__(
+        self,
+        name: str,
+        upstream: TenantRuntime,
+        downstream: TenantRuntime,
+        topics: tuple[str, ...],
+        handle: Handler,
+        claims: ViewDatabase,
+        *,
+        batch_size: int = 100,
+        poll_interval: float = 0.5,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.name = name
+        self.upstream = upstream
+        self.downstream = downstream
+        self.topics = topics
+        self.handle = handle
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.claims = claims
+        """Where the follower holds its lock: the downstream tenant's view database."""
+        self._state = "starting"
+        self._scanned = 0
+        self._head = 0
+        self._error: str | None = None
+        self._stop = threading.Event()
+        self._nudge = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._log = log.bind(follower=name)
+
+    def start(self) -> Follower:
+        self._thread = threading.Thread(target=self._run, name=f"follower-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._nudge.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._state = "stopped"
+
+    def nudge(self) -> None:
+        self._nudge.set()
+
+    @property
+    def position(self) -> int:
+        """The last of the upstream's notifications recorded downstream."""
+        return self.downstream.ledger.tracked_position(self.upstream.tenant.code)
+
+    def status(self) -> RunnerStatus:
+        try:
+            head = self.upstream.ledger.recorder.max_notification_id() or 0
+            position = max(self.position, self._scanned)
+        except STORE_ERRORS as e:
+            return RunnerStatus(self.name, "reconnecting", self._scanned, self._head, str(e))
+        state = self._state if self._thread is not None else "external"
+        return RunnerStatus(self.name, state, position, head, self._error)
+
+    def _run(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                channel = self.upstream.location.ledger_channel
+                with self.claims.claim(self.name, channel) as claim:
+                    if not claim.held:
+                        self._state = "standby"
+                        claim.wait(self.poll_interval * 4, self._nudge)
+                        continue
+                    self._state, self._error, backoff = "active", None, 0.1
+                    self._scanned = 0  # from what is recorded, not what another holder scanned
+                    self._log.info("follower_active")
+                    while not self._stop.is_set():
+                        if not self.catch_up_once():
+                            claim.wait(self.poll_interval, self._nudge)
+            except STORE_ERRORS as e:
+                self._state, self._error = "reconnecting", f"{type(e).__name__}: {e}"
+                self._log.warning("follower_store_unavailable", error=self._error, retry_in=backoff)
+            except Exception as e:
+                # A bug or a fault in what was forwarded: loudly, keep the position, try again.
+                self._state, self._error = "failed", f"{type(e).__name__}: {e}"
+                self._log.exception("follower_failed", retry_in=backoff)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    def catch_up_once(self) -> bool:
+        """Record the next batch of followed events, if any; answers whether there was one."""
+        recorder = self.upstream.ledger.recorder
+        head = recorder.max_notification_id() or 0
+        self._head = head
+        start = max(self.position, self._scanned)
+        if head <= start:
+            return False
+        notifications = recorder.select_notifications(
+            start=start + 1, limit=self.batch_size, stop=head, topics=self.topics
+        )
+        for notification in notifications:
+            event = self.upstream.ledger.mapper.to_domain_event(notification)
+            if self._record(event, notification.id):
+                self._log.info(
+                    "follower_recorded", position=notification.id, topic=notification.topic
+                )
+            self._scanned = notification.id
+        # Up to `head` every id is committed (the ledger's table lock), so a short page means
+        # nothing followed is left before `head`.
+        full = len(notifications) == self.batch_size
+        self._scanned = notifications[-1].id if full else head
+        return True
+
+    def _record(self, event: DomainEventProtocol[UUID], notification_id: int) -> bool:
+        tracking = Tracking(self.upstream.tenant.code, notification_id)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self.handle(event, tracking)
+            except IntegrityError:
+                if self.position >= notification_id:
+                    return False  # recorded already (by an earlier holder of the lock)
+                if attempt == ATTEMPTS:
+                    raise
+                # A concurrent change of a downstream record: handle it again on fresh state.
+        return False
+
+    def catch_up(self) -> int:
+        """Record every followed event up to the upstream's head (commands and tests)."""
+        while self.catch_up_once():
+            pass
+        return self.position
+
+    def wait(self, position: int, timeout: float = 10.0) -> bool:
+        """Wait until the upstream's notifications up to `position` are recorded or scanned."""
+        deadline = time.monotonic() + timeout
+        self.nudge()
+        while max(self.position, self._scanned) < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A member association and its national parent, and the association's code there."""
+
+    member: TenantRuntime
+    national: TenantRuntime
+    unit: str
+
+
+def edges(platform: Platform) -> Iterator[Edge]:
+    for member in platform.tenants.values():
+        parent = member.tenant.national_parent
+        national = platform.get(parent) if parent is not None else None
+        unit = platform.registry.national_unit(member.tenant.code)
+        if national is not None and unit is not None:
+            yield Edge(member, national, unit.code)
+
+
+def national_intake(edge: Edge, claims: ViewDatabase, poll_interval: float = 0.5) -> Follower:
+    """The national tenant's follower of what one member association forwards."""
+    member, national = edge.member, edge.national
+    origin = member.tenant.code
+
+    def handle(event: DomainEventProtocol[UUID], tracking: Tracking) -> bool:
+        ledger = national.ledger
+        if isinstance(event, Forwarding.ResultForwarded):
+            for attachment in event.dossier["submission"]["attachments"]:
+                national.files.adopt(member.files, attachment["sha256"])
+            ledger.receive_forward(event, origin, edge.unit, tracking)
+        elif isinstance(event, Forwarding.ForwardWithdrawn):
+            ledger.receive_withdrawal(event, origin, edge.unit, tracking)
+        elif isinstance(event, Forwarding.ReportForwarded):
+            ledger.receive_report(event, origin, edge.unit, tracking)
+        else:
+            return False
+        return True
+
+    return Follower(
+        f"intake_{origin}",
+        member,
+        national,
+        FORWARDING_TOPICS,
+        handle,
+        claims,
+        poll_interval=poll_interval,
+    )
+
+
+def outcome_return(edge: Edge, claims: ViewDatabase, poll_interval: float = 0.5) -> Follower:
+    """The member association's follower of the national outcomes of what it forwarded."""
+    member, national = edge.member, edge.national
+    code = member.tenant.code
+
+    def handle(event: DomainEventProtocol[UUID], tracking: Tracking) -> bool:
+        if not isinstance(event, Submission.OutcomeSent) or event.origin_tenant != code:
+            return False  # another association's outcome: not read further, not recorded
+        member.ledger.record_national_outcome(event, national.tenant.code, tracking)
+        return True
+
+    name = f"outcomes_from_{national.tenant.code}"
+    return Follower(
+        name, national, member, OUTCOME_TOPICS, handle, claims, poll_interval=poll_interval
+    )
+
+
+class ForwardingProcesses:
+    """Both followers of every forwarding edge of a platform, started and stopped together."""
+
+    def __init__(self, platform: Platform, poll_interval: float = 0.5) -> None:
+        self.followers: list[Follower] = []
+        self.claims: dict[str, ViewDatabase] = {}
+        """One view database per tenant that followers record into, where they hold locks."""
+        try:
+            for edge in edges(platform):
+                national, member = edge.national.tenant.code, edge.member.tenant.code
+                self.followers.append(
+                    national_intake(edge, self._claims(edge.national), poll_interval)
+                )
+                self.followers.append(
+                    outcome_return(edge, self._claims(edge.member), poll_interval)
+                )
+                log.debug("forwarding_edge", member=member, national=national)
+        except BaseException:
+            self.close()
+            raise
+
+    def _claims(self, runtime: TenantRuntime) -> ViewDatabase:
+        code = runtime.tenant.code
+        if code not in self.claims:
+            self.claims[code] = open_view_database(runtime.location, "forwarding")
+        return self.claims[code]
+
+    def __iter__(self) -> Iterator[Follower]:
+        return iter(self.followers)
+
+    def start(self) -> None:
+        for follower in self.followers:
+            follower.start()
+
+    def nudge(self) -> None:
+        for follower in self.followers:
+            follower.nudge()
+
+    def catch_up(self) -> None:
+        """Run every follower until nothing is left to record (in both directions)."""
+        while any(f.catch_up_once() for f in self.followers):
+            pass
+
+    def statuses(self) -> list[RunnerStatus]:
+        return [f.status() for f in self.followers]
+
+    def close(self) -> None:
+        for follower in self.followers:
+            follower.stop()
+        for db in self.claims.values():
+            db.close()
