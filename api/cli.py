@@ -7,8 +7,10 @@ import getpass
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 
+import psycopg
 import structlog
 
 from aggregates.account import AccountStatus, Grant
@@ -101,7 +103,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    platform = Platform.from_settings(settings)
+    platform = _platform_when_reachable(settings)
     views = PlatformViews(platform)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -113,6 +115,21 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     platform.close()
     log.info("worker_stopped")
     return 0
+
+
+def _platform_when_reachable(settings: Settings, attempts: int = 10) -> Platform:
+    """The platform, once its database takes connections (a worker restarted by its supervisor
+    while PostgreSQL restarts or is full waits for it, with back-off, instead of dying)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return Platform.from_settings(settings)
+        except psycopg.OperationalError as e:
+            if attempt == attempts:
+                raise
+            wait = min(0.5 * 2**attempt, 30.0)
+            log.warning("database_unavailable", error=str(e), retry_in=wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def _projections(settings: Settings, args: argparse.Namespace) -> int:

@@ -41,13 +41,23 @@ READERS = only(Role.SECRETARIAT, Role.AUDITOR)
 NATIONAL_READERS = only(Role.SECRETARIAT, Role.NATIONAL_STAFF, Role.AUDITOR)
 
 
+def national_parent(platform: Platform, runtime: TenantRuntime) -> TenantRuntime:
+    """The tenant's national parent; 404 for a tenant that has none (the national one)."""
+    tenant = runtime.tenant
+    parent = platform.get(tenant.national_parent) if tenant.national_parent else None
+    if parent is None:
+        raise RequestProblem(
+            404, Problem("tenant", "no_national_parent", "本协会没有可推荐的全国协会")
+        )
+    return parent
+
+
 def national_call(platform: Platform, runtime: TenantRuntime, campaign: Campaign) -> NationalCall:
     """The national campaign of the same programme and year in this tenant's national parent,
     with the quota it gives this tenant; a clear 409 where there is none."""
-    tenant = runtime.tenant
-    parent = platform.get(tenant.national_parent) if tenant.national_parent else None
-    unit = platform.registry.national_unit(tenant.code)
-    if parent is None or unit is None:
+    parent = national_parent(platform, runtime)
+    unit = platform.registry.national_unit(runtime.tenant.code)
+    if unit is None:  # the registry refuses such a configuration; kept for the type
         raise RequestProblem(
             404, Problem("tenant", "no_national_parent", "本协会没有可推荐的全国协会")
         )
@@ -78,22 +88,26 @@ def forwarding_out(
 ) -> Response[ForwardingOut]:
     ledger = runtime.ledger
     campaign = ledger.get_campaign(campaign_id)
-    call = national_call(platform, runtime, campaign)
+    parent = national_parent(platform, runtime)
+    try:
+        call: NationalCall | None = national_call(platform, runtime, campaign)
+    except ForwardingConflict:
+        call = None  # not opened yet: the page says so, forwarding is refused
     forwarding = ledger.find_forwarding(campaign_id)
     nationals: dict[str, dict[str, Any] | None] = {
         key: ledger.get_submission(UUID(key)).national_record
         for key in (forwarding.forwards if forwarding is not None else {})
     }
-    window = call.campaign.window(Phase.RECOMMENDATION)
+    window = call.campaign.timeline.get(Phase.RECOMMENDATION) if call is not None else None
     body = ForwardingOut(
         campaign_id=str(campaign_id),
-        national_tenant=call.tenant,
-        national_tenant_name=call.tenant_name,
-        national_campaign_id=str(call.campaign.id),
-        national_campaign_title=call.campaign.title,
-        window_opens_at=window.opens_at,
-        window_closes_at=window.closes_at,
-        quota=call.quota,
+        national_tenant=parent.tenant.code,
+        national_tenant_name=parent.tenant.name_zh,
+        national_campaign_id=str(call.campaign.id) if call is not None else None,
+        national_campaign_title=call.campaign.title if call is not None else None,
+        window_opens_at=window.opens_at if window is not None else None,
+        window_closes_at=window.closes_at if window is not None else None,
+        quota=call.quota if call is not None else None,
         used=len(forwarding.active) if forwarding is not None else 0,
         forwards=forwards_of(forwarding, nationals),
         report_forwarded_at=forwarding.report["forwarded_at"]

@@ -97,10 +97,11 @@ class ForwardingOut(Response, kw_only=True, frozen=True):
     campaign_id: str
     national_tenant: str
     national_tenant_name: str
-    national_campaign_id: str
-    national_campaign_title: str
+    national_campaign_id: str | None
+    """None until the national association opens its campaign of this programme and year."""
+    national_campaign_title: str | None
     window_opens_at: datetime | None
-    window_closes_at: datetime
+    window_closes_at: datetime | None
     quota: int | None
     used: int
     forwards: list[ForwardOut]

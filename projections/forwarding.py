@@ -15,6 +15,7 @@ active and a second one waits; it wakes on LISTEN/NOTIFY on PostgreSQL and by po
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,7 +44,7 @@ FORWARDING_TOPICS = tuple(
     for c in (Forwarding.ResultForwarded, Forwarding.ForwardWithdrawn, Forwarding.ReportForwarded)
 )
 OUTCOME_TOPICS = (get_topic(Submission.OutcomeSent),)
-ATTEMPTS = 5
+ATTEMPTS = 8
 """How often one event is handled again when a concurrent write downstream wins."""
 
 
@@ -127,6 +128,9 @@ class Follower:
                     while not self._stop.is_set():
                         if not self.catch_up_once():
                             claim.wait(self.poll_interval, self._nudge)
+            except IntegrityError as e:
+                self._state, self._error = "contended", f"{type(e).__name__}: {e}"
+                self._log.warning("follower_contended", error=self._error, retry_in=backoff)
             except STORE_ERRORS as e:
                 self._state, self._error = "reconnecting", f"{type(e).__name__}: {e}"
                 self._log.warning("follower_store_unavailable", error=self._error, retry_in=backoff)
@@ -171,7 +175,10 @@ class Follower:
                     return False  # recorded already (by an earlier holder of the lock)
                 if attempt == ATTEMPTS:
                     raise
-                # A concurrent change of a downstream record: handle it again on fresh state.
+                # A concurrent change of a downstream record (another association's intake
+                # numbering in the same national register, say): after a short random pause,
+                # handle it again on fresh state.
+                time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 (not security)
         return False
 
     def catch_up(self) -> int:
