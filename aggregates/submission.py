@@ -484,7 +484,18 @@ class Submission(Aggregate):
             **actor.fields(),
         )
 
+    def check_not_received(self) -> None:
+        if self.received_from is not None:
+            raise SubmissionConflict(
+                Problem(
+                    "submission_id",
+                    "forwarded_read_only",
+                    "推荐全国的成果按推荐单位报送的内容受理，不能在此修改",
+                )
+            )
+
     def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
+        self.check_not_received()
         # The presentation's slides and video come later, for those chosen for the contest.
         late = attachment.kind in (AttachmentKind.SLIDES, AttachmentKind.VIDEO)
         if not (late and self.status is SubmissionStatus.SUBMITTED):
@@ -502,6 +513,7 @@ class Submission(Aggregate):
         )
 
     def remove_attachment(self, sha256: str, actor: Actor) -> None:
+        self.check_not_received()
         self.check_editable()
         if not any(a.sha256 == sha256 for a in self.attachments):
             raise SubmissionConflict(Problem("sha256", "not_attached", "没有这个附件"))

@@ -56,36 +56,44 @@ def follower(platform: Platform, member: str, kind: str = "intake") -> Iterator[
         claims.close()
 
 
-def test_each_forward_is_received_once_across_restarts(platform: Platform) -> None:
-    caq, saq = platform.tenants["caq"], platform.tenants["saq"]
+@pytest.mark.parametrize(("member", "unit"), [("saq", "shanghai"), ("cmiqa", "machinery")])
+def test_each_forward_is_received_once_across_restarts(
+    platform: Platform, member: str, unit: str
+) -> None:
+    """A province and an industry association forward the same way."""
+    caq, origin = platform.tenants["caq"], platform.tenants[member]
     national = open_national_campaign(caq.ledger)
-    provincial = open_provincial_campaign(saq.ledger)
-    call = national_call(platform, "saq", national)
-    forwarded = [forward(saq, provincial, call, n) for n in range(1, 13)]
+    provincial = open_provincial_campaign(origin.ledger)
+    call = national_call(platform, member, national)
+    forwarded = [forward(origin, provincial, call, n) for n in range(1, 13)]
 
-    with follower(platform, "saq") as first:
+    with follower(platform, member) as first:
         # The first follower stops half way (as a crash would), a second one goes on.
         first.batch_size = 5
         for _ in range(2):
             first.catch_up_once()
-    assert 0 < caq.ledger.tracked_position("saq") < (saq.ledger.recorder.max_notification_id() or 0)
-    with follower(platform, "saq") as again:
+    assert (
+        0
+        < caq.ledger.tracked_position(member)
+        < (origin.ledger.recorder.max_notification_id() or 0)
+    )
+    with follower(platform, member) as again:
         again.catch_up()
         again.catch_up()  # nothing new: nothing recorded twice
 
     counts = received_ids(platform)
     assert set(counts) == {national_id for _, national_id in forwarded}
     assert set(counts.values()) == {1}
-    intake = caq.ledger.get_intake(national.id, "shanghai")
+    intake = caq.ledger.get_intake(national.id, unit)
     assert len(intake.received) == 12
     serials = [r["serial"] for r in intake.received.values()]
     assert len(set(serials)) == 12
-    assert caq.ledger.tracked_position("saq") == saq.ledger.recorder.max_notification_id()
+    assert caq.ledger.tracked_position(member) == origin.ledger.recorder.max_notification_id()
     received = caq.ledger.get_submission(forwarded[0][1])
-    assert received.recommending_unit == "shanghai"
+    assert received.recommending_unit == unit
     assert received.status is SubmissionStatus.SUBMITTED
     assert received.received_from is not None
-    assert received.received_from["tenant"] == "saq"
+    assert received.received_from["tenant"] == member
     assert received.received_from["submission_id"] == forwarded[0][0]
     assert received.received_from["grade"]["name"] == "优秀级"
 

@@ -21,7 +21,14 @@ from aggregates.forwarding import (
     national_submission_id,
 )
 from aggregates.intake import Intake, InvalidIntake
-from aggregates.submission import InvalidSubmission, Submission, SubmissionStatus
+from aggregates.submission import (
+    Attachment,
+    AttachmentKind,
+    InvalidSubmission,
+    Submission,
+    SubmissionConflict,
+    SubmissionStatus,
+)
 from tests.integration.forwarding_support import dossier
 from tests.support import beijing
 
@@ -214,6 +221,17 @@ def test_national_formal_review_sends_its_decision_back() -> None:
     assert sent(rejected) == [
         {"stage": "formal_review", "result": "rejected", "reason": "成果超过两年"}
     ]
+
+
+def test_a_received_result_is_read_only() -> None:
+    copy, _ = received()
+    video = Attachment(AttachmentKind.VIDEO, "发表.mp4", "video/mp4", 10, "a" * 64)
+    with pytest.raises(SubmissionConflict) as refused:
+        copy.add_attachment(video, Actor("caq-applicant", Role.APPLICANT_UNIT))
+    assert refused.value.problems[0].rule == "forwarded_read_only"
+    with pytest.raises(SubmissionConflict):
+        copy.remove_attachment("a" * 64, Actor("caq-applicant", Role.APPLICANT_UNIT))
+    assert copy.collect_events() == []
 
 
 def test_a_received_result_cannot_be_returned_for_correction() -> None:
