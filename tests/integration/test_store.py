@@ -49,8 +49,8 @@ def test_on_postgresql_each_tenant_has_its_own_schema(
             schema: conn.execute(f'SELECT count(*) FROM "{schema}".ledger_events').fetchone()[0]
             for schema, _ in tables
         }
-    assert [schema for schema, _ in tables] == ["t_caq", "t_saq", "t_sdaq"]
-    assert counts == {"t_caq": 0, "t_saq": 1, "t_sdaq": 0}
+    assert [schema for schema, _ in tables] == ["t_caq", "t_cmiqa", "t_saq", "t_sdaq"]
+    assert counts == {"t_caq": 0, "t_cmiqa": 0, "t_saq": 1, "t_sdaq": 0}
 
 
 def test_events_are_stored_through_the_msgspec_transcoder(platform: Platform) -> None:
