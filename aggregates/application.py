@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
 
 from aggregates.account import Account
 from aggregates.account_service import AccountCommands
@@ -46,6 +46,10 @@ COMMAND_ATTEMPTS = 3
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _position(recordings: Sequence[Recording[UUID]]) -> int | None:
+    return max((r.notification.id for r in recordings), default=None)
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ class AssociationLedger(
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
-        return max((r.notification.id for r in recordings), default=None)
+        return _position(recordings)
 
     # Campaigns.
 
@@ -302,6 +306,7 @@ class AssociationLedger(
             campaign_id, Campaign, lambda: CampaignNotFound(campaign_id), expected_version, command
         )
 
-    def _save(self, aggregate: Aggregate) -> int | None:
-        recordings = self.save(aggregate)
-        return max((r.notification.id for r in recordings), default=None)
+    def _save(self, *aggregates: Aggregate) -> int | None:
+        """Save the aggregates' new events in one transaction; answers where the last sits in
+        the log (for read-your-writes)."""
+        return _position(self.save(*aggregates))

@@ -507,16 +507,19 @@ class Campaign(Aggregate):
 
     # Guards.
 
-    def check_phase_open(self, phase: Phase, at: datetime) -> None:
-        """Refuse a command outside its phase window, naming the window."""
+    def check_phase_open(
+        self, phase: Phase, at: datetime, *, field: str = "phase", whose: str = ""
+    ) -> None:
+        """Refuse a command outside its phase window, naming the window (and, from another
+        tenant, `whose` campaign it is)."""
         window = self.window(phase)
         if not window.is_open(at):
             state = "尚未开始" if not window.has_opened(at) else "已截止"
             raise CampaignConflict(
                 Problem(
-                    "phase",
+                    field,
                     "window_closed",
-                    f"“{PHASE_NAMES_ZH[phase]}”{state}（时间窗口：{window.describe()}）",
+                    f"{whose}“{PHASE_NAMES_ZH[phase]}”{state}（时间窗口：{window.describe()}）",
                 )
             )
 

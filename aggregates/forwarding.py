@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
-from aggregates.campaign import PHASE_NAMES_ZH, Campaign, Phase
+from aggregates.campaign import Campaign, CampaignConflict, Phase
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 
 FORWARDING_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/national-forwarding")
@@ -56,17 +56,15 @@ class NationalCall:
     quota: int | None
 
     def check_open(self, at: datetime) -> None:
-        window = self.campaign.window(Phase.RECOMMENDATION)
-        if not window.is_open(at):
-            state = "尚未开始" if not window.has_opened(at) else "已截止"
-            raise ForwardingConflict(
-                Problem(
-                    "national_campaign",
-                    "window_closed",
-                    f"{self.tenant_name}“{self.campaign.title}”的"
-                    f"{PHASE_NAMES_ZH[Phase.RECOMMENDATION]}{state}（时间窗口：{window.describe()}）",
-                )
+        try:
+            self.campaign.check_phase_open(
+                Phase.RECOMMENDATION,
+                at,
+                field="national_campaign",
+                whose=f"{self.tenant_name}“{self.campaign.title}”的",
             )
+        except CampaignConflict as closed:
+            raise ForwardingConflict(*closed.problems) from None
         if self.campaign.archived:
             raise ForwardingConflict(
                 Problem("national_campaign", "archived", "全国活动已归档，不能再推荐")

@@ -13,8 +13,8 @@ A mixin of `AssociationLedger`, typed against the ledger methods it uses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -33,7 +33,7 @@ from aggregates.forwarding import (
 )
 from aggregates.grading import Grading
 from aggregates.intake import Intake, IntakeNotFound
-from aggregates.problems import Conflict, Problem
+from aggregates.problems import Conflict, DomainError, Problem
 from aggregates.review_round import ReviewRound
 from aggregates.statistics_table import StatisticsForm, StatisticsTable, form_from_state
 from aggregates.submission import Submission, SubmissionNotFound
@@ -44,8 +44,6 @@ ATTEMPTS = 3
 
 
 class ForwardingLedger(Ledger, Protocol):
-    def save(self, *aggregates: Aggregate) -> Any: ...
-
     def save_tracked(self, tracking: Tracking, *aggregates: Aggregate) -> int | None: ...
 
 
@@ -63,7 +61,7 @@ class ForwardingCommands:
         return self._find(Forwarding.create_id(campaign_id), Forwarding)
 
     def get_forwarding(self: Ledger, campaign_id: UUID) -> Forwarding:
-        found = self._find(Forwarding.create_id(campaign_id), Forwarding)
+        found = ForwardingCommands.find_forwarding(self, campaign_id)
         if found is None:
             raise ForwardingNotFound()
         return found
@@ -83,10 +81,9 @@ class ForwardingCommands:
         _check_forwardable_campaign(campaign, call, self.clock())
         grading = self._find(Grading.create_id(campaign_id), Grading)
         entry = grading.entries.get(str(submission_id)) if grading is not None else None
-        for _ in range(ATTEMPTS):
-            submission = self._find(submission_id, Submission)
-            if submission is None or submission.campaign_id != campaign_id:
-                raise SubmissionNotFound()
+
+        def forward() -> tuple[Forwarding, Submission]:
+            submission = _provincial_submission(self, campaign_id, submission_id)
             submission.check_forwardable()
             if grading is None or entry is None or entry["grade"] is None:
                 raise ForwardingConflict(
@@ -95,16 +92,13 @@ class ForwardingCommands:
             dossier = ForwardingCommands.dossier(
                 self, campaign, submission, grading, grade_names, evaluation
             )
-            forwarding = self._find(Forwarding.create_id(campaign_id), Forwarding)
+            forwarding = ForwardingCommands.find_forwarding(self, campaign_id)
             forwarding = forwarding or Forwarding.start(campaign, call, actor)
             national_id = forwarding.forward(call, submission_id, dossier, self.clock(), actor)
             submission.record_forward(call.tenant, call.campaign.id, national_id, actor)
-            try:
-                recordings = self.save(forwarding, submission)
-            except IntegrityError:
-                continue  # a concurrent forward or change: decide again on fresh state
-            return forwarding, max((r.notification.id for r in recordings), default=None)
-        raise Conflict(Problem("version", "concurrent_update", "推荐正被他人同时修改，请稍后重试"))
+            return forwarding, submission
+
+        return _save_retrying(self, forward)
 
     def dossier(
         self: Ledger,
@@ -181,21 +175,17 @@ class ForwardingCommands:
         actor: Actor,
     ) -> tuple[Forwarding, int | None]:
         """Withdraw a forward, until the national formal review has decided on it."""
-        for _ in range(ATTEMPTS):
+
+        def withdraw() -> tuple[Forwarding, Submission]:
             forwarding = ForwardingCommands.get_forwarding(self, campaign_id)
-            submission = self._find(submission_id, Submission)
-            if submission is None or submission.campaign_id != campaign_id:
-                raise SubmissionNotFound()
+            submission = _provincial_submission(self, campaign_id, submission_id)
             national = submission.national_record
             reviewed = national is not None and national["formal_review"] is not None
             forwarding.withdraw(submission_id, reason, reviewed, actor)
             submission.record_forward_withdrawn(reason.strip(), actor)
-            try:
-                recordings = self.save(forwarding, submission)
-            except IntegrityError:
-                continue
-            return forwarding, max((r.notification.id for r in recordings), default=None)
-        raise Conflict(Problem("version", "concurrent_update", "推荐正被他人同时修改，请稍后重试"))
+            return forwarding, submission
+
+        return _save_retrying(self, withdraw)
 
     def forward_report(
         self: ForwardingLedger,
@@ -222,16 +212,14 @@ class ForwardingCommands:
         def report(forwarding: Forwarding) -> None:
             forwarding.forward_report(call, statistics.to_state(), summary, self.clock(), actor)
 
-        forwarding_id = Forwarding.create_id(campaign_id)
-        if self._find(forwarding_id, Forwarding) is None:
-            forwarding = Forwarding.start(campaign, call, actor)
-            report(forwarding)
-            try:
-                return forwarding, self._save(forwarding)
-            except IntegrityError:
-                pass  # started concurrently by a forward: report on it below
-        saved = self._update(forwarding_id, Forwarding, ForwardingNotFound, None, report)
-        return saved.aggregate, saved.position
+        return _start_or_change(
+            self,
+            Forwarding.create_id(campaign_id),
+            Forwarding,
+            ForwardingNotFound,
+            lambda: Forwarding.start(campaign, call, actor),
+            report,
+        )
 
     # The national side: the intake of what a member association forwarded.
 
@@ -331,7 +319,7 @@ class ForwardingCommands:
         return self._find(Intake.create_id(campaign_id, unit), Intake)
 
     def get_intake(self: Ledger, campaign_id: UUID, unit: str) -> Intake:
-        found = self._find(Intake.create_id(campaign_id, unit), Intake)
+        found = ForwardingCommands.find_intake(self, campaign_id, unit)
         if found is None:
             raise IntakeNotFound()
         return found
@@ -347,26 +335,21 @@ class ForwardingCommands:
     ) -> Intake:
         """More forwarding places for one member association (the national secretariat's call)."""
         self.get_campaign(campaign_id)
-        intake_id = Intake.create_id(campaign_id, unit)
-        if self._find(intake_id, Intake) is None:
-            intake = Intake.open(campaign_id, unit, origin_tenant, actor)
-            intake.grant_quota(extra, reason, actor)
-            try:
-                self._save(intake)
-                return intake
-            except IntegrityError:
-                pass  # opened concurrently by the intake: grant on it below
-
-        def grant(found: Intake) -> None:
-            found.grant_quota(extra, reason, actor)
-
-        return self._update(intake_id, Intake, IntakeNotFound, None, grant).aggregate
+        intake, _ = _start_or_change(
+            self,
+            Intake.create_id(campaign_id, unit),
+            Intake,
+            IntakeNotFound,
+            lambda: Intake.open(campaign_id, unit, origin_tenant, actor),
+            lambda found: found.grant_quota(extra, reason, actor),
+        )
+        return intake
 
     def forwarding_quota(self: Ledger, campaign: Campaign, unit: str) -> int | None:
         """What the national campaign gives one member association: the campaign's quota per
         recommending unit, plus what was added for it."""
         base = campaign.rules.recommending_unit_quota
-        intake = self._find(Intake.create_id(campaign.id, unit), Intake)
+        intake = ForwardingCommands.find_intake(self, campaign.id, unit)
         return intake.quota(base) if intake is not None else base
 
     # Back at the province: the national outcome on its own record.
@@ -410,5 +393,50 @@ def _check_forwardable_campaign(campaign: Campaign, call: NationalCall, at: Any)
 def _intake(
     ledger: Ledger, campaign_id: UUID, unit: str, origin_tenant: str, actor: Actor
 ) -> Intake:
-    found = ledger._find(Intake.create_id(campaign_id, unit), Intake)
+    found = ForwardingCommands.find_intake(ledger, campaign_id, unit)
     return found or Intake.open(campaign_id, unit, origin_tenant, actor)
+
+
+def _provincial_submission(ledger: Ledger, campaign_id: UUID, submission_id: UUID) -> Submission:
+    submission = ledger._find(submission_id, Submission)
+    if submission is None or submission.campaign_id != campaign_id:
+        raise SubmissionNotFound()
+    return submission
+
+
+def _save_retrying(
+    ledger: Ledger, change: Callable[[], tuple[Forwarding, Submission]]
+) -> tuple[Forwarding, int | None]:
+    """Change the forwarding and the submission on fresh state and save both together, again
+    when a concurrent forward or change won."""
+    for _ in range(ATTEMPTS):
+        forwarding, submission = change()
+        try:
+            return forwarding, ledger._save(forwarding, submission)
+        except IntegrityError:
+            continue
+    raise Conflict(Problem("version", "concurrent_update", "推荐正被他人同时修改，请稍后重试"))
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def _start_or_change(
+    ledger: Ledger,
+    aggregate_id: UUID,
+    kind: type[A],
+    missing: Callable[[], DomainError],
+    start: Callable[[], A],
+    change: Callable[[A], None],
+) -> tuple[A, int | None]:
+    """Change an aggregate, starting it first when there is none yet (and changing the one a
+    concurrent command started instead, if that one won)."""
+    if ledger._find(aggregate_id, kind) is None:
+        started = start()
+        change(started)
+        try:
+            return started, ledger._save(started)
+        except IntegrityError:
+            pass
+    saved = ledger._update(aggregate_id, kind, missing, None, change)
+    return saved.aggregate, saved.position

@@ -480,10 +480,9 @@ class ReviewCommands:
         grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
         received = _outcomes_to_send(self, campaign, grading, grade_names, actor)
         try:
-            recordings = self.save(campaign, grading, *received)
+            position = self._save(campaign, grading, *received)
         except IntegrityError:
             raise VersionConflict(campaign.version - 1, campaign.version) from None
-        position = max((r.notification.id for r in recordings), default=None)
         return campaign, grading, position
 
     def verify_certificate(self: Ledger, code: str) -> tuple[Campaign, dict[str, Any]] | None:

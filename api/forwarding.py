@@ -84,15 +84,20 @@ def national_call(platform: Platform, runtime: TenantRuntime, campaign: Campaign
 
 
 def forwarding_out(
-    platform: Platform, runtime: TenantRuntime, campaign_id: UUID
+    platform: Platform,
+    runtime: TenantRuntime,
+    campaign_id: UUID,
+    call: NationalCall | None = None,
 ) -> Response[ForwardingOut]:
+    """The forwarding page; `call` as the command just read it, else read here (None when the
+    national campaign is not opened yet: the page says so, forwarding is refused)."""
     ledger = runtime.ledger
-    campaign = ledger.get_campaign(campaign_id)
     parent = national_parent(platform, runtime)
-    try:
-        call: NationalCall | None = national_call(platform, runtime, campaign)
-    except ForwardingConflict:
-        call = None  # not opened yet: the page says so, forwarding is refused
+    if call is None:
+        try:
+            call = national_call(platform, runtime, ledger.get_campaign(campaign_id))
+        except ForwardingConflict:
+            call = None
     forwarding = ledger.find_forwarding(campaign_id)
     nationals: dict[str, dict[str, Any] | None] = {
         key: ledger.get_submission(UUID(key)).national_record
@@ -160,7 +165,7 @@ class ForwardingController(Controller):
             runtime.grade_names(campaign.programme),
             actor,
         )
-        response = forwarding_out(platform, runtime, campaign_id)
+        response = forwarding_out(platform, runtime, campaign_id, call)
         response.status_code = HTTP_201_CREATED
         return response
 
@@ -197,7 +202,7 @@ class ForwardingController(Controller):
         runtime.ledger.forward_report(
             campaign_id, call, data.statistics.to_form(), data.summary, actor
         )
-        return forwarding_out(platform, runtime, campaign_id)
+        return forwarding_out(platform, runtime, campaign_id, call)
 
 
 def _national(runtime: TenantRuntime) -> AssociationLedger:

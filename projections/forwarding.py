@@ -16,7 +16,6 @@ active and a second one waits; it wakes on LISTEN/NOTIFY on PostgreSQL and by po
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ from eventsourcing.utils import get_topic
 
 from aggregates.forwarding import Forwarding
 from aggregates.submission import Submission
-from projections.runner import STORE_ERRORS, RunnerStatus
-from projections.store import ViewDatabase, open_view_database
+from projections.runner import STORE_ERRORS, ClaimedLoop, RunnerStatus
+from projections.store import Claim, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
 
 log = structlog.get_logger(__name__)
@@ -48,8 +47,10 @@ ATTEMPTS = 8
 """How often one event is handled again when a concurrent write downstream wins."""
 
 
-class Follower:
+class Follower(ClaimedLoop):
     """Follows one tenant's ledger into another's, exactly once, in a background thread."""
+
+    kind = "follower"
 
     def __init__(
         self,
@@ -64,39 +65,24 @@ class Follower:
         poll_interval: float = 0.5,
         max_backoff: float = 10.0,
     ) -> None:
+        # The claim is held in the downstream tenant's view database; the wake-ups come from
+        # the upstream ledger's channel.
+        super().__init__(
+            name,
+            claims,
+            upstream.location.ledger_channel,
+            poll_interval,
+            max_backoff,
+            log.bind(follower=name),
+        )
         self.name = name
         self.upstream = upstream
         self.downstream = downstream
         self.topics = topics
         self.handle = handle
         self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self.max_backoff = max_backoff
-        self.claims = claims
-        """Where the follower holds its lock: the downstream tenant's view database."""
-        self._state = "starting"
         self._scanned = 0
         self._head = 0
-        self._error: str | None = None
-        self._stop = threading.Event()
-        self._nudge = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._log = log.bind(follower=name)
-
-    def start(self) -> Follower:
-        self._thread = threading.Thread(target=self._run, name=f"follower-{self.name}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._nudge.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._state = "stopped"
-
-    def nudge(self) -> None:
-        self._nudge.set()
 
     @property
     def position(self) -> int:
@@ -112,34 +98,12 @@ class Follower:
         state = self._state if self._thread is not None else "external"
         return RunnerStatus(self.name, state, position, head, self._error)
 
-    def _run(self) -> None:
-        backoff = 0.1
-        while not self._stop.is_set():
-            try:
-                channel = self.upstream.location.ledger_channel
-                with self.claims.claim(self.name, channel) as claim:
-                    if not claim.held:
-                        self._state = "standby"
-                        claim.wait(self.poll_interval * 4, self._nudge)
-                        continue
-                    self._state, self._error, backoff = "active", None, 0.1
-                    self._scanned = 0  # from what is recorded, not what another holder scanned
-                    self._log.info("follower_active")
-                    while not self._stop.is_set():
-                        if not self.catch_up_once():
-                            claim.wait(self.poll_interval, self._nudge)
-            except IntegrityError as e:
-                self._state, self._error = "contended", f"{type(e).__name__}: {e}"
-                self._log.warning("follower_contended", error=self._error, retry_in=backoff)
-            except STORE_ERRORS as e:
-                self._state, self._error = "reconnecting", f"{type(e).__name__}: {e}"
-                self._log.warning("follower_store_unavailable", error=self._error, retry_in=backoff)
-            except Exception as e:
-                # A bug or a fault in what was forwarded: loudly, keep the position, try again.
-                self._state, self._error = "failed", f"{type(e).__name__}: {e}"
-                self._log.exception("follower_failed", retry_in=backoff)
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+    def activated(self, claim: Claim) -> None:
+        self._scanned = 0  # from what is recorded, not what another holder scanned
+        self._log.info("follower_active")
+
+    def step(self) -> bool:
+        return self.catch_up_once()
 
     def catch_up_once(self) -> bool:
         """Record the next batch of followed events, if any; answers whether there was one."""
@@ -186,16 +150,6 @@ class Follower:
         while self.catch_up_once():
             pass
         return self.position
-
-    def wait(self, position: int, timeout: float = 10.0) -> bool:
-        """Wait until the upstream's notifications up to `position` are recorded or scanned."""
-        deadline = time.monotonic() + timeout
-        self.nudge()
-        while max(self.position, self._scanned) < position:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-        return True
 
 
 @dataclass(frozen=True)
@@ -296,18 +250,6 @@ class ForwardingProcesses:
     def start(self) -> None:
         for follower in self.followers:
             follower.start()
-
-    def nudge(self) -> None:
-        for follower in self.followers:
-            follower.nudge()
-
-    def catch_up(self) -> None:
-        """Run every follower until nothing is left to record (in both directions)."""
-        while any(f.catch_up_once() for f in self.followers):
-            pass
-
-    def statuses(self) -> list[RunnerStatus]:
-        return [f.status() for f in self.followers]
 
     def close(self) -> None:
         for follower in self.followers:

@@ -19,16 +19,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 from uuid import UUID
 
 import psycopg
 import structlog
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from aggregates.application import AssociationLedger
-from projections.store import TrackingConflict, Tx, ViewDatabase
+from projections.store import Claim, TrackingConflict, Tx, ViewDatabase
 
 log = structlog.get_logger(__name__)
 
@@ -58,61 +58,48 @@ class Projection(ABC):
             tx.execute(f"DROP TABLE IF EXISTS {{{table}}}")
 
 
-@dataclass(frozen=True)
-class RunnerStatus:
-    projection: str
-    state: str
-    """starting, active, standby, reconnecting, failed, stopped, or external (run elsewhere)."""
-    position: int
-    head: int
-    error: str | None
+class ClaimedLoop(ABC):
+    """A background thread that works only while it holds its claim (one active per name, the
+    others stand by), wakes on the upstream ledger's writes, and reconnects with back-off after
+    a lost connection; a failing step is retried loudly. Projection runners and forwarding
+    followers are both such loops."""
 
-    @property
-    def lag(self) -> int:
-        return max(self.head - self.position, 0)
-
-
-class ProjectionRunner:
-    """One projection of one tenant, fed from that tenant's ledger by a background thread."""
+    kind: ClassVar[str]
+    """Names the thread and the log events (`<kind>_active`, `<kind>_failed`, …)."""
 
     def __init__(
         self,
-        projection: Projection,
-        ledger: AssociationLedger,
-        db: ViewDatabase,
+        name: str,
+        claims: ViewDatabase,
         channel: str,
-        *,
-        batch_size: int = 500,
-        poll_interval: float = 0.5,
-        max_backoff: float = 10.0,
+        poll_interval: float,
+        max_backoff: float,
+        log: structlog.typing.FilteringBoundLogger,
     ) -> None:
-        self.projection = projection
-        self.ledger = ledger
-        self.db = db
+        self.claim_name = name
+        self.claims = claims
+        """Where the loop holds its claim (and, for a projection, writes its view)."""
         self.channel = channel
-        self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
-        self.listener_pid: int | None = None
         self._state = "starting"
-        self._position = 0
-        self._head = 0
         self._error: str | None = None
         self._stop = threading.Event()
         self._nudge = threading.Event()
-        self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._log = log.bind(tenant=ledger.tenant, projection=projection.name)
-        with db.transaction() as tx:
-            projection.create_tables(tx)
+        self._log = log
 
-    # Life cycle.
+    @abstractmethod
+    def step(self) -> bool:
+        """Do the next piece of work, if any; answers whether there was one."""
 
-    def start(self) -> ProjectionRunner:
+    @abstractmethod
+    def activated(self, claim: Claim) -> None:
+        """Called on becoming the active one."""
+
+    def start(self) -> Self:
         self._thread = threading.Thread(
-            target=self._run,
-            name=f"projection-{self.ledger.tenant}-{self.projection.name}",
-            daemon=True,
+            target=self._run, name=f"{self.kind}-{self.claim_name}", daemon=True
         )
         self._thread.start()
         return self
@@ -127,6 +114,88 @@ class ProjectionRunner:
     def nudge(self) -> None:
         """Look for new events now (an in-process write just happened)."""
         self._nudge.set()
+
+    def _run(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                with self.claims.claim(self.claim_name, self.channel) as claim:
+                    if not claim.held:
+                        self._state = "standby"
+                        claim.wait(self.poll_interval * 4, self._nudge)
+                        continue
+                    self._state, self._error, backoff = "active", None, 0.1
+                    self.activated(claim)
+                    while not self._stop.is_set():
+                        if not self.step():
+                            claim.wait(self.poll_interval, self._nudge)
+            except IntegrityError as e:
+                # A concurrent write downstream kept winning (followers): back off, go on.
+                self._state, self._error = "contended", f"{type(e).__name__}: {e}"
+                self._log.warning(f"{self.kind}_contended", error=self._error, retry_in=backoff)
+            except STORE_ERRORS as e:
+                self._state, self._error = "reconnecting", f"{type(e).__name__}: {e}"
+                self._log.warning(
+                    f"{self.kind}_store_unavailable", error=self._error, retry_in=backoff
+                )
+            except Exception as e:
+                # A bug (or a fault in what was followed): loudly, keep the position, try again.
+                self._state, self._error = "failed", f"{type(e).__name__}: {e}"
+                self._log.exception(f"{self.kind}_failed", retry_in=backoff)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    projection: str
+    state: str
+    """starting, active, standby, reconnecting, failed, stopped, or external (run elsewhere)."""
+    position: int
+    head: int
+    error: str | None
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ProjectionRunner(ClaimedLoop):
+    """One projection of one tenant, fed from that tenant's ledger by a background thread."""
+
+    kind = "projection"
+
+    def __init__(
+        self,
+        projection: Projection,
+        ledger: AssociationLedger,
+        db: ViewDatabase,
+        channel: str,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+        max_backoff: float = 10.0,
+    ) -> None:
+        super().__init__(
+            projection.name,
+            db,
+            channel,
+            poll_interval,
+            max_backoff,
+            log.bind(tenant=ledger.tenant, projection=projection.name),
+        )
+        self.projection = projection
+        self.ledger = ledger
+        self.db = db
+        self.batch_size = batch_size
+        self.listener_pid: int | None = None
+        self._position = 0
+        self._head = 0
+        self._progress = threading.Condition()
+        with db.transaction() as tx:
+            projection.create_tables(tx)
+
+    # Life cycle.
 
     def status(self) -> RunnerStatus:
         if self._thread is None:
@@ -169,37 +238,16 @@ class ProjectionRunner:
 
     # The loop.
 
-    def _run(self) -> None:
-        backoff = 0.1
-        while not self._stop.is_set():
-            try:
-                with self.db.claim(self.projection.name, self.channel) as claim:
-                    self.listener_pid = claim.listener_pid
-                    if not claim.held:
-                        self._state = "standby"
-                        claim.wait(self.poll_interval * 4, self._nudge)
-                        continue
-                    self._state, self._error, backoff = "active", None, 0.1
-                    self._log.info("projection_runner_active", listener_pid=claim.listener_pid)
-                    while not self._stop.is_set():
-                        try:
-                            progressed = self.catch_up_once()
-                        except TrackingConflict:
-                            self._log.info("projection_position_moved")  # reset or rival
-                            continue
-                        if not progressed:
-                            claim.wait(self.poll_interval, self._nudge)
-            except STORE_ERRORS as e:
-                self._state, self._error = "reconnecting", f"{type(e).__name__}: {e}"
-                self._log.warning(
-                    "projection_store_unavailable", error=self._error, retry_in=backoff
-                )
-            except Exception as e:
-                # A bug in a projection: fail loudly, keep the position, try again later.
-                self._state, self._error = "failed", f"{type(e).__name__}: {e}"
-                self._log.exception("projection_failed", retry_in=backoff)
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+    def activated(self, claim: Claim) -> None:
+        self.listener_pid = claim.listener_pid
+        self._log.info("projection_runner_active", listener_pid=claim.listener_pid)
+
+    def step(self) -> bool:
+        try:
+            return self.catch_up_once()
+        except TrackingConflict:
+            self._log.info("projection_position_moved")  # reset or rival
+            return True
 
     def catch_up_once(self) -> bool:
         """Apply the next batch, if any; returns whether there was one."""

@@ -39,7 +39,7 @@ from aggregates.review_plan import DEFAULT_CHECKLIST
 from aggregates.scoring import DEFAULT_RUBRICS
 from tenants.registry import Tenant
 from tenants.runtime import Platform
-from tests.api.conftest import make_account
+from tests.api.conftest import make_account, sign_in
 from tests.api.review_world import window
 from tests.api.test_submissions import PDF, qc_result
 from tests.support import Clock, beijing
@@ -210,19 +210,6 @@ class Secretariat:
         return self._headers
 
 
-async def sign_in(client: Client, tenant: str, role: Role, scope: str, step: str) -> dict[str, str]:
-    login, password = make_account(client, tenant, role, scope)
-    body = ok(
-        await client.post(
-            f"/api/v1/tenants/{tenant}/session", json={"login": login, "password": password}
-        ),
-        201,
-        step,
-    )
-    client.cookies.clear()
-    return {"Authorization": f"Bearer {body['token']}"}
-
-
 async def enrol_experts(
     client: Client, api: str, tenant: Tenant, year: int, headers: dict[str, str]
 ) -> list[str]:
@@ -263,7 +250,7 @@ async def file_unit(
     """One applicant unit files the unit's results; the unit recommends them all and files its
     form. The k-th result of the u-th unit is the (k × units + u)-th in the order of quality."""
     code, api = tenant.code, f"/api/v1/tenants/{tenant.code}"
-    unit_headers = await sign_in(client, code, Role.RECOMMENDING_UNIT, unit, f"sign in {unit}")
+    unit_headers = await sign_in(client, code, Role.RECOMMENDING_UNIT, unit)
     form = f"{api}/campaigns/{campaign_id}/units/{unit}/recommendation"
     panel = {
         "name": f"{unit}评委",
@@ -279,7 +266,7 @@ async def file_unit(
     )
     credit = credit_code(code, year, u)
     unit_name = f"{tenant.short_name_zh}申报单位{u}有限公司"
-    applicant = await sign_in(client, code, Role.APPLICANT_UNIT, credit, f"sign in {credit}")
+    applicant = await sign_in(client, code, Role.APPLICANT_UNIT, credit)
     upload = {**applicant, "content-type": "application/octet-stream"}
     filed = []
     for k in range(per_unit):
