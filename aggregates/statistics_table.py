@@ -156,14 +156,29 @@ class TeamFiguresTable:
         return {}
 
 
+Figures = QcFigures | TeamFiguresTable
+
+
+@dataclass(frozen=True)
+class EnterpriseItem:
+    """One enterprise of the list with its own figures (企业分项数据): given where the unit has
+    them, so that a roll-up that counts the enterprise elsewhere can deduct exactly its share."""
+
+    credit_code: str
+    figures: Figures
+    name: str = ""
+
+
 @dataclass(frozen=True)
 class StatisticsForm:
     enterprises: list[str]
     """The credit codes of the enterprises counted (企业总数, 附清单)."""
-    figures: QcFigures | TeamFiguresTable
+    figures: Figures
     review_forms: list[str] = field(default_factory=list)
     meeting: Meeting = Meeting()
     contact: dict[str, str] = field(default_factory=dict)
+    itemised: list[EnterpriseItem] = field(default_factory=list)
+    """Figures of single listed enterprises (optional, any number of them)."""
 
     def problems(self, programme: Programme) -> list[Problem]:
         expected = TeamFiguresTable if programme is Programme.TEAM else QcFigures
@@ -183,6 +198,35 @@ class StatisticsForm:
                     "review_forms", "not_in_list", f"评审及交流形式应为：{'、'.join(REVIEW_FORMS)}"
                 )
             )
+        return found + self._itemised_problems(expected)
+
+    def _itemised_problems(self, expected: type) -> list[Problem]:
+        found: list[Problem] = []
+        listed, seen = set(self.enterprises), set()
+        for i, item in enumerate(self.itemised):
+            where = f"itemised[{i}]"
+            if item.credit_code not in listed:
+                found.append(Problem(f"{where}.credit_code", "listed", "分项企业须列在企业清单中"))
+            if item.credit_code in seen:
+                found.append(Problem(f"{where}.credit_code", "unique", "同一企业只能分项填报一次"))
+            seen.add(item.credit_code)
+            if not isinstance(item.figures, expected):
+                found.append(
+                    Problem(f"{where}.figures", "wrong_programme", "统计项目与活动类别不符")
+                )
+                continue
+            found += [
+                Problem(f"{where}.{p.field}", p.rule, p.message) for p in item.figures.problems()
+            ]
+        if found or not self.itemised:
+            return found
+        totals = asdict(self.figures)
+        for name, total in totals.items():
+            itemised = sum(getattr(item.figures, name) for item in self.itemised)
+            if itemised > total:
+                found.append(
+                    Problem(f"itemised.{name}", "le_total", "各企业分项数之和不能大于统计表合计")
+                )
         return found
 
     def to_state(self) -> dict[str, Any]:
@@ -194,6 +238,15 @@ def form_from_state(programme: Programme, state: dict[str, Any]) -> StatisticsFo
     values = dict(state)
     values["figures"] = figures_class(**values["figures"])
     values["meeting"] = Meeting(**values["meeting"])
+    # Tables recorded before enterprises could be itemised have no such key.
+    values["itemised"] = [
+        EnterpriseItem(
+            credit_code=item["credit_code"],
+            name=item.get("name", ""),
+            figures=figures_class(**item["figures"]),
+        )
+        for item in values.get("itemised", ())
+    ]
     return StatisticsForm(**values)
 
 

@@ -21,11 +21,13 @@ from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
+from api.metrics import REQUESTS, MetricsController
 from api.recommendations import RecommendationController
 from api.registrations import CampaignRegistrationController
 from api.results import CertificateController, ResultsController
 from api.reviews import ExpertController, ReviewController
 from api.security import Signer, load_secret
+from api.statistics import StatisticsController
 from api.submissions import AttachmentController, SubmissionController
 from api.tenants import TenantController
 from api.unit_reports import UnitReportController
@@ -86,6 +88,7 @@ def create_app(
             TenantController,
             CampaignController,
             HealthController,
+            MetricsController,
             SessionController,
             RegistrationController,
             AccountController,
@@ -100,6 +103,7 @@ def create_app(
             CertificateController,
             ForwardingController,
             IntakeController,
+            StatisticsController,
         ],
         guards=[authorize],
         dependencies={
@@ -107,7 +111,7 @@ def create_app(
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_logging],
+        middleware=[request_logging, REQUESTS.middleware],
         lifespan=[platform_lifespan],
         logging_config=None,
         openapi_config=OpenAPIConfig(

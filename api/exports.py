@@ -1,5 +1,5 @@
-"""Exports the users hand on or print: the recommendation form and the statistics table laid out
-like the seeds' forms, as .xlsx (openpyxl) and CSV (UTF-8 with BOM, so Excel reads it)."""
+"""Exports the users hand on or print: the recommendation form laid out like the seeds' form, and
+the writers every export shares: .xlsx (openpyxl) and CSV (UTF-8 with BOM, so Excel reads it)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aggregates.campaign import Campaign, Programme
-from aggregates.statistics_table import QcFigures, StatisticsTable, TeamFiguresTable
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DECLARATION = (
@@ -85,98 +84,6 @@ def recommendation_rows(sheet: RecommendationSheet) -> list[list[object]]:
         ["三、推荐声明"],
         [DECLARATION],
         [f"填表人：{sheet.filled_by}", f"电话：{sheet.phone}", f"填表日期：{sheet.filed}"],
-    ]
-    return rows
-
-
-def _period(table: StatisticsTable) -> str:
-    return f"（{table.period_start.year} 年 {table.period_start.month} 月至 {table.period_end.year} 年 {table.period_end.month} 月）"
-
-
-def _percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value}%"
-
-
-def statistics_rows(
-    campaign: Campaign, unit_name: str, table: StatisticsTable
-) -> list[list[object]]:
-    form = table.form
-    figures = form.figures
-    rows: list[list[object]] = [
-        [f"{campaign.title}成果统计表"],
-        [_period(table)],
-        [f"推荐单位（单位公章）：{unit_name}"],
-        ["序号", "统计项目", "单位", "数量"],
-    ]
-    items: list[tuple[str, str, object]]
-    if isinstance(figures, QcFigures):
-        rates = figures.rates()
-        items = [
-            ("企业总数（附清单）", "个", len(form.enterprises)),
-            ("职工总数", "人", figures.employees),
-            ("历年来累计已登记注册 QC 小组数", "个", figures.registered_all_years),
-            ("本年度已登记注册 QC 小组数", "个", figures.registered_this_year),
-            ("本年度注册参加 QC 小组人数", "人", figures.participants),
-            (
-                "本年度 QC 小组普及率 = 参加 QC 小组人数 / 职工总数 × 100%",
-                "%",
-                _percent(rates["coverage"]),
-            ),
-            ("本年度坚持活动的 QC 小组数", "个", figures.active_groups),
-            ("历年来累计 QC 小组创可计算的经济效益", "万元", figures.benefit_all_years_10k),
-            ("本年度 QC 小组创可计算的经济效益", "万元", figures.benefit_this_year_10k),
-            (
-                "本年度 QC 小组成果率 = 取得成果小组数 / QC 小组注册数 × 100%",
-                "%",
-                _percent(rates["result_rate"]),
-            ),
-            (
-                "本年度 QC 小组活动率 = 能坚持活动小组数 / QC 小组注册数 × 100%",
-                "%",
-                _percent(rates["activity_rate"]),
-            ),
-            (
-                "本年度企业对 QC 小组活动经费投入（培训、交流、书籍等费用）",
-                "万元",
-                figures.spending_10k,
-            ),
-            ("本年度企业对 QC 小组活动奖励费用", "万元", figures.rewards_10k),
-            ("QC 小组评审及交流形式", "", "、".join(form.review_forms)),
-            ("取得中国质协评委证书人数", "人", figures.certified_reviewers),
-        ]
-    else:
-        assert isinstance(figures, TeamFiguresTable)  # noqa: S101 (the table's programme fixes it)
-        items = [
-            ("本年度开展质量信得过班组企业数", "个", len(form.enterprises)),
-            ("本年度开展质量信得过班组数", "个", figures.teams_this_year),
-            ("历年质量信得过班组累计数", "个", figures.teams_all_years),
-            ("本年度参与质量信得过班组活动员工数", "人次", figures.participating_staff),
-            ("本年度推荐质量信得过班组数", "个", figures.teams_recommended),
-            (
-                "本年度对质量信得过班组活动经费投入（培训、交流、规范化等）",
-                "万元",
-                figures.spending_10k,
-            ),
-            ("本年度对质量信得过班组活动奖励费用", "万元", figures.rewards_10k),
-            ("质量信得过班组评审及交流形式", "", "、".join(form.review_forms)),
-        ]
-    rows += [[i, label, unit, value] for i, (label, unit, value) in enumerate(items, 1)]
-    meeting = form.meeting
-    rows += [
-        [
-            "发表会时间",
-            meeting.date.isoformat() if meeting.date else "",
-            "发表会地点",
-            meeting.place,
-        ],
-        [
-            "发表报名数",
-            meeting.entered,
-            "发表数",
-            meeting.presented,
-            "参会人数",
-            meeting.attendance,
-        ],
     ]
     return rows
 

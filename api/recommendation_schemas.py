@@ -13,6 +13,8 @@ from msgspec import Meta
 
 from aggregates.recommendation import Recommendation, Reviewer
 from aggregates.statistics_table import (
+    EnterpriseItem,
+    Figures,
     Meeting,
     QcFigures,
     StatisticsForm,
@@ -177,27 +179,55 @@ class TeamFiguresIn(Request, kw_only=True):
     rewards_10k: Decimal
 
 
+def _figures(qc: QcFiguresIn | None, team: TeamFiguresIn | None) -> Figures | None:
+    """The figures of the one programme given (None when neither or both are: the form's rules
+    refuse that, naming the field)."""
+    if qc is not None and team is None:
+        return QcFigures(**msgspec.structs.asdict(qc))
+    if team is not None and qc is None:
+        return TeamFiguresTable(**msgspec.structs.asdict(team))
+    return None
+
+
+CreditCode = Annotated[str, Meta(max_length=30)]
+
+
+class ItemisedIn(Request, kw_only=True):
+    """One listed enterprise's own figures (企业分项数据)."""
+
+    credit_code: CreditCode
+    name: Short = ""
+    qc: QcFiguresIn | None = None
+    team: TeamFiguresIn | None = None
+
+
 class StatisticsIn(Request, kw_only=True):
-    enterprises: list[Annotated[str, Meta(max_length=30)]]
+    enterprises: list[CreditCode]
     """The credit codes of the enterprises counted (企业清单)."""
     qc: QcFiguresIn | None = None
     team: TeamFiguresIn | None = None
     review_forms: list[Short] = []
     meeting: MeetingIn = msgspec.field(default_factory=MeetingIn)
     contact: dict[str, Short] = {}
+    itemised: list[ItemisedIn] = []
+    """Figures of single enterprises of the list, where the unit has them: a roll-up that also
+    counts the enterprise under an industry association deducts exactly these."""
 
     def to_form(self) -> StatisticsForm:
-        figures: QcFigures | TeamFiguresTable | None = None
-        if self.qc is not None and self.team is None:
-            figures = QcFigures(**msgspec.structs.asdict(self.qc))
-        elif self.team is not None and self.qc is None:
-            figures = TeamFiguresTable(**msgspec.structs.asdict(self.team))
         return StatisticsForm(
             enterprises=[c.strip().upper() for c in self.enterprises],
-            figures=figures,  # type: ignore[arg-type]  # None is refused by the form's rules
+            figures=_figures(self.qc, self.team),  # type: ignore[arg-type]  # None is refused by the form's rules
             review_forms=list(self.review_forms),
             meeting=Meeting(**msgspec.structs.asdict(self.meeting)),
             contact=dict(self.contact),
+            itemised=[
+                EnterpriseItem(
+                    credit_code=item.credit_code.strip().upper(),
+                    name=item.name.strip(),
+                    figures=_figures(item.qc, item.team),  # type: ignore[arg-type]  # as above
+                )
+                for item in self.itemised
+            ],
         )
 
 
@@ -214,6 +244,8 @@ class StatisticsOut(Response, kw_only=True, frozen=True):
     review_forms: list[str]
     meeting: dict[str, Any]
     contact: dict[str, str]
+    itemised: list[dict[str, Any]]
+    """credit_code, name, figures: single enterprises' own figures."""
     version: int
 
     @classmethod
@@ -231,6 +263,7 @@ class StatisticsOut(Response, kw_only=True, frozen=True):
             review_forms=list(form.review_forms),
             meeting=msgspec.to_builtins(asdict(form.meeting)),
             contact=dict(form.contact),
+            itemised=[msgspec.to_builtins(asdict(item)) for item in form.itemised],
             version=table.version,
         )
 

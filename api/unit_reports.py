@@ -14,9 +14,10 @@ from aggregates.campaign import Campaign
 from aggregates.statistics_table import StatisticsTable
 from aggregates.work_summary import WorkSummary
 from api.access import Principal, access
-from api.exports import XLSX, download, statistics_rows, to_csv, to_xlsx
+from api.exports import XLSX, download, to_csv, to_xlsx
 from api.recommendation_schemas import StatisticsIn, StatisticsOut, SummaryIn, SummaryOut
 from api.recommendations import READERS, UNIT, unit_name
+from api.statistics_exports import statistics_rows
 from tenants.runtime import TenantRuntime
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from projections.campaign_list import CampaignListProjection
+from projections.campaign_statistics import CampaignStatisticsProjection
 from projections.forwarding import ForwardingProcesses
+from projections.reported_statistics import ReportedStatisticsProjection
 from projections.review_board import ReviewBoardProjection
 from projections.runner import Projection, ProjectionRunner, RunnerStatus
 from projections.store import ViewDatabase, open_view_database
@@ -16,6 +18,8 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     CampaignListProjection,
     SubmissionListProjection,
     ReviewBoardProjection,
+    CampaignStatisticsProjection,
+    ReportedStatisticsProjection,
 )
 """The read models; a new one is added here."""
 

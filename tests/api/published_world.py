@@ -112,6 +112,7 @@ def campaign_body(tenant: Tenant, year: int) -> dict[str, Any]:
             "recommendations_per_applicant_max": None,
         },
         "timeline": {
+            "registration": window(f"{year}-01-01", f"{year}-03-01"),
             "submission": window(f"{year}-01-01", f"{year}-03-01"),
             "recommendation": window(f"{year}-01-01", f"{year}-03-01"),
             "formal_review": window(f"{year}-03-02", f"{year}-03-15"),
@@ -275,9 +276,11 @@ async def file_unit(
         title = f"提高{tenant.short_name_zh}第{order + 1}号工序一次合格率"
         body = qc_result(topic_type, group_name=f"{unit_name}第{k + 1}QC小组", topic_name=title)
         body["recommending_unit"] = unit
+        industries = [name for group in tenant.key_industries for name in group.names]
         body["applicant"] = {
             "unit_name": unit_name,
             "key_domain": tenant.key_domains[order % len(tenant.key_domains)],
+            "key_industries": industries[order % len(industries) :][:2] if industries else [],
         }
         drafted = ok(
             await client.post(

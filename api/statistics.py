@@ -1,0 +1,216 @@
+"""Statistics (统计): the platform's own figures per tenant and campaign, broken down by
+recommending unit, key domain, key industry or topic type; and the roll-up of the units' reported
+statistics tables (at national level, of the member associations' forwarded tables), with their
+exports."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from aggregates.actor import Role
+from aggregates.campaign import Campaign, Programme
+from aggregates.problems import Problem
+from api.access import SEES_EVERYTHING, Principal, access, not_found, only, scopes
+from api.errors import RequestProblem
+from api.exports import XLSX, download, to_xlsx
+from api.statistics_exports import (
+    FIGURE_LABELS,
+    deduction_rows,
+    figures_rows,
+    rollup_rows,
+    rollup_unit_rows,
+)
+from api.statistics_schemas import (
+    CampaignStatisticsOut,
+    Dimension,
+    RollUpOut,
+    topic_label,
+)
+from projections.campaign_figures import CampaignFigures, campaign_figures, tenant_figures
+from projections.reported_statistics import reported_tables
+from projections.service import TenantViews
+from projections.statistics_rollup import RollUp, UnitTable, roll_up
+from tenants.registry import Level
+from tenants.runtime import TenantRuntime
+
+READERS = only(Role.SECRETARIAT, Role.AUDITOR)
+UNIT_READERS = only(Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Role.AUDITOR)
+
+
+def _label(runtime: TenantRuntime, by: Dimension | None) -> Any:
+    def label(key: str | None) -> str | None:
+        if key is None:
+            return "（未填）"
+        if by is Dimension.RECOMMENDING_UNIT:
+            unit = runtime.tenant.unit(key)
+            return unit.name_zh if unit else key
+        if by is Dimension.TOPIC_TYPE:
+            return topic_label(key)
+        return key
+
+    return label
+
+
+def _figures(
+    runtime: TenantRuntime,
+    views: TenantViews,
+    campaign_id: UUID,
+    by: Dimension | None,
+    filters: dict[str, str | None],
+) -> CampaignFigures:
+    runtime.ledger.get_campaign(campaign_id)  # another tenant's campaign is not found here
+    db = views.db("campaign_statistics")
+    found = campaign_figures(db, str(campaign_id), by.value if by else None, filters)
+    if found is None:  # opened a moment ago: let the read model catch up with the ledger
+        views.wait(runtime.ledger.recorder.max_notification_id())
+        found = campaign_figures(db, str(campaign_id), by.value if by else None, filters)
+    if found is None:
+        raise RequestProblem(503, Problem("campaign_id", "catching_up", "统计正在更新，请稍后再试"))
+    return found
+
+
+def _scoped_filters(principal: Principal, **filters: str | None) -> dict[str, str | None]:
+    """A recommending unit reads only the figures of what was filed under it."""
+    if principal.roles & SEES_EVERYTHING:
+        return filters
+    units = scopes(principal, Role.RECOMMENDING_UNIT)
+    wanted = filters.get("recommending_unit")
+    if not units or (wanted is not None and wanted not in units):
+        raise not_found("recommending_unit")
+    return {**filters, "recommending_unit": wanted or sorted(units)[0]}
+
+
+def _rollup(
+    runtime: TenantRuntime, views: TenantViews, campaign: Campaign
+) -> tuple[RollUp, list[str]]:
+    tables = reported_tables(views.db("reported_statistics"), campaign.id)
+    units = [u for u in runtime.tenant.recommending_units if u.code in tables]
+    known = {u.code for u in units}
+    read = [UnitTable(u.code, u.name_zh, u.kind.value, tables[u.code]) for u in units]
+    read += [UnitTable(code, code, "", form) for code, form in tables.items() if code not in known]
+    missing = [u.code for u in runtime.tenant.recommending_units if u.code not in tables]
+    return roll_up(read, campaign.programme is not Programme.TEAM), missing
+
+
+class StatisticsController(Controller):
+    path = "/api/v1/tenants/{tenant:str}"
+    tags = ["statistics 统计"]
+
+    @get("/statistics", operation_id="tenantStatistics", sync_to_thread=True, opt=access(READERS))
+    def tenant(
+        self,
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        programme: FromQuery[Programme | None] = None,
+    ) -> list[CampaignStatisticsOut]:
+        """Every campaign of the tenant, newest first: its totals and the change on a year
+        earlier."""
+        rows = tenant_figures(
+            views.db("campaign_statistics"), programme.value if programme else None
+        )
+        return [
+            CampaignStatisticsOut.of(
+                row, runtime.grade_names(Programme(row.programme)), _label(runtime, None)
+            )
+            for row in rows
+        ]
+
+    @get(
+        "/campaigns/{campaign_id:uuid}/statistics",
+        operation_id="campaignStatistics",
+        sync_to_thread=True,
+        opt=access(UNIT_READERS),
+    )
+    def campaign(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        by: FromQuery[Dimension | None] = None,
+        recommending_unit: FromQuery[str | None] = None,
+        key_domain: FromQuery[str | None] = None,
+        industry: FromQuery[str | None] = None,
+        topic_type: FromQuery[str | None] = None,
+    ) -> CampaignStatisticsOut:
+        """The campaign's figures, in total and by `by`, for the entries the filters match; a
+        recommending unit reads its own."""
+        filters = _scoped_filters(
+            request.state.principal,
+            recommending_unit=recommending_unit,
+            key_domain=key_domain,
+            industry=industry,
+            topic_type=topic_type,
+        )
+        found = _figures(runtime, views, campaign_id, by, filters)
+        grades = runtime.grade_names(Programme(found.programme))
+        return CampaignStatisticsOut.of(found, grades, _label(runtime, by))
+
+    @get(
+        "/campaigns/{campaign_id:uuid}/statistics.xlsx",
+        operation_id="exportCampaignStatisticsXlsx",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def campaign_xlsx(
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        by: FromQuery[Dimension] = Dimension.RECOMMENDING_UNIT,
+    ) -> Response[bytes]:
+        found = _figures(runtime, views, campaign_id, by, {})
+        grades = runtime.grade_names(Programme(found.programme))
+        rows = figures_rows(found, grades, _label(runtime, by))
+        return download(to_xlsx("活动统计", rows), XLSX, f"{found.title}-活动统计.xlsx")
+
+    @get(
+        "/campaigns/{campaign_id:uuid}/statistics/roll-up",
+        operation_id="statisticsRollUp",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def rollup(
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+    ) -> RollUpOut:
+        """The units' statistics tables summed, each enterprise counted once; at national level
+        what was deducted from the provincial associations (扣除行业直属企业数据)."""
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        rollup, missing = _rollup(runtime, views, campaign)
+        national = runtime.tenant.level is Level.NATIONAL
+        return RollUpOut.of(str(campaign.id), campaign.programme.value, national, rollup, missing)
+
+    @get(
+        "/campaigns/{campaign_id:uuid}/statistics/roll-up.xlsx",
+        operation_id="exportStatisticsRollUpXlsx",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def rollup_xlsx(
+        self,
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+    ) -> Response[bytes]:
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        rollup, missing = _rollup(runtime, views, campaign)
+        national = runtime.tenant.level is Level.NATIONAL
+        names = {u.code: u.name_zh for u in runtime.tenant.recommending_units}
+        reported = f"{len(rollup.units)} 个推荐单位已报，{len(missing)} 个未报"
+        sheets = {"各推荐单位": rollup_unit_rows(rollup, FIGURE_LABELS)}
+        if national or rollup.deductions:
+            sheets["扣除行业直属企业"] = deduction_rows(rollup, names, FIGURE_LABELS)
+        content = to_xlsx(
+            "统计表汇总",
+            rollup_rows(campaign, runtime.tenant.name_zh, rollup, national, reported),
+            sheets,
+        )
+        return download(content, XLSX, f"{campaign.title}-统计表汇总.xlsx")
