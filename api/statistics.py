@@ -5,6 +5,7 @@ exports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -42,7 +43,9 @@ READERS = only(Role.SECRETARIAT, Role.AUDITOR)
 UNIT_READERS = only(Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Role.AUDITOR)
 
 
-def _label(runtime: TenantRuntime, by: Dimension | None) -> Any:
+def _label(runtime: TenantRuntime, by: Dimension | None) -> Callable[[str | None], str | None]:
+    """How users read a group's key: the unit's name, 问题解决型, … (a domain or industry as is)."""
+
     def label(key: str | None) -> str | None:
         if key is None:
             return "（未填）"
