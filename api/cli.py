@@ -17,6 +17,8 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.problems import DomainError
 from api.logging import configure_logging
+from projections.rebuild import RebuildInProgress, ShadowRebuild
+from projections.runner import ProjectionRunner
 from projections.service import PlatformViews
 from projections.store import open_view_database
 from tenants.registry import TenantConfigError, TenantRegistry
@@ -39,9 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     projections = commands.add_parser("projections", help="read models")
     actions = projections.add_subparsers(dest="action", required=True)
     actions.add_parser("status", help="position and lag of every read model")
-    rebuild = actions.add_parser("rebuild", help="rebuild a read model from zero")
-    rebuild.add_argument("--tenant", required=True)
-    rebuild.add_argument("name", help="the read model, e.g. campaign_list")
+    rebuild = actions.add_parser(
+        "rebuild",
+        help="rebuild read models from zero beside the live ones, then swap them in",
+    )
+    rebuild.add_argument("--tenant", help="the tenant (with --all: every tenant if left out)")
+    rebuild.add_argument("--all", action="store_true", help="every read model")
+    rebuild.add_argument("name", nargs="?", help="the read model, e.g. campaign_list")
     accounts = commands.add_parser("accounts", help="accounts")
     account_actions = accounts.add_subparsers(dest="action", required=True)
     create = account_actions.add_parser(
@@ -143,24 +149,44 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
                         f"{code}\t{status.projection}\t{status.state}\tposition={status.position}\thead={status.head}\tlag={status.lag}"
                     )
             return 0
-        found = views.tenants.get(args.tenant)
-        if found is None or args.name not in found.runners:
-            print(
-                f"qcflow: no read model {args.name!r} for tenant {args.tenant!r}", file=sys.stderr
-            )
+        chosen = _chosen_read_models(views, args)
+        if isinstance(chosen, str):
+            print(f"qcflow: {chosen}", file=sys.stderr)
             return 2
-        runner = found.runners[args.name]
-        runner.rebuild()
-        with runner.db.claim(runner.projection.name, runner.channel) as claim:
-            if not claim.held:
-                log.info("projection_rebuild_left_to_active_runner", projection=args.name)
-                return 0
-            position = runner.catch_up()
-        log.info("projection_rebuilt", tenant=args.tenant, projection=args.name, position=position)
+        for code, runner in chosen:
+            rebuild = ShadowRebuild(runner.projection, runner.ledger, runner.db, runner.channel)
+            try:
+                done = rebuild.run()
+            except RebuildInProgress as e:
+                print(f"qcflow: {e}", file=sys.stderr)
+                return 1
+            print(
+                f"{code}\t{done.projection}\trebuilt: {done.events} events,"
+                f" position={done.position}, {done.seconds:.2f} s"
+            )
         return 0
     finally:
         views.close()
         platform.close()
+
+
+def _chosen_read_models(
+    views: PlatformViews, args: argparse.Namespace
+) -> list[tuple[str, ProjectionRunner]] | str:
+    """The (tenant, read model) pairs a rebuild names, or what is wrong with its arguments."""
+    if args.all == (args.name is not None):
+        return "name one read model, or --all"
+    if args.tenant is not None and args.tenant not in views.tenants:
+        return f"no tenant {args.tenant!r}"
+    if args.all:
+        codes = [args.tenant] if args.tenant else list(views.tenants)
+        return [(code, runner) for code in codes for runner in views[code].runners.values()]
+    if args.tenant is None:
+        return "--tenant is required with a read model's name"
+    runner = views[args.tenant].runners.get(args.name)
+    if runner is None:
+        return f"no read model {args.name!r} for tenant {args.tenant!r}"
+    return [(args.tenant, runner)]
 
 
 def _accounts(settings: Settings, args: argparse.Namespace) -> int:

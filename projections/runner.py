@@ -44,7 +44,7 @@ class Projection(ABC):
     topics: ClassVar[tuple[str, ...]] = ()
     """Topics of the events it reads; empty reads every event."""
     tables: ClassVar[tuple[str, ...]] = ()
-    """Its tables, dropped on a rebuild."""
+    """Its tables: a rebuild builds them again under shadow names and swaps them in."""
 
     @abstractmethod
     def create_tables(self, tx: Tx) -> None: ...
@@ -189,6 +189,8 @@ class ProjectionRunner(ClaimedLoop):
         self.db = db
         self.batch_size = batch_size
         self.listener_pid: int | None = None
+        self.events_applied = 0
+        """Events applied by this runner since it was made (a rebuild reports them)."""
         self._position = 0
         self._head = 0
         self._progress = threading.Condition()
@@ -251,24 +253,30 @@ class ProjectionRunner(ClaimedLoop):
 
     def catch_up_once(self) -> bool:
         """Apply the next batch, if any; returns whether there was one."""
-        recorder = self.ledger.recorder
-        head = recorder.max_notification_id() or 0
+        head = self.ledger.recorder.max_notification_id() or 0
         self._head = head
         with self.db.transaction() as tx:
             position = tx.position(self.projection.name, self.ledger.name)
         self._position = position
         if head <= position:
             return False
-        notifications = recorder.select_notifications(
+        events, new_position = self.next_batch(position, head)
+        self._apply(events, position, new_position)
+        return True
+
+    def next_batch(
+        self, position: int, head: int
+    ) -> tuple[list[tuple[int, DomainEventProtocol[UUID]]], int]:
+        """The events of interest after `position` (one batch, up to `head`), and the position
+        they lead to."""
+        notifications = self.ledger.recorder.select_notifications(
             start=position + 1, limit=self.batch_size, stop=head, topics=self.projection.topics
         )
         # With the ledger's table lock, every id up to `head` is committed once `head` is
         # visible, so a short page means nothing of interest is left before `head`.
         full = len(notifications) == self.batch_size
         new_position = notifications[-1].id if full else head
-        events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
-        self._apply(events, position, new_position)
-        return True
+        return [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications], new_position
 
     def _apply(
         self,
@@ -277,9 +285,13 @@ class ProjectionRunner(ClaimedLoop):
         new_position: int,
     ) -> None:
         with self.db.transaction() as tx:
+            # Tracking first: on PostgreSQL the batch then holds the tracking row before it
+            # touches a table, the order a rebuild's swap takes them in (no deadlock), and a
+            # batch made stale by a swap fails here, before writing anything.
+            tx.advance(self.projection.name, self.ledger.name, position, new_position)
             for notification_id, event in events:
                 self.projection.process(event, tx, notification_id)
-            tx.advance(self.projection.name, self.ledger.name, position, new_position)
+        self.events_applied += len(events)
         with self._progress:
             self._position = new_position
             self._progress.notify_all()
@@ -290,17 +302,3 @@ class ProjectionRunner(ClaimedLoop):
         while self.catch_up_once():
             pass
         return self._position
-
-    def rebuild(self) -> None:
-        """Drop the read model and its position; the active runner rebuilds it from zero."""
-        with self.db.transaction() as tx:
-            self.projection.drop_tables(tx)
-            self.projection.create_tables(tx)
-            tx.execute(
-                "DELETE FROM {projection_tracking} WHERE projection = :projection",
-                {"projection": self.projection.name},
-            )
-        with self._progress:
-            self._position = 0
-        self._log.info("projection_reset")
-        self.nudge()

@@ -2,7 +2,9 @@
 tenant's schema), with the tracking position written in the same transaction as the rows.
 
 Views write their SQL once, in the subset both engines share, with `:name` parameters and
-`{table}` names that the database qualifies with the tenant's schema.
+`{table}` names that the database qualifies with the tenant's schema. An index is named after
+its table, `{table.suffix}` (unqualified: PostgreSQL places an index in its table's schema), so
+that a rebuild's shadow copy names its own indexes after the shadow table.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from psycopg_pool import ConnectionPool
 from tenants.runtime import StoreLocation
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+NAME = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z0-9_]+))?\}")
+"""`{table}`, or `{table.suffix}` for an index of that table."""
 
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS {projection_tracking} ("
@@ -34,6 +38,10 @@ TRACKING_DDL = (
     " notification_id BIGINT NOT NULL,"
     " PRIMARY KEY (projection, upstream))"
 )
+
+
+class LockBusy(Exception):
+    """Tables could not be locked in time (readers or writers held them): try again later."""
 
 
 class TrackingConflict(Exception):
@@ -76,15 +84,38 @@ class Tx(ABC):
                 " VALUES (:projection, :upstream, :position) ON CONFLICT DO NOTHING",
                 params,
             )
-        else:
-            self.execute(
-                "UPDATE {projection_tracking} SET notification_id = :position"
-                " WHERE projection = :projection AND upstream = :upstream"
-                " AND notification_id = :previous",
-                params,
-            )
+            if self.rowcount() == 1:
+                return
+            # Not inserted: a row at 0 is still zero (a rebuild's swap of an empty ledger).
+        self.execute(
+            "UPDATE {projection_tracking} SET notification_id = :position"
+            " WHERE projection = :projection AND upstream = :upstream"
+            " AND notification_id = :previous",
+            params,
+        )
         if self.rowcount() != 1:
             raise TrackingConflict(f"{projection}: position is no longer {previous}")
+
+    # What a rebuild's swap needs beyond the shared SQL (each engine answers its own way).
+
+    def lock_exclusively(self, tables: Sequence[str], timeout: float) -> None:
+        """Hold `tables` against every reader and writer until the transaction ends, or raise
+        LockBusy after waiting `timeout` seconds."""
+        raise NotImplementedError
+
+    def rename_table(self, table: str, new_name: str) -> None:
+        """Rename a table, and its indexes named after it (`{table.suffix}`, and on PostgreSQL
+        the implicit `<table>_pkey`), so that the old names are all free again."""
+        self.execute(f'ALTER TABLE {{{table}}} RENAME TO "{new_name}"')
+        for index in self._indexes(new_name):
+            if index.startswith(table):
+                self._rename_index(index, new_name + index.removeprefix(table))
+
+    def _indexes(self, table: str) -> list[str]:
+        raise NotImplementedError
+
+    def _rename_index(self, index: str, new_name: str) -> None:
+        raise NotImplementedError
 
 
 class Claim(ABC):
@@ -155,6 +186,28 @@ class SQLiteTx(Tx):
     def rowcount(self) -> int:
         return self._cursor.rowcount
 
+    def lock_exclusively(self, tables: Sequence[str], timeout: float) -> None:
+        """Nothing to add: every transaction here began IMMEDIATE, holding the file's write lock;
+        readers (WAL) go on reading the last committed state."""
+
+    def _indexes(self, table: str) -> list[str]:
+        # Implicit indexes (`sqlite_autoindex_<table>_N`, no SQL) follow a renamed table.
+        rows = self.execute(
+            "SELECT name FROM sqlite_master"
+            " WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL",
+            {"table": table},
+        )
+        return [str(r[0]) for r in rows]
+
+    def _rename_index(self, index: str, new_name: str) -> None:
+        # SQLite cannot rename an index: create it again under the new name from its own SQL.
+        (statement,) = self.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :index",
+            {"index": index},
+        )[0]
+        self._cursor.execute(f'DROP INDEX "{index}"')
+        self._cursor.execute(str(statement).replace(f'"{index}"', f'"{new_name}"', 1))
+
 
 class SQLiteViewDatabase(ViewDatabase):
     """One SQLite file per view (the embedded default); one connection, used under a lock."""
@@ -214,6 +267,33 @@ class PostgresTx(Tx):
     def rowcount(self) -> int:
         return self._cursor.rowcount
 
+    def lock_exclusively(self, tables: Sequence[str], timeout: float) -> None:
+        # ACCESS EXCLUSIVE, what DROP and ALTER take anyway, for all tables at once and first.
+        # Waiting briefly, then giving way: a reader holding one of them while it waits for
+        # another (a join, locking in another order) would otherwise deadlock with us.
+        names = ", ".join(f"{{{table}}}" for table in tables)
+        self._cursor.execute(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
+        try:
+            self.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+        except psycopg.errors.LockNotAvailable as e:
+            raise LockBusy(str(e)) from e
+        self._cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+
+    def _indexes(self, table: str) -> list[str]:
+        rows = self.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = :schema AND tablename = :table",
+            {"schema": self._schema, "table": table},
+        )
+        return [str(r[0]) for r in rows]
+
+    def _rename_index(self, index: str, new_name: str) -> None:
+        # Renaming a constraint's index (primary key, unique) renames the constraint too.
+        self._cursor.execute(
+            sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                sql.Identifier(self._schema, index), sql.Identifier(new_name)
+            )
+        )
+
 
 class PostgresViewDatabase(ViewDatabase):
     """The tenant's schema on PostgreSQL; a small pool, plus one dedicated connection per active
@@ -254,12 +334,15 @@ def _postgres_sql(statement: str, schema: str) -> str:
 
 @lru_cache(maxsize=512)
 def _names(statement: str, schema: str | None) -> str:
-    # `{table}` → "schema"."table" on PostgreSQL, "table" on SQLite.
+    # `{table}` → "schema"."table" on PostgreSQL, "table" on SQLite; `{table.suffix}` →
+    # "table_suffix", an index name, never qualified.
     def qualify(match: re.Match[str]) -> str:
-        table = match.group(1)
+        table, suffix = match.groups()
+        if suffix:
+            return f'"{table}_{suffix}"'
         return f'"{schema}"."{table}"' if schema else f'"{table}"'
 
-    return re.sub(r"\{([a-z_][a-z0-9_]*)\}", qualify, statement)
+    return NAME.sub(qualify, statement)
 
 
 def open_view_database(location: StoreLocation, view: str) -> ViewDatabase:

@@ -36,6 +36,7 @@ PUBLIC_OPERATIONS = {
     "confirmRegistration",
     "acceptInvitation",
     "health",
+    "metrics",
     "verifyCertificate",
     "verifyCertificatePage",
 }
