@@ -204,9 +204,7 @@ class RollUpOut(Response, kw_only=True, frozen=True):
             units_missing=missing,
             enterprises=rollup.enterprises,
             figures=rollup.figures,
-            figures_in_10k={
-                n: in_10k(rollup.figures[n]) for n in GROUP_COUNTS if in_groups and rollup.figures
-            },
+            figures_in_10k={n: in_10k(rollup.figures[n]) for n in GROUP_COUNTS if in_groups},
             rates=rollup.rates,
             meetings_held=rollup.meetings_held,
             meeting=rollup.meeting,

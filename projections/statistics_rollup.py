@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from aggregates.statistics_table import StatisticsForm, rate
+from aggregates.statistics_table import QcFigures, StatisticsForm, TeamFiguresTable, rate
 
 Number = int | Decimal
 
@@ -130,7 +130,8 @@ def roll_up(tables: Sequence[UnitTable], programme_is_qc: bool) -> RollUp:
         if len(rest) > 1:
             overlaps.append(Overlap(code, [t.unit for t in rest]))
     lines = [_line(table, deducted_from.get(table.unit, []), programme_is_qc) for table in tables]
-    figures: dict[str, Number] = {}
+    kind = QcFigures if programme_is_qc else TeamFiguresTable
+    figures: dict[str, Number] = dict.fromkeys(kind.__dataclass_fields__, 0)  # none filed yet
     for line in lines:
         for name, value in line.figures.items():
             figures[name] = figures.get(name, 0) + value
@@ -140,7 +141,7 @@ def roll_up(tables: Sequence[UnitTable], programme_is_qc: bool) -> RollUp:
         units=lines,
         enterprises=len(listed),
         figures=figures,
-        rates=_rates(figures, programme_is_qc) if figures else {},
+        rates=_rates(figures, programme_is_qc),
         meetings_held=sum(t.form.meeting.held for t in tables),
         meeting=meeting,
         deductions=deductions,

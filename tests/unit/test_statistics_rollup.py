@@ -123,3 +123,11 @@ def test_other_repeats_are_counted_once_and_shown_without_moving_figures() -> No
 def test_groups_are_counted_in_ten_thousands_exactly() -> None:
     assert in_10k(123_456) == Decimal("12.3456")
     assert in_10k(7) == Decimal("0.0007")
+
+
+def test_before_any_table_is_filed_the_roll_up_is_zero() -> None:
+    for is_qc in (True, False):
+        rolled = roll_up([], programme_is_qc=is_qc)
+        assert rolled.enterprises == 0 and set(rolled.figures.values()) == {0}
+        assert ("employees" in rolled.figures) is is_qc
+        assert all(v is None for v in rolled.rates.values())
