@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean bench
+.PHONY: run test lint install clean bench bench-rebuild
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/store_bench.py
+
+# Every read model rebuilt over >= 1M generated events (about 15 minutes); EVENTS=50000 for a check.
+bench-rebuild: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/rebuild_bench.py $(if $(EVENTS),--events $(EVENTS))
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
