@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording
 from aggregates.account import Account
 from aggregates.account_service import AccountCommands
 from aggregates.actor import Actor
+from aggregates.audit_service import AuditQueries
 from aggregates.campaign import (
     Campaign,
     CampaignAlreadyOpened,
@@ -68,6 +69,7 @@ class AssociationLedger(
     RecommendationCommands,
     ReviewCommands,
     ForwardingCommands,
+    AuditQueries,
     Application[UUID],
 ):
     """All event-sourced records of one association (tenant), in one log.

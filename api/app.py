@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 
 from api.access import PUBLIC, Access, access, authorize
 from api.accounts import AccountController, RegistrationController, SessionController
+from api.audit import AuditController
 from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
@@ -104,6 +105,7 @@ def create_app(
             ForwardingController,
             IntakeController,
             StatisticsController,
+            AuditController,
         ],
         guards=[authorize],
         dependencies={

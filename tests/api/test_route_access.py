@@ -100,6 +100,7 @@ class World:
                 "campaign_id": campaign_id,
                 "account_id": self.accounts[tenant, Role.AUDITOR],
                 "submission_id": submission.id,
+                "record_id": submission.id,
                 "registration_id": uuid5(NAMESPACE_URL, f"registration/{tenant}"),
             }
 
@@ -121,6 +122,7 @@ class World:
             "phase": "submission",
             "path": "openapi.json",
             "kind": "report",
+            "record": "submission",
             "unit": "pudong",
             "certificate_number": "QC-2024-0001",
             "sha256": "0" * 64,

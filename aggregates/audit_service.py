@@ -1,0 +1,124 @@
+"""The ledger's audit queries: an aggregate's history, event by event with what each changed, and
+its state as it was at a past moment or version. They read; they never write."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, DomainEvent, DomainEventProtocol
+from eventsourcing.persistence import EventStore
+
+from aggregates.problems import NotFound, Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+A = TypeVar("A", bound=Aggregate)
+
+HIDDEN = frozenset({"password_hash"})
+"""State no one reads back, not even an auditor: the history shows that it changed."""
+BOOKKEEPING = frozenset({"originator_id", "originator_version", "timestamp"})
+
+
+class AuditNotFound(NotFound):
+    def __init__(self, field: str = "aggregate_id") -> None:
+        super().__init__(Problem(field, "not_found", "未找到该记录（或该时刻尚无此记录）"))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of an aggregate's history."""
+
+    version: int
+    at: datetime
+    event: str
+    """The event's class, e.g. `Submission.Submitted`."""
+    actor_id: str | None
+    actor_role: str | None
+    recorded: dict[str, Any]
+    """What the event recorded, besides who and when (hidden values masked)."""
+    changes: dict[str, tuple[Any, Any]]
+    """Each part of the state it changed: (before, after)."""
+
+
+def _masked(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("（已隐藏）" if k in HIDDEN and v is not None else v) for k, v in values.items()}
+
+
+def state_of(aggregate: Aggregate | None) -> dict[str, Any]:
+    """An aggregate's state as plain attributes (the library's own bookkeeping left out)."""
+    if aggregate is None:
+        return {}
+    return _masked({k: v for k, v in vars(aggregate).items() if not k.startswith("_")})
+
+
+class _Ledger(Protocol):
+    events: EventStore[UUID]
+
+    def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None: ...
+
+
+class AuditQueries:
+    def history(self: _Ledger, aggregate_id: UUID, kind: type[Aggregate]) -> Iterator[Step]:
+        """Every event of the aggregate in order, replayed one by one to show what it changed."""
+        aggregate: Any = None
+        for event in self.events.get(aggregate_id):
+            before = copy.deepcopy(state_of(aggregate))  # events change nested state in place
+            aggregate = _mutate(event, aggregate)
+            if not isinstance(aggregate, kind):
+                raise AuditNotFound()
+            after = state_of(aggregate)
+            recorded = {
+                k: v
+                for k, v in vars(event).items()
+                if k not in BOOKKEEPING and k not in ("actor_id", "actor_role")
+            }
+            yield Step(
+                version=event.originator_version,
+                at=_timestamp(event),
+                event=type(event).__qualname__,
+                actor_id=getattr(event, "actor_id", None),
+                actor_role=getattr(event, "actor_role", None),
+                recorded=_masked(recorded),
+                changes={
+                    k: (before.get(k), after.get(k))
+                    for k in after.keys() | before.keys()
+                    if before.get(k) != after.get(k)
+                },
+            )
+
+    def state_at(
+        self: _Ledger,
+        aggregate_id: UUID,
+        kind: type[A],
+        *,
+        at: datetime | None = None,
+        version: int | None = None,
+    ) -> A:
+        """The aggregate as it was after `version`, or after the last event recorded at or before
+        `at` (the recording time); the latest without either."""
+        if at is not None:
+            versions = [
+                e.originator_version for e in self.events.get(aggregate_id) if _timestamp(e) <= at
+            ]
+            if not versions:
+                raise AuditNotFound("at")
+            version = versions[-1] if version is None else min(version, versions[-1])
+        found = self._find(aggregate_id, kind, version)
+        if found is None:
+            raise AuditNotFound()
+        return found
+
+
+def _mutate(event: DomainEventProtocol[UUID], aggregate: Any) -> Any:
+    mutate: Callable[[Any], Any] = event.mutate  # type: ignore[attr-defined]
+    return mutate(aggregate)
+
+
+def _timestamp(event: DomainEventProtocol[UUID]) -> datetime:
+    return cast(DomainEvent, event).timestamp  # the library stamps every event it records

@@ -1,0 +1,65 @@
+"""What each recorded event means, in the words users read: Chinese first, English available."""
+
+from __future__ import annotations
+
+EVENT_WORDS: dict[str, tuple[str, str]] = {
+    "Account.Registered": ("登记账户", "Account registered"),
+    "Account.Activated": ("账户启用", "Account activated"),
+    "Account.Disabled": ("停用账户", "Account disabled"),
+    "Account.Locked": ("账户锁定（多次登录失败）", "Account locked (failed sign-ins)"),
+    "Account.Unlocked": ("解除锁定", "Account unlocked"),
+    "Account.PasswordChanged": ("更改密码", "Password changed"),
+    "Account.RoleGranted": ("授予角色", "Role granted"),
+    "Account.RoleRevoked": ("撤销角色", "Role revoked"),
+    "Campaign.Opened": ("开启活动", "Campaign opened"),
+    "Campaign.PhaseRescheduled": ("调整阶段时间", "Phase rescheduled"),
+    "Campaign.DeadlineExtended": ("延长截止时间", "Deadline extended"),
+    "Campaign.RulesAmended": ("修改活动规则", "Rules amended"),
+    "Campaign.ReviewPlanned": ("确定评审方案", "Review planned"),
+    "Campaign.ResultsPublished": ("发布结果", "Results published"),
+    "Campaign.Archived": ("活动归档", "Campaign archived"),
+    "Registration.Registered": ("报名", "Registered"),
+    "Registration.Changed": ("修改报名信息", "Registration changed"),
+    "Submission.Drafted": ("起草申报", "Drafted"),
+    "Submission.Received": ("接收推荐全国的成果", "Received from a member association"),
+    "Submission.Edited": ("修改申报内容", "Edited"),
+    "Submission.AttachmentAdded": ("上传附件", "Attachment added"),
+    "Submission.AttachmentRemoved": ("删除附件", "Attachment removed"),
+    "Submission.Submitted": ("提交申报", "Submitted"),
+    "Submission.Withdrawn": ("撤回申报", "Withdrawn"),
+    "Submission.ReturnedForCorrection": ("退回修改", "Returned for correction"),
+    "Submission.Resubmitted": ("修改后重新提交", "Resubmitted"),
+    "Submission.Endorsed": ("单位推荐意见", "Endorsed by the unit"),
+    "Submission.DirectChannelConfirmed": ("确认直接申报", "Direct channel confirmed"),
+    "Submission.FormalReviewPassed": ("形式审查通过", "Passed formal review"),
+    "Submission.Rejected": ("形式审查不通过", "Rejected at formal review"),
+    "Submission.WithdrawalDeclined": ("撤回请求未被接受", "Withdrawal declined"),
+    "Submission.OutcomeSent": ("向推荐单位发送结果", "Outcome sent back"),
+    "Submission.ForwardedToNational": ("推荐全国", "Forwarded to the national campaign"),
+    "Submission.NationalForwardWithdrawn": ("撤回推荐全国", "National forward withdrawn"),
+    "Submission.NationalOutcomeRecorded": ("记录全国评审结果", "National outcome recorded"),
+    "Recommendation.Started": ("开始填写推荐表", "Recommendation form started"),
+    "Recommendation.EntryAdded": ("推荐成果", "Entry recommended"),
+    "Recommendation.EntryRemoved": ("取消推荐", "Entry removed"),
+    "Recommendation.Reordered": ("调整推荐排序", "Entries reordered"),
+    "Recommendation.ReviewerAdded": ("增加评委", "Reviewer added"),
+    "Recommendation.ReviewerRemoved": ("删除评委", "Reviewer removed"),
+    "Recommendation.NotRecommended": ("不予推荐", "Not recommended"),
+    "Recommendation.DeclarationAccepted": ("确认推荐声明", "Declaration accepted"),
+    "Recommendation.Filed": ("报送推荐表", "Recommendation form filed"),
+    "Recommendation.Returned": ("退回推荐表", "Recommendation form returned"),
+    "Recommendation.QuotaGranted": ("增加推荐名额", "Extra quota granted"),
+    "Recommendation.Invalidated": ("推荐无效", "Recommendations declared invalid"),
+    "ReviewRound.Opened": ("开启评审轮次", "Review round opened"),
+    "ReviewRound.ReviewerAssigned": ("分配评委", "Reviewer assigned"),
+    "ReviewRound.ReviewerReleased": ("解除评委分配", "Reviewer released"),
+    "ReviewRound.SheetFiled": ("提交评分表", "Score sheet filed"),
+    "ReviewRound.ScoresAggregated": ("汇总评分", "Scores aggregated"),
+    "ReviewRound.Closed": ("结束评审轮次", "Review round closed"),
+}
+
+
+def event_words(event: str, lang: str) -> str:
+    """The event in words (`lang` zh or en); an event without words reads as its name."""
+    zh, en = EVENT_WORDS.get(event, (event, event))
+    return en if lang == "en" else zh
