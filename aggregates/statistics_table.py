@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import msgspec
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
@@ -234,16 +235,18 @@ class StatisticsForm:
 
 
 def form_from_state(programme: Programme, state: dict[str, Any]) -> StatisticsForm:
-    figures_class = TeamFiguresTable if programme is Programme.TEAM else QcFigures
+    """The form from its recorded state, or from that state written as JSON (a read model's
+    copy, its decimals and dates as strings): both convert to the same typed values."""
+    figures_class: type[Figures] = TeamFiguresTable if programme is Programme.TEAM else QcFigures
     values = dict(state)
-    values["figures"] = figures_class(**values["figures"])
-    values["meeting"] = Meeting(**values["meeting"])
+    values["figures"] = msgspec.convert(values["figures"], figures_class, strict=False)
+    values["meeting"] = msgspec.convert(values["meeting"], Meeting, strict=False)
     # Tables recorded before enterprises could be itemised have no such key.
     values["itemised"] = [
         EnterpriseItem(
             credit_code=item["credit_code"],
             name=item.get("name", ""),
-            figures=figures_class(**item["figures"]),
+            figures=msgspec.convert(item["figures"], figures_class, strict=False),
         )
         for item in values.get("itemised", ())
     ]

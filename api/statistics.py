@@ -6,6 +6,7 @@ exports."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -88,16 +89,29 @@ def _scoped_filters(principal: Principal, **filters: str | None) -> dict[str, st
     return {**filters, "recommending_unit": wanted or sorted(units)[0]}
 
 
-def _rollup(
-    runtime: TenantRuntime, views: TenantViews, campaign: Campaign
-) -> tuple[RollUp, list[str]]:
+@dataclass(frozen=True)
+class _RollUpOf:
+    campaign: Campaign
+    rollup: RollUp
+    missing: list[str]
+    """Recommending units without a table."""
+    national: bool
+
+
+def _rollup(runtime: TenantRuntime, views: TenantViews, campaign_id: UUID) -> _RollUpOf:
+    campaign = runtime.ledger.get_campaign(campaign_id)
     tables = reported_tables(views.db("reported_statistics"), campaign.id)
     units = [u for u in runtime.tenant.recommending_units if u.code in tables]
     known = {u.code for u in units}
     read = [UnitTable(u.code, u.name_zh, u.kind.value, tables[u.code]) for u in units]
     read += [UnitTable(code, code, "", form) for code, form in tables.items() if code not in known]
     missing = [u.code for u in runtime.tenant.recommending_units if u.code not in tables]
-    return roll_up(read, campaign.programme is not Programme.TEAM), missing
+    return _RollUpOf(
+        campaign,
+        roll_up(read, campaign.programme is not Programme.TEAM),
+        missing,
+        runtime.tenant.level is Level.NATIONAL,
+    )
 
 
 class StatisticsController(Controller):
@@ -186,10 +200,14 @@ class StatisticsController(Controller):
     ) -> RollUpOut:
         """The units' statistics tables summed, each enterprise counted once; at national level
         what was deducted from the provincial associations (扣除行业直属企业数据)."""
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        rollup, missing = _rollup(runtime, views, campaign)
-        national = runtime.tenant.level is Level.NATIONAL
-        return RollUpOut.of(str(campaign.id), campaign.programme.value, national, rollup, missing)
+        found = _rollup(runtime, views, campaign_id)
+        return RollUpOut.of(
+            str(campaign_id),
+            found.campaign.programme.value,
+            found.national,
+            found.rollup,
+            found.missing,
+        )
 
     @get(
         "/campaigns/{campaign_id:uuid}/statistics/roll-up.xlsx",
@@ -203,17 +221,13 @@ class StatisticsController(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        rollup, missing = _rollup(runtime, views, campaign)
-        national = runtime.tenant.level is Level.NATIONAL
+        found = _rollup(runtime, views, campaign_id)
+        rollup = found.rollup
         names = {u.code: u.name_zh for u in runtime.tenant.recommending_units}
-        reported = f"{len(rollup.units)} 个推荐单位已报，{len(missing)} 个未报"
+        reported = f"{len(rollup.units)} 个推荐单位已报，{len(found.missing)} 个未报"
         sheets = {"各推荐单位": rollup_unit_rows(rollup, FIGURE_LABELS)}
-        if national or rollup.deductions:
+        if found.national or rollup.deductions:
             sheets["扣除行业直属企业"] = deduction_rows(rollup, names, FIGURE_LABELS)
-        content = to_xlsx(
-            "统计表汇总",
-            rollup_rows(campaign, runtime.tenant.name_zh, rollup, national, reported),
-            sheets,
-        )
-        return download(content, XLSX, f"{campaign.title}-统计表汇总.xlsx")
+        rows = rollup_rows(found.campaign, runtime.tenant.name_zh, rollup, found.national, reported)
+        content = to_xlsx("统计表汇总", rows, sheets)
+        return download(content, XLSX, f"{found.campaign.title}-统计表汇总.xlsx")

@@ -4,7 +4,8 @@ between the stages and the change against the same programme's campaign a year e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -248,18 +249,21 @@ def campaign_figures(
     campaign_id: str,
     by: str | None = None,
     filters: Mapping[str, str | None] | None = None,
+    entries: Callable[[str], list[dict[str, Any]]] | None = None,
 ) -> CampaignFigures | None:
-    """The campaign's figures (None if the read model does not know it yet)."""
+    """The campaign's figures (None if the read model does not know it yet). `entries` reads a
+    campaign's rows (by default from `db`; the tenant overview reads each campaign once)."""
+    read = entries or functools.partial(_entries, db)
     filters = {name: (filters or {}).get(name) for name in DIMENSIONS}
     campaign = _campaign(db, campaign_id)
     if campaign is None:
         return None
-    totals, groups = _count(_entries(db, campaign_id), by, filters)
+    totals, groups = _count(read(campaign_id), by, filters)
     previous_id = _previous_campaign(db, campaign["programme"], int(campaign["year"]))
     previous_totals: Figures | None = None
     previous_groups: dict[str | None, Figures] = {}
     if previous_id is not None:
-        previous_totals, previous_groups = _count(_entries(db, previous_id), by, filters)
+        previous_totals, previous_groups = _count(read(previous_id), by, filters)
     ordered = sorted(groups, key=lambda k: (k is None, k or ""))
 
     def _previous(key: str | None, totals: Figures | None) -> Figures | None:
@@ -300,5 +304,7 @@ def tenant_figures(db: ViewDatabase, programme: str | None = None) -> list[Campa
             " WHERE (:any_programme OR programme = :programme) ORDER BY year DESC, programme",
             {"any_programme": programme is None, "programme": programme or ""},
         )
-    found = [campaign_figures(db, str(r[0])) for r in rows]
+    # Each campaign is also the year before of the next one: its rows are read once.
+    entries = functools.cache(functools.partial(_entries, db))
+    found = [campaign_figures(db, str(r[0]), entries=entries) for r in rows]
     return [f for f in found if f is not None]

@@ -4,7 +4,6 @@ in the national tenant, as a member association forwarded it), for the roll-ups.
 from __future__ import annotations
 
 from functools import singledispatchmethod
-from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -12,14 +11,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from aggregates.campaign import Programme
-from aggregates.statistics_table import (
-    EnterpriseItem,
-    Meeting,
-    QcFigures,
-    StatisticsForm,
-    StatisticsTable,
-    TeamFiguresTable,
-)
+from aggregates.statistics_table import StatisticsForm, StatisticsTable, form_from_state
 from projections.runner import Projection
 from projections.store import Tx, ViewDatabase
 
@@ -67,29 +59,6 @@ class ReportedStatisticsProjection(Projection):
         )
 
 
-def _form(programme: Programme, text: str) -> StatisticsForm:
-    """The stored form back as typed values (decimals and dates were written as strings)."""
-    state: dict[str, Any] = msgspec.json.decode(text)
-    kind: type[QcFigures | TeamFiguresTable] = (
-        TeamFiguresTable if programme is Programme.TEAM else QcFigures
-    )
-    return StatisticsForm(
-        enterprises=list(state["enterprises"]),
-        figures=msgspec.convert(state["figures"], kind, strict=False),
-        review_forms=list(state["review_forms"]),
-        meeting=msgspec.convert(state["meeting"], Meeting, strict=False),
-        contact=dict(state["contact"]),
-        itemised=[
-            EnterpriseItem(
-                credit_code=item["credit_code"],
-                name=item.get("name", ""),
-                figures=msgspec.convert(item["figures"], kind, strict=False),
-            )
-            for item in state.get("itemised", ())
-        ],
-    )
-
-
 def reported_tables(db: ViewDatabase, campaign_id: UUID) -> dict[str, StatisticsForm]:
     """Each unit's latest table of the campaign, by unit code."""
     with db.transaction() as tx:
@@ -97,4 +66,7 @@ def reported_tables(db: ViewDatabase, campaign_id: UUID) -> dict[str, Statistics
             "SELECT unit, programme, form FROM {reported_tables} WHERE campaign_id = :campaign",
             {"campaign": str(campaign_id)},
         )
-    return {unit: _form(Programme(programme), form) for unit, programme, form in rows}
+    return {
+        unit: form_from_state(Programme(programme), msgspec.json.decode(form))
+        for unit, programme, form in rows
+    }

@@ -238,6 +238,24 @@ async def enrol_experts(
     return numbers
 
 
+async def attach_required(
+    client: Client, tenant: str, submission_id: str, applicant: dict[str, str]
+) -> None:
+    """The three attachments a QC result needs before it is submitted, distinct per result."""
+    upload = {**applicant, "content-type": "application/octet-stream"}
+    for kind in ("application_form", "report", "evidence"):
+        ok(
+            await client.post(
+                f"/api/v1/tenants/{tenant}/submissions/{submission_id}/attachments/{kind}",
+                params={"name": f"{kind}.pdf"},
+                content=PDF + kind.encode() + submission_id.encode(),
+                headers=upload,
+            ),
+            201,
+            f"upload {kind} of {submission_id}",
+        )
+
+
 async def file_unit(
     client: Client,
     tenant: Tenant,
@@ -268,7 +286,6 @@ async def file_unit(
     credit = credit_code(code, year, u)
     unit_name = f"{tenant.short_name_zh}申报单位{u}有限公司"
     applicant = await sign_in(client, code, Role.APPLICANT_UNIT, credit)
-    upload = {**applicant, "content-type": "application/octet-stream"}
     filed = []
     for k in range(per_unit):
         order = k * units + u
@@ -290,17 +307,7 @@ async def file_unit(
             f"{unit}: draft result {k}",
         )
         submission_id = drafted["id"]
-        for kind in ("application_form", "report", "evidence"):
-            ok(
-                await client.post(
-                    f"{api}/submissions/{submission_id}/attachments/{kind}",
-                    params={"name": f"{kind}.pdf"},
-                    content=PDF + kind.encode() + submission_id.encode(),
-                    headers=upload,
-                ),
-                201,
-                f"{unit}: upload {kind} of {submission_id}",
-            )
+        await attach_required(client, code, submission_id, applicant)
         submitted = ok(
             await client.post(f"{api}/submissions/{submission_id}/submit", headers=applicant),
             200,

@@ -27,12 +27,13 @@ from tests.api.published_world import (
     Client,
     Published,
     Secretariat,
+    attach_required,
     cheap_passwords,
     credit_code,
     ok,
     publish_campaign,
 )
-from tests.api.test_submissions import PDF, qc_result
+from tests.api.test_submissions import qc_result
 from tests.support import Clock, beijing
 
 SAQ = "/api/v1/tenants/saq"
@@ -93,18 +94,7 @@ async def _extras(client: Client, published: Published) -> None:
         created = await client.post(f"{base}/submissions", json=body, headers=applicant)
         drafted.append(ok(created, 201, "draft")["id"])
     withdrawn = drafted[1]
-    upload = {**applicant, "content-type": "application/octet-stream"}
-    for kind in ("application_form", "report", "evidence"):
-        ok(
-            await client.post(
-                f"/api/v1/tenants/saq/submissions/{withdrawn}/attachments/{kind}",
-                params={"name": f"{kind}.pdf"},
-                content=PDF + kind.encode() + withdrawn.encode(),
-                headers=upload,
-            ),
-            201,
-            "upload",
-        )
+    await attach_required(client, "saq", withdrawn, applicant)
     submission = f"/api/v1/tenants/saq/submissions/{withdrawn}"
     ok(await client.post(f"{submission}/submit", headers=applicant), 200, "submit")
     ok(
