@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from api.access import PUBLIC, Access, access, authorize
 from api.accounts import AccountController, RegistrationController, SessionController
 from api.audit import AuditController
+from api.audit_chain import ChainController
 from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
@@ -106,6 +107,7 @@ def create_app(
             IntakeController,
             StatisticsController,
             AuditController,
+            ChainController,
         ],
         guards=[authorize],
         dependencies={

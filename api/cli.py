@@ -1,4 +1,4 @@
-"""The command line: `qcflow serve | demo | worker | accounts | projections | tenants`."""
+"""The command line: `qcflow serve | demo | worker | accounts | projections | audit | tenants`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import structlog
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.problems import DomainError
+from api.audit_cli import add_audit_commands, run_audit
 from api.logging import configure_logging
 from projections.rebuild import RebuildInProgress, ShadowRebuild
 from projections.runner import ProjectionRunner
@@ -62,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="print a one-time invitation code instead of asking for the password",
     )
+    add_audit_commands(commands)
     tenants = commands.add_parser("tenants", help="tenant files")
     tenants.add_subparsers(dest="action", required=True).add_parser("check", help="validate")
     args = parser.parse_args(argv)
@@ -76,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "projections": _projections,
             "tenants": _check_tenants,
             "accounts": _accounts,
+            "audit": run_audit,
         }[args.command]
         return handler(settings, args)
     except TenantConfigError as e:

@@ -16,10 +16,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from aggregates.application import AssociationLedger
 from aggregates.campaign import Programme
+from tenants.chain import ChainedRecorder, chain_of
 from tenants.files import LocalFileStore
 from tenants.postgres import TenantChannelRecorder, channel_name, provision_schemas
 from tenants.registry import Tenant, TenantRegistry
 from tenants.settings import Settings
+from tenants.sqlite import ChainedSQLiteRecorder
 from tenants.transcoder import MsgspecTranscoder
 
 
@@ -56,6 +58,7 @@ class StoreLocation:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.sqlite_path(AssociationLedger.name)),
                 "SQLITE_LOCK_TIMEOUT": "10",
+                "PROCESS_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
             }
         else:
             if not self.schema:
@@ -95,6 +98,13 @@ class TenantRuntime:
         self.files = files
         """Its uploaded files (attachments), kept under their SHA-256."""
         self.ledger = AssociationLedger(location.ledger_env(pool_size))
+        # A store from before the hash chain: chained from here on, as found (ADR 16).
+        self.chain.adopt()
+
+    @property
+    def chain(self) -> ChainedRecorder:
+        """The tenant's hash chain over its event log."""
+        return chain_of(self.ledger.recorder)
 
     def grade_names(self, programme: Programme) -> dict[str, str]:
         """The tenant's grades of a programme, code → name (e.g. benchmark → 标杆级)."""
