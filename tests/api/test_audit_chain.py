@@ -30,7 +30,7 @@ async def test_the_auditor_sees_the_log_intact_then_where_it_was_edited(client: 
     assert checked["intact"] is True
 
     db = BehindTheBack(runtime.location)
-    rows = db.execute(f"SELECT originator_id FROM {db.events} WHERE topic LIKE '%Account%'")
+    rows = db.execute(f"SELECT originator_id FROM {db.events} WHERE topic LIKE ?", ("%Account%",))
     account = UUID(str(rows[0][0]))
     state = msgspec.json.decode(db.state(account, 1))
     state["name"] = "改过的名字"
