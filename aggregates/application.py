@@ -16,6 +16,7 @@ from aggregates.account import Account
 from aggregates.account_service import AccountCommands
 from aggregates.actor import Actor
 from aggregates.audit_service import AuditQueries
+from aggregates.audit_trail import AuditTrail
 from aggregates.campaign import (
     Campaign,
     CampaignAlreadyOpened,
@@ -34,7 +35,7 @@ from aggregates.intake import Intake
 from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
 from aggregates.recommendation_service import RecommendationCommands
 from aggregates.review_round import ReviewRound
-from aggregates.review_service import ReviewCommands
+from aggregates.review_service import BEIJING, ReviewCommands
 from aggregates.submission import Submission
 from aggregates.submission_register import SubmissionRegister
 from aggregates.submission_service import SubmissionCommands
@@ -94,6 +95,7 @@ class AssociationLedger(
         Grading: 50,
         Forwarding: 50,
         Intake: 50,
+        AuditTrail: 50,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
@@ -265,6 +267,32 @@ class AssociationLedger(
 
     def open_phases(self, campaign_id: UUID, at: datetime) -> list[Phase]:
         return self.get_campaign(campaign_id).open_phases(at)
+
+    # Audit reads: the one thing an audit writes is the record that it read.
+
+    def note_audit_read(
+        self,
+        actor: Actor,
+        what: str,
+        record: str | None = None,
+        record_id: UUID | None = None,
+        detail: Mapping[str, str] | None = None,
+    ) -> None:
+        """Add a read to the account's audit trail of the day (Beijing time)."""
+        day = self.clock().astimezone(BEIJING).date()
+        trail_id = AuditTrail.create_id(self.tenant, actor.user_id, day)
+        for _ in range(COMMAND_ATTEMPTS):
+            trail = self._find(trail_id, AuditTrail) or AuditTrail.start(self.tenant, day, actor)
+            trail.note_read(what, record, record_id, dict(detail or {}), actor)
+            try:
+                self._save(trail)
+            except IntegrityError:
+                continue  # the same account read at the same moment elsewhere: again
+            return
+        raise Conflict(Problem("version", "concurrent_update", "记录正被他人同时修改，请稍后重试"))
+
+    def audit_trail(self, account_id: str, on: date) -> AuditTrail | None:
+        return self._find(AuditTrail.create_id(self.tenant, account_id, on), AuditTrail)
 
     # Load, call, save.
 

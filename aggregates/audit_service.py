@@ -1,19 +1,28 @@
-"""The ledger's audit queries: an aggregate's history, event by event with what each changed, and
-its state as it was at a past moment or version. They read; they never write."""
+"""The ledger's audit queries: an aggregate's history, event by event with what each changed; its
+state as it was at a past moment or version; and a campaign's review outcomes recomputed from its
+recorded score sheets. They read; they never write."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import EventStore
 
+from aggregates.audit_findings import Recomputation
+from aggregates.audit_recompute import recompute
+from aggregates.campaign import Campaign, CampaignNotFound
+from aggregates.grading import Grading, Standing
 from aggregates.problems import NotFound, Problem
+from aggregates.review_round import ReviewRound
+from aggregates.review_service import standing_of
+from aggregates.submission import Submission
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,6 +37,11 @@ BOOKKEEPING = frozenset({"originator_id", "originator_version", "timestamp"})
 class AuditNotFound(NotFound):
     def __init__(self, field: str = "aggregate_id") -> None:
         super().__init__(Problem(field, "not_found", "未找到该记录（或该时刻尚无此记录）"))
+
+
+class NothingToRecompute(NotFound):
+    def __init__(self) -> None:
+        super().__init__(Problem("campaign_id", "no_review", "该活动尚未开始专家评审，无可重算"))
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,49 @@ class AuditQueries:
         if found is None:
             raise AuditNotFound()
         return found
+
+    def recompute(
+        self: _Ledger, campaign_id: UUID, grade_names: Mapping[str, str]
+    ) -> Recomputation:
+        """The campaign's stage scores, ranking and grades recomputed from its recorded sheets and
+        rules, and compared with what was recorded and published. Every record is replayed from
+        its stored events, never from a snapshot: an event edited in the database must show."""
+        campaign = _replayed(self.events.get(campaign_id), Campaign)
+        if campaign is None:
+            raise CampaignNotFound(campaign_id)
+        plan = campaign.review_plan
+        streams = [self.events.get(ReviewRound.create_id(campaign_id, p.code)) for p in plan.rounds]
+        rounds = [events for events in map(list, streams) if events]
+        if not rounds:
+            raise NothingToRecompute()
+        grading = list(self.events.get(Grading.create_id(campaign_id)))
+        graded_at = max(
+            (_timestamp(e) for e in grading if isinstance(e, Grading.Graded | Grading.Regraded)),
+            default=None,
+        )
+
+        def standing_at_grading(
+            submission_id: UUID, material: Decimal, presentation: Decimal | None
+        ) -> Standing:
+            # The submission as grading read it (a video added since would change a grade).
+            submission = _replayed(self.events.get(submission_id), Submission, until=graded_at)
+            if submission is None:
+                raise AuditNotFound("submission_id")
+            return standing_of(submission, material, presentation)
+
+        return recompute(plan, rounds, grading, standing_at_grading, grade_names)
+
+
+def _replayed(
+    events: Iterable[DomainEventProtocol[UUID]], kind: type[A], until: datetime | None = None
+) -> A | None:
+    """The aggregate folded from its stored events (up to `until`), if it is of that kind."""
+    aggregate: Any = None
+    for event in events:
+        if until is not None and _timestamp(event) > until:
+            break
+        aggregate = _mutate(event, aggregate)
+    return aggregate if isinstance(aggregate, kind) else None
 
 
 def _mutate(event: DomainEventProtocol[UUID], aggregate: Any) -> Any:

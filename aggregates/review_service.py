@@ -378,7 +378,7 @@ class ReviewCommands:
         for submission_id, score in material.items():
             submission = self.get_submission(submission_id)
             presentation = contest.score(submission_id) if contest is not None else None
-            standings.append(_standing(submission, score, presentation))
+            standings.append(standing_of(submission, score, presentation))
         entries = rank_and_grade(standings, campaign.review_plan, grade_names)
         used = {r.code: f"{r.name_zh}（{r.kind}，{r.aggregation}）" for r in rounds}
         existing = self._find(Grading.create_id(campaign_id), Grading)
@@ -628,7 +628,10 @@ def _entrant(submission: Submission, rubric: str | None) -> Entrant:
     )
 
 
-def _standing(submission: Submission, material: Decimal, presentation: Decimal | None) -> Standing:
+def standing_of(
+    submission: Submission, material: Decimal, presentation: Decimal | None
+) -> Standing:
+    """The facts of a submission that grading reads (the audit's recomputation reads the same)."""
     group, topic = submission.group_and_topic
     return Standing(
         submission_id=submission.id,

@@ -15,6 +15,7 @@ from api.access import PUBLIC, Access, access, authorize
 from api.accounts import AccountController, RegistrationController, SessionController
 from api.audit import AuditController
 from api.audit_chain import ChainController
+from api.audit_reads import AuditReadsController
 from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
@@ -108,6 +109,7 @@ def create_app(
             StatisticsController,
             AuditController,
             ChainController,
+            AuditReadsController,
         ],
         guards=[authorize],
         dependencies={

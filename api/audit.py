@@ -1,6 +1,7 @@
 """Audit (审计): the history of a campaign, registration, submission, recommendation form, review
-round or account, event by event with who, when and what changed; and its state at a past moment
-or version. Auditors (and the secretariat) read; nothing here writes, and each read is logged."""
+round or account, event by event with who, when and what changed; its state at a past moment or
+version; and a campaign's review outcomes recomputed from the recorded score sheets, with every
+difference. Auditors (and the secretariat) read; nothing here writes, and each read is logged."""
 
 from __future__ import annotations
 
@@ -10,27 +11,29 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-import structlog
 from eventsourcing.domain import Aggregate
 from litestar import Controller, get
+from litestar import Response as HttpResponse
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from aggregates.account import Account
-from aggregates.actor import ROLE_NAMES_ZH, Role
-from aggregates.audit_service import Step, state_of
+from aggregates.actor import Actor
+from aggregates.audit_service import AuditNotFound, Step, state_of
 from aggregates.campaign import Campaign
 from aggregates.recommendation import Recommendation
 from aggregates.registration import Registration
 from aggregates.review_round import ReviewRound
 from aggregates.submission import Submission
-from api.access import access, only
-from api.audit_words import event_words
+from api.access import access
+from api.audit_package import PackageOut, build_package
+from api.audit_reads import AUDITORS, note_read
+from api.audit_report import render_report
+from api.audit_schemas import RecomputationOut
+from api.audit_words import event_words, role_name
+from api.exports import download
 from api.schemas import Response, in_zone
 from tenants.runtime import TenantRuntime
-
-log = structlog.get_logger("qcflow.audit")
-AUDITORS = only(Role.AUDITOR, Role.SECRETARIAT)
 
 
 class Kind(StrEnum):
@@ -80,9 +83,7 @@ class StepOut(Response, kw_only=True, frozen=True):
             what=event_words(step.event, lang),
             actor_id=step.actor_id,
             actor_role=role,
-            actor_role_name=(
-                ROLE_NAMES_ZH.get(Role(role)) if role in set(Role) and lang != "en" else role
-            ),
+            actor_role_name=role_name(role, lang),
             recorded=_plain(step.recorded),
             changes={
                 k: {"before": _plain(b), "after": _plain(a)} for k, (b, a) in step.changes.items()
@@ -117,12 +118,13 @@ class AuditController(Controller):
         record: FromPath[Kind],
         record_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
         after: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
         lang: Annotated[str, QueryParameter(pattern="^(zh|en)$")] = "zh",
     ) -> HistoryOut:
         """Every event in order: when, who (account and role), what, and what it changed."""
-        log.info("audit_read", kind=record.value, record_id=str(record_id), read="history")
+        note_read(runtime, actor, "history", record.value, record_id, after=after, lang=lang)
         steps = [s for s in runtime.ledger.history(record_id, KINDS[record]) if s.version > after]
         if not steps and after == 0:
             runtime.ledger.state_at(record_id, KINDS[record])  # answers 404 for none such
@@ -140,12 +142,13 @@ class AuditController(Controller):
         record: FromPath[Kind],
         record_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
         at: FromQuery[datetime | None] = None,
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> StateOut:
         """The state as it was at `at` (recording time; without an offset, Beijing time) or after
         `version`; the latest without either."""
-        log.info("audit_read", kind=record.value, record_id=str(record_id), read="state")
+        note_read(runtime, actor, "state", record.value, record_id, at=at, version=version)
         moment = in_zone(at, runtime.tenant.zone) if at is not None else None
         found = runtime.ledger.state_at(record_id, KINDS[record], at=moment, version=version)
         return StateOut(
@@ -155,3 +158,75 @@ class AuditController(Controller):
             as_of=in_zone(found.modified_on, runtime.tenant.zone),
             state=_plain(state_of(found)),
         )
+
+    # Under the same {record}/{record_id} path as the other reads: Litestar's router does not
+    # come back from a static segment, so its own /audit/campaign/... route would hide
+    # /audit/campaign/{id}/history.
+    @get(
+        "/recomputation",
+        operation_id="auditRecomputation",
+        sync_to_thread=True,
+        opt=access(AUDITORS),
+    )
+    def recomputation(
+        self,
+        record: FromPath[Kind],
+        record_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> RecomputationOut:
+        """A campaign's (`record` is `campaign`) sheet totals, stage scores, ranking and grades
+        recomputed from its recorded score sheets and rules and compared with what was recorded
+        and published; `intact` when nothing differs. Overrides and upheld objections that changed
+        a grade are listed as decisions: recorded, not recomputable."""
+        note_read(runtime, actor, "recomputation", record.value, record_id)
+        if record is not Kind.CAMPAIGN:
+            raise AuditNotFound("record")
+        names = runtime.grade_names(runtime.ledger.get_campaign(record_id).programme)
+        found = runtime.ledger.recompute(record_id, names)
+        return RecomputationOut.of(record_id, found, names, runtime)
+
+    @get(
+        "/package.json", operation_id="auditPackageJson", sync_to_thread=True, opt=access(AUDITORS)
+    )
+    def package_json(
+        self,
+        record: FromPath[Kind],
+        record_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> HttpResponse[bytes]:
+        """The audit package of a submission or a campaign, as a JSON file: its history, the
+        recomputation and the chain proof."""
+        package = _package(runtime, actor, record, record_id, "json")
+        return download(
+            msgspec.json.encode(package), "application/json", _filename(package, "json")
+        )
+
+    @get("/package.pdf", operation_id="auditPackagePdf", sync_to_thread=True, opt=access(AUDITORS))
+    def package_pdf(
+        self,
+        record: FromPath[Kind],
+        record_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> HttpResponse[bytes]:
+        """The same audit package as a printable report (PDF, A4)."""
+        package = _package(runtime, actor, record, record_id, "pdf")
+        return download(render_report(package), "application/pdf", _filename(package, "pdf"))
+
+
+PACKAGED = (Kind.SUBMISSION, Kind.CAMPAIGN)
+
+
+def _package(
+    runtime: TenantRuntime, actor: Actor, record: Kind, record_id: UUID, form: str
+) -> PackageOut:
+    if record not in PACKAGED:
+        raise AuditNotFound("record")
+    note_read(runtime, actor, "package", record.value, record_id, form=form)
+    return build_package(runtime, record.value, record_id, actor)
+
+
+def _filename(package: PackageOut, suffix: str) -> str:
+    return f"审计包-{package.tenant}-{package.subject}-{package.record_id}.{suffix}"

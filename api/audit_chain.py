@@ -6,21 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-import structlog
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from msgspec import Meta
 
-from aggregates.actor import Role
-from api.access import access, only
+from aggregates.actor import Actor
+from api.access import access
+from api.audit_reads import AUDITORS, note_read
 from api.schemas import Response, in_zone
 from tenants.chain import Checkpoint
 from tenants.chain_verify import Break, verify
 from tenants.runtime import TenantRuntime
 
-log = structlog.get_logger("qcflow.audit")
-AUDITORS = only(Role.AUDITOR, Role.SECRETARIAT)
 KeptCheckpoint = Annotated[str, Meta(pattern=r"^[0-9]+:[0-9a-fA-F]{64}$")]
 
 
@@ -89,11 +87,12 @@ class ChainController(Controller):
     def verify_chain(
         self,
         runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
         expect: Annotated[list[KeptCheckpoint] | None, QueryParameter()] = None,
     ) -> ChainOut:
         """Recompute the chain over the whole log; `expect=place:link` (repeatable) checks it
         against checkpoints kept outside the platform."""
-        log.info("audit_read", read="chain")
+        note_read(runtime, actor, "chain", expect=",".join(expect or []) or None)
         kept = {int(p): h for p, _, h in (e.partition(":") for e in expect or [])}
         report = verify(runtime.chain, kept)
         latest = report.checkpoints[-1] if report.checkpoints else None
@@ -102,11 +101,7 @@ class ChainController(Controller):
             tenant=runtime.tenant.code,
             verified_at=in_zone(datetime.now(UTC), runtime.tenant.zone),
             intact=report.intact,
-            summary=(
-                f"日志完整：{report.events} 条事件均在链上，与存储相符"
-                if first is None
-                else f"发现 {report.break_count} 处断链，第一处在日志第 {first.position} 条：{first.what}"
-            ),
+            summary=report.summary,
             events=report.events,
             links=report.links,
             head=report.head,
@@ -124,7 +119,9 @@ class ChainController(Controller):
         sync_to_thread=True,
         opt=access(AUDITORS),
     )
-    def checkpoints(self, runtime: NamedDependency[TenantRuntime]) -> list[CheckpointOut]:
+    def checkpoints(
+        self, runtime: NamedDependency[TenantRuntime], actor: NamedDependency[Actor]
+    ) -> list[CheckpointOut]:
         """Every checkpoint recorded, oldest first."""
-        log.info("audit_read", read="chain_checkpoints")
+        note_read(runtime, actor, "chain_checkpoints")
         return [CheckpointOut.of(c, runtime) for c in runtime.chain.checkpoints()]

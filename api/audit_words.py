@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aggregates.actor import ROLE_NAMES_ZH, Role
+
 EVENT_WORDS: dict[str, tuple[str, str]] = {
     "Account.Registered": ("登记账户", "Account registered"),
     "Account.Activated": ("账户启用", "Account activated"),
@@ -56,7 +58,24 @@ EVENT_WORDS: dict[str, tuple[str, str]] = {
     "ReviewRound.SheetFiled": ("提交评分表", "Score sheet filed"),
     "ReviewRound.ScoresAggregated": ("汇总评分", "Scores aggregated"),
     "ReviewRound.Closed": ("结束评审轮次", "Review round closed"),
+    "Grading.Graded": ("认定等级", "Graded"),
+    "Grading.Regraded": ("重新认定等级", "Regraded"),
+    "Grading.GradeOverridden": ("调整等级", "Grade overridden"),
+    "Grading.NoticeOpened": ("开始公示", "Public notice opened"),
+    "Grading.ObjectionFiled": ("提出异议", "Objection filed"),
+    "Grading.ObjectionResolved": ("处理异议", "Objection resolved"),
+    "Grading.NoticeClosed": ("结束公示", "Public notice closed"),
+    "Grading.CertificatesIssued": ("颁发证书", "Certificates issued"),
+    "AuditTrail.Started": ("开始当日审计查阅记录", "Audit trail of the day started"),
+    "AuditTrail.Read": ("审计查阅", "Audit read"),
 }
+
+
+def role_name(role: str | None, lang: str = "zh") -> str | None:
+    """A recorded role in words: its Chinese name (as recorded for `lang=en`, or when unknown)."""
+    if role is None or lang == "en" or role not in set(Role):
+        return role
+    return ROLE_NAMES_ZH[Role(role)]
 
 
 def event_words(event: str, lang: str) -> str:

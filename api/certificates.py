@@ -44,7 +44,7 @@ def chinese_date(day: date) -> str:
 
 
 @cache
-def _cjk_font() -> str:
+def cjk_font() -> str:
     # Adobe's built-in CID font: nothing to ship or embed; registered on first use, not at import.
     pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
     return CJK_FONT
@@ -53,7 +53,7 @@ def _cjk_font() -> str:
 def _body(cert: CertificateText, size: float) -> list[Paragraph]:
     style = ParagraphStyle(
         "certificate",
-        fontName=_cjk_font(),
+        fontName=cjk_font(),
         fontSize=size,
         leading=size * 1.8,
         wordWrap="CJK",  # Chinese has no spaces: break between any two characters
@@ -102,7 +102,7 @@ def render_pdf(cert: CertificateText) -> bytes:
     canvas.setLineWidth(1)
     canvas.rect(32, 32, PAGE_WIDTH - 64, PAGE_HEIGHT - 64)
 
-    font = _cjk_font()
+    font = cjk_font()
     canvas.setFillColor(RED)
     canvas.setFont(font, 48)
     canvas.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - MARGIN - 48, "荣誉证书", charSpace=16)

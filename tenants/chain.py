@@ -12,8 +12,7 @@ chain recomputed from the start. See ADR 16.
 from __future__ import annotations
 
 import hashlib
-import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +50,16 @@ class Checkpoint:
     made_at: datetime
     how: str
     """`interval`, `requested`, or `adopted` (the chain started over a log already there)."""
+
+
+@dataclass(frozen=True)
+class LinkProof:
+    """One stored event's place in the log and its link (None when it is not on the chain)."""
+
+    originator_id: str
+    version: int
+    position: int
+    link: str | None
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,15 @@ class ChainStatements:
         return (
             f"SELECT notification_id AS position, link FROM {self.chain}"  # noqa: S608
             f" WHERE notification_id > {p} ORDER BY notification_id LIMIT {p}"
+        )
+
+    @property
+    def links_of(self) -> str:
+        at = self.position
+        return (
+            f"SELECT e.{at} AS position, e.originator_version, c.link FROM {self.events} e"  # noqa: S608
+            f" LEFT JOIN {self.chain} c ON c.notification_id = e.{at}"
+            f" WHERE e.originator_id = {self.param} ORDER BY e.originator_version"
         )
 
     @property
@@ -200,6 +218,25 @@ class ChainedRecorder:
             return self._checkpoint(
                 cursor, head["notification_id"], bytes(head["link"]), "requested"
             )
+
+    def _originator(self, originator_id: UUID) -> object:
+        """The aggregate id as the events table holds it."""
+        return originator_id
+
+    def proof(self, originator_id: UUID) -> list[LinkProof]:
+        """Where each stored event of one aggregate sits in the log, and its link there: what an
+        audit package carries, to be held against the chain later."""
+        with self._transaction(commit=False) as cursor:
+            cursor.execute(self.chain_statements.links_of, (self._originator(originator_id),))
+            return [
+                LinkProof(
+                    originator_id=str(originator_id),
+                    version=r["originator_version"],
+                    position=r["position"],
+                    link=bytes(r["link"]).hex() if r["link"] is not None else None,
+                )
+                for r in cursor.fetchall()
+            ]
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._transaction(commit=False) as cursor:
@@ -291,24 +328,3 @@ def chain_of(recorder: object) -> ChainedRecorder:
     if not isinstance(recorder, ChainedRecorder):
         raise TypeError("the tenant's recorder keeps no hash chain")
     return recorder
-
-
-def pairs(
-    records: Iterable[Record], links: Iterable[tuple[int, bytes]]
-) -> Iterator[tuple[int, Record | None, bytes | None]]:
-    """The log and the chain side by side, by place: (place, record or None, link or None)."""
-    records_it, links_it = iter(records), iter(links)
-    record, chained = next(records_it, None), next(links_it, None)
-    while record is not None or chained is not None:
-        record_at = record.position if record is not None else sys.maxsize
-        link_at = chained[0] if chained is not None else sys.maxsize
-        at = min(record_at, link_at)
-        yield (
-            at,
-            record if record_at == at else None,
-            chained[1] if chained is not None and link_at == at else None,
-        )
-        if record_at == at:
-            record = next(records_it, None)
-        if link_at == at:
-            chained = next(links_it, None)

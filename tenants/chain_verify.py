@@ -4,11 +4,12 @@ checkpoint recorded, and against any kept outside the database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tenants.chain import GENESIS, ChainedRecorder, Checkpoint, pairs
+from tenants.chain import GENESIS, ChainedRecorder, Checkpoint, Record
 
 BreakKind = Literal["changed", "deleted", "inserted", "checkpoint", "expected"]
 MAX_BREAKS = 100
@@ -47,6 +48,14 @@ class ChainReport:
     @property
     def first_break(self) -> Break | None:
         return self.breaks[0] if self.breaks else None
+
+    @property
+    def summary(self) -> str:
+        """The finding in one sentence (Chinese)."""
+        first = self.first_break
+        if first is None:
+            return f"日志完整：{self.events} 条事件均在链上，与存储相符"
+        return f"发现 {self.break_count} 处断链，第一处在日志第 {first.position} 条：{first.what}"
 
 
 def verify(chain: ChainedRecorder, expected: Mapping[int, str] = {}) -> ChainReport:
@@ -125,3 +134,24 @@ def verify(chain: ChainedRecorder, expected: Mapping[int, str] = {}) -> ChainRep
         breaks=breaks[:MAX_BREAKS],
         break_count=len(breaks),
     )
+
+
+def pairs(
+    records: Iterable[Record], links: Iterable[tuple[int, bytes]]
+) -> Iterator[tuple[int, Record | None, bytes | None]]:
+    """The log and the chain side by side, by place: (place, record or None, link or None)."""
+    records_it, links_it = iter(records), iter(links)
+    record, chained = next(records_it, None), next(links_it, None)
+    while record is not None or chained is not None:
+        record_at = record.position if record is not None else sys.maxsize
+        link_at = chained[0] if chained is not None else sys.maxsize
+        at = min(record_at, link_at)
+        yield (
+            at,
+            record if record_at == at else None,
+            chained[1] if chained is not None and link_at == at else None,
+        )
+        if record_at == at:
+            record = next(records_it, None)
+        if link_at == at:
+            chained = next(links_it, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteProcessRecorder
@@ -32,6 +33,9 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteProcessRecorder):
 
     def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         return self.datastore.transaction(commit=commit)
+
+    def _originator(self, originator_id: UUID) -> object:
+        return originator_id.hex
 
     def _lock_log(self, cursor: Cursor) -> None:
         # A write takes SQLite's one write lock for the rest of the transaction.

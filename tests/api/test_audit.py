@@ -102,6 +102,43 @@ async def test_a_submissions_history_and_its_past_states(client: Client, clock: 
     applicant = await sign_in(client, "saq", Role.APPLICANT_UNIT, forwarded["credit_code"])
     refused = await client.get(f"{url}/history", headers=applicant)
     assert refused.status_code in (403, 404), refused.text
+    await its_audit_package_and_the_reads_recorded(client, forwarded, auditor)
+
+
+async def its_audit_package_and_the_reads_recorded(
+    client: Client, forwarded: dict[str, Any], auditor: dict[str, str]
+) -> None:
+    runtime = client.app.state.platform.tenants["saq"]
+    url = f"{SAQ}/audit/submission/{forwarded['id']}"
+    version = runtime.ledger.get_submission(UUID(forwarded["id"])).version
+    package = ok(await client.get(f"{url}/package.json", headers=auditor), 200, "package")
+    assert package["subject"] == "submission" and forwarded["serial"] in package["title"]
+    [history] = package["histories"]
+    assert [s["event"] for s in history["steps"]] == STAGES
+    assert package["recomputation"] is None or package["recomputation"]["intact"] is True
+    chain = package["chain"]
+    assert chain["intact"] is True and chain["records_intact"] is True
+    links = dict(runtime.chain.links())
+    assert [p["version"] for p in chain["links"]] == list(range(1, len(STAGES) + 1))
+    assert all(links[p["position"]].hex() == p["link"] for p in chain["links"])
+    report = await client.get(f"{url}/package.pdf", headers=auditor)
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    assert report.headers["content-type"] == "application/pdf"
+    me = ok(await client.get(f"{SAQ}/me", headers=auditor), 200, "me")
+    account = await client.get(f"{SAQ}/audit/account/{me['id']}/package.json", headers=auditor)
+    assert account.status_code == 404, account.text
+
+    # Every read is on the auditor's trail of the day; the submission itself is as it was.
+    trail = ok(await client.get(f"{SAQ}/audit/reads", headers=auditor), 200, "reads")
+    read = [(r["what"], r["record_id"], r["detail"].get("form")) for r in trail["reads"]]
+    assert {
+        ("history", forwarded["id"], None),
+        ("state", forwarded["id"], None),
+        ("package", forwarded["id"], "json"),
+        ("package", forwarded["id"], "pdf"),
+    } <= set(read)
+    assert trail["account_id"] == me["id"] and all(r["role"] == "auditor" for r in trail["reads"])
+    assert runtime.ledger.get_submission(UUID(forwarded["id"])).version == version
 
 
 async def test_an_accounts_history_hides_the_password_hash(client: Client) -> None:

@@ -22,7 +22,8 @@ async def test_the_auditor_sees_the_log_intact_then_where_it_was_edited(client: 
     made = runtime.chain.record_checkpoint()
     intact = ok(await client.get(CHAIN, headers=auditor), 200, "chain")
     assert intact["intact"] is True and intact["break_count"] == 0
-    assert intact["events"] == intact["links"] == intact["head"] == made.position
+    # The read itself went into the log first (the auditor's trail), on the chain as well.
+    assert intact["events"] == intact["links"] == intact["head"] > made.position
     assert intact["first_break"] is None and intact["summary"].startswith("日志完整")
     assert intact["latest_checkpoint"]["link"] == made.link
     kept = f"{made.position}:{made.link}"

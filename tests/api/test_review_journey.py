@@ -1,7 +1,8 @@
 """A whole Shanghai-style QC campaign reviewed through the API, on SQLite and PostgreSQL: formal
 review, two material rounds with a trimmed mean, a presentation contest for the top 10, grading
 into three levels with quotas, a public notice with one objection upheld and one dismissed,
-publication with certificates and their public verification."""
+publication with certificates and their public verification; then the audit's recomputation of
+it all, which agrees until a stored sheet total is altered."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from openpyxl import load_workbook
 from aggregates.actor import Role
 from aggregates.scoring import DEFAULT_RUBRICS
 from tenants.settings import Settings
+from tests.api.audit_steps import recomputation_agrees_until_a_score_is_altered
 from tests.api.conftest import sign_in
 from tests.api.review_world import SAQ, UNITS, VIDEO, Client, World, build
 from tests.support import Clock, beijing
@@ -340,6 +342,7 @@ async def test_a_shanghai_style_campaign_is_reviewed_graded_noticed_and_publishe
 
     await public_notice(w, clock, entries)
     await publication(w, anonymous, clock)
+    await recomputation_agrees_until_a_score_is_altered(w)
 
 
 async def public_notice(w: World, clock: Clock, entries: list[dict[str, Any]]) -> None:

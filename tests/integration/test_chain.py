@@ -63,7 +63,7 @@ def test_every_event_the_platform_writes_is_on_the_chain(platform: Platform) -> 
 
 def test_an_event_edited_in_the_database_is_named(platform: Platform) -> None:
     runtime = saq(platform)
-    first, second, _ = open_campaigns(runtime, range(2020, 2023))
+    _, second, _ = open_campaigns(runtime, range(2020, 2023))
     db = BehindTheBack(runtime.location)
     db.rewrite(second, 1, altered(db.state(second, 1)))
     report = verify(runtime.chain)
@@ -187,7 +187,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(platform: Platform) -> None:
                     grants=[Grant(Role.AUDITOR)],
                     actor=Actor("test", Role.OPERATOR),
                 )
-        except BaseException as e:  # noqa: BLE001 (reported below)
+        except BaseException as e:
             failures.append(e)
 
     threads = [threading.Thread(target=register, args=(n,)) for n in range(4)]
@@ -223,7 +223,7 @@ def test_the_command_line_reports_intact_then_the_first_broken_link(
     platform: Platform, settings: Settings
 ) -> None:
     runtime = saq(platform)
-    first, second = open_campaigns(runtime, range(2020, 2022))
+    first, _ = open_campaigns(runtime, range(2020, 2022))
     made = qcflow(["audit", "checkpoint", "--tenant", "saq"], settings)
     assert made.returncode == 0, made.stderr
     kept = made.stdout.split()[0]
