@@ -72,6 +72,17 @@ class Record:
     topic: str
     state: bytes
 
+    @classmethod
+    def of_row(cls, row: Any) -> Record:
+        """From a row of the events page query."""
+        return cls(
+            row["position"],
+            _uuid(row["originator_id"]),
+            row["originator_version"],
+            row["topic"],
+            bytes(row["state"]),
+        )
+
     def linked_to(self, previous: bytes) -> bytes:
         return link(
             previous, self.position, self.originator_id, self.version, self.topic, self.state
@@ -256,31 +267,20 @@ class ChainedRecorder:
 
     def chained_records(self) -> Iterator[Record]:
         """Every stored event in log order, a page per query."""
-        after = 0
-        while True:
-            with self._transaction(commit=False) as cursor:
-                cursor.execute(self.chain_statements.events_page, (after, PAGE))
-                rows = cursor.fetchall()
-            for r in rows:
-                yield Record(
-                    r["position"],
-                    _uuid(r["originator_id"]),
-                    r["originator_version"],
-                    r["topic"],
-                    bytes(r["state"]),
-                )
-            if len(rows) < PAGE:
-                return
-            after = rows[-1]["position"]
+        return map(Record.of_row, self._pages(self.chain_statements.events_page))
 
     def links(self) -> Iterator[tuple[int, bytes]]:
+        """Every link in log order, a page per query."""
+        for r in self._pages(self.chain_statements.links_page):
+            yield r["position"], bytes(r["link"])
+
+    def _pages(self, statement: str) -> Iterator[Any]:
         after = 0
         while True:
             with self._transaction(commit=False) as cursor:
-                cursor.execute(self.chain_statements.links_page, (after, PAGE))
+                cursor.execute(statement, (after, PAGE))
                 rows = cursor.fetchall()
-            for r in rows:
-                yield r["position"], bytes(r["link"])
+            yield from rows
             if len(rows) < PAGE:
                 return
             after = rows[-1]["position"]
@@ -300,15 +300,8 @@ class ChainedRecorder:
                 cursor.execute(s.events_page, (after, PAGE))
                 rows = cursor.fetchall()
                 links = []
-                for r in rows:
-                    position = r["position"]
-                    previous = Record(
-                        position,
-                        _uuid(r["originator_id"]),
-                        r["originator_version"],
-                        r["topic"],
-                        bytes(r["state"]),
-                    ).linked_to(previous)
+                for record in map(Record.of_row, rows):
+                    position, previous = record.position, record.linked_to(previous)
                     links.append((position, previous))
                 if links:
                     cursor.executemany(s.insert_link, links)
