@@ -26,11 +26,10 @@ from aggregates.registration import Registration
 from aggregates.review_round import ReviewRound
 from aggregates.submission import Submission
 from api.access import access
-from api.audit_package import PackageOut, build_package
+from api.audit_package import PackageOut, PackageStepOut, build_package, plain
 from api.audit_reads import AUDITORS, note_read
 from api.audit_report import render_report
 from api.audit_schemas import RecomputationOut
-from api.audit_words import event_words, role_name
 from api.exports import download
 from api.schemas import Response, in_zone
 from tenants.runtime import TenantRuntime
@@ -55,38 +54,19 @@ KINDS: dict[Kind, type[Aggregate]] = {
 }
 
 
-def _plain(value: Any) -> Any:
-    return msgspec.to_builtins(value, enc_hook=str)
+class StepOut(PackageStepOut, kw_only=True, frozen=True):
+    """A step as the history shows it: as in the audit package (times in Beijing time, the
+    event in words, Chinese or English with `lang=en`), and what it changed."""
 
-
-class StepOut(Response, kw_only=True, frozen=True):
-    version: int
-    at: datetime
-    """When it was recorded (Beijing time)."""
-    event: str
-    what: str
-    """The event in words (Chinese, or English with `lang=en`)."""
-    actor_id: str | None
-    actor_role: str | None
-    actor_role_name: str | None
-    recorded: dict[str, Any]
     changes: dict[str, dict[str, Any]]
     """Each part of the state it changed: before and after."""
 
     @classmethod
     def of(cls, step: Step, lang: str, runtime: TenantRuntime) -> StepOut:
-        role = step.actor_role
         return cls(
-            version=step.version,
-            at=in_zone(step.at, runtime.tenant.zone),
-            event=step.event,
-            what=event_words(step.event, lang),
-            actor_id=step.actor_id,
-            actor_role=role,
-            actor_role_name=role_name(role, lang),
-            recorded=_plain(step.recorded),
+            **cls.fields_of(step, lang, runtime),
             changes={
-                k: {"before": _plain(b), "after": _plain(a)} for k, (b, a) in step.changes.items()
+                k: {"before": plain(b), "after": plain(a)} for k, (b, a) in step.changes.items()
             },
         )
 
@@ -156,7 +136,7 @@ class AuditController(Controller):
             record_id=str(record_id),
             version=found.version,
             as_of=in_zone(found.modified_on, runtime.tenant.zone),
-            state=_plain(state_of(found)),
+            state=plain(state_of(found)),
         )
 
     # Under the same {record}/{record_id} path as the other reads: Litestar's router does not

@@ -37,6 +37,20 @@ class PackageStepOut(Response, kw_only=True, frozen=True):
     recorded: dict[str, Any]
     """What the event recorded (the change itself; replaying these gives every state)."""
 
+    @classmethod
+    def fields_of(cls, step: Step, lang: str, runtime: TenantRuntime) -> dict[str, Any]:
+        """What every view of a step shows: when, who, what in words, what it recorded."""
+        return {
+            "version": step.version,
+            "at": in_zone(step.at, runtime.tenant.zone),
+            "event": step.event,
+            "what": event_words(step.event, lang),
+            "actor_id": step.actor_id,
+            "actor_role": step.actor_role,
+            "actor_role_name": role_name(step.actor_role, lang),
+            "recorded": plain(step.recorded),
+        }
+
 
 class PackageHistoryOut(Response, kw_only=True, frozen=True):
     kind: str
@@ -86,27 +100,18 @@ class PackageOut(Response, kw_only=True, frozen=True):
     chain: ChainProofOut
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Recorded values as JSON reads them (UUIDs, decimals, dates as strings)."""
     return msgspec.to_builtins(value, enc_hook=str)
 
 
 def _history(
     runtime: TenantRuntime, kind: str, record_id: UUID, cls: type[Aggregate], title: str
 ) -> PackageHistoryOut:
-    def step(s: Step) -> PackageStepOut:
-        role = s.actor_role
-        return PackageStepOut(
-            version=s.version,
-            at=in_zone(s.at, runtime.tenant.zone),
-            event=s.event,
-            what=event_words(s.event, "zh"),
-            actor_id=s.actor_id,
-            actor_role=role,
-            actor_role_name=role_name(role),
-            recorded=_plain(s.recorded),
-        )
-
-    steps = [step(s) for s in runtime.ledger.history(record_id, cls)]
+    steps = [
+        PackageStepOut(**PackageStepOut.fields_of(s, "zh", runtime))
+        for s in runtime.ledger.history(record_id, cls)
+    ]
     return PackageHistoryOut(kind=kind, record_id=str(record_id), title=title, steps=steps)
 
 
