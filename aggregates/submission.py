@@ -494,12 +494,16 @@ class Submission(Aggregate):
                 )
             )
 
-    def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
+    def check_takes(self, kind: AttachmentKind) -> None:
+        """Whether the result takes a file of that kind now (whatever the file)."""
         self.check_not_received()
         # The presentation's slides and video come later, for those chosen for the contest.
-        late = attachment.kind in (AttachmentKind.SLIDES, AttachmentKind.VIDEO)
+        late = kind in (AttachmentKind.SLIDES, AttachmentKind.VIDEO)
         if not (late and self.status is SubmissionStatus.SUBMITTED):
             self.check_editable()
+
+    def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
+        self.check_takes(attachment.kind)
         if any(a.sha256 == attachment.sha256 for a in self.attachments):
             raise SubmissionConflict(Problem("file", "duplicate", "同一文件已上传"))
         self.trigger_event(

@@ -7,6 +7,7 @@ that the existence of its records does not leak.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from aggregates.problems import Problem
 from api.errors import RequestProblem
 from api.security import CSRF_HEADER, SESSION_COOKIE, Signer
 from tenants.runtime import Platform
+from tenants.settings import Settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 SYSTEM = Actor("qcflow", Role.SYSTEM)
@@ -29,10 +31,12 @@ SYSTEM = Actor("qcflow", Role.SYSTEM)
 
 @dataclass(frozen=True)
 class Access:
-    """A route's access rule. `roles=None` admits every signed-in role of the tenant."""
+    """A route's access rule. `roles=None` admits every signed-in role of the tenant;
+    `operations` admits the operations token only (no session, whatever its roles)."""
 
     public: bool = False
     roles: frozenset[Role] | None = None
+    operations: bool = False
 
     def role_for(self, principal: Principal) -> Role | None:
         held = principal.roles
@@ -49,6 +53,8 @@ class Access:
 
 PUBLIC = Access(public=True)
 SIGNED_IN = Access()
+OPERATIONS = Access(roles=frozenset(), operations=True)
+"""Operations detail (`/metrics`): ledger heads, counts, error texts are not for the public."""
 
 
 def only(*roles: Role) -> Access:
@@ -80,6 +86,16 @@ def bearer_or_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[st
         return header[7:].strip(), False
     cookie = connection.cookies.get(SESSION_COOKIE)
     return (cookie, True) if cookie else None
+
+
+def is_operator(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the request carries the operations token (`QCFLOW_METRICS_TOKEN`) as its bearer;
+    never when none is configured."""
+    settings: Settings = connection.app.state.settings
+    presented = bearer_or_cookie(connection)
+    if settings.metrics_token is None or presented is None or presented[1]:
+        return False
+    return hmac.compare_digest(presented[0].encode(), settings.metrics_token.encode())
 
 
 def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -123,6 +139,16 @@ async def authorize(
     if not isinstance(rule, Access):
         raise RequestProblem(403, Problem("route", "no_access_rule", "该接口未开放"))
     if rule.public:
+        return
+    if rule.operations:
+        if bearer_or_cookie(connection) is None:
+            raise RequestProblem(
+                401, Problem("authorization", "operations_token", "需要运维令牌（Bearer）")
+            )
+        if not is_operator(connection):
+            raise RequestProblem(
+                403, Problem("authorization", "operations_token", "运维令牌不正确")
+            )
         return
     principal = await sync_to_thread(authenticate, connection)
     path_tenant = connection.path_params.get("tenant")

@@ -3,6 +3,7 @@ endorsement, the lists each role reads, and attachments streamed to the file sto
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
@@ -374,6 +375,7 @@ class AttachmentController(Controller):
         """The file is the request body (any content type); `name` is its file name. It streams
         to the file store; the kind is checked from its content."""
         submission = await sync_to_thread(own, runtime, request.state.principal, submission_id)
+        submission.check_takes(kind)  # before a byte is written: refused now, refused with it
         campaign = await sync_to_thread(runtime.ledger.get_campaign, submission.campaign_id)
         limit = campaign.rules.max_bytes(kind.value)
         declared = request.headers.get("content-length")
@@ -392,10 +394,11 @@ class AttachmentController(Controller):
                     "file", "content_type", f"文件内容不是允许的格式（{allowed}），与文件名无关"
                 )
             )
-        files.keep(received)
         attachment = Attachment(kind, name, content_type, received.size, received.sha256)
         saved = await sync_to_thread(
-            runtime.ledger.add_attachment, submission_id, attachment, actor
+            files.keep_recorded,
+            received,
+            partial(runtime.ledger.add_attachment, submission_id, attachment, actor),
         )
         return await sync_to_thread(out, saved, views, None, HTTP_201_CREATED)
 

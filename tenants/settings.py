@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -43,6 +44,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """QCFLOW_MAIL_FROM"""
     session_hours: int = 8
     """QCFLOW_SESSION_HOURS: how long a sign-in lasts."""
+    metrics_token: Annotated[str, msgspec.Meta(min_length=32)] | None = None
+    """QCFLOW_METRICS_TOKEN: the operations token (at least 32 characters), sent as
+    `Authorization: Bearer …`, for `/metrics` and the detail of `/health`; unset, neither is
+    served (`/health` answers up or down only)."""
 
     @property
     def uses_postgres(self) -> bool:

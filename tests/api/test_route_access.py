@@ -36,7 +36,6 @@ PUBLIC_OPERATIONS = {
     "confirmRegistration",
     "acceptInvitation",
     "health",
-    "metrics",
     "verifyCertificate",
     "verifyCertificatePage",
 }
