@@ -132,7 +132,8 @@ def create_app(
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_logging, security_headers, REQUESTS.middleware],
+        middleware=[request_logging, REQUESTS.middleware],
+        before_send=[security_headers],
         lifespan=[platform_lifespan],
         logging_config=None,
         openapi_config=OpenAPIConfig(

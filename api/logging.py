@@ -52,7 +52,7 @@ def without_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> d
     elif isinstance(exc_info, BaseException):
         exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
     if isinstance(exc_info, tuple) and exc_info[1] is not None:
-        event_dict["exception"] = exception_path(exc_info[1])
+        event_dict["error_path"] = exception_path(exc_info[1])
     return event_dict
 
 

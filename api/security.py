@@ -14,7 +14,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 SESSION_COOKIE = "qcflow_session"
 CSRF_COOKIE = "qcflow_csrf"
@@ -85,26 +85,15 @@ class Signer:
         return presented is not None and hmac.compare_digest(self.csrf_token(session_id), presented)
 
 
-def security_headers(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: the security headers on every HTTP response, errors and downloads
-    included (a header the route set itself is kept)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [(n, v) for n, v in SECURITY_HEADERS if n not in present]
-                message["headers"] = headers
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Before-send hook: the security headers on every HTTP response, errors, unknown routes
+    and downloads included (a header the route set itself is kept)."""
+    if scope["type"] != ScopeType.HTTP or message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    present = {bytes(name).lower() for name, _ in headers}
+    headers += [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+    message["headers"] = headers
 
 
 def client_address(scope: Scope, trusted: Sequence[IPv4Network | IPv6Network] = ()) -> str:
