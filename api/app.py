@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 
+import structlog
 from litestar import Litestar, Router
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
@@ -149,9 +150,16 @@ def create_app(
 
 async def purge_expired(tenants: dict[str, TenantRuntime], auth: dict[str, AuthStore]) -> None:
     """At start and every PURGE_INTERVAL: each tenant's expired sign-in records deleted."""
+    log = structlog.get_logger("qcflow.purge")
     while True:
         for code, store in auth.items():
-            await sync_to_thread(store.purge, tenants[code].ledger.clock())
+            try:
+                deleted = await sync_to_thread(store.purge, tenants[code].ledger.clock())
+            except Exception as e:  # a database away now is tried again next time
+                log.warning("purge_failed", tenant=code, error_type=type(e).__name__)
+            else:
+                if any(deleted.values()):
+                    log.info("sign_in_records_purged", tenant=code, **deleted)
         await asyncio.sleep(PURGE_INTERVAL)
 
 
