@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -208,6 +208,15 @@ async def test_successful_sign_ins_are_limited_per_login_and_per_address(
     assert other == [201, 429]
 
 
+@asynccontextmanager
+async def parallel(started: Client) -> AsyncIterator[Any]:
+    """A client of the started app whose requests run side by side (the test client's run one
+    after another)."""
+    transport = httpx.ASGITransport(app=started.app, client=("192.0.2.10", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
 class SlowPasswords:
     """argon2 made slow and watched: how many hashes run at once, on which threads, and how
     many guesses were checked against a real hash."""
@@ -240,7 +249,8 @@ async def test_argon2_runs_two_at_a_time_on_its_own_threads(
     accounts = [make_account(anonymous, "saq", Role.AUDITOR) for _ in range(8)]
     watched = SlowPasswords(monkeypatch)
 
-    answers = await asyncio.gather(*(login(anonymous, e, p) for e, p in accounts))
+    async with parallel(anonymous) as client:
+        answers = await asyncio.gather(*(login(client, e, p) for e, p in accounts))
 
     assert [a.status_code for a in answers] == [201] * 8
     assert watched.most <= 2
@@ -254,9 +264,10 @@ async def test_sixteen_parallel_wrong_guesses_check_at_most_five(
     monkeypatch.setattr(api.sign_in, "LOGIN_ATTEMPTS", 100)  # the lock alone, not the limit
     watched = SlowPasswords(monkeypatch)
 
-    answers = await asyncio.gather(
-        *(login(anonymous, email, f"Wrong-password-{i}") for i in range(16))
-    )
+    async with parallel(anonymous) as client:
+        answers = await asyncio.gather(
+            *(login(client, email, f"Wrong-password-{i}") for i in range(16))
+        )
 
     assert watched.checked <= 5
     assert {a.status_code for a in answers} == {401}
