@@ -62,7 +62,9 @@ class MailSender:
                     sent += 1
                 except (OSError, smtplib.SMTPException) as e:
                     error = f"{type(e).__name__}: {e}"
-                    log.warning("mail_failed", tenant=tenant, mail_id=mail.id, error=error)
+                    log.warning(
+                        "mail_failed", tenant=tenant, mail_id=mail.id, error_type=type(e).__name__
+                    )
                 store.mark_mail(mail.id, datetime.now(UTC), error)
         return sent
 
