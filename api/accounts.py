@@ -89,6 +89,16 @@ class Auth:
         self.store.queue_mail(account.login, f"【{tenant.short_name_zh}】{subject}", body, self.now)
         return self.now + ttl
 
+    def mail_confirmation(self, account: Account) -> None:
+        """The code that confirms a self-registration, to an address not yet confirmed."""
+        self.mail_token(
+            account,
+            "confirmation",
+            "确认注册",
+            "本邮箱已用于在平台注册申报单位账号。请使用下面的确认码确认注册：",
+            by_name=False,
+        )
+
 
 def _hours(ttl: timedelta) -> str:
     hours = int(ttl.total_seconds() // 3600)
@@ -315,13 +325,7 @@ class RegistrationController(Controller):
             grants=[grant],
             actor=actor,
         )
-        auth.mail_token(
-            account,
-            "confirmation",
-            "确认注册",
-            "本邮箱已用于在平台注册申报单位账号。请使用下面的确认码确认注册：",
-            by_name=False,
-        )
+        auth.mail_confirmation(account)
         return REGISTERED
 
     @post(

@@ -139,9 +139,13 @@ def admit_registration(auth: Auth, login: str, address: str) -> None:
 
 def already_registered(auth: Auth, account: Account, password: str, name: str) -> None:
     """Registration of a login that exists answers as a new one would (the same checks, the same
-    time spent hashing) and tells the owner, not the registrant."""
+    time spent hashing) and tells the owner, not the registrant: a new confirmation code if the
+    account still waits for one (the first mail may be lost or expired), else a notice."""
     check_password(password, account.login, name)
     auth.runtime.ledger.passwords.hash(password)
+    if account.status is AccountStatus.PENDING and account.password_hash is not None:
+        auth.mail_confirmation(account)  # the account's own password stays; this one is dropped
+        return
     tenant = auth.runtime.tenant
     body = (
         "您好：\n\n有人使用本邮箱申请注册平台账号。本邮箱已有账号，无需再次注册；"

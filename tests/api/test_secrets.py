@@ -177,6 +177,19 @@ async def test_registering_a_taken_login_answers_alike_and_mails_the_owner(
     assert ledger.find_account("owner@example.cn").version == version
 
 
+async def test_registering_again_before_confirming_sends_a_new_code(anonymous: Client) -> None:
+    password = new_password()
+    await register(anonymous, "again@example.cn", password)
+    first = last_code(anonymous, "again@example.cn")
+    again = await register(anonymous, "again@example.cn", new_password())
+    second = last_code(anonymous, "again@example.cn")
+
+    stale = await anonymous.post(f"{SAQ}/registrations/confirm", json={"token": first})
+    confirmed = await anonymous.post(f"{SAQ}/registrations/confirm", json={"token": second})
+    assert (again.status_code, stale.status_code, confirmed.status_code) == (202, 400, 200)
+    assert (await login(anonymous, "again@example.cn", password)).status_code == 201
+
+
 async def test_unknown_wrong_and_locked_sign_ins_answer_alike(anonymous: Client) -> None:
     password = await active_account(anonymous, "alike@example.cn")
     unknown = await login(anonymous, "nobody-here@example.cn", password)
