@@ -56,7 +56,9 @@ def provide_files(runtime: NamedDependency[TenantRuntime], state: State) -> File
 
 
 def provide_auth(runtime: NamedDependency[TenantRuntime], state: State) -> Auth:
-    return Auth(runtime, state.auth[runtime.tenant.code], state.signer, state.settings)
+    return Auth(
+        runtime, state.auth[runtime.tenant.code], state.signer, state.settings, state.hashing
+    )
 
 
 def provide_expected_version(
