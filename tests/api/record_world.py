@@ -22,7 +22,8 @@ from aggregates.credit_code import check_character
 from aggregates.scoring import DEFAULT_RUBRICS
 from aggregates.submission_forms import QcResultForm, TopicType
 from tests.api.published_world import cheap_passwords
-from tests.api.review_world import CAMPAIGN, PLAN
+from tests.api.review_world import CAMPAIGN, PLAN, window
+from tests.api.test_recommendations import SUMMARY
 from tests.api.test_submissions import PDF, qc_result
 from tests.support import Clock, beijing, new_password
 
@@ -113,7 +114,9 @@ async def build_record_world(client: Client, clock: Clock) -> RecordWorld:
                 actor=setup,
             )
             w.accounts[name] = account.id
-    w.campaign_id = (await w.call("secretariat", "POST", "/campaigns", 201, json=CAMPAIGN))["id"]
+    timeline = {**CAMPAIGN["timeline"], "registration": window("2024-01-01", "2024-03-01")}
+    campaign = {**CAMPAIGN, "timeline": timeline}
+    w.campaign_id = (await w.call("secretariat", "POST", "/campaigns", 201, json=campaign))["id"]
     base = f"/campaigns/{w.campaign_id}"
     await w.call("secretariat", "PUT", f"{base}/review-plan", json=PLAN)
 
@@ -137,6 +140,27 @@ async def _file(w: RecordWorld, base: str) -> None:
         group = w.secret(f"{letter}字号焊缝攻关QC小组", *ours)
         topic = w.secret(f"降低{letter}字号焊缝返修率", *ours)
         w.secret(credit_code, *ours)
+        registration = {
+            "unit_name": unit_name,
+            "member_unit": True,
+            "nature": "国有",
+            "key_industries": ["金融"],
+            "key_domain": "制造",
+            "address": w.secret(f"{letter}字号登记地址某某路{len(letter)}号", applicant),
+            "postcode": "200120",
+            "managing_department": "质量管理部",
+            "promoter": {
+                "name": w.secret(f"{letter}字号推进者某某", applicant),
+                "department_and_title": "质量管理部 经理",
+                "mobile": "13800138000",
+                "email": f"{letter}@records.example.cn",
+            },
+            "intents": ["参加活动申报问题解决型课题"],
+        }
+        registered = await w.call(
+            applicant, "POST", f"{base}/registrations", 201, json=registration
+        )
+        w.ids[f"registration_{letter}"] = w.secret(registered["id"], applicant)
         body = qc_result(group_name=group, topic_name=topic)
         body["recommending_unit"] = unit
         body["applicant"] = {"unit_name": unit_name, "key_domain": "制造", "key_industries": []}
@@ -176,6 +200,10 @@ async def _file(w: RecordWorld, base: str) -> None:
             unit_account, "POST", f"{form}/declaration", json={**declaration, "phone": "021-1"}
         )
         await w.call(unit_account, "POST", f"{form}/file")
+        summary = SUMMARY + w.secret(f"{unit}工作总结独有的一句话", unit_account)
+        await w.call(
+            unit_account, "PUT", f"{base}/units/{unit}/work-summary", json={"text": summary}
+        )
 
 
 async def _draft(w: RecordWorld, base: str) -> None:
