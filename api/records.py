@@ -78,8 +78,10 @@ class Records:
         return credit_code in enterprise_codes(self.principal) or created_by == self.account_id
 
     def filing_code(self) -> str:
-        """The credit code an applicant files and registers under."""
-        codes = sorted(enterprise_codes(self.principal))
+        """The credit code an applicant files and registers under: the one its grant names,
+        whether or not it yet speaks for that enterprise (what it files there is its own by
+        `applicant_may_read`, as the account that began it, until it does)."""
+        codes = sorted(scopes(self.principal, Role.APPLICANT_UNIT))
         if not codes:
             raise not_found("credit_code")
         return codes[0]
@@ -109,7 +111,11 @@ class Records:
 
     def own_submission(self, runtime: TenantRuntime, submission_id: UUID) -> Submission:
         """A submission the applicant may change (the domain then says whether it may now)."""
-        submission = runtime.ledger.get_submission(submission_id)
+        return self.own(runtime.ledger.get_submission(submission_id))
+
+    def own(self, submission: Submission) -> Submission:
+        """The submission if it is the applicant's, else 404 (e.g. a draft's idempotent replay
+        that found another account's draft under the same key)."""
         if not self.applicant_may_read(submission.credit_code, submission.created_by):
             raise not_found("submission_id")
         return submission
@@ -149,6 +155,7 @@ class Records:
         return registration
 
     def own_registration(self, runtime: TenantRuntime, registration_id: UUID) -> Registration:
+        """A registration the applicant may change (or read as its own), else 404."""
         registration = runtime.ledger.get_registration(registration_id)
         if not self.applicant_may_read(registration.credit_code, registration.created_by):
             raise not_found("registration_id")

@@ -73,10 +73,8 @@ class CampaignRegistrationController(Controller):
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[RegistrationOut]:
-        credit_code = records.filing_code()
-        return _out(
-            runtime.ledger.get_registration(Registration.create_id(campaign_id, credit_code))
-        )
+        registration_id = Registration.create_id(campaign_id, records.filing_code())
+        return _out(records.own_registration(runtime, registration_id))
 
     @get(
         "/registrations/{registration_id:uuid}",

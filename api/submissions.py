@@ -100,6 +100,7 @@ class SubmissionController(Controller):
             actor=actor,
             idempotency_key=idempotency_key,
         )
+        records.own(submission)  # a replay finds only the account's own draft
         return out(submission, views, status=HTTP_201_CREATED if created else 200)
 
     @get(
