@@ -123,6 +123,7 @@ async def build_record_world(client: Client, clock: Clock) -> RecordWorld:
     await _file(w, base)
     await _draft(w, base)
     await _review(w, base)
+    client.app.state.views["saq"].wait(ledger.recorder.max_notification_id())  # lists read all
     return w
 
 
