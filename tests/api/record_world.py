@@ -1,7 +1,8 @@
 """A small saq QC campaign in review, built for checking what each account's answers contain:
 two applicants filing under two recommending units, a draft of one under the other's unit, a
-draft begun by an account under a code it holds no grant for, both units' recommendation forms,
-and two reviewers with sheets on a shared result. Every name, topic, comment and id is
+draft begun by an account under a code it holds no grant for, both units' recommendation forms
+and work summaries, two registrations, and two reviewers with sheets on a shared result, the round
+aggregated, then one sheet corrected. Every name, topic, comment and id is
 distinctive, and `secrets` says which accounts may read each (the rest never may).
 
 The accounts act through the API (sessions opened directly: no password work); every answer
@@ -287,3 +288,19 @@ async def _review(w: RecordWorld, base: str) -> None:
         }
         filed = await w.call(reviewer, "POST", f"{base}/rounds/initial/sheets", 201, json=body)
         w.ids[f"sheet_{reviewer}_{letter}"] = w.secret(filed["sheet_id"], reviewer)
+    # The round's scores are the secretariat's; a reviewer's correction answers its own part.
+    aggregated = await w.call("secretariat", "POST", f"{base}/rounds/initial/aggregate")
+    for result in aggregated["results"].values():
+        w.secret(f'"score":"{result["score"]}"')
+    original = w.ids["sheet_reviewer_1_a"]
+    correction = {
+        "submission_id": w.ids["submission_a"],
+        "criteria": {k: str(v - 2) for k, v in DEFAULT_RUBRICS["problem_solving"].items()},
+        "comment": w.secret("reviewer_1更正后的评语", "reviewer_1"),
+        "corrects": original,
+        "reason": w.secret("reviewer_1更正原因某某", "reviewer_1"),
+    }
+    corrected = await w.call(
+        "reviewer_1", "POST", f"{base}/rounds/initial/sheets", 201, json=correction
+    )
+    w.ids["sheet_reviewer_1_a_corrected"] = w.secret(corrected["sheet_id"], "reviewer_1")
