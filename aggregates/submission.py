@@ -116,6 +116,7 @@ class Submission(Aggregate):
             aggregate.campaign_id = self.campaign_id
             aggregate.programme = self.programme
             aggregate.credit_code = self.credit_code
+            aggregate.drafted_by = self.actor_id
             aggregate.applicant = dict(self.applicant)
             aggregate.recommending_unit = self.recommending_unit
             aggregate.form_state = dict(self.form)
@@ -154,6 +155,7 @@ class Submission(Aggregate):
             aggregate.campaign_id = self.campaign_id
             aggregate.programme = self.programme
             aggregate.credit_code = self.credit_code
+            aggregate.drafted_by = self.actor_id
             aggregate.applicant = dict(self.applicant)
             aggregate.recommending_unit = self.recommending_unit
             aggregate.form_state = dict(self.form)
@@ -381,6 +383,8 @@ class Submission(Aggregate):
         national: dict[str, Any] | None
         """On a provincial submission forwarded to national: where it stands there."""
         withdrawn_reason: str | None
+        drafted_by: str
+        """The account whose first event began it (see `created_by`)."""
 
     @staticmethod
     def create_id(campaign_id: UUID, key: str) -> UUID:
@@ -443,6 +447,12 @@ class Submission(Aggregate):
             origin=origin,
             **actor.fields(),
         )
+
+    @property
+    def created_by(self) -> str | None:
+        """The account whose first event began it (`actor_id` of Drafted or Received); None on a
+        snapshot taken before this was kept."""
+        return getattr(self, "drafted_by", None)
 
     @property
     def received_from(self) -> dict[str, Any] | None:

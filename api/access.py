@@ -1,4 +1,5 @@
-"""Who may call which route: every route declares its access; a guard enforces it.
+"""Who may call which route: every route declares its access; a guard enforces it. Which
+records a caller may read or change once admitted is `api.records`.
 
 Deny by default: a route that declares nothing refuses everyone (and `create_app` refuses to
 start). A signed-in user reaches only their own tenant: another tenant's paths answer 404, so
@@ -169,21 +170,9 @@ async def authorize(
 
 
 def scopes(principal: Principal, role: Role) -> set[str]:
-    """What the principal's grants of a role are bound to (credit codes, unit codes, …)."""
+    """What the principal's grants of a role are bound to (credit codes, unit codes, …). Record
+    decisions read it through `api.records`, never directly."""
     return {g.scope for g in principal.account.grants if g.role is role and g.scope}
-
-
-SEES_EVERYTHING = frozenset((Role.SECRETARIAT, Role.NATIONAL_STAFF, Role.AUDITOR))
-
-
-def can_see_entry(principal: Principal, credit_code: str, unit: str, status: str) -> bool:
-    """Record-level reading: the secretariat and auditors see all of their tenant; an applicant
-    unit its own entries; a recommending unit what was filed (not drafted) under it."""
-    if principal.roles & SEES_EVERYTHING:
-        return True
-    if credit_code in scopes(principal, Role.APPLICANT_UNIT):
-        return True
-    return status != "draft" and unit in scopes(principal, Role.RECOMMENDING_UNIT)
 
 
 def not_found(field: str) -> RequestProblem:
