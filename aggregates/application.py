@@ -294,6 +294,14 @@ class AssociationLedger(
     def audit_trail(self, account_id: str, on: date) -> AuditTrail | None:
         return self._find(AuditTrail.create_id(self.tenant, account_id, on), AuditTrail)
 
+    def author_of(self, aggregate_id: UUID) -> str | None:
+        """Who recorded a record's first event (its actor_id): the account that drafted or
+        registered it, whatever happened to it since."""
+        for event in self.repository.event_store.get(aggregate_id, limit=1):
+            actor_id = getattr(event, "actor_id", None)
+            return str(actor_id) if actor_id is not None else None
+        return None
+
     # Load, call, save.
 
     def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None:

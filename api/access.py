@@ -7,6 +7,7 @@ that the existence of its records does not leak.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,13 +150,35 @@ def scopes(principal: Principal, role: Role) -> set[str]:
 
 SEES_EVERYTHING = frozenset((Role.SECRETARIAT, Role.NATIONAL_STAFF, Role.AUDITOR))
 
+Author = Callable[[], "str | None"]
+"""Who recorded a record's first event (`AssociationLedger.author_of`), asked only when needed."""
 
-def can_see_entry(principal: Principal, credit_code: str, unit: str, status: str) -> bool:
+
+def enterprise_codes(principal: Principal) -> frozenset[str]:
+    """The credit codes whose records the principal reads, changes and submits as an applicant
+    unit: the enterprises its account speaks for (ADR 0017)."""
+    return principal.account.speaks_for()
+
+
+def applicant_may(principal: Principal, credit_code: str, author: Author) -> bool:
+    """An applicant's right to a record of an enterprise: its account speaks for the enterprise,
+    or (a claim awaiting verification or refused) the record is one it made itself."""
+    if credit_code in enterprise_codes(principal):
+        return True
+    return credit_code in scopes(principal, Role.APPLICANT_UNIT) and author() == str(
+        principal.account.id
+    )
+
+
+def can_see_entry(
+    principal: Principal, credit_code: str, unit: str, status: str, *, author: Author
+) -> bool:
     """Record-level reading: the secretariat and auditors see all of their tenant; an applicant
-    unit its own entries; a recommending unit what was filed (not drafted) under it."""
+    unit the entries of the enterprise it speaks for, or its own; a recommending unit what was
+    filed (not drafted) under it."""
     if principal.roles & SEES_EVERYTHING:
         return True
-    if credit_code in scopes(principal, Role.APPLICANT_UNIT):
+    if Role.APPLICANT_UNIT in principal.roles and applicant_may(principal, credit_code, author):
         return True
     return status != "draft" and unit in scopes(principal, Role.RECOMMENDING_UNIT)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -17,9 +19,11 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from aggregates.account import Account, AccountStatus, Grant, InvalidAccount
 from aggregates.actor import Actor, Role
 from aggregates.credit_code import validate_credit_code
+from aggregates.enterprise_claim import ClaimDocument
 from aggregates.problems import Problem
 from api.access import PUBLIC, SIGNED_IN, SYSTEM, Principal, access, only
 from api.account_schemas import (
+    CLAIM_FILE_MAX_BYTES,
     Accepted,
     AccountOut,
     ChangePasswordRequest,
@@ -37,8 +41,11 @@ from api.account_schemas import (
     TokenConfirmation,
 )
 from api.auth_store import AuthStore
+from api.claims import received_documents, tell_the_enterprise
 from api.errors import RequestProblem
 from api.security import CSRF_COOKIE, SESSION_COOKIE, Signer
+from projections.service import TenantViews
+from tenants.files import FileStore
 from tenants.registry import Tenant
 from tenants.runtime import TenantRuntime
 from tenants.settings import Settings
@@ -305,31 +312,49 @@ class RegistrationController(Controller):
     @post(
         "/registrations",
         operation_id="registerApplicant",
-        sync_to_thread=True,
         opt=access(PUBLIC),
         status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=3 * CLAIM_FILE_MAX_BYTES,  # two documents, base64-encoded
     )
-    def register(self, data: JSONBody[SelfRegistration], auth: NamedDependency[Auth]) -> Accepted:
+    async def register(
+        self,
+        data: JSONBody[SelfRegistration],
+        auth: NamedDependency[Auth],
+        files: NamedDependency[FileStore],
+        views: NamedDependency[TenantViews],
+    ) -> Accepted:
+        """The account is bound to the credit code at once, but speaks for the enterprise only
+        once the secretariat has checked its licence and letter (ADR 0017)."""
         credit_code = validate_credit_code(data.credit_code)
-        grant = Grant(
-            Role.APPLICANT_UNIT, credit_code, (("enterprise_name", data.enterprise_name.strip()),)
+        documents = {
+            ClaimDocument.BUSINESS_LICENCE: data.business_licence,
+            ClaimDocument.AUTHORISATION_LETTER: data.authorisation_letter,
+        }
+        async with received_documents(files, documents) as claim_files:
+            account = await sync_to_thread(
+                partial(
+                    auth.runtime.ledger.register_applicant,
+                    login=data.login,
+                    name=data.name,
+                    password=data.password,
+                    credit_code=credit_code,
+                    enterprise_name=data.enterprise_name,
+                    files=claim_files,
+                    actor=Actor(data.login.strip().lower(), Role.APPLICANT_UNIT),
+                )
+            )
+        await sync_to_thread(
+            partial(
+                auth.mail_token,
+                account,
+                "confirmation",
+                "确认注册",
+                f"{data.enterprise_name} 已在平台注册为申报单位。请使用下面的确认码确认注册"
+                "（营业执照与授权委托书经核验后，方可查看和提交本单位的申报）：",
+            )
         )
-        actor = Actor(data.login.strip().lower(), Role.APPLICANT_UNIT)
-        account = auth.runtime.ledger.register_account(
-            login=data.login,
-            name=data.name,
-            password=data.password,
-            status=AccountStatus.PENDING,
-            grants=[grant],
-            actor=actor,
-        )
-        auth.mail_token(
-            account,
-            "confirmation",
-            "确认注册",
-            f"{data.enterprise_name} 已在平台注册为申报单位。请使用下面的确认码确认注册：",
-        )
-        return Accepted(message="注册成功，确认邮件已发出，请按邮件确认")
+        await sync_to_thread(tell_the_enterprise, views, auth.store, account, credit_code, auth.now)
+        return Accepted(message="注册成功，确认邮件已发出，请按邮件确认；单位身份待秘书处核验")
 
     @post(
         "/registrations/confirm",

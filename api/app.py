@@ -19,6 +19,7 @@ from api.audit_reads import AuditReadsController
 from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
+from api.enterprise_claims import ColleagueController, EnterpriseClaimController
 from api.errors import EXCEPTION_HANDLERS
 from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
@@ -95,6 +96,8 @@ def create_app(
             SessionController,
             RegistrationController,
             AccountController,
+            EnterpriseClaimController,
+            ColleagueController,
             CampaignRegistrationController,
             SubmissionController,
             AttachmentController,

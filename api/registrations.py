@@ -12,14 +12,25 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from aggregates.actor import Actor, Role
 from aggregates.registration import Registration
-from api.access import Principal, access, can_see_entry, not_found, only, scopes
+from api.access import (
+    Principal,
+    access,
+    applicant_may,
+    can_see_entry,
+    enterprise_codes,
+    not_found,
+    only,
+    scopes,
+)
 from api.dependencies import etag
 from api.submission_schemas import RegistrationIn, RegistrationOut
 from tenants.runtime import TenantRuntime
 
 
 def own_credit_code(principal: Principal) -> str:
-    codes = sorted(scopes(principal, Role.APPLICANT_UNIT))
+    """The code the applicant files under: an enterprise it speaks for, else the one it claims
+    (its filings then are its own drafts only, ADR 0017)."""
+    codes = sorted(enterprise_codes(principal)) or sorted(scopes(principal, Role.APPLICANT_UNIT))
     if not codes:
         raise not_found("credit_code")
     return codes[0]
@@ -81,9 +92,15 @@ class CampaignRegistrationController(Controller):
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[RegistrationOut]:
         credit_code = own_credit_code(request.state.principal)
-        return _out(
-            runtime.ledger.get_registration(Registration.create_id(campaign_id, credit_code))
-        )
+        registration_id = Registration.create_id(campaign_id, credit_code)
+        registration = runtime.ledger.get_registration(registration_id)
+        if not applicant_may(
+            request.state.principal,
+            credit_code,
+            lambda: runtime.ledger.author_of(registration_id),
+        ):
+            raise not_found("registration_id")
+        return _out(registration)
 
     @get(
         "/registrations/{registration_id:uuid}",
@@ -98,7 +115,13 @@ class CampaignRegistrationController(Controller):
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[RegistrationOut]:
         registration = runtime.ledger.get_registration(registration_id)
-        if not can_see_entry(request.state.principal, registration.credit_code, "", "draft"):
+        if not can_see_entry(
+            request.state.principal,
+            registration.credit_code,
+            "",
+            "draft",
+            author=lambda: runtime.ledger.author_of(registration_id),
+        ):
             raise not_found("registration_id")
         return _out(registration)
 
@@ -118,7 +141,11 @@ class CampaignRegistrationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RegistrationOut]:
         registration = runtime.ledger.get_registration(registration_id)
-        if registration.credit_code not in scopes(request.state.principal, Role.APPLICANT_UNIT):
+        if not applicant_may(
+            request.state.principal,
+            registration.credit_code,
+            lambda: runtime.ledger.author_of(registration_id),
+        ):
             raise not_found("registration_id")
         industries, domains = _lists(runtime)
         return _out(

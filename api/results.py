@@ -216,7 +216,11 @@ class ResultsController(Controller):
         submission = runtime.ledger.get_submission(submission_id)
         principal = request.state.principal
         if submission.campaign_id != campaign_id or not can_see_entry(
-            principal, submission.credit_code, submission.recommending_unit, submission.status
+            principal,
+            submission.credit_code,
+            submission.recommending_unit,
+            submission.status,
+            author=lambda: runtime.ledger.author_of(submission_id),
         ):
             raise not_found("submission_id")
         campaign = runtime.ledger.get_campaign(campaign_id)

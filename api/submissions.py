@@ -17,7 +17,17 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
 from aggregates.submission import Attachment, AttachmentKind, InvalidSubmission, Submission
-from api.access import SEES_EVERYTHING, Principal, access, can_see_entry, not_found, only, scopes
+from api.access import (
+    SEES_EVERYTHING,
+    Principal,
+    access,
+    applicant_may,
+    can_see_entry,
+    enterprise_codes,
+    not_found,
+    only,
+    scopes,
+)
 from api.dependencies import etag
 from api.errors import RequestProblem
 from api.registrations import own_credit_code
@@ -58,16 +68,29 @@ READERS = only(Role.APPLICANT_UNIT, Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Ro
 def readable(runtime: TenantRuntime, principal: Principal, submission_id: UUID) -> Submission:
     submission = runtime.ledger.get_submission(submission_id)
     if not can_see_entry(
-        principal, submission.credit_code, submission.recommending_unit, submission.status.value
+        principal,
+        submission.credit_code,
+        submission.recommending_unit,
+        submission.status.value,
+        author=lambda: runtime.ledger.author_of(submission_id),
     ):
         raise not_found("submission_id")
     return submission
 
 
-def own(runtime: TenantRuntime, principal: Principal, submission_id: UUID) -> Submission:
+def own(
+    runtime: TenantRuntime, principal: Principal, submission_id: UUID, *, speaking: bool = False
+) -> Submission:
+    """The applicant's submission to change: of the enterprise it speaks for, or its own draft.
+    `speaking`: the change speaks for the enterprise (submit, endorse), refused until the
+    account's claim is verified (ADR 0017)."""
     submission = runtime.ledger.get_submission(submission_id)
-    if submission.credit_code not in scopes(principal, Role.APPLICANT_UNIT):
+    if not applicant_may(
+        principal, submission.credit_code, lambda: runtime.ledger.author_of(submission_id)
+    ):
         raise not_found("submission_id")
+    if speaking:
+        principal.account.check_speaks_for(submission.credit_code)
     return submission
 
 
@@ -150,11 +173,12 @@ class SubmissionController(Controller):
             "topic_type": topic_type,
             "credit_code": None,
         }
-        include_drafts = False
+        include_drafts, only_own = False, False
         if not principal.roles & SEES_EVERYTHING:
             units = scopes(principal, Role.RECOMMENDING_UNIT)
             if Role.APPLICANT_UNIT in principal.roles:
                 filters["credit_code"], include_drafts = own_credit_code(principal), True
+                only_own = filters["credit_code"] not in enterprise_codes(principal)
             elif units:
                 if recommending_unit is not None and recommending_unit not in units:
                     return SubmissionPage(items=[], next_after=None)
@@ -167,8 +191,12 @@ class SubmissionController(Controller):
             after=after,
             limit=limit,
         )
+        items = rows
+        if only_own:  # a claim not yet verified: the account's own drafts only
+            me = str(principal.account.id)
+            items = [r for r in rows if runtime.ledger.author_of(UUID(r.submission_id)) == me]
         return SubmissionPage(
-            items=rows, next_after=rows[-1].position if len(rows) == limit else None
+            items=items, next_after=rows[-1].position if len(rows) == limit else None
         )
 
     @get(
@@ -236,7 +264,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        own(runtime, request.state.principal, submission_id)
+        own(runtime, request.state.principal, submission_id, speaking=True)
         return out(runtime.ledger.submit_submission(submission_id, actor, expected_version), views)
 
     @post(
@@ -255,7 +283,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        own(runtime, request.state.principal, submission_id)
+        own(runtime, request.state.principal, submission_id, speaking=True)
         return out(
             runtime.ledger.resubmit_submission(submission_id, actor, expected_version), views
         )
@@ -300,7 +328,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        own(runtime, request.state.principal, submission_id)
+        own(runtime, request.state.principal, submission_id, speaking=True)
         endorsed = runtime.ledger.endorse_submission(
             submission_id, data.self_evaluation, data.opinion, data.score, actor, expected_version
         )
