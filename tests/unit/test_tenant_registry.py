@@ -220,5 +220,5 @@ def test_verifying_enterprise_claims_may_be_delegated_to_recommending_units(
     assert delegated is not None
     assert delegated.claim_verifiers is ClaimVerifiers.RECOMMENDING_UNITS
     edit(tenants_dir / "saq.toml", '"recommending_units"', '"districts"')
-    with pytest.raises(TenantConfigError, match="saq.toml: claim_verifiers"):
+    with pytest.raises(TenantConfigError, match=r"saq\.toml: claim_verifiers"):
         TenantRegistry.load(tenants_dir)
