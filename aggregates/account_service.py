@@ -154,6 +154,20 @@ class AccountCommands:
         _save_new(self, account)
         return account
 
+    def claim_enterprise(
+        self: Ledger,
+        account_id: UUID,
+        credit_code: str,
+        files: list[ClaimFile],
+        actor: Actor,
+    ) -> Account:
+        """Claim again, with new documents, after a refusal."""
+        return _update(
+            self,
+            account_id,
+            lambda a: a.claim_enterprise(credit_code, a.enterprise_name(credit_code), files, actor),
+        )
+
     def verify_enterprise(
         self: Ledger, account_id: UUID, credit_code: str, via: Verification, actor: Actor
     ) -> Account:

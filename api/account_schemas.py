@@ -83,6 +83,14 @@ class SelfRegistration(Request, kw_only=True):
     """统一社会信用代码"""
 
 
+class ClaimRequest(Request, kw_only=True):
+    """A claim made again, with new documents, after the first was refused."""
+
+    credit_code: Annotated[str, Meta(max_length=30)]
+    business_licence: ClaimFileIn
+    authorisation_letter: ClaimFileIn
+
+
 class TokenConfirmation(Request, kw_only=True):
     token: Token
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -16,18 +17,21 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from aggregates.account import Account
 from aggregates.actor import Actor, Role
-from aggregates.enterprise_claim import EnterpriseClaim, Verification
+from aggregates.credit_code import validate_credit_code
+from aggregates.enterprise_claim import ClaimDocument, EnterpriseClaim, Verification
 from api.access import SEES_EVERYTHING, Principal, access, enterprise_codes, not_found, only, scopes
 from api.account_schemas import (
+    CLAIM_FILE_MAX_BYTES,
     AccountOut,
     ClaimOut,
+    ClaimRequest,
     ColleagueInvitation,
     InvitationOut,
     QueuedClaimOut,
     RefusalRequest,
 )
 from api.accounts import Auth
-from api.claims import tell_the_claimant
+from api.claims import received_documents, tell_the_claimant, tell_the_enterprise
 from api.reviews import fresh
 from projections.enterprise_accounts import claims
 from projections.service import TenantViews
@@ -192,6 +196,46 @@ class EnterpriseClaimController(Controller):
 
 def _gone() -> EnterpriseClaim:
     raise not_found("credit_code")
+
+
+class OwnClaimController(Controller):
+    """The claimant's side: claiming again with new documents after a refusal."""
+
+    path = "/api/v1/tenants/{tenant:str}/me/enterprise-claims"
+    tags = ["accounts 账号"]
+
+    @post(
+        "/",
+        operation_id="claimEnterprise",
+        opt=access(only(Role.APPLICANT_UNIT)),
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=3 * CLAIM_FILE_MAX_BYTES,  # two documents, base64-encoded
+    )
+    async def claim(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ClaimRequest],
+        views: NamedDependency[TenantViews],
+        auth: NamedDependency[Auth],
+        files: NamedDependency[FileStore],
+        actor: NamedDependency[Actor],
+    ) -> AccountOut:
+        """For a credit code the account is bound to; the claim awaits verification again."""
+        principal: Principal = request.state.principal
+        credit_code = validate_credit_code(data.credit_code)
+        if credit_code not in scopes(principal, Role.APPLICANT_UNIT):
+            raise not_found("credit_code")
+        documents = {
+            ClaimDocument.BUSINESS_LICENCE: data.business_licence,
+            ClaimDocument.AUTHORISATION_LETTER: data.authorisation_letter,
+        }
+        ledger = views.runtime.ledger
+        async with received_documents(files, documents) as claim_files:
+            account = await sync_to_thread(
+                ledger.claim_enterprise, principal.account.id, credit_code, claim_files, actor
+            )
+        await sync_to_thread(tell_the_enterprise, views, auth.store, account, credit_code, auth.now)
+        return AccountOut.of(account)
 
 
 class ColleagueController(Controller):

@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 from aggregates.actor import Role
 from api.app import create_app
 from tenants.settings import TENANTS_DIR, Settings
-from tests.api.claims_support import LETTER, LICENCE, claimant, mailed_code
+from tests.api.claims_support import LETTER, LICENCE, claimant, documents, mailed_code
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_submissions import ICBC, PDF, Journey, journey, qc_result
 from tests.support import Clock, new_password
@@ -127,6 +127,37 @@ async def test_a_claimant_sees_nothing_the_enterprise_filed_and_cannot_submit_it
     assert mine in {r["submission_id"] for r in theirs.json()["items"]}
 
 
+async def the_refused_claimant_reads_why_and_may_claim_again(
+    client: Client, filed: Filed, impostor: dict[str, str], claim: str
+) -> None:
+    """Still nothing, cannot submit, reads why; it may claim again with new documents."""
+    await sees_nothing_filed(client, filed, impostor)
+    own = Journey(client, filed.j.campaign, impostor, filed.j.unit)
+    mine = await own.complete(qc_result("innovative"))
+    blocked = await own.submit(mine)
+    assert blocked.status_code == 409 and blocked.json()["errors"][0]["rule"] == "claim_refused"
+    me = (await client.get(f"{SAQ}/me", headers=impostor)).json()
+    assert (me["claims"][0]["status"], me["claims"][0]["reason"]) == (
+        "refused",
+        "授权委托书未加盖公章",
+    )
+    told = client.app.state.auth["saq"].mail_to("impostor@example.cn")[-1]
+    assert "授权委托书未加盖公章" in told.body
+    # It may claim again with new documents: the claim awaits verification once more.
+    again = await client.post(
+        f"{SAQ}/me/enterprise-claims",
+        json={"credit_code": ICBC, **documents("impostor-again")},
+        headers=impostor,
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["claims"][0]["status"] == "awaiting_verification"
+    await sees_nothing_filed(client, filed, impostor)
+    queued = await client.get(f"{SAQ}/enterprise-claims")
+    assert "impostor@example.cn" in {c["login"] for c in queued.json()}
+    refused = await client.post(f"{claim}/refuse", json={"reason": "营业执照与单位名称不符"})
+    assert refused.status_code == 200
+
+
 async def test_the_secretariat_opens_the_documents_refuses_one_claim_and_accepts_another(
     client: Client,
 ) -> None:
@@ -159,22 +190,10 @@ async def test_the_secretariat_opens_the_documents_refuses_one_claim_and_accepts
         "refused",
         "授权委托书未加盖公章",
     )
-    again = await client.post(f"{claim}/refuse", json={"reason": "再次"})
-    assert again.status_code == 409
+    twice = await client.post(f"{claim}/refuse", json={"reason": "再次"})
+    assert twice.status_code == 409
 
-    # The refused claimant: still nothing, cannot submit, and reads why.
-    await sees_nothing_filed(client, filed, impostor)
-    own = Journey(client, filed.j.campaign, impostor, filed.j.unit)
-    mine = await own.complete(qc_result("innovative"))
-    blocked = await own.submit(mine)
-    assert blocked.status_code == 409 and blocked.json()["errors"][0]["rule"] == "claim_refused"
-    me = (await client.get(f"{SAQ}/me", headers=impostor)).json()
-    assert (me["claims"][0]["status"], me["claims"][0]["reason"]) == (
-        "refused",
-        "授权委托书未加盖公章",
-    )
-    told = client.app.state.auth["saq"].mail_to("impostor@example.cn")[-1]
-    assert "授权委托书未加盖公章" in told.body
+    await the_refused_claimant_reads_why_and_may_claim_again(client, filed, impostor, claim)
 
     # The other claim is accepted: that account sees the enterprise's records and submits.
     second = claims["lisi@icbc.example.cn"]
