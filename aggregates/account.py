@@ -93,6 +93,13 @@ def _claims(aggregate: Account) -> dict[str, dict[str, Any]]:
     return claims
 
 
+def _self_bound(aggregate: Account) -> list[str]:
+    """The credit codes an applicant bound the account to (self-registration or invitation);
+    a list, as snapshots keep it."""
+    bound: list[str] = vars(aggregate).setdefault("self_bound", [])
+    return bound
+
+
 class Account(Aggregate):
     """One login of one tenant."""
 
@@ -134,6 +141,10 @@ class Account(Aggregate):
             aggregate.grants_state.append(
                 {"role": self.role.value, "scope": self.scope, "details": dict(self.details)}
             )
+            if self.role is Role.APPLICANT_UNIT and self.actor_role == Role.APPLICANT_UNIT.value:
+                # Bound by an applicant (itself, or an inviting colleague), not by the
+                # secretariat: it speaks for the enterprise only through a verified claim.
+                _self_bound(aggregate).append(str(self.scope))
 
     class RoleRevoked(Aggregate.Event):
         role: Role
@@ -150,6 +161,8 @@ class Account(Aggregate):
             ]
             if self.role is Role.APPLICANT_UNIT and self.scope:
                 _claims(aggregate).pop(self.scope, None)  # the claim went with the grant
+                bound = _self_bound(aggregate)
+                bound[:] = [c for c in bound if c != self.scope]
 
     class EnterpriseClaimed(Aggregate.Event):
         """The account claims to speak for an enterprise, with its licence and sealed letter;
@@ -299,15 +312,19 @@ class Account(Aggregate):
     def speaks_for(self) -> frozenset[str]:
         """The credit codes of the enterprises this account speaks for: those of its applicant
         grants, less those whose claim awaits verification or was refused. A grant with no
-        claim (made by the secretariat or at setup) speaks for its enterprise."""
-        claims = _claims(self)
+        claim speaks for its enterprise when the secretariat or an operator made it; bound by
+        an applicant itself (a self-registration from before claims existed), it does not."""
+        claims, self_bound = _claims(self), _self_bound(self)
         return frozenset(
             g.scope
             for g in self.grants
             if g.role is Role.APPLICANT_UNIT
             and g.scope
-            and claims.get(g.scope, {}).get("status", ClaimStatus.VERIFIED.value)
-            == ClaimStatus.VERIFIED.value
+            and (
+                claims[g.scope]["status"] == ClaimStatus.VERIFIED.value
+                if g.scope in claims
+                else g.scope not in self_bound
+            )
         )
 
     def claims(self) -> list[EnterpriseClaim]:

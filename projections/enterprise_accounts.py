@@ -24,6 +24,9 @@ from projections.store import Tx, ViewDatabase, select
 
 GRANTED = "granted"
 """The applicant role granted without a claim (by the secretariat or at setup): speaks for it."""
+SELF_BOUND = "self_bound"
+"""Bound by an applicant (a self-registration, an invitation): speaks only once its claim is
+verified; one from before claims existed waits for its claim (ADR 0017)."""
 SPEAKING = (GRANTED, ClaimStatus.VERIFIED.value)
 
 
@@ -77,7 +80,7 @@ class EnterpriseAccountsProjection(Projection):
                 "id": str(event.originator_id),
                 "code": event.scope,
                 "name": event.details.get("enterprise_name", ""),
-                "status": GRANTED,
+                "status": GRANTED if event.actor_role != Role.APPLICANT_UNIT.value else SELF_BOUND,
                 "position": position,
             },
         )

@@ -258,3 +258,15 @@ def test_an_account_snapshotted_before_claims_existed_has_none() -> None:
     account.grant(Grant(Role.APPLICANT_UNIT, ICBC), SECRETARY)
     del account.claims_state  # as in a snapshot taken before claims were recorded
     assert account.claims() == [] and account.speaks_for() == {ICBC}
+
+
+def test_a_self_registration_from_before_claims_speaks_for_nothing_until_it_claims() -> None:
+    account = registered(AccountStatus.PENDING)
+    me = Actor("old@example.cn", Role.APPLICANT_UNIT)
+    account.grant(Grant(Role.APPLICANT_UNIT, ICBC), me)  # the old self-registration: no claim
+    assert account.speaks_for() == frozenset() and account.claims() == []
+    with pytest.raises(AccountConflict, match="待核验"):
+        account.check_speaks_for(ICBC)
+    account.claim_enterprise(ICBC, "工商银行", [LICENCE, LETTER], me)
+    account.verify_enterprise(ICBC, Verification.SECRETARIAT, SECRETARY)
+    assert account.speaks_for() == {ICBC}
