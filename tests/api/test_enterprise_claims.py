@@ -5,6 +5,7 @@ invited colleague; the mail to the enterprise's accounts; delegation to recommen
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -342,3 +343,43 @@ async def test_a_recommending_unit_verifies_the_claims_of_enterprises_under_it(
     assert accepted.json()["via"] == "recommending_unit"
     me = (await client.get(f"{SAQ}/me", headers=impostor)).json()
     assert me["speaks_for"] == [ICBC]
+
+
+async def test_no_route_answers_a_claimant_with_the_enterprise_s_records(client: Client) -> None:
+    """Every route of the route table that names a submission or a registration, called by a
+    claimant awaiting verification and by a refused one on the enterprise's records: nothing
+    answered, nothing recorded."""
+    filed = await filed_by_the_enterprise(client)
+    impostor = await claimant(client, "saq", ICBC, "impostor@example.cn")
+    values = {
+        "tenant": "saq",
+        "campaign_id": filed.j.campaign["id"],
+        "registration_id": filed.registration,
+        "kind": "report",
+        "sha256": filed.report_sha(filed.submitted),
+    }
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    walked = set()
+    for refused in (False, True):
+        if refused:
+            me = (await client.get(f"{SAQ}/me", headers=impostor)).json()
+            url = f"{SAQ}/enterprise-claims/{me['id']}/{ICBC}/refuse"
+            assert (await client.post(url, json={"reason": "冒名"})).status_code == 200
+        for route in client.app.routes:
+            if not re.search(r"\{(submission_id|registration_id)", route.path):
+                continue
+            for handler in getattr(route, "route_handlers", []):
+                for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                    for record in (filed.submitted, filed.draft):
+                        path = re.sub(
+                            r"\{(\w+)(?::\w+)?\}",
+                            lambda m, r=record: values.get(m.group(1), r),
+                            route.path,
+                        )
+                        head = ledger.recorder.max_notification_id()
+                        body = {} if method in ("POST", "PUT") else None
+                        got = await client.request(method, path, json=body, headers=impostor)
+                        assert got.status_code in (403, 404, 422), (method, path, got.status_code)
+                        assert ledger.recorder.max_notification_id() == head, (method, path)
+                        walked.add((method, route.path))
+    assert len(walked) >= 10
