@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -19,9 +20,11 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from aggregates.account import Account, AccountStatus, Grant, InvalidAccount
 from aggregates.actor import Actor, Role
 from aggregates.credit_code import validate_credit_code
+from aggregates.enterprise_claim import ClaimDocument
 from aggregates.problems import Problem
 from api.access import PUBLIC, SIGNED_IN, Principal, access, only
 from api.account_schemas import (
+    CLAIM_FILE_MAX_BYTES,
     Accepted,
     AccountOut,
     ChangePasswordRequest,
@@ -39,9 +42,12 @@ from api.account_schemas import (
     TokenConfirmation,
 )
 from api.auth_store import AuthStore
+from api.claims import received_documents, tell_the_enterprise
 from api.errors import RequestProblem
 from api.security import CSRF_COOKIE, SESSION_COOKIE, Signer, client_address
 from api.sign_in import admit_registration, admit_reset_mail, already_registered, check_sign_in
+from projections.service import TenantViews
+from tenants.files import FileStore
 from tenants.registry import Tenant
 from tenants.runtime import TenantRuntime
 from tenants.settings import Settings
@@ -177,7 +183,9 @@ def _signed_out() -> Response[None]:
     )
 
 
-REGISTERED = Accepted(message="注册申请已收到，确认邮件已发出，请按邮件确认")
+REGISTERED = Accepted(
+    message="注册申请已收到，确认邮件已发出，请按邮件确认；单位身份待核验后方可查看和提交本单位的申报"
+)
 """The answer to every registration, of a new login or of one already registered."""
 
 
@@ -297,35 +305,46 @@ class RegistrationController(Controller):
     @post(
         "/registrations",
         operation_id="registerApplicant",
-        sync_to_thread=True,
         opt=access(PUBLIC),
         status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=3 * CLAIM_FILE_MAX_BYTES,  # two documents, base64-encoded
     )
-    def register(
+    async def register(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[SelfRegistration],
         auth: NamedDependency[Auth],
+        files: NamedDependency[FileStore],
+        views: NamedDependency[TenantViews],
     ) -> Accepted:
+        """The account is bound to the credit code at once, but speaks for the enterprise only
+        once its licence and letter have been checked (ADR 0017). A login already registered is
+        answered alike (ADR 0020)."""
         credit_code = validate_credit_code(data.credit_code)
-        admit_registration(auth, data.login, auth.address(request))
-        existing = auth.runtime.ledger.find_account(data.login)
+        await sync_to_thread(admit_registration, auth, data.login, auth.address(request))
+        existing = await sync_to_thread(auth.runtime.ledger.find_account, data.login)
         if existing is not None:
-            already_registered(auth, existing, data.password, data.name)
+            await sync_to_thread(already_registered, auth, existing, data.password, data.name)
             return REGISTERED
-        grant = Grant(
-            Role.APPLICANT_UNIT, credit_code, (("enterprise_name", data.enterprise_name.strip()),)
-        )
-        actor = Actor(data.login.strip().lower(), Role.APPLICANT_UNIT)
-        account = auth.runtime.ledger.register_account(
-            login=data.login,
-            name=data.name,
-            password=data.password,
-            status=AccountStatus.PENDING,
-            grants=[grant],
-            actor=actor,
-        )
-        auth.mail_confirmation(account)
+        documents = {
+            ClaimDocument.BUSINESS_LICENCE: data.business_licence,
+            ClaimDocument.AUTHORISATION_LETTER: data.authorisation_letter,
+        }
+        async with received_documents(files, documents) as claim_files:
+            account = await sync_to_thread(
+                partial(
+                    auth.runtime.ledger.register_applicant,
+                    login=data.login,
+                    name=data.name,
+                    password=data.password,
+                    credit_code=credit_code,
+                    enterprise_name=data.enterprise_name,
+                    files=claim_files,
+                    actor=Actor(data.login.strip().lower(), Role.APPLICANT_UNIT),
+                )
+            )
+        await sync_to_thread(auth.mail_confirmation, account)
+        await sync_to_thread(tell_the_enterprise, views, auth.store, account, credit_code, auth.now)
         return REGISTERED
 
     @post(

@@ -23,6 +23,11 @@ from api.audit_reads import AuditReadsController
 from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
+from api.enterprise_claims import (
+    ColleagueController,
+    EnterpriseClaimController,
+    OwnClaimController,
+)
 from api.errors import EXCEPTION_HANDLERS
 from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
@@ -111,6 +116,9 @@ def create_app(
             SessionController,
             RegistrationController,
             AccountController,
+            EnterpriseClaimController,
+            OwnClaimController,
+            ColleagueController,
             CampaignRegistrationController,
             SubmissionController,
             AttachmentController,

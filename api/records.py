@@ -33,16 +33,19 @@ from api.access import Principal, not_found, scopes
 from api.review_schemas import RoundOut
 from api.submission_schemas import SubmissionOut
 from projections.review_board import ResultRow
+from projections.service import TenantViews
+from projections.submission_list import credit_codes_under
+from tenants.registry import ClaimVerifiers
 from tenants.runtime import TenantRuntime
 
 SEES_EVERYTHING = frozenset((Role.SECRETARIAT, Role.NATIONAL_STAFF, Role.AUDITOR))
 
 
-def enterprise_codes(principal: Principal) -> set[str]:
-    """The one place that says which enterprises (unified social credit codes) an account speaks
-    for: today the scopes of its applicant-unit grants. Every applicant rule reads it from here,
-    so that narrowing it (to codes the account was verified or invited for) narrows them all."""
-    return scopes(principal, Role.APPLICANT_UNIT)
+def enterprise_codes(principal: Principal) -> frozenset[str]:
+    """Which enterprises (unified social credit codes) an account speaks for, as the domain says
+    (`Account.speaks_for`: its applicant grants less claims awaiting verification or refused,
+    ADR 0017). Every applicant rule reads it from here."""
+    return principal.account.speaks_for()
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,31 @@ class Records:
             raise not_found("credit_code")
         return codes[0]
 
+    def claimed_code(self, credit_code: str) -> str:
+        """A credit code the account is bound to (claimed, whether or not yet verified), else 404."""
+        if credit_code not in scopes(self.principal, Role.APPLICANT_UNIT):
+            raise not_found("credit_code")
+        return credit_code
+
+    def speaking_for(self, credit_code: str) -> str:
+        """A credit code the account speaks for: 404 if not bound to it, 409 while its claim
+        awaits verification or was refused."""
+        self.principal.account.check_speaks_for(self.claimed_code(credit_code))
+        return credit_code
+
+    # Enterprise claims.
+
+    def verifiable_codes(self, views: TenantViews) -> set[str] | None:
+        """The credit codes whose claims the account may see and decide: None for every code
+        (the secretariat; auditors reading); for a recommending unit, where the tenant delegates
+        verification, the enterprises that filed or drafted a result under it."""
+        if self.sees_everything:
+            return None
+        if views.runtime.tenant.claim_verifiers is not ClaimVerifiers.RECOMMENDING_UNITS:
+            return set()
+        db = views.db("submission_list")
+        return {c for unit in self.units() for c in credit_codes_under(db, unit)}
+
     # Entries (submissions) and registrations.
 
     def may_read_entry(
@@ -109,9 +137,16 @@ class Records:
             raise not_found("submission_id")
         return submission
 
-    def own_submission(self, runtime: TenantRuntime, submission_id: UUID) -> Submission:
-        """A submission the applicant may change (the domain then says whether it may now)."""
-        return self.own(runtime.ledger.get_submission(submission_id))
+    def own_submission(
+        self, runtime: TenantRuntime, submission_id: UUID, *, speaking: bool = False
+    ) -> Submission:
+        """A submission the applicant may change (the domain then says whether it may now).
+        `speaking`: the change speaks for the enterprise (submit, resubmit, endorse), refused
+        while the account's claim on it awaits verification or was refused (ADR 0017)."""
+        submission = self.own(runtime.ledger.get_submission(submission_id))
+        if speaking:
+            self.principal.account.check_speaks_for(submission.credit_code)
+        return submission
 
     def own(self, submission: Submission) -> Submission:
         """The submission if it is the applicant's, else 404 (e.g. a draft's idempotent replay

@@ -216,7 +216,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        records.own_submission(runtime, submission_id)
+        records.own_submission(runtime, submission_id, speaking=True)
         return out(runtime.ledger.submit_submission(submission_id, actor, expected_version), views)
 
     @post(
@@ -235,7 +235,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        records.own_submission(runtime, submission_id)
+        records.own_submission(runtime, submission_id, speaking=True)
         return out(
             runtime.ledger.resubmit_submission(submission_id, actor, expected_version), views
         )
@@ -280,7 +280,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        records.own_submission(runtime, submission_id)
+        records.own_submission(runtime, submission_id, speaking=True)
         endorsed = runtime.ledger.endorse_submission(
             submission_id, data.self_evaluation, data.opinion, data.score, actor, expected_version
         )

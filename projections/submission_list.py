@@ -219,3 +219,19 @@ def list_submissions(
         " AND " + where + " ORDER BY position LIMIT :limit"
     )
     return select(db, SubmissionRow, query, params)
+
+
+class _CreditCode(msgspec.Struct, frozen=True):
+    credit_code: str
+
+
+def credit_codes_under(db: ViewDatabase, unit: str) -> set[str]:
+    """The enterprises (credit codes) that filed or drafted a result under a recommending unit,
+    in any campaign: those under it, for verifying their accounts (ADR 0017)."""
+    rows = select(
+        db,
+        _CreditCode,
+        "SELECT DISTINCT credit_code FROM {submission_list} WHERE recommending_unit = :unit",
+        {"unit": unit},
+    )
+    return {r.credit_code for r in rows}

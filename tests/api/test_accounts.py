@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
 from api.mail import delivered_mail
+from tests.api.claims_support import documents
 from tests.api.conftest import make_account, sign_in
 from tests.support import Clock, campaign_body, new_password
 
@@ -43,6 +44,7 @@ async def register(anonymous: Client, email: str, secret: str, **overrides: Any)
         "password": secret,
         "enterprise_name": "中国工商银行股份有限公司上海市分行",
         "credit_code": ICBC.lower(),
+        **documents(email),
         **overrides,
     }
     return await anonymous.post(f"{SAQ}/registrations", json=body)
@@ -67,6 +69,8 @@ async def test_an_applicant_registers_confirms_and_signs_in(anonymous: Client) -
 
     assert confirmed.status_code == 200
     assert confirmed.json()["grants"][0]["scope"] == ICBC
+    assert confirmed.json()["speaks_for"] == []  # until its licence and letter are checked
+    assert confirmed.json()["claims"][0]["status"] == "awaiting_verification"
     assert again.status_code == 400  # single use
     assert signed_in.status_code == 201
     assert signed_in.json()["account"]["grants"][0]["role"] == "applicant_unit"

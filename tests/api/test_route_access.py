@@ -129,6 +129,7 @@ class World:
             "round_code": "initial",
             "objection_id": str(uuid5(NAMESPACE_URL, "objection")),
             "code": "SAQ-2024-QC-ABCDEFGH",
+            "credit_code": "91100000100003962T",
             **{k: str(v) for k, v in self.records[record_tenant].items()},
         }
 
