@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from aggregates.actor import Role
 from api.app import create_app
 from tenants.settings import TENANTS_DIR, Settings
-from tests.api.claims_support import LETTER, LICENCE, claimant, documents, mailed_code
+from tests.api.claims_support import LETTER, LICENCE, claimant, delivered, documents, mailed_code
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_submissions import ICBC, PDF, Journey, journey, qc_result
 from tests.support import Clock, new_password
@@ -142,8 +142,8 @@ async def the_refused_claimant_reads_why_and_may_claim_again(
         "refused",
         "授权委托书未加盖公章",
     )
-    told = client.app.state.auth["saq"].mail_to("impostor@example.cn")[-1]
-    assert "授权委托书未加盖公章" in told.body
+    _, told = delivered(client, "saq", "impostor@example.cn")[-1]
+    assert "授权委托书未加盖公章" in told
     # It may claim again with new documents: the claim awaits verification once more.
     again = await client.post(
         f"{SAQ}/me/enterprise-claims",
@@ -262,18 +262,19 @@ async def test_an_invited_colleague_speaks_for_the_enterprise(client: Client) ->
 async def test_the_enterprise_s_accounts_are_told_when_someone_claims_it(client: Client) -> None:
     verified, _ = make_account(client, "saq", Role.APPLICANT_UNIT, ICBC)
     elsewhere, _ = make_account(client, "saq", Role.APPLICANT_UNIT, "91310000132200821H")
-    outbox = client.app.state.auth["saq"]
 
     await claimant(client, "saq", ICBC, "impostor@example.cn")
     await claimant(client, "saq", ICBC, "another@example.cn")
 
-    told = outbox.mail_to(verified)
+    told = delivered(client, "saq", verified)
     assert len(told) == 2
-    assert "有人申请代表贵单位" in told[0].subject
-    assert "impostor@example.cn" in told[0].body and "another@example.cn" in told[1].body
-    assert outbox.mail_to(elsewhere) == []
+    assert "有人申请代表贵单位" in told[0][0]
+    assert "impostor@example.cn" in told[0][1] and "another@example.cn" in told[1][1]
+    assert delivered(client, "saq", elsewhere) == []
     # A claimant awaiting verification is not told of the next claim.
-    assert not any("申请代表" in m.subject for m in outbox.mail_to("impostor@example.cn"))
+    assert not any(
+        "申请代表" in subject for subject, _ in delivered(client, "saq", "impostor@example.cn")
+    )
 
 
 async def test_a_registration_whose_letter_is_not_a_document_records_and_keeps_nothing(
