@@ -111,8 +111,8 @@ def answers(route: HTTPRoute, method: HttpMethodName) -> set[int]:
         statuses.add(404)  # a record that is not there; another tenant's, to a signed-in user
     if takes_input:
         statuses |= {400, 422}
-    if (method in COMMAND_METHODS and signed_in) or if_match:
-        statuses.add(409)
+    if method in COMMAND_METHODS or if_match:
+        statuses.add(409)  # any command meets the state (a login already registered, too)
     if body or streams_body:
         statuses.add(413)
     if body:
