@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar
+from litestar import HttpMethod, Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response, Stream
@@ -79,6 +79,9 @@ OWN_ANSWERS: dict[str, dict[int, ResponseSpec]] = {
             description="Prometheus 文本格式（按 Accept 也可为 OpenMetrics）",
             generate_examples=False,
         )
+    },
+    "SchemaPathHandleSchemaPathNotFound": {  # Litestar's page for an unknown document
+        404: ResponseSpec(str, media_type="text/html", description="没有这个文档页")
     },
     "downloadAttachment": {
         200: ResponseSpec(
@@ -145,11 +148,24 @@ def document_responses(app: Litestar) -> None:
                     description="以同一 Idempotency-Key 重复提交：返回已创建的资源",
                     generate_examples=False,
                 )
-            own = OWN_ANSWERS.get(str(handler.operation_id), {})
-            seen.add(str(handler.operation_id))
+            operation_ids = {_operation_id(app, route, handler, m) for m in methods}
+            own = {k: v for i in operation_ids for k, v in OWN_ANSWERS.get(i, {}).items()}
+            seen |= operation_ids
             handler.responses = {**documented, **own, **(handler.responses or {})}
     if unknown := set(OWN_ANSWERS) - seen:
         raise RuntimeError(f"OWN_ANSWERS names operations that do not exist: {sorted(unknown)}")
+
+
+def _operation_id(
+    app: Litestar, route: HTTPRoute, handler: HTTPRouteHandler, method: HttpMethodName
+) -> str:
+    """The operation id the document gives the route (declared, or Litestar's own)."""
+    if isinstance(handler.operation_id, str):
+        return handler.operation_id
+    create = handler.operation_id
+    if create is None and app.openapi_config is not None:
+        create = app.openapi_config.operation_id_creator
+    return create(handler, HttpMethod(method), route.path_components) if create else ""
 
 
 def _success(route: HTTPRoute, handler: HTTPRouteHandler) -> ResponseSpec | None:
