@@ -60,6 +60,8 @@ def problem(status: int, description: str | None = None) -> ResponseSpec:
     )
 
 
+_PROBLEMS = {status: problem(status) for status in _WHY}
+
 OWN_ANSWERS: dict[str, dict[int, ResponseSpec]] = {
     "login": {
         401: problem(401, "登录名或密码不正确"),
@@ -138,7 +140,7 @@ def document_responses(app: Litestar) -> None:
             statuses: set[int] = set()
             for method in methods:
                 statuses |= answers(route, method)
-            documented: dict[int, ResponseSpec] = {s: problem(s) for s in sorted(statuses)}
+            documented: dict[int, ResponseSpec] = {s: _PROBLEMS[s] for s in sorted(statuses)}
             success = _success(route, handler)
             if success is not None:
                 documented[handler.status_code] = success
@@ -172,11 +174,8 @@ def _success(route: HTTPRoute, handler: HTTPRouteHandler) -> ResponseSpec | None
     """The success answer where Litestar's own would be wrong: no content, or a download."""
     if handler.status_code == 204:
         return ResponseSpec(data_container=None, description="成功，无内容")
-    body = success_body(handler)
-    if body is not bytes and body is not Stream:
-        return None
     suffix = next((s for s in DOWNLOADS if route.path.endswith(s)), None)
-    if suffix is None:
+    if suffix is None or success_body(handler) not in (bytes, Stream):
         return None
     return ResponseSpec(
         data_container=dict[str, Any] if suffix == ".json" else bytes,
