@@ -229,7 +229,8 @@ class SessionController(Controller):
         return _signed_out()
 
     @get("/me", operation_id="showMe", sync_to_thread=False, opt=access(SIGNED_IN))
-    def me(self, request: Request[Any, Any, Any]) -> AccountOut:
+    def me(self, request: Request[Any, Any, Any], tenant: FromPath[str]) -> AccountOut:
+        """The signed-in account (the guard has matched `tenant` with its session's)."""
         principal: Principal = request.state.principal
         return AccountOut.of(principal.account)
 

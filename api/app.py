@@ -34,6 +34,7 @@ from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
 from api.metrics import REQUESTS, MetricsController
+from api.openapi import document_responses
 from api.recommendations import RecommendationController
 from api.registrations import CampaignRegistrationController
 from api.results import CertificateController, ResultsController
@@ -153,6 +154,7 @@ def create_app(
         ),
     )
     check_every_route_declares_access(app)
+    document_responses(app)
     return app
 
 
