@@ -114,6 +114,13 @@ def grant_of(binding: RoleBinding, tenant: Tenant) -> Grant:
 
 
 def _session_response(auth: Auth, account: Account) -> Response[SessionOut]:
+    body, cookies = open_session(auth, account)
+    return Response(body, cookies=cookies)
+
+
+def open_session(auth: Auth, account: Account) -> tuple[SessionOut, list[Cookie]]:
+    """A new session of the account: its token and CSRF token, and the cookies that carry them
+    (the API's sign-in and the portal's set the same)."""
     ttl = timedelta(hours=auth.settings.session_hours)
     session_id, expires_at = auth.store.open_session(
         account.id, account.session_epoch, auth.now, ttl
@@ -144,22 +151,56 @@ def _session_response(auth: Auth, account: Account) -> Response[SessionOut]:
             max_age=int(ttl.total_seconds()),
         ),
     ]
-    return Response(body, cookies=cookies)
+    return body, cookies
+
+
+def signed_out_cookies() -> list[Cookie]:
+    return [
+        Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"),
+        Cookie(key=CSRF_COOKIE, value="", max_age=0, path="/"),
+    ]
 
 
 def _signed_out() -> Response[None]:
-    return Response(
-        None,
-        status_code=HTTP_204_NO_CONTENT,
-        cookies=[
-            Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"),
-            Cookie(key=CSRF_COOKIE, value="", max_age=0, path="/"),
-        ],
-    )
+    return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=signed_out_cookies())
 
 
 def _bad_token() -> RequestProblem:
     return RequestProblem(400, Problem("token", "invalid_token", "确认码无效、已使用或已过期"))
+
+
+def check_sign_in(auth: Auth, login: str, password: str, address: str) -> Account:
+    """The account whose login and password these are, able to sign in now; else the refusal
+    (throttled address, locked, wrong credentials: a failure counted, five lock the account;
+    disabled or unconfirmed). The API's sign-in and the portal's share it."""
+    since = auth.now - FAILURE_WINDOW
+    if auth.store.failures(since, address=address) >= ADDRESS_FAILURES_BEFORE_THROTTLE:
+        raise RequestProblem(
+            429, Problem("login", "throttled", "登录尝试过于频繁，请 15 分钟后再试")
+        )
+    ledger = auth.runtime.ledger
+    account = ledger.find_account(login)
+    if account is not None and account.is_locked(auth.now):
+        raise RequestProblem(
+            403,
+            Problem("login", "locked", "账号因多次登录失败已锁定，请 15 分钟后再试或联系秘书处"),
+        )
+    if not ledger.passwords.verify(account.password_hash if account else None, password):
+        auth.store.record_failure(account.id if account else None, address, auth.now)
+        if (
+            account is not None
+            and auth.store.failures(since, account_id=account.id) >= ACCOUNT_FAILURES_BEFORE_LOCK
+        ):
+            ledger.lock_account(account.id, "连续多次登录失败", auth.now + LOCK_DURATION, SYSTEM)
+        raise RequestProblem(401, Problem("password", "invalid_credentials", "登录名或密码不正确"))
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        status = "disabled" if account and account.status is AccountStatus.DISABLED else "pending"
+        raise RequestProblem(
+            403,
+            Problem("login", status, "账号已停用" if status == "disabled" else "账号尚未确认"),
+        )
+    auth.store.clear_failures(account.id)
+    return account
 
 
 class SessionController(Controller):
@@ -182,42 +223,7 @@ class SessionController(Controller):
         auth: NamedDependency[Auth],
     ) -> Response[SessionOut]:
         address = request.client.host if request.client else "unknown"
-        since = auth.now - FAILURE_WINDOW
-        if auth.store.failures(since, address=address) >= ADDRESS_FAILURES_BEFORE_THROTTLE:
-            raise RequestProblem(
-                429, Problem("login", "throttled", "登录尝试过于频繁，请 15 分钟后再试")
-            )
-        ledger = auth.runtime.ledger
-        account = ledger.find_account(data.login)
-        if account is not None and account.is_locked(auth.now):
-            raise RequestProblem(
-                403,
-                Problem(
-                    "login", "locked", "账号因多次登录失败已锁定，请 15 分钟后再试或联系秘书处"
-                ),
-            )
-        if not ledger.passwords.verify(account.password_hash if account else None, data.password):
-            auth.store.record_failure(account.id if account else None, address, auth.now)
-            if (
-                account is not None
-                and auth.store.failures(since, account_id=account.id)
-                >= ACCOUNT_FAILURES_BEFORE_LOCK
-            ):
-                ledger.lock_account(
-                    account.id, "连续多次登录失败", auth.now + LOCK_DURATION, SYSTEM
-                )
-            raise RequestProblem(
-                401, Problem("password", "invalid_credentials", "登录名或密码不正确")
-            )
-        if account is None or account.status is not AccountStatus.ACTIVE:
-            status = (
-                "disabled" if account and account.status is AccountStatus.DISABLED else "pending"
-            )
-            raise RequestProblem(
-                403,
-                Problem("login", status, "账号已停用" if status == "disabled" else "账号尚未确认"),
-            )
-        auth.store.clear_failures(account.id)
+        account = check_sign_in(auth, data.login, data.password, address)
         return _session_response(auth, account)
 
     @delete(

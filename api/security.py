@@ -13,6 +13,8 @@ from pathlib import Path
 SESSION_COOKIE = "qcflow_session"
 CSRF_COOKIE = "qcflow_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+"""The hidden field of the portal's forms that carries the CSRF token (htmx sends the header)."""
 
 
 def load_secret(configured: str | None, data_dir: Path) -> bytes:
