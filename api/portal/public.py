@@ -66,7 +66,7 @@ class PublicPages(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/", name="portal.home", sync_to_thread=True, opt=access(PUBLIC))
+    @get("/", operation_id="portalHome", sync_to_thread=True, opt=access(PUBLIC))
     def associations(
         self, request: Request[Any, Any, Any], platform: NamedDependency[Platform]
     ) -> Template:
@@ -77,7 +77,7 @@ class PublicPages(Controller):
         ]
         return page.render("public/associations.html", tenants=tenants)
 
-    @get("/{tenant:str}", name="portal.tenant", sync_to_thread=True, opt=access(PUBLIC))
+    @get("/{tenant:str}", operation_id="portalTenant", sync_to_thread=True, opt=access(PUBLIC))
     def tenant_home(
         self,
         request: Request[Any, Any, Any],
@@ -108,7 +108,7 @@ class PublicPages(Controller):
 
     @get(
         "/{tenant:str}/campaigns/{campaign_id:uuid}",
-        name="portal.notice",
+        operation_id="portalNotice",
         sync_to_thread=True,
         opt=access(PUBLIC),
     )
@@ -138,7 +138,7 @@ class PublicPages(Controller):
 
     @get(
         "/{tenant:str}/campaigns/{campaign_id:uuid}/countdown",
-        name="portal.countdown",
+        operation_id="portalCountdown",
         sync_to_thread=True,
         opt=access(PUBLIC),
     )
@@ -156,7 +156,7 @@ class PublicPages(Controller):
 
     @get(
         "/{tenant:str}/campaigns/{campaign_id:uuid}/forms/{form:str}",
-        name="portal.form",
+        operation_id="portalForm",
         sync_to_thread=True,
         opt=access(PUBLIC),
     )
@@ -176,7 +176,7 @@ class PublicPages(Controller):
 
     @get(
         "/{tenant:str}/campaigns/{campaign_id:uuid}/results",
-        name="portal.results",
+        operation_id="portalResults",
         sync_to_thread=True,
         opt=access(PUBLIC),
     )
@@ -212,7 +212,7 @@ class PublicPages(Controller):
 
     @get(
         "/{tenant:str}/campaigns/{campaign_id:uuid}/public-notice",
-        name="portal.public_notice",
+        operation_id="portalPublicNotice",
         sync_to_thread=True,
         opt=access(PUBLIC),
     )
@@ -248,7 +248,7 @@ class PublicPages(Controller):
             ),
         )
 
-    @get("/verify", name="portal.verify", sync_to_thread=True, opt=access(PUBLIC))
+    @get("/verify", operation_id="verifyCertificatePage", sync_to_thread=True, opt=access(PUBLIC))
     def verify(
         self,
         request: Request[Any, Any, Any],
@@ -269,7 +269,10 @@ class PublicPages(Controller):
         )
 
     @get(
-        "/language/{language:str}", name="portal.language", sync_to_thread=False, opt=access(PUBLIC)
+        "/language/{language:str}",
+        operation_id="portalLanguage",
+        sync_to_thread=False,
+        opt=access(PUBLIC),
     )
     def language(
         self,

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
+from aggregates.campaign import Campaign, Programme
 from tests.e2e.conftest import Site
 from tests.e2e.pages import assert_accessible, assert_fits_a_phone
 
 pytestmark = pytest.mark.e2e
 
 SAQ_2024_QC = "2024年上海市质量管理小组活动"
+SHOTS = Path(os.environ["QCFLOW_SCREENSHOTS"]) if os.environ.get("QCFLOW_SCREENSHOTS") else None
+"""Where to write screenshots of every page at 390 and 1280 px (to look at them), if anywhere."""
 
 
 def test_a_visitor_finds_the_open_campaign_reads_its_notice_and_downloads_a_form(
@@ -132,13 +137,16 @@ def test_an_unknown_campaign_is_a_page_not_found(site: Site, page: Page) -> None
 
 def test_every_public_page_fits_a_phone(site: Site, playwright_browser: Browser) -> None:
     campaign = site.published.campaign_id
+    open_now = Campaign.create_id("saq", Programme.QC_GROUP, 2024)
     for path in (
         "/",
         "/saq/",
+        f"/saq/campaigns/{open_now}",
         f"/saq/campaigns/{campaign}",
         f"/saq/campaigns/{campaign}/results",
         f"/saq/campaigns/{campaign}/public-notice",
         f"/verify?code={site.published.graded()[0]['certificate_code']}",
         "/saq/sign-in",
+        f"/saq/campaigns/{uuid.uuid4()}",
     ):
-        assert_fits_a_phone(playwright_browser, site.url + path)
+        assert_fits_a_phone(playwright_browser, site.url + path, SHOTS)
