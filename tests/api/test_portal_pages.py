@@ -1,0 +1,112 @@
+"""The portal's pages over the test client: the sign-in form's refusals (beside the field, in
+both languages, the lock-out with the time it ends), CSRF on forms, error pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from aggregates.actor import Role
+from tests.api.conftest import make_account
+from tests.api.published_world import cheap_passwords
+
+Client = AsyncTestClient[Any]
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def sign_in_form(client: Client) -> str:
+    page = await client.get("/saq/sign-in")
+    assert page.status_code == 200
+    found = TOKEN.search(page.text)
+    assert found is not None
+    return found.group(1)
+
+
+async def post_sign_in(client: Client, login: str, password: str, **headers: str) -> Any:
+    token = await sign_in_form(client)
+    body = {"login": login, "password": password, "csrf_token": token}
+    return await client.post("/saq/sign-in", data=body, headers=headers, follow_redirects=False)
+
+
+async def test_a_wrong_password_is_shown_beside_the_field_in_either_language(
+    anonymous: Client,
+) -> None:
+    with cheap_passwords(anonymous, "saq"):
+        login, _ = make_account(anonymous, "saq", Role.SECRETARIAT)
+        refused = await post_sign_in(anonymous, login, "wrong-password-1")
+        english = await post_sign_in(
+            anonymous, login, "wrong-password-2", **{"accept-language": "en-GB,en"}
+        )
+    assert refused.status_code == 401
+    assert re.search(r'id="e-password">登录名或密码不正确<', refused.text)
+    assert f'value="{login}"' in refused.text and "wrong-password" not in refused.text
+    assert re.search(r'id="e-password">Wrong login name or password<', english.text)
+    assert "qcflow_session" not in refused.cookies
+
+
+async def test_a_locked_account_is_told_when_the_lock_ends(anonymous: Client) -> None:
+    with cheap_passwords(anonymous, "saq"):
+        login, password = make_account(anonymous, "saq", Role.SECRETARIAT)
+        for attempt in range(5):
+            await post_sign_in(anonymous, login, f"wrong-{attempt}")
+        locked = await post_sign_in(anonymous, login, password)
+    assert locked.status_code == 403
+    # The clock stands at 2024-01-15 09:30 Beijing time: locked for 15 minutes.
+    assert "账号已锁定至 2024年1月15日 09:45（北京时间）" in locked.text
+    assert 'id="e-login"' in locked.text
+
+
+async def test_a_form_posted_without_its_token_stores_nothing(anonymous: Client) -> None:
+    with cheap_passwords(anonymous, "saq"):
+        login, password = make_account(anonymous, "saq", Role.SECRETARIAT)
+        await sign_in_form(anonymous)
+        forged = await anonymous.post(
+            "/saq/sign-in", data={"login": login, "password": password, "csrf_token": "forged"}
+        )
+    assert forged.status_code == 403 and "页面已过期，请重新提交" in forged.text
+    assert "qcflow_session" not in forged.cookies
+
+
+async def test_signing_out_needs_the_forms_token(anonymous: Client) -> None:
+    with cheap_passwords(anonymous, "saq"):
+        login, password = make_account(anonymous, "saq", Role.SECRETARIAT)
+        signed_in = await post_sign_in(anonymous, login, password)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/saq/"
+    home = await anonymous.get("/saq/")
+    assert "测试用户" in home.text and "秘书处" in home.text
+    token = TOKEN.search(home.text)
+    assert token is not None
+    refused = await anonymous.post("/saq/sign-out", data={"csrf_token": "forged"})
+    assert refused.status_code == 403
+    assert "测试用户" in (await anonymous.get("/saq/")).text
+    out = await anonymous.post(
+        "/saq/sign-out", data={"csrf_token": token.group(1)}, follow_redirects=False
+    )
+    assert out.status_code == 303
+    assert "测试用户" not in (await anonymous.get("/saq/")).text
+
+
+async def test_an_unexpected_error_is_a_page_with_the_request_id(
+    anonymous: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the read model is broken")
+
+    monkeypatch.setattr("api.portal.public.list_campaigns", broken)
+    page = await anonymous.get("/saq/", headers={"x-request-id": "req-portal-500"})
+    assert page.status_code == 500
+    assert "req-portal-500" in page.text
+    assert "Traceback" not in page.text and "the read model is broken" not in page.text
+
+
+async def test_a_browser_gets_a_page_and_an_api_client_a_problem_for_no_such_path(
+    anonymous: Client,
+) -> None:
+    page = await anonymous.get("/saq/no/such/page", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "页面不存在" in page.text
+    problem = await anonymous.get("/api/v1/no/such/route", headers={"accept": "text/html"})
+    assert problem.status_code == 404
+    assert problem.headers["content-type"].startswith("application/problem+json")
