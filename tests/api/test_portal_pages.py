@@ -4,12 +4,14 @@ both languages, the lock-out with the time it ends), CSRF on forms, error pages.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
+from projections.review_board import ResultRow
 from tests.api.conftest import make_account
 from tests.api.published_world import cheap_passwords
 
@@ -110,3 +112,45 @@ async def test_a_browser_gets_a_page_and_an_api_client_a_problem_for_no_such_pat
     problem = await anonymous.get("/api/v1/no/such/route", headers={"accept": "text/html"})
     assert problem.status_code == 404
     assert problem.headers["content-type"].startswith("application/problem+json")
+
+
+def result_row(campaign_id: str, serial: str, status: str, grade: str | None) -> ResultRow:
+    return ResultRow(
+        campaign_id=campaign_id,
+        submission_id=serial,
+        serial=serial,
+        unit_name=f"{serial}单位",
+        group_name="QC小组",
+        topic="提高一次合格率",
+        recommending_unit="pudong",
+        domain=None,
+        material=Decimal(80),
+        presentation=None,
+        combined=Decimal(80),
+        rank=1,
+        grade=grade,
+        status=status,
+        certificate_code=None,
+    )
+
+
+async def test_the_public_notice_lists_the_graded_results_under_notice_only(
+    client: Client, opened: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = opened["id"]
+    rows = [
+        result_row(campaign, "SAQ-2020-TG-0001", "public_notice", "excellent"),
+        result_row(campaign, "SAQ-2020-TG-0002", "public_notice", None),
+        result_row(campaign, "SAQ-2020-TG-0003", "graded", "benchmark"),
+    ]
+    monkeypatch.setattr("api.portal.public.campaign_results", lambda *args: rows)
+    client.headers.clear()  # anyone, signed in or not
+    page = await client.get(f"/saq/campaigns/{campaign}/public-notice")
+    assert page.status_code == 200
+    assert "SAQ-2020-TG-0001" in page.text and "优秀级" in page.text
+    assert "SAQ-2020-TG-0002" not in page.text and "SAQ-2020-TG-0003" not in page.text
+    results = await client.get(f"/saq/campaigns/{campaign}/results")
+    assert "结果尚未发布" in results.text and "SAQ-2020-TG-0001" not in results.text
+    monkeypatch.setattr("api.portal.public.campaign_results", lambda *args: rows[2:])
+    nothing = await client.get(f"/saq/campaigns/{campaign}/public-notice")
+    assert "目前没有正在公示的结果" in nothing.text and "SAQ-2020-TG-0003" not in nothing.text
