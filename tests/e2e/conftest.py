@@ -49,8 +49,11 @@ def chromium() -> str | None:
     return os.environ.get("QCFLOW_CHROMIUM") or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an event
+    loop running in the main thread while it is started, which the asynchronous tests of the
+    modules after this one could not run beside."""
     executable = chromium()
     if executable is None:
         message = "Chromium is not installed (apt-get install chromium fonts-noto-cjk)"

@@ -28,7 +28,7 @@ def assert_accessible(page: Page) -> None:
 
 
 def assert_fits_a_phone(browser: Browser, url: str, shots: Path | None = None) -> None:
-    """No horizontal scrolling at 390 px; with `shots`, full-page screenshots at 390 and 1280 px
+    """No horizontal scrolling at 390 px, and axe-clean there too; with `shots`, full-page screenshots at 390 and 1280 px
     are written there (QCFLOW_SCREENSHOTS, to look at the pages)."""
     for viewport in (PHONE, DESKTOP) if shots else (PHONE,):
         context = browser.new_context(viewport=viewport, locale="zh-CN")
@@ -38,6 +38,7 @@ def assert_fits_a_phone(browser: Browser, url: str, shots: Path | None = None) -
             if viewport is PHONE:
                 width = page.evaluate("document.documentElement.scrollWidth")
                 assert width <= PHONE["width"], f"{url}: {width} px wide at {PHONE['width']} px"
+                assert_accessible(page)
             if shots:
                 name = re.sub(r"[^a-z0-9]+", "-", urlsplit(url).path.lower()).strip("-")
                 page.screenshot(
