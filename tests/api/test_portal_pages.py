@@ -154,3 +154,21 @@ async def test_the_public_notice_lists_the_graded_results_under_notice_only(
     monkeypatch.setattr("api.portal.public.campaign_results", lambda *args: rows[2:])
     nothing = await client.get(f"/saq/campaigns/{campaign}/public-notice")
     assert "目前没有正在公示的结果" in nothing.text and "SAQ-2020-TG-0003" not in nothing.text
+
+
+async def test_the_notice_refreshes_its_countdown_alone(
+    client: Client, opened: dict[str, Any], clock: Any
+) -> None:
+    """htmx asks for the countdown every minute: the fragment alone, in the reader's language."""
+    campaign = opened["id"]
+    clock.now = clock.now.replace(year=2020, month=7, day=25, hour=20, minute=30)
+    client.headers.clear()
+    notice = await client.get(f"/saq/campaigns/{campaign}")
+    assert 'hx-get="/saq/campaigns/' in notice.text and 'hx-trigger="every 60s"' in notice.text
+    assert "距成果申报截止还有 1 小时 30 分钟" in notice.text
+    part = await client.get(
+        f"/saq/campaigns/{campaign}/countdown",
+        headers={"HX-Request": "true", "accept-language": "en"},
+    )
+    assert part.status_code == 200 and "<html" not in part.text
+    assert "1 hour 30 minutes until the Submission deadline" in part.text
