@@ -172,3 +172,16 @@ async def test_the_notice_refreshes_its_countdown_alone(
     )
     assert part.status_code == 200 and "<html" not in part.text
     assert "1 hour 30 minutes until the Submission deadline" in part.text
+
+
+async def test_the_verification_page_escapes_what_was_typed_and_keeps_it(
+    anonymous: Client,
+) -> None:
+    typed = '<script>alert(1)</script>" autofocus onfocus="x'
+    page = await anonymous.get("/verify", params={"code": typed})
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and '" autofocus' not in page.text
+    assert "未找到编号为 &lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert 'name="code" value="&lt;script&gt;' in page.text  # kept, to correct in place
+    empty = await anonymous.get("/verify")
+    assert empty.status_code == 200 and "未找到" not in empty.text and 'name="code"' in empty.text
