@@ -282,6 +282,10 @@ class Account(Aggregate):
         self.trigger_event(self.Unlocked, **actor.fields())
 
     def disable(self, reason: str, actor: Actor) -> None:
+        if actor.user_id == str(self.id):
+            # Nobody disables their own account: a tenant's last secretariat would lock
+            # everyone out, and nobody would be left to undo it.
+            raise AccountConflict(Problem("account", "own_account", "不能停用自己的账号"))
         if self.status is AccountStatus.DISABLED:
             raise AccountConflict(Problem("account", "disabled", "账号已停用"))
         if not reason.strip():

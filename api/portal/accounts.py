@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -15,13 +16,13 @@ from litestar.response import Redirect, Template
 
 from aggregates.problems import Problem
 from api.access import PUBLIC, SIGNED_IN, Principal, access
-from api.accounts import Auth, check_sign_in, open_session, signed_out_cookies
+from api.accounts import Auth, open_session, signed_out_cookies
 from api.errors import RequestProblem
-from api.portal.clock import written, zone_name
 from api.portal.errors import FormState
 from api.portal.public import safe_next
 from api.portal.rendering import Page
 from api.security import CSRF_FIELD, Signer
+from api.sign_in import ACCOUNT_FAILURES_BEFORE_LOCK, LOCK_DURATION, check_sign_in
 
 FORM_COOKIE = "qcflow_form"
 """A random value tying an anonymous form (sign-in) to its browser: the form's CSRF token is
@@ -53,6 +54,17 @@ def form_token(request: Request[Any, Any, Any]) -> tuple[str, list[Cookie]]:
     return signer.csrf_token(f"form.{nonce}"), cookies
 
 
+def _sign_in_context(token: str) -> dict[str, Any]:
+    """The form's token, and the lock-out rule the page states after a refusal: which login is
+    locked, and until when, is never told (it would tell that the login exists; ADR 0020)."""
+    return {
+        "csrf_field": CSRF_FIELD,
+        "form_csrf": token,
+        "lock_after": ACCOUNT_FAILURES_BEFORE_LOCK,
+        "lock_minutes": int(LOCK_DURATION.total_seconds() // 60),
+    }
+
+
 class SignInPages(Controller):
     path = "/{tenant:str}"
     include_in_schema = False
@@ -70,27 +82,24 @@ class SignInPages(Controller):
         return page.render(
             "accounts/sign_in.html",
             values=values,
-            csrf_field=CSRF_FIELD,
-            form_csrf=token,
             problems={},
             general_problems=[],
-            locked_notice="",
+            **_sign_in_context(token),
         )
 
-    @post("/sign-in", operation_id="portalSignIn", sync_to_thread=True, opt=access(PUBLIC))
-    def sign_in(
+    @post("/sign-in", operation_id="portalSignIn", opt=access(PUBLIC))
+    async def sign_in(
         self, request: Request[Any, Any, Any], data: FormBody, auth: NamedDependency[Auth]
     ) -> Redirect:
         token, cookies = form_token(request)
-        page = Page(request, auth.runtime.tenant, cookies=cookies)
+        page = await sync_to_thread(Page, request, auth.runtime.tenant, cookies=cookies)
         login = data.login.strip()
         request.state.form = FormState(
             template="accounts/sign_in.html",
             fields=("login", "password"),
             values={"login": login, "next": safe_next(data.next, "")},  # never the password
-            context={"csrf_field": CSRF_FIELD, "form_csrf": token, "locked_notice": ""},
+            context=_sign_in_context(token),
             page=page,
-            on_refusal=lambda problems: self._lock_notice(auth, page, login, problems),
         )
         if cookies or data.csrf_token != token:
             raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
@@ -101,30 +110,10 @@ class SignInPages(Controller):
         ]
         if empty:
             raise RequestProblem(422, *empty)
-        address = request.client.host if request.client else "unknown"
-        account = check_sign_in(auth, login, data.password, address)
-        _, session_cookies = open_session(auth, account)
+        account = await check_sign_in(auth, login, data.password, auth.address(request))
+        _, session_cookies = await sync_to_thread(open_session, auth, account)
         home = f"/{auth.runtime.tenant.code}/"
         return Redirect(safe_next(data.next, home), status_code=303, cookies=session_cookies)
-
-    @staticmethod
-    def _lock_notice(
-        auth: Auth, page: Page, login: str, problems: tuple[Problem, ...]
-    ) -> dict[str, Any]:
-        """When the account is locked (now, or by this very attempt): until when, in words."""
-        account = auth.runtime.ledger.find_account(login) if login else None
-        until = account.locked_until if account is not None else None
-        if until is None or not account or not account.is_locked(auth.now):
-            return {}
-        text = page.speaker.gettext(
-            "因多次登录失败，账号已锁定至 %(until)s（%(zone)s）；届时可再试，或请秘书处解锁"
-        ) % {
-            "until": written(until, page.zone, page.speaker),
-            "zone": zone_name(page.zone, page.speaker),
-        }
-        if any(p.rule == "locked" for p in problems):
-            return {"messages": {"locked": text}}
-        return {"locked_notice": text}
 
     @post("/sign-out", operation_id="portalSignOut", sync_to_thread=True, opt=access(SIGNED_IN))
     def sign_out(self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]) -> Redirect:

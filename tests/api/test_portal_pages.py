@@ -49,16 +49,23 @@ async def test_a_wrong_password_is_shown_beside_the_field_in_either_language(
     assert "qcflow_session" not in refused.cookies
 
 
-async def test_a_locked_account_is_told_when_the_lock_ends(anonymous: Client) -> None:
+async def test_a_locked_account_is_answered_as_a_wrong_password_with_the_rule(
+    anonymous: Client,
+) -> None:
+    """Which login is locked, and until when, is not told (ADR 0020): the page states the rule."""
     with cheap_passwords(anonymous, "saq"):
         login, password = make_account(anonymous, "saq", Role.SECRETARIAT)
         for attempt in range(5):
             await post_sign_in(anonymous, login, f"wrong-{attempt}")
         locked = await post_sign_in(anonymous, login, password)
-    assert locked.status_code == 403
-    # The clock stands at 2024-01-15 09:30 Beijing time: locked for 15 minutes.
-    assert "账号已锁定至 2024年1月15日 09:45（北京时间）" in locked.text
-    assert 'id="e-login"' in locked.text
+    account = anonymous.app.state.platform.tenants["saq"].ledger.find_account(login)
+    assert account is not None and account.is_locked(
+        anonymous.app.state.platform.tenants["saq"].ledger.clock()
+    )
+    assert locked.status_code == 401
+    assert re.search(r'id="e-password">登录名或密码不正确<', locked.text)
+    assert "连续 5 次输错密码，账号将锁定 15 分钟" in locked.text
+    assert "qcflow_session" not in locked.cookies
 
 
 async def test_a_form_posted_without_its_token_stores_nothing(anonymous: Client) -> None:

@@ -122,6 +122,14 @@ def test_a_disabled_or_pending_account_cannot_sign_in() -> None:
         account.check_can_sign_in(NOW)
 
 
+def test_nobody_disables_their_own_account() -> None:
+    account = registered()
+    with pytest.raises(AccountConflict) as refused:
+        account.disable("离职", Actor(str(account.id), Role.SECRETARIAT))
+    assert refused.value.problems[0].rule == "own_account"
+    assert account.status is AccountStatus.ACTIVE
+
+
 @pytest.mark.parametrize(
     ("password", "rules"),
     [
