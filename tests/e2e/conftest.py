@@ -180,13 +180,22 @@ FAILED = pytest.StashKey[bool]()
 def page(
     playwright_browser: Browser, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Page]:
-    """A fresh browser context at 1280 px; a screenshot is kept when the test fails."""
+    """A fresh browser context at 1280 px; a screenshot is kept when the test fails, and nothing
+    the page does may be blocked by the app's Content-Security-Policy."""
     context = playwright_browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="zh-CN"
     )
     tab = context.new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked (the app's own header)
+    tab.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
         yield tab
+        assert not refused, f"the page broke its own CSP: {refused}"
     finally:
         if request.node.stash.get(FAILED, False):
             shot = tmp_path / "failure.png"
