@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean bench bench-rebuild
+.PHONY: run test lint install clean bench bench-rebuild vendor messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,19 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The portal's pinned third-party files (api/portal/static/vendor/manifest.toml), fetched from the
+# npm registry and checked against their hashes.
+vendor: $(STAMP)
+	$(BIN)/python -m api.portal.vendor
+
+# The portal's messages: extract from the templates and Python, update both catalogs (then fill in
+# every new msgstr: the tests fail while one lacks zh-CN or en).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F api/portal/babel.cfg -k N_ -k gettext -k ngettext:1,2 \
+	  --no-location --omit-header --sort-output -o api/portal/locale/messages.pot api/portal
+	$(BIN)/pybabel update -i api/portal/locale/messages.pot -d api/portal/locale \
+	  --width 100 --no-fuzzy-matching --ignore-obsolete
 
 bench: $(STAMP)
 	$(BIN)/python bench/store_bench.py

@@ -14,14 +14,14 @@ from typing import Any
 
 import structlog
 from litestar.concurrency import sync_to_thread
-from litestar.connection import ASGIConnection
+from litestar.connection import ASGIConnection, Request
 from litestar.handlers import BaseRouteHandler
 
 from aggregates.account import Account, AccountError
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
 from api.errors import RequestProblem
-from api.security import CSRF_HEADER, SESSION_COOKIE, Signer
+from api.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Signer
 from tenants.runtime import Platform
 from tenants.settings import Settings
 
@@ -162,11 +162,26 @@ async def authorize(
         raise RequestProblem(403, Problem("role", "forbidden", "您的角色无权执行此操作"))
     if principal.via_cookie and connection.scope.get("method") not in SAFE_METHODS:
         signer: Signer = connection.app.state.signer
-        if not signer.check_csrf(principal.session_id, connection.headers.get(CSRF_HEADER)):
+        presented = connection.headers.get(CSRF_HEADER) or await form_csrf(connection)
+        if not signer.check_csrf(principal.session_id, presented):
             raise RequestProblem(403, Problem(CSRF_HEADER, "csrf", "缺少或错误的 CSRF 令牌"))
     connection.state.principal = principal
     connection.state.actor = Actor(str(principal.account.id), role)
     structlog.contextvars.bind_contextvars(user=str(principal.account.id), role=role.value)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The CSRF token of a page's form post (its hidden field); the form is read once and kept
+    for the handler."""
+    if not isinstance(connection, Request):
+        return None
+    if not connection.headers.get("content-type", "").startswith(FORM_TYPES):
+        return None
+    value = (await connection.form()).get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
 
 
 def scopes(principal: Principal, role: Role) -> set[str]:

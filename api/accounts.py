@@ -139,6 +139,13 @@ def grant_of(binding: RoleBinding, tenant: Tenant) -> Grant:
 
 
 def _session_response(auth: Auth, account: Account) -> Response[SessionOut]:
+    body, cookies = open_session(auth, account)
+    return Response(body, cookies=cookies)
+
+
+def open_session(auth: Auth, account: Account) -> tuple[SessionOut, list[Cookie]]:
+    """A new session of the account: its token and CSRF token, and the cookies that carry them
+    (the API's sign-in and the portal's set the same)."""
     ttl = timedelta(hours=auth.settings.session_hours)
     session_id, expires_at = auth.store.open_session(
         account.id, account.session_epoch, auth.now, ttl
@@ -169,18 +176,18 @@ def _session_response(auth: Auth, account: Account) -> Response[SessionOut]:
             max_age=int(ttl.total_seconds()),
         ),
     ]
-    return Response(body, cookies=cookies)
+    return body, cookies
+
+
+def signed_out_cookies() -> list[Cookie]:
+    return [
+        Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"),
+        Cookie(key=CSRF_COOKIE, value="", max_age=0, path="/"),
+    ]
 
 
 def _signed_out() -> Response[None]:
-    return Response(
-        None,
-        status_code=HTTP_204_NO_CONTENT,
-        cookies=[
-            Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"),
-            Cookie(key=CSRF_COOKIE, value="", max_age=0, path="/"),
-        ],
-    )
+    return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=signed_out_cookies())
 
 
 REGISTERED = Accepted(

@@ -13,6 +13,7 @@ from litestar import Litestar, Router
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from api.access import PUBLIC, Access, access, authorize
@@ -28,13 +29,16 @@ from api.enterprise_claims import (
     EnterpriseClaimController,
     OwnClaimController,
 )
-from api.errors import EXCEPTION_HANDLERS
+from api.errors import EXCEPTION_HANDLERS, http_error
 from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
 from api.metrics import REQUESTS, MetricsController
 from api.openapi import document_responses
+from api.portal.errors import page_or_problem
+from api.portal.rendering import template_config
+from api.portal.site import htmx_plugin, portal_router
 from api.recommendations import RecommendationController
 from api.registrations import CampaignRegistrationController
 from api.results import CertificateController, ResultsController
@@ -135,13 +139,17 @@ def create_app(
             AuditController,
             ChainController,
             AuditReadsController,
+            portal_router(),
         ],
         guards=[authorize],
         dependencies={
             **DEPENDENCIES,
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        # Errors before any route (no such path or method) are pages for a browser.
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error)},
+        template_config=template_config(),
+        plugins=[htmx_plugin()],
         middleware=[request_logging, REQUESTS.middleware],
         before_send=[security_headers],
         lifespan=[platform_lifespan],

@@ -1,4 +1,5 @@
-"""Certificates of published review results: the 荣誉证书 as PDF and the public verification page."""
+"""Certificates of published review results: the 荣誉证书 as PDF (the public verification page is
+the portal's, api/portal/public.py)."""
 
 from __future__ import annotations
 
@@ -133,59 +134,3 @@ def render_pdf(cert: CertificateText) -> bytes:
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
-
-
-_STYLE = """
-body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 40rem;
-       margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.6; }
-h1 { font-size: 1.5rem; }
-.valid { color: #1a7f37; }
-.missing { color: #b22222; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
-th, td { border: 1px solid #ccc; padding: .4rem .6rem; text-align: left; vertical-align: top; }
-th { background: #f6f6f6; white-space: nowrap; width: 7rem; }
-form { margin-top: 2rem; }
-input { padding: .3rem; width: 16rem; }
-"""
-
-
-def verification_page(code: str, cert: CertificateText | None) -> str:
-    """The public page for a verification code: the certificate's text if found, else a notice."""
-    if cert is None:
-        main = f'<p class="missing">未找到编号为 {escape(code)} 的证书，请核对后重试</p>'
-        # Keep what was typed, so a mistyped code can be corrected in place.
-        again = code
-    else:
-        rows = (
-            ("证书编号", cert.code),
-            ("单位名称", cert.unit_name),
-            ("小组名称", cert.group_name),
-            ("课题名称", cert.topic),
-            ("等级", cert.grade),
-            ("活动", cert.campaign),
-            ("发布日期", chinese_date(cert.issued_on)),
-            ("发证单位", cert.association),
-        )
-        cells = "\n".join(
-            f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows
-        )
-        main = f'<p class="valid"><strong>证书有效</strong></p>\n<table>\n{cells}\n</table>'
-        again = ""
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>证书查验</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>证书查验</h1>
-{main}
-<form method="get" action="">
-<label>证书编号 <input name="code" value="{escape(again)}" required></label>
-<button type="submit">查验</button>
-</form>
-</body>
-</html>
-"""

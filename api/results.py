@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -15,7 +15,7 @@ from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign
 from aggregates.review_service import parse_certificate_code
 from api.access import PUBLIC, SIGNED_IN, access, not_found, only
-from api.certificates import CertificateText, render_pdf, verification_page
+from api.certificates import CertificateText, render_pdf
 from api.exports import XLSX, download
 from api.records import Records
 from api.review_exports import results_xlsx
@@ -225,7 +225,8 @@ class ResultsController(Controller):
         return download(render_pdf(text), PDF, f"{code}.pdf")
 
 
-def _verify(platform: Platform, code: str, public_url: str) -> CertificateText | None:
+def find_certificate(platform: Platform, code: str, public_url: str) -> CertificateText | None:
+    """The certificate of a verification code, of whichever tenant issued it; None if none."""
     parsed = parse_certificate_code(code)
     runtime = platform.tenants.get(parsed[0]) if parsed else None
     if runtime is None:
@@ -238,7 +239,8 @@ def _verify(platform: Platform, code: str, public_url: str) -> CertificateText |
 
 
 class CertificateController(Controller):
-    """Anyone may check a certificate's code: the page printed on it, and the same as JSON."""
+    """Anyone may check a certificate's code (as JSON; the page printed on the certificate,
+    `/verify?code=`, is the portal's: api/portal/public.py)."""
 
     path = "/"
     tags = ["results 结果"]
@@ -252,7 +254,7 @@ class CertificateController(Controller):
     def verify(
         self, code: FromPath[str], platform: NamedDependency[Platform], state: State
     ) -> CertificateOut:
-        found = _verify(platform, code, state.settings.public_url)
+        found = find_certificate(platform, code, state.settings.public_url)
         if found is None:
             return CertificateOut(code=code, valid=False)
         return CertificateOut(
@@ -266,20 +268,3 @@ class CertificateController(Controller):
             campaign=found.campaign,
             issued_on=found.issued_on,
         )
-
-    @get(
-        "/verify",
-        operation_id="verifyCertificatePage",
-        sync_to_thread=True,
-        opt=access(PUBLIC),
-        media_type=MediaType.HTML,
-    )
-    def page(
-        self,
-        platform: NamedDependency[Platform],
-        state: State,
-        code: Annotated[str, QueryParameter(max_length=64)] = "",
-    ) -> str:
-        if not code.strip():
-            return verification_page("", None)
-        return verification_page(code, _verify(platform, code, state.settings.public_url))

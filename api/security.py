@@ -19,6 +19,8 @@ from litestar.types import Message, Scope
 SESSION_COOKIE = "qcflow_session"
 CSRF_COOKIE = "qcflow_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+"""The hidden field of the portal's forms that carries the CSRF token (htmx sends the header)."""
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"

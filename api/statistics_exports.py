@@ -132,7 +132,7 @@ def _team_items(figures: Mapping[str, Any], enterprises: int, review_forms: str)
 
 
 def _meeting_rows(
-    held: str, when: str, place: str, counts: Mapping[str, int]
+    held: str, when: str, place: str, counts: Mapping[str, object]
 ) -> list[list[object]]:
     return [
         ["是否组织发表会", held, "发表会时间", when, "发表会地点", place],
@@ -299,3 +299,23 @@ def figures_rows(
             ]
         )
     return rows
+
+
+def blank_statistics_rows(campaign: Campaign) -> list[list[object]]:
+    """A unit's table with nothing filled in (the form the notice attaches, to download)."""
+    empty: dict[str, object] = dict.fromkeys(FIGURE_LABELS, "")
+    if campaign.programme is Programme.TEAM:
+        items = _team_items(empty, 0, "")
+    else:
+        items = _qc_items(empty, dict.fromkeys(("coverage", "result_rate", "activity_rate")), 0, "")
+    return [
+        [f"{campaign.title}成果统计表"],
+        [period(campaign.period_start, campaign.period_end)],
+        ["推荐单位（单位公章）："],
+        ["序号", "统计项目", "单位", "数量"],
+        *(
+            [i, label, unit, "" if i == 1 else value]
+            for i, (label, unit, value) in enumerate(items, 1)
+        ),
+        *_meeting_rows("", "", "", {"entered": "", "presented": "", "attendance": ""}),
+    ]

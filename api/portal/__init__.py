@@ -1,0 +1,1 @@
+"""The web portal: server-rendered pages of the same app, one module per channel (PORTAL.md)."""

@@ -1,0 +1,41 @@
+"""The portal's part of the app: its pages under one router (with the pages' error handlers),
+the static files, the templates and htmx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router
+from litestar.plugins.htmx import HTMXConfig, HTMXPlugin, HTMXRequest
+from litestar.static_files import create_static_files_router
+
+from api.access import PUBLIC, access
+from api.portal.accounts import SignInPages
+from api.portal.errors import PAGE_EXCEPTION_HANDLERS
+from api.portal.public import PublicPages
+from api.portal.rendering import STATIC, STATIC_PATH
+
+PAGES: list[Any] = [PublicPages, SignInPages]
+"""One controller per channel; the later channels join here."""
+
+
+def portal_router() -> Router:
+    static = create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC],
+        opt=access(PUBLIC),
+        include_in_schema=False,
+        name="static",
+    )
+    return Router(
+        path="/",
+        route_handlers=[*PAGES, static],
+        exception_handlers=PAGE_EXCEPTION_HANDLERS,
+        request_class=HTMXRequest,
+        include_in_schema=False,
+    )
+
+
+def htmx_plugin() -> HTMXPlugin:
+    # Only the portal's router uses HTMXRequest; the API keeps Litestar's plain Request.
+    return HTMXPlugin(HTMXConfig(set_request_class_globally=False))

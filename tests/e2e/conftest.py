@@ -1,0 +1,204 @@
+"""Browser tests: the app served in-process on a free port (one per test module and backend),
+driven by Debian's Chromium through Playwright.
+
+Playwright never downloads a browser here: it launches the system's Chromium
+(`QCFLOW_CHROMIUM`, else `chromium` on the PATH). Without one the tests skip, except when
+`QCFLOW_REQUIRE_BROWSER` is set (CI sets it), when they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+from litestar.testing import AsyncTestClient
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from aggregates.actor import Role
+from aggregates.credentials import Passwords
+from api.app import create_app
+from api.demo import load_demo
+from tenants.settings import Settings
+from tests.api.conftest import make_account
+from tests.api.published_world import Published, cheap_passwords, publish_campaign
+from tests.conftest import ADMIN_URL, _postgres_reachable
+from tests.support import Clock, beijing
+
+NOW = beijing(2024, 4, 28, 20, 57)
+"""Business time of the served app: Shanghai's 2024 QC campaign is open, its submission closes
+on 1 May 00:00, 2 days 3 hours later."""
+
+
+def chromium() -> str | None:
+    return os.environ.get("QCFLOW_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def playwright_browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an event
+    loop running in the main thread while it is started, which the asynchronous tests of the
+    modules after this one could not run beside."""
+    executable = chromium()
+    if executable is None:
+        message = "Chromium is not installed (apt-get install chromium fonts-noto-cjk)"
+        if os.environ.get("QCFLOW_REQUIRE_BROWSER"):
+            pytest.fail(f"the browser is required: {message}")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = launch(playwright, executable)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def launch(playwright: Playwright, executable: str) -> Browser:
+    # --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
+    return playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+
+
+@dataclass
+class Site:
+    """The served app and what the world built in it."""
+
+    url: str
+    clock: Clock
+    published: Published
+    login: str
+    password: str
+    app: Any
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite; else a fresh PostgreSQL database for the module, dropped afterwards."""
+    if request.param == "sqlite":
+        yield None
+        return
+    problem = _postgres_reachable()
+    if problem is not None:
+        if os.environ.get("QCFLOW_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required but not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    name = f"qcflow_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_conninfo(**{**conninfo_to_dict(ADMIN_URL), "dbname": name})
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+async def _build(settings: Settings, clock: Clock) -> tuple[Published, str, str]:
+    """Shanghai's 2023 QC campaign published with certificates, the seeds' campaigns opened,
+    and a secretariat account to sign in with (cheap password hashes)."""
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+        published = await publish_campaign(
+            client, clock, "saq", units=("pudong", "minhang"), per_unit=1, year=2023
+        )
+        load_demo(client.app.state.platform)
+        with cheap_passwords(client, "saq"):
+            login, password = make_account(client, "saq", Role.SECRETARIAT)
+    return published, login, password
+
+
+@pytest.fixture(scope="module")
+def site(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    settings = Settings(
+        database_url=database,
+        data_dir=tmp_path_factory.mktemp("e2e") / "var",
+        pg_pool_size=2,
+    )
+    clock = Clock(NOW)
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as worker:
+        published, login, password = worker.submit(asyncio.run, _build(settings, clock)).result()
+    clock.now = NOW
+    app = create_app(settings, clock=clock, poll_interval=0.05)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.05)
+    for runtime in app.state.platform.tenants.values():
+        runtime.ledger.passwords = cheap_hasher()
+    try:
+        yield Site(f"http://127.0.0.1:{port}", clock, published, login, password, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def cheap_hasher() -> Passwords:
+    return Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    item.stash.setdefault(FAILED, False)
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def page(
+    playwright_browser: Browser, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Page]:
+    """A fresh browser context at 1280 px; a screenshot is kept when the test fails, and nothing
+    the page does may be blocked by the app's Content-Security-Policy."""
+    context = playwright_browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN"
+    )
+    tab = context.new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked (the app's own header)
+    tab.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    try:
+        yield tab
+        assert not refused, f"the page broke its own CSP: {refused}"
+    finally:
+        if request.node.stash.get(FAILED, False):
+            shot = tmp_path / "failure.png"
+            tab.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failure: {shot}")  # noqa: T201
+        context.close()

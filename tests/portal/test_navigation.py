@@ -1,0 +1,46 @@
+"""The navigation shows each signed-in person the pages of their roles, and everyone the public
+ones."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from aggregates.actor import Role
+from api.portal import rendering
+from api.portal.i18n import Speaker
+from api.portal.rendering import NavItem, Viewer, navigation
+
+
+@pytest.fixture
+def desk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A secretariat-only page joins the navigation (as a channel adds its own)."""
+    items = [
+        *rendering.NAVIGATION,
+        NavItem("活动管理", "/{tenant}/desk", frozenset({Role.SECRETARIAT})),
+    ]
+    monkeypatch.setattr(rendering, "NAVIGATION", items)
+
+
+def viewer(*roles: Role) -> Viewer:
+    principal: Any = SimpleNamespace(roles=set(roles))
+    return Viewer(principal)
+
+
+def links(shown: Viewer, tenant: Any) -> list[str]:
+    return [item["href"] for item in navigation(shown, tenant, Speaker("zh-CN"))]
+
+
+def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
+    saq: Any = SimpleNamespace(code="saq")
+    assert links(viewer(Role.SECRETARIAT), saq) == ["/saq/", "/", "/verify", "/saq/desk"]
+    assert links(viewer(Role.APPLICANT_UNIT), saq) == ["/saq/", "/", "/verify"]
+    assert links(Viewer(), saq) == ["/saq/", "/", "/verify"]
+    assert links(Viewer(), None) == ["/", "/verify"]
+
+
+def test_the_labels_are_in_the_readers_language() -> None:
+    english = [item["label"] for item in navigation(Viewer(), None, Speaker("en"))]
+    assert english == ["All associations", "Certificate verification"]
