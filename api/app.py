@@ -17,6 +17,7 @@ from api.audit import AuditController
 from api.audit_chain import ChainController
 from api.audit_reads import AuditReadsController
 from api.auth_store import AuthStore
+from api.boundary import ApiRequest, refuse_hostile_parameters
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
@@ -112,6 +113,8 @@ def create_app(
             AuditReadsController,
         ],
         guards=[authorize],
+        request_class=ApiRequest,
+        before_request=refuse_hostile_parameters,
         dependencies={
             **DEPENDENCIES,
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),

@@ -15,6 +15,7 @@ from litestar.params import FromQuery
 
 from aggregates.actor import Actor, Role
 from api.access import access, only
+from api.boundary import checked_moment
 from api.schemas import Response, in_zone
 from tenants.runtime import TenantRuntime
 
@@ -73,7 +74,11 @@ class AuditReadsController(Controller):
         """What one account (by default, the caller) read through the audit on a day (Beijing
         time; by default, today)."""
         account = account_id or actor.user_id
-        on = on or runtime.ledger.clock().astimezone(runtime.tenant.zone).date()
+        on = (
+            checked_moment("on", on)
+            if on
+            else runtime.ledger.clock().astimezone(runtime.tenant.zone).date()
+        )
         note_read(runtime, actor, "reads", "account", None, account_id=account, on=on)
         trail = runtime.ledger.audit_trail(account, on)
         reads = trail.reads if trail is not None else []
