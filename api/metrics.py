@@ -26,6 +26,7 @@ STATES = (
     "contended",
     "reconnecting",
     "failed",
+    "halted",
     "stopped",
     "external",
 )

@@ -3,7 +3,13 @@ problem naming the field, nothing is stored, and `/health` stays healthy, on bot
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+import time
 from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -12,6 +18,7 @@ from aggregates.actor import Role
 from tests.api.conftest import make_account
 from tests.api.test_accounts import ICBC
 from tests.support import Clock, beijing, campaign_body, new_password
+from tests.tamper import BehindTheBack
 
 Client = AsyncTestClient[Any]
 SAQ = "/api/v1/tenants/saq"
@@ -231,3 +238,80 @@ async def test_an_audit_moment_or_day_outside_the_platform_years_is_refused(
     assert (state.status_code, problems(state)) == (422, {("at", "moment_range")})
     assert (reads.status_code, problems(reads)) == (422, {("on", "moment_range")})
     await assert_nothing_stored_and_healthy(client, before)
+
+
+def poison(client: Client, campaign_id: UUID, kind: str) -> int:
+    """A stored event the campaign list cannot apply, written behind the platform's back; its
+    place in the log."""
+    location = client.app.state.platform.tenants["saq"].location
+    back = BehindTheBack(location)
+    (topic,) = back.execute(
+        f"SELECT topic FROM {back.events} WHERE originator_id = ? AND originator_version = 1",
+        (back._id(campaign_id),),
+    )[0]
+    state = back.state(campaign_id, 1)
+    if kind == "nul":  # what PostgreSQL text cannot hold, as the platform once stored it
+        state = state.replace(b'"title":"', b'"title":"\\u0000', 1)
+    else:  # what no longer reads at all
+        state = b"\xff not an event"
+    return back.insert(campaign_id, 2, str(topic), state)
+
+
+async def campaign_list_health(client: Client) -> tuple[int, dict[str, Any]]:
+    response = await client.get("/health")
+    (found,) = [
+        p for p in response.json()["tenants"]["saq"]["projections"] if p["name"] == "campaign_list"
+    ]
+    return response.status_code, found
+
+
+@pytest.mark.parametrize("kind", ["undecodable", "nul"])
+async def test_a_projection_stops_once_at_an_event_it_cannot_apply(
+    client: Client,
+    opened: dict[str, Any],
+    backend: str,
+    kind: str,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    if kind == "nul" and backend == "sqlite":
+        pytest.skip("SQLite text holds a NUL: the event applies there")
+    position = poison(client, UUID(opened["id"]), kind)
+
+    for _ in range(100):
+        status, found = await campaign_list_health(client)
+        if found["state"] == "halted":
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)  # twenty poll intervals: time for retries, were there any
+
+    status, found = await campaign_list_health(client)
+    assert (status, found["state"], found["position"]) == (503, "halted", position - 1), found
+    assert f"event {position} (aggregates.campaign:Campaign.Opened)" in found["error"]
+    halted = [
+        line
+        for line in capfd.readouterr().out.splitlines()
+        if "projection_halted" in line and "campaign_list" in line
+    ]
+    assert len(halted) == 1, halted
+    metrics = (await client.get("/metrics")).text
+    assert (
+        'qcflow_projection_state{kind="read_model",projection="campaign_list",'
+        'state="halted",tenant="saq"} 1.0'
+    ) in metrics
+    started = time.monotonic()
+    other = await client.post(f"{SAQ}/campaigns", json=campaign_body(year=2021))
+    assert other.status_code == 201, other.text
+    assert time.monotonic() - started < 3  # no command waits for a read model that stopped
+
+    settings = client.app.state.settings
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "QCFLOW_DATA_DIR": str(settings.data_dir)}
+    env.pop("QCFLOW_DATABASE_URL", None)
+    env.update({"QCFLOW_DATABASE_URL": settings.database_url} if settings.database_url else {})
+    command = [sys.executable, "-c", "from api.cli import main; raise SystemExit(main())"]
+    shown = subprocess.run(
+        [*command, "projections", "status"], env=env, capture_output=True, text=True, check=True
+    )
+    (line,) = [
+        line for line in shown.stdout.splitlines() if line.startswith("saq\tcampaign_list\t")
+    ]
+    assert line.split("\t")[2] == "halted" and f"event {position} (" in line, line
