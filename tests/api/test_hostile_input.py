@@ -4,18 +4,19 @@ problem naming the field, nothing is stored, and `/health` stays healthy, on bot
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
 import time
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from tests.api.conftest import make_account
+from tests.api.conftest import make_account, sign_in
 from tests.api.test_accounts import ICBC
 from tests.support import Clock, beijing, campaign_body, new_password
 from tests.tamper import BehindTheBack
@@ -38,7 +39,8 @@ async def assert_nothing_stored_and_healthy(client: Client, before: int) -> None
     assert head(client) == before
     health = await client.get("/health")
     assert health.status_code == 200, health.text
-    assert health.json()["status"] == "ok"
+    states = {s.projection: s.state for s in client.app.state.views.statuses("saq")}
+    assert set(states.values()) <= {"active", "standby"}, states
 
 
 NUL_CASES = [
@@ -177,6 +179,7 @@ NOT_NUMBERS = ["NaN", "sNaN", "-Infinity", "1e999", "1e20"]
 async def test_a_score_that_is_not_a_finite_number_is_refused(
     client: Client, opened: dict[str, Any], score: str
 ) -> None:
+    unit = await sign_in(client, "saq", Role.RECOMMENDING_UNIT, "pudong")
     before = head(client)
     url = f"{SAQ}/campaigns/{opened['id']}/review-plan"
     rule = "number_range" if score.startswith("1e") else "finite_number"
@@ -185,9 +188,20 @@ async def test_a_score_that_is_not_a_finite_number_is_refused(
         url, json={"presentation_weight": score, "bands": [{"grade": "excellent"}]}
     )
     band = await client.put(url, json={"bands": [{"grade": "excellent", "min_score": score}]})
+    sheet = await client.post(
+        f"{SAQ}/campaigns/{opened['id']}/rounds/initial/sheets",
+        json={"submission_id": str(uuid4()), "criteria": {"选题": "10", "效果": score}},
+    )
+    entry = await client.post(
+        f"{SAQ}/campaigns/{opened['id']}/units/pudong/recommendation/entries",
+        json={"submission_id": str(uuid4()), "score": score, "evaluation": "好", "reviewer": "X"},
+        headers=unit,
+    )
 
     assert (weight.status_code, problems(weight)) == (422, {("presentation_weight", rule)})
     assert (band.status_code, problems(band)) == (422, {("bands[0].min_score", rule)})
+    assert (sheet.status_code, problems(sheet)) == (422, {("criteria.效果", rule)})
+    assert (entry.status_code, problems(entry)) == (422, {("score", rule)})
     await assert_nothing_stored_and_healthy(client, before)
 
 
@@ -258,11 +272,10 @@ def poison(client: Client, campaign_id: UUID, kind: str) -> int:
 
 
 async def campaign_list_health(client: Client) -> tuple[int, dict[str, Any]]:
+    """`/health`'s status code, and the campaign list's state as the app reports it."""
     response = await client.get("/health")
-    (found,) = [
-        p for p in response.json()["tenants"]["saq"]["projections"] if p["name"] == "campaign_list"
-    ]
-    return response.status_code, found
+    status = client.app.state.views["saq"].runners["campaign_list"].status()
+    return response.status_code, dataclasses.asdict(status)
 
 
 @pytest.mark.parametrize("kind", ["undecodable", "nul"])
