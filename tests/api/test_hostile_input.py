@@ -40,7 +40,7 @@ async def assert_nothing_stored_and_healthy(client: Client, before: int) -> None
     health = await client.get("/health")
     assert health.status_code == 200, health.text
     states = {s.projection: s.state for s in client.app.state.views.statuses("saq")}
-    assert set(states.values()) <= {"active", "standby"}, states
+    assert set(states.values()) <= {"starting", "active", "standby"}, states
 
 
 NUL_CASES = [
@@ -272,10 +272,15 @@ def poison(client: Client, campaign_id: UUID, kind: str) -> int:
 
 
 async def campaign_list_health(client: Client) -> tuple[int, dict[str, Any]]:
-    """`/health`'s status code, and the campaign list's state as the app reports it."""
+    """`/health`'s status code, and the campaign list's state as the app reports it there."""
     response = await client.get("/health")
     status = client.app.state.views["saq"].runners["campaign_list"].status()
     return response.status_code, dataclasses.asdict(status)
+
+
+def listed(health: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [p for p in health["tenants"]["saq"]["projections"] if p["name"] == name]
+    return dict(found)
 
 
 @pytest.mark.parametrize("kind", ["undecodable", "nul"])
@@ -300,6 +305,8 @@ async def test_a_projection_stops_once_at_an_event_it_cannot_apply(
     status, found = await campaign_list_health(client)
     assert (status, found["state"], found["position"]) == (503, "halted", position - 1), found
     assert f"event {position} (aggregates.campaign:Campaign.Opened)" in found["error"]
+    shown = listed((await client.get("/health")).json(), "campaign_list")  # the detail of /health
+    assert (shown["state"], shown["error"]) == ("halted", found["error"])
     halted = [
         line
         for line in capfd.readouterr().out.splitlines()
