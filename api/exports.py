@@ -18,6 +18,7 @@ from litestar import Response
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font
+from openpyxl.workbook.child import INVALID_TITLE_REGEX
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aggregates.campaign import Campaign, Programme
@@ -99,11 +100,11 @@ def to_xlsx(
 ) -> bytes:
     book = Workbook()
     sheet: Worksheet = book.active  # type: ignore[assignment]
-    sheet.title = title[:31]
+    sheet.title = sheet_title(title)
     _fill(sheet, rows)
     sheet["A1"].font = Font(bold=True, size=14)
     for name, extra_rows in (extra or {}).items():
-        _fill(book.create_sheet(name[:31]), extra_rows)
+        _fill(book.create_sheet(sheet_title(name)), extra_rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -119,6 +120,12 @@ def text_cell(cell: Cell, value: str) -> None:
     out."""
     cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.data_type = "s"
+
+
+def sheet_title(name: str) -> str:
+    """A name (a round's, typed by the secretariat) as a sheet title: without the characters
+    openpyxl refuses there, at most 31 characters."""
+    return INVALID_TITLE_REGEX.sub("", name)[:31] or "表"
 
 
 def csv_text(value: str) -> str:

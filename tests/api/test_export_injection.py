@@ -124,10 +124,12 @@ async def test_a_units_typed_text_stays_text_in_its_form_and_statistics_exports(
 @pytest.mark.parametrize("start", FORMULA_STARTS)
 def test_every_formula_start_is_written_as_text(start: str) -> None:
     typed = f"{start}1+1"
-    book = openpyxl.load_workbook(io.BytesIO(to_xlsx("表", [[typed, "#DIV/0!", 3]])))
+    content = to_xlsx("初评/复评[第1轮]", [[typed, "#DIV/0!", 3]], {"表?*": [[typed]]})
+    book = openpyxl.load_workbook(io.BytesIO(content))
     cells = next(iter(book.active.iter_rows()))  # type: ignore[union-attr]
     written = to_csv([[typed, "普通文字", -3]]).decode("utf-8-sig")
 
+    assert book.sheetnames == ["初评复评第1轮", "表"]
     assert [c.data_type for c in cells] == ["s", "s", "n"]
     assert str(cells[0].value).endswith("1+1") and cells[1].value == "#DIV/0!"
     assert next(csv.reader(io.StringIO(written))) == [f"'{typed}", "普通文字", "-3"]
