@@ -22,6 +22,7 @@ from api.audit import AuditController
 from api.audit_chain import ChainController
 from api.audit_reads import AuditReadsController
 from api.auth_store import AuthStore
+from api.boundary import ApiRequest, refuse_hostile_parameters
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
 from api.enterprise_claims import (
@@ -142,6 +143,8 @@ def create_app(
             portal_router(),
         ],
         guards=[authorize],
+        request_class=ApiRequest,
+        before_request=refuse_hostile_parameters,
         dependencies={
             **DEPENDENCIES,
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),

@@ -30,6 +30,7 @@ from api.audit_package import PackageOut, PackageStepOut, build_package, plain
 from api.audit_reads import AUDITORS, note_read
 from api.audit_report import render_report
 from api.audit_schemas import RecomputationOut
+from api.boundary import checked_moment
 from api.exports import download
 from api.schemas import Response, in_zone
 from tenants.runtime import TenantRuntime
@@ -128,6 +129,7 @@ class AuditController(Controller):
     ) -> StateOut:
         """The state as it was at `at` (recording time; without an offset, Beijing time) or after
         `version`; the latest without either."""
+        at = checked_moment("at", at) if at is not None else None
         note_read(runtime, actor, "state", record.value, record_id, at=at, version=version)
         moment = in_zone(at, runtime.tenant.zone) if at is not None else None
         found = runtime.ledger.state_at(record_id, KINDS[record], at=moment, version=version)

@@ -15,6 +15,7 @@ from litestar.params import FromQuery
 
 from aggregates.actor import Actor, Role
 from api.access import access, only
+from api.boundary import checked_moment
 from api.schemas import Response, in_zone
 from tenants.runtime import TenantRuntime
 
@@ -73,7 +74,7 @@ class AuditReadsController(Controller):
         """What one account (by default, the caller) read through the audit on a day (the
         tenant's date, Beijing time; by default, today)."""
         account = account_id or actor.user_id
-        on = on or runtime.ledger.today()
+        on = checked_moment("on", on) if on else runtime.ledger.today()
         note_read(runtime, actor, "reads", "account", None, account_id=account, on=on)
         trail = runtime.ledger.audit_trail(account, on)
         reads = trail.reads if trail is not None else []

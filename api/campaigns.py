@@ -15,6 +15,7 @@ from aggregates.actor import Actor, Role
 from aggregates.application import Saved
 from aggregates.campaign import Campaign, Phase, Programme
 from api.access import SIGNED_IN, access, only
+from api.boundary import checked_moment
 from api.dependencies import etag
 from api.schemas import (
     AmendRulesRequest,
@@ -112,7 +113,9 @@ class CampaignController(Controller):
         at: FromQuery[datetime | None] = None,
     ) -> OpenPhasesOut:
         zone = runtime.tenant.zone
-        moment = in_zone(at, zone) if at else in_zone(runtime.ledger.clock(), zone)
+        moment = (
+            in_zone(checked_moment("at", at), zone) if at else in_zone(runtime.ledger.clock(), zone)
+        )
         campaign = runtime.ledger.get_campaign(campaign_id)
         phases = set(campaign.open_phases(moment))
         windows = {p: w for p, w in campaign.timeline.items() if p in phases}

@@ -19,7 +19,7 @@ from aggregates.problems import DomainError
 from api.audit_cli import add_audit_commands, run_audit
 from api.logging import configure_logging
 from projections.rebuild import RebuildInProgress, ShadowRebuild
-from projections.runner import ProjectionRunner
+from projections.runner import CannotApply, ProjectionRunner
 from projections.service import PlatformViews
 from projections.store import open_view_database
 from tenants.registry import TenantConfigError, TenantRegistry
@@ -154,8 +154,9 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
         if args.action == "status":
             for code in views.tenants:
                 for status in views.statuses(code):
+                    halted = f"\t{status.error}" if status.state == "halted" else ""
                     print(
-                        f"{code}\t{status.projection}\t{status.state}\tposition={status.position}\thead={status.head}\tlag={status.lag}"
+                        f"{code}\t{status.projection}\t{status.state}\tposition={status.position}\thead={status.head}\tlag={status.lag}{halted}"
                     )
             return 0
         chosen = _chosen_read_models(views, args)
@@ -166,7 +167,7 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
             rebuild = ShadowRebuild(runner.projection, runner.ledger, runner.db, runner.channel)
             try:
                 done = rebuild.run()
-            except RebuildInProgress as e:
+            except (RebuildInProgress, CannotApply) as e:
                 print(f"qcflow: {e}", file=sys.stderr)
                 return 1
             print(

@@ -80,6 +80,8 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
     return problem_response(request, 400, "bad-request", "请求不能执行", exc.problems)
 
 
+_CARRIED = re.compile(r"^problem `([^`]*)` ([a-z_]+): (.*)$", re.DOTALL)
+"""A Problem carried through msgspec in a ValueError's message (a request Struct's own check)."""
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
@@ -104,12 +106,20 @@ def _validation_problem(item: dict[str, Any]) -> Problem:
         return Problem(_join(key, found.group(1)), "unknown_field", f"不认识的字段（{message}）")
     if found := _MISSING.search(message):
         return Problem(_join(key, found.group(1)), "required", "必填")
+    if found := _CARRIED.match(message):
+        return Problem(_join(key, found.group(1)), found.group(2), found.group(3))
     field = key or "body"
     if any(word in message for word in ("length", ">=", "<=", "> ", "< ")):
         return Problem(field, "constraint", f"超出允许范围（{message}）")
     if message.startswith("Expected `"):
         return Problem(field, "type", f"类型不正确（{message}）")
     return Problem(field, "invalid", f"取值无效（{message}）")
+
+
+def problem_text(problem: Problem) -> str:
+    """A problem as the message of a ValueError raised inside msgspec's conversion (read back
+    by `validation_error`, with the path msgspec adds)."""
+    return f"problem `{problem.field}` {problem.rule}: {problem.message}"
 
 
 def _join(prefix: str, name: str) -> str:
@@ -125,6 +135,7 @@ def request_problem(
         403: "forbidden",
         404: "not-found",
         413: "too-large",
+        415: "unsupported-media-type",
         429: "too-many-requests",
         428: "precondition-required",
     }

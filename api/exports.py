@@ -1,5 +1,9 @@
 """Exports the users hand on or print: the recommendation form laid out like the seeds' form, and
-the writers every export shares: .xlsx (openpyxl) and CSV (UTF-8 with BOM, so Excel reads it)."""
+the writers every export shares: .xlsx (openpyxl) and CSV (UTF-8 with BOM, so Excel reads it).
+
+Every export is written by `to_xlsx` or `to_csv`, and both write every text cell through
+`text_cell` / `csv_text`: text a user typed (a unit named `=HYPERLINK(…)`) stays text in the
+spreadsheet, never a formula (issue 16 §4)."""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font
+from openpyxl.workbook.child import INVALID_TITLE_REGEX
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aggregates.campaign import Campaign, Programme
@@ -93,19 +100,47 @@ def to_xlsx(
 ) -> bytes:
     book = Workbook()
     sheet: Worksheet = book.active  # type: ignore[assignment]
-    sheet.title = title[:31]
+    sheet.title = sheet_title(title)
     _fill(sheet, rows)
     sheet["A1"].font = Font(bold=True, size=14)
     for name, extra_rows in (extra or {}).items():
-        _fill(book.create_sheet(name[:31]), extra_rows)
+        _fill(book.create_sheet(sheet_title(name)), extra_rows)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV cell as a formula (OWASP, CSV injection)."""
+
+
+def text_cell(cell: Cell, value: str) -> None:
+    """Writes text into an .xlsx cell as text: never a formula or an error code (openpyxl makes
+    one of a string starting with `=` or reading `#N/A`); characters XML cannot hold are left
+    out."""
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell.data_type = "s"
+
+
+def sheet_title(name: str) -> str:
+    """A name (a round's, typed by the secretariat) as a sheet title: without the characters
+    openpyxl refuses there, at most 31 characters."""
+    return INVALID_TITLE_REGEX.sub("", name)[:31] or "表"
+
+
+def csv_text(value: str) -> str:
+    """Text as a CSV cell: one starting like a formula is prefixed with a quote (OWASP)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _fill(sheet: Worksheet, rows: list[list[object]]) -> None:
-    for row in rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    for r, row in enumerate(rows, 1):
+        for c, value in enumerate(row, 1):
+            cell: Any = sheet.cell(r, c)  # a row's values are whatever a cell can hold
+            if isinstance(value, str):
+                text_cell(cell, value)
+            else:
+                cell.value = float(value) if isinstance(value, Decimal) else value
     for column, width in zip("ABCDEF", (8, 60, 24, 16, 10, 16), strict=True):
         sheet.column_dimensions[column].width = width
     for cells in sheet.iter_rows():
@@ -117,7 +152,9 @@ def to_csv(rows: list[list[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(
+            ["" if v is None else csv_text(v) if isinstance(v, str) else v for v in row]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -27,6 +27,7 @@ STATES = (
     "contended",
     "reconnecting",
     "failed",
+    "halted",
     "stopped",
     "external",
 )

@@ -20,6 +20,8 @@ from aggregates.campaign import (
     Window,
 )
 from aggregates.problems import Problem
+from api.boundary import nested_problems
+from api.errors import problem_text
 from projections.campaign_list import CampaignSummary
 from tenants.registry import Tenant
 
@@ -28,6 +30,14 @@ class Request(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of request bodies: strict about unknown fields, so a misspelt field is an error
     rather than silently lost. Subclasses repeat kw_only=True (msgspec does not inherit it):
     field order is not part of the contract, and optional fields may come first."""
+
+    def __post_init__(self) -> None:
+        # The boundary's rules for numbers and moments, for every body (api/boundary.py). A
+        # ValueError is what msgspec reports with the path of this Struct; api/errors.py
+        # reads the problem back from its message.
+        for name in self.__struct_fields__:
+            for problem in nested_problems(name, getattr(self, name)):
+                raise ValueError(problem_text(problem))
 
 
 class Response(msgspec.Struct, kw_only=True, frozen=True):

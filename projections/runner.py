@@ -5,7 +5,9 @@ SQLite and stops for good when its LISTEN connection drops. This runner
 - reads a batch of notifications up to the ledger's head and applies them, together with the
   tracking position (compare-and-set), in one view transaction;
 - wakes on LISTEN/NOTIFY on PostgreSQL, by polling (or an in-process nudge) on SQLite;
-- reconnects with back-off after a lost connection, and retries a failing projection loudly;
+- reconnects with back-off after a lost connection, and retries a failing step loudly;
+- stops at an event it cannot apply (or read), with state `halted` naming the event, one log
+  line, and the halt recorded beside its position (so a status read from the stores shows it);
 - runs only where it holds its projection's lock (advisory lock or file lock): one active
   runner per projection, others stand by;
 - reports its position, the ledger's head and the lag between them.
@@ -34,6 +36,26 @@ log = structlog.get_logger(__name__)
 
 STORE_ERRORS = (psycopg.Error, PersistenceError, sqlite3.OperationalError)
 """What a lost or busy database raises: the runner reconnects rather than fails."""
+TRANSIENT_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PersistenceError,
+    sqlite3.OperationalError,
+)
+"""What a lost, busy or restarting database raises while an event is applied: tried again. Any
+other error applying an event (PostgreSQL refusing its data, a constraint, a bug) would fail the
+same way each time."""
+
+
+class CannotApply(Exception):
+    """An event a loop cannot read or apply: retrying would fail the same way, so it stops there
+    until a person acts (a fixed projection, a repaired event) and it is started again."""
+
+    def __init__(self, position: int, topic: str, error: BaseException) -> None:
+        self.position, self.topic = position, topic
+        super().__init__(
+            f"event {position} ({topic}) cannot be applied: {type(error).__name__}: {error}"
+        )
 
 
 class Projection(ABC):
@@ -97,6 +119,9 @@ class ClaimedLoop(ABC):
     def activated(self, claim: Claim) -> None:
         """Called on becoming the active one."""
 
+    def halted(self, reason: CannotApply) -> None:  # noqa: B027 (most loops keep nothing)
+        """Called once when the loop stops at what it cannot apply."""
+
     def start(self) -> Self:
         self._thread = threading.Thread(
             target=self._run, name=f"{self.kind}-{self.claim_name}", daemon=True
@@ -124,11 +149,22 @@ class ClaimedLoop(ABC):
                         self._state = "standby"
                         claim.wait(self.poll_interval * 4, self._nudge)
                         continue
-                    self._state, self._error, backoff = "active", None, 0.1
+                    self._state, self._error = "active", None
                     self.activated(claim)
                     while not self._stop.is_set():
-                        if not self.step():
+                        worked = self.step()
+                        backoff = 0.1  # a step went through: the back-off starts over
+                        if not worked:
                             claim.wait(self.poll_interval, self._nudge)
+            except CannotApply as e:
+                # Retrying would fail alike, ten times a second: stop, say so once, let go of
+                # the claim (a runner elsewhere meets the same event and stops the same way).
+                self._state, self._error = "halted", str(e)
+                self._log.error(
+                    f"{self.kind}_halted", position=e.position, topic=e.topic, error=str(e)
+                )
+                self.halted(e)
+                return
             except IntegrityError as e:
                 # A concurrent write downstream kept winning (followers): back off, go on.
                 self._state, self._error = "contended", f"{type(e).__name__}: {e}"
@@ -150,7 +186,8 @@ class ClaimedLoop(ABC):
 class RunnerStatus:
     projection: str
     state: str
-    """starting, active, standby, reconnecting, failed, stopped, or external (run elsewhere)."""
+    """starting, active, standby, reconnecting, failed, halted (at an event it cannot apply),
+    stopped, or external (run elsewhere)."""
     position: int
     head: int
     error: str | None
@@ -204,9 +241,10 @@ class ProjectionRunner(ClaimedLoop):
             # Not run in this process (a worker runs it): report what the stores say.
             try:
                 head = self.ledger.recorder.max_notification_id() or 0
-                return RunnerStatus(
-                    self.projection.name, "external", self._stored_position(), head, None
-                )
+                position, halt = self._stored_position(), self.stored_halt()
+                if halt is not None and halt[0] > position:
+                    return RunnerStatus(self.projection.name, "halted", position, head, halt[1])
+                return RunnerStatus(self.projection.name, "external", position, head, None)
             except STORE_ERRORS as e:
                 return RunnerStatus(self.projection.name, "external", 0, 0, str(e))
         return RunnerStatus(
@@ -217,6 +255,8 @@ class ProjectionRunner(ClaimedLoop):
         """Read-your-writes: wait until the view has passed `position`, at most `timeout` s."""
         if position is None:
             return True
+        if self._state == "halted":
+            return self._position >= position  # it will not move: no waiting
         deadline = time.monotonic() + timeout
         self.nudge()
         while True:
@@ -243,6 +283,27 @@ class ProjectionRunner(ClaimedLoop):
     def activated(self, claim: Claim) -> None:
         self.listener_pid = claim.listener_pid
         self._log.info("projection_runner_active", listener_pid=claim.listener_pid)
+        self._record_halt(None)  # tried again from here: a halt recorded before is past
+
+    def halted(self, reason: CannotApply) -> None:
+        self._record_halt(reason)
+
+    def stored_halt(self) -> tuple[int, str] | None:
+        """The event this projection last stopped at, and why, as recorded (any process)."""
+        with self.db.transaction() as tx:
+            return tx.halt(self.projection.name, self.ledger.name)
+
+    def _record_halt(self, reason: CannotApply | None) -> None:
+        try:
+            with self.db.transaction() as tx:
+                tx.record_halt(
+                    self.projection.name,
+                    self.ledger.name,
+                    (reason.position, str(reason)) if reason else None,
+                )
+        except STORE_ERRORS:
+            # This process's state still says it; a status read from the stores will not.
+            self._log.warning("projection_halt_not_recorded", exc_info=True)
 
     def step(self) -> bool:
         try:
@@ -276,7 +337,13 @@ class ProjectionRunner(ClaimedLoop):
         # visible, so a short page means nothing of interest is left before `head`.
         full = len(notifications) == self.batch_size
         new_position = notifications[-1].id if full else head
-        return [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications], new_position
+        events: list[tuple[int, DomainEventProtocol[UUID]]] = []
+        for n in notifications:
+            try:
+                events.append((n.id, self.ledger.mapper.to_domain_event(n)))
+            except Exception as e:  # a stored event that no longer reads
+                raise CannotApply(n.id, n.topic, e) from e
+        return events, new_position
 
     def _apply(
         self,
@@ -290,7 +357,12 @@ class ProjectionRunner(ClaimedLoop):
             # batch made stale by a swap fails here, before writing anything.
             tx.advance(self.projection.name, self.ledger.name, position, new_position)
             for notification_id, event in events:
-                self.projection.process(event, tx, notification_id)
+                try:
+                    self.projection.process(event, tx, notification_id)
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as e:
+                    raise CannotApply(notification_id, _topic(event), e) from e
         self.events_applied += len(events)
         with self._progress:
             self._position = new_position
@@ -302,3 +374,7 @@ class ProjectionRunner(ClaimedLoop):
         while self.catch_up_once():
             pass
         return self._position
+
+
+def _topic(event: DomainEventProtocol[UUID]) -> str:
+    return f"{type(event).__module__}:{type(event).__qualname__}"

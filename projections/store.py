@@ -38,6 +38,15 @@ TRACKING_DDL = (
     " notification_id BIGINT NOT NULL,"
     " PRIMARY KEY (projection, upstream))"
 )
+HALTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS {projection_halts} ("
+    " projection TEXT NOT NULL,"
+    " upstream TEXT NOT NULL,"
+    " notification_id BIGINT NOT NULL,"
+    " error TEXT NOT NULL,"
+    " PRIMARY KEY (projection, upstream))"
+)
+"""Where a projection stopped at an event it cannot apply, beside its tracking position."""
 
 
 class LockBusy(Exception):
@@ -95,6 +104,30 @@ class Tx(ABC):
         )
         if self.rowcount() != 1:
             raise TrackingConflict(f"{projection}: position is no longer {previous}")
+
+    def halt(self, projection: str, upstream: str) -> tuple[int, str] | None:
+        """The event `projection` stopped at, and why, if it did."""
+        rows = self.execute(
+            "SELECT notification_id, error FROM {projection_halts}"
+            " WHERE projection = :projection AND upstream = :upstream",
+            {"projection": projection, "upstream": upstream},
+        )
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def record_halt(self, projection: str, upstream: str, halt: tuple[int, str] | None) -> None:
+        """Record where `projection` stopped and why, or (None) that it is running again."""
+        keys = {"projection": projection, "upstream": upstream}
+        self.execute(
+            "DELETE FROM {projection_halts}"
+            " WHERE projection = :projection AND upstream = :upstream",
+            keys,
+        )
+        if halt is not None:
+            self.execute(
+                "INSERT INTO {projection_halts} (projection, upstream, notification_id, error)"
+                " VALUES (:projection, :upstream, :position, :error)",
+                {**keys, "position": halt[0], "error": halt[1]},
+            )
 
     # What a rebuild's swap needs beyond the shared SQL (each engine answers its own way).
 
@@ -171,6 +204,7 @@ class ViewDatabase(ABC):
     def ensure_tracking(self) -> None:
         with self.transaction() as tx:
             tx.execute(TRACKING_DDL)
+            tx.execute(HALTS_DDL)
 
 
 class SQLiteTx(Tx):

@@ -265,6 +265,7 @@ async def file_unit(
     units: int,
     per_unit: int,
     year: int,
+    names: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One applicant unit files the unit's results; the unit recommends them all and files its
     form. The k-th result of the u-th unit is the (k × units + u)-th in the order of quality."""
@@ -284,13 +285,13 @@ async def file_unit(
         f"{unit}: add panel reviewer",
     )
     credit = credit_code(code, year, u)
-    unit_name = f"{tenant.short_name_zh}申报单位{u}有限公司"
+    unit_name = names[0] if names else f"{tenant.short_name_zh}申报单位{u}有限公司"
     applicant = await sign_in(client, code, Role.APPLICANT_UNIT, credit)
     filed = []
     for k in range(per_unit):
         order = k * units + u
         topic_type = ("problem_solving", "innovative")[order % 2]
-        title = f"提高{tenant.short_name_zh}第{order + 1}号工序一次合格率"
+        title = names[1] if names else f"提高{tenant.short_name_zh}第{order + 1}号工序一次合格率"
         body = qc_result(topic_type, group_name=f"{unit_name}第{k + 1}QC小组", topic_name=title)
         body["recommending_unit"] = unit
         industries = [name for group in tenant.key_industries for name in group.names]
@@ -354,14 +355,22 @@ async def publish_campaign(
     units: tuple[str, ...],
     per_unit: int = 2,
     year: int = 2024,
+    names: tuple[str, str] | None = None,
 ) -> Published:
-    """The tenant's QC campaign of `year`, published with graded results (see the module)."""
+    """The tenant's QC campaign of `year`, published with graded results (see the module);
+    `names` gives every applicant unit's name and every result's topic (export tests)."""
     with cheap_passwords(client, tenant):
-        return await _publish(client, clock, tenant, units, per_unit, year)
+        return await _publish(client, clock, tenant, units, per_unit, year, names)
 
 
 async def _publish(
-    client: Client, clock: Clock, tenant: str, units: tuple[str, ...], per_unit: int, year: int
+    client: Client,
+    clock: Clock,
+    tenant: str,
+    units: tuple[str, ...],
+    per_unit: int,
+    year: int,
+    names: tuple[str, str] | None = None,
 ) -> Published:
     config = tenant_config(client, tenant)
     unknown = [u for u in units if config.unit(u) is None]
@@ -388,7 +397,9 @@ async def _publish(
     filed = [
         s
         for u, unit in enumerate(units)
-        for s in await file_unit(client, config, campaign_id, unit, u, len(units), per_unit, year)
+        for s in await file_unit(
+            client, config, campaign_id, unit, u, len(units), per_unit, year, names
+        )
     ]
 
     clock.now = beijing(year, 3, 5, 10, 0)

@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 from aggregates.application import AssociationLedger
 from aggregates.campaign import Campaign
 from projections.rebuild import ShadowRebuild
-from projections.runner import Projection, ProjectionRunner
+from projections.runner import CannotApply, Projection, ProjectionRunner
 from projections.store import Tx, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
 from tests.support import SECRETARY as SECRETARIAT
@@ -126,7 +126,7 @@ def test_a_runner_stopped_in_the_middle_of_a_batch_resumes_with_every_event_exac
     last = open_campaigns(saq.ledger, range(2001, 2011), amendments=1)  # 20 events
     crashing = make_runner(EventLogProjection(fail_at=15), batch_size=8)
 
-    with pytest.raises(RuntimeError, match="simulated crash"):
+    with pytest.raises(CannotApply, match="simulated crash"):
         crashing.catch_up()
 
     # The first batch (1-8) committed; the second (9-16) rolled back whole, tracking with it.
