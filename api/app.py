@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from aggregates.credentials import Passwords
 from api.access import PUBLIC, Access, access, authorize
 from api.accounts import AccountController, RegistrationController, SessionController
 from api.audit import AuditController
@@ -45,14 +46,17 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     poll_interval: float = 0.5,
+    only: Collection[str] | None = None,
+    passwords: Passwords | None = None,
 ) -> Litestar:
     """The platform over HTTP. The tenants' ledgers and read models are built when the app
-    starts and closed when it stops; `clock` replaces business time (tests)."""
+    starts and closed when it stops. For tests: `clock` replaces business time; `only` and
+    `passwords` are the Platform's (start only these tenants; hash with this hasher)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def platform_lifespan(app: Litestar) -> AsyncIterator[None]:
-        platform = Platform.from_settings(settings)
+        platform = Platform.from_settings(settings, only=only, passwords=passwords)
         try:
             views = PlatformViews(platform, poll_interval=poll_interval)
         except BaseException:

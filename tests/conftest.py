@@ -1,7 +1,14 @@
-"""Fixtures shared by every test: the storage backends (SQLite and PostgreSQL), settings, clock.
+"""Fixtures shared by every test: the storage backends (SQLite and PostgreSQL), settings, clock,
+and how a test's platform starts.
 
 PostgreSQL tests create their own database and drop it afterwards. Where PostgreSQL is not
-reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail.
+reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail. The
+PostgreSQL variants carry the `postgres` marker: `pytest -m "not postgres"` is the quick loop.
+
+A test's platform (the `platform` fixture, and the app of tests/api) starts every tenant and
+hashes passwords with the cheapest argon2, unless the test (or its module's `pytestmark`) says:
+- `@pytest.mark.tenants("sdaq", "caq")`: start only these tenants (the registry stays whole);
+- `@pytest.mark.real_hasher`: hash with argon2's recommended cost, as in production.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenants.runtime import Platform
 from tenants.settings import Settings
-from tests.support import Clock, beijing
+from tests.support import Clock, PlatformOptions, beijing, platform_options_of
 
 ADMIN_URL = os.environ.get(
     "QCFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -58,9 +65,24 @@ def postgres_url(postgres_admin: str) -> Iterator[str]:
             )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `postgres` marker on every test that needs the server: the backend parameter's
+    PostgreSQL variant carries it, and so does a test that asks for a database itself."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("backend") == "postgres"
+        if on_postgres or {"postgres_url", "postgres_admin"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def platform_options(request: pytest.FixtureRequest) -> PlatformOptions:
+    return platform_options_of(request.node)
 
 
 @pytest.fixture
@@ -70,8 +92,10 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
 
 
 @pytest.fixture
-def platform(settings: Settings) -> Iterator[Platform]:
-    platform = Platform.from_settings(settings)
+def platform(settings: Settings, platform_options: PlatformOptions) -> Iterator[Platform]:
+    platform = Platform.from_settings(
+        settings, only=platform_options.only, passwords=platform_options.passwords
+    )
     try:
         yield platform
     finally:

@@ -13,13 +13,22 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.app import create_app
 from tenants.settings import Settings
-from tests.support import Clock, campaign_body, new_password
+from tests.support import Clock, PlatformOptions, campaign_body, new_password
 
 
 @pytest.fixture
-async def anonymous(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestClient[Any]]:
-    """The app over the test client, signed in as nobody."""
-    app = create_app(settings, clock=clock, poll_interval=0.05)
+async def anonymous(
+    settings: Settings, clock: Clock, platform_options: PlatformOptions
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The app over the test client, signed in as nobody; its tenants and hasher as the test's
+    markers say (tests/conftest.py)."""
+    app = create_app(
+        settings,
+        clock=clock,
+        poll_interval=0.05,
+        only=platform_options.only,
+        passwords=platform_options.passwords,
+    )
     async with AsyncTestClient(app) as client:
         yield client
 

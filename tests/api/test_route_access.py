@@ -42,7 +42,10 @@ PUBLIC_OPERATIONS = {
 }
 """The only routes reachable without a session (besides the OpenAPI documents)."""
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # authorisation is storage-blind
+pytestmark = [
+    pytest.mark.parametrize("backend", ["sqlite"]),  # authorisation is storage-blind
+    pytest.mark.tenants("saq", "sdaq"),
+]
 
 
 def routes(client: Client) -> list[tuple[str, str, Any]]:

@@ -11,6 +11,8 @@ from litestar.testing import AsyncTestClient
 from tests.api.test_submissions import PDF, SAQ, journey, qc_result, team
 from tests.support import Clock, beijing
 
+pytestmark = pytest.mark.tenants("saq")
+
 Client = AsyncTestClient[Any]
 
 REGISTRATION = {
