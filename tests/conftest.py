@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -50,9 +51,9 @@ def postgres_admin() -> str:
     return ADMIN_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_admin: str) -> Iterator[str]:
-    """A fresh database for one test, dropped afterwards."""
+@contextmanager
+def _database(postgres_admin: str) -> Iterator[str]:
+    """A fresh database, dropped afterwards."""
     name = f"qcflow_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -65,18 +66,43 @@ def postgres_url(postgres_admin: str) -> Iterator[str]:
             )
 
 
+@pytest.fixture
+def postgres_url(postgres_admin: str) -> Iterator[str]:
+    """A fresh database for one test, dropped afterwards."""
+    with _database(postgres_admin) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url(postgres_admin: str) -> Iterator[str]:
+    """A fresh database for the tests of one module, dropped after them."""
+    with _database(postgres_admin) as url:
+        yield url
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+DATABASE_FIXTURES = {"postgres_url", "module_postgres_url", "postgres_admin"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The `postgres` marker on every test that needs the server: the backend parameter's
-    PostgreSQL variant carries it, and so does a test that asks for a database itself."""
+    """The `postgres` marker on every test that needs the server: the backend parameters'
+    PostgreSQL variants carry it, and so does a test that asks for a database itself."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_postgres = callspec is not None and callspec.params.get("backend") == "postgres"
-        if on_postgres or {"postgres_url", "postgres_admin"} & set(item.fixturenames):
+        params = callspec.params if callspec is not None else {}
+        on_postgres = "postgres" in (params.get("backend"), params.get("module_backend"))
+        if on_postgres or DATABASE_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.postgres)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(request: pytest.FixtureRequest) -> str:
+    """The backend of a situation built once per module (see `module_settings`)."""
     return str(request.param)
 
 
@@ -89,6 +115,17 @@ def platform_options(request: pytest.FixtureRequest) -> PlatformOptions:
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
     return Settings(database_url=url, data_dir=tmp_path / "var", pg_pool_size=2)
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    module_backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Settings:
+    """Settings shared by the tests of one module, on each backend (one PostgreSQL database
+    per module): for situations built once and then only read."""
+    url = request.getfixturevalue("module_postgres_url") if module_backend == "postgres" else None
+    data_dir = tmp_path_factory.mktemp("module") / "var"
+    return Settings(database_url=url, data_dir=data_dir, pg_pool_size=2)
 
 
 @pytest.fixture
