@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 from litestar import Litestar, Router
@@ -41,6 +42,18 @@ from tenants.runtime import Platform
 from tenants.settings import Settings
 
 
+@dataclass(frozen=True)
+class Startup:
+    """What the app starts on, read at each start. For tests: `clock` replaces business time;
+    `only` and `passwords` are the Platform's (start only these tenants; hash with this hasher)."""
+
+    settings: Settings
+    clock: Callable[[], datetime] | None = None
+    poll_interval: float = 0.5
+    only: Collection[str] | None = None
+    passwords: Passwords | None = None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -50,13 +63,24 @@ def create_app(
     passwords: Passwords | None = None,
 ) -> Litestar:
     """The platform over HTTP. The tenants' ledgers and read models are built when the app
-    starts and closed when it stops. For tests: `clock` replaces business time; `only` and
-    `passwords` are the Platform's (start only these tenants; hash with this hasher)."""
-    settings = settings or Settings.from_env()
+    starts and closed when it stops; the other arguments are `Startup`'s.
+
+    Everything a run holds is built in the lifespan, from the app's `Startup`, never in this
+    function: the tests build the app once and start it on each test's settings
+    (`restart_on`), since building the routes costs more than starting the platform."""
+    startup = Startup(
+        settings or Settings.from_env(),
+        clock=clock,
+        poll_interval=poll_interval,
+        only=only,
+        passwords=passwords,
+    )
 
     @asynccontextmanager
     async def platform_lifespan(app: Litestar) -> AsyncIterator[None]:
-        platform = Platform.from_settings(settings, only=only, passwords=passwords)
+        run: Startup = app.state.startup
+        settings, clock, poll_interval = run.settings, run.clock, run.poll_interval
+        platform = Platform.from_settings(settings, only=run.only, passwords=run.passwords)
         try:
             views = PlatformViews(platform, poll_interval=poll_interval)
         except BaseException:
@@ -121,6 +145,7 @@ def create_app(
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"startup": startup}),
         middleware=[request_logging, REQUESTS.middleware],
         lifespan=[platform_lifespan],
         logging_config=None,
@@ -133,6 +158,11 @@ def create_app(
     )
     check_every_route_declares_access(app)
     return app
+
+
+def restart_on(app: Litestar, startup: Startup) -> None:
+    """What the app's next start runs on (tests: one app, started on each test's settings)."""
+    app.state.startup = startup
 
 
 def check_every_route_declares_access(app: Litestar) -> None:

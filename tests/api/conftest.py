@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
-from api.app import create_app
+from api.app import Startup, create_app, restart_on
 from tenants.settings import Settings
 from tests.support import (
     Clock,
@@ -24,20 +25,31 @@ from tests.support import (
 )
 
 
+@pytest.fixture(scope="session")
+def shared_app() -> Litestar:
+    """The app, built once for the session (building its routes took most of an API test's
+    setup); each test starts it on its own settings (`anonymous`). Its default startup (SQLite
+    under ./var) is never used."""
+    return create_app(Settings())
+
+
 @pytest.fixture
 async def anonymous(
-    settings: Settings, clock: Clock, platform_options: PlatformOptions
+    shared_app: Litestar, settings: Settings, clock: Clock, platform_options: PlatformOptions
 ) -> AsyncIterator[AsyncTestClient[Any]]:
     """The app over the test client, signed in as nobody; its tenants and hasher as the test's
     markers say (tests/conftest.py)."""
-    app = create_app(
-        settings,
-        clock=clock,
-        poll_interval=0.05,
-        only=platform_options.only,
-        passwords=platform_options.passwords,
+    restart_on(
+        shared_app,
+        Startup(
+            settings,
+            clock=clock,
+            poll_interval=0.05,
+            only=platform_options.only,
+            passwords=platform_options.passwords,
+        ),
     )
-    async with AsyncTestClient(app) as client:
+    async with AsyncTestClient(shared_app) as client:
         yield client
 
 
