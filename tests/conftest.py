@@ -1,9 +1,10 @@
 """Fixtures shared by every test: the storage backends (SQLite and PostgreSQL), settings, clock,
 and how a test's platform starts.
 
-PostgreSQL tests create their own database and drop it afterwards. Where PostgreSQL is not
-reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail. The
-PostgreSQL variants carry the `postgres` marker: `pytest -m "not postgres"` is the quick loop.
+PostgreSQL tests each get an empty database of their own (see `Databases`). Where PostgreSQL
+is not reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail.
+The PostgreSQL variants carry the `postgres` marker: `pytest -m "not postgres"` is the quick
+loop.
 
 A test's platform (the `platform` fixture, and the app of tests/api) starts every tenant and
 hashes passwords with the cheapest argon2, unless the test (or its module's `pytestmark`) says:
@@ -51,37 +52,98 @@ def postgres_admin() -> str:
     return ADMIN_URL
 
 
-@contextmanager
-def _database(postgres_admin: str) -> Iterator[str]:
-    """A fresh database, dropped afterwards."""
-    name = f"qcflow_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(**{**conninfo_to_dict(postgres_admin), "dbname": name})
-    finally:
-        with psycopg.connect(postgres_admin, autocommit=True) as conn:
+class Databases:
+    """Empty databases for the tests, each used by one test (or module) at a time.
+
+    Dropping a database makes the server checkpoint (most of a PostgreSQL test's setup and
+    teardown on a busy server), so a database a test is done with is emptied instead (its
+    sessions ended, every schema dropped, an empty `public` made) and handed to the next test;
+    the session drops them at its end. One that cannot be emptied is dropped at once."""
+
+    def __init__(self, admin: str) -> None:
+        self.admin = admin
+        self.free: list[str] = []
+        self.made: list[str] = []
+
+    def url(self, name: str) -> str:
+        return make_conninfo(**{**conninfo_to_dict(self.admin), "dbname": name})
+
+    @contextmanager
+    def empty_one(self) -> Iterator[str]:
+        name = self.free.pop() if self.free else self._create()
+        try:
+            yield self.url(name)
+        finally:
+            if self._emptied(name):
+                self.free.append(name)
+            else:
+                self._drop(name)
+
+    def _create(self) -> str:
+        name = f"qcflow_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.made.append(name)
+        return name
+
+    def _emptied(self, name: str) -> bool:
+        try:
+            with psycopg.connect(self.admin, autocommit=True) as conn:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                )
+            with psycopg.connect(self.url(name), autocommit=True) as conn:
+                schemas = conn.execute(
+                    "SELECT nspname FROM pg_namespace"
+                    " WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"
+                ).fetchall()
+                for (schema,) in schemas:
+                    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+                conn.execute("CREATE SCHEMA public")
+        except psycopg.Error:
+            return False
+        return True
+
+    def _drop(self, name: str) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+        if name in self.made:
+            self.made.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.made):
+            self._drop(name)
+
+
+@pytest.fixture(scope="session")
+def databases(postgres_admin: str) -> Iterator[Databases]:
+    databases = Databases(postgres_admin)
+    try:
+        yield databases
+    finally:
+        databases.drop_all()
 
 
 @pytest.fixture
-def postgres_url(postgres_admin: str) -> Iterator[str]:
-    """A fresh database for one test, dropped afterwards."""
-    with _database(postgres_admin) as url:
+def postgres_url(databases: Databases) -> Iterator[str]:
+    """An empty database for one test (see `Databases`)."""
+    with databases.empty_one() as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def module_postgres_url(postgres_admin: str) -> Iterator[str]:
-    """A fresh database for the tests of one module, dropped after them."""
-    with _database(postgres_admin) as url:
+def module_postgres_url(databases: Databases) -> Iterator[str]:
+    """An empty database for the tests of one module."""
+    with databases.empty_one() as url:
         yield url
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-DATABASE_FIXTURES = {"postgres_url", "module_postgres_url", "postgres_admin"}
+DATABASE_FIXTURES = {"postgres_url", "module_postgres_url", "postgres_admin", "databases"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
