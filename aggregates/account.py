@@ -16,6 +16,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import ROLE_NAMES_ZH, Actor, Role
+from aggregates.enterprise_claim import (
+    CLAIM_DOCUMENT_NAMES_ZH,
+    ClaimDocument,
+    ClaimFile,
+    ClaimStatus,
+    EnterpriseClaim,
+    Verification,
+)
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/account")
@@ -79,6 +87,19 @@ class Grant:
         return []
 
 
+def _claims(aggregate: Account) -> dict[str, dict[str, Any]]:
+    # Snapshots taken before claims existed have no claims_state: none were made then.
+    claims: dict[str, dict[str, Any]] = vars(aggregate).setdefault("claims_state", {})
+    return claims
+
+
+def _self_bound(aggregate: Account) -> list[str]:
+    """The credit codes an applicant bound the account to (self-registration or invitation);
+    a list, as snapshots keep it."""
+    bound: list[str] = vars(aggregate).setdefault("self_bound", [])
+    return bound
+
+
 class Account(Aggregate):
     """One login of one tenant."""
 
@@ -100,6 +121,7 @@ class Account(Aggregate):
             aggregate.grants_state = []
             aggregate.locked_until = None
             aggregate.session_epoch = 0
+            aggregate.claims_state = {}
 
     class Activated(Aggregate.Event):
         actor_id: str
@@ -119,6 +141,10 @@ class Account(Aggregate):
             aggregate.grants_state.append(
                 {"role": self.role.value, "scope": self.scope, "details": dict(self.details)}
             )
+            if self.role is Role.APPLICANT_UNIT and self.actor_role == Role.APPLICANT_UNIT.value:
+                # Bound by an applicant (itself, or an inviting colleague), not by the
+                # secretariat: it speaks for the enterprise only through a verified claim.
+                _self_bound(aggregate).append(str(self.scope))
 
     class RoleRevoked(Aggregate.Event):
         role: Role
@@ -133,6 +159,59 @@ class Account(Aggregate):
                 for g in aggregate.grants_state
                 if (g["role"], g["scope"]) != (self.role.value, self.scope)
             ]
+            if self.role is Role.APPLICANT_UNIT and self.scope:
+                _claims(aggregate).pop(self.scope, None)  # the claim went with the grant
+                bound = _self_bound(aggregate)
+                bound[:] = [c for c in bound if c != self.scope]
+
+    class EnterpriseClaimed(Aggregate.Event):
+        """The account claims to speak for an enterprise, with its licence and sealed letter;
+        until verified it speaks for nothing filed under that code by anyone else."""
+
+        credit_code: str
+        enterprise_name: str
+        files: list[dict[str, Any]]
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Account) -> None:
+            _claims(aggregate)[self.credit_code] = {
+                "enterprise_name": self.enterprise_name,
+                "status": ClaimStatus.AWAITING_VERIFICATION.value,
+                "files": [dict(f) for f in self.files],
+                "via": None,
+                "reason": None,
+            }
+
+    class EnterpriseVerified(Aggregate.Event):
+        credit_code: str
+        via: Verification
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Account) -> None:
+            claims = _claims(aggregate)
+            claim = claims.get(self.credit_code) or {
+                "enterprise_name": aggregate.enterprise_name(self.credit_code),
+                "files": [],
+            }
+            claims[self.credit_code] = {
+                **claim,
+                "status": ClaimStatus.VERIFIED.value,
+                "via": self.via.value,
+                "reason": None,
+            }
+
+    class EnterpriseClaimRefused(Aggregate.Event):
+        credit_code: str
+        reason: str
+        actor_id: str
+        actor_role: str
+
+        def apply(self, aggregate: Account) -> None:
+            claim = _claims(aggregate)[self.credit_code]
+            claim["status"] = ClaimStatus.REFUSED.value
+            claim["reason"] = self.reason
 
     class PasswordChanged(Aggregate.Event):
         password_hash: str
@@ -182,6 +261,7 @@ class Account(Aggregate):
         grants_state: list[dict[str, Any]]
         locked_until: datetime | None
         session_epoch: int
+        claims_state: dict[str, dict[str, Any]]
 
     @staticmethod
     def create_id(tenant: str, login: str) -> UUID:
@@ -226,6 +306,122 @@ class Account(Aggregate):
 
     def roles(self) -> set[Role]:
         return {g.role for g in self.grants}
+
+    # Whom the account speaks for (ADR 0017).
+
+    def speaks_for(self) -> frozenset[str]:
+        """The credit codes of the enterprises this account speaks for: those of its applicant
+        grants, less those whose claim awaits verification or was refused. A grant with no
+        claim speaks for its enterprise when the secretariat or an operator made it; bound by
+        an applicant itself (a self-registration from before claims existed), it does not."""
+        claims, self_bound = _claims(self), _self_bound(self)
+        return frozenset(
+            g.scope
+            for g in self.grants
+            if g.role is Role.APPLICANT_UNIT
+            and g.scope
+            and (
+                claims[g.scope]["status"] == ClaimStatus.VERIFIED.value
+                if g.scope in claims
+                else g.scope not in self_bound
+            )
+        )
+
+    def claims(self) -> list[EnterpriseClaim]:
+        return [EnterpriseClaim.from_state(c, s) for c, s in sorted(_claims(self).items())]
+
+    def claim(self, credit_code: str) -> EnterpriseClaim | None:
+        state = _claims(self).get(credit_code)
+        return EnterpriseClaim.from_state(credit_code, state) if state else None
+
+    def enterprise_name(self, credit_code: str) -> str:
+        """The enterprise's name as the account's grant (or claim) records it."""
+        for g in self.grants:
+            if g.role is Role.APPLICANT_UNIT and g.scope == credit_code:
+                return dict(g.details).get("enterprise_name", "")
+        return str(_claims(self).get(credit_code, {}).get("enterprise_name", ""))
+
+    def check_speaks_for(self, credit_code: str) -> None:
+        """Refuses what only a verified account of the enterprise may do (submit, invite)."""
+        if credit_code in self.speaks_for():
+            return
+        claim = self.claim(credit_code)
+        if claim is not None and claim.status is ClaimStatus.REFUSED:
+            raise AccountConflict(
+                Problem(
+                    "credit_code",
+                    "claim_refused",
+                    f"本账号代表该单位的申请未通过核验：{claim.reason}",
+                )
+            )
+        raise AccountConflict(
+            Problem(
+                "credit_code",
+                "awaiting_verification",
+                "本账号代表该单位的身份尚待核验（营业执照与授权委托书），核验通过后方可办理",
+            )
+        )
+
+    def claim_enterprise(
+        self, credit_code: str, enterprise_name: str, files: list[ClaimFile], actor: Actor
+    ) -> None:
+        if not any(g.role is Role.APPLICANT_UNIT and g.scope == credit_code for g in self.grants):
+            raise AccountConflict(
+                Problem("credit_code", "not_granted", "账号未绑定该统一社会信用代码")
+            )
+        problems = [
+            Problem(d.value, "required", f"须上传{CLAIM_DOCUMENT_NAMES_ZH[d]}")
+            for d in ClaimDocument
+            if sum(f.document is d for f in files) != 1
+        ]
+        if not enterprise_name.strip():
+            problems.append(Problem("enterprise_name", "required", "单位名称不能为空"))
+        if problems:
+            raise InvalidAccount(*problems)
+        claim = self.claim(credit_code)
+        if claim is not None and claim.status is ClaimStatus.VERIFIED:
+            raise AccountConflict(
+                Problem("credit_code", "already_verified", "本账号已代表该单位，无需再次申请")
+            )
+        if claim is not None and claim.status is ClaimStatus.AWAITING_VERIFICATION:
+            raise AccountConflict(Problem("credit_code", "claim_pending", "本账号的申请正在核验中"))
+        self.trigger_event(
+            self.EnterpriseClaimed,
+            credit_code=credit_code,
+            enterprise_name=enterprise_name.strip(),
+            files=[f.to_state() for f in files],
+            **actor.fields(),
+        )
+
+    def verify_enterprise(self, credit_code: str, via: Verification, actor: Actor) -> None:
+        """Establish that the account speaks for the enterprise: its pending claim accepted,
+        or (via an invitation) a colleague's word, given when the account is invited."""
+        claim = self.claim(credit_code)
+        if via is Verification.INVITATION:
+            if claim is not None or not any(
+                g.role is Role.APPLICANT_UNIT and g.scope == credit_code for g in self.grants
+            ):
+                raise AccountConflict(
+                    Problem("credit_code", "not_invited", "仅受邀的新账号可由邀请确认身份")
+                )
+        elif claim is None or claim.status is not ClaimStatus.AWAITING_VERIFICATION:
+            raise AccountConflict(_no_pending_claim())
+        self.trigger_event(
+            self.EnterpriseVerified, credit_code=credit_code, via=via, **actor.fields()
+        )
+
+    def refuse_enterprise_claim(self, credit_code: str, reason: str, actor: Actor) -> None:
+        claim = self.claim(credit_code)
+        if claim is None or claim.status is not ClaimStatus.AWAITING_VERIFICATION:
+            raise AccountConflict(_no_pending_claim())
+        if not reason.strip():
+            raise InvalidAccount(Problem("reason", "required", "须说明未通过核验的原因"))
+        self.trigger_event(
+            self.EnterpriseClaimRefused,
+            credit_code=credit_code,
+            reason=reason.strip(),
+            **actor.fields(),
+        )
 
     def is_locked(self, at: datetime) -> bool:
         return self.locked_until is not None and at < self.locked_until
@@ -282,11 +478,19 @@ class Account(Aggregate):
         self.trigger_event(self.Unlocked, **actor.fields())
 
     def disable(self, reason: str, actor: Actor) -> None:
+        if actor.user_id == str(self.id):
+            # Nobody disables their own account: a tenant's last secretariat would lock
+            # everyone out, and nobody would be left to undo it.
+            raise AccountConflict(Problem("account", "own_account", "不能停用自己的账号"))
         if self.status is AccountStatus.DISABLED:
             raise AccountConflict(Problem("account", "disabled", "账号已停用"))
         if not reason.strip():
             raise InvalidAccount(Problem("reason", "required", "须说明停用原因"))
         self.trigger_event(self.Disabled, reason=reason.strip(), **actor.fields())
+
+
+def _no_pending_claim() -> Problem:
+    return Problem("credit_code", "no_pending_claim", "该账号没有待核验的申请")
 
 
 def normalise_login(login: str) -> str:

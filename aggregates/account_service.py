@@ -24,6 +24,7 @@ from aggregates.account import (
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign
 from aggregates.credentials import Passwords, check_password
+from aggregates.enterprise_claim import ClaimFile, Verification
 from aggregates.problems import DomainError, Problem
 from aggregates.submission import Submission
 
@@ -99,6 +100,86 @@ class AccountCommands:
             ) from None
         return account
 
+    def register_applicant(
+        self: Ledger,
+        *,
+        login: str,
+        name: str,
+        password: str,
+        credit_code: str,
+        enterprise_name: str,
+        files: list[ClaimFile],
+        actor: Actor,
+    ) -> Account:
+        """An enterprise's self-registration: the applicant role bound to its credit code and,
+        in the same transaction, its claim to speak for the enterprise, which awaits
+        verification (ADR 0017)."""
+        check_password(password, login, name)
+        account = Account.register(
+            tenant=self.tenant,
+            login=login,
+            name=name,
+            password_hash=self.passwords.hash(password),
+            status=AccountStatus.PENDING,
+            actor=actor,
+        )
+        grant = Grant(
+            Role.APPLICANT_UNIT, credit_code, (("enterprise_name", enterprise_name.strip()),)
+        )
+        account.grant(grant, actor)
+        account.claim_enterprise(credit_code, enterprise_name, files, actor)
+        _save_new(self, account)
+        return account
+
+    def invite_colleague(
+        self: Ledger, inviter_id: UUID, credit_code: str, login: str, name: str, actor: Actor
+    ) -> Account:
+        """An account that speaks for an enterprise invites a colleague, who speaks for it
+        from the start: verified by the invitation."""
+        inviter = self._find(inviter_id, Account)
+        if inviter is None:
+            raise AccountNotFound()
+        inviter.check_speaks_for(credit_code)
+        account = Account.register(
+            tenant=self.tenant,
+            login=login,
+            name=name,
+            password_hash=None,
+            status=AccountStatus.PENDING,
+            actor=actor,
+        )
+        details = (("enterprise_name", inviter.enterprise_name(credit_code)),)
+        account.grant(Grant(Role.APPLICANT_UNIT, credit_code, details), actor)
+        account.verify_enterprise(credit_code, Verification.INVITATION, actor)
+        _save_new(self, account)
+        return account
+
+    def claim_enterprise(
+        self: Ledger,
+        account_id: UUID,
+        credit_code: str,
+        files: list[ClaimFile],
+        actor: Actor,
+    ) -> Account:
+        """Claim again, with new documents, after a refusal."""
+        return _update(
+            self,
+            account_id,
+            lambda a: a.claim_enterprise(credit_code, a.enterprise_name(credit_code), files, actor),
+        )
+
+    def verify_enterprise(
+        self: Ledger, account_id: UUID, credit_code: str, via: Verification, actor: Actor
+    ) -> Account:
+        return _update(self, account_id, lambda a: a.verify_enterprise(credit_code, via, actor))
+
+    def refuse_enterprise_claim(
+        self: Ledger, account_id: UUID, credit_code: str, reason: str, actor: Actor
+    ) -> Account:
+        return _update(
+            self, account_id, lambda a: a.refuse_enterprise_claim(credit_code, reason, actor)
+        )
+
     def get_account(self: Ledger, account_id: UUID) -> Account:
         found = self._find(account_id, Account)
         if found is None:
@@ -153,6 +234,15 @@ class AccountCommands:
 
     def disable_account(self: Ledger, account_id: UUID, reason: str, actor: Actor) -> Account:
         return _update(self, account_id, lambda a: a.disable(reason, actor))
+
+
+def _save_new(ledger: Ledger, account: Account) -> None:
+    try:
+        ledger._save(account)
+    except IntegrityError:
+        raise AccountConflict(
+            Problem("login", "taken", f"登录名 {account.login} 已被注册")
+        ) from None
 
 
 def _update(ledger: Ledger, account_id: UUID, command: Callable[[Account], None]) -> Account:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
@@ -106,6 +106,8 @@ class AssociationLedger(
             raise OSError(msg)
         self.tenant: str = tenant
         self.clock = utc_now
+        self.zone: tzinfo = BEIJING
+        """The tenant's time zone (its runtime sets it from the tenant's configuration)."""
         self.passwords = Passwords()
 
     def construct_recorder(self) -> ProcessRecorder:
@@ -278,8 +280,8 @@ class AssociationLedger(
         record_id: UUID | None = None,
         detail: Mapping[str, str] | None = None,
     ) -> None:
-        """Add a read to the account's audit trail of the day (Beijing time)."""
-        day = self.clock().astimezone(BEIJING).date()
+        """Add a read to the account's audit trail of the day (the tenant's day)."""
+        day = self.today()
         trail_id = AuditTrail.create_id(self.tenant, actor.user_id, day)
         for _ in range(COMMAND_ATTEMPTS):
             trail = self._find(trail_id, AuditTrail) or AuditTrail.start(self.tenant, day, actor)
@@ -293,6 +295,11 @@ class AssociationLedger(
 
     def audit_trail(self, account_id: str, on: date) -> AuditTrail | None:
         return self._find(AuditTrail.create_id(self.tenant, account_id, on), AuditTrail)
+
+    def today(self) -> date:
+        """The date now in the tenant's zone: the day an audit trail is written under and read
+        back by (one rule, whatever the server's or UTC's date)."""
+        return self.clock().astimezone(self.zone).date()
 
     # Load, call, save.
 

@@ -80,18 +80,23 @@ class _Ledger(Protocol):
 class AuditQueries:
     def history(self: _Ledger, aggregate_id: UUID, kind: type[Aggregate]) -> Iterator[Step]:
         """Every event of the aggregate in order, replayed one by one to show what it changed."""
+        # Each step keeps copies: later events change nested state (a list of grants, a dict of
+        # files) in place, and state may hold an event's own values, so a step that kept a live
+        # reference would show later facts as if they were already there.
         aggregate: Any = None
+        before: dict[str, Any] = {}
         for event in self.events.get(aggregate_id):
-            before = copy.deepcopy(state_of(aggregate))  # events change nested state in place
+            recorded = copy.deepcopy(
+                {
+                    k: v
+                    for k, v in vars(event).items()
+                    if k not in BOOKKEEPING and k not in ("actor_id", "actor_role")
+                }
+            )
             aggregate = _mutate(event, aggregate)
             if not isinstance(aggregate, kind):
                 raise AuditNotFound()
-            after = state_of(aggregate)
-            recorded = {
-                k: v
-                for k, v in vars(event).items()
-                if k not in BOOKKEEPING and k not in ("actor_id", "actor_role")
-            }
+            after = copy.deepcopy(state_of(aggregate))
             yield Step(
                 version=event.originator_version,
                 at=_timestamp(event),
@@ -105,6 +110,7 @@ class AuditQueries:
                     if before.get(k) != after.get(k)
                 },
             )
+            before = after
 
     def state_at(
         self: _Ledger,

@@ -158,6 +158,7 @@ class Registration(Aggregate):
             aggregate.campaign_id = self.campaign_id
             aggregate.credit_code = self.credit_code
             aggregate.form_state = dict(self.form)
+            aggregate.registered_by = self.actor_id
 
     class Changed(Aggregate.Event):
         form: dict[str, Any]
@@ -171,6 +172,12 @@ class Registration(Aggregate):
         campaign_id: UUID
         credit_code: str
         form_state: dict[str, Any]
+        registered_by: str
+
+    @property
+    def created_by(self) -> str | None:
+        """The account that registered it (`actor_id` of Registered)."""
+        return getattr(self, "registered_by", None)
 
     @staticmethod
     def create_id(campaign_id: UUID, credit_code: str) -> UUID:

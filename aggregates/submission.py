@@ -116,6 +116,7 @@ class Submission(Aggregate):
             aggregate.campaign_id = self.campaign_id
             aggregate.programme = self.programme
             aggregate.credit_code = self.credit_code
+            aggregate.drafted_by = self.actor_id
             aggregate.applicant = dict(self.applicant)
             aggregate.recommending_unit = self.recommending_unit
             aggregate.form_state = dict(self.form)
@@ -154,6 +155,7 @@ class Submission(Aggregate):
             aggregate.campaign_id = self.campaign_id
             aggregate.programme = self.programme
             aggregate.credit_code = self.credit_code
+            aggregate.drafted_by = self.actor_id
             aggregate.applicant = dict(self.applicant)
             aggregate.recommending_unit = self.recommending_unit
             aggregate.form_state = dict(self.form)
@@ -381,6 +383,8 @@ class Submission(Aggregate):
         national: dict[str, Any] | None
         """On a provincial submission forwarded to national: where it stands there."""
         withdrawn_reason: str | None
+        drafted_by: str
+        """The account whose first event began it (see `created_by`)."""
 
     @staticmethod
     def create_id(campaign_id: UUID, key: str) -> UUID:
@@ -445,6 +449,12 @@ class Submission(Aggregate):
         )
 
     @property
+    def created_by(self) -> str | None:
+        """The account whose first event began it (`actor_id` of Drafted or Received); None on a
+        snapshot taken before this was kept."""
+        return getattr(self, "drafted_by", None)
+
+    @property
     def received_from(self) -> dict[str, Any] | None:
         """The forwarded dossier of a national submission; None for one filed here."""
         return getattr(self, "origin", None)  # absent from older snapshots
@@ -494,12 +504,16 @@ class Submission(Aggregate):
                 )
             )
 
-    def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
+    def check_takes(self, kind: AttachmentKind) -> None:
+        """Whether the result takes a file of that kind now (whatever the file)."""
         self.check_not_received()
         # The presentation's slides and video come later, for those chosen for the contest.
-        late = attachment.kind in (AttachmentKind.SLIDES, AttachmentKind.VIDEO)
+        late = kind in (AttachmentKind.SLIDES, AttachmentKind.VIDEO)
         if not (late and self.status is SubmissionStatus.SUBMITTED):
             self.check_editable()
+
+    def add_attachment(self, attachment: Attachment, actor: Actor) -> None:
+        self.check_takes(attachment.kind)
         if any(a.sha256 == attachment.sha256 for a in self.attachments):
             raise SubmissionConflict(Problem("file", "duplicate", "同一文件已上传"))
         self.trigger_event(

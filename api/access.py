@@ -1,4 +1,5 @@
-"""Who may call which route: every route declares its access; a guard enforces it.
+"""Who may call which route: every route declares its access; a guard enforces it. Which
+records a caller may read or change once admitted is `api.records`.
 
 Deny by default: a route that declares nothing refuses everyone (and `create_app` refuses to
 start). A signed-in user reaches only their own tenant: another tenant's paths answer 404, so
@@ -7,6 +8,7 @@ that the existence of its records does not leak.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from aggregates.problems import Problem
 from api.errors import RequestProblem
 from api.security import CSRF_HEADER, SESSION_COOKIE, Signer
 from tenants.runtime import Platform
+from tenants.settings import Settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 SYSTEM = Actor("qcflow", Role.SYSTEM)
@@ -29,10 +32,12 @@ SYSTEM = Actor("qcflow", Role.SYSTEM)
 
 @dataclass(frozen=True)
 class Access:
-    """A route's access rule. `roles=None` admits every signed-in role of the tenant."""
+    """A route's access rule. `roles=None` admits every signed-in role of the tenant;
+    `operations` admits the operations token only (no session, whatever its roles)."""
 
     public: bool = False
     roles: frozenset[Role] | None = None
+    operations: bool = False
 
     def role_for(self, principal: Principal) -> Role | None:
         held = principal.roles
@@ -49,6 +54,8 @@ class Access:
 
 PUBLIC = Access(public=True)
 SIGNED_IN = Access()
+OPERATIONS = Access(roles=frozenset(), operations=True)
+"""Operations detail (`/metrics`): ledger heads, counts, error texts are not for the public."""
 
 
 def only(*roles: Role) -> Access:
@@ -80,6 +87,16 @@ def bearer_or_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[st
         return header[7:].strip(), False
     cookie = connection.cookies.get(SESSION_COOKIE)
     return (cookie, True) if cookie else None
+
+
+def is_operator(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the request carries the operations token (`QCFLOW_METRICS_TOKEN`) as its bearer;
+    never when none is configured."""
+    settings: Settings = connection.app.state.settings
+    presented = bearer_or_cookie(connection)
+    if settings.metrics_token is None or presented is None or presented[1]:
+        return False
+    return hmac.compare_digest(presented[0].encode(), settings.metrics_token.encode())
 
 
 def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -124,6 +141,16 @@ async def authorize(
         raise RequestProblem(403, Problem("route", "no_access_rule", "该接口未开放"))
     if rule.public:
         return
+    if rule.operations:
+        if bearer_or_cookie(connection) is None:
+            raise RequestProblem(
+                401, Problem("authorization", "operations_token", "需要运维令牌（Bearer）")
+            )
+        if not is_operator(connection):
+            raise RequestProblem(
+                403, Problem("authorization", "operations_token", "运维令牌不正确")
+            )
+        return
     principal = await sync_to_thread(authenticate, connection)
     path_tenant = connection.path_params.get("tenant")
     if path_tenant is not None and path_tenant != principal.tenant:
@@ -143,21 +170,9 @@ async def authorize(
 
 
 def scopes(principal: Principal, role: Role) -> set[str]:
-    """What the principal's grants of a role are bound to (credit codes, unit codes, …)."""
+    """What the principal's grants of a role are bound to (credit codes, unit codes, …). Record
+    decisions read it through `api.records`, never directly."""
     return {g.scope for g in principal.account.grants if g.role is role and g.scope}
-
-
-SEES_EVERYTHING = frozenset((Role.SECRETARIAT, Role.NATIONAL_STAFF, Role.AUDITOR))
-
-
-def can_see_entry(principal: Principal, credit_code: str, unit: str, status: str) -> bool:
-    """Record-level reading: the secretariat and auditors see all of their tenant; an applicant
-    unit its own entries; a recommending unit what was filed (not drafted) under it."""
-    if principal.roles & SEES_EVERYTHING:
-        return True
-    if credit_code in scopes(principal, Role.APPLICANT_UNIT):
-        return True
-    return status != "draft" and unit in scopes(principal, Role.RECOMMENDING_UNIT)
 
 
 def not_found(field: str) -> RequestProblem:

@@ -9,6 +9,12 @@ from msgspec import Meta
 
 from aggregates.account import Account, Grant
 from aggregates.actor import ROLE_NAMES_ZH, Role
+from aggregates.enterprise_claim import (
+    CLAIM_DOCUMENT_NAMES_ZH,
+    ClaimDocument,
+    ClaimFile,
+    EnterpriseClaim,
+)
 from api.schemas import Request, Response
 
 Login = Annotated[str, Meta(min_length=3, max_length=200)]
@@ -38,8 +44,33 @@ class ResetConfirmation(Request, kw_only=True):
     new_password: Password
 
 
+CLAIM_FILE_MAX_BYTES = 10 * 1024 * 1024
+"""The largest licence or letter accepted (a scan or a photograph)."""
+
+CLAIM_STATUS_NAMES_ZH = {
+    "awaiting_verification": "待核验",
+    "verified": "已核验",
+    "refused": "未通过核验",
+}
+
+
+class ClaimFileIn(Request, kw_only=True):
+    """A document of the claim: PDF, JPEG or PNG, checked by its content."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    """The file's name, as the enterprise uploads it."""
+    content: Annotated[bytes, Meta(min_length=1, max_length=CLAIM_FILE_MAX_BYTES)]
+    """The file itself, base64-encoded in the JSON body."""
+
+
 class SelfRegistration(Request, kw_only=True):
-    """An applicant unit registers itself (申报单位注册)."""
+    """An applicant unit registers itself (申报单位注册). The account speaks for the enterprise
+    only once the secretariat has checked the two documents (ADR 0017)."""
+
+    business_licence: ClaimFileIn
+    """营业执照"""
+    authorisation_letter: ClaimFileIn
+    """授权委托书: with the enterprise's seal, naming this person"""
 
     login: Login
     """The e-mail address to sign in with; the confirmation is sent there."""
@@ -50,6 +81,14 @@ class SelfRegistration(Request, kw_only=True):
     """单位名称（以公章为准）"""
     credit_code: Annotated[str, Meta(max_length=30)]
     """统一社会信用代码"""
+
+
+class ClaimRequest(Request, kw_only=True):
+    """A claim made again, with new documents, after the first was refused."""
+
+    credit_code: Annotated[str, Meta(max_length=30)]
+    business_licence: ClaimFileIn
+    authorisation_letter: ClaimFileIn
 
 
 class TokenConfirmation(Request, kw_only=True):
@@ -79,6 +118,18 @@ class InvitationRequest(RoleBinding, kw_only=True):
     name: Name
 
 
+class ColleagueInvitation(Request, kw_only=True):
+    """An enterprise's account invites a colleague to speak for the enterprise too."""
+
+    login: Login
+    name: Name
+
+
+class RefusalRequest(Request, kw_only=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+    """Why the claim is refused; the claimant reads it."""
+
+
 class InvitationAcceptance(Request, kw_only=True):
     token: Token
     password: Password
@@ -101,6 +152,52 @@ class GrantOut(Response, kw_only=True, frozen=True):
     details: dict[str, str]
 
 
+class ClaimFileOut(Response, kw_only=True, frozen=True):
+    document: ClaimDocument
+    document_name_zh: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, file: ClaimFile) -> ClaimFileOut:
+        return cls(
+            document=file.document,
+            document_name_zh=CLAIM_DOCUMENT_NAMES_ZH[file.document],
+            name=file.name,
+            content_type=file.content_type,
+            size=file.size,
+            sha256=file.sha256,
+        )
+
+
+class ClaimOut(Response, kw_only=True, frozen=True):
+    """Where an account's claim to speak for an enterprise stands."""
+
+    credit_code: str
+    enterprise_name: str
+    status: Literal["awaiting_verification", "verified", "refused"]
+    status_zh: str
+    via: Literal["secretariat", "recommending_unit", "invitation"] | None
+    """How it was verified."""
+    reason: str | None
+    """Why it was refused."""
+    files: list[ClaimFileOut]
+
+    @classmethod
+    def of(cls, claim: EnterpriseClaim) -> ClaimOut:
+        return cls(
+            credit_code=claim.credit_code,
+            enterprise_name=claim.enterprise_name,
+            status=claim.status.value,
+            status_zh=CLAIM_STATUS_NAMES_ZH[claim.status.value],
+            via=claim.via.value if claim.via else None,
+            reason=claim.reason,
+            files=[ClaimFileOut.of(f) for f in claim.files],
+        )
+
+
 class AccountOut(Response, kw_only=True, frozen=True):
     id: str
     login: str
@@ -108,6 +205,10 @@ class AccountOut(Response, kw_only=True, frozen=True):
     status: str
     locked_until: datetime | None
     grants: list[GrantOut]
+    speaks_for: list[str]
+    """The credit codes of the enterprises the account speaks for (ADR 0017)."""
+    claims: list[ClaimOut]
+    """Its claims to speak for an enterprise: awaiting verification, verified or refused."""
     version: int
 
     @classmethod
@@ -121,6 +222,8 @@ class AccountOut(Response, kw_only=True, frozen=True):
             if account.locked_until and account.locked_until.year < 9999
             else None,
             grants=[_grant_out(g) for g in account.grants],
+            speaks_for=sorted(account.speaks_for()),
+            claims=[ClaimOut.of(c) for c in account.claims()],
             version=account.version,
         )
 
@@ -150,3 +253,14 @@ class InvitationOut(Response, kw_only=True, frozen=True):
 
 class Accepted(Response, kw_only=True, frozen=True):
     message: str
+
+
+class QueuedClaimOut(ClaimOut, kw_only=True, frozen=True):
+    """A claim in the verifiers' queue, with who made it and links to its documents."""
+
+    account_id: str
+    login: str
+    name: str
+    """The person the authorisation letter must name."""
+    file_urls: dict[str, str]
+    """Each document's download link, by its SHA-256."""

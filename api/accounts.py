@@ -3,12 +3,15 @@ password change and reset, and the secretariat's account administration."""
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -17,9 +20,11 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from aggregates.account import Account, AccountStatus, Grant, InvalidAccount
 from aggregates.actor import Actor, Role
 from aggregates.credit_code import validate_credit_code
+from aggregates.enterprise_claim import ClaimDocument
 from aggregates.problems import Problem
-from api.access import PUBLIC, SIGNED_IN, SYSTEM, Principal, access, only
+from api.access import PUBLIC, SIGNED_IN, Principal, access, only
 from api.account_schemas import (
+    CLAIM_FILE_MAX_BYTES,
     Accepted,
     AccountOut,
     ChangePasswordRequest,
@@ -37,16 +42,16 @@ from api.account_schemas import (
     TokenConfirmation,
 )
 from api.auth_store import AuthStore
+from api.claims import received_documents, tell_the_enterprise
 from api.errors import RequestProblem
-from api.security import CSRF_COOKIE, SESSION_COOKIE, Signer
+from api.security import CSRF_COOKIE, SESSION_COOKIE, Signer, client_address
+from api.sign_in import admit_registration, admit_reset_mail, already_registered, check_sign_in
+from projections.service import TenantViews
+from tenants.files import FileStore
 from tenants.registry import Tenant
 from tenants.runtime import TenantRuntime
 from tenants.settings import Settings
 
-FAILURE_WINDOW = timedelta(minutes=15)
-ACCOUNT_FAILURES_BEFORE_LOCK = 5
-ADDRESS_FAILURES_BEFORE_THROTTLE = 20
-LOCK_DURATION = timedelta(minutes=15)
 TOKEN_LIFETIMES = {
     "invitation": timedelta(days=7),
     "confirmation": timedelta(days=2),
@@ -62,23 +67,43 @@ class Auth:
     store: AuthStore
     signer: Signer
     settings: Settings
+    hashing: Executor
+    """Where sign-ins check passwords (api/sign_in.py)."""
 
     @property
     def now(self) -> datetime:
         return self.runtime.ledger.clock()
 
-    def mail_token(self, account: Account, purpose: str, subject: str, lead: str) -> datetime:
+    def address(self, request: Request[Any, Any, Any]) -> str:
+        return client_address(request.scope, self.settings.proxy_networks())
+
+    def mail_token(
+        self, account: Account, purpose: str, subject: str, lead: str, *, by_name: bool = True
+    ) -> datetime:
+        """Mail a new one-time code. `by_name=False` for an address not yet confirmed: the
+        mail then carries no text the registrant typed."""
         ttl = TOKEN_LIFETIMES[purpose]
         token = self.store.issue_token(purpose, account.id, self.now, ttl)
         tenant = self.runtime.tenant
+        greeting = f"{account.name}，您好" if by_name else "您好"
         body = (
-            f"{account.name}，您好：\n\n{lead}\n\n"
+            f"{greeting}：\n\n{lead}\n\n"
             f"协会：{tenant.name_zh}（{tenant.code}）\n登录名：{account.login}\n"
             f"确认码：{token}\n\n确认码 {_hours(ttl)} 内有效，仅可使用一次。"
             f"平台地址：{self.settings.public_url}\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
         )
         self.store.queue_mail(account.login, f"【{tenant.short_name_zh}】{subject}", body, self.now)
         return self.now + ttl
+
+    def mail_confirmation(self, account: Account) -> None:
+        """The code that confirms a self-registration, to an address not yet confirmed."""
+        self.mail_token(
+            account,
+            "confirmation",
+            "确认注册",
+            "本邮箱已用于在平台注册申报单位账号。请使用下面的确认码确认注册：",
+            by_name=False,
+        )
 
 
 def _hours(ttl: timedelta) -> str:
@@ -158,6 +183,12 @@ def _signed_out() -> Response[None]:
     )
 
 
+REGISTERED = Accepted(
+    message="注册申请已收到，确认邮件已发出，请按邮件确认；单位身份待核验后方可查看和提交本单位的申报"
+)
+"""The answer to every registration, of a new login or of one already registered."""
+
+
 def _bad_token() -> RequestProblem:
     return RequestProblem(400, Problem("token", "invalid_token", "确认码无效、已使用或已过期"))
 
@@ -171,54 +202,17 @@ class SessionController(Controller):
     @post(
         "/session",
         operation_id="login",
-        sync_to_thread=True,
         opt=access(PUBLIC),
         status_code=HTTP_201_CREATED,
     )
-    def login(
+    async def login(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[LoginRequest],
         auth: NamedDependency[Auth],
     ) -> Response[SessionOut]:
-        address = request.client.host if request.client else "unknown"
-        since = auth.now - FAILURE_WINDOW
-        if auth.store.failures(since, address=address) >= ADDRESS_FAILURES_BEFORE_THROTTLE:
-            raise RequestProblem(
-                429, Problem("login", "throttled", "登录尝试过于频繁，请 15 分钟后再试")
-            )
-        ledger = auth.runtime.ledger
-        account = ledger.find_account(data.login)
-        if account is not None and account.is_locked(auth.now):
-            raise RequestProblem(
-                403,
-                Problem(
-                    "login", "locked", "账号因多次登录失败已锁定，请 15 分钟后再试或联系秘书处"
-                ),
-            )
-        if not ledger.passwords.verify(account.password_hash if account else None, data.password):
-            auth.store.record_failure(account.id if account else None, address, auth.now)
-            if (
-                account is not None
-                and auth.store.failures(since, account_id=account.id)
-                >= ACCOUNT_FAILURES_BEFORE_LOCK
-            ):
-                ledger.lock_account(
-                    account.id, "连续多次登录失败", auth.now + LOCK_DURATION, SYSTEM
-                )
-            raise RequestProblem(
-                401, Problem("password", "invalid_credentials", "登录名或密码不正确")
-            )
-        if account is None or account.status is not AccountStatus.ACTIVE:
-            status = (
-                "disabled" if account and account.status is AccountStatus.DISABLED else "pending"
-            )
-            raise RequestProblem(
-                403,
-                Problem("login", status, "账号已停用" if status == "disabled" else "账号尚未确认"),
-            )
-        auth.store.clear_failures(account.id)
-        return _session_response(auth, account)
+        account = await check_sign_in(auth, data.login, data.password, auth.address(request))
+        return await sync_to_thread(_session_response, auth, account)
 
     @delete(
         "/session",
@@ -266,9 +260,15 @@ class SessionController(Controller):
         opt=access(PUBLIC),
         status_code=HTTP_202_ACCEPTED,
     )
-    def request_reset(self, data: JSONBody[ResetRequest], auth: NamedDependency[Auth]) -> Accepted:
+    def request_reset(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ResetRequest],
+        auth: NamedDependency[Auth],
+    ) -> Accepted:
+        admitted = admit_reset_mail(auth, data.login, auth.address(request))
         account = auth.runtime.ledger.find_account(data.login)
-        if account is not None and account.status is AccountStatus.ACTIVE:
+        if admitted and account is not None and account.status is AccountStatus.ACTIVE:
             auth.mail_token(
                 account, "reset", "重置密码", "您申请了重置密码。请使用下面的确认码设置新密码："
             )
@@ -305,31 +305,47 @@ class RegistrationController(Controller):
     @post(
         "/registrations",
         operation_id="registerApplicant",
-        sync_to_thread=True,
         opt=access(PUBLIC),
         status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=3 * CLAIM_FILE_MAX_BYTES,  # two documents, base64-encoded
     )
-    def register(self, data: JSONBody[SelfRegistration], auth: NamedDependency[Auth]) -> Accepted:
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[SelfRegistration],
+        auth: NamedDependency[Auth],
+        files: NamedDependency[FileStore],
+        views: NamedDependency[TenantViews],
+    ) -> Accepted:
+        """The account is bound to the credit code at once, but speaks for the enterprise only
+        once its licence and letter have been checked (ADR 0017). A login already registered is
+        answered alike (ADR 0020)."""
         credit_code = validate_credit_code(data.credit_code)
-        grant = Grant(
-            Role.APPLICANT_UNIT, credit_code, (("enterprise_name", data.enterprise_name.strip()),)
-        )
-        actor = Actor(data.login.strip().lower(), Role.APPLICANT_UNIT)
-        account = auth.runtime.ledger.register_account(
-            login=data.login,
-            name=data.name,
-            password=data.password,
-            status=AccountStatus.PENDING,
-            grants=[grant],
-            actor=actor,
-        )
-        auth.mail_token(
-            account,
-            "confirmation",
-            "确认注册",
-            f"{data.enterprise_name} 已在平台注册为申报单位。请使用下面的确认码确认注册：",
-        )
-        return Accepted(message="注册成功，确认邮件已发出，请按邮件确认")
+        await sync_to_thread(admit_registration, auth, data.login, auth.address(request))
+        existing = await sync_to_thread(auth.runtime.ledger.find_account, data.login)
+        if existing is not None:
+            await sync_to_thread(already_registered, auth, existing, data.password, data.name)
+            return REGISTERED
+        documents = {
+            ClaimDocument.BUSINESS_LICENCE: data.business_licence,
+            ClaimDocument.AUTHORISATION_LETTER: data.authorisation_letter,
+        }
+        async with received_documents(files, documents) as claim_files:
+            account = await sync_to_thread(
+                partial(
+                    auth.runtime.ledger.register_applicant,
+                    login=data.login,
+                    name=data.name,
+                    password=data.password,
+                    credit_code=credit_code,
+                    enterprise_name=data.enterprise_name,
+                    files=claim_files,
+                    actor=Actor(data.login.strip().lower(), Role.APPLICANT_UNIT),
+                )
+            )
+        await sync_to_thread(auth.mail_confirmation, account)
+        await sync_to_thread(tell_the_enterprise, views, auth.store, account, credit_code, auth.now)
+        return REGISTERED
 
     @post(
         "/registrations/confirm",

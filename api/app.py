@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable, Collection
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from litestar import Litestar, Router
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -21,6 +25,11 @@ from api.audit_reads import AuditReadsController
 from api.auth_store import AuthStore
 from api.campaigns import CampaignController
 from api.dependencies import DEPENDENCIES
+from api.enterprise_claims import (
+    ColleagueController,
+    EnterpriseClaimController,
+    OwnClaimController,
+)
 from api.errors import EXCEPTION_HANDLERS
 from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
@@ -31,15 +40,19 @@ from api.recommendations import RecommendationController
 from api.registrations import CampaignRegistrationController
 from api.results import CertificateController, ResultsController
 from api.reviews import ExpertController, ReviewController
-from api.security import Signer, load_secret
+from api.security import Signer, load_secret, security_headers
+from api.sign_in import HASHING_SLOTS, BoundedPasswords, hashing_executor
 from api.statistics import StatisticsController
 from api.submissions import AttachmentController, SubmissionController
 from api.tenants import TenantController
 from api.unit_reports import UnitReportController
 from projections.service import PlatformViews
 from projections.store import open_view_database
-from tenants.runtime import Platform
+from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
+
+PURGE_INTERVAL = 600.0
+"""Seconds between purges of expired sessions, tokens, attempts and mail records."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +99,11 @@ def create_app(
         except BaseException:
             platform.close()
             raise
-        if clock is not None:
-            for runtime in platform.tenants.values():
+        slots = threading.BoundedSemaphore(HASHING_SLOTS)  # one bound for every tenant
+        for runtime in platform.tenants.values():
+            if clock is not None:
                 runtime.ledger.clock = clock
+            runtime.ledger.passwords = BoundedPasswords(runtime.ledger.passwords, slots)
         auth = {
             code: AuthStore(open_view_database(runtime.location, "auth"))
             for code, runtime in platform.tenants.items()
@@ -101,9 +116,15 @@ def create_app(
         app.state.signer = Signer(load_secret(settings.secret_key, settings.data_dir))
         app.state.settings, app.state.mail = settings, mail
         app.state.files = {code: runtime.files for code, runtime in platform.tenants.items()}
+        app.state.hashing = hashing = hashing_executor()
+        purging = asyncio.create_task(purge_expired(platform.tenants, auth))
         try:
             yield
         finally:
+            purging.cancel()
+            with suppress(asyncio.CancelledError):
+                await purging
+            hashing.shutdown(wait=True, cancel_futures=True)
             mail.stop()
             for store in auth.values():
                 store.db.close()
@@ -123,6 +144,9 @@ def create_app(
             SessionController,
             RegistrationController,
             AccountController,
+            EnterpriseClaimController,
+            OwnClaimController,
+            ColleagueController,
             CampaignRegistrationController,
             SubmissionController,
             AttachmentController,
@@ -147,6 +171,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"startup": startup}),
         middleware=[request_logging, REQUESTS.middleware],
+        before_send=[security_headers],
         lifespan=[platform_lifespan],
         logging_config=None,
         openapi_config=OpenAPIConfig(
@@ -163,6 +188,21 @@ def create_app(
 def restart_on(app: Litestar, startup: Startup) -> None:
     """What the app's next start runs on (tests: one app, started on each test's settings)."""
     app.state.startup = startup
+
+
+async def purge_expired(tenants: dict[str, TenantRuntime], auth: dict[str, AuthStore]) -> None:
+    """At start and every PURGE_INTERVAL: each tenant's expired sign-in records deleted."""
+    log = structlog.get_logger("qcflow.purge")
+    while True:
+        for code, store in auth.items():
+            try:
+                deleted = await sync_to_thread(store.purge, tenants[code].ledger.clock())
+            except Exception as e:  # a database away now is tried again next time
+                log.warning("purge_failed", tenant=code, error_type=type(e).__name__)
+            else:
+                if any(deleted.values()):
+                    log.info("sign_in_records_purged", tenant=code, **deleted)
+        await asyncio.sleep(PURGE_INTERVAL)
 
 
 def check_every_route_declares_access(app: Litestar) -> None:

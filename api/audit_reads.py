@@ -70,10 +70,10 @@ class AuditReadsController(Controller):
         on: FromQuery[date | None] = None,
         account_id: FromQuery[str | None] = None,
     ) -> TrailOut:
-        """What one account (by default, the caller) read through the audit on a day (Beijing
-        time; by default, today)."""
+        """What one account (by default, the caller) read through the audit on a day (the
+        tenant's date, Beijing time; by default, today)."""
         account = account_id or actor.user_id
-        on = on or runtime.ledger.clock().astimezone(runtime.tenant.zone).date()
+        on = on or runtime.ledger.today()
         note_read(runtime, actor, "reads", "account", None, account_id=account, on=on)
         trail = runtime.ledger.audit_trail(account, on)
         reads = trail.reads if trail is not None else []

@@ -13,6 +13,12 @@ EVENT_WORDS: dict[str, tuple[str, str]] = {
     "Account.PasswordChanged": ("更改密码", "Password changed"),
     "Account.RoleGranted": ("授予角色", "Role granted"),
     "Account.RoleRevoked": ("撤销角色", "Role revoked"),
+    "Account.EnterpriseClaimed": (
+        "申请代表单位（提交营业执照与授权委托书）",
+        "Claimed to speak for an enterprise (business licence and authorisation letter)",
+    ),
+    "Account.EnterpriseVerified": ("单位身份核验通过", "Enterprise identity verified"),
+    "Account.EnterpriseClaimRefused": ("单位身份核验未通过", "Enterprise claim refused"),
     "Campaign.Opened": ("开启活动", "Campaign opened"),
     "Campaign.PhaseRescheduled": ("调整阶段时间", "Phase rescheduled"),
     "Campaign.DeadlineExtended": ("延长截止时间", "Deadline extended"),

@@ -1,9 +1,11 @@
-"""A tenant's sign-in records: sessions, one-time tokens, failed sign-ins, and the mail outbox.
+"""A tenant's sign-in records: sessions, one-time tokens, failed sign-ins, attempts (for
+throttling), and the mail outbox.
 
 Operational data, not history: the history (registered, locked, password changed, …) is in the
-ledger's account events. Tokens and session ids are stored only as SHA-256 digests, so the
-tables alone cannot be used to sign in. Same storage as the read models (a SQLite file per
-tenant, or tables in the tenant's schema).
+ledger's account events. Tokens and session ids are stored only as SHA-256 digests, and a mail's
+body (which carries a one-time code) only until it is sent, so the tables alone cannot be used to
+sign in. What has expired is purged. Same storage as the read models (a SQLite file per tenant,
+or tables in the tenant's schema).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from projections.store import ViewDatabase
+from projections.store import Tx, ViewDatabase
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {auth_sessions} ("
@@ -28,7 +30,16 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS {mail_outbox} ("
     " id TEXT PRIMARY KEY, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,"
     " queued_at TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL DEFAULT 0, error TEXT)",
+    "CREATE TABLE IF NOT EXISTS {auth_attempts} ("
+    " kind TEXT NOT NULL, subject TEXT NOT NULL, attempted_at TEXT NOT NULL)",
+    # One row per subject that is counted under a lock: updating it takes the row's lock
+    # (PostgreSQL), so a count and the insert after it are one step; SQLite writes one at a time.
+    "CREATE TABLE IF NOT EXISTS {auth_keys} (subject TEXT PRIMARY KEY)",
 )
+MAIL_ATTEMPTS = 10
+"""Delivery tries before a mail is given up (and its body dropped)."""
+KEPT = timedelta(days=30)
+"""How long the record of a sent mail (recipient, subject, when) and of attempts is kept."""
 
 
 def digest(secret: str) -> str:
@@ -104,8 +115,10 @@ class AuthStore:
     # One-time tokens (invitation, confirmation, password reset).
 
     def issue_token(self, purpose: str, account_id: UUID, at: datetime, ttl: timedelta) -> str:
+        """A new token; the account's older unused tokens of the purpose stop working."""
         token = secrets.token_urlsafe(32)
         with self.db.transaction() as tx:
+            _spend(tx, purpose, account_id, at)
             tx.execute(
                 "INSERT INTO {auth_tokens} (token_hash, purpose, account_id, created_at, expires_at)"
                 " VALUES (:h, :p, :a, :c, :x)",
@@ -120,8 +133,9 @@ class AuthStore:
         return token
 
     def redeem_token(self, token: str, purpose: str, at: datetime) -> UUID | None:
-        """The token's account, marking it used; None if unknown, used, expired or for another
-        purpose. A token is good once: the update and the check are one statement."""
+        """The token's account, marking it (and every other of its purpose for the account)
+        used; None if unknown, used, expired or for another purpose. A token is good once: the
+        update and the check are one statement."""
         with self.db.transaction() as tx:
             rows = tx.execute(
                 "SELECT account_id, expires_at FROM {auth_tokens}"
@@ -136,9 +150,33 @@ class AuthStore:
             )
             if tx.rowcount() != 1:
                 return None
+            _spend(tx, purpose, UUID(rows[0][0]), at)
         return UUID(rows[0][0])
 
     # Failed sign-ins, for throttling and lock-out.
+
+    def reserve_guess(
+        self, account_id: UUID, address: str, at: datetime, since: datetime, limit: int
+    ) -> int | None:
+        """Count a guess at the account's password as failed before it is checked, unless
+        `limit` failures (checked or still being checked) are already counted since `since`:
+        then None, and the guess must not be checked; else the guess's place (1 … limit). Count and insert are one step under the
+        account's lock, so parallel guesses cannot all pass the count. A guess that proves right
+        is taken back with `clear_failures`."""
+        with self.db.transaction() as tx:
+            _lock(tx, f"account:{account_id}")
+            rows = tx.execute(
+                "SELECT count(*) FROM {auth_failures} WHERE account_id = :a AND failed_at > :since",
+                {"a": str(account_id), "since": since.isoformat()},
+            )
+            counted = int(rows[0][0])
+            if counted >= limit:
+                return None
+            tx.execute(
+                "INSERT INTO {auth_failures} (account_id, address, failed_at) VALUES (:a, :ip, :at)",
+                {"a": str(account_id), "ip": address, "at": at.isoformat()},
+            )
+        return counted + 1
 
     def record_failure(self, account_id: UUID | None, address: str, at: datetime) -> None:
         with self.db.transaction() as tx:
@@ -164,7 +202,27 @@ class AuthStore:
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM {auth_failures} WHERE account_id = :a", {"a": str(account_id)})
 
-    # The mail outbox: stored first, sent after.
+    # Attempts (sign-ins, registrations, reset mails), limited per subject and window.
+
+    def admit(self, kind: str, subject: str, at: datetime, since: datetime, limit: int) -> bool:
+        """Count an attempt of `kind` by `subject` (a login, an address), unless `limit` are
+        already counted since `since`: then False. One step under the subject's lock."""
+        with self.db.transaction() as tx:
+            _lock(tx, f"{kind}:{subject}")
+            rows = tx.execute(
+                "SELECT count(*) FROM {auth_attempts}"
+                " WHERE kind = :k AND subject = :s AND attempted_at > :since",
+                {"k": kind, "s": subject, "since": since.isoformat()},
+            )
+            if int(rows[0][0]) >= limit:
+                return False
+            tx.execute(
+                "INSERT INTO {auth_attempts} (kind, subject, attempted_at) VALUES (:k, :s, :at)",
+                {"k": kind, "s": subject, "at": at.isoformat()},
+            )
+        return True
+
+    # The mail outbox: stored first, sent after; the body (and its code) only until then.
 
     def queue_mail(self, recipient: str, subject: str, body: str, at: datetime) -> str:
         mail_id = secrets.token_hex(8)
@@ -194,15 +252,70 @@ class AuthStore:
         return [Mail(*row) for row in rows]
 
     def mark_mail(self, mail_id: str, at: datetime, error: str | None) -> None:
+        """Record a delivery try. A sent mail, or one given up, keeps no body: the code in it
+        was for its recipient only."""
         with self.db.transaction() as tx:
             if error is None:
                 tx.execute(
-                    "UPDATE {mail_outbox} SET attempts = attempts + 1, error = NULL, sent_at = :at"
-                    " WHERE id = :id",
+                    "UPDATE {mail_outbox} SET attempts = attempts + 1, error = NULL, sent_at = :at,"
+                    " body = '' WHERE id = :id",
                     {"id": mail_id, "at": at.isoformat()},
                 )
             else:
                 tx.execute(
-                    "UPDATE {mail_outbox} SET attempts = attempts + 1, error = :e WHERE id = :id",
-                    {"id": mail_id, "e": error[:500]},
+                    "UPDATE {mail_outbox} SET attempts = attempts + 1, error = :e,"
+                    " body = CASE WHEN attempts + 1 >= :n THEN '' ELSE body END WHERE id = :id",
+                    {"id": mail_id, "e": error[:500], "n": MAIL_ATTEMPTS},
                 )
+
+    # Purging what has expired.
+
+    def purge(self, at: datetime) -> dict[str, int]:
+        """Delete what can no longer be used or counted: expired or revoked sessions, expired or
+        used tokens, failures and attempts past every window, mail records past `KEPT`, and
+        unsent mails older than the longest token (their codes have expired). The counts of
+        rows deleted, by table."""
+        now, kept = at.isoformat(), (at - KEPT).isoformat()
+        statements = {
+            "auth_sessions": (
+                "DELETE FROM {auth_sessions} WHERE expires_at <= :now OR revoked_at IS NOT NULL"
+            ),
+            "auth_tokens": "DELETE FROM {auth_tokens} WHERE expires_at <= :now OR used_at IS NOT NULL",
+            "auth_failures": "DELETE FROM {auth_failures} WHERE failed_at <= :day",
+            "auth_attempts": "DELETE FROM {auth_attempts} WHERE attempted_at <= :day",
+            "mail_outbox": (
+                "DELETE FROM {mail_outbox} WHERE queued_at <= :kept"
+                " OR (sent_at IS NULL AND queued_at <= :week)"
+            ),
+        }
+        params = {
+            "now": now,
+            "kept": kept,
+            "day": (at - timedelta(days=1)).isoformat(),
+            "week": (at - timedelta(days=7)).isoformat(),
+        }
+        deleted = {}
+        with self.db.transaction() as tx:
+            for table, statement in statements.items():
+                tx.execute(statement, params)
+                deleted[table] = tx.rowcount()
+            tx.execute("DELETE FROM {auth_keys}")
+        return deleted
+
+
+def _lock(tx: Tx, subject: str) -> None:
+    """Hold `subject`'s row until the transaction ends (the upsert locks it on PostgreSQL; a
+    SQLite transaction here holds the whole file)."""
+    tx.execute(
+        "INSERT INTO {auth_keys} (subject) VALUES (:s)"
+        " ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject",
+        {"s": subject},
+    )
+
+
+def _spend(tx: Tx, purpose: str, account_id: UUID, at: datetime) -> None:
+    tx.execute(
+        "UPDATE {auth_tokens} SET used_at = :at"
+        " WHERE account_id = :a AND purpose = :p AND used_at IS NULL",
+        {"a": str(account_id), "p": purpose, "at": at.isoformat()},
+    )

@@ -95,7 +95,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo:
         _demo(settings, args)
     log.info("serving", url=f"http://{settings.host}:{settings.port}", schema="/schema")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=False,  # the app believes X-Forwarded-For from QCFLOW_TRUSTED_PROXIES only
+    )
     return 0
 
 

@@ -19,6 +19,7 @@ from aggregates.actor import Actor
 from aggregates.problems import Problem
 from api.accounts import Auth
 from api.errors import RequestProblem
+from api.records import Records
 from projections.service import PlatformViews, TenantViews
 from tenants.files import FileStore
 from tenants.runtime import Platform, TenantRuntime
@@ -54,13 +55,20 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
+def provide_records(request: Request[Any, Any, Any]) -> Records:
+    """The record-level rules for the signed-in user (whom the access guard set)."""
+    return Records(request.state.principal)
+
+
 def provide_files(runtime: NamedDependency[TenantRuntime], state: State) -> FileStore:
     store: FileStore = state.files[runtime.tenant.code]
     return store
 
 
 def provide_auth(runtime: NamedDependency[TenantRuntime], state: State) -> Auth:
-    return Auth(runtime, state.auth[runtime.tenant.code], state.signer, state.settings)
+    return Auth(
+        runtime, state.auth[runtime.tenant.code], state.signer, state.settings, state.hashing
+    )
 
 
 def provide_expected_version(
@@ -87,4 +95,5 @@ DEPENDENCIES: dict[str, Any] = {
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
     "auth": Provide(provide_auth, sync_to_thread=False),
     "files": Provide(provide_files, sync_to_thread=False),
+    "records": Provide(provide_records, sync_to_thread=False),
 }

@@ -1,12 +1,16 @@
-"""Health: each tenant store's state and each read model's position and lag."""
+"""Health: up or down for anyone (a load balancer); with the operations token, each tenant
+store's state and each read model's position and lag."""
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
+from typing import Any
+
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from msgspec import UNSET, UnsetType
 
-from api.access import PUBLIC, access
+from api.access import PUBLIC, access, is_operator
 from api.schemas import Response as Body
 from projections.runner import STORE_ERRORS
 from projections.service import PlatformViews
@@ -33,7 +37,9 @@ class TenantHealth(Body, kw_only=True, frozen=True):
 
 class Health(Body, kw_only=True, frozen=True):
     status: str
-    tenants: dict[str, TenantHealth]
+    """ok, or degraded (answered with 503)."""
+    tenants: dict[str, TenantHealth] | UnsetType = UNSET
+    """Each tenant's store and read models: only with the operations token."""
 
 
 class HealthController(Controller):
@@ -42,8 +48,13 @@ class HealthController(Controller):
 
     @get("/", operation_id="health", sync_to_thread=True, opt=access(PUBLIC))
     def health(
-        self, platform: NamedDependency[Platform], platform_views: NamedDependency[PlatformViews]
+        self,
+        request: Request[Any, Any, Any],
+        platform: NamedDependency[Platform],
+        platform_views: NamedDependency[PlatformViews],
     ) -> Response[Health]:
+        """Up (200, `ok`) or down (503, `degraded`), nothing more; with the operations token as
+        the bearer, each tenant's store and read models too."""
         tenants = {
             code: _tenant_health(platform, platform_views, code) for code in platform.tenants
         }
@@ -52,7 +63,12 @@ class HealthController(Controller):
             and all(p.state in ("starting", "active", "standby", "external") for p in t.projections)
             for t in tenants.values()
         )
-        body = Health(status="ok" if healthy else "degraded", tenants=tenants)
+        status = "ok" if healthy else "degraded"
+        body = (
+            Health(status=status, tenants=tenants)
+            if is_operator(request)
+            else Health(status=status)
+        )
         return Response(body, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
 
 

@@ -1,4 +1,9 @@
-"""Logging with structlog: configured once per process; one canonical line per request."""
+"""Logging with structlog: configured once per process; one canonical line per request.
+
+No line carries a request's body, a frame's locals or an exception's message: those are where
+passwords, one-time codes, tokens and mail bodies travel. An exception is logged as its type and
+the code path it took (files, lines, functions), which is enough to find the fault.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import logging
 import sys
 import time
 import uuid
+from types import TracebackType
 from typing import Any
 
 import structlog
@@ -25,9 +31,8 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        without_secrets,
     ]
-    if as_json:
-        processors.append(structlog.processors.dict_tracebacks)
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -36,6 +41,40 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def without_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Replace `exc_info` by the exception's type and frames: never its message or any frame's
+    locals (structlog's tracebacks and rich's would show both)."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and exc_info[1] is not None:
+        event_dict["error_path"] = exception_path(exc_info[1])
+    return event_dict
+
+
+def exception_path(error: BaseException) -> list[dict[str, Any]]:
+    """The exception and its causes, each as its type and the frames it passed through."""
+    chain: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(chain) < 5:
+        seen.add(id(current))
+        chain.append({"type": type(current).__qualname__, "frames": _frames(current.__traceback__)})
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _frames(trace: TracebackType | None) -> list[str]:
+    frames = []
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        frames.append(f"{code.co_filename}:{trace.tb_lineno} {code.co_name}")
+        trace = trace.tb_next
+    return frames[-20:]
 
 
 def request_logging(app: ASGIApp) -> ASGIApp:

@@ -1,11 +1,15 @@
 """The mail outbox's sender: SMTP when configured; otherwise each mail is written to a file
-under <data dir>/mail/ (development). The log names the mail, never its content."""
+under <data dir>/mail/<tenant>/ (development: that folder is the mail server, and
+`delivered_mail` reads it). The log names the mail, never its content; once sent, the outbox
+keeps no body."""
 
 from __future__ import annotations
 
 import smtplib
 import threading
+import time
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,6 +32,7 @@ class MailSender:
         self.stores = stores
         self.interval = interval
         self._stop = threading.Event()
+        self._sending = threading.Lock()  # the background thread and a direct call, one at a time
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -44,6 +49,10 @@ class MailSender:
             self.send_pending()
 
     def send_pending(self) -> int:
+        with self._sending:
+            return self._send_pending()
+
+    def _send_pending(self) -> int:
         sent = 0
         for tenant, store in self.stores.items():
             for mail in store.unsent_mail():
@@ -53,7 +62,9 @@ class MailSender:
                     sent += 1
                 except (OSError, smtplib.SMTPException) as e:
                     error = f"{type(e).__name__}: {e}"
-                    log.warning("mail_failed", tenant=tenant, mail_id=mail.id, error=error)
+                    log.warning(
+                        "mail_failed", tenant=tenant, mail_id=mail.id, error_type=type(e).__name__
+                    )
                 store.mark_mail(mail.id, datetime.now(UTC), error)
         return sent
 
@@ -64,9 +75,9 @@ class MailSender:
         message["Subject"] = mail.subject
         message.set_content(mail.body)
         if self.settings.smtp_url is None:
-            folder = self.settings.data_dir / "mail" / tenant
+            folder = mail_folder(self.settings, tenant)
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{mail.id}.eml"
+            path = folder / f"{time.time_ns()}-{mail.id}.eml"  # named in the order delivered
             path.write_bytes(bytes(message))
             log.info("mail_written", tenant=tenant, mail_id=mail.id, path=str(Path(path)))
             return
@@ -79,3 +90,19 @@ class MailSender:
                 smtp.login(unquote(url.username), unquote(url.password or ""))
             smtp.send_message(message)
         log.info("mail_sent", tenant=tenant, mail_id=mail.id)
+
+
+def mail_folder(settings: Settings, tenant: str) -> Path:
+    """Where mails to a tenant's users are delivered when no SMTP server is configured."""
+    return settings.data_dir / "mail" / tenant
+
+
+def delivered_mail(settings: Settings, tenant: str, recipient: str) -> list[EmailMessage]:
+    """The mails delivered to `recipient` in the mail folder, oldest first (development and
+    tests: what the recipient would have received)."""
+    found = []
+    for path in sorted(mail_folder(settings, tenant).glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if isinstance(message, EmailMessage) and message["To"] == recipient:
+            found.append(message)
+    return found

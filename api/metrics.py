@@ -1,5 +1,6 @@
-"""Metrics for Prometheus (`GET /metrics`): each tenant store's state and head; each read model's
-and forwarding follower's position, head, lag and state; and Litestar's request metrics."""
+"""Metrics for Prometheus (`GET /metrics`, with the operations token): each tenant store's state
+and head; each read model's and forwarding follower's position, head, lag and state; and
+Litestar's request metrics."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from api.access import PUBLIC, access
+from api.access import OPERATIONS, access
 from projections.runner import STORE_ERRORS
 from projections.service import PlatformViews
 from tenants.runtime import Platform
@@ -114,13 +115,14 @@ class MetricsController(PrometheusController):
     path = "/metrics"
     tags = ["operations 运维"]
 
-    @get(operation_id="metrics", sync_to_thread=True, opt=access(PUBLIC))
+    @get(operation_id="metrics", sync_to_thread=True, opt=access(OPERATIONS))
     def get(
         self,
         request: Request[Any, Any, Any],
         platform: NamedDependency[Platform],
         platform_views: NamedDependency[PlatformViews],
     ) -> Response[bytes]:
+        """Prometheus text (or OpenMetrics); only with the operations token as the bearer."""
         # The format the scraper asks for (Prometheus text, or OpenMetrics), as the library's
         # own exposition negotiates it.
         encode, content_type = choose_encoder(request.headers.get("accept", ""))

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -15,7 +14,7 @@ from aggregates.campaign import Programme
 from aggregates.recommendation import Recommendation
 from aggregates.recommendation_service import Command, entry_command, reviewer_command
 from aggregates.submission_forms import TOPIC_TYPE_NAMES_ZH, TopicType
-from api.access import SEES_EVERYTHING, Principal, access, not_found, only, scopes
+from api.access import access, not_found, only
 from api.dependencies import etag
 from api.exports import (
     XLSX,
@@ -37,20 +36,12 @@ from api.recommendation_schemas import (
     RecommendationOut,
     ReviewerIn,
 )
+from api.records import Records
 from tenants.runtime import TenantRuntime
 
 UNIT = only(Role.RECOMMENDING_UNIT)
 READERS = only(Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Role.AUDITOR)
 SECRETARIAT = only(Role.SECRETARIAT)
-
-
-def unit_name(runtime: TenantRuntime, principal: Principal, unit: str, *, own: bool) -> str:
-    """The unit's name, if the principal may act on it (`own`: only the unit itself) or read it."""
-    config = runtime.tenant.unit(unit)
-    mine = unit in scopes(principal, Role.RECOMMENDING_UNIT)
-    if config is None or not (mine or (not own and principal.roles & SEES_EVERYTHING)):
-        raise not_found("unit")
-    return config.name_zh
 
 
 def view(runtime: TenantRuntime, campaign_id: UUID, unit: str, name: str) -> RecommendationOut:
@@ -97,7 +88,7 @@ class RecommendationController(Controller):
 
     def _change(
         self,
-        request: Request[Any, Any, Any],
+        records: Records,
         runtime: TenantRuntime,
         campaign_id: UUID,
         unit: str,
@@ -107,7 +98,7 @@ class RecommendationController(Controller):
         *,
         own: bool = True,
     ) -> Response[RecommendationOut]:
-        name = unit_name(runtime, request.state.principal, unit, own=own)
+        name = records.unit_name(runtime, unit, own=own)
         changed = runtime.ledger.change_recommendation(
             campaign_id, unit, command, actor, expected_version
         )
@@ -121,14 +112,12 @@ class RecommendationController(Controller):
     )
     def show(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> RecommendationOut:
-        return view(
-            runtime, campaign_id, unit, unit_name(runtime, request.state.principal, unit, own=False)
-        )
+        return view(runtime, campaign_id, unit, records.unit_name(runtime, unit, own=False))
 
     @post(
         "/recommendation/entries",
@@ -139,7 +128,7 @@ class RecommendationController(Controller):
     )
     def add_entry(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[EntryIn],
@@ -147,12 +136,12 @@ class RecommendationController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        unit_name(runtime, request.state.principal, unit, own=True)
+        records.unit_name(runtime, unit, own=True)
         candidate = runtime.ledger.candidate(data.submission_id)
         if candidate.recommending_unit != unit:
             raise not_found("submission_id")  # another unit's entry does not exist for this one
         command = entry_command(candidate, data.score, data.evaluation, data.reviewer, actor)
-        return self._change(request, runtime, campaign_id, unit, command, actor, expected_version)
+        return self._change(records, runtime, campaign_id, unit, command, actor, expected_version)
 
     @delete(
         "/recommendation/entries/{submission_id:uuid}",
@@ -163,7 +152,7 @@ class RecommendationController(Controller):
     )
     def remove_entry(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         submission_id: FromPath[UUID],
@@ -172,7 +161,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -190,7 +179,7 @@ class RecommendationController(Controller):
     )
     def reorder(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[OrderIn],
@@ -199,7 +188,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -217,7 +206,7 @@ class RecommendationController(Controller):
     )
     def add_reviewer(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[ReviewerIn],
@@ -226,7 +215,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -244,7 +233,7 @@ class RecommendationController(Controller):
     )
     def remove_reviewer(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         certificate_number: FromPath[str],
@@ -253,7 +242,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -271,7 +260,7 @@ class RecommendationController(Controller):
     )
     def decline(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[DeclineIn],
@@ -279,12 +268,12 @@ class RecommendationController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        unit_name(runtime, request.state.principal, unit, own=True)
+        records.unit_name(runtime, unit, own=True)
         candidate = runtime.ledger.candidate(data.submission_id)
         if candidate.recommending_unit != unit:
             raise not_found("submission_id")
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -302,7 +291,7 @@ class RecommendationController(Controller):
     )
     def declare(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[DeclarationIn],
@@ -311,7 +300,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -329,7 +318,7 @@ class RecommendationController(Controller):
     )
     def file(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
@@ -337,7 +326,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -355,7 +344,7 @@ class RecommendationController(Controller):
     )
     def return_(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[ReasonIn],
@@ -364,7 +353,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -383,7 +372,7 @@ class RecommendationController(Controller):
     )
     def grant_quota(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[QuotaIn],
@@ -392,7 +381,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -411,7 +400,7 @@ class RecommendationController(Controller):
     )
     def invalidate(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[ReasonIn],
@@ -420,7 +409,7 @@ class RecommendationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
         return self._change(
-            request,
+            records,
             runtime,
             campaign_id,
             unit,
@@ -438,12 +427,12 @@ class RecommendationController(Controller):
     )
     def export_xlsx(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, request.state.principal, campaign_id, unit)
+        sheet = _sheet(runtime, records, campaign_id, unit)
         return download(
             to_xlsx("推荐表", recommendation_rows(sheet)), XLSX, f"{sheet.unit_name}-推荐表.xlsx"
         )
@@ -456,12 +445,12 @@ class RecommendationController(Controller):
     )
     def export_csv(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, request.state.principal, campaign_id, unit)
+        sheet = _sheet(runtime, records, campaign_id, unit)
         return download(
             to_csv(recommendation_rows(sheet)),
             "text/csv; charset=utf-8",
@@ -470,9 +459,9 @@ class RecommendationController(Controller):
 
 
 def _sheet(
-    runtime: TenantRuntime, principal: Principal, campaign_id: UUID, unit: str
+    runtime: TenantRuntime, records: Records, campaign_id: UUID, unit: str
 ) -> RecommendationSheet:
-    name = unit_name(runtime, principal, unit, own=False)
+    name = records.unit_name(runtime, unit, own=False)
     body = view(runtime, campaign_id, unit, name)
     campaign = runtime.ledger.get_campaign(campaign_id)
     team = campaign.programme is Programme.TEAM

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from aggregates.actor import Actor, Role
 from aggregates.registration import Registration
-from api.access import Principal, access, can_see_entry, not_found, only, scopes
+from api.access import access, only
 from api.dependencies import etag
+from api.records import Records
 from api.submission_schemas import RegistrationIn, RegistrationOut
 from tenants.runtime import TenantRuntime
-
-
-def own_credit_code(principal: Principal) -> str:
-    codes = sorted(scopes(principal, Role.APPLICANT_UNIT))
-    if not codes:
-        raise not_found("credit_code")
-    return codes[0]
 
 
 def _lists(runtime: TenantRuntime) -> tuple[set[str], list[str]]:
@@ -51,7 +44,7 @@ class CampaignRegistrationController(Controller):
     )
     def register(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         data: JSONBody[RegistrationIn],
         runtime: NamedDependency[TenantRuntime],
@@ -60,7 +53,7 @@ class CampaignRegistrationController(Controller):
         industries, domains = _lists(runtime)
         registration = runtime.ledger.register_for_campaign(
             campaign_id,
-            own_credit_code(request.state.principal),
+            records.filing_code(),
             data.to_form(),
             industries,
             domains,
@@ -76,14 +69,12 @@ class CampaignRegistrationController(Controller):
     )
     def mine(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[RegistrationOut]:
-        credit_code = own_credit_code(request.state.principal)
-        return _out(
-            runtime.ledger.get_registration(Registration.create_id(campaign_id, credit_code))
-        )
+        registration_id = Registration.create_id(campaign_id, records.filing_code())
+        return _out(records.own_registration(runtime, registration_id))
 
     @get(
         "/registrations/{registration_id:uuid}",
@@ -93,14 +84,11 @@ class CampaignRegistrationController(Controller):
     )
     def show(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         registration_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[RegistrationOut]:
-        registration = runtime.ledger.get_registration(registration_id)
-        if not can_see_entry(request.state.principal, registration.credit_code, "", "draft"):
-            raise not_found("registration_id")
-        return _out(registration)
+        return _out(records.registration(runtime, registration_id))
 
     @put(
         "/registrations/{registration_id:uuid}",
@@ -110,16 +98,14 @@ class CampaignRegistrationController(Controller):
     )
     def change(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         registration_id: FromPath[UUID],
         data: JSONBody[RegistrationIn],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RegistrationOut]:
-        registration = runtime.ledger.get_registration(registration_id)
-        if registration.credit_code not in scopes(request.state.principal, Role.APPLICANT_UNIT):
-            raise not_found("registration_id")
+        records.own_registration(runtime, registration_id)
         industries, domains = _lists(runtime)
         return _out(
             runtime.ledger.change_registration(

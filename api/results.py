@@ -14,9 +14,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign
 from aggregates.review_service import parse_certificate_code
-from api.access import PUBLIC, SEES_EVERYTHING, SIGNED_IN, access, can_see_entry, not_found, only
+from api.access import PUBLIC, SIGNED_IN, access, not_found, only
 from api.certificates import CertificateText, render_pdf, verification_page
 from api.exports import XLSX, download
+from api.records import Records
 from api.review_exports import results_xlsx
 from api.review_schemas import (
     CertificateOut,
@@ -169,7 +170,7 @@ class ResultsController(Controller):
     @get("/results", operation_id="listResults", sync_to_thread=True, opt=access(SIGNED_IN))
     def results(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         views: NamedDependency[TenantViews],
         grade: Annotated[str | None, QueryParameter(max_length=50)] = None,
@@ -181,10 +182,7 @@ class ResultsController(Controller):
         views.runtime.ledger.get_campaign(campaign_id)  # another tenant's campaign: 404
         fresh(views)
         filters = {"grade": grade, "recommending_unit": recommending_unit, "domain": domain}
-        rows = campaign_results(views.db("review_board"), campaign_id, filters)
-        if request.state.principal.roles & SEES_EVERYTHING:
-            return rows
-        return [r for r in rows if r.status != "graded" and r.grade is not None]
+        return records.results(campaign_results(views.db("review_board"), campaign_id, filters))
 
     @get("/results.xlsx", operation_id="exportResults", sync_to_thread=True, opt=access(READERS))
     def export(
@@ -209,16 +207,12 @@ class ResultsController(Controller):
     def certificate(
         self,
         request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         submission_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
-        submission = runtime.ledger.get_submission(submission_id)
-        principal = request.state.principal
-        if submission.campaign_id != campaign_id or not can_see_entry(
-            principal, submission.credit_code, submission.recommending_unit, submission.status
-        ):
-            raise not_found("submission_id")
+        records.certificate_of(runtime, campaign_id, submission_id)
         campaign = runtime.ledger.get_campaign(campaign_id)
         grading = runtime.ledger.get_grading(campaign_id)
         code = grading.certificates.get(str(submission_id))

@@ -4,10 +4,9 @@ summary table (评审汇总表)."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -15,10 +14,11 @@ from litestar.status_codes import HTTP_201_CREATED
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
 from aggregates.review_round import ReviewRound
-from api.access import SIGNED_IN, access, not_found, only, scopes
+from api.access import SIGNED_IN, access, not_found, only
 from api.dependencies import etag
 from api.errors import RequestProblem
 from api.exports import XLSX, download
+from api.records import Records
 from api.review_exports import review_summary_xlsx
 from api.review_schemas import (
     AssignIn,
@@ -90,15 +90,12 @@ class ExpertController(Controller):
     )
     def show(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         certificate_number: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> ExpertOut:
-        if actor.role is Role.REVIEWER and certificate_number not in scopes(
-            request.state.principal, Role.REVIEWER
-        ):
-            raise not_found("certificate_number")  # a reviewer sees only their own record
+        records.expert(certificate_number, actor.role)
         return ExpertOut.of(runtime.ledger.get_expert(certificate_number))
 
     @put(
@@ -126,16 +123,13 @@ class ExpertController(Controller):
     )
     def declare_conflict(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         certificate_number: FromPath[str],
         data: JSONBody[ConflictIn],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> ExpertOut:
-        if actor.role is Role.REVIEWER and certificate_number not in scopes(
-            request.state.principal, Role.REVIEWER
-        ):
-            raise not_found("certificate_number")  # reviewers declare their own conflicts
+        records.expert(certificate_number, actor.role)
         declared = runtime.ledger.declare_conflict(
             certificate_number, data.kind, data.value, data.reason, actor
         )
@@ -335,14 +329,14 @@ class ReviewController(Controller):
     )
     def file_sheet(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
         data: JSONBody[SheetIn],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> SheetOut:
-        reviewer = _scorer(request, actor, data)
+        reviewer = _scorer(records, actor, data)
         filed, sheet_id = runtime.ledger.file_sheet(
             campaign_id,
             round_code,
@@ -354,7 +348,7 @@ class ReviewController(Controller):
             reason=data.reason,
             actor=actor,
         )
-        return SheetOut(sheet_id=sheet_id, round=RoundOut.of(filed))
+        return SheetOut(sheet_id=sheet_id, round=records.round_out(filed))
 
     @post(
         "/campaigns/{campaign_id:uuid}/rounds/{round_code:str}/aggregate",
@@ -440,13 +434,13 @@ class ReviewController(Controller):
     )
     def queue(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         views: NamedDependency[TenantViews],
     ) -> list[AssignmentRow]:
         views.runtime.ledger.get_campaign(campaign_id)  # another tenant's campaign: 404
         fresh(views)
-        mine = scopes(request.state.principal, Role.REVIEWER)
+        mine = records.reviewer_numbers()
         db = views.db("review_board")
         return [row for number in sorted(mine) for row in reviewer_queue(db, campaign_id, number)]
 
@@ -468,14 +462,11 @@ class ReviewController(Controller):
         return download(content, XLSX, f"{campaign.title}-{review_round.name_zh}评审汇总表.xlsx")
 
 
-def _scorer(request: Request[Any, Any, Any], actor: Actor, data: SheetIn) -> str:
+def _scorer(records: Records, actor: Actor, data: SheetIn) -> str:
     """Whose sheet it is: a reviewer files their own; the secretariat names the reviewer whose
     paper sheet it enters."""
     if actor.role is Role.REVIEWER:
-        mine = scopes(request.state.principal, Role.REVIEWER)
-        if data.reviewer is not None and data.reviewer not in mine:
-            raise not_found("reviewer")
-        return data.reviewer or min(mine)
+        return records.scorer(data.reviewer)
     if data.reviewer is None:
         raise RequestProblem(
             422, Problem("reviewer", "required", "代评委录入评分表须注明评委证书编号")

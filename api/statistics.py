@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from aggregates.actor import Role
 from aggregates.campaign import Campaign, Programme
 from aggregates.problems import Problem
-from api.access import SEES_EVERYTHING, Principal, access, not_found, only, scopes
+from api.access import access, only
 from api.errors import RequestProblem
 from api.exports import XLSX, download, to_xlsx
+from api.records import Records
 from api.statistics_exports import (
     FIGURE_LABELS,
     deduction_rows,
@@ -78,17 +78,6 @@ def _figures(
     return found
 
 
-def _scoped_filters(principal: Principal, **filters: str | None) -> dict[str, str | None]:
-    """A recommending unit reads only the figures of what was filed under it."""
-    if principal.roles & SEES_EVERYTHING:
-        return filters
-    units = scopes(principal, Role.RECOMMENDING_UNIT)
-    wanted = filters.get("recommending_unit")
-    if not units or (wanted is not None and wanted not in units):
-        raise not_found("recommending_unit")
-    return {**filters, "recommending_unit": wanted or sorted(units)[0]}
-
-
 @dataclass(frozen=True)
 class _RollUpOf:
     campaign: Campaign
@@ -145,7 +134,7 @@ class StatisticsController(Controller):
     )
     def campaign(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
@@ -157,8 +146,7 @@ class StatisticsController(Controller):
     ) -> CampaignStatisticsOut:
         """The campaign's figures, in total and by `by`, for the entries the filters match; a
         recommending unit reads its own."""
-        filters = _scoped_filters(
-            request.state.principal,
+        filters = records.statistics_filters(
             recommending_unit=recommending_unit,
             key_domain=key_domain,
             industry=industry,

@@ -3,6 +3,7 @@ endorsement, the lists each role reads, and attachments streamed to the file sto
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
@@ -17,10 +18,10 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
 from aggregates.submission import Attachment, AttachmentKind, InvalidSubmission, Submission
-from api.access import SEES_EVERYTHING, Principal, access, can_see_entry, not_found, only, scopes
+from api.access import access, not_found, only
 from api.dependencies import etag
 from api.errors import RequestProblem
-from api.registrations import own_credit_code
+from api.records import Records
 from api.submission_schemas import (
     CorrectionsIn,
     DraftIn,
@@ -55,22 +56,6 @@ APPLICANT = only(Role.APPLICANT_UNIT)
 READERS = only(Role.APPLICANT_UNIT, Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Role.AUDITOR)
 
 
-def readable(runtime: TenantRuntime, principal: Principal, submission_id: UUID) -> Submission:
-    submission = runtime.ledger.get_submission(submission_id)
-    if not can_see_entry(
-        principal, submission.credit_code, submission.recommending_unit, submission.status.value
-    ):
-        raise not_found("submission_id")
-    return submission
-
-
-def own(runtime: TenantRuntime, principal: Principal, submission_id: UUID) -> Submission:
-    submission = runtime.ledger.get_submission(submission_id)
-    if submission.credit_code not in scopes(principal, Role.APPLICANT_UNIT):
-        raise not_found("submission_id")
-    return submission
-
-
 def out(
     submission: Submission, views: TenantViews, position: int | None = None, status: int = 200
 ) -> Response[SubmissionOut]:
@@ -95,7 +80,7 @@ class SubmissionController(Controller):
     )
     def draft(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         data: JSONBody[DraftIn],
         runtime: NamedDependency[TenantRuntime],
@@ -108,7 +93,7 @@ class SubmissionController(Controller):
         campaign = runtime.ledger.get_campaign(campaign_id)
         submission, created = runtime.ledger.draft_submission(
             campaign_id=campaign_id,
-            credit_code=own_credit_code(request.state.principal),
+            credit_code=records.filing_code(),
             applicant=data.applicant.checked(runtime.tenant),
             recommending_unit=data.recommending_unit,
             units={u.code for u in runtime.tenant.recommending_units},
@@ -116,6 +101,7 @@ class SubmissionController(Controller):
             actor=actor,
             idempotency_key=idempotency_key,
         )
+        records.own(submission)  # a replay finds only the account's own draft
         return out(submission, views, status=HTTP_201_CREATED if created else 200)
 
     @get(
@@ -126,7 +112,7 @@ class SubmissionController(Controller):
     )
     def list(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         views: NamedDependency[TenantViews],
         runtime: NamedDependency[TenantRuntime],
@@ -140,30 +126,24 @@ class SubmissionController(Controller):
     ) -> SubmissionPage:
         """The secretariat and auditors: every filed entry; an applicant unit: its own, drafts
         included; a recommending unit: what was filed under it."""
-        principal: Principal = request.state.principal
         runtime.ledger.get_campaign(campaign_id)  # another tenant's campaign is not found here
+        scope = records.list_scope(recommending_unit)
+        if scope.empty:
+            return SubmissionPage(items=[], next_after=None)
         filters = {
             "status": status,
-            "recommending_unit": recommending_unit,
+            "recommending_unit": scope.recommending_unit,
             "key_domain": key_domain,
             "industry": industry,
             "topic_type": topic_type,
             "credit_code": None,
         }
-        include_drafts = False
-        if not principal.roles & SEES_EVERYTHING:
-            units = scopes(principal, Role.RECOMMENDING_UNIT)
-            if Role.APPLICANT_UNIT in principal.roles:
-                filters["credit_code"], include_drafts = own_credit_code(principal), True
-            elif units:
-                if recommending_unit is not None and recommending_unit not in units:
-                    return SubmissionPage(items=[], next_after=None)
-                filters["recommending_unit"] = recommending_unit or sorted(units)[0]
         rows = list_submissions(
             views.db("submission_list"),
             campaign_id,
             filters=filters,
-            include_drafts=include_drafts,
+            include_drafts=scope.include_drafts,
+            owner=scope.owner,
             after=after,
             limit=limit,
         )
@@ -179,18 +159,18 @@ class SubmissionController(Controller):
     )
     def show(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[SubmissionOut]:
-        submission = readable(runtime, request.state.principal, submission_id)
+        submission = records.submission(runtime, submission_id)
         found = runtime.ledger.find_recommendation(
             submission.campaign_id, submission.recommending_unit
         )
         decision = found.decision_on(submission.id) if found else ("pending", None)
         if submission.received_from is not None:
             decision = ("recommended", None)  # forwarded: the forward is its recommendation
-        body = SubmissionOut.of(submission, decision)
+        body = records.submission_out(submission, decision)
         return Response(body, headers={"ETag": etag(submission.version)})
 
     @put(
@@ -201,7 +181,7 @@ class SubmissionController(Controller):
     )
     def edit(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         data: JSONBody[SubmissionIn],
         runtime: NamedDependency[TenantRuntime],
@@ -209,7 +189,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        submission = own(runtime, request.state.principal, submission_id)
+        submission = records.own_submission(runtime, submission_id)
         edited = runtime.ledger.edit_submission(
             submission_id,
             data.form(submission.programme),
@@ -229,14 +209,14 @@ class SubmissionController(Controller):
     )
     def submit(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        own(runtime, request.state.principal, submission_id)
+        records.own_submission(runtime, submission_id, speaking=True)
         return out(runtime.ledger.submit_submission(submission_id, actor, expected_version), views)
 
     @post(
@@ -248,14 +228,14 @@ class SubmissionController(Controller):
     )
     def resubmit(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        own(runtime, request.state.principal, submission_id)
+        records.own_submission(runtime, submission_id, speaking=True)
         return out(
             runtime.ledger.resubmit_submission(submission_id, actor, expected_version), views
         )
@@ -269,7 +249,7 @@ class SubmissionController(Controller):
     )
     def withdraw(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         data: JSONBody[ReasonIn],
         runtime: NamedDependency[TenantRuntime],
@@ -277,7 +257,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        own(runtime, request.state.principal, submission_id)
+        records.own_submission(runtime, submission_id)
         return out(
             runtime.ledger.withdraw_submission(submission_id, data.reason, actor, expected_version),
             views,
@@ -292,7 +272,7 @@ class SubmissionController(Controller):
     )
     def endorse(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         data: JSONBody[EndorsementIn],
         runtime: NamedDependency[TenantRuntime],
@@ -300,7 +280,7 @@ class SubmissionController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[SubmissionOut]:
-        own(runtime, request.state.principal, submission_id)
+        records.own_submission(runtime, submission_id, speaking=True)
         endorsed = runtime.ledger.endorse_submission(
             submission_id, data.self_evaluation, data.opinion, data.score, actor, expected_version
         )
@@ -363,6 +343,7 @@ class AttachmentController(Controller):
     async def upload(
         self,
         request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         kind: FromPath[AttachmentKind],
         name: Annotated[str, QueryParameter(min_length=1, max_length=200)],
@@ -373,7 +354,8 @@ class AttachmentController(Controller):
     ) -> Response[SubmissionOut]:
         """The file is the request body (any content type); `name` is its file name. It streams
         to the file store; the kind is checked from its content."""
-        submission = await sync_to_thread(own, runtime, request.state.principal, submission_id)
+        submission = await sync_to_thread(records.own_submission, runtime, submission_id)
+        submission.check_takes(kind)  # before a byte is written: refused now, refused with it
         campaign = await sync_to_thread(runtime.ledger.get_campaign, submission.campaign_id)
         limit = campaign.rules.max_bytes(kind.value)
         declared = request.headers.get("content-length")
@@ -392,10 +374,11 @@ class AttachmentController(Controller):
                     "file", "content_type", f"文件内容不是允许的格式（{allowed}），与文件名无关"
                 )
             )
-        files.keep(received)
         attachment = Attachment(kind, name, content_type, received.size, received.sha256)
         saved = await sync_to_thread(
-            runtime.ledger.add_attachment, submission_id, attachment, actor
+            files.keep_recorded,
+            received,
+            partial(runtime.ledger.add_attachment, submission_id, attachment, actor),
         )
         return await sync_to_thread(out, saved, views, None, HTTP_201_CREATED)
 
@@ -404,13 +387,13 @@ class AttachmentController(Controller):
     )
     def download(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         sha256: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
         files: NamedDependency[FileStore],
     ) -> Stream:
-        submission = readable(runtime, request.state.principal, submission_id)
+        submission = records.submission(runtime, submission_id)
         attachment = next((a for a in submission.attachments if a.sha256 == sha256), None)
         if attachment is None or not files.exists(sha256):
             raise not_found("sha256")
@@ -430,13 +413,13 @@ class AttachmentController(Controller):
     )
     def remove(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         submission_id: FromPath[UUID],
         sha256: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> None:
-        own(runtime, request.state.principal, submission_id)
+        records.own_submission(runtime, submission_id)
         runtime.ledger.remove_attachment(submission_id, sha256, actor)
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, put
+from litestar import Controller, Response, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -13,10 +12,11 @@ from aggregates.actor import Actor
 from aggregates.campaign import Campaign
 from aggregates.statistics_table import StatisticsTable
 from aggregates.work_summary import WorkSummary
-from api.access import Principal, access
+from api.access import access
 from api.exports import XLSX, download, to_csv, to_xlsx
 from api.recommendation_schemas import StatisticsIn, StatisticsOut, SummaryIn, SummaryOut
-from api.recommendations import READERS, UNIT, unit_name
+from api.recommendations import READERS, UNIT
+from api.records import Records
 from api.statistics_exports import statistics_rows
 from tenants.runtime import TenantRuntime
 
@@ -33,10 +33,10 @@ def summary_out(campaign_id: UUID, unit: str, summary: WorkSummary) -> SummaryOu
 
 
 def statistics_of(
-    runtime: TenantRuntime, principal: Principal, campaign_id: UUID, unit: str
+    runtime: TenantRuntime, records: Records, campaign_id: UUID, unit: str
 ) -> tuple[str, Campaign, StatisticsTable]:
     """What an export of the statistics table needs: the unit's name, the campaign, the table."""
-    name = unit_name(runtime, principal, unit, own=False)
+    name = records.unit_name(runtime, unit, own=False)
     return (
         name,
         runtime.ledger.get_campaign(campaign_id),
@@ -51,14 +51,14 @@ class UnitReportController(Controller):
     @put("/statistics", operation_id="recordStatistics", sync_to_thread=True, opt=access(UNIT))
     def record_statistics(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[StatisticsIn],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> StatisticsOut:
-        unit_name(runtime, request.state.principal, unit, own=True)
+        records.unit_name(runtime, unit, own=True)
         return StatisticsOut.of(
             runtime.ledger.record_statistics(campaign_id, unit, data.to_form(), actor)
         )
@@ -66,12 +66,12 @@ class UnitReportController(Controller):
     @get("/statistics", operation_id="showStatistics", sync_to_thread=True, opt=access(READERS))
     def show_statistics(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> StatisticsOut:
-        unit_name(runtime, request.state.principal, unit, own=False)
+        records.unit_name(runtime, unit, own=False)
         return StatisticsOut.of(runtime.ledger.get_statistics(campaign_id, unit))
 
     @get(
@@ -82,12 +82,12 @@ class UnitReportController(Controller):
     )
     def statistics_xlsx(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
-        name, campaign, table = statistics_of(runtime, request.state.principal, campaign_id, unit)
+        name, campaign, table = statistics_of(runtime, records, campaign_id, unit)
         enterprises: list[list[object]] = [["序号", "统一社会信用代码"]]
         enterprises += [[i, code] for i, code in enumerate(table.form.enterprises, 1)]
         content = to_xlsx(
@@ -103,12 +103,12 @@ class UnitReportController(Controller):
     )
     def statistics_csv(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
-        name, campaign, table = statistics_of(runtime, request.state.principal, campaign_id, unit)
+        name, campaign, table = statistics_of(runtime, records, campaign_id, unit)
         return download(
             to_csv(statistics_rows(campaign, name, table)),
             "text/csv; charset=utf-8",
@@ -118,14 +118,14 @@ class UnitReportController(Controller):
     @put("/work-summary", operation_id="writeWorkSummary", sync_to_thread=True, opt=access(UNIT))
     def write_summary(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: JSONBody[SummaryIn],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> SummaryOut:
-        unit_name(runtime, request.state.principal, unit, own=True)
+        records.unit_name(runtime, unit, own=True)
         return summary_out(
             campaign_id, unit, runtime.ledger.write_summary(campaign_id, unit, data.text, actor)
         )
@@ -133,10 +133,10 @@ class UnitReportController(Controller):
     @get("/work-summary", operation_id="showWorkSummary", sync_to_thread=True, opt=access(READERS))
     def show_summary(
         self,
-        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> SummaryOut:
-        unit_name(runtime, request.state.principal, unit, own=False)
+        records.unit_name(runtime, unit, own=False)
         return summary_out(campaign_id, unit, runtime.ledger.get_summary(campaign_id, unit))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from projections.campaign_list import CampaignListProjection
 from projections.campaign_statistics import CampaignStatisticsProjection
+from projections.enterprise_accounts import EnterpriseAccountsProjection
 from projections.forwarding import ForwardingProcesses
 from projections.reported_statistics import ReportedStatisticsProjection
 from projections.review_board import ReviewBoardProjection
@@ -20,6 +21,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     ReviewBoardProjection,
     CampaignStatisticsProjection,
     ReportedStatisticsProjection,
+    EnterpriseAccountsProjection,
 )
 """The read models; a new one is added here."""
 

@@ -3,6 +3,7 @@ a campaign's submissions, with filters and stable, paginated order."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -78,7 +79,8 @@ class SubmissionListProjection(Projection):
             " serial TEXT, programme TEXT NOT NULL, credit_code TEXT NOT NULL, unit_name TEXT NOT NULL,"
             " recommending_unit TEXT NOT NULL, status TEXT NOT NULL, title TEXT NOT NULL,"
             " topic_type TEXT, industry TEXT, key_domain TEXT, endorsed BOOLEAN NOT NULL,"
-            " direct_channel_confirmed BOOLEAN NOT NULL, version INTEGER NOT NULL)"
+            " direct_channel_confirmed BOOLEAN NOT NULL, version INTEGER NOT NULL,"
+            " drafted_by TEXT)"
         )
 
     @singledispatchmethod
@@ -91,8 +93,9 @@ class SubmissionListProjection(Projection):
         tx.execute(
             "INSERT INTO {submission_list} (submission_id, campaign_id, position, programme, credit_code,"
             " unit_name, recommending_unit, status, title, topic_type, industry, key_domain, endorsed,"
-            " direct_channel_confirmed, version) VALUES (:id, :campaign, :position, :programme, :credit,"
-            " :unit_name, :unit, 'draft', :title, :topic, :industry, :domain, FALSE, FALSE, :version)",
+            " direct_channel_confirmed, version, drafted_by) VALUES (:id, :campaign, :position,"
+            " :programme, :credit, :unit_name, :unit, 'draft', :title, :topic, :industry, :domain,"
+            " FALSE, FALSE, :version, :drafted_by)",
             {
                 "id": str(event.originator_id),
                 "campaign": str(event.campaign_id),
@@ -106,6 +109,7 @@ class SubmissionListProjection(Projection):
                 "industry": form.get("industry"),
                 "domain": event.applicant.get("key_domain"),
                 "version": event.originator_version,
+                "drafted_by": event.actor_id,
             },
         )
 
@@ -115,9 +119,9 @@ class SubmissionListProjection(Projection):
         tx.execute(
             "INSERT INTO {submission_list} (submission_id, campaign_id, position, serial, programme,"
             " credit_code, unit_name, recommending_unit, status, title, topic_type, industry,"
-            " key_domain, endorsed, direct_channel_confirmed, version) VALUES (:id, :campaign,"
-            " :position, :serial, :programme, :credit, :unit_name, :unit, 'submitted', :title,"
-            " :topic, :industry, :domain, FALSE, FALSE, :version)",
+            " key_domain, endorsed, direct_channel_confirmed, version, drafted_by) VALUES (:id,"
+            " :campaign, :position, :serial, :programme, :credit, :unit_name, :unit, 'submitted',"
+            " :title, :topic, :industry, :domain, FALSE, FALSE, :version, :drafted_by)",
             {
                 "id": str(event.originator_id),
                 "campaign": str(event.campaign_id),
@@ -132,6 +136,7 @@ class SubmissionListProjection(Projection):
                 "industry": form.get("industry"),
                 "domain": event.applicant.get("key_domain"),
                 "version": event.originator_version,
+                "drafted_by": event.actor_id,
             },
         )
 
@@ -191,11 +196,20 @@ def list_submissions(
     *,
     filters: dict[str, str | None],
     include_drafts: bool,
+    owner: tuple[Collection[str], str] | None = None,
     after: int = 0,
     limit: int = 50,
 ) -> list[SubmissionRow]:
-    """One page of a campaign's submissions in drafting order, after the `after` position."""
+    """One page of a campaign's submissions in drafting order, after the `after` position.
+    `owner` (credit codes, account id): only the rows under one of those codes or drafted by
+    that account (an applicant's own, as `api.records` defines them)."""
     where, params = equality_filters(filters, FILTERS)
+    if owner is not None:
+        codes, account = owner
+        names = [f"owner_code_{i}" for i in range(len(codes))]
+        params.update(zip(names, sorted(codes), strict=True), owner_account=account)
+        among = "credit_code IN (" + ", ".join(f":{n}" for n in names) + ") OR " if names else ""
+        where += f" AND ({among}drafted_by = :owner_account)"
     params.update(campaign=str(campaign_id), after=after, limit=limit, drafts=include_drafts)
     query = (  # the filter's column names are ours; every value is a parameter
         "SELECT submission_id, campaign_id, position, serial, programme, credit_code, unit_name,"  # noqa: S608
@@ -205,3 +219,19 @@ def list_submissions(
         " AND " + where + " ORDER BY position LIMIT :limit"
     )
     return select(db, SubmissionRow, query, params)
+
+
+class _CreditCode(msgspec.Struct, frozen=True):
+    credit_code: str
+
+
+def credit_codes_under(db: ViewDatabase, unit: str) -> set[str]:
+    """The enterprises (credit codes) that filed or drafted a result under a recommending unit,
+    in any campaign: those under it, for verifying their accounts (ADR 0017)."""
+    rows = select(
+        db,
+        _CreditCode,
+        "SELECT DISTINCT credit_code FROM {submission_list} WHERE recommending_unit = :unit",
+        {"unit": unit},
+    )
+    return {r.credit_code for r in rows}

@@ -2,7 +2,8 @@
 
 One small interface (`FileStore`); a local directory now (`LocalFileStore`), object storage
 later. Uploads stream to a temporary file while being hashed and counted, so a 2 GB video never
-sits in memory, and an upload over its limit is stopped before it is written whole.
+sits in memory, and an upload over its limit is stopped before it is written whole. A file is
+kept only once the event that names it is recorded: nothing is kept of a refused request.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import os
 import secrets
 import shutil
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import anyio
 
 CHUNK = 1024 * 1024
+T = TypeVar("T")
 
 
 class TooLarge(Exception):
@@ -45,6 +47,8 @@ class FileStore(Protocol):
     def keep(self, received: Received) -> None: ...
 
     def discard(self, received: Received) -> None: ...
+
+    def keep_recorded(self, received: Received, record: Callable[[], T]) -> T: ...
 
     def exists(self, sha256: str) -> bool: ...
 
@@ -93,6 +97,19 @@ class LocalFileStore:
 
     def discard(self, received: Received) -> None:
         received.path.unlink(missing_ok=True)
+
+    def keep_recorded(self, received: Received, record: Callable[[], T]) -> T:
+        """Record the event that names the file, then keep the file; if the ledger refuses (the
+        result no longer takes files, the same file twice, a concurrent change), discard it.
+        Kept before recording, a refused file would stay, unnamed by any event (and it may
+        already be another record's file, so it could not simply be removed afterwards)."""
+        try:
+            recorded = record()
+        except BaseException:
+            self.discard(received)
+            raise
+        self.keep(received)
+        return recorded
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()

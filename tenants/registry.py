@@ -40,6 +40,14 @@ class UnitKind(StrEnum):
     DIRECT = "direct"
 
 
+class ClaimVerifiers(StrEnum):
+    """Who may verify an enterprise's claim to an account (ADR 0017)."""
+
+    SECRETARIAT = "secretariat"
+    RECOMMENDING_UNITS = "recommending_units"
+    """The secretariat, and each recommending unit for the enterprises that filed under it."""
+
+
 UNIT_KIND_NAMES_ZH = {
     UnitKind.DISTRICT: "区",
     UnitKind.CITY: "市",
@@ -103,6 +111,9 @@ class Tenant(_Config, frozen=True):
     key_industries: list[IndustryGroup]
     recommending_units: list[RecommendingUnit]
     national_parent: str | None = None
+    claim_verifiers: ClaimVerifiers = ClaimVerifiers.SECRETARIAT
+    """Who verifies an enterprise's claim (business licence and sealed authorisation letter):
+    the secretariat alone, or also the recommending units for enterprises filed under them."""
 
     @property
     def schema(self) -> str:

@@ -100,6 +100,7 @@ class TenantRuntime:
         self.files = files
         """Its uploaded files (attachments), kept under their SHA-256."""
         self.ledger = AssociationLedger(location.ledger_env(pool_size))
+        self.ledger.zone = tenant.zone
         # A store from before the hash chain: chained from here on, as found (ADR 16).
         self.chain.adopt()
 

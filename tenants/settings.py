@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
+MIN_SECRET_BYTES = 32
 TENANTS_DIR = Path(__file__).resolve().parent
 
 
@@ -33,7 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pg_pool_size: int = 4
     """QCFLOW_PG_POOL_SIZE: connections each tenant ledger keeps open on PostgreSQL."""
     secret_key: str | None = None
-    """QCFLOW_SECRET_KEY: signs session tokens; unset, a random key is kept in the data dir."""
+    """QCFLOW_SECRET_KEY: signs session tokens, at least 32 bytes; unset, a random key is kept
+    in the data dir."""
     public_url: str = "http://127.0.0.1:8000"
     """QCFLOW_PUBLIC_URL: the address users reach, for links in mails."""
     smtp_url: str | None = None
@@ -43,6 +47,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """QCFLOW_MAIL_FROM"""
     session_hours: int = 8
     """QCFLOW_SESSION_HOURS: how long a sign-in lasts."""
+    metrics_token: Annotated[str, msgspec.Meta(min_length=32)] | None = None
+    """QCFLOW_METRICS_TOKEN: the operations token (at least 32 characters), sent as
+    `Authorization: Bearer …`, for `/metrics` and the detail of `/health`; unset, neither is
+    served (`/health` answers up or down only)."""
+
+    trusted_proxies: str = ""
+    """QCFLOW_TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxies whose
+    X-Forwarded-For is believed; empty (the default), the peer's own address is the client's."""
+
+    def __post_init__(self) -> None:
+        if self.secret_key is not None and len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            msg = (
+                f"QCFLOW_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes of random text"
+                " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'), or unset"
+                " to keep a random key in the data directory"
+            )
+            raise ValueError(msg)
+        try:
+            self.proxy_networks()
+        except ValueError as e:
+            msg = f"QCFLOW_TRUSTED_PROXIES: {e}"
+            raise ValueError(msg) from None
+
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The trusted proxies, as networks (a single address is a network of one)."""
+        return tuple(
+            ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @property
     def uses_postgres(self) -> bool:

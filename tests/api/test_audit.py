@@ -1,5 +1,6 @@
 """Audit reads, on SQLite and PostgreSQL: the history of a submission that went from draft to a
-national outcome, and its state at past moments and versions, equal to the state replayed there."""
+national outcome, and its state at past moments and versions, equal to the state replayed there;
+every step of every record's history, of each kind, as the state replayed to its version."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import msgspec
 import pytest
 
 from aggregates.actor import Role
-from aggregates.audit_service import state_of
+from aggregates.audit_service import BOOKKEEPING, HIDDEN, state_of
+from api.audit import KINDS, Kind
 from tests.api.conftest import sign_in
 from tests.api.published_world import Client, ok
 from tests.api.statistics_world import statistics_world
@@ -32,10 +34,68 @@ STAGES = [
 ]
 
 
-def replayed(client: Client, submission_id: str, version: int) -> dict[str, Any]:
+def replayed(client: Client, record_id: str, version: int) -> dict[str, Any]:
     ledger = client.app.state.platform.tenants["saq"].ledger
-    aggregate = ledger.repository.get(UUID(submission_id), version=version)
+    aggregate = ledger.repository.get(UUID(record_id), version=version)
     return msgspec.to_builtins(state_of(aggregate), enc_hook=str)  # type: ignore[no-any-return]
+
+
+def records(client: Client, kind: Kind) -> dict[str, int]:
+    """Every saq record of the kind, with how many events it has."""
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    cls = KINDS[kind]
+    prefix = f"{cls.__module__}:{cls.__qualname__}."
+    counts: dict[str, int] = {}
+    for n in ledger.recorder.select_notifications(start=1, limit=10**7):
+        if n.topic.startswith(prefix):
+            counts[str(n.originator_id)] = counts.get(str(n.originator_id), 0) + 1
+    return counts
+
+
+def as_stored(client: Client, record_id: str, version: int) -> dict[str, Any]:
+    """What the event at that version recorded, read afresh from the store (hidden masked)."""
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    [event] = ledger.events.get(UUID(record_id), gt=version - 1, lte=version)
+    recorded = {
+        k: "（已隐藏）" if k in HIDDEN and v is not None else v
+        for k, v in vars(event).items()
+        if k not in BOOKKEEPING | {"actor_id", "actor_role"}
+    }
+    return msgspec.to_builtins(recorded, enc_hook=str)  # type: ignore[no-any-return]
+
+
+async def steps_as_replayed(
+    client: Client, kind: Kind, record_id: str, auditor: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Asserts that each step of the record's history shows what its event recorded and, as what
+    it changed, the difference between the states replayed to the version before and to its own;
+    the steps."""
+    url = f"{SAQ}/audit/{kind.value}/{record_id}/history"
+    history = ok(await client.get(url, params={"limit": 500}, headers=auditor), 200, url)
+    assert history["next_after"] is None
+    previous: dict[str, Any] = {}
+    for step in history["items"]:
+        where = (kind.value, record_id, step["version"], step["event"])
+        state = replayed(client, record_id, step["version"])
+        changed = {k for k in state.keys() | previous.keys() if state.get(k) != previous.get(k)}
+        assert step["changes"] == {
+            k: {"before": previous.get(k), "after": state.get(k)} for k in changed
+        }, where
+        assert step["recorded"] == as_stored(client, record_id, step["version"]), where
+        previous = state
+    assert [s["version"] for s in history["items"]] == list(range(1, len(history["items"]) + 1))
+    return list(history["items"])
+
+
+async def every_history_step_as_replayed(client: Client, auditor: dict[str, str]) -> None:
+    """Every record of every kind the world made (a submission's files added one by one among
+    them): each step as the state replayed to it."""
+    for kind in Kind:
+        found = records(client, kind)
+        assert found, f"the world has no {kind.value}"
+        for record_id in found:
+            steps = await steps_as_replayed(client, kind, record_id, auditor)
+            assert len(steps) == found[record_id]
 
 
 async def test_a_submissions_history_and_its_past_states(client: Client, clock: Clock) -> None:
@@ -142,6 +202,7 @@ async def its_audit_package_and_the_reads_recorded(
     } <= set(read)
     assert trail["account_id"] == me["id"] and all(r["role"] == "auditor" for r in trail["reads"])
     assert runtime.ledger.get_submission(UUID(forwarded["id"])).version == version
+    await every_history_step_as_replayed(client, auditor)
 
 
 async def test_an_accounts_history_hides_the_password_hash(client: Client) -> None:
@@ -156,3 +217,17 @@ async def test_an_accounts_history_hides_the_password_hash(client: Client) -> No
     assert registered["changes"]["password_hash"]["after"] == "（已隐藏）"
     state = ok(await client.get(f"{SAQ}/audit/account/{me['id']}/state", headers=auditor), 200, "")
     assert state["state"]["password_hash"] == "（已隐藏）"
+
+
+async def test_a_later_grant_does_not_show_in_earlier_steps(client: Client) -> None:
+    auditor = await sign_in(client, "saq", Role.AUDITOR)
+    me = ok(await client.get(f"{SAQ}/me", headers=auditor), 200, "me")
+    granted = await client.post(f"{SAQ}/accounts/{me['id']}/grants", json={"role": "secretariat"})
+    assert granted.status_code == 200, granted.text
+    steps = await steps_as_replayed(client, Kind.ACCOUNT, me["id"], auditor)
+    assert [s["event"] for s in steps] == ["Account.Registered", *["Account.RoleGranted"] * 2]
+    assert [[g["role"] for g in s["changes"]["grants_state"]["after"]] for s in steps] == [
+        [],
+        ["auditor"],
+        ["auditor", "secretariat"],
+    ]

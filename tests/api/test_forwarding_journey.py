@@ -121,6 +121,22 @@ async def test_province_to_national_and_back(client: Client, clock: Clock) -> No
     assert copy["origin"]["evaluation"] == f"推荐：{first['title']}"
     assert copy["origin"]["certificate_code"] == first["certificate_code"]
     assert {r["certificate_number"] for r in copy["origin"]["roster"]} == set(first["experts"])
+    # National scope: the enterprise reads its forwarded result without the provincial
+    # reviewer roster; the association that forwarded it (its recommending unit here), whole.
+    enterprise = await sign_in(client, "caq", Role.APPLICANT_UNIT, first["credit_code"])
+    own = ok(
+        await client.get(f"{CAQ}/submissions/{copy['id']}", headers=enterprise),
+        200,
+        "the enterprise reads its forwarded result",
+    )
+    assert "roster" not in own["origin"] and own["origin"]["serial"] == first["serial"]
+    association = await sign_in(client, "caq", Role.RECOMMENDING_UNIT, "shanghai")
+    whole = ok(
+        await client.get(f"{CAQ}/submissions/{copy['id']}", headers=association),
+        200,
+        "the association reads what it forwarded",
+    )
+    assert whole["origin"]["roster"] == copy["origin"]["roster"]
     assert len(copy["attachments"]) == 3
     attachment = copy["attachments"][0]
     download = await client.get(

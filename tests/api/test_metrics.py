@@ -1,19 +1,35 @@
-"""`GET /metrics`: Prometheus text with every tenant and every read model, agreeing with /health."""
+"""`GET /metrics`: Prometheus text with every tenant and every read model, agreeing with the
+detail of /health; both only with the operations token, /health otherwise up or down only."""
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
 import time
 import uuid
 from collections import defaultdict
 from typing import Any
 
+import msgspec
+import pytest
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from aggregates.actor import Role
 from projections.service import PROJECTIONS
+from tenants.settings import Settings
+from tests.api.conftest import sign_in
 from tests.support import open_qc_campaign
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]
+TOKEN = secrets.token_urlsafe(32)
+OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test settings, with an operations token."""
+    return msgspec.structs.replace(settings, metrics_token=TOKEN)
 
 
 def samples(text: str) -> Samples:
@@ -43,8 +59,8 @@ async def test_metrics_report_every_tenant_and_read_model_as_health_does(
             break
         time.sleep(0.05)
 
-    response = await anonymous.get("/metrics")  # no session: scraped like /health
-    health = (await anonymous.get("/health")).json()["tenants"]
+    response = await anonymous.get("/metrics", headers=OPERATOR)  # a token, not a session
+    health = (await anonymous.get("/health", headers=OPERATOR)).json()["tenants"]
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
@@ -83,8 +99,54 @@ async def test_request_metrics_name_routes_not_the_ids_in_their_paths(
     await anonymous.get(f"/api/v1/tenants/saq/campaigns/{secret}")
     await anonymous.get("/verify", params={"code": "SAQ-2024-QC-ABCDEFGH"})
 
-    text = (await anonymous.get("/metrics")).text
+    text = (await anonymous.get("/metrics", headers=OPERATOR)).text
 
     paths = {labels["path"] for labels, _ in samples(text)["qcflow_requests_total"]}
     assert "/api/v1/tenants/{tenant}/campaigns/{campaign_id}" in paths, paths
     assert secret not in text and "ABCDEFGH" not in text
+
+
+async def test_without_the_token_health_says_up_or_down_and_metrics_nothing(
+    anonymous: AsyncTestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secretariat = await sign_in(anonymous, "saq", Role.SECRETARIAT)
+    strangers = [({}, 401), ({"Authorization": f"Bearer {TOKEN[:-1]}x"}, 403), (secretariat, 403)]
+    for headers, refused in strangers:
+        health = await anonymous.get("/health", headers=headers)
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        metrics = await anonymous.get("/metrics", headers=headers)
+        assert metrics.status_code == refused, metrics.text
+        assert metrics.headers["content-type"].startswith("application/problem+json")
+        assert metrics.json()["errors"][0]["rule"] == "operations_token"
+        assert "qcflow_" not in metrics.text
+    detail = (await anonymous.get("/health", headers=OPERATOR)).json()
+    assert detail["status"] == "ok" and detail["tenants"]["saq"]["store"] == "ok"
+
+    # A store that fails: the public learns that it is down, not why; the operator does.
+    recorder = anonymous.app.state.platform.tenants["saq"].ledger.recorder
+    where = "/srv/qcflow/var/saq/ledger.sqlite"
+
+    def broken() -> int:
+        raise sqlite3.OperationalError(f"unable to open database file {where}")
+
+    monkeypatch.setattr(recorder, "max_notification_id", broken)
+    down = await anonymous.get("/health")
+    assert (down.status_code, down.json()) == (503, {"status": "degraded"})
+    assert where not in down.text and "saq" not in down.text
+    detail = await anonymous.get("/health", headers=OPERATOR)
+    assert detail.status_code == 503
+    saq = detail.json()["tenants"]["saq"]
+    assert (saq["store"], saq["head"]) == ("unavailable", None) and where in saq["error"]
+    metrics = samples((await anonymous.get("/metrics", headers=OPERATOR)).text)
+    assert value(metrics, "qcflow_store_up", tenant="saq", backend=saq["backend"]) == 0
+
+
+async def test_without_a_token_configured_there_is_no_detail(
+    anonymous: AsyncTestClient[Any],
+) -> None:
+    settings = msgspec.structs.replace(anonymous.app.state.settings, metrics_token=None)
+    anonymous.app.state.settings = settings
+    assert (await anonymous.get("/health", headers=OPERATOR)).json() == {"status": "ok"}
+    assert (await anonymous.get("/metrics", headers=OPERATOR)).status_code == 403
+    empty = await anonymous.get("/metrics", headers={"Authorization": "Bearer "})
+    assert empty.status_code == 403, empty.text

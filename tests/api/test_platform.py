@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -37,7 +38,11 @@ async def test_a_tenant_shows_its_recommending_units_and_lists(client: Client) -
 async def test_health_reports_each_tenant_store_and_read_model(
     client: Client, backend: str
 ) -> None:
-    response = await client.get("/health")
+    token = "operations-" * 4
+    client.app.state.settings = msgspec.structs.replace(
+        client.app.state.settings, metrics_token=token
+    )
+    response = await client.get("/health", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     health = response.json()
     assert health["status"] == "ok"

@@ -19,6 +19,7 @@ from aggregates.actor import Role
 from aggregates.scoring import DEFAULT_RUBRICS
 from tenants.settings import Settings
 from tests.api.audit_steps import recomputation_agrees_until_a_score_is_altered
+from tests.api.claims_support import claimant
 from tests.api.conftest import sign_in
 from tests.api.review_world import SAQ, UNITS, VIDEO, Client, World, build
 from tests.support import Clock, beijing
@@ -438,6 +439,14 @@ async def publication(w: World, anonymous: Client, clock: Clock) -> None:
         f"{w.base}/results/{first['submission_id']}/certificate.pdf", headers=stranger
     )
     assert hidden.status_code == 404
+    # Someone who registered with the owner's credit code, not yet verified (ADR 0017).
+    impostor = await claimant(
+        c, "saq", w.entry(first["submission_id"]).credit_code, "certificate-claimant@example.cn"
+    )
+    claimed = await c.get(
+        f"{w.base}/results/{first['submission_id']}/certificate.pdf", headers=impostor
+    )
+    assert claimed.status_code == 404
 
     export = await c.get(f"{w.base}/results.xlsx")
     sheet = load_workbook(io.BytesIO(export.content)).active

@@ -168,3 +168,61 @@ async def test_someone_elses_draft_cannot_be_changed(client: Client) -> None:
     assert (
         await client.post(f"{SAQ}/submissions/{submission_id}/submit", headers=other)
     ).status_code == 404
+
+
+def stored(client: Client) -> dict[str, int]:
+    """Every file in saq's file store, its temporary area included: path and size."""
+    root = client.app.state.settings.data_dir / "files" / "saq"
+    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+
+
+async def test_a_refused_upload_keeps_nothing(client: Client) -> None:
+    """Whatever refuses an upload (the result submitted before or while it streams, the content,
+    the size), the file store is as it was, and so is the ledger."""
+    j = await journey(client, max_mb_report=1)
+    submitted = await j.complete(qc_result())
+    assert (await j.submit(submitted)).status_code == 200
+    racing = await j.complete(qc_result("innovative"))
+    draft = (await j.draft(qc_result("innovative"))).json()["id"]
+    before, files = head(client), stored(client)
+    assert len(files) == 6
+
+    late = await j.upload(submitted, "report", PDF + b"a later report", "成果报告v2.pdf")
+    assert_problem(late, 409, "status", "not_editable")
+    assert (stored(client), head(client)) == (files, before)
+
+    async def submitted_meanwhile() -> Any:  # the result is submitted while its file streams
+        yield PDF
+        assert (await j.submit(racing)).status_code == 200
+        yield b"a report that came too late" * 100
+
+    async with streaming(client) as http:
+        response = await http.post(
+            f"{SAQ}/submissions/{racing}/attachments/report",
+            params={"name": "成果报告v2.pdf"},
+            content=submitted_meanwhile(),
+            headers={**j.applicant, "content-type": "application/octet-stream"},
+        )
+    assert_problem(response, 409, "status", "not_editable")
+    assert stored(client) == files
+    before = head(client)  # the racing submit was recorded; nothing else is
+
+    executable = await j.upload(draft, "report", b"MZ\x90\x00\x03" + b"\x00" * 5000, "报告.pdf")
+    assert_problem(executable, 422, "file", "content_type")
+    declared = await j.upload(draft, "report", PDF + b"0" * (1024 * 1024), "big.pdf")
+    assert_problem(declared, 413, "file", "max_size")
+
+    async def undeclared() -> Any:  # no content-length: stopped while it streams
+        for _ in range(20):
+            yield PDF[:8] + b"0" * (64 * 1024 - 8)
+
+    async with streaming(client) as http:
+        response = await http.post(
+            f"{SAQ}/submissions/{draft}/attachments/report",
+            params={"name": "big.pdf"},
+            content=undeclared(),
+            headers={**j.applicant, "content-type": "application/octet-stream"},
+        )
+    assert_problem(response, 413, "file", "max_size")
+    assert stored(client) == files
+    assert head(client) == before

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tenants.registry import Level, TenantConfigError, TenantRegistry, UnitKind
+from tenants.registry import ClaimVerifiers, Level, TenantConfigError, TenantRegistry, UnitKind
 from tenants.settings import TENANTS_DIR
 
 
@@ -204,3 +204,21 @@ def test_start_up_stops_on_a_bad_file_naming_it(tenants_dir: Path, tmp_path: Pat
     assert result.returncode == 2
     assert "saq.toml: recommending_units[0].kind" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verifying_enterprise_claims_may_be_delegated_to_recommending_units(
+    tenants_dir: Path,
+) -> None:
+    shipped = TenantRegistry.load(tenants_dir).get("saq")
+    assert shipped is not None and shipped.claim_verifiers is ClaimVerifiers.SECRETARIAT
+    edit(
+        tenants_dir / "saq.toml",
+        'code = "saq"',
+        'code = "saq"\nclaim_verifiers = "recommending_units"',
+    )
+    delegated = TenantRegistry.load(tenants_dir).get("saq")
+    assert delegated is not None
+    assert delegated.claim_verifiers is ClaimVerifiers.RECOMMENDING_UNITS
+    edit(tenants_dir / "saq.toml", '"recommending_units"', '"districts"')
+    with pytest.raises(TenantConfigError, match=r"saq\.toml: claim_verifiers"):
+        TenantRegistry.load(tenants_dir)
