@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -16,6 +17,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
+from aggregates.credentials import Passwords
 from api.access import PUBLIC, Access, access, authorize
 from api.accounts import AccountController, RegistrationController, SessionController
 from api.audit import AuditController
@@ -59,19 +61,45 @@ PURGE_INTERVAL = 600.0
 """Seconds between purges of expired sessions, tokens, attempts and mail records."""
 
 
+@dataclass(frozen=True)
+class Startup:
+    """What the app starts on, read at each start. For tests: `clock` replaces business time;
+    `only` and `passwords` are the Platform's (start only these tenants; hash with this hasher)."""
+
+    settings: Settings
+    clock: Callable[[], datetime] | None = None
+    poll_interval: float = 0.5
+    only: Collection[str] | None = None
+    passwords: Passwords | None = None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
     poll_interval: float = 0.5,
+    only: Collection[str] | None = None,
+    passwords: Passwords | None = None,
 ) -> Litestar:
     """The platform over HTTP. The tenants' ledgers and read models are built when the app
-    starts and closed when it stops; `clock` replaces business time (tests)."""
-    settings = settings or Settings.from_env()
+    starts and closed when it stops; the other arguments are `Startup`'s.
+
+    Everything a run holds is built in the lifespan, from the app's `Startup`, never in this
+    function: the tests build the app once and start it on each test's settings
+    (`restart_on`), since building the routes costs more than starting the platform."""
+    startup = Startup(
+        settings or Settings.from_env(),
+        clock=clock,
+        poll_interval=poll_interval,
+        only=only,
+        passwords=passwords,
+    )
 
     @asynccontextmanager
     async def platform_lifespan(app: Litestar) -> AsyncIterator[None]:
-        platform = Platform.from_settings(settings)
+        run: Startup = app.state.startup
+        settings, clock, poll_interval = run.settings, run.clock, run.poll_interval
+        platform = Platform.from_settings(settings, only=run.only, passwords=run.passwords)
         try:
             views = PlatformViews(platform, poll_interval=poll_interval)
         except BaseException:
@@ -153,6 +181,7 @@ def create_app(
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error)},
         template_config=template_config(),
         plugins=[htmx_plugin()],
+        state=State({"startup": startup}),
         middleware=[request_logging, REQUESTS.middleware],
         before_send=[security_headers],
         lifespan=[platform_lifespan],
@@ -167,6 +196,11 @@ def create_app(
     check_every_route_declares_access(app)
     document_responses(app)
     return app
+
+
+def restart_on(app: Litestar, startup: Startup) -> None:
+    """What the app's next start runs on (tests: one app, started on each test's settings)."""
+    app.state.startup = startup
 
 
 async def purge_expired(tenants: dict[str, TenantRuntime], auth: dict[str, AuthStore]) -> None:

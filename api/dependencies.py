@@ -34,6 +34,10 @@ def provide_platform(state: State) -> Platform:
 
 def provide_runtime(tenant: FromPath[str], platform: NamedDependency[Platform]) -> TenantRuntime:
     runtime = platform.get(tenant)
+    if runtime is None and platform.registry.get(tenant) is not None:
+        # Registered but not started (a platform started with `only`, as tests do): not the
+        # "no such tenant" a test of another tenant's records would otherwise pass on.
+        raise RequestProblem(503, Problem("tenant", "not_started", f"协会 {tenant} 未在本进程启动"))
     if runtime is None:
         raise RequestProblem(404, Problem("tenant", "not_found", f"没有代码为 {tenant} 的协会"))
     structlog.contextvars.bind_contextvars(tenant=tenant)

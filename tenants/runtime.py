@@ -7,6 +7,7 @@ schema `t_<code>`, created at start if missing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from aggregates.application import AssociationLedger
 from aggregates.campaign import Programme
+from aggregates.credentials import Passwords
 from tenants.chain import ChainedRecorder, chain_of
 from tenants.files import LocalFileStore
 from tenants.postgres import TenantChannelRecorder, channel_name, provision_schemas
@@ -117,30 +119,57 @@ class TenantRuntime:
 
 
 class Platform:
-    """Every tenant of this process, built once at start and closed at shutdown."""
+    """Every tenant of this process, built once at start and closed at shutdown.
 
-    def __init__(self, settings: Settings, registry: TenantRegistry) -> None:
+    Two options exist for tests, never read from the environment: `only` starts just the named
+    tenants of the registry (the registry stays whole; a tenant not started is unknown to the
+    API, and a forwarding edge runs only when both its ends are started), and `passwords`
+    replaces every ledger's password hasher (a cheap argon2, so that tests do not spend their
+    time hashing)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: TenantRegistry,
+        *,
+        only: Collection[str] | None = None,
+        passwords: Passwords | None = None,
+    ) -> None:
         self.settings = settings
         self.registry = registry
         self.tenants: dict[str, TenantRuntime] = {}
+        unknown = sorted(set(only or ()) - {t.code for t in registry})
+        if unknown:
+            raise ValueError(f"no such tenants in the registry: {unknown}")
+        started = [t for t in registry if only is None or t.code in only]
         conninfo = _conninfo(settings.database_url) if settings.database_url else None
         if conninfo is not None:
-            provision_schemas(conninfo, (t.schema for t in registry))
+            provision_schemas(conninfo, (t.schema for t in started))
         try:
-            for tenant in registry:
-                self.tenants[tenant.code] = TenantRuntime(
+            for tenant in started:
+                runtime = TenantRuntime(
                     tenant,
                     self._location(tenant, conninfo),
                     settings.pg_pool_size,
                     LocalFileStore(settings.data_dir / "files" / tenant.code),
                 )
+                self.tenants[tenant.code] = runtime
+                if passwords is not None:
+                    runtime.ledger.passwords = passwords
         except BaseException:
             self.close()
             raise
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Platform:
-        return cls(settings, TenantRegistry.load(settings.tenants_dir))
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        only: Collection[str] | None = None,
+        passwords: Passwords | None = None,
+    ) -> Platform:
+        registry = TenantRegistry.load(settings.tenants_dir)
+        return cls(settings, registry, only=only, passwords=passwords)
 
     def _location(self, tenant: Tenant, conninfo: str | None) -> StoreLocation:
         if conninfo is not None:

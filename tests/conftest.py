@@ -1,7 +1,15 @@
-"""Fixtures shared by every test: the storage backends (SQLite and PostgreSQL), settings, clock.
+"""Fixtures shared by every test: the storage backends (SQLite and PostgreSQL), settings, clock,
+and how a test's platform starts.
 
-PostgreSQL tests create their own database and drop it afterwards. Where PostgreSQL is not
-reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail.
+PostgreSQL tests each get an empty database of their own (see `Databases`). Where PostgreSQL
+is not reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail.
+The PostgreSQL variants carry the `postgres` marker: `pytest -m "not postgres"` is the quick
+loop.
+
+A test's platform (the `platform` fixture, and the app of tests/api) starts every tenant and
+hashes passwords with the cheapest argon2, unless the test (or its module's `pytestmark`) says:
+- `@pytest.mark.tenants("sdaq", "caq")`: start only these tenants (the registry stays whole);
+- `@pytest.mark.real_hasher`: hash with argon2's recommended cost, as in production.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -18,7 +27,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenants.runtime import Platform
 from tenants.settings import Settings
-from tests.support import Clock, beijing
+from tests.support import Clock, PlatformOptions, beijing, platform_options_of
 
 ADMIN_URL = os.environ.get(
     "QCFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -43,24 +52,125 @@ def postgres_admin() -> str:
     return ADMIN_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_admin: str) -> Iterator[str]:
-    """A fresh database for one test, dropped afterwards."""
-    name = f"qcflow_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(**{**conninfo_to_dict(postgres_admin), "dbname": name})
-    finally:
-        with psycopg.connect(postgres_admin, autocommit=True) as conn:
+class Databases:
+    """Empty databases for the tests, each used by one test (or module) at a time.
+
+    Dropping a database makes the server checkpoint (most of a PostgreSQL test's setup and
+    teardown on a busy server), so a database a test is done with is emptied instead (its
+    sessions ended, every schema dropped, an empty `public` made) and handed to the next test;
+    the session drops them at its end. One that cannot be emptied is dropped at once."""
+
+    def __init__(self, admin: str) -> None:
+        self.admin = admin
+        self.free: list[str] = []
+        self.made: list[str] = []
+
+    def url(self, name: str) -> str:
+        return make_conninfo(**{**conninfo_to_dict(self.admin), "dbname": name})
+
+    @contextmanager
+    def empty_one(self) -> Iterator[str]:
+        name = self.free.pop() if self.free else self._create()
+        try:
+            yield self.url(name)
+        finally:
+            if self._emptied(name):
+                self.free.append(name)
+            else:
+                self._drop(name)
+
+    def _create(self) -> str:
+        name = f"qcflow_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.made.append(name)
+        return name
+
+    def _emptied(self, name: str) -> bool:
+        try:
+            with psycopg.connect(self.admin, autocommit=True) as conn:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                )
+            with psycopg.connect(self.url(name), autocommit=True) as conn:
+                schemas = conn.execute(
+                    "SELECT nspname FROM pg_namespace"
+                    " WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"
+                ).fetchall()
+                for (schema,) in schemas:
+                    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+                conn.execute("CREATE SCHEMA public")
+        except psycopg.Error:
+            return False
+        return True
+
+    def _drop(self, name: str) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+        if name in self.made:
+            self.made.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.made):
+            self._drop(name)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(scope="session")
+def databases(postgres_admin: str) -> Iterator[Databases]:
+    databases = Databases(postgres_admin)
+    try:
+        yield databases
+    finally:
+        databases.drop_all()
+
+
+@pytest.fixture
+def postgres_url(databases: Databases) -> Iterator[str]:
+    """An empty database for one test (see `Databases`)."""
+    with databases.empty_one() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url(databases: Databases) -> Iterator[str]:
+    """An empty database for the tests of one module."""
+    with databases.empty_one() as url:
+        yield url
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+DATABASE_FIXTURES = {"postgres_url", "module_postgres_url", "postgres_admin", "databases"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `postgres` marker on every test that needs the server: the backend parameters'
+    PostgreSQL variants carry it, and so does a test that asks for a database itself."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        on_postgres = "postgres" in (params.get("backend"), params.get("module_backend"))
+        if on_postgres or DATABASE_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(request: pytest.FixtureRequest) -> str:
+    """The backend of a situation built once per module (see `module_settings`)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def platform_options(request: pytest.FixtureRequest) -> PlatformOptions:
+    return platform_options_of(request.node)
 
 
 @pytest.fixture
@@ -69,9 +179,22 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     return Settings(database_url=url, data_dir=tmp_path / "var", pg_pool_size=2)
 
 
+@pytest.fixture(scope="module")
+def module_settings(
+    module_backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Settings:
+    """Settings shared by the tests of one module, on each backend (one PostgreSQL database
+    per module): for situations built once and then only read."""
+    url = request.getfixturevalue("module_postgres_url") if module_backend == "postgres" else None
+    data_dir = tmp_path_factory.mktemp("module") / "var"
+    return Settings(database_url=url, data_dir=data_dir, pg_pool_size=2)
+
+
 @pytest.fixture
-def platform(settings: Settings) -> Iterator[Platform]:
-    platform = Platform.from_settings(settings)
+def platform(settings: Settings, platform_options: PlatformOptions) -> Iterator[Platform]:
+    platform = Platform.from_settings(
+        settings, only=platform_options.only, passwords=platform_options.passwords
+    )
     try:
         yield platform
     finally:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+from argon2 import PasswordHasher
+
 from aggregates.actor import Actor, Role
 from aggregates.application import AssociationLedger, Saved
 from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
+from aggregates.credentials import Passwords
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -26,6 +31,31 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+CHEAP_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+"""argon2id at its cheapest: a hash or check takes well under a millisecond instead of 0.1–0.75 s.
+Its hashes are still argon2id, which any hasher verifies."""
+
+
+@dataclass(frozen=True)
+class PlatformOptions:
+    """How a test's platform starts (`Platform.from_settings` and `create_app` take both)."""
+
+    only: tuple[str, ...] | None
+    """The tenants to start; None for every tenant of the registry."""
+    passwords: Passwords | None
+    """The ledgers' hasher; None for argon2's recommended cost."""
+
+
+def platform_options_of(node: pytest.Item | pytest.Collector) -> PlatformOptions:
+    """The options the `tenants` and `real_hasher` markers closest to the node ask for."""
+    tenants = node.get_closest_marker("tenants")
+    only = tuple(tenants.args) if tenants is not None else None
+    if only is not None and not only:
+        raise ValueError(f"{node.nodeid}: the tenants marker names no tenant")
+    real = node.get_closest_marker("real_hasher") is not None
+    return PlatformOptions(only=only, passwords=None if real else CHEAP_PASSWORDS)
 
 
 def new_password() -> str:

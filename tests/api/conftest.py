@@ -7,19 +7,77 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
-from api.app import create_app
+from api.app import Startup, create_app, restart_on
 from tenants.settings import Settings
-from tests.support import Clock, campaign_body, new_password
+from tests.support import (
+    Clock,
+    PlatformOptions,
+    beijing,
+    campaign_body,
+    new_password,
+    platform_options_of,
+)
+
+
+@pytest.fixture(scope="session")
+def shared_app() -> Litestar:
+    """The app, built once for the session (building its routes took most of an API test's
+    setup); each test starts it on its own settings (`anonymous`). Its default startup (SQLite
+    under ./var) is never used."""
+    return create_app(Settings())
 
 
 @pytest.fixture
-async def anonymous(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestClient[Any]]:
-    """The app over the test client, signed in as nobody."""
-    app = create_app(settings, clock=clock, poll_interval=0.05)
+async def anonymous(
+    shared_app: Litestar, settings: Settings, clock: Clock, platform_options: PlatformOptions
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The app over the test client, signed in as nobody; its tenants and hasher as the test's
+    markers say (tests/conftest.py)."""
+    restart_on(
+        shared_app,
+        Startup(
+            settings,
+            clock=clock,
+            poll_interval=0.05,
+            only=platform_options.only,
+            passwords=platform_options.passwords,
+        ),
+    )
+    async with AsyncTestClient(shared_app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def module_clock() -> Clock:
+    """Business time of a module's shared app (`module_anonymous`): the tests read it and leave
+    it where it is."""
+    return Clock(beijing(2024, 1, 15, 9, 30))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_anonymous(
+    module_settings: Settings, module_clock: Clock, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    """One app over the test client for all the tests of a module, on each backend, signed in
+    as nobody: for a situation built once (module-scoped fixtures) that the tests only read, or
+    write to only where the write is refused. Its tenants and hasher as the module's markers
+    say. The module runs in one event loop: `pytest.mark.asyncio(loop_scope="module")` in its
+    `pytestmark`, and its async fixtures `@pytest_asyncio.fixture(scope="module",
+    loop_scope="module")`; it does not mix in the per-test `anonymous` or `client`."""
+    options = platform_options_of(request.node)
+    app = create_app(
+        module_settings,
+        clock=module_clock,
+        poll_interval=0.05,
+        only=options.only,
+        passwords=options.passwords,
+    )
     async with AsyncTestClient(app) as client:
         yield client
 

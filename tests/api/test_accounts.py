@@ -16,6 +16,8 @@ from tests.api.claims_support import documents
 from tests.api.conftest import make_account, sign_in
 from tests.support import Clock, campaign_body, new_password
 
+pytestmark = pytest.mark.tenants("saq")
+
 Client = AsyncTestClient[Any]
 SAQ = "/api/v1/tenants/saq"
 ICBC = "91100000100003962T"  # 中国工商银行股份有限公司

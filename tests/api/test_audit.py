@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+import pytest
 
 from aggregates.actor import Role
 from aggregates.audit_service import BOOKKEEPING, HIDDEN, state_of
@@ -17,6 +18,8 @@ from tests.api.conftest import sign_in
 from tests.api.published_world import Client, ok
 from tests.api.statistics_world import statistics_world
 from tests.support import Clock
+
+pytestmark = pytest.mark.tenants("saq", "caq")
 
 SAQ = "/api/v1/tenants/saq"
 STAGES = [

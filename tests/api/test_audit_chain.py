@@ -7,11 +7,14 @@ from __future__ import annotations
 from uuid import UUID
 
 import msgspec
+import pytest
 
 from aggregates.actor import Role
 from tests.api.conftest import sign_in
 from tests.api.published_world import Client, ok
 from tests.tamper import BehindTheBack
+
+pytestmark = pytest.mark.tenants("saq")
 
 CHAIN = "/api/v1/tenants/saq/audit/chain"
 

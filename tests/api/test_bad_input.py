@@ -9,6 +9,8 @@ from litestar.testing import AsyncTestClient
 
 from tests.support import Clock, beijing, campaign_body
 
+pytestmark = pytest.mark.tenants("saq")
+
 SAQ = "/api/v1/tenants/saq/campaigns"
 Client = AsyncTestClient[Any]
 

@@ -9,6 +9,8 @@ from litestar.testing import AsyncTestClient
 
 from tests.support import Clock, beijing, campaign_body
 
+pytestmark = pytest.mark.tenants("saq")
+
 SAQ = "/api/v1/tenants/saq/campaigns"
 Client = AsyncTestClient[Any]
 
@@ -49,6 +51,7 @@ async def test_naive_times_are_read_as_beijing_time(client: Client) -> None:
     assert campaign["timeline"][0]["closes_at"] == "2020-07-25T22:00:00+08:00"
 
 
+@pytest.mark.tenants("saq", "sdaq")
 async def test_a_campaign_of_saq_is_invisible_to_sdaq(
     client: Client, opened: dict[str, Any]
 ) -> None:

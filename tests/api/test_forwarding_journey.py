@@ -29,6 +29,8 @@ from tests.api.published_world import (
 from tests.api.test_recommendations import SUMMARY, statistics
 from tests.support import Clock, beijing
 
+pytestmark = pytest.mark.tenants("saq", "sdaq", "caq")
+
 
 async def test_province_to_national_and_back(client: Client, clock: Clock) -> None:  # noqa: PLR0915
     saq = await publish_campaign(client, clock, "saq", units=("huangpu", "xuhui"), per_unit=3)

@@ -3,10 +3,14 @@ publish a campaign, and each tenant's results list says what the builder returne
 
 from __future__ import annotations
 
+import pytest
+
 from aggregates.actor import Role
 from tests.api.conftest import sign_in
 from tests.api.published_world import Client, Published, publish_campaign
 from tests.support import Clock
+
+pytestmark = pytest.mark.tenants("saq", "sdaq")
 
 
 async def published_grades(client: Client, p: Published) -> dict[str, str | None]:

@@ -9,6 +9,8 @@ from litestar.testing import AsyncTestClient
 
 from tests.api.test_recommendations import REVIEWER, filed_submissions, form_url, recommend
 
+pytestmark = pytest.mark.tenants("saq")
+
 Client = AsyncTestClient[Any]
 
 

@@ -15,6 +15,8 @@ from tests.api.conftest import sign_in
 from tests.api.test_submissions import SAQ, Journey, journey, qc_result
 from tests.support import beijing
 
+pytestmark = pytest.mark.tenants("saq")
+
 Client = AsyncTestClient[Any]
 REVIEWER = {
     "name": "周敏",

@@ -24,6 +24,8 @@ from tests.api.conftest import sign_in
 from tests.api.review_world import SAQ, UNITS, VIDEO, Client, World, build
 from tests.support import Clock, beijing
 
+pytestmark = pytest.mark.tenants("saq")
+
 CHECKLIST = {
     "盖章申报表齐全": True,
     "成果报告齐全": True,

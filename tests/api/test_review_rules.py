@@ -12,6 +12,8 @@ from tests.api.review_world import PLAN, SAQ, Client, World, build
 from tests.api.test_review_journey import CHECKLIST
 from tests.support import Clock, beijing
 
+pytestmark = pytest.mark.tenants("saq")
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:

@@ -53,7 +53,10 @@ PUBLIC_OPERATIONS = {
 """The only routes reachable without a session (besides the OpenAPI documents and the portal's
 static files)."""
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # authorisation is storage-blind
+pytestmark = [
+    pytest.mark.parametrize("backend", ["sqlite"]),  # authorisation is storage-blind
+    pytest.mark.tenants("saq", "sdaq"),
+]
 
 
 def routes(client: Client) -> list[tuple[str, str, Any]]:

@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from aggregates.actor import Role
@@ -24,6 +25,8 @@ from tests.api.statistics_world import (
     statistics_world,
 )
 from tests.support import Clock
+
+pytestmark = pytest.mark.tenants("saq", "caq")
 
 VIEWS: list[tuple[str | None, dict[str, str]]] = [
     (None, {}),

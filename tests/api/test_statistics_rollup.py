@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from aggregates.actor import Role
@@ -26,6 +27,8 @@ from tests.api.published_world import (
 )
 from tests.api.test_recommendations import SUMMARY, statistics
 from tests.support import Clock, beijing
+
+pytestmark = pytest.mark.tenants("saq", "cmiqa", "caq")
 
 SAQ = "/api/v1/tenants/saq"
 FIGURES = (

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.api.test_submissions import SAQ, journey, qc_result
+
+pytestmark = pytest.mark.tenants("saq")
 
 Client = AsyncTestClient[Any]
 

@@ -15,6 +15,8 @@ from aggregates.actor import Role
 from tests.api.conftest import sign_in
 from tests.support import Clock, beijing
 
+pytestmark = pytest.mark.tenants("saq")
+
 Client = AsyncTestClient[Any]
 SAQ = "/api/v1/tenants/saq"
 ICBC = "91100000100003962T"

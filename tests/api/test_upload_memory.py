@@ -12,6 +12,8 @@ from litestar.testing import AsyncTestClient
 from tests.api.test_submission_rules import streaming
 from tests.api.test_submissions import SAQ, journey, qc_result
 
+pytestmark = pytest.mark.tenants("saq")
+
 MB = 1024 * 1024
 
 

@@ -26,6 +26,8 @@ from tenants.settings import Settings
 from tests.support import new_password, open_qc_campaign
 from tests.tamper import BehindTheBack
 
+pytestmark = pytest.mark.tenants("saq")
+
 ROOT = Path(__file__).parents[2]
 
 

@@ -21,6 +21,8 @@ from tenants.runtime import Platform, TenantRuntime
 from tests.support import SECRETARY as SECRETARIAT
 from tests.support import open_qc_campaign
 
+pytestmark = pytest.mark.tenants("saq")
+
 
 class EventLogProjection(Projection):
     """Test read model: one row per campaign event; a duplicate would break the primary key."""

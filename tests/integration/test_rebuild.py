@@ -33,6 +33,8 @@ from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
 from tests.support import SECRETARY, open_qc_campaign
 
+pytestmark = pytest.mark.tenants("saq")
+
 ROOT = Path(__file__).parents[2]
 APPLICANT = Actor("unit-001", Role.APPLICANT_UNIT)
 
@@ -369,6 +371,7 @@ def qcflow(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.tenants("caq", "cmiqa", "saq", "sdaq")
 def test_the_command_line_rebuilds_every_read_model_of_every_tenant(
     platform: Platform, settings: Settings
 ) -> None:
