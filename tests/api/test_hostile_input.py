@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
 from tenants.settings import Settings
+from tests.api.claims_support import documents
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_accounts import ICBC
 from tests.api.test_metrics import OPERATOR
@@ -93,6 +94,7 @@ async def test_a_nul_in_the_registration_name_records_nothing_and_the_login_stay
         "password": new_password(),
         "enterprise_name": "中国工商银行股份有限公司上海市分行",
         "credit_code": ICBC,
+        **documents("wangfang@icbc.example.cn"),
     }
 
     refused = await anonymous.post(f"{SAQ}/registrations", json=body)
@@ -102,6 +104,9 @@ async def test_a_nul_in_the_registration_name_records_nothing_and_the_login_stay
     await assert_nothing_stored_and_healthy(anonymous, before)
     again = await anonymous.post(f"{SAQ}/registrations", json={**body, "name": "王芳"})
     assert again.status_code == 202, again.text
+    ledger = anonymous.app.state.platform.tenants["saq"].ledger
+    registered = ledger.find_account("wangfang@icbc.example.cn")
+    assert registered is not None and registered.name == "王芳"  # the login was still free
 
 
 async def test_a_nul_in_a_query_or_path_parameter_is_refused(

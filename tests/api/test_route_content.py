@@ -63,6 +63,7 @@ def samples(w: RecordWorld) -> dict[str, list[str]]:
         "sha256": ["0" * 64],
         "objection_id": [str(uuid5(NAMESPACE_URL, "objection"))],
         "code": ["SAQ-2024-QC-ABCDEFGH"],
+        "credit_code": [str(ACCOUNTS[a][1]) for a in ("applicant_a", "applicant_b")],
         "path": ["openapi.json"],
     }
 
