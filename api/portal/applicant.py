@@ -204,7 +204,11 @@ def result_card(
         if row.status in STATUS_NOTES
         else "",
         "action": page.speaker.gettext(text),
-        "action_href": edit if action in ("draft", "returned") else "",
+        "action_href": edit
+        if action in ("draft", "returned")
+        else f"/{tenant}/applicant/results/{row.submission_id}"
+        if action in ("endorse", "published")
+        else "",
         "due": due,
         "href": f"/{tenant}/applicant/results/{row.submission_id}",
     }
@@ -403,9 +407,16 @@ class ApplicantPages(Controller):
             mine = [result_card(page, r, summary, code) for r in rows if r.campaign_id == key]
             if campaign_id is None and not mine and summary.status == "archived":
                 continue
+            windows = timeline_of(summary)
+            open_now = {
+                phase: phase in windows and windows[phase].is_open(page.now)
+                for phase in (Phase.REGISTRATION, Phase.SUBMISSION)
+            }
             groups.append(
                 {
                     "summary": summary,
+                    "registering": open_now[Phase.REGISTRATION],
+                    "submitting": open_now[Phase.SUBMISSION],
                     "programme": labels.programme(page.speaker, summary.programme),
                     "results": mine,
                     "registration": f"/{code}/applicant/campaigns/{key}/registration",
@@ -663,7 +674,7 @@ def _result_context(
         "formal": page.speaker.gettext(FORMAL[formal]) if formal in FORMAL else "",
         "grade": grade,
         "certificate": certificate,
-        "may_endorse": status == SubmissionStatus.SUBMITTED.value and not endorsed,
+        "may_endorse": next_action(status, endorsed, stage) == "endorse",
         "endorsement": submission.endorsement,
         "score_max": _score_max(runtime, submission),
         "may_withdraw": status != SubmissionStatus.WITHDRAWN.value
