@@ -578,6 +578,7 @@ class ApplicantPages(Controller):
             runtime.ledger.endorse_submission(
                 submission_id, values["self_evaluation"], values["opinion"], score, actor, version
             )
+            caught_up(runtime, views)
             return Redirect(
                 f"/{runtime.tenant.code}/applicant/results/{submission_id}", status_code=303
             )
@@ -618,11 +619,17 @@ class ApplicantPages(Controller):
             if len(reason) > 500:
                 raise RequestProblem(422, Problem("reason", "too_long", "不能超过 500 个字"))
             runtime.ledger.withdraw_submission(submission_id, reason, actor, version)
+            caught_up(runtime, views)
             return Redirect(
                 f"/{runtime.tenant.code}/applicant/results/{submission_id}", status_code=303
             )
 
         return await sync_to_thread(run)
+
+
+def caught_up(runtime: TenantRuntime, views: TenantViews) -> None:
+    """After a command, the read models the next page reads have seen it (as the API waits)."""
+    views.wait(runtime.ledger.recorder.max_notification_id())
 
 
 def _result_context(

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from aggregates.registration import Registration
+from aggregates.registration import Registration, RegistrationNotFound
 from api.portal.applicant import NEXT, STEPS, next_action, stage_of
+from tests.api.claims_support import documents, mailed_code
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_pages import TOKEN, post_sign_in
 from tests.api.test_submissions import APPLICANT_BLOCK, ICBC, SAQ, campaign_2024, journey, qc_result
+from tests.support import Clock, beijing, new_password
 
 Client = AsyncTestClient[Any]
 GOOD = {
@@ -97,7 +99,7 @@ async def test_each_registration_field_is_refused_beside_it_in_either_language(
     assert 'value="2001"' in refused.text and 'value="0213"' in refused.text
     ledger = anonymous.app.state.platform.tenants["saq"].ledger
     registration_id = Registration.create_id(campaign_id, ICBC)
-    with pytest.raises(Exception, match="未找到该报名"):
+    with pytest.raises(RegistrationNotFound):
         ledger.get_registration(registration_id)
 
     saved = await anonymous.post(url, data={**GOOD, "csrf_token": token, "version": ""})
@@ -183,6 +185,25 @@ async def test_my_results_show_each_result_where_it_stands_and_another_is_a_404(
     listed = await client.get(f"/saq/applicant/campaigns/{j.campaign['id']}")
     assert "单位已推荐" in listed.text
 
+    unconfirmed = await client.post(
+        f"/saq/applicant/results/{submitted}/withdraw",
+        data={"reason": "材料需补充", "csrf_token": token},
+    )
+    assert unconfirmed.status_code == 422
+    assert beside(unconfirmed.text, "confirm") == "请勾选确认撤回"
+    assert 'value="材料需补充"' in unconfirmed.text
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    assert ledger.get_submission(UUID(submitted)).status.value == "submitted"
+    withdrawn = await client.post(
+        f"/saq/applicant/results/{submitted}/withdraw",
+        data={"reason": "材料需补充", "confirm": "yes", "csrf_token": token},
+    )
+    assert withdrawn.status_code == 200 and "撤回申报" not in withdrawn.text
+    assert ledger.get_submission(UUID(submitted)).status.value == "withdrawn"
+    assert "（已撤回）" in _card(
+        (await client.get(f"/saq/applicant/campaigns/{j.campaign['id']}")).text, submitted
+    )
+
     missing = await client.get(f"/saq/applicant/results/{stranger}")
     assert missing.status_code == 404 and "页面不存在" in missing.text
     endorse_other = await client.post(f"/saq/applicant/results/{stranger}/endorse", data=body)
@@ -211,3 +232,62 @@ async def _stranger_result(client: Client, campaign_id: str) -> str:
     if secretariat:
         client.headers["Authorization"] = secretariat
     return str(drafted.json()["id"])
+
+
+async def test_an_account_whose_claim_awaits_verification_may_not_endorse(client: Client) -> None:
+    j = await journey(client)
+    login, password = f"claimant-{uuid4().hex[:8]}@example.cn", new_password()
+    registered = await client.post(
+        f"{SAQ}/registrations",
+        json={
+            "login": login,
+            "name": "李强",
+            "password": password,
+            "enterprise_name": "中国工商银行股份有限公司上海市分行",
+            "credit_code": ICBC,
+            **documents(login),
+        },
+    )
+    assert registered.status_code == 202, registered.text
+    confirmed = await client.post(
+        f"{SAQ}/registrations/confirm", json={"token": mailed_code(client, "saq", login)}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    client.headers.pop("Authorization")
+    with cheap_passwords(client, "saq"):
+        assert (await post_sign_in(client, login, password)).status_code == 303
+    page = await client.get(f"/saq/applicant/campaigns/{j.campaign['id']}")
+    token = TOKEN.search(page.text)
+    assert token is not None
+    draft = await client.post(
+        f"{SAQ}/campaigns/{j.campaign['id']}/submissions",
+        json={**qc_result(), "applicant": APPLICANT_BLOCK},
+        headers={"X-CSRF-Token": token.group(1)},
+    )
+    assert draft.status_code == 201, draft.text
+    result = f"/saq/applicant/results/{draft.json()['id']}"
+    assert (await client.get(result)).status_code == 200
+    body = {"self_evaluation": "好", "opinion": "同意", "score": "80", "csrf_token": token.group(1)}
+    refused = await client.post(f"{result}/endorse", data=body)
+    assert refused.status_code == 409
+    assert "本账号代表该单位的身份尚待核验" in refused.text
+
+
+async def test_the_registration_is_read_only_once_its_window_closed(
+    client: Client, clock: Clock
+) -> None:
+    j = await journey(client)
+    client.headers.pop("Authorization")
+    clock.now = beijing(2024, 3, 2, 9, 0)
+    token = await applicant_page_session(client)
+    url = f"/saq/applicant/campaigns/{j.campaign['id']}/registration"
+    page = await client.get(url)
+    assert page.status_code == 200
+    assert "报名已截止（截止时间：2024年3月1日 22:00），报名表只读" in page.text
+    assert "保存报名" not in page.text and "<fieldset disabled>" in page.text
+    refused = await client.post(url, data={**GOOD, "csrf_token": token, "version": ""})
+    assert refused.status_code == 409 and "已截止" in refused.text
+    registration_id = Registration.create_id(UUID(j.campaign["id"]), ICBC)
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    with pytest.raises(RegistrationNotFound):
+        ledger.get_registration(registration_id)
