@@ -12,6 +12,9 @@ import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
+from aggregates.grading import Grading
+from aggregates.recommendation import Recommendation
+from aggregates.review_round import ReviewRound
 from aggregates.submission import Submission
 from projections.runner import Projection
 from projections.store import Tx, ViewDatabase, equality_filters, select
@@ -68,6 +71,17 @@ class SubmissionListProjection(Projection):
             Submission.AttachmentRemoved,
             Submission.FormalReviewPassed,
             Submission.Rejected,
+            Submission.ForwardedToNational,
+            Submission.NationalForwardWithdrawn,
+            Submission.NationalOutcomeRecorded,
+            Recommendation.EntryAdded,
+            Recommendation.EntryRemoved,
+            Recommendation.Filed,
+            Recommendation.Returned,
+            ReviewRound.Opened,
+            Grading.Graded,
+            Grading.NoticeOpened,
+            Grading.CertificatesIssued,
         )
     )
     tables = ("submission_list",)
@@ -80,7 +94,7 @@ class SubmissionListProjection(Projection):
             " recommending_unit TEXT NOT NULL, status TEXT NOT NULL, title TEXT NOT NULL,"
             " topic_type TEXT, industry TEXT, key_domain TEXT, endorsed BOOLEAN NOT NULL,"
             " direct_channel_confirmed BOOLEAN NOT NULL, version INTEGER NOT NULL,"
-            " drafted_by TEXT)"
+            " drafted_by TEXT, stage TEXT, recommendation_id TEXT, grading_id TEXT)"
         )
 
     @singledispatchmethod
@@ -182,6 +196,109 @@ class SubmissionListProjection(Projection):
     def _confirmed(self, event: Submission.DirectChannelConfirmed, tx: Tx, position: int) -> None:
         self._set(tx, event, {"direct_channel_confirmed": True})
 
+    # Where a filed result stands after the applicant's part (`stage`, for 我的申报's step line):
+    # the recommending unit's form filed with it, formal review passed, a review round opened
+    # with it, the public notice, the certificates, forwarded to national and its outcome there.
+
+    @process.register
+    def _formal_review(self, event: Submission.FormalReviewPassed, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"stage": "formal_review"})
+
+    @process.register
+    def _forwarded(self, event: Submission.ForwardedToNational, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"stage": "forwarded"})
+
+    @process.register
+    def _unforwarded(
+        self, event: Submission.NationalForwardWithdrawn, tx: Tx, position: int
+    ) -> None:
+        self._set(tx, event, {"stage": "published"})
+
+    @process.register
+    def _national(self, event: Submission.NationalOutcomeRecorded, tx: Tx, position: int) -> None:
+        final = event.outcome.get("stage") == "publication"
+        self._set(tx, event, {"stage": "national_result" if final else "forwarded"})
+
+    @process.register
+    def _entry_added(self, event: Recommendation.EntryAdded, tx: Tx, position: int) -> None:
+        self._stage_of(
+            tx,
+            "recommendation_id = :recommendation",
+            "submission_id = :submission",
+            recommendation=str(event.originator_id),
+            submission=str(event.submission_id),
+        )
+
+    @process.register
+    def _entry_removed(self, event: Recommendation.EntryRemoved, tx: Tx, position: int) -> None:
+        self._stage_of(
+            tx,
+            "recommendation_id = NULL, stage = CASE WHEN stage = 'recommended' THEN NULL"
+            " ELSE stage END",
+            "submission_id = :submission AND recommendation_id = :recommendation",
+            recommendation=str(event.originator_id),
+            submission=str(event.submission_id),
+        )
+
+    @process.register
+    def _filed(self, event: Recommendation.Filed, tx: Tx, position: int) -> None:
+        self._stage_of(
+            tx,
+            "stage = 'recommended'",
+            "recommendation_id = :recommendation AND stage IS NULL",
+            recommendation=str(event.originator_id),
+        )
+
+    @process.register
+    def _unfiled(self, event: Recommendation.Returned, tx: Tx, position: int) -> None:
+        self._stage_of(
+            tx,
+            "stage = NULL",
+            "recommendation_id = :recommendation AND stage = 'recommended'",
+            recommendation=str(event.originator_id),
+        )
+
+    @process.register
+    def _round(self, event: ReviewRound.Opened, tx: Tx, position: int) -> None:
+        for entrant in event.entrants:
+            self._stage_of(
+                tx,
+                "stage = 'in_review'",
+                "submission_id = :submission AND (stage IS NULL OR stage IN"
+                " ('recommended', 'formal_review'))",
+                submission=str(entrant["submission_id"]),
+            )
+
+    @process.register
+    def _graded(self, event: Grading.Graded, tx: Tx, position: int) -> None:
+        for entry in event.entries:
+            self._stage_of(
+                tx,
+                "grading_id = :grading",
+                "submission_id = :submission",
+                grading=str(event.originator_id),
+                submission=str(entry["submission_id"]),
+            )
+
+    @process.register
+    def _notice(self, event: Grading.NoticeOpened, tx: Tx, position: int) -> None:
+        self._stage_of(
+            tx, "stage = 'public_notice'", "grading_id = :grading", grading=str(event.originator_id)
+        )
+
+    @process.register
+    def _certificates(self, event: Grading.CertificatesIssued, tx: Tx, position: int) -> None:
+        self._stage_of(
+            tx, "stage = 'published'", "grading_id = :grading", grading=str(event.originator_id)
+        )
+
+    def _stage_of(self, tx: Tx, assignments: str, where: str, **params: str) -> None:
+        # Another aggregate's event: the rows' own versions do not move.
+        tx.execute(
+            f"UPDATE {{submission_list}} SET {assignments} WHERE {where}",  # noqa: S608 (ours)
+            params,
+        )
+
     def _set(self, tx: Tx, event: DomainEventProtocol[UUID], changes: dict[str, Any]) -> None:
         assignments = "".join(f", {column} = :{column}" for column in changes)
         tx.execute(
@@ -219,6 +336,49 @@ def list_submissions(
         " AND " + where + " ORDER BY position LIMIT :limit"
     )
     return select(db, SubmissionRow, query, params)
+
+
+class OwnRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An applicant's result as 我的申报 lists it."""
+
+    submission_id: str
+    campaign_id: str
+    serial: str | None
+    programme: str
+    title: str
+    recommending_unit: str
+    status: str
+    endorsed: bool
+    stage: str | None
+    version: int
+
+
+def own_submissions(
+    db: ViewDatabase,
+    owner: tuple[Collection[str], str],
+    campaign_id: UUID | None = None,
+) -> list[OwnRow]:
+    """An applicant's own results (as `api.records` defines them: under one of its credit
+    codes or drafted by its account), of one campaign or of every one, in drafting order: one
+    query, whatever their number."""
+    codes, account = owner
+    names = [f"owner_code_{i}" for i in range(len(codes))]
+    params: dict[str, Any] = dict(zip(names, sorted(codes), strict=True))
+    params["owner_account"] = account
+    among = "credit_code IN (" + ", ".join(f":{n}" for n in names) + ") OR " if names else ""
+    where = f"({among}drafted_by = :owner_account)"
+    if campaign_id is not None:
+        where += " AND campaign_id = :campaign"
+        params["campaign"] = str(campaign_id)
+    return select(
+        db,
+        OwnRow,
+        "SELECT submission_id, campaign_id, serial, programme, title, recommending_unit,"  # noqa: S608 (ours)
+        " status, endorsed, stage, version FROM {submission_list} WHERE "
+        + where
+        + " ORDER BY position",
+        params,
+    )
 
 
 class _CreditCode(msgspec.Struct, frozen=True):

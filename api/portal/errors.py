@@ -33,7 +33,7 @@ class FormState:
 
     template: str
     fields: tuple[str, ...]
-    values: dict[str, str]
+    values: dict[str, Any]
     context: dict[str, Any] = field(default_factory=dict)
     page: Page | None = None
     on_refusal: Callable[[tuple[Problem, ...]], dict[str, Any]] | None = None

@@ -59,6 +59,12 @@ PROBLEMS_BY_RULE = {
     "forbidden": N_("您的角色无权执行此操作"),
     "unauthenticated": N_("未登录：请先登录"),
     "malformed": N_("提交的内容格式不正确"),
+    "not_in_list": N_("不在本协会的目录中"),
+    "too_long": N_("内容过长"),
+    "window_closed": N_("不在办理时间窗口内"),
+    "range": N_("超出允许的范围"),
+    "stale_version": N_("记录已被他人修改，请刷新后重试"),
+    "claim_refused": N_("本账号代表该单位的申请未通过核验"),
 }
 """English for the refusals the public and sign-in pages show, by rule."""
 
@@ -80,5 +86,8 @@ def problem(speaker: Speaker, found: Problem) -> str:
     of its rule (the Chinese when the rule has none yet)."""
     if not speaker.english:
         return found.message
+    said = speaker.gettext(found.message)  # a message the catalog knows as it is
+    if said != found.message:
+        return said
     known = PROBLEMS_BY_RULE.get(found.rule)
     return speaker.gettext(known) if known else found.message

@@ -84,6 +84,12 @@ NAVIGATION: list[NavItem] = [
     NavItem(labels.N_("协会首页"), "/{tenant}/", needs_tenant=True),
     NavItem(labels.N_("全部协会"), "/"),
     NavItem(labels.N_("证书查验"), "/verify"),
+    NavItem(
+        labels.N_("我的申报"),
+        "/{tenant}/applicant/",
+        roles=frozenset((Role.APPLICANT_UNIT,)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 
