@@ -3,7 +3,8 @@ hash chain written with the events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -67,6 +68,34 @@ class TenantChannelRecorder(ChainedRecorder, PostgresProcessRecorder):
 
 def channel_name(schema: str, events_table_name: str) -> str:
     return f"{schema}_{events_table_name}"
+
+
+STARTUP_LOCK = "qcflow.startup"
+"""Names the advisory lock that serialises start-up DDL across processes (one per database)."""
+
+
+@contextlib.contextmanager
+def startup_lock(conninfo: str | None) -> Iterator[None]:
+    """Hold the database's start-up lock for the block: schema creation and every `CREATE … IF
+    NOT EXISTS` of the library, the chain and the read models run one process at a time.
+
+    Why: PostgreSQL's `IF NOT EXISTS` is not safe against a concurrent creator (two processes
+    creating the same schema, table or composite type fail on a duplicate key in the catalogue,
+    or with `tuple concurrently updated`). A session-level advisory lock on its own connection
+    waits for the other process's start-up, whatever transactions that runs; the lock goes with
+    the connection if the process dies. Nothing to do on SQLite (one file, written under its
+    own lock). Not re-entrant: nest it only with a different `conninfo`.
+    """
+    if conninfo is None:
+        yield
+        return
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (STARTUP_LOCK,))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (STARTUP_LOCK,))
 
 
 def provision_schemas(conninfo: str, schemas: Iterable[str]) -> None:
