@@ -110,10 +110,11 @@ def create_app(
             if clock is not None:
                 runtime.ledger.clock = clock
             runtime.ledger.passwords = BoundedPasswords(runtime.ledger.passwords, slots)
-        auth = {
-            code: AuthStore(open_view_database(runtime.location, "auth"))
-            for code, runtime in platform.tenants.items()
-        }
+        with platform.startup_lock():  # its tables: one process at a time
+            auth = {
+                code: AuthStore(open_view_database(runtime.location, "auth"))
+                for code, runtime in platform.tenants.items()
+            }
         mail = MailSender(settings, auth)
         if settings.run_projections:
             views.start()

@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
+import pickle
 import resource
 import secrets
 import time
@@ -258,7 +259,37 @@ def _total(group: list[Measured], tenant: str) -> Measured:
     )
 
 
-def main() -> None:
+def _generate(conninfo: str, args: argparse.Namespace) -> Dataset:
+    print(f"generating at least {args.events:,} events (2015-2026, every tenant):", flush=True)
+    fork = multiprocessing.get_context("fork")  # before any pool or thread of ours exists
+    with ProcessPoolExecutor(max_workers=1, mp_context=fork) as child:
+        dataset, lines = child.submit(build, conninfo, args.events, args.seed).result()
+    print(
+        f"generated {dataset.events:,} events in {dataset.seconds:.0f} s (not measured);"
+        f" {dataset.participants:,} applicant units took part; generator peak RSS"
+        f" {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB"
+    )
+    if dataset.events < args.events:
+        print(f"WARNING: {dataset.events:,} events generated, fewer than {args.events:,}")
+    for line in lines:
+        print(f"  {line}")
+    return dataset
+
+
+def _drop_read_models(conninfo: str, schema: str) -> None:
+    """What an earlier rebuild over a kept database left: every read model's tables and
+    positions (the ledger stays)."""
+    with connect(conninfo, autocommit=True) as conn:
+        for projection in PROJECTIONS:
+            for table in projection.tables:
+                conn.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table))
+                )
+        tracking = sql.Identifier(schema, "projection_tracking")
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(tracking))
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument(
@@ -267,60 +298,89 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2015, help="the generated history's seed")
     parser.add_argument("--batch", type=int, default=500, help="the runner's batch size")
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--keep",
+        metavar="PATH",
+        help="keep the generated database, and write what --reuse needs to PATH",
+    )
+    parser.add_argument(
+        "--reuse",
+        metavar="PATH",
+        help="rebuild over the database a --keep run left (no generation; kept again)",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    dbname = f"qcflow_bench_{secrets.token_hex(4)}"
     admin = make_conninfo(args.database_url)
+    if args.reuse:
+        with open(args.reuse, "rb") as kept:
+            dbname, dataset = pickle.load(kept)  # noqa: S301 (a file this script wrote)
+    else:
+        dbname = f"qcflow_bench_{secrets.token_hex(4)}"
+        with connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     conninfo = make_conninfo(args.database_url, dbname=dbname)
     with connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         server = conn.info.server_version
     print(f"database {dbname} on PostgreSQL {server}", flush=True)
     try:
-        print(f"generating at least {args.events:,} events (2015-2026, every tenant):", flush=True)
-        fork = multiprocessing.get_context("fork")  # before any pool or thread of ours exists
-        with ProcessPoolExecutor(max_workers=1, mp_context=fork) as child:
-            dataset, lines = child.submit(build, conninfo, args.events, args.seed).result()
-        print(
-            f"generated {dataset.events:,} events in {dataset.seconds:.0f} s (not measured);"
-            f" {dataset.participants:,} applicant units took part; generator peak RSS"
-            f" {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB"
-        )
-        if dataset.events < args.events:
-            print(f"WARNING: {dataset.events:,} events generated, fewer than {args.events:,}")
-        for line in lines:
-            print(f"  {line}")
+        if args.reuse:
+            print(f"reusing {dataset.events:,} events generated before", flush=True)
+        else:
+            dataset = _generate(conninfo, args)
+            if args.keep:
+                with open(args.keep, "wb") as keep:
+                    pickle.dump((dbname, dataset), keep)
         registry = TenantRegistry.load(TENANTS_DIR)
         before = rss_mb()
         measured: list[Measured] = []
         print(f"rebuilding {len(PROJECTIONS)} read models per tenant:", flush=True)
         for tenant in registry:
             location = StoreLocation(tenant.code, conninfo=conninfo, schema=tenant.schema)
+            if args.reuse:
+                _drop_read_models(conninfo, tenant.schema)
             measured += measure_tenant(location, dataset, conninfo, args.batch)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     finally:
-        with connect(admin, autocommit=True) as conn:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(dbname)))
-        print(f"dropped database {dbname}")
+        if args.keep or args.reuse:
+            print(f"kept database {dbname}")
+        else:
+            with connect(admin, autocommit=True) as conn:
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                conn.execute(drop.format(sql.Identifier(dbname)))
+            print(f"dropped database {dbname}")
     print_summary(measured, dataset, (before, peak))
     if args.json:
-        total = _total(measured, "all")
-        figures = {
-            "server_version": server,
-            "settings": {"events": args.events, "seed": args.seed, "batch": args.batch},
-            "dataset": {
-                "events": dataset.events,
-                "generation_seconds": dataset.seconds,
-                "events_per_tenant": {c: sum(t.values()) for c, t in dataset.topics.items()},
-                "topics": {c: dict(t) for c, t in dataset.topics.items()},
-            },
-            "rebuild": [asdict(m) | {"rate": m.rate, "raw_rate": m.raw_rate} for m in measured],
-            "total": asdict(total) | {"ratio": total.rate / total.raw_rate},
-            "rss_mb": {"before": before, "peak": peak},
-        }
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(figures, out, indent=2, ensure_ascii=False)
+        _write_json(args, server, dataset, measured, (before, peak))
+
+
+def _write_json(
+    args: argparse.Namespace,
+    server: int,
+    dataset: Dataset,
+    measured: list[Measured],
+    rss: tuple[float, float],
+) -> None:
+    before, peak = rss
+    total = _total(measured, "all")
+    figures = {
+        "server_version": server,
+        "settings": {"events": args.events, "seed": args.seed, "batch": args.batch},
+        "dataset": {
+            "events": dataset.events,
+            "generation_seconds": dataset.seconds,
+            "events_per_tenant": {c: sum(t.values()) for c, t in dataset.topics.items()},
+            "topics": {c: dict(t) for c, t in dataset.topics.items()},
+        },
+        "rebuild": [asdict(m) | {"rate": m.rate, "raw_rate": m.raw_rate} for m in measured],
+        "total": asdict(total) | {"ratio": total.rate / total.raw_rate},
+        "rss_mb": {"before": before, "peak": peak},
+    }
+    with open(args.json, "w", encoding="utf-8") as out:
+        json.dump(figures, out, indent=2, ensure_ascii=False)
 
 
 if __name__ == "__main__":

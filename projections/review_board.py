@@ -133,6 +133,12 @@ class ReviewBoardProjection(Projection):
             " rank INTEGER NOT NULL, grade TEXT, status TEXT NOT NULL, certificate_code TEXT,"
             " PRIMARY KEY (campaign_id, submission_id))"
         )
+        # A grading's results are found by it (regrades, grades, status, certificates): without
+        # it, each of those scanned the whole table (a rebuild went quadratic).
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS {review_results.grading}"
+            " ON {review_results} (grading_id, submission_id)"
+        )
 
     @singledispatchmethod
     def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:

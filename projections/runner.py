@@ -351,7 +351,7 @@ class ProjectionRunner(ClaimedLoop):
         position: int,
         new_position: int,
     ) -> None:
-        with self.db.transaction() as tx:
+        with self.db.transaction(batch=True) as tx:
             # Tracking first: on PostgreSQL the batch then holds the tracking row before it
             # touches a table, the order a rebuild's swap takes them in (no deadlock), and a
             # batch made stale by a swap fails here, before writing anything.

@@ -84,9 +84,10 @@ class PlatformViews:
         self.tenants: dict[str, TenantViews] = {}
         self.forwarding: ForwardingProcesses | None = None
         try:
-            for code, runtime in platform.tenants.items():
-                self.tenants[code] = TenantViews(runtime, poll_interval)
-            self.forwarding = ForwardingProcesses(platform, poll_interval)
+            with platform.startup_lock():  # the read models' tables: one process at a time
+                for code, runtime in platform.tenants.items():
+                    self.tenants[code] = TenantViews(runtime, poll_interval)
+                self.forwarding = ForwardingProcesses(platform, poll_interval)
         except BaseException:
             self.close()
             raise

@@ -190,8 +190,13 @@ class ViewDatabase(ABC):
     """A tenant's view storage; thread-safe; closed at shutdown."""
 
     @abstractmethod
-    def transaction(self) -> contextlib.AbstractContextManager[Tx]:
-        """A read-write transaction, committed when the block ends without error."""
+    def transaction(self, *, batch: bool = False) -> contextlib.AbstractContextManager[Tx]:
+        """A read-write transaction, committed when the block ends without error.
+
+        `batch`: many writes follow (a projection's batch). On PostgreSQL they are sent in
+        pipeline mode, without waiting for each one's answer: only a statement that returns
+        rows, `rowcount()` and the commit wait. An error in a write is then raised by the next
+        of those, not by the write itself (the transaction fails whole either way)."""
 
     @abstractmethod
     def claim(self, name: str, channel: str) -> contextlib.AbstractContextManager[Claim]:
@@ -256,7 +261,8 @@ class SQLiteViewDatabase(ViewDatabase):
         self.ensure_tracking()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
+        # In-process: a batch has no round trips to save.
         with self._lock:
             cursor = self._conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
@@ -288,17 +294,58 @@ class SQLiteViewDatabase(ViewDatabase):
 
 
 class PostgresTx(Tx):
-    def __init__(self, cursor: psycopg.Cursor[Any], schema: str) -> None:
+    def __init__(
+        self,
+        cursor: psycopg.Cursor[Any],
+        schema: str,
+        pipeline: psycopg.Pipeline | None = None,
+    ) -> None:
         self._cursor = cursor
         self._schema = schema
+        self._pipeline = pipeline
+        self._pending: tuple[str, list[dict[str, Any]]] | None = None
+        """In a batch: the last write, not sent yet, and its parameters for each time in a row
+        it was made (sent as one `executemany`)."""
 
     def execute(
         self, statement: str, params: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
-        self._cursor.execute(_postgres_sql(statement, self._schema), dict(params or {}))
-        return self._cursor.fetchall() if self._cursor.description else []
+        query = _postgres_sql(statement, self._schema)
+        if self._pipeline is None:
+            self._cursor.execute(query, dict(params or {}))
+            return self._cursor.fetchall() if self._cursor.description else []
+        if not _returns_rows(statement):
+            # A write: its answer is read later. The same write made again in a row (a row per
+            # event, per entrant…) goes out with it as one `executemany`.
+            if self._pending is not None and self._pending[0] is query:
+                self._pending[1].append(dict(params or {}))
+            else:
+                self.flush()
+                self._pending = (query, [dict(params or {})])
+            return []
+        self.flush()
+        # Its own cursor: the shared one may still be handed the answers of writes queued
+        # before it. Waits for the answers of everything sent so far.
+        with self._cursor.connection.cursor() as reader:
+            reader.execute(query, dict(params or {}))
+            self._pipeline.sync()
+            return reader.fetchall() if reader.description else []
+
+    def flush(self) -> None:
+        """Send the write held back (in a batch), in order after everything sent before it."""
+        if self._pending is None:
+            return
+        query, many = self._pending
+        self._pending = None
+        if len(many) == 1:
+            self._cursor.execute(query, many[0])
+        else:
+            self._cursor.executemany(query, many)
 
     def rowcount(self) -> int:
+        if self._pipeline is not None:
+            self.flush()
+            self._pipeline.sync()  # the answers of everything queued, the last one ours
         return self._cursor.rowcount
 
     def lock_exclusively(self, tables: Sequence[str], timeout: float) -> None:
@@ -342,9 +389,18 @@ class PostgresViewDatabase(ViewDatabase):
         self.ensure_tracking()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            yield PostgresTx(cursor, self.schema)
+    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
+        with self._pool.connection() as conn:
+            if not batch:
+                with conn.transaction(), conn.cursor() as cursor:
+                    yield PostgresTx(cursor, self.schema)
+                return
+            # A batch's writes in few round trips: BEGIN, the writes and COMMIT go out without
+            # waiting for each answer (psycopg's pipeline mode; ADR 26).
+            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as cursor:
+                tx = PostgresTx(cursor, self.schema, pipeline)
+                yield tx
+                tx.flush()
 
     @contextlib.contextmanager
     def claim(self, name: str, channel: str) -> Iterator[Claim]:
@@ -358,6 +414,14 @@ class PostgresViewDatabase(ViewDatabase):
 
     def close(self) -> None:
         self._pool.close()
+
+
+_ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|TABLE)\b|\bRETURNING\b", re.I)
+
+
+@lru_cache(maxsize=512)
+def _returns_rows(statement: str) -> bool:
+    return _ROWS.search(statement) is not None
 
 
 @lru_cache(maxsize=512)

@@ -3,16 +3,24 @@ hash chain written with the events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.utils import retry
 from psycopg import sql
 
-from tenants.chain import ChainedRecorder, ChainStatements
+from tenants import chain
+from tenants.chain import GENESIS, ChainedRecorder, ChainStatements
 
 
 class TenantChannelRecorder(ChainedRecorder, PostgresProcessRecorder):
@@ -48,6 +56,72 @@ class TenantChannelRecorder(ChainedRecorder, PostgresProcessRecorder):
         self.sql_create_statements.extend(
             sql.SQL(s).format() for s in self.chain_statements.create()
         )
+        # The chain's step as an aggregate, so that one statement links what it inserts.
+        step = sql.Identifier(datastore.schema, f"{prefix}_chain_step")
+        links = sql.Identifier(datastore.schema, f"{prefix}_chain_links")
+        self.sql_create_statements.extend(
+            [
+                sql.SQL(
+                    "CREATE OR REPLACE FUNCTION {}(previous BYTEA, head BYTEA, record BYTEA)"
+                    " RETURNS BYTEA LANGUAGE sql IMMUTABLE PARALLEL SAFE"
+                    " AS $$ SELECT sha256(coalesce(previous, head) || record) $$"
+                ).format(step),
+                sql.SQL(
+                    "CREATE OR REPLACE AGGREGATE {}(BYTEA, BYTEA) (SFUNC = {}, STYPE = BYTEA)"
+                ).format(links, step),
+            ]
+        )
+        uuid_bytes = (
+            "uuid_send(i.originator_id)"
+            if datastore.originator_id_type == "uuid"
+            else "uuid_send(i.originator_id::uuid)"
+        )
+        # What `chain.link` hashes after the previous link, field by field, in SQL (int8send
+        # and int4send write big-endian, as `int.to_bytes(…, "big")`).
+        record = (
+            f"int8send(i.notification_id) || {uuid_bytes} || int8send(i.originator_version)"
+            " || int4send(octet_length(convert_to(i.topic, 'UTF8')))"
+            " || convert_to(i.topic, 'UTF8') || int8send(octet_length(i.state)::BIGINT)"
+            " || i.state"
+        )
+        self._rendered: tuple[bytes, ...] | None = None
+        c = self.chain_statements
+        # The library's insert, which already ends `RETURNING notification_id`.
+        self.insert_chained_statement = sql.SQL(
+            "WITH inserted AS ({insert}, originator_id, originator_version, topic, state),"
+            " head AS (SELECT coalesce((SELECT link FROM {chain} ORDER BY notification_id DESC"
+            " LIMIT 1), %s::BYTEA) AS link),"
+            " linked AS (SELECT i.notification_id,"
+            " {links}(h.link, {record}) OVER (ORDER BY i.notification_id) AS link"
+            " FROM inserted i CROSS JOIN head h),"
+            " written AS (INSERT INTO {chain} (notification_id, link)"
+            " SELECT notification_id, link FROM linked RETURNING notification_id, link),"
+            " checkpoint AS (INSERT INTO {checkpoints} (position, link, made_at, how)"
+            " SELECT notification_id, link, to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+            " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'interval'"
+            " FROM (SELECT notification_id, link, min(notification_id) OVER () AS first,"
+            " max(notification_id) OVER () AS last FROM written) AS w"
+            " WHERE notification_id = last AND (first - 1) / %s <> last / %s)"
+            " SELECT notification_id FROM linked ORDER BY notification_id"
+        ).format(
+            insert=self.insert_events_statement,
+            chain=sql.SQL(c.chain),
+            checkpoints=sql.SQL(c.checkpoints),
+            links=links,
+            record=sql.SQL(record),
+        )
+
+    def _write_statements(self, conn: psycopg.Connection[Any]) -> tuple[bytes, ...]:
+        """What a write sends after the tracking (lock timeout, lock, notify, insert), rendered
+        once: psycopg renders a composed statement again on every execute (a quarter of an
+        append's time on the client)."""
+        if self._rendered is None:
+            notify = sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel_name))
+            set_timeout, lock = self.lock_table_statements
+            self._rendered = tuple(
+                _render(s, conn) for s in (set_timeout, lock, notify, self.insert_chained_statement)
+            )
+        return self._rendered
 
     def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         return self.datastore.transaction(commit=commit)
@@ -55,18 +129,84 @@ class TenantChannelRecorder(ChainedRecorder, PostgresProcessRecorder):
     def _lock_log(self, cursor: Any) -> None:
         self._lock_table(cursor)
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # Called inside the insert's transaction, after the events are in and under the
-        # library's lock on the events table, which orders the log: the links go in with them.
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        self._link_inserted(curs, positions, stored_events)
+        """The library's write (tracking, table lock, notify, insert, in one transaction), with
+        the chain's links made by the insert's own statement: its head read there, under the
+        lock, and each link hashed by the server. Everything goes out in one pipeline and waits
+        once, at the commit: one round trip, where the library's insert and a separate read of
+        the head took three (ADR 26). The lock still orders the log (tailing readers miss
+        nothing) and the links are those `chain.link` computes (verify checks them)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            with conn.pipeline(), conn.transaction():
+                self._insert_events(curs, stored_events, **kwargs)  # tracking, if any
+                if not stored_events:
+                    return None
+                set_timeout, lock, notify, insert = self._write_statements(conn)
+                curs.execute(set_timeout, prepare=True)
+                curs.execute(lock, prepare=True)
+                curs.execute(notify)
+                pg_events = [
+                    self.construct_pg_stored_event(
+                        e.originator_id, e.originator_version, e.topic, e.state
+                    )
+                    for e in stored_events
+                ]
+                curs.execute(
+                    insert,
+                    (pg_events, GENESIS, chain.CHECKPOINT_EVERY, chain.CHECKPOINT_EVERY),
+                    prepare=True,
+                )
+            # Committed (the pipeline waited for every answer): the insert's is the last.
+            positions = [int(row["notification_id"]) for row in curs.fetchall()]
+        if len(positions) != len(stored_events):
+            msg = f"inserted {len(stored_events)} events, answered {len(positions)} places"
+            raise ProgrammingError(msg)
         return positions
+
+
+def _render(statement: object, conn: psycopg.Connection[Any]) -> bytes:
+    if isinstance(statement, sql.Composable):
+        return statement.as_bytes(conn)
+    if isinstance(statement, bytes):
+        return statement
+    if isinstance(statement, str):
+        return statement.encode()
+    raise TypeError(f"not a statement: {statement!r}")
 
 
 def channel_name(schema: str, events_table_name: str) -> str:
     return f"{schema}_{events_table_name}"
+
+
+STARTUP_LOCK = "qcflow.startup"
+"""Names the advisory lock that serialises start-up DDL across processes (one per database)."""
+
+
+@contextlib.contextmanager
+def startup_lock(conninfo: str | None) -> Iterator[None]:
+    """Hold the database's start-up lock for the block: schema creation and every `CREATE … IF
+    NOT EXISTS` of the library, the chain and the read models run one process at a time.
+
+    Why: PostgreSQL's `IF NOT EXISTS` is not safe against a concurrent creator (two processes
+    creating the same schema, table or composite type fail on a duplicate key in the catalogue,
+    or with `tuple concurrently updated`). A session-level advisory lock on its own connection
+    waits for the other process's start-up, whatever transactions that runs; the lock goes with
+    the connection if the process dies. Nothing to do on SQLite (one file, written under its
+    own lock). Not re-entrant: nest it only with a different `conninfo`.
+    """
+    if conninfo is None:
+        yield
+        return
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (STARTUP_LOCK,))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (STARTUP_LOCK,))
 
 
 def provision_schemas(conninfo: str, schemas: Iterable[str]) -> None:

@@ -8,6 +8,7 @@ schema `t_<code>`, created at start if missing.
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,12 @@ from aggregates.campaign import Programme
 from aggregates.credentials import Passwords
 from tenants.chain import ChainedRecorder, chain_of
 from tenants.files import LocalFileStore
-from tenants.postgres import TenantChannelRecorder, channel_name, provision_schemas
+from tenants.postgres import (
+    TenantChannelRecorder,
+    channel_name,
+    provision_schemas,
+    startup_lock,
+)
 from tenants.registry import Tenant, TenantRegistry
 from tenants.settings import Settings
 from tenants.sqlite import ChainedSQLiteRecorder
@@ -143,19 +149,23 @@ class Platform:
             raise ValueError(f"no such tenants in the registry: {unknown}")
         started = [t for t in registry if only is None or t.code in only]
         conninfo = _conninfo(settings.database_url) if settings.database_url else None
-        if conninfo is not None:
-            provision_schemas(conninfo, (t.schema for t in started))
+        self.conninfo = conninfo
         try:
-            for tenant in started:
-                runtime = TenantRuntime(
-                    tenant,
-                    self._location(tenant, conninfo),
-                    settings.pg_pool_size,
-                    LocalFileStore(settings.data_dir / "files" / tenant.code),
-                )
-                self.tenants[tenant.code] = runtime
-                if passwords is not None:
-                    runtime.ledger.passwords = passwords
+            # Schemas, the library's tables and the chain's: created by one process at a time,
+            # so that any number of processes can start together.
+            with self.startup_lock():
+                if conninfo is not None:
+                    provision_schemas(conninfo, (t.schema for t in started))
+                for tenant in started:
+                    runtime = TenantRuntime(
+                        tenant,
+                        self._location(tenant, conninfo),
+                        settings.pg_pool_size,
+                        LocalFileStore(settings.data_dir / "files" / tenant.code),
+                    )
+                    self.tenants[tenant.code] = runtime
+                    if passwords is not None:
+                        runtime.ledger.passwords = passwords
         except BaseException:
             self.close()
             raise
@@ -177,6 +187,11 @@ class Platform:
         folder = self.settings.data_dir / tenant.code
         folder.mkdir(parents=True, exist_ok=True)
         return StoreLocation(tenant.code, sqlite_dir=folder.resolve())
+
+    def startup_lock(self) -> AbstractContextManager[None]:
+        """Held while this process creates what it needs in the database (tables of the read
+        models and stores built after the platform): one process at a time (ADR 26)."""
+        return startup_lock(self.conninfo)
 
     def get(self, code: str) -> TenantRuntime | None:
         return self.tenants.get(code)

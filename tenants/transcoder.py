@@ -35,7 +35,7 @@ _UNTAG: dict[str, Callable[[Any], Any]] = {
     "datetime_iso": datetime.fromisoformat,
     "date_iso": date.fromisoformat,
     "enum": _decode_enum,
-    "dict": lambda data: {k: _untag(v) for k, v in data.items()},
+    "dict": lambda data: {k: _untag(v) for k, v in data.items()},  # a plain dict, not a tag
     "int_str": int,
     "float_repr": float,
 }
@@ -73,12 +73,20 @@ def _tag(o: Any) -> Any:
 
 
 def _untag(o: Any) -> Any:
-    if isinstance(o, dict):
-        if o.keys() == _TAG_KEYS:
+    """Tags replaced by their values, in place: the containers are the decoder's own, fresh.
+    Only containers are visited (a string or number is left as it is, without a call), which
+    is most of what an event holds."""
+    kind = type(o)
+    if kind is dict:
+        if len(o) == 2 and "_type_" in o and "_data_" in o:
             return _UNTAG[o["_type_"]](o["_data_"])
-        return {k: _untag(v) for k, v in o.items()}
-    if isinstance(o, list):
-        return [_untag(v) for v in o]
+        for key, value in o.items():
+            if type(value) is dict or type(value) is list:
+                o[key] = _untag(value)
+    elif kind is list:
+        for i, value in enumerate(o):
+            if type(value) is dict or type(value) is list:
+                o[i] = _untag(value)
     return o
 
 
