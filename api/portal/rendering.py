@@ -84,6 +84,13 @@ NAVIGATION: list[NavItem] = [
     NavItem(labels.N_("协会首页"), "/{tenant}/", needs_tenant=True),
     NavItem(labels.N_("全部协会"), "/"),
     NavItem(labels.N_("证书查验"), "/verify"),
+    NavItem(labels.N_("我的账号"), "/{tenant}/account", frozenset(Role), needs_tenant=True),
+    NavItem(
+        labels.N_("单位身份核验"),
+        "/{tenant}/enterprise-claims",
+        frozenset((Role.SECRETARIAT, Role.RECOMMENDING_UNIT, Role.AUDITOR)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 
