@@ -33,7 +33,9 @@ def png(width: int = 120, height: int = 80) -> bytes:
     """A real (blue) PNG: the sealed letter, photographed."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     rows = b"".join(b"\x00" + b"\x1d\x4f\x91" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
@@ -85,10 +87,9 @@ def new_context(browser: Browser) -> BrowserContext:
     return browser.new_context(viewport=DESKTOP, locale="zh-CN")
 
 
-def test_an_applicant_unit_registers_is_verified_and_invites_a_colleague(
-    site: Site, page: Page, playwright_browser: Browser
-) -> None:
-    login, password = "liming@icbc.example.cn", new_password()
+def registers(page: Page, site: Site, login: str, password: str) -> None:
+    """A newcomer finds the association, registers its unit (the credit code refused as typed,
+    then fixed) with its licence and letter, and confirms with the mailed link."""
     page.goto(site.url + "/")
     page.get_by_role("link", name="上海市质量协会").click()
     page.locator("header").get_by_role("link", name="登录").click()
@@ -125,14 +126,11 @@ def test_an_applicant_unit_registers_is_verified_and_invites_a_colleague(
     expect(page.get_by_role("heading", level=1)).to_have_text("注册已确认")
     looks_right(page, "confirmed")
 
-    sign_in(page, site, login, password)
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的账号").click()
-    claim = page.locator("section.claim")
-    expect(claim).to_contain_text(ENTERPRISE)
-    expect(claim.locator(".state")).to_have_text("待核验")
-    looks_right(page, "account-awaiting")
 
-    secretariat = new_context(playwright_browser)
+def the_secretariat_verifies(browser: Browser, site: Site, login: str) -> str:
+    """In a second browser, the secretariat opens the claim's documents and verifies it.
+    Answers the licence's address."""
+    secretariat = new_context(browser)
     try:
         desk = secretariat.new_page()
         sign_in(desk, site, site.login, site.password)
@@ -158,23 +156,13 @@ def test_an_applicant_unit_registers_is_verified_and_invites_a_colleague(
         card.get_by_role("button", name="通过核验").click()
         expect(desk.locator(".notice")).to_contain_text("已通过核验")
         expect(desk.locator("article.claim", has_text=login)).to_have_count(0)
+        return href
     finally:
         secretariat.close()
-    # The applicant cannot open the files.
-    refused = page.context.request.get(href)
-    assert refused.status in (403, 404)
 
-    page.reload()
-    expect(page.locator("section.claim .state")).to_have_text("已核验")
 
-    colleague = "wangfang@icbc.example.cn"
-    page.get_by_label("同事的登录名（邮箱）").fill(colleague)
-    page.get_by_label("同事的姓名").fill("王芳")
-    page.get_by_role("button", name="发出邀请").click()
-    expect(page.locator(".notice")).to_contain_text("邀请已发出")
-    looks_right(page, "account-verified")
-
-    invited = new_context(playwright_browser)
+def the_colleague_accepts(browser: Browser, site: Site, colleague: str) -> None:
+    invited = new_context(browser)
     try:
         other = invited.new_page()
         other.goto(mailed_link(site, colleague))
@@ -195,6 +183,33 @@ def test_an_applicant_unit_registers_is_verified_and_invites_a_colleague(
         expect(other.locator(".roles")).to_contain_text(ENTERPRISE)
     finally:
         invited.close()
+
+
+def test_an_applicant_unit_registers_is_verified_and_invites_a_colleague(
+    site: Site, page: Page, playwright_browser: Browser
+) -> None:
+    login, password = "liming@icbc.example.cn", new_password()
+    registers(page, site, login, password)
+    sign_in(page, site, login, password)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的账号").click()
+    claim = page.locator("section.claim")
+    expect(claim).to_contain_text(ENTERPRISE)
+    expect(claim.locator(".state")).to_have_text("待核验")
+    looks_right(page, "account-awaiting")
+
+    licence = the_secretariat_verifies(playwright_browser, site, login)
+    refused = page.context.request.get(licence)  # not the applicant's to open
+    assert refused.status in (403, 404)
+    page.reload()
+    expect(page.locator("section.claim .state")).to_have_text("已核验")
+
+    colleague = "wangfang@icbc.example.cn"
+    page.get_by_label("同事的登录名（邮箱）").fill(colleague)
+    page.get_by_label("同事的姓名").fill("王芳")
+    page.get_by_role("button", name="发出邀请").click()
+    expect(page.locator(".notice")).to_contain_text("邀请已发出")
+    looks_right(page, "account-verified")
+    the_colleague_accepts(playwright_browser, site, colleague)
 
 
 def test_a_forgotten_password_is_reset_through_the_mailed_code(
