@@ -28,6 +28,7 @@ from api.account_schemas import (
     Accepted,
     AccountOut,
     ChangePasswordRequest,
+    ClaimFileIn,
     DisableRequest,
     InvitationAcceptance,
     InvitationOut,
@@ -58,6 +59,13 @@ TOKEN_LIFETIMES = {
     "reset": timedelta(hours=1),
 }
 
+CODE_PAGES = {
+    "invitation": "invitation",
+    "confirmation": "registration/confirm",
+    "reset": "password-reset/confirm",
+}
+"""The portal's page (under the tenant's) where each kind of mailed code is entered."""
+
 
 @dataclass(frozen=True)
 class Auth:
@@ -81,16 +89,19 @@ class Auth:
         self, account: Account, purpose: str, subject: str, lead: str, *, by_name: bool = True
     ) -> datetime:
         """Mail a new one-time code. `by_name=False` for an address not yet confirmed: the
-        mail then carries no text the registrant typed."""
+        mail then carries no text the registrant typed. The mail links to the portal's page
+        for the code, which it carries after `#` (never sent to the server, nor logged)."""
         ttl = TOKEN_LIFETIMES[purpose]
         token = self.store.issue_token(purpose, account.id, self.now, ttl)
         tenant = self.runtime.tenant
         greeting = f"{account.name}，您好" if by_name else "您好"
+        page = f"{self.settings.public_url.rstrip('/')}/{tenant.code}/{CODE_PAGES[purpose]}"
         body = (
             f"{greeting}：\n\n{lead}\n\n"
             f"协会：{tenant.name_zh}（{tenant.code}）\n登录名：{account.login}\n"
             f"确认码：{token}\n\n确认码 {_hours(ttl)} 内有效，仅可使用一次。"
-            f"平台地址：{self.settings.public_url}\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
+            f"平台地址：{self.settings.public_url}\n也可打开以下链接填写：{page}#code={token}"
+            f"\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
         )
         self.store.queue_mail(account.login, f"【{tenant.short_name_zh}】{subject}", body, self.now)
         return self.now + ttl
@@ -200,6 +211,94 @@ def _bad_token() -> RequestProblem:
     return RequestProblem(400, Problem("token", "invalid_token", "确认码无效、已使用或已过期"))
 
 
+RESET_MAILED = Accepted(message="如该登录名已注册，重置密码的邮件已发出")
+"""The answer to every reset request, whatever the login (ADR 0020)."""
+
+
+async def register_applicant_unit(
+    auth: Auth,
+    files: FileStore,
+    views: TenantViews,
+    address: str,
+    *,
+    login: str,
+    name: str,
+    password: str,
+    credit_code: str,
+    enterprise_name: str,
+    documents: dict[ClaimDocument, ClaimFileIn],
+) -> None:
+    """An applicant unit's self-registration (the API's and the portal's): the credit code
+    checked, the throttle, a login already registered answered alike (ADR 0020), the documents
+    received and the account registered with its claim (ADR 0017), the confirmation mailed and
+    the enterprise's accounts told."""
+    code = validate_credit_code(credit_code)
+    await sync_to_thread(admit_registration, auth, login, address)
+    existing = await sync_to_thread(auth.runtime.ledger.find_account, login)
+    if existing is not None:
+        await sync_to_thread(already_registered, auth, existing, password, name)
+        return
+    async with received_documents(files, documents) as claim_files:
+        account = await sync_to_thread(
+            partial(
+                auth.runtime.ledger.register_applicant,
+                login=login,
+                name=name,
+                password=password,
+                credit_code=code,
+                enterprise_name=enterprise_name,
+                files=claim_files,
+                actor=Actor(login.strip().lower(), Role.APPLICANT_UNIT),
+            )
+        )
+    await sync_to_thread(auth.mail_confirmation, account)
+    await sync_to_thread(tell_the_enterprise, views, auth.store, account, code, auth.now)
+
+
+def confirm_registration(auth: Auth, token: str) -> Account:
+    """The mailed confirmation code activates the self-registered account."""
+    account_id = auth.store.redeem_token(token, "confirmation", auth.now)
+    if account_id is None:
+        raise _bad_token()
+    return auth.runtime.ledger.activate_account(
+        account_id, Actor(str(account_id), Role.APPLICANT_UNIT)
+    )
+
+
+def accept_invitation(auth: Auth, token: str, password: str) -> Account:
+    """The invited person sets their password with the mailed code; the account is active."""
+    account_id = auth.store.redeem_token(token, "invitation", auth.now)
+    if account_id is None:
+        raise _bad_token()
+    account = auth.runtime.ledger.get_account(account_id)
+    actor = Actor(str(account_id), min(account.roles(), default=Role.AUDITOR))
+    return auth.runtime.ledger.set_password(account_id, password, "invitation", actor)
+
+
+def mail_reset(auth: Auth, login: str, address: str) -> None:
+    """Mail a reset code to an active account, when the throttle admits it; the caller answers
+    alike whatever happened."""
+    admitted = admit_reset_mail(auth, login, address)
+    account = auth.runtime.ledger.find_account(login)
+    if admitted and account is not None and account.status is AccountStatus.ACTIVE:
+        auth.mail_token(
+            account, "reset", "重置密码", "您申请了重置密码。请使用下面的确认码设置新密码："
+        )
+
+
+def reset_password(auth: Auth, token: str, password: str) -> Account:
+    account_id = auth.store.redeem_token(token, "reset", auth.now)
+    if account_id is None:
+        raise _bad_token()
+    account = auth.runtime.ledger.get_account(account_id)
+    return auth.runtime.ledger.set_password(
+        account_id,
+        password,
+        "reset",
+        Actor(str(account_id), min(account.roles(), default=Role.APPLICANT_UNIT)),
+    )
+
+
 class SessionController(Controller):
     """Signing in and out, and the signed-in user's own account."""
 
@@ -274,13 +373,8 @@ class SessionController(Controller):
         data: JSONBody[ResetRequest],
         auth: NamedDependency[Auth],
     ) -> Accepted:
-        admitted = admit_reset_mail(auth, data.login, auth.address(request))
-        account = auth.runtime.ledger.find_account(data.login)
-        if admitted and account is not None and account.status is AccountStatus.ACTIVE:
-            auth.mail_token(
-                account, "reset", "重置密码", "您申请了重置密码。请使用下面的确认码设置新密码："
-            )
-        return Accepted(message="如该登录名已注册，重置密码的邮件已发出")  # the same either way
+        mail_reset(auth, data.login, auth.address(request))
+        return RESET_MAILED  # the same either way
 
     @post(
         "/password-resets/confirm",
@@ -292,16 +386,7 @@ class SessionController(Controller):
     def reset_password(
         self, data: JSONBody[ResetConfirmation], auth: NamedDependency[Auth]
     ) -> None:
-        account_id = auth.store.redeem_token(data.token, "reset", auth.now)
-        if account_id is None:
-            raise _bad_token()
-        account = auth.runtime.ledger.get_account(account_id)
-        auth.runtime.ledger.set_password(
-            account_id,
-            data.new_password,
-            "reset",
-            Actor(str(account_id), min(account.roles(), default=Role.APPLICANT_UNIT)),
-        )
+        reset_password(auth, data.token, data.new_password)
 
 
 class RegistrationController(Controller):
@@ -328,31 +413,22 @@ class RegistrationController(Controller):
         """The account is bound to the credit code at once, but speaks for the enterprise only
         once its licence and letter have been checked (ADR 0017). A login already registered is
         answered alike (ADR 0020)."""
-        credit_code = validate_credit_code(data.credit_code)
-        await sync_to_thread(admit_registration, auth, data.login, auth.address(request))
-        existing = await sync_to_thread(auth.runtime.ledger.find_account, data.login)
-        if existing is not None:
-            await sync_to_thread(already_registered, auth, existing, data.password, data.name)
-            return REGISTERED
         documents = {
             ClaimDocument.BUSINESS_LICENCE: data.business_licence,
             ClaimDocument.AUTHORISATION_LETTER: data.authorisation_letter,
         }
-        async with received_documents(files, documents) as claim_files:
-            account = await sync_to_thread(
-                partial(
-                    auth.runtime.ledger.register_applicant,
-                    login=data.login,
-                    name=data.name,
-                    password=data.password,
-                    credit_code=credit_code,
-                    enterprise_name=data.enterprise_name,
-                    files=claim_files,
-                    actor=Actor(data.login.strip().lower(), Role.APPLICANT_UNIT),
-                )
-            )
-        await sync_to_thread(auth.mail_confirmation, account)
-        await sync_to_thread(tell_the_enterprise, views, auth.store, account, credit_code, auth.now)
+        await register_applicant_unit(
+            auth,
+            files,
+            views,
+            auth.address(request),
+            login=data.login,
+            name=data.name,
+            password=data.password,
+            credit_code=data.credit_code,
+            enterprise_name=data.enterprise_name,
+            documents=documents,
+        )
         return REGISTERED
 
     @post(
@@ -363,14 +439,7 @@ class RegistrationController(Controller):
         status_code=200,
     )
     def confirm(self, data: JSONBody[TokenConfirmation], auth: NamedDependency[Auth]) -> AccountOut:
-        account_id = auth.store.redeem_token(data.token, "confirmation", auth.now)
-        if account_id is None:
-            raise _bad_token()
-        return AccountOut.of(
-            auth.runtime.ledger.activate_account(
-                account_id, Actor(str(account_id), Role.APPLICANT_UNIT)
-            )
-        )
+        return AccountOut.of(confirm_registration(auth, data.token))
 
     @post(
         "/invitations/accept",
@@ -382,14 +451,7 @@ class RegistrationController(Controller):
     def accept(
         self, data: JSONBody[InvitationAcceptance], auth: NamedDependency[Auth]
     ) -> AccountOut:
-        account_id = auth.store.redeem_token(data.token, "invitation", auth.now)
-        if account_id is None:
-            raise _bad_token()
-        account = auth.runtime.ledger.get_account(account_id)
-        actor = Actor(str(account_id), min(account.roles(), default=Role.AUDITOR))
-        return AccountOut.of(
-            auth.runtime.ledger.set_password(account_id, data.password, "invitation", actor)
-        )
+        return AccountOut.of(accept_invitation(auth, data.token, data.password))
 
 
 class AccountController(Controller):

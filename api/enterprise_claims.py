@@ -3,6 +3,7 @@ accepting or refusing a claim, and an enterprise's accounts inviting colleagues.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
@@ -23,6 +24,7 @@ from api.access import access, not_found, only
 from api.account_schemas import (
     CLAIM_FILE_MAX_BYTES,
     AccountOut,
+    ClaimFileIn,
     ClaimOut,
     ClaimRequest,
     ColleagueInvitation,
@@ -44,7 +46,7 @@ READERS = only(Role.SECRETARIAT, Role.RECOMMENDING_UNIT, Role.AUDITOR)
 ClaimState = Literal["awaiting_verification", "verified", "refused"]
 
 
-def _claim(
+def decidable_claim(
     views: TenantViews, records: Records, account_id: UUID, credit_code: str
 ) -> tuple[Account, EnterpriseClaim]:
     account = views.runtime.ledger.get_account(account_id)
@@ -58,6 +60,22 @@ def _claim(
     return account, claim
 
 
+def queued_claims(
+    views: TenantViews, records: Records, status: str
+) -> list[tuple[Account, EnterpriseClaim]]:
+    """The claims in a status that the account may see (`Records.verifiable_codes`), oldest
+    first: the API's queue and the portal's."""
+    fresh(views)
+    codes = records.verifiable_codes(views)
+    found = []
+    for row in claims(views.db("enterprise_accounts"), status, codes):
+        account = views.runtime.ledger.get_account(UUID(row.account_id))
+        claim = account.claim(row.credit_code)
+        if claim is not None and claim.status.value == status:
+            found.append((account, claim))
+    return found
+
+
 def _out(tenant: str, account: Account, claim: EnterpriseClaim) -> QueuedClaimOut:
     base = f"/api/v1/tenants/{tenant}/enterprise-claims/{account.id}/{claim.credit_code}/files"
     return QueuedClaimOut(
@@ -69,7 +87,7 @@ def _out(tenant: str, account: Account, claim: EnterpriseClaim) -> QueuedClaimOu
     )
 
 
-def _via(actor: Actor) -> Verification:
+def verification_of(actor: Actor) -> Verification:
     if actor.role is Role.RECOMMENDING_UNIT:
         return Verification.RECOMMENDING_UNIT
     return Verification.SECRETARIAT
@@ -89,15 +107,8 @@ class EnterpriseClaimController(Controller):
         status: Annotated[ClaimState, QueryParameter()] = "awaiting_verification",
     ) -> list[QueuedClaimOut]:
         """Claims in a status (by default those awaiting verification), oldest first."""
-        fresh(views)
-        codes = records.verifiable_codes(views)
-        found = []
-        for row in claims(views.db("enterprise_accounts"), status, codes):
-            account = views.runtime.ledger.get_account(UUID(row.account_id))
-            claim = account.claim(row.credit_code)
-            if claim is not None and claim.status.value == status:
-                found.append(_out(views.runtime.tenant.code, account, claim))
-        return found
+        tenant = views.runtime.tenant.code
+        return [_out(tenant, a, c) for a, c in queued_claims(views, records, status)]
 
     @get(
         "/{account_id:uuid}/{credit_code:str}/files/{sha256:str}",
@@ -114,7 +125,7 @@ class EnterpriseClaimController(Controller):
         views: NamedDependency[TenantViews],
         files: NamedDependency[FileStore],
     ) -> Stream:
-        _, claim = _claim(views, records, account_id, credit_code)
+        _, claim = decidable_claim(views, records, account_id, credit_code)
         file = next((f for f in claim.files if f.sha256 == sha256), None)
         if file is None or not files.exists(sha256):
             raise not_found("sha256")
@@ -144,9 +155,9 @@ class EnterpriseClaimController(Controller):
         actor: NamedDependency[Actor],
     ) -> QueuedClaimOut:
         """The licence and the letter check out: the account speaks for the enterprise."""
-        _claim(views, records, account_id, credit_code)
+        decidable_claim(views, records, account_id, credit_code)
         account = views.runtime.ledger.verify_enterprise(
-            account_id, credit_code, _via(actor), actor
+            account_id, credit_code, verification_of(actor), actor
         )
         tell_the_claimant(views, auth.store, account, credit_code, auth.now)
         return _out(views.runtime.tenant.code, account, account.claim(credit_code) or _gone())
@@ -169,7 +180,7 @@ class EnterpriseClaimController(Controller):
         actor: NamedDependency[Actor],
     ) -> QueuedClaimOut:
         """The claim is refused with a reason the claimant reads; it still speaks for nothing."""
-        _claim(views, records, account_id, credit_code)
+        decidable_claim(views, records, account_id, credit_code)
         account = views.runtime.ledger.refuse_enterprise_claim(
             account_id, credit_code, data.reason, actor
         )
@@ -204,18 +215,11 @@ class OwnClaimController(Controller):
         actor: NamedDependency[Actor],
     ) -> AccountOut:
         """For a credit code the account is bound to; the claim awaits verification again."""
-        principal = records.principal
-        credit_code = records.claimed_code(validate_credit_code(data.credit_code))
         documents = {
             ClaimDocument.BUSINESS_LICENCE: data.business_licence,
             ClaimDocument.AUTHORISATION_LETTER: data.authorisation_letter,
         }
-        ledger = views.runtime.ledger
-        async with received_documents(files, documents) as claim_files:
-            account = await sync_to_thread(
-                ledger.claim_enterprise, principal.account.id, credit_code, claim_files, actor
-            )
-        await sync_to_thread(tell_the_enterprise, views, auth.store, account, credit_code, auth.now)
+        account = await claim_again(records, views, auth, files, actor, data.credit_code, documents)
         return AccountOut.of(account)
 
 
@@ -244,16 +248,48 @@ class ColleagueController(Controller):
     ) -> InvitationOut:
         """The colleague accepts with the mailed code (`acceptInvitation`) and speaks for the
         enterprise from then on: verified by this invitation."""
-        principal = records.principal
-        records.speaking_for(credit_code)
-        account = runtime.ledger.invite_colleague(
-            principal.account.id, credit_code, data.login, data.name, actor
-        )
-        expires_at = auth.mail_token(
-            account,
-            "invitation",
-            "平台账号邀请",
-            f"{principal.account.name}邀请您代表{account.enterprise_name(credit_code)}使用"
-            f"{runtime.tenant.name_zh}的平台。请使用下面的确认码设置密码、启用账号：",
+        account, expires_at = invite_colleague(
+            records, auth, actor, credit_code, data.login, data.name
         )
         return InvitationOut(account=AccountOut.of(account), expires_at=expires_at)
+
+
+async def claim_again(
+    records: Records,
+    views: TenantViews,
+    auth: Auth,
+    files: FileStore,
+    actor: Actor,
+    credit_code: str,
+    documents: dict[ClaimDocument, ClaimFileIn],
+) -> Account:
+    """A claim made again with new documents (the API's and the portal's), for a credit code the
+    account is bound to; the enterprise's accounts are told."""
+    principal = records.principal
+    code = records.claimed_code(validate_credit_code(credit_code))
+    ledger = views.runtime.ledger
+    async with received_documents(files, documents) as claim_files:
+        account = await sync_to_thread(
+            ledger.claim_enterprise, principal.account.id, code, claim_files, actor
+        )
+    await sync_to_thread(tell_the_enterprise, views, auth.store, account, code, auth.now)
+    return account
+
+
+def invite_colleague(
+    records: Records, auth: Auth, actor: Actor, credit_code: str, login: str, name: str
+) -> tuple[Account, datetime]:
+    """An account that speaks for the enterprise invites a colleague; the code is mailed.
+    Answers the new account and when the code expires."""
+    principal = records.principal
+    records.speaking_for(credit_code)
+    runtime = auth.runtime
+    account = runtime.ledger.invite_colleague(principal.account.id, credit_code, login, name, actor)
+    expires_at = auth.mail_token(
+        account,
+        "invitation",
+        "平台账号邀请",
+        f"{principal.account.name}邀请您代表{account.enterprise_name(credit_code)}使用"
+        f"{runtime.tenant.name_zh}的平台。请使用下面的确认码设置密码、启用账号：",
+    )
+    return account, expires_at

@@ -90,6 +90,13 @@ NAVIGATION: list[NavItem] = [
         roles=frozenset((Role.APPLICANT_UNIT,)),
         needs_tenant=True,
     ),
+    NavItem(labels.N_("我的账号"), "/{tenant}/account", frozenset(Role), needs_tenant=True),
+    NavItem(
+        labels.N_("单位身份核验"),
+        "/{tenant}/enterprise-claims",
+        frozenset((Role.SECRETARIAT, Role.RECOMMENDING_UNIT, Role.AUDITOR)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

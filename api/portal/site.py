@@ -10,13 +10,14 @@ from litestar.plugins.htmx import HTMXConfig, HTMXPlugin, HTMXRequest
 from litestar.static_files import create_static_files_router
 
 from api.access import PUBLIC, access
-from api.portal.accounts import SignInPages
+from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
+from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 
-PAGES: list[Any] = [PublicPages, SignInPages, ApplicantPages]
+PAGES: list[Any] = [PublicPages, SignInPages, AccountPages, EnterpriseClaimPages, ApplicantPages]
 """One controller per channel; the later channels join here."""
 
 

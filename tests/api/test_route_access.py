@@ -49,6 +49,17 @@ PUBLIC_OPERATIONS = {
     "portalLanguage",
     "portalSignInPage",
     "portalSignIn",
+    "portalRegistrationPage",
+    "portalCheckCreditCode",
+    "portalRegister",
+    "portalConfirmationPage",
+    "portalConfirm",
+    "portalInvitationPage",
+    "portalAcceptInvitation",
+    "portalResetPage",
+    "portalRequestReset",
+    "portalResetConfirmationPage",
+    "portalResetPassword",
 }
 """The only routes reachable without a session (besides the OpenAPI documents and the portal's
 static files)."""

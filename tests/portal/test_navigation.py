@@ -35,8 +35,14 @@ def links(shown: Viewer, tenant: Any) -> list[str]:
 
 def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
     saq: Any = SimpleNamespace(code="saq")
-    assert links(viewer(Role.SECRETARIAT), saq) == ["/saq/", "/", "/verify", "/saq/desk"]
-    assert links(viewer(Role.APPLICANT_UNIT), saq) == ["/saq/", "/", "/verify", "/saq/applicant/"]
+    public = ["/saq/", "/", "/verify"]
+    assert links(viewer(Role.SECRETARIAT), saq) == [
+        *public,
+        "/saq/account",
+        "/saq/enterprise-claims",
+        "/saq/desk",
+    ]
+    assert links(viewer(Role.APPLICANT_UNIT), saq) == [*public, "/saq/applicant/", "/saq/account"]
     assert links(Viewer(), saq) == ["/saq/", "/", "/verify"]
     assert links(Viewer(), None) == ["/", "/verify"]
 

@@ -1,0 +1,201 @@
+"""The verifiers' queue in the browser (ADR 0017): the claims awaiting verification with their
+licence and letter opened in the page, accepted, or refused with a reason. The same rules and
+commands as `api/enterprise_claims.py`: who sees which claim is `Records.verifiable_codes`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect, Stream, Template
+
+from aggregates.actor import Actor
+from aggregates.enterprise_claim import ClaimDocument
+from aggregates.problems import Problem
+from api.access import access, not_found
+from api.accounts import Auth
+from api.claims import tell_the_claimant
+from api.enterprise_claims import (
+    READERS,
+    VERIFIERS,
+    decidable_claim,
+    queued_claims,
+    verification_of,
+)
+from api.errors import RequestProblem
+from api.portal.accounts import in_english
+from api.portal.errors import FormState
+from api.portal.labels import N_
+from api.portal.rendering import Page
+from api.records import Records
+from projections.service import TenantViews
+from tenants.files import FileStore
+
+DOCUMENTS = {
+    ClaimDocument.BUSINESS_LICENCE: N_("营业执照"),
+    ClaimDocument.AUTHORISATION_LETTER: N_("授权委托书"),
+}
+REASON_MAX = 500
+"""As the API's `RefusalRequest.reason`."""
+
+
+class RefusalForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    reason: str = ""
+
+
+class EnterpriseClaimPages(Controller):
+    path = "/{tenant:str}/enterprise-claims"
+    include_in_schema = False
+
+    def _queue(self, page: Page, views: TenantViews, records: Records) -> dict[str, Any]:
+        tenant = views.runtime.tenant.code
+        rows = []
+        for account, claim in queued_claims(views, records, "awaiting_verification"):
+            base = f"/{tenant}/enterprise-claims/{account.id}/{claim.credit_code}"
+            rows.append(
+                {
+                    "key": f"{account.id}/{claim.credit_code}",
+                    "base": base,
+                    "name": account.name,
+                    "login": account.login,
+                    "credit_code": claim.credit_code,
+                    "enterprise_name": claim.enterprise_name,
+                    "files": [
+                        {
+                            "document": page.speaker.gettext(DOCUMENTS[f.document]),
+                            "name": f.name,
+                            "url": f"{base}/files/{f.sha256}",
+                            "image": f.content_type.startswith("image/"),
+                            "kind": f.content_type.split("/")[-1].upper(),
+                        }
+                        for f in claim.files
+                    ],
+                }
+            )
+        return {"claims": rows}
+
+    @get("/", operation_id="portalClaimQueue", sync_to_thread=True, opt=access(READERS))
+    def queue(
+        self,
+        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
+        views: NamedDependency[TenantViews],
+        done: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    ) -> Template:
+        page = Page(request, views.runtime.tenant)
+        return page.render(
+            "accounts/claims_queue.html",
+            **self._queue(page, views, records),
+            done=done if done in ("accepted", "refused") else "",
+            refusing="",
+            values={},
+            problems={},
+            general_problems=[],
+        )
+
+    @get(
+        "/{account_id:uuid}/{credit_code:str}/files/{sha256:str}",
+        operation_id="portalClaimFile",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def file(
+        self,
+        records: NamedDependency[Records],
+        account_id: FromPath[UUID],
+        credit_code: FromPath[str],
+        sha256: FromPath[str],
+        views: NamedDependency[TenantViews],
+        files: NamedDependency[FileStore],
+    ) -> Stream:
+        """The document opened in the browser (a PDF in its viewer, an image shown), with the
+        kind found from its content when it was received (and nosniff, as every answer)."""
+        _, claim = decidable_claim(views, records, account_id, credit_code)
+        found = next((f for f in claim.files if f.sha256 == sha256), None)
+        if found is None or not files.exists(sha256):
+            raise not_found("sha256")
+        return Stream(
+            files.read(sha256),
+            media_type=found.content_type,
+            headers={
+                "Content-Disposition": f"inline; filename*=UTF-8''{quote(found.name)}",
+                "Content-Length": str(found.size),
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @post(
+        "/{account_id:uuid}/{credit_code:str}/accept",
+        operation_id="portalAcceptClaim",
+        sync_to_thread=True,
+        opt=access(VERIFIERS),
+    )
+    def accept(
+        self,
+        records: NamedDependency[Records],
+        account_id: FromPath[UUID],
+        credit_code: FromPath[str],
+        views: NamedDependency[TenantViews],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """The licence and the letter check out: the account speaks for the enterprise."""
+        decidable_claim(views, records, account_id, credit_code)
+        account = views.runtime.ledger.verify_enterprise(
+            account_id, credit_code, verification_of(actor), actor
+        )
+        tell_the_claimant(views, auth.store, account, credit_code, auth.now)
+        return Redirect(
+            f"/{auth.runtime.tenant.code}/enterprise-claims?done=accepted", status_code=303
+        )
+
+    @post(
+        "/{account_id:uuid}/{credit_code:str}/refuse",
+        operation_id="portalRefuseClaim",
+        sync_to_thread=True,
+        opt=access(VERIFIERS),
+    )
+    def refuse(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[RefusalForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        records: NamedDependency[Records],
+        account_id: FromPath[UUID],
+        credit_code: FromPath[str],
+        views: NamedDependency[TenantViews],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """Refused with the reason the claimant reads (the reason beside its field if missing)."""
+        decidable_claim(views, records, account_id, credit_code)
+        page = Page(request, views.runtime.tenant)
+        speaker = page.speaker
+        reason = data.reason.strip()
+        request.state.form = FormState(
+            template="accounts/claims_queue.html",
+            fields=("reason",),
+            values={"reason": reason},
+            context={
+                **self._queue(page, views, records),
+                "done": "",
+                "refusing": f"{account_id}/{credit_code}",
+            },
+            page=page,
+            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
+        )
+        if len(reason) > REASON_MAX:
+            raise RequestProblem(422, Problem("reason", "too_long", "原因不超过 500 字"))
+        account = views.runtime.ledger.refuse_enterprise_claim(
+            account_id, credit_code, reason, actor
+        )
+        tell_the_claimant(views, auth.store, account, credit_code, auth.now)
+        return Redirect(
+            f"/{auth.runtime.tenant.code}/enterprise-claims?done=refused", status_code=303
+        )
