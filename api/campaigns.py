@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from aggregates.actor import Actor, Role
-from aggregates.application import Saved
 from aggregates.campaign import Campaign, Phase, Programme
+from aggregates.ledger_base import Saved
 from api.access import SIGNED_IN, access, only
 from api.dependencies import etag
 from api.schemas import (

@@ -28,11 +28,11 @@ from api.forwarding_schemas import (
     ForwardIn,
     ForwardingOut,
     IntakeOut,
-    QuotaIn,
     ReportIn,
     WithdrawForwardIn,
     forwards_of,
 )
+from api.schemas import QuotaIn
 from tenants.registry import Level
 from tenants.runtime import Platform, TenantRuntime
 

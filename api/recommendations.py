@@ -31,12 +31,11 @@ from api.recommendation_schemas import (
     EntryIn,
     EntryOut,
     OrderIn,
-    QuotaIn,
-    ReasonIn,
     RecommendationOut,
     ReviewerIn,
 )
 from api.records import Records
+from api.schemas import QuotaIn, ReasonIn
 from tenants.runtime import TenantRuntime
 
 UNIT = only(Role.RECOMMENDING_UNIT)
@@ -61,11 +60,8 @@ def view(runtime: TenantRuntime, campaign_id: UUID, unit: str, name: str) -> Rec
                 submission_id=str(submission.id),
                 serial=submission.serial,
                 enterprise=str(submission.applicant.get("unit_name", "")),
-                title=str(
-                    submission.form_state.get("group_name")
-                    or submission.form_state.get("team_name")
-                    or ""
-                ),
+                title=submission.title,
+                group_name=submission.group_and_topic[0],
                 topic_type=TOPIC_TYPE_NAMES_ZH[TopicType(topic)] if topic else None,
                 score=entry["score"],
                 evaluation=entry["evaluation"],
@@ -475,7 +471,7 @@ def _sheet(
             )
         reviewer = reviewer_names.get(e.reviewer, e.reviewer)
         lines.append(
-            EntryLine(e.rank, e.enterprise, e.title, detail, e.score, reviewer, e.evaluation)
+            EntryLine(e.rank, e.enterprise, e.group_name, detail, e.score, reviewer, e.evaluation)
         )
     declaration = body.declaration or {}
     filed = f"{body.filed_at:%Y-%m-%d}" if body.filed_at else ""

@@ -31,7 +31,6 @@ from api.review_schemas import (
     MatrixOut,
     MatrixRow,
     OpenRoundIn,
-    ReasonIn,
     ReleaseIn,
     ReviewPlanIn,
     ReviewPlanOut,
@@ -39,6 +38,7 @@ from api.review_schemas import (
     SheetIn,
     SheetOut,
 )
+from api.schemas import ReasonIn
 from api.submission_schemas import SubmissionOut
 from projections.review_board import (
     AssignmentRow,

@@ -22,11 +22,11 @@ from api.access import access, not_found, only
 from api.dependencies import etag
 from api.errors import RequestProblem
 from api.records import Records
+from api.schemas import ReasonIn
 from api.submission_schemas import (
     CorrectionsIn,
     DraftIn,
     EndorsementIn,
-    ReasonIn,
     SubmissionIn,
     SubmissionOut,
     SubmissionPage,

@@ -12,7 +12,7 @@ import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from aggregates.submission import Submission
+from aggregates.submission import Submission, submission_title
 from projections.runner import Projection
 from projections.store import Tx, ViewDatabase, equality_filters, select
 
@@ -37,12 +37,6 @@ class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
     endorsed: bool
     direct_channel_confirmed: bool
     version: int
-
-
-def _title(form: dict[str, Any]) -> str:
-    if "team_name" in form:
-        return str(form["team_name"])
-    return f"{form.get('group_name', '')}：{form.get('topic_name', '')}".strip("：")
 
 
 def _topic(form: dict[str, Any]) -> str | None:
@@ -104,7 +98,7 @@ class SubmissionListProjection(Projection):
                 "credit": event.credit_code,
                 "unit_name": str(event.applicant.get("unit_name", "")),
                 "unit": event.recommending_unit,
-                "title": _title(form),
+                "title": submission_title(form),
                 "topic": _topic(form),
                 "industry": form.get("industry"),
                 "domain": event.applicant.get("key_domain"),
@@ -131,7 +125,7 @@ class SubmissionListProjection(Projection):
                 "credit": event.credit_code,
                 "unit_name": str(event.applicant.get("unit_name", "")),
                 "unit": event.recommending_unit,
-                "title": _title(form),
+                "title": submission_title(form),
                 "topic": _topic(form),
                 "industry": form.get("industry"),
                 "domain": event.applicant.get("key_domain"),
@@ -148,7 +142,7 @@ class SubmissionListProjection(Projection):
             event,
             {
                 "recommending_unit": event.recommending_unit,
-                "title": _title(form),
+                "title": submission_title(form),
                 "topic_type": _topic(form),
                 "industry": form.get("industry"),
             },
