@@ -14,7 +14,7 @@ from aggregates.ledger_base import LedgerBase, check_version, expecting, retryin
 from aggregates.problems import Conflict, Problem
 from aggregates.recommendation import Candidate, Recommendation, RecommendationNotFound, Reviewer
 from aggregates.statistics_table import StatisticsForm, StatisticsNotFound, StatisticsTable
-from aggregates.submission import SubmissionStatus
+from aggregates.submission import SubmissionNotFound, SubmissionStatus
 from aggregates.work_summary import WorkSummary, WorkSummaryNotFound
 
 Command = Callable[[Recommendation, Campaign, datetime], None]
@@ -32,7 +32,7 @@ class RecommendationCommands(LedgerBase):
             raise RecommendationNotFound()
         return found
 
-    def change_recommendation(
+    def _change_recommendation(
         self,
         campaign_id: UUID,
         unit: str,
@@ -59,6 +59,191 @@ class RecommendationCommands(LedgerBase):
                 Problem("recommendation", "concurrent_update", "推荐表正被同时修改，请稍后重试")
             ),
         )
+
+    def add_recommendation_entry(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        submission_id: UUID,
+        score: Decimal,
+        evaluation: str,
+        reviewer: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        candidate = self._candidate(unit, submission_id)
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.add_entry(c, candidate, score, evaluation, reviewer, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def remove_recommendation_entry(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        submission_id: UUID,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.remove_entry(c, submission_id, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def reorder_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        order: list[UUID],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.reorder(c, order, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def add_recommendation_reviewer(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        reviewer: Reviewer,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.add_reviewer(c, reviewer, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def remove_recommendation_reviewer(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        certificate_number: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.remove_reviewer(c, certificate_number, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def decline_submission(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        submission_id: UUID,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        """Record that the unit does not recommend one of its submitted results (不予推荐)."""
+        candidate = self._candidate(unit, submission_id)
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.decline(c, candidate, reason, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def declare_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        filled_by: str,
+        phone: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.accept_declaration(c, filled_by, phone, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def file_recommendation(
+        self, campaign_id: UUID, unit: str, actor: Actor, expected_version: int | None = None
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id, unit, lambda r, c, at: r.file(c, at, actor), actor, expected_version
+        )
+
+    # The secretariat's, on a unit's recommendation.
+
+    def return_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.return_to_unit(reason, actor),
+            actor,
+            expected_version,
+        )
+
+    def grant_recommendation_quota(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        extra: int,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.grant_quota(extra, reason, actor),
+            actor,
+            expected_version,
+        )
+
+    def invalidate_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.invalidate(reason, actor),
+            actor,
+            expected_version,
+        )
+
+    def _candidate(self, unit: str, submission_id: UUID) -> Candidate:
+        """One of the unit's results; another unit's answers as if it did not exist."""
+        candidate = self.candidate(submission_id)
+        if candidate.recommending_unit != unit:
+            raise SubmissionNotFound()
+        return candidate
 
     def candidate(self, submission_id: UUID) -> Candidate:
         submission = self.get_submission(submission_id)
@@ -104,13 +289,3 @@ class RecommendationCommands(LedgerBase):
         if found is None:
             raise WorkSummaryNotFound()
         return found
-
-
-def entry_command(
-    candidate: Candidate, score: Decimal, evaluation: str, reviewer: str, actor: Actor
-) -> Command:
-    return lambda r, c, at: r.add_entry(c, candidate, score, evaluation, reviewer, at, actor)
-
-
-def reviewer_command(reviewer: Reviewer, actor: Actor) -> Command:
-    return lambda r, c, at: r.add_reviewer(c, reviewer, at, actor)

@@ -71,8 +71,6 @@ class EntryOut(Response, kw_only=True, frozen=True):
     enterprise: str
     title: str
     """The result's title (小组名：课题名, or the team's name), as everywhere."""
-    group_name: str
-    """小组名称 (QC) or 班组名称 (team), the recommendation sheet's column."""
     topic_type: str | None
     score: Decimal
     evaluation: str

@@ -229,3 +229,20 @@ def credit_codes_under(db: ViewDatabase, unit: str) -> set[str]:
         {"unit": unit},
     )
     return {r.credit_code for r in rows}
+
+
+def submission_rows(db: ViewDatabase, submission_ids: Collection[UUID]) -> dict[str, SubmissionRow]:
+    """The listed submissions among `submission_ids`, by id (for reads that show a few results,
+    such as a recommendation form's entries, without loading each aggregate)."""
+    if not submission_ids:
+        return {}
+    names = [f"id_{i}" for i in range(len(submission_ids))]
+    params = dict(zip(names, (str(i) for i in submission_ids), strict=True))
+    query = (  # the placeholders are ours; every value is a parameter
+        "SELECT submission_id, campaign_id, position, serial, programme, credit_code, unit_name,"  # noqa: S608
+        " recommending_unit, status, title, topic_type, industry, key_domain, endorsed,"
+        " direct_channel_confirmed, version FROM {submission_list} WHERE submission_id IN ("
+        + ", ".join(f":{n}" for n in names)
+        + ")"
+    )
+    return {r.submission_id: r for r in select(db, SubmissionRow, query, params)}
