@@ -171,7 +171,6 @@ class AssociationLedger(
     def publish_results(
         self,
         campaign_id: UUID,
-        grade_names: Mapping[str, str],
         actor: Actor,
         expected_version: int | None = None,
     ) -> Saved[Campaign]:
@@ -180,7 +179,7 @@ class AssociationLedger(
         when its review ran elsewhere (nothing graded on the platform)."""
         if self._find(Grading.create_id(campaign_id), Grading) is not None:
             campaign, _, position = self.publish_with_certificates(
-                campaign_id, grade_names, actor, expected_version
+                campaign_id, actor, expected_version
             )
             return Saved(campaign, position)
         return self._update_campaign(

@@ -5,7 +5,7 @@ recorded score sheets. They read; they never write."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -128,7 +128,7 @@ class AuditQueries(LedgerBase):
             raise AuditNotFound()
         return found
 
-    def recompute(self, campaign_id: UUID, grade_names: Mapping[str, str]) -> Recomputation:
+    def recompute(self, campaign_id: UUID) -> Recomputation:
         """The campaign's stage scores, ranking and grades recomputed from its recorded sheets and
         rules, and compared with what was recorded and published. Every record is replayed from
         its stored events, never from a snapshot: an event edited in the database must show."""
@@ -155,6 +155,7 @@ class AuditQueries(LedgerBase):
                 raise AuditNotFound("submission_id")
             return standing_of(submission, material, presentation)
 
+        grade_names = self.facts.grade_names(campaign.programme)
         return recompute(plan, rounds, grading, standing_at_grading, grade_names)
 
 

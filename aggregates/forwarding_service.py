@@ -13,7 +13,7 @@ One class of `AssociationLedger`, over `LedgerBase` (ledger_base.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -66,7 +66,6 @@ class ForwardingCommands(LedgerBase):
         submission_id: UUID,
         call: NationalCall,
         evaluation: str,
-        grade_names: Mapping[str, str],
         actor: Actor,
     ) -> tuple[Forwarding, int | None]:
         """Forward a published, graded result to the national campaign, with what travels with
@@ -83,9 +82,7 @@ class ForwardingCommands(LedgerBase):
                 raise ForwardingConflict(
                     Problem("submission_id", "not_graded", "该成果未获评等级，不能推荐全国")
                 )
-            dossier = ForwardingCommands.dossier(
-                self, campaign, submission, grading, grade_names, evaluation
-            )
+            dossier = self.dossier(campaign, submission, grading, evaluation)
             forwarding = self.find_forwarding(campaign_id)
             forwarding = forwarding or Forwarding.start(campaign, call, actor)
             national_id = forwarding.forward(call, submission_id, dossier, self.clock(), actor)
@@ -99,7 +96,6 @@ class ForwardingCommands(LedgerBase):
         campaign: Campaign,
         submission: Submission,
         grading: Grading,
-        grade_names: Mapping[str, str],
         evaluation: str,
     ) -> dict[str, Any]:
         """What travels with a forwarded result: the result as filed, its grade and scores, the
@@ -146,7 +142,10 @@ class ForwardingCommands(LedgerBase):
                 "attachments": [dict(a) for a in submission.attachments_state],
                 "topic_type": submission.topic_type,
             },
-            "grade": {"code": grade, "name": grade_names.get(grade, grade)},
+            "grade": {
+                "code": grade,
+                "name": self.facts.grade_names(campaign.programme).get(grade, grade),
+            },
             "scores": {
                 "material": entry["material"],
                 "presentation": entry["presentation"],

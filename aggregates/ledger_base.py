@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Generic, TypeVar
 from uuid import UUID
@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
 
-from aggregates.campaign import Campaign, CampaignNotFound
+from aggregates.campaign import Campaign, CampaignNotFound, Programme
 from aggregates.credentials import Passwords
 from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
 from aggregates.submission import Submission, SubmissionNotFound
@@ -80,6 +80,22 @@ class Saved(Generic[A]):
     created: bool = False
 
 
+@dataclass(frozen=True)
+class TenantFacts:
+    """What the tenant's configuration tells its commands, given to the ledger when it is built
+    (tenants/runtime.py): a command then takes only what the user said."""
+
+    units: tuple[str, ...] = ()
+    """The recommending units' codes, in the configuration's order."""
+    key_domains: frozenset[str] = frozenset()
+    key_industries: frozenset[str] = frozenset()
+    grades: Mapping[Programme, Mapping[str, str]] = field(default_factory=dict)
+    """Per programme, its grades: code → name (e.g. benchmark → 标杆级)."""
+
+    def grade_names(self, programme: Programme) -> dict[str, str]:
+        return dict(self.grades.get(programme, {}))
+
+
 class LedgerBase(Application[UUID]):
     """A tenant's event-sourced records in one log: the tenant, business time, load and save."""
 
@@ -101,6 +117,8 @@ class LedgerBase(Application[UUID]):
         self.zone: tzinfo = BEIJING
         """The tenant's time zone (its runtime sets it from the tenant's configuration)."""
         self.passwords = Passwords()
+        self.facts = TenantFacts()
+        """The tenant's units, lists and grades (its runtime sets them from its configuration)."""
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder: what a forwarding process follows is tracked in the same

@@ -4,7 +4,7 @@ notice and publication. One class of `AssociationLedger`, over `LedgerBase` (led
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -153,11 +153,10 @@ class ReviewCommands(LedgerBase):
             lambda e: e.retire(reason, actor),
         )
 
-    def panelists(
-        self, campaign_id: UUID, certificate_numbers: Iterable[str], units: Collection[str]
-    ) -> list[Panelist]:
+    def panelists(self, campaign_id: UUID, certificate_numbers: Iterable[str]) -> list[Panelist]:
         """The reviewers' conflict facts, read from the write side: their pool records and the
         campaign's recommendation rosters (each roster read once)."""
+        units = self.facts.units
         rosters = [
             (unit, {r["certificate_number"] for r in recommendation.reviewers})
             for unit in units
@@ -255,10 +254,9 @@ class ReviewCommands(LedgerBase):
         code: str,
         submission_id: UUID,
         certificate_number: str,
-        units: Collection[str],
         actor: Actor,
     ) -> ReviewRound:
-        (panelist,) = self.panelists(campaign_id, [certificate_number], units)
+        (panelist,) = self.panelists(campaign_id, [certificate_number])
         return _change_round(
             self,
             campaign_id,
@@ -271,10 +269,9 @@ class ReviewCommands(LedgerBase):
         campaign_id: UUID,
         code: str,
         certificate_numbers: Iterable[str],
-        units: Collection[str],
         actor: Actor,
     ) -> ReviewRound:
-        panel = self.panelists(campaign_id, certificate_numbers, units)
+        panel = self.panelists(campaign_id, certificate_numbers)
         if not panel:
             raise InvalidCampaign(Problem("reviewers", "required", "请选择本轮评委"))
         return _change_round(
@@ -353,9 +350,7 @@ class ReviewCommands(LedgerBase):
 
     # Grading, public notice, publication.
 
-    def grade_campaign(
-        self, campaign_id: UUID, grade_names: Mapping[str, str], actor: Actor
-    ) -> Grading:
+    def grade_campaign(self, campaign_id: UUID, actor: Actor) -> Grading:
         """Grades from the closed rounds: a result's material score is its score in the last
         material round it was reviewed in; its presentation score, the contest's."""
         campaign = self.get_campaign(campaign_id)
@@ -376,6 +371,7 @@ class ReviewCommands(LedgerBase):
             submission = self.get_submission(submission_id)
             presentation = contest.score(submission_id) if contest is not None else None
             standings.append(standing_of(submission, score, presentation))
+        grade_names = self.facts.grade_names(campaign.programme)
         entries = rank_and_grade(standings, campaign.review_plan, grade_names)
         used = {r.code: f"{r.name_zh}（{r.kind}，{r.aggregation}）" for r in rounds}
         existing = self._find(Grading.create_id(campaign_id), Grading)
@@ -456,7 +452,6 @@ class ReviewCommands(LedgerBase):
     def publish_with_certificates(
         self,
         campaign_id: UUID,
-        grade_names: Mapping[str, str],
         actor: Actor,
         expected_version: int | None,
     ) -> tuple[Campaign, Grading, int | None]:
@@ -475,6 +470,7 @@ class ReviewCommands(LedgerBase):
         at = self.clock()
         campaign.publish_results(at, actor)
         grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
+        grade_names = self.facts.grade_names(campaign.programme)
         received = _outcomes_to_send(self, campaign, grading, grade_names, actor)
         try:
             position = self._save(campaign, grading, *received)

@@ -44,8 +44,6 @@ class SubmissionCommands(LedgerBase):
         campaign_id: UUID,
         credit_code: str,
         form: RegistrationForm,
-        industries: Collection[str],
-        domains: Collection[str],
         actor: Actor,
     ) -> Registration:
         campaign = self.get_campaign(campaign_id)
@@ -55,7 +53,13 @@ class SubmissionCommands(LedgerBase):
                 Problem("registration", "already_registered", "本单位已报名，请修改报名信息")
             )
         registration = Registration.register(
-            campaign, credit_code, form, industries, domains, self.clock(), actor
+            campaign,
+            credit_code,
+            form,
+            self.facts.key_industries,
+            self.facts.key_domains,
+            self.clock(),
+            actor,
         )
         try:
             self._save(registration)
@@ -69,14 +73,19 @@ class SubmissionCommands(LedgerBase):
         self,
         registration_id: UUID,
         form: RegistrationForm,
-        industries: Collection[str],
-        domains: Collection[str],
         actor: Actor,
         expected_version: int | None = None,
     ) -> Registration:
         def change(registration: Registration) -> None:
             campaign = self.get_campaign(registration.campaign_id)
-            registration.change(campaign, form, industries, domains, self.clock(), actor)
+            registration.change(
+                campaign,
+                form,
+                self.facts.key_industries,
+                self.facts.key_domains,
+                self.clock(),
+                actor,
+            )
 
         return self._update(
             registration_id, Registration, RegistrationNotFound, expected_version, change
@@ -97,14 +106,13 @@ class SubmissionCommands(LedgerBase):
         credit_code: str,
         applicant: dict[str, Any],
         recommending_unit: str,
-        units: Collection[str],
         form: Form,
         actor: Actor,
         idempotency_key: str | None = None,
     ) -> tuple[Submission, bool]:
         """A new draft (created: True), or the one a retried request with the same key made."""
         campaign = self.get_campaign(campaign_id)
-        _check_unit(recommending_unit, units)
+        _check_unit(recommending_unit, self.facts.units)
         key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
         submission_id = Submission.create_id(campaign_id, key)
         existing = self._find(submission_id, Submission)
@@ -130,11 +138,10 @@ class SubmissionCommands(LedgerBase):
         submission_id: UUID,
         form: Form,
         recommending_unit: str,
-        units: Collection[str],
         actor: Actor,
         expected_version: int | None = None,
     ) -> Submission:
-        _check_unit(recommending_unit, units)
+        _check_unit(recommending_unit, self.facts.units)
 
         def edit(submission: Submission) -> None:
             submission.edit(

@@ -148,7 +148,7 @@ def build_package(
     ledger = runtime.ledger
     names = runtime.grade_names(ledger.get_campaign(campaign_id).programme)
     try:
-        found = ledger.recompute(campaign_id, names)
+        found = ledger.recompute(campaign_id)
     except NothingToRecompute:
         recomputation, note = None, "该活动尚未开始专家评审，无可重算"
     else:

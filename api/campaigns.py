@@ -198,9 +198,7 @@ class CampaignController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        grades = runtime.grade_names(campaign.programme)
-        saved = runtime.ledger.publish_results(campaign_id, grades, actor, expected_version)
+        saved = runtime.ledger.publish_results(campaign_id, actor, expected_version)
         return campaign_response(saved, runtime, views)
 
     @post(

@@ -121,7 +121,6 @@ class ForwardingController(Controller):
             submission_id,
             call,
             data.evaluation,
-            runtime.grade_names(campaign.programme),
             actor,
         )
         response = forwarding_out(platform, runtime, campaign_id, call)

@@ -96,7 +96,6 @@ class SubmissionController(Controller):
             credit_code=records.filing_code(),
             applicant=data.applicant.checked(runtime.tenant),
             recommending_unit=data.recommending_unit,
-            units={u.code for u in runtime.tenant.recommending_units},
             form=data.form(campaign.programme),
             actor=actor,
             idempotency_key=idempotency_key,
@@ -194,7 +193,6 @@ class SubmissionController(Controller):
             submission_id,
             data.form(submission.programme),
             data.recommending_unit,
-            {u.code for u in runtime.tenant.recommending_units},
             actor,
             expected_version,
         )

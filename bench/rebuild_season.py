@@ -30,6 +30,7 @@ from bench import rebuild_review as review
 from bench import rebuild_world as w
 from bench.rebuild_store import SimulatedLedger, SimulatedTime
 from tenants.registry import Tenant
+from tenants.runtime import facts_of
 
 DAY = timedelta(days=1)
 Step = tuple[datetime, int, Callable[[], None]]
@@ -48,10 +49,9 @@ class Tenancy:
 
     def __post_init__(self) -> None:
         code = self.tenant.code
+        self.ledger.facts = facts_of(self.tenant)
         self.secretariat = Actor(f"{code}-secretariat-{self.rng.randrange(1, 4)}", Role.SECRETARIAT)
         self.by_code = {a.credit_code: a for a in self.applicants}
-        self.units = {u.code for u in self.tenant.recommending_units}
-        self.industries = {n for g in self.tenant.key_industries for n in g.names}
 
     @property
     def national(self) -> bool:
@@ -201,16 +201,12 @@ class Season:
         for applicant, _ in zip(chosen, moments, strict=True):
             actor = t.applicant_actor(applicant.credit_code)
             registration = w.registration_form(applicant, rng)
-            r = ledger.register_for_campaign(
-                cid, applicant.credit_code, registration, t.industries, t.tenant.key_domains, actor
-            )
+            r = ledger.register_for_campaign(cid, applicant.credit_code, registration, actor)
             if rng.random() < 0.1:
                 self.time.later()
                 ledger.change_registration(
                     r.id,
                     replace(registration, postcode=applicant.postcode[:5] + "1"),
-                    t.industries,
-                    t.tenant.key_domains,
                     actor,
                 )
             counted: list[object] = []  # topic types the register counts for this unit
@@ -241,7 +237,6 @@ class Season:
             credit_code=applicant.credit_code,
             applicant=applicant.block,
             recommending_unit=applicant.unit,
-            units=t.units,
             form=form,
             actor=actor,
             idempotency_key=f"bench-{self.year}-{k}",
@@ -253,7 +248,7 @@ class Season:
                 if hasattr(form, "intro")
                 else replace(form, leader=w.person(rng))
             )
-            ledger.edit_submission(submission.id, changed, applicant.unit, t.units, actor)
+            ledger.edit_submission(submission.id, changed, applicant.unit, actor)
         for kind in REQUIRED_ATTACHMENTS[self.programme]:
             ledger.add_attachment(submission.id, forms.attachment(kind, submission.id, rng), actor)
         if rng.random() < 0.05:
