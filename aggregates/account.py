@@ -123,19 +123,21 @@ class Account(Aggregate):
             aggregate.session_epoch = 0
             aggregate.claims_state = {}
 
-    class Activated(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a Account after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
         actor_id: str
         actor_role: str
 
+    class Activated(Event):
         def apply(self, aggregate: Account) -> None:
             aggregate.status = AccountStatus.ACTIVE
 
-    class RoleGranted(Aggregate.Event):
+    class RoleGranted(Event):
         role: Role
         scope: str | None
         details: dict[str, str]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             aggregate.grants_state.append(
@@ -146,12 +148,10 @@ class Account(Aggregate):
                 # secretariat: it speaks for the enterprise only through a verified claim.
                 _self_bound(aggregate).append(str(self.scope))
 
-    class RoleRevoked(Aggregate.Event):
+    class RoleRevoked(Event):
         role: Role
         scope: str | None
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             aggregate.grants_state = [
@@ -164,15 +164,13 @@ class Account(Aggregate):
                 bound = _self_bound(aggregate)
                 bound[:] = [c for c in bound if c != self.scope]
 
-    class EnterpriseClaimed(Aggregate.Event):
+    class EnterpriseClaimed(Event):
         """The account claims to speak for an enterprise, with its licence and sealed letter;
         until verified it speaks for nothing filed under that code by anyone else."""
 
         credit_code: str
         enterprise_name: str
         files: list[dict[str, Any]]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             _claims(aggregate)[self.credit_code] = {
@@ -183,11 +181,9 @@ class Account(Aggregate):
                 "reason": None,
             }
 
-    class EnterpriseVerified(Aggregate.Event):
+    class EnterpriseVerified(Event):
         credit_code: str
         via: Verification
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             claims = _claims(aggregate)
@@ -202,33 +198,27 @@ class Account(Aggregate):
                 "reason": None,
             }
 
-    class EnterpriseClaimRefused(Aggregate.Event):
+    class EnterpriseClaimRefused(Event):
         credit_code: str
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             claim = _claims(aggregate)[self.credit_code]
             claim["status"] = ClaimStatus.REFUSED.value
             claim["reason"] = self.reason
 
-    class PasswordChanged(Aggregate.Event):
+    class PasswordChanged(Event):
         password_hash: str
         via: str
         """change (by the user), reset (by a reset token) or invitation (set on accepting)."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             aggregate.password_hash = self.password_hash
             aggregate.session_epoch += 1  # every session signed in before is revoked
 
-    class Locked(Aggregate.Event):
+    class Locked(Event):
         reason: str
         until: datetime | None
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             aggregate.locked_until = self.until or datetime.max.replace(
@@ -236,17 +226,12 @@ class Account(Aggregate):
             )
             aggregate.session_epoch += 1
 
-    class Unlocked(Aggregate.Event):
-        actor_id: str
-        actor_role: str
-
+    class Unlocked(Event):
         def apply(self, aggregate: Account) -> None:
             aggregate.locked_until = None
 
-    class Disabled(Aggregate.Event):
+    class Disabled(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Account) -> None:
             aggregate.status = AccountStatus.DISABLED
@@ -426,15 +411,21 @@ class Account(Aggregate):
     def is_locked(self, at: datetime) -> bool:
         return self.locked_until is not None and at < self.locked_until
 
-    def check_can_sign_in(self, at: datetime) -> None:
+    def sign_in_refusal(self, at: datetime) -> Problem | None:
+        """Why this account may not sign in (or go on using a session) at `at`; None if it may.
+        The one rule of sign-in eligibility: the API adds only throttling and the answer's shape."""
         if self.status is AccountStatus.DISABLED:
-            raise AccountConflict(Problem("account", "disabled", "账号已停用"))
+            return Problem("account", "disabled", "账号已停用")
         if self.status is AccountStatus.PENDING:
-            raise AccountConflict(Problem("account", "pending", "账号尚未确认或尚未接受邀请"))
+            return Problem("account", "pending", "账号尚未确认或尚未接受邀请")
         if self.is_locked(at):
-            raise AccountConflict(
-                Problem("account", "locked", "账号因多次登录失败已锁定，请稍后再试或联系秘书处")
-            )
+            return Problem("account", "locked", "账号因多次登录失败已锁定，请稍后再试或联系秘书处")
+        return None
+
+    def check_can_sign_in(self, at: datetime) -> None:
+        refusal = self.sign_in_refusal(at)
+        if refusal is not None:
+            raise AccountConflict(refusal)
 
     def activate(self, actor: Actor) -> None:
         if self.status is not AccountStatus.PENDING:

@@ -1,13 +1,13 @@
 """The ledger's account commands: register, activate, grant and revoke roles, passwords, locks.
 
-A mixin of `AssociationLedger` (application.py), typed against the few ledger methods it uses.
+One class of `AssociationLedger` (application.py), over `LedgerBase` (ledger_base.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -22,54 +22,19 @@ from aggregates.account import (
     normalise_login,
 )
 from aggregates.actor import Actor, Role
-from aggregates.campaign import Campaign
-from aggregates.credentials import Passwords, check_password
+from aggregates.credentials import check_password
 from aggregates.enterprise_claim import ClaimFile, Verification
-from aggregates.problems import DomainError, Problem
-from aggregates.submission import Submission
+from aggregates.ledger_base import LedgerBase
+from aggregates.problems import Problem
 
 A = TypeVar("A", bound=Aggregate)
 
 
-A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
-
-
-class _Saved(Protocol[A_co]):  # aggregates.application.Saved, without importing it (cycle)
-    @property
-    def aggregate(self) -> A_co: ...
-
-    @property
-    def position(self) -> int | None: ...
-
-
-class Ledger(Protocol):
-    tenant: str
-    clock: Callable[[], datetime]
-    passwords: Passwords
-
-    def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None: ...
-
-    def _update(
-        self,
-        aggregate_id: UUID,
-        kind: type[A],
-        missing: Callable[[], DomainError],
-        expected_version: int | None,
-        command: Callable[[A], None],
-    ) -> _Saved[A]: ...
-
-    def _save(self, *aggregates: Aggregate) -> int | None: ...
-
-    def get_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign: ...
-
-    def get_submission(self, submission_id: UUID) -> Submission: ...
-
-
-class AccountCommands:
+class AccountCommands(LedgerBase):
     """Account commands of the tenant's ledger."""
 
     def register_account(
-        self: Ledger,
+        self,
         *,
         login: str,
         name: str,
@@ -101,7 +66,7 @@ class AccountCommands:
         return account
 
     def register_applicant(
-        self: Ledger,
+        self,
         *,
         login: str,
         name: str,
@@ -132,7 +97,7 @@ class AccountCommands:
         return account
 
     def invite_colleague(
-        self: Ledger, inviter_id: UUID, credit_code: str, login: str, name: str, actor: Actor
+        self, inviter_id: UUID, credit_code: str, login: str, name: str, actor: Actor
     ) -> Account:
         """An account that speaks for an enterprise invites a colleague, who speaks for it
         from the start: verified by the invitation."""
@@ -155,7 +120,7 @@ class AccountCommands:
         return account
 
     def claim_enterprise(
-        self: Ledger,
+        self,
         account_id: UUID,
         credit_code: str,
         files: list[ClaimFile],
@@ -169,32 +134,30 @@ class AccountCommands:
         )
 
     def verify_enterprise(
-        self: Ledger, account_id: UUID, credit_code: str, via: Verification, actor: Actor
+        self, account_id: UUID, credit_code: str, via: Verification, actor: Actor
     ) -> Account:
         return _update(self, account_id, lambda a: a.verify_enterprise(credit_code, via, actor))
 
     def refuse_enterprise_claim(
-        self: Ledger, account_id: UUID, credit_code: str, reason: str, actor: Actor
+        self, account_id: UUID, credit_code: str, reason: str, actor: Actor
     ) -> Account:
         return _update(
             self, account_id, lambda a: a.refuse_enterprise_claim(credit_code, reason, actor)
         )
 
-    def get_account(self: Ledger, account_id: UUID) -> Account:
+    def get_account(self, account_id: UUID) -> Account:
         found = self._find(account_id, Account)
         if found is None:
             raise AccountNotFound()
         return found
 
-    def find_account(self: Ledger, login: str) -> Account | None:
+    def find_account(self, login: str) -> Account | None:
         return self._find(Account.create_id(self.tenant, login), Account)
 
-    def activate_account(self: Ledger, account_id: UUID, actor: Actor) -> Account:
+    def activate_account(self, account_id: UUID, actor: Actor) -> Account:
         return _update(self, account_id, lambda a: a.activate(actor))
 
-    def set_password(
-        self: Ledger, account_id: UUID, password: str, via: str, actor: Actor
-    ) -> Account:
+    def set_password(self, account_id: UUID, password: str, via: str, actor: Actor) -> Account:
         """Set a new password (after a reset or on accepting an invitation)."""
 
         def change(account: Account) -> None:
@@ -205,9 +168,7 @@ class AccountCommands:
 
         return _update(self, account_id, change)
 
-    def change_password(
-        self: Ledger, account_id: UUID, current: str, new: str, actor: Actor
-    ) -> Account:
+    def change_password(self, account_id: UUID, current: str, new: str, actor: Actor) -> Account:
         def change(account: Account) -> None:
             if not self.passwords.verify(account.password_hash, current):
                 raise AccountConflict(Problem("current_password", "wrong", "当前密码不正确"))
@@ -216,27 +177,27 @@ class AccountCommands:
 
         return _update(self, account_id, change)
 
-    def grant_role(self: Ledger, account_id: UUID, grant: Grant, actor: Actor) -> Account:
+    def grant_role(self, account_id: UUID, grant: Grant, actor: Actor) -> Account:
         return _update(self, account_id, lambda a: a.grant(grant, actor))
 
     def revoke_role(
-        self: Ledger, account_id: UUID, role: Role, scope: str | None, reason: str, actor: Actor
+        self, account_id: UUID, role: Role, scope: str | None, reason: str, actor: Actor
     ) -> Account:
         return _update(self, account_id, lambda a: a.revoke(role, scope, reason, actor))
 
     def lock_account(
-        self: Ledger, account_id: UUID, reason: str, until: datetime | None, actor: Actor
+        self, account_id: UUID, reason: str, until: datetime | None, actor: Actor
     ) -> Account:
         return _update(self, account_id, lambda a: a.lock(reason, until, actor))
 
-    def unlock_account(self: Ledger, account_id: UUID, actor: Actor) -> Account:
+    def unlock_account(self, account_id: UUID, actor: Actor) -> Account:
         return _update(self, account_id, lambda a: a.unlock(actor))
 
-    def disable_account(self: Ledger, account_id: UUID, reason: str, actor: Actor) -> Account:
+    def disable_account(self, account_id: UUID, reason: str, actor: Actor) -> Account:
         return _update(self, account_id, lambda a: a.disable(reason, actor))
 
 
-def _save_new(ledger: Ledger, account: Account) -> None:
+def _save_new(ledger: LedgerBase, account: Account) -> None:
     try:
         ledger._save(account)
     except IntegrityError:
@@ -245,5 +206,5 @@ def _save_new(ledger: Ledger, account: Account) -> None:
         ) from None
 
 
-def _update(ledger: Ledger, account_id: UUID, command: Callable[[Account], None]) -> Account:
+def _update(ledger: LedgerBase, account_id: UUID, command: Callable[[Account], None]) -> Account:
     return ledger._update(account_id, Account, AccountNotFound, None, command).aggregate

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
+from eventsourcing.domain import MutableOrImmutableAggregate
 
 from aggregates.account import Account
 from aggregates.account_service import AccountCommands
@@ -27,41 +24,18 @@ from aggregates.campaign import (
     Programme,
     Window,
 )
-from aggregates.credentials import Passwords
 from aggregates.forwarding import Forwarding
 from aggregates.forwarding_service import ForwardingCommands
 from aggregates.grading import Grading
 from aggregates.intake import Intake
-from aggregates.problems import Conflict, DomainError, Problem, VersionConflict
+from aggregates.ledger_base import Saved, retrying
+from aggregates.problems import Problem
 from aggregates.recommendation_service import RecommendationCommands
 from aggregates.review_round import ReviewRound
-from aggregates.review_service import BEIJING, ReviewCommands
+from aggregates.review_service import ReviewCommands
 from aggregates.submission import Submission
 from aggregates.submission_register import SubmissionRegister
 from aggregates.submission_service import SubmissionCommands
-
-A = TypeVar("A", bound=Aggregate)
-
-COMMAND_ATTEMPTS = 3
-"""How often a command with no expected version is tried when a concurrent write wins."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _position(recordings: Sequence[Recording[UUID]]) -> int | None:
-    return max((r.notification.id for r in recordings), default=None)
-
-
-@dataclass(frozen=True)
-class Saved(Generic[A]):
-    """What a command leaves: the aggregate as saved, where its last event sits in the
-    tenant's log (for read-your-writes), and whether it was created by this call."""
-
-    aggregate: A
-    position: int | None
-    created: bool = False
 
 
 class AssociationLedger(
@@ -71,21 +45,15 @@ class AssociationLedger(
     ReviewCommands,
     ForwardingCommands,
     AuditQueries,
-    Application[UUID],
 ):
-    """All event-sourced records of one association (tenant), in one log.
+    """All event-sourced records of one association (tenant), in one log: the commands of each
+    context are read off its class (AccountCommands, SubmissionCommands, ...); the campaign's
+    and the audit trail's, here. Load, save and retry are `LedgerBase`'s (ledger_base.py).
 
     The name is stored data: it names the tables (`ledger_events`) and tracking keys.
     """
 
     name = "ledger"
-    TENANT = "TENANT"
-    """Environment key naming the tenant code whose ledger this is."""
-
-    clock: Callable[[], datetime]
-    """Business time for rules (is the window open?); tests replace it."""
-    passwords: Passwords
-
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
         Campaign: 50,
         Account: 50,
@@ -97,45 +65,6 @@ class AssociationLedger(
         Intake: 50,
         AuditTrail: 50,
     }
-
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        super().__init__(env)
-        tenant = self.env.get(self.TENANT)
-        if not tenant:
-            msg = f"{self.name}: environment key {self.TENANT} (the tenant code) is required"
-            raise OSError(msg)
-        self.tenant: str = tenant
-        self.clock = utc_now
-        self.zone: tzinfo = BEIJING
-        """The tenant's time zone (its runtime sets it from the tenant's configuration)."""
-        self.passwords = Passwords()
-
-    def construct_recorder(self) -> ProcessRecorder:
-        # A process recorder: what a forwarding process follows is tracked in the same
-        # transaction as the events it records (exactly once across crashes).
-        return self.factory.process_recorder()
-
-    @property
-    def process_recorder(self) -> ProcessRecorder:
-        recorder = self.recorder
-        if not isinstance(recorder, ProcessRecorder):
-            raise TypeError(f"{self.name}: the recorder must be a process recorder")
-        return recorder
-
-    def tracked_position(self, upstream: str) -> int:
-        """How far this ledger has followed the log of `upstream` (another tenant)."""
-        return self.process_recorder.max_tracking_id(upstream) or 0
-
-    def save_tracked(self, tracking: Tracking, *aggregates: Aggregate) -> int | None:
-        """Save the aggregates' new events and the tracking position of the notification they
-        answer, in one transaction; raises IntegrityError when that position was recorded
-        already (processed before) or an aggregate was changed concurrently."""
-        processing = ProcessingEvent[UUID](tracking)
-        processing.collect_events(*aggregates)
-        recordings = self._record(processing)
-        self._take_snapshots(processing)
-        self._notify(recordings)
-        return _position(recordings)
 
     # Campaigns.
 
@@ -158,7 +87,8 @@ class AssociationLedger(
     ) -> Saved[Campaign]:
         """Open the campaign of a programme and year; a retry with the same key returns it."""
         campaign_id = Campaign.create_id(self.tenant, programme, year)
-        for _ in range(COMMAND_ATTEMPTS):
+
+        def attempt() -> Saved[Campaign]:  # opened concurrently: answered as an existing one
             existing = self._find(campaign_id, Campaign)
             if existing is not None:
                 if idempotency_key is not None and existing.idempotency_key == idempotency_key:
@@ -186,17 +116,14 @@ class AssociationLedger(
                 actor=actor,
                 idempotency_key=idempotency_key,
             )
-            try:
-                return Saved(campaign, self._save(campaign), created=True)
-            except IntegrityError:
-                continue  # opened concurrently: answer as for an existing campaign
-        raise CampaignAlreadyOpened(Problem("year", "one_campaign_per_year", "该项活动已开设"))
+            return Saved(campaign, self._save(campaign), created=True)
 
-    def get_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign:
-        found = self._find(campaign_id, Campaign, version)
-        if found is None:
-            raise CampaignNotFound(campaign_id)
-        return found
+        return retrying(
+            attempt,
+            lambda: CampaignAlreadyOpened(
+                Problem("year", "one_campaign_per_year", "该项活动已开设")
+            ),
+        )
 
     def reschedule_phase(
         self,
@@ -244,7 +171,6 @@ class AssociationLedger(
     def publish_results(
         self,
         campaign_id: UUID,
-        grade_names: Mapping[str, str],
         actor: Actor,
         expected_version: int | None = None,
     ) -> Saved[Campaign]:
@@ -253,7 +179,7 @@ class AssociationLedger(
         when its review ran elsewhere (nothing graded on the platform)."""
         if self._find(Grading.create_id(campaign_id), Grading) is not None:
             campaign, _, position = self.publish_with_certificates(
-                campaign_id, grade_names, actor, expected_version
+                campaign_id, actor, expected_version
             )
             return Saved(campaign, position)
         return self._update_campaign(
@@ -283,55 +209,16 @@ class AssociationLedger(
         """Add a read to the account's audit trail of the day (the tenant's day)."""
         day = self.today()
         trail_id = AuditTrail.create_id(self.tenant, actor.user_id, day)
-        for _ in range(COMMAND_ATTEMPTS):
+
+        def attempt() -> None:  # the same account read at the same moment elsewhere: again
             trail = self._find(trail_id, AuditTrail) or AuditTrail.start(self.tenant, day, actor)
             trail.note_read(what, record, record_id, dict(detail or {}), actor)
-            try:
-                self._save(trail)
-            except IntegrityError:
-                continue  # the same account read at the same moment elsewhere: again
-            return
-        raise Conflict(Problem("version", "concurrent_update", "记录正被他人同时修改，请稍后重试"))
+            self._save(trail)
+
+        retrying(attempt)
 
     def audit_trail(self, account_id: str, on: date) -> AuditTrail | None:
         return self._find(AuditTrail.create_id(self.tenant, account_id, on), AuditTrail)
-
-    def today(self) -> date:
-        """The date now in the tenant's zone: the day an audit trail is written under and read
-        back by (one rule, whatever the server's or UTC's date)."""
-        return self.clock().astimezone(self.zone).date()
-
-    # Load, call, save.
-
-    def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None:
-        try:
-            found: Aggregate = self.repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, kind) else None
-
-    def _update(
-        self,
-        aggregate_id: UUID,
-        kind: type[A],
-        missing: Callable[[], DomainError],
-        expected_version: int | None,
-        command: Callable[[A], None],
-    ) -> Saved[A]:
-        """Load, call, save; retried when a concurrent write wins, unless a version was expected."""
-        for _ in range(COMMAND_ATTEMPTS):
-            aggregate = self._find(aggregate_id, kind)
-            if aggregate is None:
-                raise missing()
-            if expected_version is not None and expected_version != aggregate.version:
-                raise VersionConflict(expected_version, aggregate.version)
-            command(aggregate)
-            try:
-                return Saved(aggregate, self._save(aggregate))
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionConflict(expected_version, aggregate.version - 1) from None
-        raise Conflict(Problem("version", "concurrent_update", "记录正被他人同时修改，请稍后重试"))
 
     def _update_campaign(
         self,
@@ -342,8 +229,3 @@ class AssociationLedger(
         return self._update(
             campaign_id, Campaign, lambda: CampaignNotFound(campaign_id), expected_version, command
         )
-
-    def _save(self, *aggregates: Aggregate) -> int | None:
-        """Save the aggregates' new events in one transaction; answers where the last sits in
-        the log (for read-your-writes)."""
-        return _position(self.save(*aggregates))

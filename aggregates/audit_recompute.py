@@ -19,7 +19,7 @@ from aggregates.audit_findings import (
     Recomputation,
     RoundCheck,
 )
-from aggregates.grading import Grading, Standing, rank_and_grade
+from aggregates.grading import Grading, Standing, material_scores, rank_and_grade
 from aggregates.review_plan import ReviewPlan
 from aggregates.review_round import ReviewRound
 from aggregates.scoring import Aggregate as ScoreAggregate
@@ -153,11 +153,7 @@ def _check_grading(
     gradings = [i for i, e in enumerate(events) if isinstance(e, Grading.Graded | Grading.Regraded)]
     if not gradings:
         return None, [], []
-    # As grade_campaign: the last material round that scored a result gives its material score.
-    material: dict[str, Decimal] = {}
-    for kind, scores in rounds:
-        if kind == "material":
-            material.update({k: v for k, v in scores.items() if v is not None})
+    material = material_scores(rounds)
     contest = next((scores for kind, scores in rounds if kind == "presentation"), {})
     standings = [standing_of(UUID(k), m, contest.get(k)) for k, m in material.items()]
     entries = {str(e["submission_id"]): e for e in rank_and_grade(standings, plan, names)}

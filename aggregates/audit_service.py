@@ -5,20 +5,20 @@ recorded score sheets. They read; they never write."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, DomainEvent, DomainEventProtocol
-from eventsourcing.persistence import EventStore
 
 from aggregates.audit_findings import Recomputation
 from aggregates.audit_recompute import recompute
 from aggregates.campaign import Campaign, CampaignNotFound
 from aggregates.grading import Grading, Standing
+from aggregates.ledger_base import LedgerBase
 from aggregates.problems import NotFound, Problem
 from aggregates.review_round import ReviewRound
 from aggregates.review_service import standing_of
@@ -71,14 +71,8 @@ def state_of(aggregate: Aggregate | None) -> dict[str, Any]:
     return _masked({k: v for k, v in vars(aggregate).items() if not k.startswith("_")})
 
 
-class _Ledger(Protocol):
-    events: EventStore[UUID]
-
-    def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None: ...
-
-
-class AuditQueries:
-    def history(self: _Ledger, aggregate_id: UUID, kind: type[Aggregate]) -> Iterator[Step]:
+class AuditQueries(LedgerBase):
+    def history(self, aggregate_id: UUID, kind: type[Aggregate]) -> Iterator[Step]:
         """Every event of the aggregate in order, replayed one by one to show what it changed."""
         # Each step keeps copies: later events change nested state (a list of grants, a dict of
         # files) in place, and state may hold an event's own values, so a step that kept a live
@@ -113,7 +107,7 @@ class AuditQueries:
             before = after
 
     def state_at(
-        self: _Ledger,
+        self,
         aggregate_id: UUID,
         kind: type[A],
         *,
@@ -134,9 +128,7 @@ class AuditQueries:
             raise AuditNotFound()
         return found
 
-    def recompute(
-        self: _Ledger, campaign_id: UUID, grade_names: Mapping[str, str]
-    ) -> Recomputation:
+    def recompute(self, campaign_id: UUID) -> Recomputation:
         """The campaign's stage scores, ranking and grades recomputed from its recorded sheets and
         rules, and compared with what was recorded and published. Every record is replayed from
         its stored events, never from a snapshot: an event edited in the database must show."""
@@ -163,6 +155,7 @@ class AuditQueries:
                 raise AuditNotFound("submission_id")
             return standing_of(submission, material, presentation)
 
+        grade_names = self.facts.grade_names(campaign.programme)
         return recompute(plan, rounds, grading, standing_at_grading, grade_names)
 
 

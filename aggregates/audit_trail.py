@@ -29,7 +29,14 @@ class AuditTrail(Aggregate):
             aggregate.on = self.on
             aggregate.reads = []
 
-    class Read(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a AuditTrail after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
+        actor_id: str
+        actor_role: str
+
+    class Read(Event):
         what: str
         """history, state, recomputation, chain, chain_checkpoints, package"""
         record: str | None
@@ -37,8 +44,6 @@ class AuditTrail(Aggregate):
         record_id: str | None
         detail: dict[str, str]
         """The question asked (page, moment, version, format…)."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: AuditTrail) -> None:
             aggregate.reads.append(

@@ -341,12 +341,17 @@ class Campaign(Aggregate):
             aggregate.archived = False
             aggregate.review_plan_state = None
 
-    class PhaseRescheduled(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a Campaign after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
+        actor_id: str
+        actor_role: str
+
+    class PhaseRescheduled(Event):
         phase: Phase
         opens_at: datetime | None
         closes_at: datetime
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.timeline_state[str(self.phase)] = {
@@ -354,46 +359,36 @@ class Campaign(Aggregate):
                 "closes_at": self.closes_at,
             }
 
-    class DeadlineExtended(Aggregate.Event):
+    class DeadlineExtended(Event):
         phase: Phase
         previous_closes_at: datetime
         closes_at: datetime
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.timeline_state[str(self.phase)]["closes_at"] = self.closes_at
 
-    class RulesAmended(Aggregate.Event):
+    class RulesAmended(Event):
         changes: dict[str, Any]
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.rules_state.update(self.changes)
 
-    class ReviewPlanned(Aggregate.Event):
+    class ReviewPlanned(Event):
         plan: dict[str, Any]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.review_plan_state = dict(self.plan)
 
-    class ResultsPublished(Aggregate.Event):
+    class ResultsPublished(Event):
         published_at: datetime
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.published_at = self.published_at
 
-    class Archived(Aggregate.Event):
+    class Archived(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.archived = True

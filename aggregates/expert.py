@@ -92,30 +92,31 @@ class Expert(Aggregate):
             aggregate.conflicts = []
             aggregate.retired_reason = None
 
-    class ProfileChanged(Aggregate.Event):
-        profile: dict[str, Any]
+    class Event(Aggregate.Event):
+        """The base of every event of a Expert after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
         actor_id: str
         actor_role: str
+
+    class ProfileChanged(Event):
+        profile: dict[str, Any]
 
         def apply(self, aggregate: Expert) -> None:
             aggregate.profile = dict(self.profile)
 
-    class ConflictDeclared(Aggregate.Event):
+    class ConflictDeclared(Event):
         kind: str
         value: str
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Expert) -> None:
             aggregate.conflicts.append(
                 {"kind": self.kind, "value": self.value, "reason": self.reason}
             )
 
-    class Retired(Aggregate.Event):
+    class Retired(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Expert) -> None:
             aggregate.retired_reason = self.reason

@@ -92,15 +92,20 @@ class Forwarding(Aggregate):
             aggregate.forwards = {}
             aggregate.report = None
 
-    class ResultForwarded(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a Forwarding after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
+        actor_id: str
+        actor_role: str
+
+    class ResultForwarded(Event):
         national_campaign_id: UUID
         submission_id: UUID
         national_submission_id: UUID
         dossier: dict[str, Any]
         """What travels: the result as filed, its grade and scores, the provincial evaluation,
         the provincial reviewer roster (see `ForwardingCommands.dossier`)."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Forwarding) -> None:
             aggregate.forwards[str(self.submission_id)] = {
@@ -115,25 +120,21 @@ class Forwarding(Aggregate):
                 "withdrawn_reason": None,
             }
 
-    class ForwardWithdrawn(Aggregate.Event):
+    class ForwardWithdrawn(Event):
         national_campaign_id: UUID
         submission_id: UUID
         national_submission_id: UUID
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Forwarding) -> None:
             aggregate.forwards[str(self.submission_id)]["withdrawn_reason"] = self.reason
 
-    class ReportForwarded(Aggregate.Event):
+    class ReportForwarded(Event):
         national_campaign_id: UUID
         statistics: dict[str, Any]
         """The province's statistics table (统计表) for the period, as a StatisticsForm state."""
         summary: str
         """The province's work summary (工作总结)."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Forwarding) -> None:
             aggregate.report = {

@@ -8,19 +8,18 @@ province or an industry association) and its national parent:
   of the province's event commit together);
 - the national decisions come back and are recorded on the provincial submission the same way.
 
-A mixin of `AssociationLedger`, typed against the ledger methods it uses.
+One class of `AssociationLedger`, over `LedgerBase` (ledger_base.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from aggregates.account_service import Ledger
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, CampaignNotFound, Phase
 from aggregates.expert import Expert
@@ -33,6 +32,7 @@ from aggregates.forwarding import (
 )
 from aggregates.grading import Grading
 from aggregates.intake import Intake, IntakeNotFound
+from aggregates.ledger_base import LedgerBase, retrying
 from aggregates.problems import Conflict, DomainError, Problem
 from aggregates.review_round import ReviewRound
 from aggregates.statistics_table import StatisticsForm, StatisticsTable, form_from_state
@@ -40,39 +40,32 @@ from aggregates.submission import Submission, SubmissionNotFound
 from aggregates.submission_register import SubmissionRegister
 from aggregates.work_summary import WorkSummary, summary_problems
 
-ATTEMPTS = 3
-
-
-class ForwardingLedger(Ledger, Protocol):
-    def save_tracked(self, tracking: Tracking, *aggregates: Aggregate) -> int | None: ...
-
 
 def forwarding_actor(origin_tenant: str) -> Actor:
     """Who records what crosses the edge: the platform, on behalf of the other end."""
     return Actor(f"forwarding:{origin_tenant}", Role.SYSTEM)
 
 
-class ForwardingCommands:
+class ForwardingCommands(LedgerBase):
     """Forwarding to national, national intake, outcomes back."""
 
     # The province's side.
 
-    def find_forwarding(self: Ledger, campaign_id: UUID) -> Forwarding | None:
+    def find_forwarding(self, campaign_id: UUID) -> Forwarding | None:
         return self._find(Forwarding.create_id(campaign_id), Forwarding)
 
-    def get_forwarding(self: Ledger, campaign_id: UUID) -> Forwarding:
-        found = ForwardingCommands.find_forwarding(self, campaign_id)
+    def get_forwarding(self, campaign_id: UUID) -> Forwarding:
+        found = self.find_forwarding(campaign_id)
         if found is None:
             raise ForwardingNotFound()
         return found
 
     def forward_result(
-        self: ForwardingLedger,
+        self,
         campaign_id: UUID,
         submission_id: UUID,
         call: NationalCall,
         evaluation: str,
-        grade_names: Mapping[str, str],
         actor: Actor,
     ) -> tuple[Forwarding, int | None]:
         """Forward a published, graded result to the national campaign, with what travels with
@@ -89,10 +82,8 @@ class ForwardingCommands:
                 raise ForwardingConflict(
                     Problem("submission_id", "not_graded", "该成果未获评等级，不能推荐全国")
                 )
-            dossier = ForwardingCommands.dossier(
-                self, campaign, submission, grading, grade_names, evaluation
-            )
-            forwarding = ForwardingCommands.find_forwarding(self, campaign_id)
+            dossier = self.dossier(campaign, submission, grading, evaluation)
+            forwarding = self.find_forwarding(campaign_id)
             forwarding = forwarding or Forwarding.start(campaign, call, actor)
             national_id = forwarding.forward(call, submission_id, dossier, self.clock(), actor)
             submission.record_forward(call.tenant, call.campaign.id, national_id, actor)
@@ -101,11 +92,10 @@ class ForwardingCommands:
         return _save_retrying(self, forward)
 
     def dossier(
-        self: Ledger,
+        self,
         campaign: Campaign,
         submission: Submission,
         grading: Grading,
-        grade_names: Mapping[str, str],
         evaluation: str,
     ) -> dict[str, Any]:
         """What travels with a forwarded result: the result as filed, its grade and scores, the
@@ -132,7 +122,6 @@ class ForwardingCommands:
                         "certificate_number": expert.certificate_number,
                     }
                 )
-        group, topic = submission.group_and_topic
         grade = entry["grade"]
         return {
             "origin": {
@@ -142,7 +131,7 @@ class ForwardingCommands:
                 "document_number": campaign.document_number,
                 "year": campaign.year,
             },
-            "title": group if group == topic else f"{group}：{topic}",
+            "title": submission.title,
             "submission": {
                 "submission_id": submission.id,
                 "serial": submission.serial or "",
@@ -153,7 +142,10 @@ class ForwardingCommands:
                 "attachments": [dict(a) for a in submission.attachments_state],
                 "topic_type": submission.topic_type,
             },
-            "grade": {"code": grade, "name": grade_names.get(grade, grade)},
+            "grade": {
+                "code": grade,
+                "name": self.facts.grade_names(campaign.programme).get(grade, grade),
+            },
             "scores": {
                 "material": entry["material"],
                 "presentation": entry["presentation"],
@@ -168,7 +160,7 @@ class ForwardingCommands:
         }
 
     def withdraw_forward(
-        self: ForwardingLedger,
+        self,
         campaign_id: UUID,
         submission_id: UUID,
         reason: str,
@@ -177,7 +169,7 @@ class ForwardingCommands:
         """Withdraw a forward, until the national formal review has decided on it."""
 
         def withdraw() -> tuple[Forwarding, Submission]:
-            forwarding = ForwardingCommands.get_forwarding(self, campaign_id)
+            forwarding = self.get_forwarding(campaign_id)
             submission = _provincial_submission(self, campaign_id, submission_id)
             national = submission.national_record
             reviewed = national is not None and national["formal_review"] is not None
@@ -188,7 +180,7 @@ class ForwardingCommands:
         return _save_retrying(self, withdraw)
 
     def forward_report(
-        self: ForwardingLedger,
+        self,
         campaign_id: UUID,
         call: NationalCall,
         statistics: StatisticsForm,
@@ -224,7 +216,7 @@ class ForwardingCommands:
     # The national side: the intake of what a member association forwarded.
 
     def receive_forward(
-        self: ForwardingLedger,
+        self,
         event: Forwarding.ResultForwarded,
         origin_tenant: str,
         unit: str,
@@ -261,7 +253,7 @@ class ForwardingCommands:
         self.save_tracked(tracking, submission, register, intake)
 
     def receive_withdrawal(
-        self: ForwardingLedger,
+        self,
         event: Forwarding.ForwardWithdrawn,
         origin_tenant: str,
         unit: str,
@@ -288,7 +280,7 @@ class ForwardingCommands:
         self.save_tracked(tracking, *aggregates)
 
     def receive_report(
-        self: ForwardingLedger,
+        self,
         event: Forwarding.ReportForwarded,
         origin_tenant: str,
         unit: str,
@@ -315,17 +307,17 @@ class ForwardingCommands:
             summary.receive_revision(event.summary, actor)
         self.save_tracked(tracking, intake, table, summary)
 
-    def find_intake(self: Ledger, campaign_id: UUID, unit: str) -> Intake | None:
+    def find_intake(self, campaign_id: UUID, unit: str) -> Intake | None:
         return self._find(Intake.create_id(campaign_id, unit), Intake)
 
-    def get_intake(self: Ledger, campaign_id: UUID, unit: str) -> Intake:
-        found = ForwardingCommands.find_intake(self, campaign_id, unit)
+    def get_intake(self, campaign_id: UUID, unit: str) -> Intake:
+        found = self.find_intake(campaign_id, unit)
         if found is None:
             raise IntakeNotFound()
         return found
 
     def grant_forwarding_quota(
-        self: ForwardingLedger,
+        self,
         campaign_id: UUID,
         unit: str,
         origin_tenant: str,
@@ -345,17 +337,17 @@ class ForwardingCommands:
         )
         return intake
 
-    def forwarding_quota(self: Ledger, campaign: Campaign, unit: str) -> int | None:
+    def forwarding_quota(self, campaign: Campaign, unit: str) -> int | None:
         """What the national campaign gives one member association: the campaign's quota per
         recommending unit, plus what was added for it."""
         base = campaign.rules.recommending_unit_quota
-        intake = ForwardingCommands.find_intake(self, campaign.id, unit)
+        intake = self.find_intake(campaign.id, unit)
         return intake.quota(base) if intake is not None else base
 
     # Back at the province: the national outcome on its own record.
 
     def record_national_outcome(
-        self: ForwardingLedger,
+        self,
         event: Submission.OutcomeSent,
         national_tenant: str,
         tracking: Tracking,
@@ -391,13 +383,15 @@ def _check_forwardable_campaign(campaign: Campaign, call: NationalCall, at: Any)
 
 
 def _intake(
-    ledger: Ledger, campaign_id: UUID, unit: str, origin_tenant: str, actor: Actor
+    ledger: ForwardingCommands, campaign_id: UUID, unit: str, origin_tenant: str, actor: Actor
 ) -> Intake:
-    found = ForwardingCommands.find_intake(ledger, campaign_id, unit)
+    found = ledger.find_intake(campaign_id, unit)
     return found or Intake.open(campaign_id, unit, origin_tenant, actor)
 
 
-def _provincial_submission(ledger: Ledger, campaign_id: UUID, submission_id: UUID) -> Submission:
+def _provincial_submission(
+    ledger: LedgerBase, campaign_id: UUID, submission_id: UUID
+) -> Submission:
     submission = ledger._find(submission_id, Submission)
     if submission is None or submission.campaign_id != campaign_id:
         raise SubmissionNotFound()
@@ -405,24 +399,28 @@ def _provincial_submission(ledger: Ledger, campaign_id: UUID, submission_id: UUI
 
 
 def _save_retrying(
-    ledger: Ledger, change: Callable[[], tuple[Forwarding, Submission]]
+    ledger: LedgerBase, change: Callable[[], tuple[Forwarding, Submission]]
 ) -> tuple[Forwarding, int | None]:
     """Change the forwarding and the submission on fresh state and save both together, again
     when a concurrent forward or change won."""
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> tuple[Forwarding, int | None]:
         forwarding, submission = change()
-        try:
-            return forwarding, ledger._save(forwarding, submission)
-        except IntegrityError:
-            continue
-    raise Conflict(Problem("version", "concurrent_update", "推荐正被他人同时修改，请稍后重试"))
+        return forwarding, ledger._save(forwarding, submission)
+
+    return retrying(
+        attempt,
+        lambda: Conflict(
+            Problem("version", "concurrent_update", "推荐正被他人同时修改，请稍后重试")
+        ),
+    )
 
 
 A = TypeVar("A", bound=Aggregate)
 
 
 def _start_or_change(
-    ledger: Ledger,
+    ledger: LedgerBase,
     aggregate_id: UUID,
     kind: type[A],
     missing: Callable[[], DomainError],

@@ -5,17 +5,18 @@ the certificates issued at publication."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.campaign import Campaign, Phase
+from aggregates.limits import OBJECTION_MAX_CHARS
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 from aggregates.review_plan import GradeBand, ReviewPlan
 from aggregates.scoring import AGGREGATION_VERSION, combine
@@ -55,6 +56,20 @@ class Standing:
     material: Decimal
     presentation: Decimal | None
     has_video: bool
+
+
+K = TypeVar("K")
+
+
+def material_scores(rounds: Iterable[tuple[str, Mapping[K, Decimal | None]]]) -> dict[K, Decimal]:
+    """Each result's material score: its score in the last material round that scored it.
+    `rounds` are (kind, scores) in the plan's order; grading and the audit's recomputation both
+    take a result's material score from here."""
+    material: dict[K, Decimal] = {}
+    for kind, scores in rounds:
+        if kind == "material":
+            material.update({k: v for k, v in scores.items() if v is not None})
+    return material
 
 
 def rank_and_grade(
@@ -151,43 +166,42 @@ class Grading(Aggregate):
             aggregate.certificates = {}
             aggregate.issued_on = None
 
-    class Regraded(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a Grading after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
+        actor_id: str
+        actor_role: str
+
+    class Regraded(Event):
         entries: list[dict[str, Any]]
         rounds: dict[str, str]
         rule_version: int
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Grading) -> None:
             aggregate.entries = {str(e["submission_id"]): dict(e) for e in self.entries}
             aggregate.overrides = {}
 
-    class GradeOverridden(Aggregate.Event):
+    class GradeOverridden(Event):
         submission_id: UUID
         previous: str | None
         grade: str | None
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Grading) -> None:
             aggregate.entries[str(self.submission_id)]["grade"] = self.grade
             aggregate.overrides[str(self.submission_id)] = self.reason
 
-    class NoticeOpened(Aggregate.Event):
+    class NoticeOpened(Event):
         closes_at: datetime
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Grading) -> None:
             aggregate.notice_closes_at = self.closes_at
 
-    class ObjectionFiled(Aggregate.Event):
+    class ObjectionFiled(Event):
         objection_id: UUID
         submission_id: UUID
         reasons: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Grading) -> None:
             aggregate.objections[str(self.objection_id)] = {
@@ -199,15 +213,13 @@ class Grading(Aggregate):
                 "resolution": None,
             }
 
-    class ObjectionResolved(Aggregate.Event):
+    class ObjectionResolved(Event):
         objection_id: UUID
         submission_id: UUID
         decision: str
         reason: str
         grade_changed: bool
         grade: str | None
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Grading) -> None:
             objection = aggregate.objections[str(self.objection_id)]
@@ -216,19 +228,14 @@ class Grading(Aggregate):
             if self.grade_changed:
                 aggregate.entries[str(self.submission_id)]["grade"] = self.grade
 
-    class NoticeClosed(Aggregate.Event):
-        actor_id: str
-        actor_role: str
-
+    class NoticeClosed(Event):
         def apply(self, aggregate: Grading) -> None:
             aggregate.notice_closed = True
 
-    class CertificatesIssued(Aggregate.Event):
+    class CertificatesIssued(Event):
         certificates: dict[str, str]
         """Submission id → verification code."""
         issued_on: date
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Grading) -> None:
             aggregate.certificates = dict(self.certificates)
@@ -354,8 +361,10 @@ class Grading(Aggregate):
         self.entry(submission_id)
         if not reasons.strip():
             raise InvalidGrading(Problem("reasons", "required", "请写明异议的事实和理由"))
-        if len(reasons) > 2000:
-            raise InvalidGrading(Problem("reasons", "max_length", "不得超过 2000 字"))
+        if len(reasons) > OBJECTION_MAX_CHARS:
+            raise InvalidGrading(
+                Problem("reasons", "max_length", f"不得超过 {OBJECTION_MAX_CHARS} 字")
+            )
         self.trigger_event(
             self.ObjectionFiled,
             objection_id=objection_id,

@@ -11,6 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
+from aggregates.limits import quota_grant_problems
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 
 INTAKE_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/national-intake")
@@ -50,13 +51,18 @@ class Intake(Aggregate):
             aggregate.report = None
             aggregate.extra_quota = 0
 
-    class ResultReceived(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a Intake after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
+        actor_id: str
+        actor_role: str
+
+    class ResultReceived(Event):
         submission_id: UUID
         origin_submission_id: UUID
         serial: str
         roster: list[dict[str, str]]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Intake) -> None:
             aggregate.received[str(self.submission_id)] = {
@@ -68,20 +74,16 @@ class Intake(Aggregate):
             }
             aggregate.rosters[str(self.submission_id)] = [dict(r) for r in self.roster]
 
-    class ResultWithdrawn(Aggregate.Event):
+    class ResultWithdrawn(Event):
         submission_id: UUID
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Intake) -> None:
             aggregate.received[str(self.submission_id)]["withdrawn_reason"] = self.reason
 
-    class ReportReceived(Aggregate.Event):
+    class ReportReceived(Event):
         statistics: dict[str, Any]
         summary: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Intake) -> None:
             aggregate.report = {
@@ -90,11 +92,9 @@ class Intake(Aggregate):
                 "received_at": self.timestamp,
             }
 
-    class QuotaGranted(Aggregate.Event):
+    class QuotaGranted(Event):
         extra: int
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Intake) -> None:
             aggregate.extra_quota += self.extra
@@ -151,11 +151,7 @@ class Intake(Aggregate):
         )
 
     def grant_quota(self, extra: int, reason: str, actor: Actor) -> None:
-        problems = []
-        if extra < 1:
-            problems.append(Problem("extra", "positive", "增加名额须为正整数"))
-        if not reason.strip():
-            problems.append(Problem("reason", "required", "请说明增加名额的理由"))
+        problems = quota_grant_problems(extra, reason)
         if problems:
             raise InvalidIntake(*problems)
         self.trigger_event(self.QuotaGranted, extra=extra, reason=reason.strip(), **actor.fields())

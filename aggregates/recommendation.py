@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.campaign import Campaign, Phase
+from aggregates.limits import quota_grant_problems
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 
 RECOMMENDATION_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/recommendation")
@@ -76,15 +77,20 @@ class Recommendation(Aggregate):
             aggregate.invalid_reason = None
             aggregate.returned_reason = None
 
-    class EntryAdded(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a Recommendation after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
+        actor_id: str
+        actor_role: str
+
+    class EntryAdded(Event):
         submission_id: UUID
         credit_code: str
         score: Decimal
         evaluation: str
         reviewer: str
         """The certificate number of the roster's reviewer who scored it."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.entries.append(
@@ -98,92 +104,72 @@ class Recommendation(Aggregate):
             )
             aggregate.not_recommended.pop(str(self.submission_id), None)
 
-    class EntryRemoved(Aggregate.Event):
+    class EntryRemoved(Event):
         submission_id: UUID
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.entries = [
                 e for e in aggregate.entries if e["submission_id"] != self.submission_id
             ]
 
-    class Reordered(Aggregate.Event):
+    class Reordered(Event):
         order: list[UUID]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             by_id = {e["submission_id"]: e for e in aggregate.entries}
             aggregate.entries = [by_id[i] for i in self.order]
 
-    class ReviewerAdded(Aggregate.Event):
+    class ReviewerAdded(Event):
         reviewer: dict[str, str]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.reviewers.append(dict(self.reviewer))
 
-    class ReviewerRemoved(Aggregate.Event):
+    class ReviewerRemoved(Event):
         certificate_number: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.reviewers = [
                 r for r in aggregate.reviewers if r["certificate_number"] != self.certificate_number
             ]
 
-    class NotRecommended(Aggregate.Event):
+    class NotRecommended(Event):
         submission_id: UUID
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.not_recommended[str(self.submission_id)] = self.reason
 
-    class DeclarationAccepted(Aggregate.Event):
+    class DeclarationAccepted(Event):
         filled_by: str
         phone: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.declaration = {"filled_by": self.filled_by, "phone": self.phone}
 
-    class Filed(Aggregate.Event):
+    class Filed(Event):
         filed_at: datetime
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.filed_at = self.filed_at
             aggregate.returned_reason = None
 
-    class Returned(Aggregate.Event):
+    class Returned(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.filed_at = None
             aggregate.returned_reason = self.reason
 
-    class QuotaGranted(Aggregate.Event):
+    class QuotaGranted(Event):
         extra: int
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.extra_quota += self.extra
 
-    class Invalidated(Aggregate.Event):
+    class Invalidated(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Recommendation) -> None:
             aggregate.invalid_reason = self.reason
@@ -433,11 +419,7 @@ class Recommendation(Aggregate):
         self.trigger_event(self.Returned, reason=reason.strip(), **actor.fields())
 
     def grant_quota(self, extra: int, reason: str, actor: Actor) -> None:
-        problems = []
-        if extra < 1:
-            problems.append(Problem("extra", "positive", "增加名额须为正整数"))
-        if not reason.strip():
-            problems.append(Problem("reason", "required", "请说明增加名额的理由"))
+        problems = quota_grant_problems(extra, reason)
         if problems:
             raise InvalidRecommendation(*problems)
         self.trigger_event(self.QuotaGranted, extra=extra, reason=reason.strip(), **actor.fields())

@@ -1,5 +1,5 @@
 """The ledger's commands of recommending units: the recommendation form, the statistics table and
-the work summary. A mixin of `AssociationLedger`, typed against the ledger methods it uses."""
+the work summary. One class of `AssociationLedger`, over `LedgerBase` (ledger_base.py)."""
 
 from __future__ import annotations
 
@@ -8,35 +8,32 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
-from aggregates.account_service import Ledger
 from aggregates.actor import Actor
 from aggregates.campaign import Campaign
-from aggregates.problems import Conflict, Problem, VersionConflict
+from aggregates.ledger_base import LedgerBase, check_version, expecting, retrying
+from aggregates.problems import Conflict, Problem
 from aggregates.recommendation import Candidate, Recommendation, RecommendationNotFound, Reviewer
 from aggregates.statistics_table import StatisticsForm, StatisticsNotFound, StatisticsTable
-from aggregates.submission import SubmissionStatus
+from aggregates.submission import SubmissionNotFound, SubmissionStatus
 from aggregates.work_summary import WorkSummary, WorkSummaryNotFound
 
-ATTEMPTS = 3
 Command = Callable[[Recommendation, Campaign, datetime], None]
 
 
-class RecommendationCommands:
+class RecommendationCommands(LedgerBase):
     """Commands of a recommending unit, and the secretariat's on its recommendation."""
 
-    def find_recommendation(self: Ledger, campaign_id: UUID, unit: str) -> Recommendation | None:
+    def find_recommendation(self, campaign_id: UUID, unit: str) -> Recommendation | None:
         return self._find(Recommendation.create_id(campaign_id, unit), Recommendation)
 
-    def get_recommendation(self: Ledger, campaign_id: UUID, unit: str) -> Recommendation:
+    def get_recommendation(self, campaign_id: UUID, unit: str) -> Recommendation:
         found = self._find(Recommendation.create_id(campaign_id, unit), Recommendation)
         if found is None:
             raise RecommendationNotFound()
         return found
 
-    def change_recommendation(
-        self: Ledger,
+    def _change_recommendation(
+        self,
         campaign_id: UUID,
         unit: str,
         command: Command,
@@ -44,25 +41,211 @@ class RecommendationCommands:
         expected_version: int | None = None,
     ) -> Recommendation:
         """Load (or start) the unit's recommendation, apply the command, save."""
-        for _ in range(ATTEMPTS):
+
+        def attempt() -> Recommendation:
             campaign = self.get_campaign(campaign_id)
             existing = self._find(Recommendation.create_id(campaign_id, unit), Recommendation)
             version = existing.version if existing is not None else 0
-            if expected_version is not None and expected_version != version:
-                raise VersionConflict(expected_version, version)
+            check_version(expected_version, version)
             recommendation = existing or Recommendation.start(campaign, unit, actor)
             command(recommendation, campaign, self.clock())
-            try:
+            with expecting(expected_version, version):
                 self._save(recommendation)
-                return recommendation
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionConflict(expected_version, version) from None
-        raise Conflict(
-            Problem("recommendation", "concurrent_update", "推荐表正被同时修改，请稍后重试")
+            return recommendation
+
+        return retrying(
+            attempt,
+            lambda: Conflict(
+                Problem("recommendation", "concurrent_update", "推荐表正被同时修改，请稍后重试")
+            ),
         )
 
-    def candidate(self: Ledger, submission_id: UUID) -> Candidate:
+    def add_recommendation_entry(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        submission_id: UUID,
+        score: Decimal,
+        evaluation: str,
+        reviewer: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        candidate = self._candidate(unit, submission_id)
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.add_entry(c, candidate, score, evaluation, reviewer, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def remove_recommendation_entry(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        submission_id: UUID,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.remove_entry(c, submission_id, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def reorder_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        order: list[UUID],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.reorder(c, order, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def add_recommendation_reviewer(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        reviewer: Reviewer,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.add_reviewer(c, reviewer, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def remove_recommendation_reviewer(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        certificate_number: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.remove_reviewer(c, certificate_number, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def decline_submission(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        submission_id: UUID,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        """Record that the unit does not recommend one of its submitted results (不予推荐)."""
+        candidate = self._candidate(unit, submission_id)
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.decline(c, candidate, reason, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def declare_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        filled_by: str,
+        phone: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.accept_declaration(c, filled_by, phone, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def file_recommendation(
+        self, campaign_id: UUID, unit: str, actor: Actor, expected_version: int | None = None
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id, unit, lambda r, c, at: r.file(c, at, actor), actor, expected_version
+        )
+
+    # The secretariat's, on a unit's recommendation.
+
+    def return_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.return_to_unit(reason, actor),
+            actor,
+            expected_version,
+        )
+
+    def grant_recommendation_quota(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        extra: int,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.grant_quota(extra, reason, actor),
+            actor,
+            expected_version,
+        )
+
+    def invalidate_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.invalidate(reason, actor),
+            actor,
+            expected_version,
+        )
+
+    def _candidate(self, unit: str, submission_id: UUID) -> Candidate:
+        """One of the unit's results; another unit's answers as if it did not exist."""
+        candidate = self.candidate(submission_id)
+        if candidate.recommending_unit != unit:
+            raise SubmissionNotFound()
+        return candidate
+
+    def candidate(self, submission_id: UUID) -> Candidate:
         submission = self.get_submission(submission_id)
         return Candidate(
             submission.id,
@@ -74,7 +257,7 @@ class RecommendationCommands:
     # Statistics table and work summary.
 
     def record_statistics(
-        self: Ledger, campaign_id: UUID, unit: str, form: StatisticsForm, actor: Actor
+        self, campaign_id: UUID, unit: str, form: StatisticsForm, actor: Actor
     ) -> StatisticsTable:
         campaign = self.get_campaign(campaign_id)
         table = self._find(StatisticsTable.create_id(campaign_id, unit), StatisticsTable)
@@ -85,15 +268,13 @@ class RecommendationCommands:
         self._save(table)
         return table
 
-    def get_statistics(self: Ledger, campaign_id: UUID, unit: str) -> StatisticsTable:
+    def get_statistics(self, campaign_id: UUID, unit: str) -> StatisticsTable:
         found = self._find(StatisticsTable.create_id(campaign_id, unit), StatisticsTable)
         if found is None:
             raise StatisticsNotFound()
         return found
 
-    def write_summary(
-        self: Ledger, campaign_id: UUID, unit: str, text: str, actor: Actor
-    ) -> WorkSummary:
+    def write_summary(self, campaign_id: UUID, unit: str, text: str, actor: Actor) -> WorkSummary:
         campaign = self.get_campaign(campaign_id)
         summary = self._find(WorkSummary.create_id(campaign_id, unit), WorkSummary)
         if summary is None:
@@ -103,18 +284,8 @@ class RecommendationCommands:
         self._save(summary)
         return summary
 
-    def get_summary(self: Ledger, campaign_id: UUID, unit: str) -> WorkSummary:
+    def get_summary(self, campaign_id: UUID, unit: str) -> WorkSummary:
         found = self._find(WorkSummary.create_id(campaign_id, unit), WorkSummary)
         if found is None:
             raise WorkSummaryNotFound()
         return found
-
-
-def entry_command(
-    candidate: Candidate, score: Decimal, evaluation: str, reviewer: str, actor: Actor
-) -> Command:
-    return lambda r, c, at: r.add_entry(c, candidate, score, evaluation, reviewer, at, actor)
-
-
-def reviewer_command(reviewer: Reviewer, actor: Actor) -> Command:
-    return lambda r, c, at: r.add_reviewer(c, reviewer, at, actor)

@@ -7,7 +7,7 @@ closes.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +24,25 @@ REGISTRATION_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/registration
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 POSTCODE = re.compile(r"^\d{6}$")
+
+
+def key_domain_problems(
+    domain: str, domains: Collection[str], field: str = "key_domain"
+) -> list[Problem]:
+    """The key domain (重点领域) an applicant names must be one of its association's."""
+    if domain in domains:
+        return []
+    return [Problem(field, "not_in_list", "请从本协会的重点领域中选择一项")]
+
+
+def industries_problems(
+    chosen: Iterable[str], industries: Collection[str], field: str = "key_industries"
+) -> list[Problem]:
+    """The key industries (重点产业) an applicant names must be in its association's list."""
+    unknown = [i for i in chosen if i not in industries]
+    if not unknown:
+        return []
+    return [Problem(field, "not_in_list", f"不在本协会重点产业目录中：{'、'.join(unknown)}")]
 
 
 class Nature(StrEnum):
@@ -100,21 +119,12 @@ class RegistrationForm:
         ]
         if self.nature is Nature.OTHER and not self.nature_other.strip():
             found.append(Problem("nature_other", "required", "单位性质选“其他”时请注明"))
-        unknown = [i for i in self.key_industries if i not in industries]
-        if unknown:
-            found.append(
-                Problem(
-                    "key_industries",
-                    "not_in_list",
-                    f"不在本协会重点产业目录中：{'、'.join(unknown)}",
-                )
-            )
+        found += industries_problems(self.key_industries, industries)
         if not self.key_industries and not self.industries_other.strip():
             found.append(
                 Problem("key_industries", "required", "请至少选择一项重点产业或填写“其他”")
             )
-        if self.key_domain not in domains:
-            found.append(Problem("key_domain", "not_in_list", "请从本协会的重点领域中选择一项"))
+        found += key_domain_problems(self.key_domain, domains)
         if not POSTCODE.match(self.postcode):
             found.append(Problem("postcode", "postcode_format", "邮编应为 6 位数字"))
         if not self.promoter.name.strip():
@@ -160,10 +170,15 @@ class Registration(Aggregate):
             aggregate.form_state = dict(self.form)
             aggregate.registered_by = self.actor_id
 
-    class Changed(Aggregate.Event):
-        form: dict[str, Any]
+    class Event(Aggregate.Event):
+        """The base of every event of a Registration after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
         actor_id: str
         actor_role: str
+
+    class Changed(Event):
+        form: dict[str, Any]
 
         def apply(self, aggregate: Registration) -> None:
             aggregate.form_state = dict(self.form)

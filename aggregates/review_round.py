@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.campaign import Campaign, Phase
+from aggregates.limits import COMMENT_MAX_CHARS, too_long
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 from aggregates.review_plan import RoundPlan
 from aggregates.scoring import Sheet, aggregate, sheet_problems, total
@@ -138,7 +139,14 @@ class ReviewRound(Aggregate):
             aggregate.stale = False
             aggregate.closed = False
 
-    class ReviewerAssigned(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The base of every event of a ReviewRound after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
+        actor_id: str
+        actor_role: str
+
+    class ReviewerAssigned(Event):
         submission_id: UUID
         reviewer: str
         reviewer_name: str
@@ -146,25 +154,21 @@ class ReviewRound(Aggregate):
         """manual or auto"""
         excluded: dict[str, str]
         """The reviewers left out for this submission, and why."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: ReviewRound) -> None:
             key = str(self.submission_id)
             aggregate.assignments[key].append(self.reviewer)
             aggregate.exclusions.setdefault(key, {}).update(self.excluded)
 
-    class ReviewerReleased(Aggregate.Event):
+    class ReviewerReleased(Event):
         submission_id: UUID
         reviewer: str
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: ReviewRound) -> None:
             aggregate.assignments[str(self.submission_id)].remove(self.reviewer)
 
-    class SheetFiled(Aggregate.Event):
+    class SheetFiled(Event):
         sheet_id: UUID
         submission_id: UUID
         reviewer: str
@@ -174,8 +178,6 @@ class ReviewRound(Aggregate):
         corrects: UUID | None
         reason: str
         """Why a correction was made; empty for a first sheet."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: ReviewRound) -> None:
             aggregate.sheets[str(self.sheet_id)] = {
@@ -191,20 +193,15 @@ class ReviewRound(Aggregate):
             aggregate.current[f"{self.submission_id}/{self.reviewer}"] = str(self.sheet_id)
             aggregate.stale = True
 
-    class ScoresAggregated(Aggregate.Event):
+    class ScoresAggregated(Event):
         results: dict[str, dict[str, Any]]
         """Per submission: score, counted sheet ids, excluded sheet ids with why, rule, version."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: ReviewRound) -> None:
             aggregate.results = {k: dict(v) for k, v in self.results.items()}
             aggregate.stale = False
 
-    class Closed(Aggregate.Event):
-        actor_id: str
-        actor_role: str
-
+    class Closed(Event):
         def apply(self, aggregate: ReviewRound) -> None:
             aggregate.closed = True
 
@@ -402,8 +399,7 @@ class ReviewRound(Aggregate):
         ]
         if corrects is not None and not reason.strip():
             found.append(Problem("reason", "required", "请说明更正原因"))
-        if len(comment) > 1000:
-            found.append(Problem("comment", "max_length", "评语不得超过 1000 字"))
+        found += too_long("comment", comment, COMMENT_MAX_CHARS, "评语")
         if found:
             raise InvalidReview(*found)
         self.trigger_event(

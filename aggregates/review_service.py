@@ -1,20 +1,17 @@
 """The ledger's review commands: formal review, the reviewer pool, expert rounds, grading, public
-notice and publication. A mixin of `AssociationLedger`, typed against the ledger methods it uses."""
+notice and publication. One class of `AssociationLedger`, over `LedgerBase` (ledger_base.py)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from aggregates.account_service import Ledger
 from aggregates.actor import Actor
 from aggregates.campaign import (
     Campaign,
@@ -25,8 +22,15 @@ from aggregates.campaign import (
     Programme,
 )
 from aggregates.expert import Expert, ExpertConflict, ExpertNotFound, ExpertProfile
-from aggregates.grading import Grading, GradingNotFound, Standing, rank_and_grade
+from aggregates.grading import (
+    Grading,
+    GradingNotFound,
+    Standing,
+    material_scores,
+    rank_and_grade,
+)
 from aggregates.intake import Intake
+from aggregates.ledger_base import BEIJING, LedgerBase
 from aggregates.problems import Problem, VersionConflict
 from aggregates.recommendation import Recommendation
 from aggregates.review_plan import ReviewPlan, RoundPlan
@@ -34,13 +38,8 @@ from aggregates.review_round import Entrant, Panelist, ReviewConflict, ReviewRou
 from aggregates.submission import DIRECT_CHANNEL, Submission, SubmissionConflict, SubmissionNotFound
 from aggregates.submission_register import PROGRAMME_CODES, SubmissionRegister
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """Verification code characters: no 0/O, 1/I/L, so a code read off paper is typed right."""
-
-
-class ReviewLedger(Ledger, Protocol):
-    def save(self, *aggregates: Aggregate) -> Any: ...
 
 
 def certificate_prefix(tenant: str, year: int, programme_code: str) -> str:
@@ -55,16 +54,16 @@ def parse_certificate_code(code: str) -> tuple[str, int, str] | None:
     return parts[0].lower(), int(parts[1]), parts[2]
 
 
-class ReviewCommands:
+class ReviewCommands(LedgerBase):
     """Commands of the secretariat and the experts from formal review to publication."""
 
-    def _today(self: Ledger) -> date:
+    def _today(self) -> date:
         return self.clock().astimezone(BEIJING).date()
 
     # Plan and formal review.
 
     def plan_review(
-        self: Ledger,
+        self,
         campaign_id: UUID,
         plan: ReviewPlan,
         grades: set[str],
@@ -80,7 +79,7 @@ class ReviewCommands:
         ).aggregate
 
     def review_formally(
-        self: Ledger,
+        self,
         submission_id: UUID,
         decision: str,
         checklist: dict[str, bool],
@@ -109,7 +108,7 @@ class ReviewCommands:
 
     # The reviewer pool.
 
-    def enrol_expert(self: Ledger, profile: ExpertProfile, actor: Actor) -> Expert:
+    def enrol_expert(self, profile: ExpertProfile, actor: Actor) -> Expert:
         expert = Expert.enrol(self.tenant, profile, actor)
         if self._find(expert.id, Expert) is not None:
             raise ExpertConflict(
@@ -123,14 +122,14 @@ class ReviewCommands:
             ) from None
         return expert
 
-    def get_expert(self: Ledger, certificate_number: str) -> Expert:
+    def get_expert(self, certificate_number: str) -> Expert:
         found = self._find(Expert.create_id(self.tenant, certificate_number), Expert)
         if found is None:
             raise ExpertNotFound()
         return found
 
     def change_expert(
-        self: Ledger, certificate_number: str, profile: ExpertProfile, actor: Actor
+        self, certificate_number: str, profile: ExpertProfile, actor: Actor
     ) -> Expert:
         return _change_expert(
             self,
@@ -139,7 +138,7 @@ class ReviewCommands:
         )
 
     def declare_conflict(
-        self: Ledger, certificate_number: str, kind: str, value: str, reason: str, actor: Actor
+        self, certificate_number: str, kind: str, value: str, reason: str, actor: Actor
     ) -> Expert:
         return _change_expert(
             self,
@@ -147,18 +146,17 @@ class ReviewCommands:
             lambda e: e.declare_conflict(kind, value, reason, actor),
         )
 
-    def retire_expert(self: Ledger, certificate_number: str, reason: str, actor: Actor) -> Expert:
+    def retire_expert(self, certificate_number: str, reason: str, actor: Actor) -> Expert:
         return _change_expert(
             self,
             certificate_number,
             lambda e: e.retire(reason, actor),
         )
 
-    def panelists(
-        self: Ledger, campaign_id: UUID, certificate_numbers: Iterable[str], units: Collection[str]
-    ) -> list[Panelist]:
+    def panelists(self, campaign_id: UUID, certificate_numbers: Iterable[str]) -> list[Panelist]:
         """The reviewers' conflict facts, read from the write side: their pool records and the
         campaign's recommendation rosters (each roster read once)."""
+        units = self.facts.units
         rosters = [
             (unit, {r["certificate_number"] for r in recommendation.reviewers})
             for unit in units
@@ -198,7 +196,7 @@ class ReviewCommands:
     # Rounds.
 
     def open_round(
-        self: ReviewLedger,
+        self,
         campaign_id: UUID,
         code: str,
         submissions: list[UUID] | None,
@@ -244,51 +242,47 @@ class ReviewCommands:
             ) from None
         return review_round
 
-    def get_round(
-        self: Ledger, campaign_id: UUID, code: str, version: int | None = None
-    ) -> ReviewRound:
+    def get_round(self, campaign_id: UUID, code: str, version: int | None = None) -> ReviewRound:
         found = self._find(ReviewRound.create_id(campaign_id, code), ReviewRound, version)
         if found is None:
             raise RoundNotFound()
         return found
 
     def assign_reviewer(
-        self: ReviewLedger,
+        self,
         campaign_id: UUID,
         code: str,
         submission_id: UUID,
         certificate_number: str,
-        units: Collection[str],
         actor: Actor,
     ) -> ReviewRound:
-        (panelist,) = ReviewCommands.panelists(self, campaign_id, [certificate_number], units)
+        (panelist,) = self.panelists(campaign_id, [certificate_number])
         return _change_round(
             self,
             campaign_id,
             code,
-            lambda r: r.assign(submission_id, panelist, ReviewCommands._today(self), actor),
+            lambda r: r.assign(submission_id, panelist, self._today(), actor),
         )
 
     def assign_automatically(
-        self: ReviewLedger,
+        self,
         campaign_id: UUID,
         code: str,
         certificate_numbers: Iterable[str],
-        units: Collection[str],
         actor: Actor,
     ) -> ReviewRound:
-        panel = ReviewCommands.panelists(self, campaign_id, certificate_numbers, units)
+        panel = self.panelists(campaign_id, certificate_numbers)
         if not panel:
             raise InvalidCampaign(Problem("reviewers", "required", "请选择本轮评委"))
         return _change_round(
             self,
             campaign_id,
             code,
-            lambda r: _ignore(r.assign_automatically(panel, ReviewCommands._today(self), actor)),
+            lambda r: _ignore(r.assign_automatically(panel, self._today(), actor)),
         )
 
     def release_reviewer(
-        self: Ledger,
+        self,
         campaign_id: UUID,
         code: str,
         submission_id: UUID,
@@ -304,7 +298,7 @@ class ReviewCommands:
         )
 
     def file_sheet(
-        self: Ledger,
+        self,
         campaign_id: UUID,
         code: str,
         *,
@@ -338,7 +332,7 @@ class ReviewCommands:
         )
         return saved, new_id
 
-    def aggregate_round(self: Ledger, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
+    def aggregate_round(self, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
         return _change_round(
             self,
             campaign_id,
@@ -346,7 +340,7 @@ class ReviewCommands:
             lambda r: r.aggregate_scores(actor),
         )
 
-    def close_round(self: Ledger, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
+    def close_round(self, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
         return _change_round(
             self,
             campaign_id,
@@ -356,9 +350,7 @@ class ReviewCommands:
 
     # Grading, public notice, publication.
 
-    def grade_campaign(
-        self: ReviewLedger, campaign_id: UUID, grade_names: Mapping[str, str], actor: Actor
-    ) -> Grading:
+    def grade_campaign(self, campaign_id: UUID, actor: Actor) -> Grading:
         """Grades from the closed rounds: a result's material score is its score in the last
         material round it was reviewed in; its presentation score, the contest's."""
         campaign = self.get_campaign(campaign_id)
@@ -379,6 +371,7 @@ class ReviewCommands:
             submission = self.get_submission(submission_id)
             presentation = contest.score(submission_id) if contest is not None else None
             standings.append(standing_of(submission, score, presentation))
+        grade_names = self.facts.grade_names(campaign.programme)
         entries = rank_and_grade(standings, campaign.review_plan, grade_names)
         used = {r.code: f"{r.name_zh}（{r.kind}，{r.aggregation}）" for r in rounds}
         existing = self._find(Grading.create_id(campaign_id), Grading)
@@ -390,14 +383,14 @@ class ReviewCommands:
         self._save(grading)
         return grading
 
-    def get_grading(self: Ledger, campaign_id: UUID, version: int | None = None) -> Grading:
+    def get_grading(self, campaign_id: UUID, version: int | None = None) -> Grading:
         found = self._find(Grading.create_id(campaign_id), Grading, version)
         if found is None:
             raise GradingNotFound()
         return found
 
     def override_grade(
-        self: Ledger,
+        self,
         campaign_id: UUID,
         submission_id: UUID,
         grade: str | None,
@@ -411,7 +404,7 @@ class ReviewCommands:
             lambda g: g.override(campaign, submission_id, grade, reason, actor),
         )
 
-    def open_notice(self: Ledger, campaign_id: UUID, actor: Actor) -> Grading:
+    def open_notice(self, campaign_id: UUID, actor: Actor) -> Grading:
         campaign = self.get_campaign(campaign_id)
         return _change_grading(
             self,
@@ -420,7 +413,7 @@ class ReviewCommands:
         )
 
     def file_objection(
-        self: Ledger, campaign_id: UUID, submission_id: UUID, reasons: str, actor: Actor
+        self, campaign_id: UUID, submission_id: UUID, reasons: str, actor: Actor
     ) -> tuple[Grading, UUID]:
         objection_id = uuid4()
         saved = _change_grading(
@@ -431,7 +424,7 @@ class ReviewCommands:
         return saved, objection_id
 
     def resolve_objection(
-        self: Ledger,
+        self,
         campaign_id: UUID,
         objection_id: UUID,
         decision: str,
@@ -449,7 +442,7 @@ class ReviewCommands:
             ),
         )
 
-    def close_notice(self: Ledger, campaign_id: UUID, actor: Actor) -> Grading:
+    def close_notice(self, campaign_id: UUID, actor: Actor) -> Grading:
         return _change_grading(
             self,
             campaign_id,
@@ -457,9 +450,8 @@ class ReviewCommands:
         )
 
     def publish_with_certificates(
-        self: ReviewLedger,
+        self,
         campaign_id: UUID,
-        grade_names: Mapping[str, str],
         actor: Actor,
         expected_version: int | None,
     ) -> tuple[Campaign, Grading, int | None]:
@@ -478,6 +470,7 @@ class ReviewCommands:
         at = self.clock()
         campaign.publish_results(at, actor)
         grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
+        grade_names = self.facts.grade_names(campaign.programme)
         received = _outcomes_to_send(self, campaign, grading, grade_names, actor)
         try:
             position = self._save(campaign, grading, *received)
@@ -485,7 +478,7 @@ class ReviewCommands:
             raise VersionConflict(campaign.version - 1, campaign.version) from None
         return campaign, grading, position
 
-    def verify_certificate(self: Ledger, code: str) -> tuple[Campaign, dict[str, Any]] | None:
+    def verify_certificate(self, code: str) -> tuple[Campaign, dict[str, Any]] | None:
         """The campaign and the result a verification code was issued for, if any."""
         parsed = parse_certificate_code(code)
         if parsed is None or parsed[0] != self.tenant:
@@ -503,21 +496,21 @@ class ReviewCommands:
 
 
 def _change_expert(
-    ledger: Ledger, certificate_number: str, command: Callable[[Expert], None]
+    ledger: LedgerBase, certificate_number: str, command: Callable[[Expert], None]
 ) -> Expert:
     expert_id = Expert.create_id(ledger.tenant, certificate_number)
     return ledger._update(expert_id, Expert, ExpertNotFound, None, command).aggregate
 
 
 def _change_round(
-    ledger: Ledger, campaign_id: UUID, code: str, command: Callable[[ReviewRound], None]
+    ledger: LedgerBase, campaign_id: UUID, code: str, command: Callable[[ReviewRound], None]
 ) -> ReviewRound:
     round_id = ReviewRound.create_id(campaign_id, code)
     return ledger._update(round_id, ReviewRound, RoundNotFound, None, command).aggregate
 
 
 def _change_grading(
-    ledger: Ledger, campaign_id: UUID, command: Callable[[Grading], None]
+    ledger: LedgerBase, campaign_id: UUID, command: Callable[[Grading], None]
 ) -> Grading:
     grading_id = Grading.create_id(campaign_id)
     return ledger._update(grading_id, Grading, GradingNotFound, None, command).aggregate
@@ -531,7 +524,7 @@ def _random_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
-def _check_recommended(ledger: Ledger, submission: Submission) -> None:
+def _check_recommended(ledger: LedgerBase, submission: Submission) -> None:
     if submission.received_from is not None:
         return  # forwarded by a member association: its forward is the recommendation
     if submission.recommending_unit == DIRECT_CHANNEL:
@@ -553,7 +546,7 @@ def _check_recommended(ledger: Ledger, submission: Submission) -> None:
 
 
 def _outcomes_to_send(
-    ledger: Ledger,
+    ledger: LedgerBase,
     campaign: Campaign,
     grading: Grading,
     grade_names: Mapping[str, str],
@@ -580,7 +573,7 @@ def _outcomes_to_send(
     return sent
 
 
-def _passed_formal_review(ledger: Ledger, campaign: Campaign) -> dict[UUID, Submission]:
+def _passed_formal_review(ledger: LedgerBase, campaign: Campaign) -> dict[UUID, Submission]:
     register = ledger._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
     found = {}
     for key in register.entries if register is not None else {}:
@@ -590,7 +583,7 @@ def _passed_formal_review(ledger: Ledger, campaign: Campaign) -> dict[UUID, Subm
     return dict(sorted(found.items(), key=lambda kv: kv[1].serial or ""))
 
 
-def _earlier_rounds(ledger: Ledger, campaign: Campaign, plan: RoundPlan) -> list[ReviewRound]:
+def _earlier_rounds(ledger: LedgerBase, campaign: Campaign, plan: RoundPlan) -> list[ReviewRound]:
     earlier = []
     for p in campaign.review_plan.rounds:
         if p.code == plan.code:
@@ -603,24 +596,18 @@ def _earlier_rounds(ledger: Ledger, campaign: Campaign, plan: RoundPlan) -> list
 
 
 def _material_scores(rounds: Iterable[ReviewRound]) -> dict[UUID, Decimal]:
-    """Each submission's score in the last material round that reviewed it."""
-    scores: dict[UUID, Decimal] = {}
-    for r in rounds:
-        if r.kind != "material":
-            continue
-        for key, result in r.results.items():
-            if result["score"] is not None:
-                scores[UUID(key)] = result["score"]
-    return scores
+    """Each submission's material score, by the one rule in `material_scores`."""
+    return material_scores(
+        (r.kind, {UUID(k): result["score"] for k, result in r.results.items()}) for r in rounds
+    )
 
 
 def _entrant(submission: Submission, rubric: str | None) -> Entrant:
-    group, topic = submission.group_and_topic
     team = submission.programme is Programme.TEAM
     return Entrant(
         submission_id=submission.id,
         serial=submission.serial or "",
-        title=group if team else f"{group}：{topic}",
+        title=submission.title,
         unit_name=submission.unit_name,
         credit_code=submission.credit_code,
         recommending_unit=submission.recommending_unit,

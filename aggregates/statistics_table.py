@@ -273,10 +273,15 @@ class StatisticsTable(Aggregate):
             aggregate.period_start, aggregate.period_end = self.period_start, self.period_end
             aggregate.form_state = dict(self.form)
 
-    class Revised(Aggregate.Event):
-        form: dict[str, Any]
+    class Event(Aggregate.Event):
+        """The base of every event of a StatisticsTable after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
         actor_id: str
         actor_role: str
+
+    class Revised(Event):
+        form: dict[str, Any]
 
         def apply(self, aggregate: StatisticsTable) -> None:
             aggregate.form_state = dict(self.form)

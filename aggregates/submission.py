@@ -4,6 +4,7 @@ with its attachments and its unit's endorsement (单位通道)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -170,24 +171,27 @@ class Submission(Aggregate):
             aggregate.national = None
             aggregate.withdrawn_reason = None
 
-    class Edited(Aggregate.Event):
-        recommending_unit: str
-        form: dict[str, Any]
+    class Event(Aggregate.Event):
+        """The base of every event of a Submission after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
         actor_id: str
         actor_role: str
+
+    class Edited(Event):
+        recommending_unit: str
+        form: dict[str, Any]
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.recommending_unit = self.recommending_unit
             aggregate.form_state = dict(self.form)
 
-    class AttachmentAdded(Aggregate.Event):
+    class AttachmentAdded(Event):
         kind: AttachmentKind
         name: str
         content_type: str
         size: int
         sha256: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.attachments_state.append(
@@ -200,57 +204,44 @@ class Submission(Aggregate):
                 }
             )
 
-    class AttachmentRemoved(Aggregate.Event):
+    class AttachmentRemoved(Event):
         sha256: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.attachments_state = [
                 a for a in aggregate.attachments_state if a["sha256"] != self.sha256
             ]
 
-    class Submitted(Aggregate.Event):
+    class Submitted(Event):
         serial: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.serial = self.serial
             aggregate.status = SubmissionStatus.SUBMITTED
 
-    class Withdrawn(Aggregate.Event):
+    class Withdrawn(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.status = SubmissionStatus.WITHDRAWN
             aggregate.withdrawn_reason = self.reason
 
-    class ReturnedForCorrection(Aggregate.Event):
+    class ReturnedForCorrection(Event):
         items: list[str]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.status = SubmissionStatus.RETURNED
             aggregate.corrections = list(self.items)
 
-    class Resubmitted(Aggregate.Event):
-        actor_id: str
-        actor_role: str
-
+    class Resubmitted(Event):
         def apply(self, aggregate: Submission) -> None:
             aggregate.status = SubmissionStatus.SUBMITTED
             aggregate.corrections = []
 
-    class Endorsed(Aggregate.Event):
+    class Endorsed(Event):
         self_evaluation: str
         opinion: str
         score: Decimal
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.endorsement = {
@@ -259,26 +250,19 @@ class Submission(Aggregate):
                 "score": self.score,
             }
 
-    class DirectChannelConfirmed(Aggregate.Event):
-        actor_id: str
-        actor_role: str
-
+    class DirectChannelConfirmed(Event):
         def apply(self, aggregate: Submission) -> None:
             aggregate.direct_channel_confirmed = True
 
-    class FormalReviewPassed(Aggregate.Event):
+    class FormalReviewPassed(Event):
         checklist: dict[str, bool]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.formal_review = "passed"
 
-    class Rejected(Aggregate.Event):
+    class Rejected(Event):
         checklist: dict[str, bool]
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.formal_review = "rejected"
@@ -287,31 +271,25 @@ class Submission(Aggregate):
     # Forwarding to national: on the national copy, the origin's withdrawal that came too late
     # and the outcomes sent back; on the provincial record, the forward and the outcomes.
 
-    class WithdrawalDeclined(Aggregate.Event):
+    class WithdrawalDeclined(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             pass
 
-    class OutcomeSent(Aggregate.Event):
+    class OutcomeSent(Event):
         origin_tenant: str
         origin_submission_id: UUID
         outcome: dict[str, Any]
         """stage (formal_review, withdrawal, publication), result, grade, certificate, reason."""
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             pass
 
-    class ForwardedToNational(Aggregate.Event):
+    class ForwardedToNational(Event):
         national_tenant: str
         national_campaign_id: UUID
         national_submission_id: UUID
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             aggregate.national = {
@@ -328,36 +306,31 @@ class Submission(Aggregate):
                 "history": [],
             }
 
-    class NationalForwardWithdrawn(Aggregate.Event):
+    class NationalForwardWithdrawn(Event):
         reason: str
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             national = _national(aggregate)
             national["status"] = "withdrawn"
             national["reason"] = self.reason
 
-    class NationalOutcomeRecorded(Aggregate.Event):
+    class NationalOutcomeRecorded(Event):
         outcome: dict[str, Any]
-        actor_id: str
-        actor_role: str
 
         def apply(self, aggregate: Submission) -> None:
             national = _national(aggregate)
             outcome = self.outcome
             national["history"].append(dict(outcome))
             stage, result = outcome["stage"], outcome["result"]
+            status = national_status(outcome)
+            if status is not None:
+                national["status"] = status
             if stage == "formal_review":
                 national["formal_review"] = result
-                national["status"] = result  # passed or rejected
                 national["reason"] = outcome.get("reason")
-            elif stage == "withdrawal":
+            elif stage == "withdrawal":  # asked; a confirmed withdrawal keeps the province's reason
                 national["reason"] = outcome.get("reason")
-            elif stage == "withdrawn":  # confirmed: the province's own reason stays
-                national["status"] = "withdrawn"
             elif stage == "publication":
-                national["status"] = result  # graded or not_graded
                 national["grade"] = outcome.get("grade")
                 national["grade_name"] = outcome.get("grade_name")
                 national["certificate_code"] = outcome.get("certificate_code")
@@ -762,9 +735,32 @@ class Submission(Aggregate):
         return form.team_name, form.team_name
 
     @property
+    def title(self) -> str:
+        return submission_title(self.form_state)
+
+    @property
     def topic_type(self) -> str | None:
         form = self.form
         return form.topic_type.value if isinstance(form, QcResultForm) and form.topic_type else None
+
+
+def submission_title(form: Mapping[str, Any]) -> str:
+    """How a result is named wherever it is listed: a team by its name; a QC result by its group
+    and topic, 小组名：课题名 (a draft's missing part left out)."""
+    if "team_name" in form:
+        return str(form["team_name"])
+    return f"{form.get('group_name', '')}：{form.get('topic_name', '')}".strip("：")
+
+
+def national_status(outcome: Mapping[str, Any]) -> str | None:
+    """The national status an outcome sent back from national moves the provincial record to,
+    or None when it leaves it (a withdrawal asked for, not yet confirmed)."""
+    stage, result = outcome["stage"], outcome["result"]
+    if stage in ("formal_review", "publication"):
+        return str(result)  # passed / rejected; graded / not_graded
+    if stage == "withdrawn":
+        return "withdrawn"
+    return None
 
 
 def _national(submission: Submission) -> dict[str, Any]:

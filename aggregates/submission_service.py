@@ -1,21 +1,21 @@
 """The ledger's commands of the applicant channel: registrations and submissions.
 
-A mixin of `AssociationLedger` (application.py), typed against the ledger methods it uses.
+One class of `AssociationLedger` (application.py), over `LedgerBase` (ledger_base.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from aggregates.account_service import Ledger
 from aggregates.actor import Actor
-from aggregates.problems import Problem, VersionConflict
+from aggregates.ledger_base import LedgerBase, check_version, expecting, retrying
+from aggregates.problems import Problem
 from aggregates.registration import (
     Registration,
     RegistrationConflict,
@@ -33,25 +33,17 @@ from aggregates.submission import (
 from aggregates.submission_forms import Form
 from aggregates.submission_register import SubmissionRegister
 
-ATTEMPTS = 3
 
-
-class SubmissionLedger(Ledger, Protocol):
-    def save(self, *aggregates: Aggregate) -> Any: ...
-
-
-class SubmissionCommands:
+class SubmissionCommands(LedgerBase):
     """Registration and submission commands of the tenant's ledger."""
 
     # Registration (报名).
 
     def register_for_campaign(
-        self: SubmissionLedger,
+        self,
         campaign_id: UUID,
         credit_code: str,
         form: RegistrationForm,
-        industries: Collection[str],
-        domains: Collection[str],
         actor: Actor,
     ) -> Registration:
         campaign = self.get_campaign(campaign_id)
@@ -61,7 +53,13 @@ class SubmissionCommands:
                 Problem("registration", "already_registered", "本单位已报名，请修改报名信息")
             )
         registration = Registration.register(
-            campaign, credit_code, form, industries, domains, self.clock(), actor
+            campaign,
+            credit_code,
+            form,
+            self.facts.key_industries,
+            self.facts.key_domains,
+            self.clock(),
+            actor,
         )
         try:
             self._save(registration)
@@ -72,23 +70,28 @@ class SubmissionCommands:
         return registration
 
     def change_registration(
-        self: SubmissionLedger,
+        self,
         registration_id: UUID,
         form: RegistrationForm,
-        industries: Collection[str],
-        domains: Collection[str],
         actor: Actor,
         expected_version: int | None = None,
     ) -> Registration:
         def change(registration: Registration) -> None:
             campaign = self.get_campaign(registration.campaign_id)
-            registration.change(campaign, form, industries, domains, self.clock(), actor)
+            registration.change(
+                campaign,
+                form,
+                self.facts.key_industries,
+                self.facts.key_domains,
+                self.clock(),
+                actor,
+            )
 
         return self._update(
             registration_id, Registration, RegistrationNotFound, expected_version, change
         ).aggregate
 
-    def get_registration(self: SubmissionLedger, registration_id: UUID) -> Registration:
+    def get_registration(self, registration_id: UUID) -> Registration:
         found = self._find(registration_id, Registration)
         if found is None:
             raise RegistrationNotFound()
@@ -97,20 +100,19 @@ class SubmissionCommands:
     # Submissions.
 
     def draft_submission(
-        self: SubmissionLedger,
+        self,
         *,
         campaign_id: UUID,
         credit_code: str,
         applicant: dict[str, Any],
         recommending_unit: str,
-        units: Collection[str],
         form: Form,
         actor: Actor,
         idempotency_key: str | None = None,
     ) -> tuple[Submission, bool]:
         """A new draft (created: True), or the one a retried request with the same key made."""
         campaign = self.get_campaign(campaign_id)
-        _check_unit(recommending_unit, units)
+        _check_unit(recommending_unit, self.facts.units)
         key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
         submission_id = Submission.create_id(campaign_id, key)
         existing = self._find(submission_id, Submission)
@@ -128,22 +130,18 @@ class SubmissionCommands:
         try:
             self._save(submission)
         except IntegrityError:  # the same key, concurrently
-            return _submission(self, submission_id), False
+            return self.get_submission(submission_id), False
         return submission, True
 
-    def get_submission(self: SubmissionLedger, submission_id: UUID) -> Submission:
-        return _submission(self, submission_id)
-
     def edit_submission(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         form: Form,
         recommending_unit: str,
-        units: Collection[str],
         actor: Actor,
         expected_version: int | None = None,
     ) -> Submission:
-        _check_unit(recommending_unit, units)
+        _check_unit(recommending_unit, self.facts.units)
 
         def edit(submission: Submission) -> None:
             submission.edit(
@@ -153,7 +151,7 @@ class SubmissionCommands:
         return _update(self, submission_id, expected_version, edit)
 
     def add_attachment(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         attachment: Attachment,
         actor: Actor,
@@ -164,7 +162,7 @@ class SubmissionCommands:
         )
 
     def remove_attachment(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         sha256: str,
         actor: Actor,
@@ -175,17 +173,17 @@ class SubmissionCommands:
         )
 
     def submit_submission(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         actor: Actor,
         expected_version: int | None = None,
     ) -> Submission:
         """Submit a draft: it gets the campaign's next serial number, in one transaction with
         the register that enforces the per-unit limits."""
-        for _ in range(ATTEMPTS):
-            submission = _submission(self, submission_id)
-            if expected_version is not None and expected_version != submission.version:
-                raise VersionConflict(expected_version, submission.version)
+
+        def attempt() -> Submission:
+            submission = self.get_submission(submission_id)
+            check_version(expected_version, submission.version)
             campaign = self.get_campaign(submission.campaign_id)
             register = self._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
             register = register or SubmissionRegister.open(campaign)
@@ -196,18 +194,19 @@ class SubmissionCommands:
                 campaign, submission.id, submission.credit_code, submission.topic_type
             )
             submission.submit(campaign, serial, now, actor)
-            try:
+            with expecting(expected_version, submission.version - 1):
                 self.save(submission, register)
-                return submission
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionConflict(expected_version, submission.version - 1) from None
-        raise SubmissionConflict(
-            Problem("submission", "concurrent_update", "申报正被同时提交，请稍后重试")
+            return submission
+
+        return retrying(
+            attempt,
+            lambda: SubmissionConflict(
+                Problem("submission", "concurrent_update", "申报正被同时提交，请稍后重试")
+            ),
         )
 
     def resubmit_submission(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         actor: Actor,
         expected_version: int | None = None,
@@ -218,16 +217,16 @@ class SubmissionCommands:
         return _update(self, submission_id, expected_version, resubmit)
 
     def withdraw_submission(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         reason: str,
         actor: Actor,
         expected_version: int | None = None,
     ) -> Submission:
-        for _ in range(ATTEMPTS):
-            submission = _submission(self, submission_id)
-            if expected_version is not None and expected_version != submission.version:
-                raise VersionConflict(expected_version, submission.version)
+
+        def attempt() -> Submission:
+            submission = self.get_submission(submission_id)
+            check_version(expected_version, submission.version)
             submission.withdraw(reason, actor)
             register = self._find(
                 SubmissionRegister.create_id(submission.campaign_id), SubmissionRegister
@@ -236,18 +235,19 @@ class SubmissionCommands:
             if register is not None:
                 register.release(submission.id)
                 aggregates.append(register)
-            try:
+            with expecting(expected_version, submission.version - 1):
                 self.save(*aggregates)
-                return submission
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionConflict(expected_version, submission.version - 1) from None
-        raise SubmissionConflict(
-            Problem("submission", "concurrent_update", "申报正被同时修改，请稍后重试")
+            return submission
+
+        return retrying(
+            attempt,
+            lambda: SubmissionConflict(
+                Problem("submission", "concurrent_update", "申报正被同时修改，请稍后重试")
+            ),
         )
 
     def return_submission(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         items: list[str],
         actor: Actor,
@@ -258,7 +258,7 @@ class SubmissionCommands:
         )
 
     def endorse_submission(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         self_evaluation: str,
         opinion: str,
@@ -273,7 +273,7 @@ class SubmissionCommands:
         return _update(self, submission_id, expected_version, endorse)
 
     def confirm_direct_channel(
-        self: SubmissionLedger,
+        self,
         submission_id: UUID,
         actor: Actor,
         expected_version: int | None = None,
@@ -281,13 +281,6 @@ class SubmissionCommands:
         return _update(
             self, submission_id, expected_version, lambda s: s.confirm_direct_channel(actor)
         )
-
-
-def _submission(ledger: Ledger, submission_id: UUID) -> Submission:
-    found = ledger._find(submission_id, Submission)
-    if found is None:
-        raise SubmissionNotFound()
-    return found
 
 
 def _check_unit(unit: str, units: Collection[str]) -> None:
@@ -298,7 +291,7 @@ def _check_unit(unit: str, units: Collection[str]) -> None:
 
 
 def _update(
-    ledger: Ledger,
+    ledger: LedgerBase,
     submission_id: UUID,
     expected_version: int | None,
     command: Callable[[Submission], None],

@@ -62,10 +62,15 @@ class WorkSummary(Aggregate):
                 self.text,
             )
 
-    class Rewritten(Aggregate.Event):
-        text: str
+    class Event(Aggregate.Event):
+        """The base of every event of a WorkSummary after its creation: who caused it. (Only the
+        concrete events are stored, each under its own topic; their fields are unchanged.)"""
+
         actor_id: str
         actor_role: str
+
+    class Rewritten(Event):
+        text: str
 
         def apply(self, aggregate: WorkSummary) -> None:
             aggregate.text = self.text

@@ -15,13 +15,12 @@ from aggregates.enterprise_claim import (
     ClaimFile,
     EnterpriseClaim,
 )
-from api.schemas import Request, Response
+from api.schemas import Reason, Request, Response
 
 Login = Annotated[str, Meta(min_length=3, max_length=200)]
 Password = Annotated[str, Meta(min_length=1, max_length=200)]
 Token = Annotated[str, Meta(min_length=10, max_length=200)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
-Reason = Annotated[str, Meta(max_length=500)]
 InvitedRole = Literal["secretariat", "recommending_unit", "reviewer", "auditor", "national_staff"]
 
 

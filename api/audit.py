@@ -165,7 +165,7 @@ class AuditController(Controller):
         if record is not Kind.CAMPAIGN:
             raise AuditNotFound("record")
         names = runtime.grade_names(runtime.ledger.get_campaign(record_id).programme)
-        found = runtime.ledger.recompute(record_id, names)
+        found = runtime.ledger.recompute(record_id)
         return RecomputationOut.of(record_id, found, names, runtime)
 
     @get(

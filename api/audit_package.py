@@ -122,10 +122,7 @@ def _subject(
     ledger = runtime.ledger
     if subject == "submission":
         submission = ledger.get_submission(record_id)
-        group, topic = submission.group_and_topic
-        title = f"申报成果 {submission.serial or '（未编号）'}：{group}" + (
-            f"：{topic}" if topic else ""
-        )
+        title = f"申报成果 {submission.serial or '（未编号）'}：{submission.title}"
         history = _history(runtime, "submission", record_id, Submission, title)
         return title, submission.campaign_id, [history]
     campaign = ledger.get_campaign(record_id)
@@ -151,7 +148,7 @@ def build_package(
     ledger = runtime.ledger
     names = runtime.grade_names(ledger.get_campaign(campaign_id).programme)
     try:
-        found = ledger.recompute(campaign_id, names)
+        found = ledger.recompute(campaign_id)
     except NothingToRecompute:
         recomputation, note = None, "该活动尚未开始专家评审，无可重算"
     else:

@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from aggregates.actor import Actor, Role
-from aggregates.application import Saved
 from aggregates.campaign import Campaign, Phase, Programme
+from aggregates.ledger_base import Saved
 from api.access import SIGNED_IN, access, only
 from api.boundary import checked_moment
 from api.dependencies import etag
@@ -201,9 +201,7 @@ class CampaignController(Controller):
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        grades = runtime.grade_names(campaign.programme)
-        saved = runtime.ledger.publish_results(campaign_id, grades, actor, expected_version)
+        saved = runtime.ledger.publish_results(campaign_id, actor, expected_version)
         return campaign_response(saved, runtime, views)
 
     @post(

@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from aggregates.actor import Actor, Role
 from aggregates.application import AssociationLedger
-from aggregates.campaign import Campaign, CampaignNotFound, Phase
+from aggregates.campaign import Phase
 from aggregates.forwarding import ForwardingConflict, NationalCall
 from aggregates.problems import Problem
 from api.access import access, only
@@ -28,59 +28,18 @@ from api.forwarding_schemas import (
     ForwardIn,
     ForwardingOut,
     IntakeOut,
-    QuotaIn,
     ReportIn,
     WithdrawForwardIn,
     forwards_of,
 )
+from api.schemas import QuotaIn
+from tenants.national import national_call, national_parent
 from tenants.registry import Level
 from tenants.runtime import Platform, TenantRuntime
 
 SECRETARIAT = only(Role.SECRETARIAT)
 READERS = only(Role.SECRETARIAT, Role.AUDITOR)
 NATIONAL_READERS = only(Role.SECRETARIAT, Role.NATIONAL_STAFF, Role.AUDITOR)
-
-
-def national_parent(platform: Platform, runtime: TenantRuntime) -> TenantRuntime:
-    """The tenant's national parent; 404 for a tenant that has none (the national one)."""
-    tenant = runtime.tenant
-    parent = platform.get(tenant.national_parent) if tenant.national_parent else None
-    if parent is None:
-        raise RequestProblem(
-            404, Problem("tenant", "no_national_parent", "本协会没有可推荐的全国协会")
-        )
-    return parent
-
-
-def national_call(platform: Platform, runtime: TenantRuntime, campaign: Campaign) -> NationalCall:
-    """The national campaign of the same programme and year in this tenant's national parent,
-    with the quota it gives this tenant; a clear 409 where there is none."""
-    parent = national_parent(platform, runtime)
-    unit = platform.registry.national_unit(runtime.tenant.code)
-    if unit is None:  # the registry refuses such a configuration; kept for the type
-        raise RequestProblem(
-            404, Problem("tenant", "no_national_parent", "本协会没有可推荐的全国协会")
-        )
-    ledger = parent.ledger
-    try:
-        national = ledger.get_campaign(
-            Campaign.create_id(parent.tenant.code, campaign.programme, campaign.year)
-        )
-    except CampaignNotFound:
-        raise ForwardingConflict(
-            Problem(
-                "national_campaign",
-                "not_opened",
-                f"{parent.tenant.name_zh}尚未开设{campaign.year}年度的该项全国活动",
-            )
-        ) from None
-    return NationalCall(
-        tenant=parent.tenant.code,
-        tenant_name=parent.tenant.name_zh,
-        campaign=national,
-        unit=unit.code,
-        quota=ledger.forwarding_quota(national, unit.code),
-    )
 
 
 def forwarding_out(
@@ -162,7 +121,6 @@ class ForwardingController(Controller):
             submission_id,
             call,
             data.evaluation,
-            runtime.grade_names(campaign.programme),
             actor,
         )
         response = forwarding_out(platform, runtime, campaign_id, call)

@@ -156,11 +156,6 @@ class IntakeOut(Response, kw_only=True, frozen=True):
         )
 
 
-class QuotaIn(Request, kw_only=True):
-    extra: int
-    reason: Annotated[str, Meta(max_length=500)]
-
-
 def forwards_of(
     forwarding: Forwarding | None, nationals: dict[str, dict[str, Any] | None]
 ) -> list[ForwardOut]:

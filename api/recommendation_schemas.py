@@ -21,7 +21,7 @@ from aggregates.statistics_table import (
     StatisticsTable,
     TeamFiguresTable,
 )
-from api.schemas import Request, Response
+from api.schemas import Reason, Request, Response
 
 Short = Annotated[str, Meta(max_length=200)]
 Count = Annotated[int, Meta(ge=0, le=100_000_000)]
@@ -54,7 +54,7 @@ class ReviewerIn(Request, kw_only=True):
 
 class DeclineIn(Request, kw_only=True):
     submission_id: UUID
-    reason: Annotated[str, Meta(max_length=500)]
+    reason: Reason
 
 
 class DeclarationIn(Request, kw_only=True):
@@ -64,21 +64,13 @@ class DeclarationIn(Request, kw_only=True):
     phone: Short
 
 
-class ReasonIn(Request, kw_only=True):
-    reason: Annotated[str, Meta(max_length=500)]
-
-
-class QuotaIn(Request, kw_only=True):
-    extra: Annotated[int, Meta(ge=1, le=1000)]
-    reason: Annotated[str, Meta(max_length=500)]
-
-
 class EntryOut(Response, kw_only=True, frozen=True):
     rank: int
     submission_id: str
     serial: str | None
     enterprise: str
     title: str
+    """The result's title (小组名：课题名, or the team's name), as everywhere."""
     topic_type: str | None
     score: Decimal
     evaluation: str

@@ -12,9 +12,8 @@ from litestar.params import FromPath, JSONBody
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Programme
 from aggregates.recommendation import Recommendation
-from aggregates.recommendation_service import Command, entry_command, reviewer_command
 from aggregates.submission_forms import TOPIC_TYPE_NAMES_ZH, TopicType
-from api.access import access, not_found, only
+from api.access import access, only
 from api.dependencies import etag
 from api.exports import (
     XLSX,
@@ -31,12 +30,13 @@ from api.recommendation_schemas import (
     EntryIn,
     EntryOut,
     OrderIn,
-    QuotaIn,
-    ReasonIn,
     RecommendationOut,
     ReviewerIn,
 )
 from api.records import Records
+from api.schemas import QuotaIn, ReasonIn
+from projections.service import READ_YOUR_WRITES_TIMEOUT, TenantViews
+from projections.submission_list import SubmissionListProjection, submission_rows
 from tenants.runtime import TenantRuntime
 
 UNIT = only(Role.RECOMMENDING_UNIT)
@@ -44,29 +44,32 @@ READERS = only(Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Role.AUDITOR)
 SECRETARIAT = only(Role.SECRETARIAT)
 
 
-def view(runtime: TenantRuntime, campaign_id: UUID, unit: str, name: str) -> RecommendationOut:
+def view(
+    runtime: TenantRuntime, views: TenantViews, campaign_id: UUID, unit: str, name: str
+) -> RecommendationOut:
     campaign = runtime.ledger.get_campaign(campaign_id)
     found = runtime.ledger.find_recommendation(campaign_id, unit)
     if found is None:
         return RecommendationOut.empty(
             campaign_id, unit, name, campaign.rules.recommending_unit_quota
         )
+    # The entries' results as listed (read-your-writes: the list has seen every write so far).
+    lists = views.runners[SubmissionListProjection.name]
+    lists.wait(runtime.ledger.recorder.max_notification_id(), READ_YOUR_WRITES_TIMEOUT)
+    rows = submission_rows(lists.db, [e["submission_id"] for e in found.entries])
     entries = []
     for rank, entry in enumerate(found.entries, 1):
-        submission = runtime.ledger.get_submission(entry["submission_id"])
-        topic = submission.topic_type
+        row = rows[str(entry["submission_id"])]
         entries.append(
             EntryOut(
                 rank=rank,
-                submission_id=str(submission.id),
-                serial=submission.serial,
-                enterprise=str(submission.applicant.get("unit_name", "")),
-                title=str(
-                    submission.form_state.get("group_name")
-                    or submission.form_state.get("team_name")
-                    or ""
-                ),
-                topic_type=TOPIC_TYPE_NAMES_ZH[TopicType(topic)] if topic else None,
+                submission_id=row.submission_id,
+                serial=row.serial,
+                enterprise=row.unit_name,
+                title=row.title,
+                topic_type=TOPIC_TYPE_NAMES_ZH[TopicType(row.topic_type)]
+                if row.topic_type
+                else None,
                 score=entry["score"],
                 evaluation=entry["evaluation"],
                 reviewer=entry["reviewer"],
@@ -76,33 +79,15 @@ def view(runtime: TenantRuntime, campaign_id: UUID, unit: str, name: str) -> Rec
 
 
 def respond(
-    runtime: TenantRuntime, recommendation: Recommendation, name: str
+    runtime: TenantRuntime, views: TenantViews, recommendation: Recommendation, name: str
 ) -> Response[RecommendationOut]:
-    body = view(runtime, recommendation.campaign_id, recommendation.unit, name)
+    body = view(runtime, views, recommendation.campaign_id, recommendation.unit, name)
     return Response(body, headers={"ETag": etag(recommendation.version)})
 
 
 class RecommendationController(Controller):
     path = "/api/v1/tenants/{tenant:str}/campaigns/{campaign_id:uuid}/units/{unit:str}"
     tags = ["recommendations 推荐"]
-
-    def _change(
-        self,
-        records: Records,
-        runtime: TenantRuntime,
-        campaign_id: UUID,
-        unit: str,
-        command: Command,
-        actor: Actor,
-        expected_version: int | None,
-        *,
-        own: bool = True,
-    ) -> Response[RecommendationOut]:
-        name = records.unit_name(runtime, unit, own=own)
-        changed = runtime.ledger.change_recommendation(
-            campaign_id, unit, command, actor, expected_version
-        )
-        return respond(runtime, changed, name)
 
     @get(
         "/recommendation",
@@ -116,8 +101,9 @@ class RecommendationController(Controller):
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
     ) -> RecommendationOut:
-        return view(runtime, campaign_id, unit, records.unit_name(runtime, unit, own=False))
+        return view(runtime, views, campaign_id, unit, records.unit_name(runtime, unit, own=False))
 
     @post(
         "/recommendation/entries",
@@ -133,15 +119,22 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[EntryIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        records.unit_name(runtime, unit, own=True)
-        candidate = runtime.ledger.candidate(data.submission_id)
-        if candidate.recommending_unit != unit:
-            raise not_found("submission_id")  # another unit's entry does not exist for this one
-        command = entry_command(candidate, data.score, data.evaluation, data.reviewer, actor)
-        return self._change(records, runtime, campaign_id, unit, command, actor, expected_version)
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.add_recommendation_entry(
+            campaign_id,
+            unit,
+            data.submission_id,
+            data.score,
+            data.evaluation,
+            data.reviewer,
+            actor,
+            expected_version,
+        )
+        return respond(runtime, views, changed, name)
 
     @delete(
         "/recommendation/entries/{submission_id:uuid}",
@@ -157,18 +150,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         submission_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.remove_entry(c, submission_id, at, actor),
-            actor,
-            expected_version,
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.remove_recommendation_entry(
+            campaign_id, unit, submission_id, actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/order",
@@ -184,18 +174,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[OrderIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.reorder(c, list(data.order), at, actor),
-            actor,
-            expected_version,
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.reorder_recommendation(
+            campaign_id, unit, list(data.order), actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/reviewers",
@@ -211,18 +198,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[ReviewerIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            reviewer_command(data.to_reviewer(), actor),
-            actor,
-            expected_version,
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.add_recommendation_reviewer(
+            campaign_id, unit, data.to_reviewer(), actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @delete(
         "/recommendation/reviewers/{certificate_number:str}",
@@ -238,18 +222,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         certificate_number: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.remove_reviewer(c, certificate_number, at, actor),
-            actor,
-            expected_version,
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.remove_recommendation_reviewer(
+            campaign_id, unit, certificate_number, actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/not-recommended",
@@ -265,22 +246,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[DeclineIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        records.unit_name(runtime, unit, own=True)
-        candidate = runtime.ledger.candidate(data.submission_id)
-        if candidate.recommending_unit != unit:
-            raise not_found("submission_id")
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.decline(c, candidate, data.reason, at, actor),
-            actor,
-            expected_version,
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.decline_submission(
+            campaign_id, unit, data.submission_id, data.reason, actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/declaration",
@@ -296,18 +270,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[DeclarationIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.accept_declaration(c, data.filled_by, data.phone, at, actor),
-            actor,
-            expected_version,
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.declare_recommendation(
+            campaign_id, unit, data.filled_by, data.phone, actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/file",
@@ -322,18 +293,13 @@ class RecommendationController(Controller):
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.file(c, at, actor),
-            actor,
-            expected_version,
-        )
+        name = records.unit_name(runtime, unit, own=True)
+        changed = runtime.ledger.file_recommendation(campaign_id, unit, actor, expected_version)
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/return",
@@ -349,19 +315,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[ReasonIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.return_to_unit(data.reason, actor),
-            actor,
-            expected_version,
-            own=False,
+        name = records.unit_name(runtime, unit, own=False)
+        changed = runtime.ledger.return_recommendation(
+            campaign_id, unit, data.reason, actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/quota",
@@ -377,19 +339,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[QuotaIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.grant_quota(data.extra, data.reason, actor),
-            actor,
-            expected_version,
-            own=False,
+        name = records.unit_name(runtime, unit, own=False)
+        changed = runtime.ledger.grant_recommendation_quota(
+            campaign_id, unit, data.extra, data.reason, actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @post(
         "/recommendation/invalidate",
@@ -405,19 +363,15 @@ class RecommendationController(Controller):
         unit: FromPath[str],
         data: JSONBody[ReasonIn],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
         expected_version: NamedDependency[int | None],
     ) -> Response[RecommendationOut]:
-        return self._change(
-            records,
-            runtime,
-            campaign_id,
-            unit,
-            lambda r, c, at: r.invalidate(data.reason, actor),
-            actor,
-            expected_version,
-            own=False,
+        name = records.unit_name(runtime, unit, own=False)
+        changed = runtime.ledger.invalidate_recommendation(
+            campaign_id, unit, data.reason, actor, expected_version
         )
+        return respond(runtime, views, changed, name)
 
     @get(
         "/recommendation.xlsx",
@@ -431,8 +385,9 @@ class RecommendationController(Controller):
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, records, campaign_id, unit)
+        sheet = _sheet(runtime, views, records, campaign_id, unit)
         return download(
             to_xlsx("推荐表", recommendation_rows(sheet)), XLSX, f"{sheet.unit_name}-推荐表.xlsx"
         )
@@ -449,8 +404,9 @@ class RecommendationController(Controller):
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, records, campaign_id, unit)
+        sheet = _sheet(runtime, views, records, campaign_id, unit)
         return download(
             to_csv(recommendation_rows(sheet)),
             "text/csv; charset=utf-8",
@@ -459,23 +415,23 @@ class RecommendationController(Controller):
 
 
 def _sheet(
-    runtime: TenantRuntime, records: Records, campaign_id: UUID, unit: str
+    runtime: TenantRuntime, views: TenantViews, records: Records, campaign_id: UUID, unit: str
 ) -> RecommendationSheet:
     name = records.unit_name(runtime, unit, own=False)
-    body = view(runtime, campaign_id, unit, name)
+    body = view(runtime, views, campaign_id, unit, name)
     campaign = runtime.ledger.get_campaign(campaign_id)
     team = campaign.programme is Programme.TEAM
     reviewer_names = {r["certificate_number"]: r["name"] for r in body.reviewers}
     lines = []
     for e in body.entries:
-        detail = e.topic_type or ""
-        if team:  # the team form's 班组人数 stands where a QC form has its topic type
-            detail = str(
-                runtime.ledger.get_submission(UUID(e.submission_id)).form_state["team_size"]
-            )
+        # The sheet's columns are the form's own: 小组名称 (or 班组名称), then the topic type
+        # (a team's 班组人数 in its place); the title alone does not hold them.
+        submission = runtime.ledger.get_submission(UUID(e.submission_id))
+        group, _ = submission.group_and_topic
+        detail = str(submission.form_state["team_size"]) if team else e.topic_type or ""
         reviewer = reviewer_names.get(e.reviewer, e.reviewer)
         lines.append(
-            EntryLine(e.rank, e.enterprise, e.title, detail, e.score, reviewer, e.evaluation)
+            EntryLine(e.rank, e.enterprise, group, detail, e.score, reviewer, e.evaluation)
         )
     declaration = body.declaration or {}
     filed = f"{body.filed_at:%Y-%m-%d}" if body.filed_at else ""

@@ -18,11 +18,6 @@ from api.submission_schemas import RegistrationIn, RegistrationOut
 from tenants.runtime import TenantRuntime
 
 
-def _lists(runtime: TenantRuntime) -> tuple[set[str], list[str]]:
-    tenant = runtime.tenant
-    return {n for group in tenant.key_industries for n in group.names}, tenant.key_domains
-
-
 def _out(registration: Registration, status: int = 200) -> Response[RegistrationOut]:
     return Response(
         RegistrationOut.of(registration),
@@ -50,14 +45,8 @@ class CampaignRegistrationController(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Response[RegistrationOut]:
-        industries, domains = _lists(runtime)
         registration = runtime.ledger.register_for_campaign(
-            campaign_id,
-            records.filing_code(),
-            data.to_form(),
-            industries,
-            domains,
-            actor,
+            campaign_id, records.filing_code(), data.to_form(), actor
         )
         return _out(registration, HTTP_201_CREATED)
 
@@ -106,9 +95,8 @@ class CampaignRegistrationController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[RegistrationOut]:
         records.own_registration(runtime, registration_id)
-        industries, domains = _lists(runtime)
         return _out(
             runtime.ledger.change_registration(
-                registration_id, data.to_form(), industries, domains, actor, expected_version
+                registration_id, data.to_form(), actor, expected_version
             )
         )

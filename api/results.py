@@ -66,10 +66,7 @@ class ResultsController(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> GradingOut:
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        graded = runtime.ledger.grade_campaign(
-            campaign_id, runtime.grade_names(campaign.programme), actor
-        )
+        graded = runtime.ledger.grade_campaign(campaign_id, actor)
         return GradingOut.of(graded)
 
     @get("/grading", operation_id="showGrading", sync_to_thread=True, opt=access(READERS))

@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from aggregates.expert import Certificate, Expert, ExpertProfile
 from aggregates.grading import Grading
+from aggregates.limits import COMMENT_MAX_CHARS, OBJECTION_MAX_CHARS
 from aggregates.review_plan import DEFAULT_CHECKLIST, GradeBand, ReviewPlan, RoundPlan
 from aggregates.review_round import ReviewRound
 from aggregates.scoring import DEFAULT_RUBRICS
@@ -123,10 +124,6 @@ class ConflictIn(Request, kw_only=True):
     reason: Reason
 
 
-class ReasonIn(Request, kw_only=True):
-    reason: Reason
-
-
 class ExpertOut(Response, kw_only=True, frozen=True):
     certificate_number: str
     name: str
@@ -183,7 +180,7 @@ class ReleaseIn(Request, kw_only=True):
 class SheetIn(Request, kw_only=True):
     submission_id: UUID
     criteria: dict[str, Score]
-    comment: Reason = ""
+    comment: Annotated[str, Meta(max_length=COMMENT_MAX_CHARS)] = ""
     corrects: UUID | None = None
     """The sheet this one corrects (the reviewer's latest for the submission)."""
     reason: Reason = ""
@@ -270,7 +267,7 @@ class OverrideIn(Request, kw_only=True):
 
 class ObjectionIn(Request, kw_only=True):
     submission_id: UUID
-    reasons: Reason
+    reasons: Annotated[str, Meta(max_length=OBJECTION_MAX_CHARS)]
 
 
 class ResolutionIn(Request, kw_only=True):

@@ -31,7 +31,6 @@ from api.review_schemas import (
     MatrixOut,
     MatrixRow,
     OpenRoundIn,
-    ReasonIn,
     ReleaseIn,
     ReviewPlanIn,
     ReviewPlanOut,
@@ -39,6 +38,7 @@ from api.review_schemas import (
     SheetIn,
     SheetOut,
 )
+from api.schemas import ReasonIn
 from api.submission_schemas import SubmissionOut
 from projections.review_board import (
     AssignmentRow,
@@ -58,10 +58,6 @@ SCORERS = only(Role.REVIEWER, Role.SECRETARIAT)
 def fresh(views: TenantViews) -> None:
     """Read-your-writes for a read model: wait until it has seen everything written so far."""
     views.wait(views.runtime.ledger.recorder.max_notification_id())
-
-
-def units(runtime: TenantRuntime) -> list[str]:
-    return [u.code for u in runtime.tenant.recommending_units]
 
 
 class ExpertController(Controller):
@@ -271,7 +267,6 @@ class ReviewController(Controller):
             round_code,
             data.submission_id,
             data.certificate_number,
-            units(runtime),
             actor,
         )
         return RoundOut.of(assigned)
@@ -296,9 +291,7 @@ class ReviewController(Controller):
         if panel is None:  # membership from the read model; each one's facts from the ledger
             fresh(views)
             panel = [e.certificate_number for e in list_experts(views.db("review_board"))]
-        assigned = runtime.ledger.assign_automatically(
-            campaign_id, round_code, panel, units(runtime), actor
-        )
+        assigned = runtime.ledger.assign_automatically(campaign_id, round_code, panel, actor)
         return RoundOut.of(assigned)
 
     @post(

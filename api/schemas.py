@@ -19,6 +19,7 @@ from aggregates.campaign import (
     Programme,
     Window,
 )
+from aggregates.limits import EXTRA_QUOTA_MAX, REASON_MAX_CHARS
 from aggregates.problems import Problem
 from api.boundary import nested_problems
 from api.errors import problem_text
@@ -46,6 +47,8 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
 
 Text200 = Annotated[str, Meta(max_length=200)]
 Text500 = Annotated[str, Meta(max_length=500)]
+Reason = Annotated[str, Meta(max_length=REASON_MAX_CHARS)]
+"""A stated reason for a decision, bounded by the domain's limit."""
 PositiveInt = Annotated[int, Meta(ge=1)]
 
 
@@ -145,16 +148,29 @@ class OpenCampaignRequest(Request, kw_only=True):
 
 class ExtendDeadlineRequest(Request, kw_only=True):
     until: datetime
-    reason: Text500
+    reason: Reason
 
 
 class AmendRulesRequest(Request, kw_only=True):
     rules: RulesIn
-    reason: Text500
+    reason: Reason
 
 
 class ArchiveCampaignRequest(Request, kw_only=True):
-    reason: Text500
+    reason: Reason
+
+
+class ReasonIn(Request, kw_only=True):
+    """A decision that needs only its reason (退回, 撤回, 不予推荐, 专家退出 ...)."""
+
+    reason: Reason
+
+
+class QuotaIn(Request, kw_only=True):
+    """Places added to a quota (a recommending unit's, or a member association's national one)."""
+
+    extra: Annotated[int, Meta(ge=1, le=EXTRA_QUOTA_MAX)]
+    reason: Reason
 
 
 class WindowOut(Response, kw_only=True, frozen=True):

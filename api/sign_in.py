@@ -117,12 +117,9 @@ async def check_sign_in(auth: Auth, login: str, password: str, address: str) -> 
             )
         raise invalid_credentials()
     await sync_to_thread(auth.store.clear_failures, account.id)
-    if account.status is not AccountStatus.ACTIVE:
-        # Only who knows the password learns this.
-        status = "disabled" if account.status is AccountStatus.DISABLED else "pending"
-        raise RequestProblem(
-            403, Problem("login", status, "账号已停用" if status == "disabled" else "账号尚未确认")
-        )
+    refusal = account.sign_in_refusal(now)
+    if refusal is not None:  # only who knows the password learns why
+        raise RequestProblem(403, Problem("login", refusal.rule, refusal.message))
     return account
 
 

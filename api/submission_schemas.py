@@ -10,7 +10,15 @@ from msgspec import Meta
 
 from aggregates.campaign import Programme
 from aggregates.problems import Problem
-from aggregates.registration import Intent, Nature, Promoter, Registration, RegistrationForm
+from aggregates.registration import (
+    Intent,
+    Nature,
+    Promoter,
+    Registration,
+    RegistrationForm,
+    industries_problems,
+    key_domain_problems,
+)
 from aggregates.submission import (
     ATTACHMENT_NAMES_ZH,
     STATUS_NAMES_ZH,
@@ -163,19 +171,11 @@ class ApplicantIn(Request, kw_only=True):
         problems = []
         if not self.unit_name.strip():
             problems.append(Problem("applicant.unit_name", "required", "不能为空"))
-        if self.key_domain is not None and self.key_domain not in tenant.key_domains:
-            problems.append(
-                Problem("applicant.key_domain", "not_in_list", "请从本协会的重点领域中选择")
+        if self.key_domain is not None:
+            problems += key_domain_problems(
+                self.key_domain, tenant.key_domains, "applicant.key_domain"
             )
-        unknown = [i for i in self.key_industries if i not in industries]
-        if unknown:
-            problems.append(
-                Problem(
-                    "applicant.key_industries",
-                    "not_in_list",
-                    f"不在重点产业目录中：{'、'.join(unknown)}",
-                )
-            )
+        problems += industries_problems(self.key_industries, industries, "applicant.key_industries")
         if problems:
             raise InvalidSubmission(*problems)
         return {
@@ -204,10 +204,6 @@ class SubmissionIn(Request, kw_only=True):
 
 class DraftIn(SubmissionIn, kw_only=True):
     applicant: ApplicantIn
-
-
-class ReasonIn(Request, kw_only=True):
-    reason: Annotated[str, Meta(max_length=500)]
 
 
 class CorrectionsIn(Request, kw_only=True):

@@ -22,11 +22,11 @@ from api.access import access, not_found, only
 from api.dependencies import etag
 from api.errors import RequestProblem
 from api.records import Records
+from api.schemas import ReasonIn
 from api.submission_schemas import (
     CorrectionsIn,
     DraftIn,
     EndorsementIn,
-    ReasonIn,
     SubmissionIn,
     SubmissionOut,
     SubmissionPage,
@@ -96,7 +96,6 @@ class SubmissionController(Controller):
             credit_code=records.filing_code(),
             applicant=data.applicant.checked(runtime.tenant),
             recommending_unit=data.recommending_unit,
-            units={u.code for u in runtime.tenant.recommending_units},
             form=data.form(campaign.programme),
             actor=actor,
             idempotency_key=idempotency_key,
@@ -194,7 +193,6 @@ class SubmissionController(Controller):
             submission_id,
             data.form(submission.programme),
             data.recommending_unit,
-            {u.code for u in runtime.tenant.recommending_units},
             actor,
             expected_version,
         )

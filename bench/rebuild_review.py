@@ -96,7 +96,6 @@ def rounds(season: Season, t: Tenancy) -> None:
     material = season.window(t, Phase.MATERIAL_REVIEW)
     materials = [p for p in plans if p.kind == "material"]
     span = (material.closes_at - material.opens_at) / len(materials)
-    units = sorted(t.units)
     previous = 0
     for i, plan in enumerate(plans):
         if plan.kind == "presentation":
@@ -117,7 +116,7 @@ def rounds(season: Season, t: Tenancy) -> None:
                     ledger.add_attachment(
                         sid, forms.attachment(AttachmentKind.VIDEO, sid, rng), actor
                     )
-        ledger.assign_automatically(cid, plan.code, t.pool, units, sec)
+        ledger.assign_automatically(cid, plan.code, t.pool, sec)
         pairs = [(k, r) for k, rs in review_round.assignments.items() for r in rs]
         released = [p for p in pairs if rng.random() < 0.01]
         for key, reviewer in released:
@@ -125,7 +124,7 @@ def rounds(season: Season, t: Tenancy) -> None:
                 cid, plan.code, UUID(key), reviewer, "评委临时有事，无法参加评审", sec
             )
         if released:
-            ledger.assign_automatically(cid, plan.code, t.pool, units, sec)
+            ledger.assign_automatically(cid, plan.code, t.pool, sec)
         pairs = [(k, r) for k, rs in review_round.assignments.items() for r in rs]
         moments = season.time.spread(start + DAY, end - 2 * DAY, len(pairs))
         for (key, reviewer), _ in zip(pairs, moments, strict=True):
@@ -173,11 +172,10 @@ def grade(season: Season, t: Tenancy) -> None:
     plans = campaign.review_plan.rounds if campaign is not None else ()
     if not plans or ledger._find(ReviewRound.create_id(cid, plans[-1].code), ReviewRound) is None:
         return
-    names = {g.code: g.name_zh for g in t.tenant.programmes[season.programme].grades}
-    grading = ledger.grade_campaign(cid, names, sec)
+    grading = ledger.grade_campaign(cid, sec)
     if rng.random() < 0.05:
         season.time.later(60 * 3)
-        grading = ledger.grade_campaign(cid, names, sec)
+        grading = ledger.grade_campaign(cid, sec)
     bands = [b.grade for b in campaign.review_plan.bands]
     for entry in rng.sample(grading.graded(), k=min(2, len(grading.graded()))):
         lower = [*bands[bands.index(entry["grade"]) + 1 :], None]
@@ -202,7 +200,7 @@ def grade(season: Season, t: Tenancy) -> None:
     season.time.at(max(publication.opens_at, notice.closes_at) + HOUR)
     ledger.close_notice(cid, sec)
     season.time.later(120)
-    ledger.publish_results(cid, names, sec)
+    ledger.publish_results(cid, sec)
 
 
 def forward(season: Season, t: Tenancy) -> None:
@@ -231,13 +229,10 @@ def forward(season: Season, t: Tenancy) -> None:
         unit=unit,
         quota=national.ledger.forwarding_quota(ncampaign, unit),
     )
-    names = {g.code: g.name_zh for g in t.tenant.programmes[season.programme].grades}
     picks = grading.graded()[: call.quota or None]
     end = w.beijing(season.year, 10, 15)
     for entry, _ in zip(picks, season.time.spread(season.time.now, end, len(picks)), strict=True):
-        ledger.forward_result(
-            cid, entry["submission_id"], call, forms.text(rng, 80, 250), names, sec
-        )
+        ledger.forward_result(cid, entry["submission_id"], call, forms.text(rng, 80, 250), sec)
     enterprises = sorted({t.ledger.get_submission(e["submission_id"]).credit_code for e in picks})
     if enterprises:
         form = forms.statistics_form(season.programme, season.year, enterprises, w.person(rng), rng)

@@ -17,8 +17,7 @@ from uuid import UUID
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Contact, Phase, Programme, Window
 from aggregates.expert import ExpertProfile
-from aggregates.recommendation import Candidate, Reviewer
-from aggregates.recommendation_service import Command, entry_command, reviewer_command
+from aggregates.recommendation import Reviewer
 from aggregates.submission import (
     DIRECT_CHANNEL,
     REQUIRED_ATTACHMENTS,
@@ -31,6 +30,7 @@ from bench import rebuild_review as review
 from bench import rebuild_world as w
 from bench.rebuild_store import SimulatedLedger, SimulatedTime
 from tenants.registry import Tenant
+from tenants.runtime import facts_of
 
 DAY = timedelta(days=1)
 Step = tuple[datetime, int, Callable[[], None]]
@@ -49,10 +49,9 @@ class Tenancy:
 
     def __post_init__(self) -> None:
         code = self.tenant.code
+        self.ledger.facts = facts_of(self.tenant)
         self.secretariat = Actor(f"{code}-secretariat-{self.rng.randrange(1, 4)}", Role.SECRETARIAT)
         self.by_code = {a.credit_code: a for a in self.applicants}
-        self.units = {u.code for u in self.tenant.recommending_units}
-        self.industries = {n for g in self.tenant.key_industries for n in g.names}
 
     @property
     def national(self) -> bool:
@@ -202,16 +201,12 @@ class Season:
         for applicant, _ in zip(chosen, moments, strict=True):
             actor = t.applicant_actor(applicant.credit_code)
             registration = w.registration_form(applicant, rng)
-            r = ledger.register_for_campaign(
-                cid, applicant.credit_code, registration, t.industries, t.tenant.key_domains, actor
-            )
+            r = ledger.register_for_campaign(cid, applicant.credit_code, registration, actor)
             if rng.random() < 0.1:
                 self.time.later()
                 ledger.change_registration(
                     r.id,
                     replace(registration, postcode=applicant.postcode[:5] + "1"),
-                    t.industries,
-                    t.tenant.key_domains,
                     actor,
                 )
             counted: list[object] = []  # topic types the register counts for this unit
@@ -242,7 +237,6 @@ class Season:
             credit_code=applicant.credit_code,
             applicant=applicant.block,
             recommending_unit=applicant.unit,
-            units=t.units,
             form=form,
             actor=actor,
             idempotency_key=f"bench-{self.year}-{k}",
@@ -254,7 +248,7 @@ class Season:
                 if hasattr(form, "intro")
                 else replace(form, leader=w.person(rng))
             )
-            ledger.edit_submission(submission.id, changed, applicant.unit, t.units, actor)
+            ledger.edit_submission(submission.id, changed, applicant.unit, actor)
         for kind in REQUIRED_ATTACHMENTS[self.programme]:
             ledger.add_attachment(submission.id, forms.attachment(kind, submission.id, rng), actor)
         if rng.random() < 0.05:
@@ -305,45 +299,48 @@ class Season:
         declaration and filing (now and then returned and filed again); then its statistics
         table and work summary; very rarely declared invalid."""
         rng, actor, sec = t.rng, t.unit_actor(unit), t.secretariat
-        change = partial(t.ledger.change_recommendation, campaign.id, unit)
+        ledger, cid = t.ledger, campaign.id
         roster = self.panel(t, unit)
         for reviewer in roster:
-            change(reviewer_command(reviewer, actor), actor)
+            ledger.add_recommendation_reviewer(cid, unit, reviewer, actor)
         quota = t.ledger.get_recommendation(campaign.id, unit).quota(campaign)
         limit = campaign.rules.recommendations_per_applicant_max or len(entries)
         per_applicant: Counter[str] = Counter()
         listed: list[UUID] = []
         for submission in entries:
-            candidate = t.ledger.candidate(submission.id)
             if quota is not None and len(listed) >= quota and rng.random() < 0.3:
-                change(_grant(sec), sec)
+                ledger.grant_recommendation_quota(
+                    cid, unit, 3, "该单位参评成果较多，增加推荐名额", sec
+                )
                 quota += 3
             full = quota is not None and len(listed) >= quota
             if full or per_applicant[submission.credit_code] >= limit or rng.random() < 0.04:
                 reason = "推荐名额已满" if full else "经推荐单位评审组评议，暂不推荐"
-                change(_decline(candidate, reason, actor), actor)
+                ledger.decline_submission(cid, unit, submission.id, reason, actor)
                 continue
             reviewer = rng.choice(roster).certificate_number
             score, evaluation = Decimal(rng.randrange(60, 96)), forms.text(rng, 60, 180)
-            change(entry_command(candidate, score, evaluation, reviewer, actor), actor)
+            ledger.add_recommendation_entry(
+                cid, unit, submission.id, score, evaluation, reviewer, actor
+            )
             per_applicant[submission.credit_code] += 1
             listed.append(submission.id)
         if not listed:
             return
         if len(listed) > 1 and rng.random() < 0.1:
             order = listed[1:] + listed[:1]
-            change(lambda r, c, at: r.reorder(c, order, at, actor), actor)
+            ledger.reorder_recommendation(cid, unit, order, actor)
         filled_by, phone = w.person(rng), w.mobile(rng)
-        change(lambda r, c, at: r.accept_declaration(c, filled_by, phone, at, actor), actor)
-        change(lambda r, c, at: r.file(c, at, actor), actor)
+        ledger.declare_recommendation(cid, unit, filled_by, phone, actor)
+        ledger.file_recommendation(cid, unit, actor)
         if rng.random() < 0.05:
             self.time.later(60 * 24)
             reason = "推荐表评委名单缺少证书编号，请补充后重新报送"
-            change(lambda r, c, at: r.return_to_unit(reason, sec), sec)
-            change(lambda r, c, at: r.file(c, at, actor), actor)
+            ledger.return_recommendation(cid, unit, reason, sec)
+            ledger.file_recommendation(cid, unit, actor)
         self.reports(t, campaign.id, unit, sorted({s.credit_code for s in entries}))
         if rng.random() < 0.01:
-            change(lambda r, c, at: r.invalidate("推荐单位评审组成员不具备评审资格", sec), sec)
+            ledger.invalidate_recommendation(cid, unit, "推荐单位评审组成员不具备评审资格", sec)
 
     def panel(self, t: Tenancy, unit: str) -> list[Reviewer]:
         """The unit's own reviewers; now and then one of the tenant's pool among them (who may
@@ -370,11 +367,3 @@ class Season:
         t.ledger.write_summary(cid, unit, forms.work_summary(unit, self.year, rng), actor)
         if rng.random() < 0.1:
             t.ledger.write_summary(cid, unit, forms.work_summary(unit, self.year, rng), actor)
-
-
-def _grant(secretariat: Actor) -> Command:
-    return lambda r, c, at: r.grant_quota(3, "该单位参评成果较多，增加推荐名额", secretariat)
-
-
-def _decline(candidate: Candidate, reason: str, actor: Actor) -> Command:
-    return lambda r, c, at: r.decline(c, candidate, reason, at, actor)

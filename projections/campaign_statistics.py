@@ -17,7 +17,7 @@ from aggregates.campaign import Campaign
 from aggregates.grading import Grading
 from aggregates.recommendation import Recommendation
 from aggregates.registration import Registration
-from aggregates.submission import Submission
+from aggregates.submission import Submission, national_status
 from projections.runner import Projection
 from projections.store import Tx
 
@@ -25,17 +25,6 @@ from projections.store import Tx
 def _topic_type(form: dict[str, Any]) -> str | None:
     value = form.get("topic_type")
     return str(value.value if hasattr(value, "value") else value) if value else None
-
-
-def _national_status(outcome: dict[str, Any]) -> str | None:
-    """The national status an outcome sent back moves the provincial record to (as
-    `Submission.NationalOutcomeRecorded` does), or None when it leaves it."""
-    stage, result = outcome["stage"], outcome["result"]
-    if stage in ("formal_review", "publication"):
-        return str(result)  # passed / rejected; graded / not_graded
-    if stage == "withdrawn":
-        return "withdrawn"
-    return None
 
 
 class CampaignStatisticsProjection(Projection):
@@ -224,7 +213,7 @@ class CampaignStatisticsProjection(Projection):
     def _national_outcome(
         self, event: Submission.NationalOutcomeRecorded, tx: Tx, position: int
     ) -> None:
-        status = _national_status(event.outcome)
+        status = national_status(event.outcome)
         if status is not None:
             self._set(
                 tx,

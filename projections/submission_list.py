@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 from aggregates.grading import Grading
 from aggregates.recommendation import Recommendation
 from aggregates.review_round import ReviewRound
-from aggregates.submission import Submission
+from aggregates.submission import Submission, submission_title
 from projections.runner import Projection
 from projections.store import Tx, ViewDatabase, equality_filters, select
 
@@ -40,12 +40,6 @@ class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
     endorsed: bool
     direct_channel_confirmed: bool
     version: int
-
-
-def _title(form: dict[str, Any]) -> str:
-    if "team_name" in form:
-        return str(form["team_name"])
-    return f"{form.get('group_name', '')}：{form.get('topic_name', '')}".strip("：")
 
 
 def _topic(form: dict[str, Any]) -> str | None:
@@ -118,7 +112,7 @@ class SubmissionListProjection(Projection):
                 "credit": event.credit_code,
                 "unit_name": str(event.applicant.get("unit_name", "")),
                 "unit": event.recommending_unit,
-                "title": _title(form),
+                "title": submission_title(form),
                 "topic": _topic(form),
                 "industry": form.get("industry"),
                 "domain": event.applicant.get("key_domain"),
@@ -145,7 +139,7 @@ class SubmissionListProjection(Projection):
                 "credit": event.credit_code,
                 "unit_name": str(event.applicant.get("unit_name", "")),
                 "unit": event.recommending_unit,
-                "title": _title(form),
+                "title": submission_title(form),
                 "topic": _topic(form),
                 "industry": form.get("industry"),
                 "domain": event.applicant.get("key_domain"),
@@ -162,7 +156,7 @@ class SubmissionListProjection(Projection):
             event,
             {
                 "recommending_unit": event.recommending_unit,
-                "title": _title(form),
+                "title": submission_title(form),
                 "topic_type": _topic(form),
                 "industry": form.get("industry"),
             },
@@ -395,3 +389,20 @@ def credit_codes_under(db: ViewDatabase, unit: str) -> set[str]:
         {"unit": unit},
     )
     return {r.credit_code for r in rows}
+
+
+def submission_rows(db: ViewDatabase, submission_ids: Collection[UUID]) -> dict[str, SubmissionRow]:
+    """The listed submissions among `submission_ids`, by id (for reads that show a few results,
+    such as a recommendation form's entries, without loading each aggregate)."""
+    if not submission_ids:
+        return {}
+    names = [f"id_{i}" for i in range(len(submission_ids))]
+    params = dict(zip(names, (str(i) for i in submission_ids), strict=True))
+    query = (  # the placeholders are ours; every value is a parameter
+        "SELECT submission_id, campaign_id, position, serial, programme, credit_code, unit_name,"  # noqa: S608
+        " recommending_unit, status, title, topic_type, industry, key_domain, endorsed,"
+        " direct_channel_confirmed, version FROM {submission_list} WHERE submission_id IN ("
+        + ", ".join(f":{n}" for n in names)
+        + ")"
+    )
+    return {r.submission_id: r for r in select(db, SubmissionRow, query, params)}

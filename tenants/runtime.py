@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from aggregates.application import AssociationLedger
 from aggregates.campaign import Programme
 from aggregates.credentials import Passwords
+from aggregates.ledger_base import TenantFacts
 from tenants.chain import ChainedRecorder, chain_of
 from tenants.files import LocalFileStore
 from tenants.postgres import (
@@ -95,6 +96,19 @@ class StoreLocation:
         return {f"{prefix}_{key}": str(value) for key, value in env.items()}
 
 
+def facts_of(tenant: Tenant) -> TenantFacts:
+    """What the tenant's configuration tells its ledger's commands."""
+    return TenantFacts(
+        units=tuple(u.code for u in tenant.recommending_units),
+        key_domains=frozenset(tenant.key_domains),
+        key_industries=frozenset(n for group in tenant.key_industries for n in group.names),
+        grades={
+            programme: {g.code: g.name_zh for g in config.grades}
+            for programme, config in tenant.programmes.items()
+        },
+    )
+
+
 class TenantRuntime:
     """One tenant: its configuration, its ledger and where its views live."""
 
@@ -107,6 +121,7 @@ class TenantRuntime:
         """Its uploaded files (attachments), kept under their SHA-256."""
         self.ledger = AssociationLedger(location.ledger_env(pool_size))
         self.ledger.zone = tenant.zone
+        self.ledger.facts = facts_of(tenant)
         # A store from before the hash chain: chained from here on, as found (ADR 16).
         self.chain.adopt()
 
@@ -117,8 +132,7 @@ class TenantRuntime:
 
     def grade_names(self, programme: Programme) -> dict[str, str]:
         """The tenant's grades of a programme, code → name (e.g. benchmark → 标杆级)."""
-        config = self.tenant.programmes.get(programme)
-        return {g.code: g.name_zh for g in config.grades} if config is not None else {}
+        return self.ledger.facts.grade_names(programme)
 
     def close(self) -> None:
         self.ledger.close()

@@ -499,13 +499,9 @@ class ApplicantPages(Controller):
         domains = runtime.tenant.key_domains
         form = posted.to_form(industries, domains)
         if existing is None:
-            runtime.ledger.register_for_campaign(
-                campaign_id, records.filing_code(), form, industries, domains, actor
-            )
+            runtime.ledger.register_for_campaign(campaign_id, records.filing_code(), form, actor)
         else:
-            runtime.ledger.change_registration(
-                existing.id, form, industries, domains, actor, _version(posted.version)
-            )
+            runtime.ledger.change_registration(existing.id, form, actor, _version(posted.version))
         here = f"/{runtime.tenant.code}/applicant/campaigns/{campaign_id}/registration?saved=1"
         return Redirect(here, status_code=303)
 

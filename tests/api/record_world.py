@@ -226,7 +226,6 @@ async def _draft(w: RecordWorld, base: str) -> None:
         credit_code=w.secret(UNFILED_CODE, "applicant_d"),
         applicant={"unit_name": w.secret("丁字号自建企业有限公司", "applicant_d")},
         recommending_unit="xuhui",
-        units={"huangpu", "xuhui"},
         form=QcResultForm(
             group_name=w.secret("丁字号自建QC小组", "applicant_d"),
             group_size=6,

@@ -45,7 +45,6 @@ async def test_an_applicant_reads_and_changes_what_it_began_and_no_one_else_does
         credit_code=UNGRANTED,
         applicant={"unit_name": "未认领企业有限公司"},
         recommending_unit="pudong",
-        units={"pudong"},
         form=ledger.get_submission(UUID(by_code)).form,
         actor=Actor(await account_id(client, beginner), Role.APPLICANT_UNIT),
     )

@@ -117,7 +117,6 @@ class World:
                 credit_code="91100000100003962T",
                 applicant={"unit_name": "中国工商银行股份有限公司"},
                 recommending_unit="direct",
-                units=set(),
                 form=TeamForm(team_name="柜面服务班"),
                 actor=Actor("test-setup", Role.APPLICANT_UNIT),
             )

@@ -130,7 +130,6 @@ def _build(app: Litestar, schema: Any) -> World:
         credit_code=CREDIT_CODE,
         applicant={"unit_name": "中国工商银行股份有限公司"},
         recommending_unit="direct",
-        units=set(),
         form=TeamForm(team_name="柜面服务班"),
         actor=Actor(str(accounts["applicant"]), Role.APPLICANT_UNIT),
     )

@@ -57,7 +57,6 @@ def write_year(ledger: AssociationLedger, year: int) -> int:
             credit_code="91100000100003962T",
             applicant={"unit_name": "中国工商银行股份有限公司"},
             recommending_unit="direct",
-            units=set(),
             form=QcResultForm(group_name=f"{year}{group}组"),
             actor=APPLICANT,
         )
