@@ -14,8 +14,9 @@ from api.portal.accounts import SignInPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
+from api.portal.submission_forms import ResultFormPages
 
-PAGES: list[Any] = [PublicPages, SignInPages]
+PAGES: list[Any] = [PublicPages, SignInPages, ResultFormPages]
 """One controller per channel; the later channels join here."""
 
 
