@@ -171,8 +171,11 @@ def problem_text(speaker: Speaker, problem: Problem, formats: str = "") -> str:
     known = MESSAGES.get((problem.rule, field)) or MESSAGES.get((problem.rule, ""))
     if known is None:
         return labels.problem(speaker, problem)
+    text = speaker.gettext(known)
+    if "%(" not in known:
+        return text
     found = NUMBER.search(problem.message)
-    return speaker.gettext(known) % {"n": found.group(0) if found else "", "formats": formats}
+    return text % {"n": found.group(0) if found else "", "formats": formats}
 
 
 # Reading the posted form.
