@@ -7,15 +7,18 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
-from aggregates.actor import Role
+from aggregates.actor import Actor, Role
 from tests.api.conftest import make_account
 from tests.api.published_world import cheap_passwords
+from tests.api.test_submission_rules import streaming
 from tests.api.test_submissions import PDF, campaign_2024
+from tests.api.test_upload_memory import MB, peak_rss, reset_peak_rss
 from tests.support import Clock, beijing
 
 Client = AsyncTestClient[Any]
@@ -213,7 +216,12 @@ TEAM_BAD = [
         "合格率与不合格率之和不能超过 100%",
         "cannot exceed 100%",
     ),
-    ("sections", {f"sections[{i}]": "字" * 900 for i in range(6)}, "六部分合计不得超过 5000 字", "5000"),
+    (
+        "sections",
+        {f"sections[{i}]": "字" * 900 for i in range(6)},
+        "六部分合计不得超过 5000 字",
+        "5000",
+    ),
 ]
 
 
@@ -275,9 +283,11 @@ async def test_a_draft_saves_incomplete_and_submit_shows_what_is_missing_beside_
     submitted = await d.post(submission_id, qc_fields(action="submit"))
     assert submitted.status_code == 303, submitted.text
     page = await d.client.get(submitted.headers["location"])
-    serial = anonymous.app.state.platform.tenants["saq"].ledger.get_submission(
-        uuid.UUID(submission_id)
-    ).serial
+    serial = (
+        anonymous.app.state.platform.tenants["saq"]
+        .ledger.get_submission(uuid.UUID(submission_id))
+        .serial
+    )
     assert serial and f"<strong>{serial}</strong>" in page.text
     assert "disabled" in page.text  # submitted: the form is read only
 
@@ -306,7 +316,9 @@ async def test_an_upload_is_refused_for_its_content_beside_its_file_input(
     before = d.version(submission_id)
     refused = await upload(d, submission_id, "report", b"MZ\x90\x00 not a pdf" * 50, "报告.pdf")
     assert refused.status_code == 422
-    assert beside(refused.text, "attachments.report") == "文件内容不是允许的格式（PDF），与文件名无关"
+    assert (
+        beside(refused.text, "attachments.report") == "文件内容不是允许的格式（PDF），与文件名无关"
+    )
     streamed = await d.client.post(
         f"/saq/applicant/submissions/{submission_id}/attachments/report",
         params={"name": "报告.pdf"},
@@ -336,7 +348,9 @@ async def test_an_upload_is_refused_for_its_content_beside_its_file_input(
     assert replaced.status_code == 303
     shown = await d.client.get(f"/saq/applicant/submissions/{submission_id}")
     assert "报告二.pdf" in shown.text and "报告一.pdf" not in shown.text
-    link = re.search(r'href="(/api/v1/tenants/saq/submissions/[^"]+/attachments/[0-9a-f]{64})"', shown.text)
+    link = re.search(
+        r'href="(/api/v1/tenants/saq/submissions/[^"]+/attachments/[0-9a-f]{64})"', shown.text
+    )
     assert link is not None
     downloaded = await d.client.get(link.group(1))
     assert downloaded.status_code == 200 and downloaded.content == PDF + b"two"
@@ -372,11 +386,11 @@ async def test_a_returned_result_shows_the_items_beside_the_fields_and_is_resubm
     d = await desk(anonymous, clock)
     submission_id = await d.draft(qc_fields())
     for kind in ("application_form", "report", "evidence"):
-        assert (await upload(d, submission_id, kind, PDF + kind.encode(), "f.pdf")).status_code == 303
+        assert (
+            await upload(d, submission_id, kind, PDF + kind.encode(), "f.pdf")
+        ).status_code == 303
     assert (await d.post(submission_id, qc_fields(action="submit"))).status_code == 303
     ledger = anonymous.app.state.platform.tenants["saq"].ledger
-    from aggregates.actor import Actor
-
     ledger.return_submission(
         uuid.UUID(submission_id),
         ["小组人数与成员名单不符，请核对", "成果报告缺少盖章页"],
@@ -387,8 +401,40 @@ async def test_a_returned_result_shows_the_items_beside_the_fields_and_is_resubm
     assert re.search(r'id="c-f-attachments-report">.*成果报告缺少盖章页', page.text)
     english = await d.client.get(f"/saq/applicant/submissions/{submission_id}", headers=EN)
     assert "Returned by the secretariat" in english.text
-    resubmitted = await d.post(
-        submission_id, qc_fields(group_size="7", action="resubmit")
-    )
+    resubmitted = await d.post(submission_id, qc_fields(group_size="7", action="resubmit"))
     assert resubmitted.status_code == 303, resubmitted.text
     assert ledger.get_submission(uuid.UUID(submission_id)).status.value == "submitted"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # memory is the file store's concern
+async def test_a_200_mb_video_streams_through_the_page_with_memory_flat(
+    anonymous: Client, clock: Clock
+) -> None:
+    """The page's upload (the script's path: the file is the body) streams like the API's."""
+    d = await desk(anonymous, clock)
+    submission_id = await d.draft(qc_fields())
+
+    async def video() -> AsyncIterator[bytes]:
+        yield b"\x00\x00\x00\x18ftypmp42" + b"\x00" * (MB - 12)
+        for i in range(199):
+            yield bytes([i % 251 + 1]) * MB
+
+    reset_peak_rss()
+    before = peak_rss()
+    async with streaming(anonymous) as http:
+        response = await http.post(
+            f"/saq/applicant/submissions/{submission_id}/attachments/video",
+            params={"name": "发表视频.mp4"},
+            content=video(),
+            headers={
+                "X-CSRF-Token": d.token,
+                "content-type": "application/octet-stream",
+                "cookie": "; ".join(f"{k}={v}" for k, v in anonymous.cookies.items()),
+            },
+        )
+    growth = peak_rss() - before
+    assert response.status_code == 303, response.text
+    ledger = anonymous.app.state.platform.tenants["saq"].ledger
+    videos = [a for a in ledger.get_submission(uuid.UUID(submission_id)).attachments]
+    assert [a.size for a in videos] == [200 * MB]
+    assert growth < 64 * MB, f"peak memory grew by {growth / MB:.0f} MB for a 200 MB upload"

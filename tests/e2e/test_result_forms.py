@@ -72,8 +72,16 @@ def checked(page: Page, name: str) -> None:
 def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
     site: Site, page: Page, tmp_path: Path
 ) -> None:
-    code = "91100000100003962T"
-    sign_in(page, site, *applicant(site, code))
+    sign_in(page, site, *applicant(site, "91100000100003962T"))
+    here = draft_with_six_members(page, site)
+    upload_the_files(page, tmp_path)
+    submit_after_the_refusal(page)
+    english_and_back(page)
+    refused_on_another_units_result(page, site)
+    returned_corrected_and_resubmitted(page, site, here, tmp_path)
+
+
+def draft_with_six_members(page: Page, site: Site) -> str:
     page.goto(f"{site.url}/saq/applicant/campaigns/{QC_2024}/submissions/new?programme=qc_group")
     expect(page.get_by_role("heading", level=1)).to_contain_text("新建申报")
     checked(page, "qc-new")
@@ -100,9 +108,12 @@ def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
     expect(page.locator("#n-f-intro")).to_contain_text("900 / 1200 字")
     page.get_by_role("button", name="保存草稿").last.click()
     expect(page.locator(".notice")).to_contain_text("草稿已保存")
-    here = page.url.split("?")[0]
     expect(page.get_by_label("成员 6", exact=True)).to_have_value("杨帆")
     checked(page, "qc-draft")
+    return page.url.split("?")[0]
+
+
+def upload_the_files(page: Page, tmp_path: Path) -> None:
 
     # The sealed form, slowly enough to see its progress bar.
     cdp = page.context.new_cdp_session(page)
@@ -143,6 +154,10 @@ def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
     page.locator("#attachment-evidence").get_by_role("button", name="上传").click()
     expect(page.locator("#attachment-evidence")).to_contain_text("证实性材料.pdf")
 
+
+def submit_after_the_refusal(page: Page) -> None:
+    intro = page.get_by_label("QC 小组简介及主要活动过程与效果")
+
     page.get_by_role("button", name="提交申报").click()
     expect(page.locator("#e-f-commitments-0")).to_contain_text("须接受承诺")
     checked(page, "qc-missing")
@@ -155,12 +170,18 @@ def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
     number = serial.inner_text()
     expect(page.locator("dd.serial")).to_have_text(number)
 
+
+def english_and_back(page: Page) -> None:
+
     page.get_by_role("link", name="English").click()
     expect(page.locator("main")).to_contain_text("Serial number")
     expect(page.get_by_label("Group size")).to_have_value("6")
     checked(page, "qc-submitted-en")
     page.get_by_role("link", name="简体中文").click()
     expect(page.locator("main")).to_contain_text("申报编号")
+
+
+def refused_on_another_units_result(page: Page, site: Site) -> None:
 
     ledger = site.app.state.platform.tenants["saq"].ledger
     other, _ = ledger.draft_submission(
@@ -176,6 +197,10 @@ def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在")
     assert "另一个小组" not in page.content()
+
+
+def returned_corrected_and_resubmitted(page: Page, site: Site, here: str, tmp_path: Path) -> None:
+    ledger = site.app.state.platform.tenants["saq"].ledger
 
     submission_id = uuid.UUID(here.rsplit("/", 1)[1])
     ledger.return_submission(
