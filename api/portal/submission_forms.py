@@ -813,7 +813,7 @@ class ResultFormPages(Controller):
         if kind not in KINDS:
             raise not_found("kind")
         attachment_kind = AttachmentKind(kind)
-        submission = await sync_to_thread(records.own, runtime.ledger.get_submission(submission_id))
+        submission = await sync_to_thread(records.own_submission, runtime, submission_id)
         campaign = await sync_to_thread(runtime.ledger.get_campaign, submission.campaign_id)
         page = await sync_to_thread(Page, request, runtime.tenant)
         shown = Shown(page, runtime, campaign, submission)
