@@ -3,6 +3,7 @@ endorsement, the lists each role reads, and attachments streamed to the file sto
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -352,31 +353,16 @@ class AttachmentController(Controller):
     ) -> Response[SubmissionOut]:
         """The file is the request body (any content type); `name` is its file name. It streams
         to the file store; the kind is checked from its content."""
-        submission = await sync_to_thread(records.own_submission, runtime, submission_id)
-        submission.check_takes(kind)  # before a byte is written: refused now, refused with it
-        campaign = await sync_to_thread(runtime.ledger.get_campaign, submission.campaign_id)
-        limit = campaign.rules.max_bytes(kind.value)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _too_large(kind, limit)
-        try:
-            received = await files.receive(request.stream(), limit)
-        except TooLarge:
-            raise _too_large(kind, limit) from None
-        content_type = await sync_to_thread(sniff, received)
-        if content_type not in ALLOWED_CONTENT[kind]:
-            files.discard(received)
-            allowed = "、".join(sorted(CONTENT_NAMES[c] for c in ALLOWED_CONTENT[kind]))
-            raise InvalidSubmission(
-                Problem(
-                    "file", "content_type", f"文件内容不是允许的格式（{allowed}），与文件名无关"
-                )
-            )
-        attachment = Attachment(kind, name, content_type, received.size, received.sha256)
-        saved = await sync_to_thread(
-            files.keep_recorded,
-            received,
-            partial(runtime.ledger.add_attachment, submission_id, attachment, actor),
+        saved = await receive_attachment(
+            records,
+            runtime,
+            files,
+            actor,
+            submission_id,
+            kind,
+            name,
+            request.stream(),
+            request.headers.get("content-length"),
         )
         return await sync_to_thread(out, saved, views, None, HTTP_201_CREATED)
 
@@ -419,6 +405,53 @@ class AttachmentController(Controller):
     ) -> None:
         records.own_submission(runtime, submission_id)
         runtime.ledger.remove_attachment(submission_id, sha256, actor)
+
+
+async def receive_attachment(
+    records: Records,
+    runtime: TenantRuntime,
+    files: FileStore,
+    actor: Actor,
+    submission_id: UUID,
+    kind: AttachmentKind,
+    name: str,
+    stream: AsyncIterator[bytes],
+    declared: str | None = None,
+) -> Submission:
+    """One attachment streamed to the file store (never held in memory), its kind checked from
+    its content, and recorded; the API's upload and the portal's use this one path."""
+    submission = await sync_to_thread(records.own_submission, runtime, submission_id)
+    submission.check_takes(kind)  # before a byte is written: refused now, refused with it
+    campaign = await sync_to_thread(runtime.ledger.get_campaign, submission.campaign_id)
+    limit = campaign.rules.max_bytes(kind.value)
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(kind, limit)
+    try:
+        received = await files.receive(stream, limit)
+    except TooLarge:
+        raise _too_large(kind, limit) from None
+    content_type = await sync_to_thread(sniff, received)
+    if content_type not in ALLOWED_CONTENT[kind]:
+        files.discard(received)
+        raise InvalidSubmission(
+            Problem(
+                "file",
+                "content_type",
+                f"文件内容不是允许的格式（{allowed_names(kind)}），与文件名无关",
+            )
+        )
+    attachment = Attachment(kind, name, content_type, received.size, received.sha256)
+    saved: Submission = await sync_to_thread(
+        files.keep_recorded,
+        received,
+        partial(runtime.ledger.add_attachment, submission_id, attachment, actor),
+    )
+    return saved
+
+
+def allowed_names(kind: AttachmentKind) -> str:
+    """The formats a kind of attachment takes, as the refusal names them."""
+    return "、".join(sorted(CONTENT_NAMES[c] for c in ALLOWED_CONTENT[kind]))
 
 
 def _too_large(kind: AttachmentKind, limit: int) -> RequestProblem:

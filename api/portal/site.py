@@ -16,8 +16,16 @@ from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
+from api.portal.submission_forms import ResultFormPages
 
-PAGES: list[Any] = [PublicPages, SignInPages, AccountPages, EnterpriseClaimPages, ApplicantPages]
+PAGES: list[Any] = [
+    PublicPages,
+    SignInPages,
+    AccountPages,
+    EnterpriseClaimPages,
+    ApplicantPages,
+    ResultFormPages,
+]
 """One controller per channel; the later channels join here."""
 
 
