@@ -48,6 +48,11 @@ SAQ = "/api/v1/tenants/saq"
 ICBC = "91100000100003962T"
 
 
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise RuntimeError(message)
+
+
 @contextlib.contextmanager
 def scratch_database(admin_url: str) -> Iterator[str]:
     name = f"qcflow_bench_{uuid.uuid4().hex[:10]}"
@@ -92,8 +97,9 @@ class Counters:
             " WHERE d.datname = %s",
             (self.dbname,),
         ).fetchone()
-        assert row is not None
-        return int(row[0]), int(row[1])
+        check(row is not None, "no statistics for the scratch database")
+        found: Any = row
+        return int(found[0]), int(found[1])
 
     def quiet_autovacuum(self, url: str) -> None:
         """Autovacuum's own transactions count in xact_commit too: off for the scratch
@@ -146,18 +152,19 @@ def one_run(admin_url: str, drafts: int, idle: float, extra_tenants: int) -> dic
                     actor=Actor("bench-setup", Role.OPERATOR),
                 )
                 signed = client.post(f"{SAQ}/session", json={"login": login, "password": password})
-                assert signed.status_code == 201, signed.text
+                check(signed.status_code == 201, signed.text)
                 headers[role] = {"Authorization": f"Bearer {signed.json()['token']}"}
             client.cookies.clear()
             counters.quiet_autovacuum(url)
             opened = client.post(
                 f"{SAQ}/campaigns", json=campaign_2024(), headers=headers[Role.SECRETARIAT]
             )
-            assert opened.status_code == 201, opened.text
+            check(opened.status_code == 201, opened.text)
             base = f"{SAQ}/campaigns/{opened.json()['id']}/submissions"
             body = {**qc_result(), "applicant": APPLICANT_BLOCK}
             for _ in range(3):  # warm up (first statements, prepared statements, pools)
-                assert client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT]).is_success
+                warm = client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT])
+                check(warm.status_code == 201, warm.text)
             time.sleep(STATS_LAG)
             connections = counters.connections()
 
@@ -172,7 +179,7 @@ def one_run(admin_url: str, drafts: int, idle: float, extra_tenants: int) -> dic
             started = time.monotonic()
             for _ in range(drafts):
                 response = client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT])
-                assert response.status_code == 201, response.text
+                check(response.status_code == 201, response.text)
             elapsed = time.monotonic() - started
             time.sleep(STATS_LAG)
             commits1, wal1 = counters.read()
