@@ -101,6 +101,18 @@ class Counters:
         found: Any = row
         return int(found[0]), int(found[1])
 
+    def autovacuum_runs(self, url: str) -> int:
+        """Autovacuum and autoanalyze runs in the scratch database so far (each is transactions
+        of its own in xact_commit; the catalogs', which the tenants' DDL churns, cannot be
+        turned off). Read in a transaction rolled back, so that it adds no commit."""
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)"
+                " FROM pg_stat_all_tables"
+            ).fetchone()
+            conn.rollback()
+        return int(row[0]) if row else 0
+
     def quiet_autovacuum(self, url: str) -> None:
         """Autovacuum's own transactions count in xact_commit too: off for the scratch
         database's tables, so that the counts are the platform's alone."""
@@ -170,9 +182,11 @@ def one_run(admin_url: str, drafts: int, idle: float, extra_tenants: int) -> dic
 
             # Idle: the window is `idle` seconds, read STATS_LAG later (nothing runs meanwhile).
             commits0, _ = counters.read()
+            vacuums0 = counters.autovacuum_runs(url)
             idle_started = time.monotonic()
             time.sleep(idle + STATS_LAG)
             commits1, _ = counters.read()
+            idle_vacuums = counters.autovacuum_runs(url) - vacuums0
             idle_rate = (commits1 - commits0) / (time.monotonic() - idle_started)
 
             commits0, wal0 = counters.read()
@@ -190,6 +204,7 @@ def one_run(admin_url: str, drafts: int, idle: float, extra_tenants: int) -> dic
             "tenants": 4 + extra_tenants,
             "connections": connections,
             "idle_commits_per_s": round(idle_rate, 2),
+            "idle_autovacuum_runs": idle_vacuums,
             "commits_per_draft": round(total / drafts, 2),
             "commits_per_draft_less_idle": round((total - idle_rate * elapsed) / drafts, 2),
             "wal_syncs_per_draft": round((wal1 - wal0) / drafts, 2),
