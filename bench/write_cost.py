@@ -141,9 +141,18 @@ STATS_LAG = 11.0
 backend's within 10 s: a count is read that long after the last thing it should include."""
 
 
-def one_run(admin_url: str, drafts: int, idle: float, extra_tenants: int) -> dict[str, Any]:
+def one_run(
+    admin_url: str, drafts: int, idle: float, extra_tenants: int, *, log_statements: bool = False
+) -> dict[str, Any]:
     with scratch_database(admin_url) as url, tempfile.TemporaryDirectory() as tmp:
         dbname = conninfo_to_dict(url)["dbname"]
+        if log_statements:  # for bench/count_commits.py; this database only
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET log_statement = 'all'").format(
+                        sql.Identifier(str(dbname))
+                    )
+                )
         tenants = Path(tmp) / "tenants"
         tenants.mkdir()
         folder = tenants_dir(extra_tenants, tenants)
@@ -220,10 +229,22 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=0, help="generated tenants beside the 4")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--log-statements",
+        action="store_true",
+        help="log every statement of the scratch database (for bench/count_commits.py)",
+    )
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     runs = [
-        one_run(args.database_url, args.drafts, args.idle, args.tenants) for _ in range(args.runs)
+        one_run(
+            args.database_url,
+            args.drafts,
+            args.idle,
+            args.tenants,
+            log_statements=args.log_statements,
+        )
+        for _ in range(args.runs)
     ]
     for run in runs:
         print(json.dumps(run))

@@ -121,7 +121,8 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
     if conn.info.transaction_status != TransactionStatus.IDLE:
         yield  # already inside a transaction: part of it
         return
-    conn.execute("BEGIN")
+    if conn.autocommit:
+        conn.execute("BEGIN")  # otherwise psycopg begins one at the first statement
     try:
         yield
     finally:
