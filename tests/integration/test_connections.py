@@ -70,8 +70,7 @@ def held_while_working(settings: Settings, admin_url: str, dbname: str, year: in
 
         codes = list(dict.fromkeys(["saq", "sdaq", "caq", *sorted(platform.tenants)[-3:]]))
         writers = [
-            threading.Thread(target=write, args=(platform.tenants[code].ledger,))
-            for code in codes
+            threading.Thread(target=write, args=(platform.tenants[code].ledger,)) for code in codes
         ]
         for thread in writers:
             thread.start()
