@@ -93,7 +93,7 @@ class AuthStore:
         return session_id, expires_at
 
     def session(self, session_id: str) -> SessionRecord | None:
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(
                 "SELECT account_id, epoch, expires_at, revoked_at FROM {auth_sessions} WHERE session_hash = :h",
                 {"h": digest(session_id)},
@@ -191,7 +191,7 @@ class AuthStore:
         column, value = (
             ("account_id", str(account_id)) if account_id else ("address", address or "")
         )
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(
                 f"SELECT count(*) FROM {{auth_failures}} WHERE {column} = :v AND failed_at > :since",  # noqa: S608 (our column)
                 {"v": value, "since": since.isoformat()},
@@ -235,7 +235,7 @@ class AuthStore:
         return mail_id
 
     def unsent_mail(self, limit: int = 20) -> list[Mail]:
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(
                 "SELECT id, recipient, subject, body FROM {mail_outbox}"
                 " WHERE sent_at IS NULL AND attempts < 10 ORDER BY queued_at LIMIT :n",
@@ -244,7 +244,7 @@ class AuthStore:
         return [Mail(*row) for row in rows]
 
     def mail_to(self, recipient: str) -> list[Mail]:
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(
                 "SELECT id, recipient, subject, body FROM {mail_outbox} WHERE recipient = :r ORDER BY queued_at",
                 {"r": recipient},
