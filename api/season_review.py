@@ -18,11 +18,11 @@ from aggregates.grading import Grading
 from aggregates.review_round import ReviewRound
 from aggregates.submission import DIRECT_CHANNEL, AttachmentKind, Submission, SubmissionStatus
 from aggregates.submission_register import SubmissionRegister
-from bench import rebuild_forms as forms
-from bench import rebuild_world as w
+from api import season_forms as forms
+from api import season_world as w
 
 if TYPE_CHECKING:
-    from bench.rebuild_season import Season, Tenancy
+    from api.season import Season, Tenancy
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -170,8 +170,10 @@ def grade(season: Season, t: Tenancy) -> None:
     publication with certificates (and, nationally, each outcome sent back)."""
     ledger, rng, sec, cid = t.ledger, t.rng, t.secretariat, season.campaign_id(t)
     campaign = ledger._find(cid, Campaign)
-    plans = campaign.review_plan.rounds if campaign is not None else ()
-    if not plans or ledger._find(ReviewRound.create_id(cid, plans[-1].code), ReviewRound) is None:
+    if campaign is None or not campaign.review_plan.rounds:
+        return
+    plans = campaign.review_plan.rounds
+    if ledger._find(ReviewRound.create_id(cid, plans[-1].code), ReviewRound) is None:
         return
     names = {g.code: g.name_zh for g in t.tenant.programmes[season.programme].grades}
     grading = ledger.grade_campaign(cid, names, sec)
@@ -199,7 +201,8 @@ def grade(season: Season, t: Tenancy) -> None:
             cid, objection, decision, "经核查，" + forms.text(rng, 40, 120), False, None, sec
         )
     publication = season.window(t, Phase.PUBLICATION)
-    season.time.at(max(publication.opens_at, notice.closes_at) + HOUR)
+    opens = publication.opens_at
+    season.time.at(max(opens, notice.closes_at) + HOUR)
     ledger.close_notice(cid, sec)
     season.time.later(120)
     ledger.publish_results(cid, names, sec)
