@@ -34,7 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the web platform")
     serve.add_argument("--demo", action="store_true", help="open the demo campaigns first")
-    commands.add_parser("demo", help="open the seeds' demo campaigns (safe to repeat)")
+    commands.add_parser(
+        "demo",
+        help="open the seeds' campaigns and build last year's and this year's seasons (safe to repeat)",
+    )
     commands.add_parser(
         "worker",
         help="run every tenant's projections and the forwarding processes (no web server)",
@@ -106,11 +109,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from api.demo import load_demo  # noqa: PLC0415
+    from api.demo import build_demo  # noqa: PLC0415
 
     platform = Platform.from_settings(settings)
     try:
-        for line in load_demo(platform):
+        for line in build_demo(platform):
             log.info("demo_campaign", result=line)
     finally:
         platform.close()

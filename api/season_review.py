@@ -118,6 +118,7 @@ def rounds(season: Season, t: Tenancy) -> None:
                         sid, forms.attachment(AttachmentKind.VIDEO, sid, rng), actor
                     )
         ledger.assign_automatically(cid, plan.code, t.pool, units, sec)
+        review_round = ledger.get_round(cid, plan.code)  # as saved (a ledger may copy it)
         pairs = [(k, r) for k, rs in review_round.assignments.items() for r in rs]
         released = [p for p in pairs if rng.random() < 0.01]
         for key, reviewer in released:
@@ -126,6 +127,7 @@ def rounds(season: Season, t: Tenancy) -> None:
             )
         if released:
             ledger.assign_automatically(cid, plan.code, t.pool, units, sec)
+            review_round = ledger.get_round(cid, plan.code)
         pairs = [(k, r) for k, rs in review_round.assignments.items() for r in rs]
         moments = season.time.spread(start + DAY, end - 2 * DAY, len(pairs))
         for (key, reviewer), _ in zip(pairs, moments, strict=True):
