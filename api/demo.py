@@ -4,7 +4,7 @@ living demo (see `build_demo`)."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,9 +16,11 @@ from aggregates.campaign import Campaign, CampaignAlreadyOpened, Contact, Phase,
 from aggregates.submission import REQUIRED_ATTACHMENTS
 from aggregates.submission_forms import TopicType
 from api import season_forms, season_world
+from api.auth_store import AuthStore
 from api.schemas import OpenCampaignRequest
 from api.season import Season, SimulatedTime, Tenancy
 from api.season_world import BEIJING, Applicant, beijing, population
+from projections.store import open_view_database
 from tenants.runtime import Platform, TenantRuntime
 
 QC = Programme.QC_GROUP
@@ -257,3 +259,43 @@ def demo_accounts(runtime: TenantRuntime, last: int, applicant: Applicant) -> st
         )
         made.append(role.value)
     return f"{code}: demo accounts {'made: ' + ', '.join(made) if made else 'already there'}"
+
+
+DEMO_LINK = "demo_sign_in"
+"""The one-time tokens' purpose, followed by the start's nonce: a link of an earlier start (whose
+nonce the running app does not hold) is refused."""
+DEMO_LINK_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class DemoLink:
+    tenant: str
+    role: Role
+    url: str
+
+
+def link_purpose(nonce: str) -> str:
+    return f"{DEMO_LINK}:{nonce}"
+
+
+def issue_demo_links(platform: Platform, nonce: str, public_url: str) -> list[DemoLink]:
+    """A one-time sign-in link per demo role of saq and sdaq, good for the start holding
+    `nonce` only (the tokens are stored hashed, like every other)."""
+    links = []
+    for code in LINK_TENANTS:
+        runtime = platform.get(code)
+        if runtime is None:
+            continue
+        store = AuthStore(open_view_database(runtime.location, "auth"))
+        try:
+            now = runtime.ledger.clock()
+            for role in DEMO_ROLES:
+                account = runtime.ledger.find_account(demo_login(code, role))
+                if account is None:
+                    continue
+                token = store.issue_token(link_purpose(nonce), account.id, now, DEMO_LINK_LIFETIME)
+                url = f"{public_url.rstrip('/')}/{code}/demo-sign-in/{token}"
+                links.append(DemoLink(code, role, url))
+        finally:
+            store.db.close()
+    return links

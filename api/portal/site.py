@@ -11,11 +11,12 @@ from litestar.static_files import create_static_files_router
 
 from api.access import PUBLIC, access
 from api.portal.accounts import SignInPages
+from api.portal.demo import DemoPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 
-PAGES: list[Any] = [PublicPages, SignInPages]
+PAGES: list[Any] = [PublicPages, SignInPages, DemoPages]
 """One controller per channel; the later channels join here."""
 
 
