@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from aggregates.account import AccountStatus
@@ -26,7 +27,7 @@ class DemoPages(Controller):
         opt=access(PUBLIC),
     )
     def demo_sign_in(
-        self, request: Request[Any, Any, Any], token: str, auth: NamedDependency[Auth]
+        self, request: Request[Any, Any, Any], token: FromPath[str], auth: NamedDependency[Auth]
     ) -> Redirect:
         """Redeem the link's token (once; only while the start that printed it runs)."""
         nonce: str | None = getattr(request.app.state, "demo_nonce", None)
