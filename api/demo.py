@@ -18,7 +18,7 @@ from aggregates.submission_forms import TopicType
 from api import season_forms, season_world
 from api.auth_store import AuthStore
 from api.schemas import OpenCampaignRequest
-from api.season import Season, SimulatedTime, Tenancy
+from api.season import Season, SimulatedTime, Tenancy, business_time
 from api.season_world import BEIJING, Applicant, beijing, population
 from projections.store import open_view_database
 from tenants.runtime import Platform, TenantRuntime
@@ -119,7 +119,7 @@ def build_seasons(platform: Platform) -> list[str]:
             random.Random(f"demo/{code}/{last}"),
         )
     if tenancies:
-        _run_season(tenancies, last, now)
+        _run_season(tenancies, last)
         report += [f"{code}: {last} QC season published" for code in tenancies]
     for runtime in runtimes:
         applicants = population(runtime.tenant, LAST_YEAR_APPLICANTS, SEED)
@@ -128,22 +128,14 @@ def build_seasons(platform: Platform) -> list[str]:
     return report
 
 
-def _run_season(tenancies: dict[str, Tenancy], year: int, now: datetime) -> None:
-    """Last year's season, on business time of last year (the ledgers' clocks and the events'
-    timestamps), each step on its day; business time is put back afterwards."""
+def _run_season(tenancies: dict[str, Tenancy], year: int) -> None:
+    """Last year's season, on business time of last year, each step on its day."""
     time = SimulatedTime(beijing(year, 1, 1))
     season = Season(tenancies, time, year, QC, dict.fromkeys(tenancies, LAST_YEAR_APPLICANTS))
-    clocks = {code: t.ledger.clock for code, t in tenancies.items()}
-    try:
-        for t in tenancies.values():
-            t.ledger.clock = time
-        with time.running():
-            for when, _, step in season.steps():
-                time.at(max(when, time.now))
-                step()
-    finally:
-        for code, t in tenancies.items():
-            t.ledger.clock = clocks[code]
+    with business_time([t.ledger for t in tenancies.values()], time):
+        for when, _, step in season.steps():
+            time.at(max(when, time.now))
+            step()
 
 
 def open_timeline(today: date) -> dict[Phase, Window]:

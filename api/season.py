@@ -80,6 +80,21 @@ class SimulatedTime:
             CanCreateTimestamp.create_timestamp = original  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def business_time(ledgers: list[AssociationLedger], time: SimulatedTime) -> Iterator[None]:
+    """Run real ledgers on generated time (their clocks and the events' timestamps), putting
+    their own clocks back afterwards."""
+    clocks = [ledger.clock for ledger in ledgers]
+    try:
+        for ledger in ledgers:
+            ledger.clock = time
+        with time.running():
+            yield
+    finally:
+        for ledger, clock in zip(ledgers, clocks, strict=True):
+            ledger.clock = clock
+
+
 @dataclass
 class Tenancy:
     """A tenant while its history is generated: its ledger, applicants and reviewer pool."""
