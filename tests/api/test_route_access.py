@@ -49,6 +49,7 @@ PUBLIC_OPERATIONS = {
     "portalLanguage",
     "portalSignInPage",
     "portalSignIn",
+    "portalDemoSignIn",
 }
 """The only routes reachable without a session (besides the OpenAPI documents and the portal's
 static files)."""
@@ -144,6 +145,7 @@ class World:
             "form": "recommendation.xlsx",
             "language": "en",
             "file_path": "portal.css",
+            "token": "not-a-demo-link",
             **{k: str(v) for k, v in self.records[record_tenant].items()},
         }
 
