@@ -50,7 +50,7 @@ bench-rebuild: $(STAMP)
 	PYTHONPATH=. $(BIN)/python bench/rebuild_bench.py $(if $(EVENTS),--events $(EVENTS))
 
 # The portal's heaviest pages against the JSON endpoints serving the same data (SQLite, in-process;
-# about 12 minutes, most of it making 2,000 results through the real commands).
+# 3 to 12 minutes, most of it making 2,000 results through the real commands).
 bench-portal: $(STAMP)
 	PYTHONPATH=. $(BIN)/python bench/portal_bench.py
 
