@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 import signal
 import sys
 import threading
@@ -34,7 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the web platform")
     serve.add_argument("--demo", action="store_true", help="open the demo campaigns first")
-    commands.add_parser("demo", help="open the seeds' demo campaigns (safe to repeat)")
+    commands.add_parser(
+        "demo",
+        help="open the seeds' campaigns and build last year's and this year's seasons (safe to repeat)",
+    )
     commands.add_parser(
         "worker",
         help="run every tenant's projections and the forwarding processes (no web server)",
@@ -92,11 +96,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from api.app import create_app  # noqa: PLC0415
 
     TenantRegistry.load(settings.tenants_dir)  # a bad tenant file stops start-up here, named
+    app = create_app(settings)
     if args.demo:
         _demo(settings, args)
+        app.state.demo_nonce = _print_demo_links(settings)
     log.info("serving", url=f"http://{settings.host}:{settings.port}", schema="/schema")
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -106,15 +112,39 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from api.demo import load_demo  # noqa: PLC0415
+    from api.demo import build_demo  # noqa: PLC0415
 
     platform = Platform.from_settings(settings)
     try:
-        for line in load_demo(platform):
+        for line in build_demo(platform):
             log.info("demo_campaign", result=line)
     finally:
         platform.close()
     return 0
+
+
+def _print_demo_links(settings: Settings) -> str:
+    """Print a one-time sign-in link per demo role; the start's nonce, which the app must hold
+    for them to work (so they stop working when this process stops)."""
+    from aggregates.actor import ROLE_NAMES_ZH  # noqa: PLC0415
+    from api.demo import issue_demo_links  # noqa: PLC0415
+
+    nonce = secrets.token_urlsafe(24)
+    platform = Platform.from_settings(settings)
+    try:
+        links = issue_demo_links(platform, nonce, settings.public_url)
+        names = {code: platform.tenants[code].tenant.name_zh for code in platform.tenants}
+    finally:
+        platform.close()
+    print(
+        "演示登录链接（仅本次启动有效，每个链接只能使用一次）/ demo sign-in links (this start only, once each):"
+    )
+    for link in links:
+        print(
+            f"  {names[link.tenant]} · {ROLE_NAMES_ZH[link.role]} ({link.role.value}): {link.url}"
+        )
+    sys.stdout.flush()
+    return nonce
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

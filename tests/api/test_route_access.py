@@ -60,6 +60,7 @@ PUBLIC_OPERATIONS = {
     "portalRequestReset",
     "portalResetConfirmationPage",
     "portalResetPassword",
+    "portalDemoSignIn",
 }
 """The only routes reachable without a session (besides the OpenAPI documents and the portal's
 static files)."""
@@ -157,6 +158,7 @@ class World:
             "form": "recommendation.xlsx",
             "language": "en",
             "file_path": "portal.css",
+            "token": "not-a-demo-link",
             **{k: str(v) for k, v in self.records[record_tenant].items()},
         }
 
