@@ -19,6 +19,7 @@ from litestar.openapi import OpenAPIConfig
 
 from aggregates.credentials import Passwords
 from api.access import PUBLIC, Access, access, authorize
+from api.account_cache import AccountCache
 from api.accounts import AccountController, RegistrationController, SessionController
 from api.audit import AuditController
 from api.audit_chain import ChainController
@@ -114,11 +115,15 @@ def create_app(
             code: AuthStore(open_view_database(runtime.location, "auth"))
             for code, runtime in platform.tenants.items()
         }
+        accounts = {
+            code: AccountCache(runtime.ledger) for code, runtime in platform.tenants.items()
+        }
         mail = MailSender(settings, auth)
         if settings.run_projections:
             views.start()
             mail.start()
         app.state.platform, app.state.views, app.state.auth = platform, views, auth
+        app.state.accounts = accounts
         app.state.signer = Signer(load_secret(settings.secret_key, settings.data_dir))
         app.state.settings, app.state.mail = settings, mail
         app.state.files = {code: runtime.files for code, runtime in platform.tenants.items()}
