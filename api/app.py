@@ -38,7 +38,7 @@ from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
-from api.metrics import REQUESTS, MetricsController
+from api.metrics import MetricsController, request_metrics
 from api.openapi import document_responses
 from api.portal.errors import page_or_problem
 from api.portal.rendering import template_config
@@ -187,7 +187,7 @@ def create_app(
         template_config=template_config(),
         plugins=[htmx_plugin()],
         state=State({"startup": startup}),
-        middleware=[request_logging, REQUESTS.middleware],
+        middleware=[request_logging, request_metrics],
         before_send=[security_headers],
         lifespan=[platform_lifespan],
         logging_config=None,
