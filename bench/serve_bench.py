@@ -1,14 +1,15 @@
 """`qcflow serve` under load, against a trivial Litestar app served the same way in the same run
 (issue 22 §1, ADR 0031).
 
-For each run (three by default): the trivial app is started (bench/trivial_app.py, the uvicorn
-options of `qcflow serve`, the same workers), its read and its write are driven to saturation,
-and it is stopped; then `qcflow serve` (web processes without runners) and one `qcflow worker`
-(every read model and follower, as deploy/README.md runs them) are started on a fresh PostgreSQL
-database with every tenant of the registry, and measured: `GET …/campaigns` at saturation,
-drafting submissions at saturation, and drafting at a fixed rate (p50/p99 from each request's
-scheduled moment, so a server that falls behind shows it). Figures are compared as ratios within
-the run: the machine is shared and its absolute numbers move from minute to minute.
+For each run (three by default): one `qcflow worker` (every read model and follower, as
+deploy/README.md runs them) starts on a fresh PostgreSQL database with every tenant of the
+registry; then `qcflow serve` (web processes without runners) and the trivial app
+(bench/trivial_app.py: the uvicorn options of `qcflow serve`, the same workers) start side by
+side. Each pair, the trivial read and `GET …/campaigns`, the trivial write and drafting a
+submission, is driven to saturation in alternating slices (a change of the machine's load falls
+on both sides of the ratio alike); then drafts come at a fixed rate (p50/p99 from each request's
+scheduled moment, so a server that falls behind shows it). Compare the ratios within a run: the
+machine is shared and its absolute numbers move from minute to minute.
 
 Load goes to 127.0.0.1 only; every phase is bounded in time and in requests. The database
 (`qcflow_bench_serve_<random>`) is dropped at the end, also on failure.
@@ -129,6 +130,13 @@ class Figures:
             "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
             **({"first_error": self.first_error[:300]} if self.first_error else {}),
         }
+
+    def add(self, other: Figures) -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.first_error = self.first_error or other.first_error
 
     def count(self, status: int, body: bytes, latency: float) -> None:
         self.requests += 1
@@ -370,35 +378,61 @@ def measure(
     situation: list[Situation],
     accounts: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
+    """One run: both servers up together; each pair (trivial read / campaigns, trivial write /
+    drafts) measured in alternating slices, so that a change of the machine's load falls on
+    both sides of a ratio alike."""
     result: dict[str, Any] = {}
-    loop_run = uvloop.run
-    port = free_port()
-    served = {**env, "QCFLOW_PORT": str(port)}
-    with running(TRIVIAL, served, logs / "trivial.log") as trivial:
-        wait_until_up(port, "/trivial", trivial)
-        result["trivial_get"] = loop_run(
-            saturate(
-                port, http_request("GET", "/trivial", {}), args.connections, args.seconds, args.cap
-            )
-        ).summary()
-        result["trivial_post"] = loop_run(
-            saturate(
-                port,
-                http_request("POST", "/trivial", {}, DRAFT),
-                args.connections,
-                args.seconds,
-                args.cap,
-            )
-        ).summary()
-    port = free_port()
-    served = {**env, "QCFLOW_PORT": str(port)}
+    trivial_port, port = free_port(), free_port()
     with running(WORKER, env, logs / "worker.log") as worker:
         # The worker creates what is missing before the web starts: processes creating tables
         # at the same moment can still collide (issue 22 §6, fixed on its own).
         wait_for_line(logs / "worker.log", b'"worker_started"', worker)
-        with running(SERVE, served, logs / "serve.log") as web:
+        with (
+            running(SERVE, {**env, "QCFLOW_PORT": str(port)}, logs / "serve.log") as web,
+            running(
+                TRIVIAL, {**env, "QCFLOW_PORT": str(trivial_port)}, logs / "trivial.log"
+            ) as trivial,
+        ):
+            wait_until_up(trivial_port, "/trivial", trivial)
             wait_until_up(port, "/health", web)
-            measure_platform(args, port, situation, accounts, result)
+            if not situation:
+                situation.append(prepare(port, accounts))
+            s = situation[0]
+            campaigns = http_request("GET", f"{TENANT}/campaigns", s.secretariat)
+            draft = http_request(
+                "POST", f"{TENANT}/campaigns/{s.campaign_id}/submissions", s.applicant, DRAFT
+            )
+            uvloop.run(saturate(port, campaigns, 4, 1.0, 200))  # warm up (first queries)
+            pairs = (
+                (
+                    ("trivial_get", trivial_port, http_request("GET", "/trivial", {})),
+                    ("campaigns", port, campaigns),
+                ),
+                (
+                    ("trivial_post", trivial_port, http_request("POST", "/trivial", {}, DRAFT)),
+                    ("drafts", port, draft),
+                ),
+            )
+            for pair in pairs:
+                figures = {name: Figures() for name, _, _ in pair}
+                for _ in range(args.slices):
+                    for name, target, raw in pair:
+                        figures[name].add(
+                            uvloop.run(
+                                saturate(
+                                    target,
+                                    raw,
+                                    args.connections,
+                                    args.seconds / args.slices,
+                                    args.cap // args.slices,
+                                )
+                            )
+                        )
+                result.update({name: f.summary() for name, f in figures.items()})
+            time.sleep(2)  # the worker catches up before the paced phase
+            result["drafts_at_rate"] = uvloop.run(
+                at_rate(port, draft, args.rate, args.rate_seconds, args.pool)
+            ).summary()
     result["campaigns_vs_trivial_get"] = round(
         result["campaigns"]["rate"] / result["trivial_get"]["rate"], 3
     )
@@ -419,34 +453,6 @@ def wait_for_line(log: Path, marker: bytes, process: subprocess.Popen[bytes]) ->
     raise RuntimeError("the worker did not start in time")
 
 
-def measure_platform(
-    args: argparse.Namespace,
-    port: int,
-    situation: list[Situation],
-    accounts: dict[str, tuple[str, str]],
-    result: dict[str, Any],
-) -> None:
-    loop_run = uvloop.run
-    if not situation:
-        situation.append(prepare(port, accounts))
-    s = situation[0]
-    campaigns = http_request("GET", f"{TENANT}/campaigns", s.secretariat)
-    draft = http_request(
-        "POST", f"{TENANT}/campaigns/{s.campaign_id}/submissions", s.applicant, DRAFT
-    )
-    loop_run(saturate(port, campaigns, 4, 1.0, 200))  # warm up (first queries, caches)
-    result["campaigns"] = loop_run(
-        saturate(port, campaigns, args.connections, args.seconds, args.cap)
-    ).summary()
-    result["drafts"] = loop_run(
-        saturate(port, draft, args.connections, args.seconds, args.cap)
-    ).summary()
-    time.sleep(2)  # the worker catches up before the paced phase
-    result["drafts_at_rate"] = loop_run(
-        at_rate(port, draft, args.rate, args.rate_seconds, args.pool)
-    ).summary()
-
-
 def spread(runs: list[dict[str, Any]], *path: str) -> list[float]:
     values = []
     for run in runs:
@@ -465,6 +471,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="callers at saturation")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each saturation")
     parser.add_argument("--cap", type=int, default=20000, help="most requests of a saturation")
+    parser.add_argument(
+        "--slices", type=int, default=4, help="alternating slices of each saturation pair"
+    )
     parser.add_argument("--rate", type=float, default=100.0, help="drafts a second, paced")
     parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--pool", type=int, default=64, help="connections of the paced phase")
