@@ -121,7 +121,7 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         raise _unauthenticated("登录已失效，请重新登录")
     try:
         accounts: AccountCache = connection.app.state.accounts[tenant]
-        account = accounts.get(session.account_id)
+        account = accounts.get(session.account_id, session.account_version)
         account.check_can_sign_in(runtime.ledger.clock())
     except AccountError:
         raise _unauthenticated("账号不可用，请重新登录") from None

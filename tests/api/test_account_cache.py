@@ -111,6 +111,27 @@ async def test_requests_do_not_rebuild_the_account(
     assert rebuilt == [me] * 5
 
 
+async def test_on_postgresql_the_session_statement_answers_the_version_too(
+    anonymous: Client, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One round trip for the session and the account's version on PostgreSQL (the ledger is in
+    the tenant's schema); a separate indexed check on SQLite (a file apart, no round trip)."""
+    headers = await sign_in(anonymous, "saq", Role.SECRETARIAT)
+    assert (await anonymous.get(f"{SAQ}/campaigns", headers=headers)).status_code == 200
+    recorder = anonymous.app.state.platform.tenants["saq"].ledger.recorder
+    checks: list[UUID] = []
+    select_events = recorder.select_events
+
+    def counting(originator_id: UUID, **kwargs: Any) -> Any:
+        checks.append(originator_id)
+        return select_events(originator_id, **kwargs)
+
+    monkeypatch.setattr(recorder, "select_events", counting)
+    for _ in range(3):
+        assert (await anonymous.get(f"{SAQ}/campaigns", headers=headers)).status_code == 200
+    assert len(checks) == (0 if backend == "postgres" else 3)
+
+
 async def test_a_change_made_here_is_seen_by_the_next_request(
     anonymous: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
