@@ -96,6 +96,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     TenantRegistry.load(settings.tenants_dir)  # a bad tenant file stops start-up here, named
     if args.demo:
         _demo(settings, args)
+    if settings.workers > 1:
+        _create_stores(settings)
     log.info(
         "serving",
         url=f"http://{settings.host}:{settings.port}",
@@ -104,6 +106,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     uvicorn.run(SERVED_APP, factory=True, **server_options(settings))
     return 0
+
+
+def _create_stores(settings: Settings) -> None:
+    """Every tenant's schema and tables, made once before the worker processes start: processes
+    creating the same tables at the same moment collide on PostgreSQL's catalog (issue 22 §6)."""
+    from api.auth_store import AuthStore  # noqa: PLC0415
+
+    platform = Platform.from_settings(settings)
+    try:
+        PlatformViews(platform).close()
+        for runtime in platform.tenants.values():
+            AuthStore(open_view_database(runtime.location, "auth")).db.close()
+    finally:
+        platform.close()
 
 
 SERVED_APP = "api.cli:served_app"
