@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean bench bench-rebuild bench-portal vendor messages
+.PHONY: run test lint install clean bench bench-rebuild bench-portal bench-serve vendor messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ bench-rebuild: $(STAMP)
 # 3 to 12 minutes, most of it making 2,000 results through the real commands).
 bench-portal: $(STAMP)
 	PYTHONPATH=. $(BIN)/python bench/portal_bench.py
+
+# `qcflow serve` against a trivial Litestar app served the same way, three runs (about 6 minutes);
+# WORKERS=n for the server processes of both (default 2).
+bench-serve: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/serve_bench.py $(if $(WORKERS),--workers $(WORKERS))
+	PYTHONPATH=. $(BIN)/python bench/middleware_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

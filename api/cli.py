@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import secrets
 import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import structlog
@@ -26,6 +28,9 @@ from projections.store import open_view_database
 from tenants.registry import TenantConfigError, TenantRegistry
 from tenants.runtime import Platform
 from tenants.settings import Settings
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 log = structlog.get_logger("qcflow.cli")
 
@@ -93,22 +98,59 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
-    from api.app import create_app  # noqa: PLC0415
-
     TenantRegistry.load(settings.tenants_dir)  # a bad tenant file stops start-up here, named
-    app = create_app(settings)
     if args.demo:
         _demo(settings, args)
-        app.state.demo_nonce = _print_demo_links(settings)
-    log.info("serving", url=f"http://{settings.host}:{settings.port}", schema="/schema")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=False,  # the app believes X-Forwarded-For from QCFLOW_TRUSTED_PROXIES only
+        # The worker processes inherit the environment: each app reads this start's nonce.
+        os.environ[DEMO_START] = _print_demo_links(settings)
+    else:
+        os.environ.pop(DEMO_START, None)
+    log.info(
+        "serving",
+        url=f"http://{settings.host}:{settings.port}",
+        schema="/schema",
+        workers=settings.workers,
     )
+    uvicorn.run(SERVED_APP, factory=True, **server_options(settings))
     return 0
+
+
+SERVED_APP = "api.cli:served_app"
+"""What each server process imports and calls for its app."""
+DEMO_START = "QCFLOW_DEMO_START"
+"""Set by `qcflow serve --demo` for its own server processes only: the start's nonce, without
+which no demo sign-in link works (never a setting: a plain start removes it)."""
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How `qcflow serve` runs uvicorn (ADR 0031): uvloop and httptools, `QCFLOW_WORKERS`
+    processes sharing the socket; the app logs each request itself (no access log)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,  # X-Forwarded-For is believed from QCFLOW_TRUSTED_PROXIES only
+        "backlog": 2048,
+        "timeout_keep_alive": 5,
+        "timeout_graceful_shutdown": 30,
+    }
+
+
+def served_app() -> Litestar:
+    """The app of one server process: its settings from the environment and its logging set up
+    as the command's (a worker process starts afresh and runs neither)."""
+    from api.app import create_app  # noqa: PLC0415
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    app = create_app(settings)
+    app.state.demo_nonce = os.environ.get(DEMO_START)
+    return app
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
