@@ -57,7 +57,12 @@ def _start(env: dict[str, str], *argv: str) -> Started:
         patch.delenv("QCFLOW_DATABASE_URL", raising=False)
         if "QCFLOW_DATABASE_URL" in env:
             patch.setenv("QCFLOW_DATABASE_URL", env["QCFLOW_DATABASE_URL"])
-        patch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app))
+        patch.setenv(api.cli.DEMO_START, "")  # undone afterwards, whatever the start sets
+        patch.setattr(
+            uvicorn,
+            "run",
+            lambda app, **kwargs: served.append(api.cli.served_app() if kwargs["factory"] else app),
+        )
         patch.setattr(api.cli, "configure_logging", lambda *a: None)
         with contextlib.redirect_stdout(output):
             assert api.cli.main(list(argv)) == 0

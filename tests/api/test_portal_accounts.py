@@ -132,7 +132,7 @@ async def post_form(client: Client, page: str, action: str, body: dict[str, str]
             {"authorisation_letter": documents()["authorisation_letter"]},
             "business_licence",
             "请选择要上传的文件",
-            "Required",
+            "Choose a file to upload",
         ),
         (
             {},

@@ -189,7 +189,6 @@ def refused_on_another_units_result(page: Page, site: Site) -> None:
         credit_code="91310000132260250X",
         applicant={"unit_name": "另一家单位", "key_domain": None, "key_industries": []},
         recommending_unit="pudong",
-        units={"pudong"},
         form=QcResultForm(group_name="另一个小组"),
         actor=Actor("someone-else", Role.APPLICANT_UNIT),
     )
