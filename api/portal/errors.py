@@ -96,7 +96,7 @@ def not_found_page(request: Request[Any, Any, Any]) -> Response[Any]:
     code = request.path_params.get("tenant")
     runtime = request.app.state.platform.tenants.get(code) if isinstance(code, str) else None
     if runtime is None:
-        return Page(request, viewer=Viewer()).render("errors/not_found.html", status=404)
+        return Page(request, viewer=Viewer()).render("errors/not_found.html", status=404, home="/")
     return Page(request, runtime.tenant).render(
         "errors/not_found.html", status=404, home=f"/{runtime.tenant.code}/"
     )
