@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean bench bench-rebuild vendor messages
+.PHONY: run test lint install clean bench bench-rebuild bench-portal bench-serve vendor messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,17 @@ bench: $(STAMP)
 # Every read model rebuilt over >= 1M generated events (about 15 minutes); EVENTS=50000 for a check.
 bench-rebuild: $(STAMP)
 	PYTHONPATH=. $(BIN)/python bench/rebuild_bench.py $(if $(EVENTS),--events $(EVENTS))
+
+# The portal's heaviest pages against the JSON endpoints serving the same data (SQLite, in-process;
+# 3 to 12 minutes, most of it making 2,000 results through the real commands).
+bench-portal: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/portal_bench.py
+
+# `qcflow serve` against a trivial Litestar app served the same way, three runs (about 6 minutes);
+# WORKERS=n for the server processes of both (default 2).
+bench-serve: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/serve_bench.py $(if $(WORKERS),--workers $(WORKERS))
+	PYTHONPATH=. $(BIN)/python bench/middleware_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from litestar.handlers import BaseRouteHandler
 from aggregates.account import Account, AccountError
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
+from api.account_cache import AccountCache
 from api.errors import RequestProblem
 from api.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Signer
 from tenants.runtime import Platform
@@ -119,7 +120,8 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     if session is None or session.revoked or session.expires_at <= now:
         raise _unauthenticated("登录已失效，请重新登录")
     try:
-        account = runtime.ledger.get_account(session.account_id)
+        accounts: AccountCache = connection.app.state.accounts[tenant]
+        account = accounts.get(session.account_id, session.account_version)
         account.check_can_sign_in(runtime.ledger.clock())
     except AccountError:
         raise _unauthenticated("账号不可用，请重新登录") from None

@@ -19,6 +19,7 @@ from litestar.openapi import OpenAPIConfig
 
 from aggregates.credentials import Passwords
 from api.access import PUBLIC, Access, access, authorize
+from api.account_cache import AccountCache
 from api.accounts import AccountController, RegistrationController, SessionController
 from api.audit import AuditController
 from api.audit_chain import ChainController
@@ -37,7 +38,7 @@ from api.forwarding import ForwardingController, IntakeController
 from api.health import HealthController
 from api.logging import request_logging
 from api.mail import MailSender
-from api.metrics import REQUESTS, MetricsController
+from api.metrics import MetricsController, request_metrics
 from api.openapi import document_responses
 from api.portal.errors import page_or_problem
 from api.portal.rendering import template_config
@@ -115,11 +116,15 @@ def create_app(
                 code: AuthStore(open_view_database(runtime.location, "auth"))
                 for code, runtime in platform.tenants.items()
             }
+        accounts = {
+            code: AccountCache(runtime.ledger) for code, runtime in platform.tenants.items()
+        }
         mail = MailSender(settings, auth)
         if settings.run_projections:
             views.start()
             mail.start()
         app.state.platform, app.state.views, app.state.auth = platform, views, auth
+        app.state.accounts = accounts
         app.state.signer = Signer(load_secret(settings.secret_key, settings.data_dir))
         app.state.settings, app.state.mail = settings, mail
         app.state.files = {code: runtime.files for code, runtime in platform.tenants.items()}
@@ -183,7 +188,7 @@ def create_app(
         template_config=template_config(),
         plugins=[htmx_plugin()],
         state=State({"startup": startup}),
-        middleware=[request_logging, REQUESTS.middleware],
+        middleware=[request_logging, request_metrics],
         before_send=[security_headers],
         lifespan=[platform_lifespan],
         logging_config=None,

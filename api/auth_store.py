@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from projections.store import Tx, ViewDatabase
+from projections.store import PostgresViewDatabase, Tx, ViewDatabase
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {auth_sessions} ("
@@ -52,6 +52,23 @@ class SessionRecord:
     epoch: int
     expires_at: datetime
     revoked: bool
+    account_version: int | None = None
+    """The account's last version in the ledger, read in the same statement where the ledger
+    shares the database (PostgreSQL: the tenant's schema); None where it does not (SQLite)."""
+
+
+SESSION = (
+    "SELECT s.account_id, s.epoch, s.expires_at, s.revoked_at"
+    " FROM {auth_sessions} s WHERE s.session_hash = :h"
+)
+SESSION_AND_ACCOUNT_VERSION = (
+    "SELECT s.account_id, s.epoch, s.expires_at, s.revoked_at,"
+    " (SELECT max(e.originator_version) FROM {ledger_events} e"
+    "  WHERE e.originator_id = CAST(s.account_id AS uuid))"
+    " FROM {auth_sessions} s WHERE s.session_hash = :h"
+)
+"""The session and its account's last version (`api.account_cache`, ADR 0031): on PostgreSQL
+the tenant's ledger (`ledger_events`) is in the same schema, so one round trip answers both."""
 
 
 @dataclass(frozen=True)
@@ -93,16 +110,21 @@ class AuthStore:
         return session_id, expires_at
 
     def session(self, session_id: str) -> SessionRecord | None:
-        with self.db.transaction() as tx:
+        with_version = isinstance(self.db, PostgresViewDatabase)
+        with self.db.read() as tx:
             rows = tx.execute(
-                "SELECT account_id, epoch, expires_at, revoked_at FROM {auth_sessions} WHERE session_hash = :h",
+                SESSION_AND_ACCOUNT_VERSION if with_version else SESSION,
                 {"h": digest(session_id)},
             )
         if not rows:
             return None
-        account_id, epoch, expires_at, revoked_at = rows[0]
+        account_id, epoch, expires_at, revoked_at, *last = rows[0]
         return SessionRecord(
-            UUID(account_id), int(epoch), datetime.fromisoformat(expires_at), revoked_at is not None
+            UUID(account_id),
+            int(epoch),
+            datetime.fromisoformat(expires_at),
+            revoked_at is not None,
+            int(last[0]) if last and last[0] is not None else None,
         )
 
     def revoke_session(self, session_id: str, at: datetime) -> None:
@@ -191,7 +213,7 @@ class AuthStore:
         column, value = (
             ("account_id", str(account_id)) if account_id else ("address", address or "")
         )
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(
                 f"SELECT count(*) FROM {{auth_failures}} WHERE {column} = :v AND failed_at > :since",  # noqa: S608 (our column)
                 {"v": value, "since": since.isoformat()},
@@ -235,7 +257,7 @@ class AuthStore:
         return mail_id
 
     def unsent_mail(self, limit: int = 20) -> list[Mail]:
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(
                 "SELECT id, recipient, subject, body FROM {mail_outbox}"
                 " WHERE sent_at IS NULL AND attempts < 10 ORDER BY queued_at LIMIT :n",
@@ -244,7 +266,7 @@ class AuthStore:
         return [Mail(*row) for row in rows]
 
     def mail_to(self, recipient: str) -> list[Mail]:
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             rows = tx.execute(
                 "SELECT id, recipient, subject, body FROM {mail_outbox} WHERE recipient = :r ORDER BY queued_at",
                 {"r": recipient},

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import secrets
 import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import structlog
@@ -26,6 +29,9 @@ from tenants.registry import TenantConfigError, TenantRegistry
 from tenants.runtime import Platform
 from tenants.settings import Settings
 
+if TYPE_CHECKING:
+    from litestar import Litestar
+
 log = structlog.get_logger("qcflow.cli")
 
 
@@ -34,7 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the web platform")
     serve.add_argument("--demo", action="store_true", help="open the demo campaigns first")
-    commands.add_parser("demo", help="open the seeds' demo campaigns (safe to repeat)")
+    commands.add_parser(
+        "demo",
+        help="open the seeds' campaigns and build last year's and this year's seasons (safe to repeat)",
+    )
     commands.add_parser(
         "worker",
         help="run every tenant's projections and the forwarding processes (no web server)",
@@ -89,32 +98,95 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
-    from api.app import create_app  # noqa: PLC0415
-
     TenantRegistry.load(settings.tenants_dir)  # a bad tenant file stops start-up here, named
     if args.demo:
         _demo(settings, args)
-    log.info("serving", url=f"http://{settings.host}:{settings.port}", schema="/schema")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=False,  # the app believes X-Forwarded-For from QCFLOW_TRUSTED_PROXIES only
+        # The worker processes inherit the environment: each app reads this start's nonce.
+        os.environ[DEMO_START] = _print_demo_links(settings)
+    else:
+        os.environ.pop(DEMO_START, None)
+    log.info(
+        "serving",
+        url=f"http://{settings.host}:{settings.port}",
+        schema="/schema",
+        workers=settings.workers,
     )
+    uvicorn.run(SERVED_APP, factory=True, **server_options(settings))
     return 0
 
 
+SERVED_APP = "api.cli:served_app"
+"""What each server process imports and calls for its app."""
+DEMO_START = "QCFLOW_DEMO_START"
+"""Set by `qcflow serve --demo` for its own server processes only: the start's nonce, without
+which no demo sign-in link works (never a setting: a plain start removes it)."""
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How `qcflow serve` runs uvicorn (ADR 0031): uvloop and httptools, `QCFLOW_WORKERS`
+    processes sharing the socket; the app logs each request itself (no access log)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,  # X-Forwarded-For is believed from QCFLOW_TRUSTED_PROXIES only
+        "backlog": 2048,
+        "timeout_keep_alive": 5,
+        "timeout_graceful_shutdown": 30,
+    }
+
+
+def served_app() -> Litestar:
+    """The app of one server process: its settings from the environment and its logging set up
+    as the command's (a worker process starts afresh and runs neither)."""
+    from api.app import create_app  # noqa: PLC0415
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    app = create_app(settings)
+    app.state.demo_nonce = os.environ.get(DEMO_START)
+    return app
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from api.demo import load_demo  # noqa: PLC0415
+    from api.demo import build_demo  # noqa: PLC0415
 
     platform = Platform.from_settings(settings)
     try:
-        for line in load_demo(platform):
+        for line in build_demo(platform):
             log.info("demo_campaign", result=line)
     finally:
         platform.close()
     return 0
+
+
+def _print_demo_links(settings: Settings) -> str:
+    """Print a one-time sign-in link per demo role; the start's nonce, which the app must hold
+    for them to work (so they stop working when this process stops)."""
+    from aggregates.actor import ROLE_NAMES_ZH  # noqa: PLC0415
+    from api.demo import issue_demo_links  # noqa: PLC0415
+
+    nonce = secrets.token_urlsafe(24)
+    platform = Platform.from_settings(settings)
+    try:
+        links = issue_demo_links(platform, nonce, settings.public_url)
+        names = {code: platform.tenants[code].tenant.name_zh for code in platform.tenants}
+    finally:
+        platform.close()
+    print(
+        "演示登录链接（仅本次启动有效，每个链接只能使用一次）/ demo sign-in links (this start only, once each):"
+    )
+    for link in links:
+        print(
+            f"  {names[link.tenant]} · {ROLE_NAMES_ZH[link.role]} ({link.role.value}): {link.url}"
+        )
+    sys.stdout.flush()
+    return nonce
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

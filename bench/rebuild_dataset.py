@@ -20,9 +20,9 @@ from aggregates.campaign import Campaign, Programme
 from aggregates.expert import Expert
 from aggregates.forwarding import Forwarding
 from aggregates.submission import Submission
-from bench.rebuild_season import Season, Tenancy
+from api.season import Season, Tenancy
+from api.season_world import beijing, population
 from bench.rebuild_store import EventLog, SimulatedLedger, SimulatedTime, connect
-from bench.rebuild_world import beijing, population
 from projections.forwarding import FORWARDING_TOPICS, OUTCOME_TOPICS
 from tenants.postgres import provision_schemas
 from tenants.registry import Tenant, TenantRegistry

@@ -5,21 +5,20 @@ COPY in notification order."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.domain import Aggregate, CanCreateTimestamp, DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from aggregates.application import AssociationLedger
+from api.season import SimulatedTime
 from tenants.transcoder import MsgspecTranscoder
 
 COPY_ROWS = 5_000
@@ -38,39 +37,6 @@ def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection[Any]:
                 raise
             time.sleep(2)
     raise AssertionError("unreachable")
-
-
-class SimulatedTime:
-    """Business time of the generated history: the ledgers' clock and, while `running()`, the
-    library's event timestamps (so events carry the date they happened, not today's)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
-
-    def spread(self, start: datetime, end: datetime, count: int) -> Iterator[datetime]:
-        """`count` moments evenly spread over [start, end), each also made the current one."""
-        step = (end - start) / max(count, 1)
-        for i in range(count):
-            self.at(start + step * i)
-            yield self.now
-
-    def later(self, minutes: float = 7) -> None:
-        self.now += timedelta(minutes=minutes)
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
-        original = CanCreateTimestamp.__dict__["create_timestamp"]
-        CanCreateTimestamp.create_timestamp = staticmethod(self)  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            CanCreateTimestamp.create_timestamp = original  # type: ignore[method-assign]
 
 
 class EventLog:

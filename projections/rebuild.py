@@ -9,6 +9,7 @@ one view transaction: readers see the old tables or the new ones, never a mix.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ class ShadowRebuild:
         """Build the shadow from zero, catch it up, swap it in. Needs no runner's claim: the
         live runner (here or in another process) keeps serving until the swap."""
         started = time.monotonic()
-        with self.db.claim(self.shadow.name, self.channel) as claim:
+        with self.db.claim(self.shadow.name, self.channel, threading.Event()) as claim:
             if not claim.held:
                 raise RebuildInProgress(f"{self.ledger.tenant}: {self.live.name} is being rebuilt")
             self.start()

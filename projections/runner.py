@@ -47,6 +47,11 @@ other error applying an event (PostgreSQL refusing its data, a constraint, a bug
 same way each time."""
 
 
+SKIP_WRITE_EVERY = 1000
+"""A runner that meets no event of its own stores its position at most once per this many
+events (so that a restart does not read them all again)."""
+
+
 class CannotApply(Exception):
     """An event a loop cannot read or apply: retrying would fail the same way, so it stops there
     until a person acts (a fixed projection, a repaired event) and it is started again."""
@@ -144,18 +149,19 @@ class ClaimedLoop(ABC):
         backoff = 0.1
         while not self._stop.is_set():
             try:
-                with self.claims.claim(self.claim_name, self.channel) as claim:
-                    if not claim.held:
+                with self.claims.claim(self.claim_name, self.channel, self._nudge) as claim:
+                    while not claim.held and not self._stop.is_set():
                         self._state = "standby"
-                        claim.wait(self.poll_interval * 4, self._nudge)
-                        continue
+                        claim.wait(self.poll_interval * 4)  # tries to take it over
+                    if self._stop.is_set():
+                        break
                     self._state, self._error = "active", None
                     self.activated(claim)
                     while not self._stop.is_set():
                         worked = self.step()
                         backoff = 0.1  # a step went through: the back-off starts over
                         if not worked:
-                            claim.wait(self.poll_interval, self._nudge)
+                            claim.wait(self.poll_interval)
             except CannotApply as e:
                 # Retrying would fail alike, ten times a second: stop, say so once, let go of
                 # the claim (a runner elsewhere meets the same event and stops the same way).
@@ -229,6 +235,9 @@ class ProjectionRunner(ClaimedLoop):
         self.events_applied = 0
         """Events applied by this runner since it was made (a rebuild reports them)."""
         self._position = 0
+        self._scanned = 0
+        """How far this runner has read while active: up to here no event of interest is left
+        unapplied, though the stored position may be behind (see `catch_up_once`)."""
         self._head = 0
         self._progress = threading.Condition()
         with db.transaction() as tx:
@@ -273,7 +282,7 @@ class ProjectionRunner(ClaimedLoop):
         if self._state == "active":
             return self._position
         try:
-            with self.db.transaction() as tx:
+            with self.db.read() as tx:
                 return tx.position(self.projection.name, self.ledger.name)
         except STORE_ERRORS:
             return 0
@@ -281,6 +290,7 @@ class ProjectionRunner(ClaimedLoop):
     # The loop.
 
     def activated(self, claim: Claim) -> None:
+        self._scanned = 0  # from what is stored, not what this runner saw while it last held it
         self.listener_pid = claim.listener_pid
         self._log.info("projection_runner_active", listener_pid=claim.listener_pid)
         self._record_halt(None)  # tried again from here: a halt recorded before is past
@@ -290,7 +300,7 @@ class ProjectionRunner(ClaimedLoop):
 
     def stored_halt(self) -> tuple[int, str] | None:
         """The event this projection last stopped at, and why, as recorded (any process)."""
-        with self.db.transaction() as tx:
+        with self.db.read() as tx:
             return tx.halt(self.projection.name, self.ledger.name)
 
     def _record_halt(self, reason: CannotApply | None) -> None:
@@ -313,16 +323,31 @@ class ProjectionRunner(ClaimedLoop):
             return True
 
     def catch_up_once(self) -> bool:
-        """Apply the next batch, if any; returns whether there was one."""
+        """Apply the next batch, if any; returns whether there was one.
+
+        A batch with no event of interest commits nothing: the runner only remembers how far it
+        has looked (`_scanned`, from which it reads next), and writes that position with the next
+        batch that has events, or once it is `SKIP_WRITE_EVERY` ahead of the stored one. Events
+        passed over that way are none of this read model's, so a restart that reads them again
+        (from the stored position) changes nothing, and after a rebuild's swap (which moves the
+        stored position to the ledger's head of that moment) reading on from the further of the
+        two misses nothing either."""
         head = self.ledger.recorder.max_notification_id() or 0
         self._head = head
-        with self.db.transaction() as tx:
-            position = tx.position(self.projection.name, self.ledger.name)
-        self._position = position
-        if head <= position:
+        with self.db.read() as tx:
+            stored = tx.position(self.projection.name, self.ledger.name)
+        start = max(stored, self._scanned)
+        self._position = start
+        if head <= start:
             return False
-        events, new_position = self.next_batch(position, head)
-        self._apply(events, position, new_position)
+        events, new_position = self.next_batch(start, head)
+        if events or new_position - stored >= SKIP_WRITE_EVERY:
+            self._apply(events, stored, new_position)
+        else:
+            with self._progress:
+                self._position = new_position
+                self._progress.notify_all()
+        self._scanned = new_position
         return True
 
     def next_batch(

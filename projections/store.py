@@ -18,13 +18,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import msgspec
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
+from projections import listener
+from tenants.pool import rolled_back
 from tenants.runtime import StoreLocation
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -151,39 +152,42 @@ class Tx(ABC):
         raise NotImplementedError
 
 
-class Claim(ABC):
+class Claim(Protocol):
     """A runner's hold on its projection: whether it is the active one, and its wake-ups."""
 
     held: bool
-    listener_pid: int | None = None
 
-    @abstractmethod
-    def wait(self, timeout: float, nudge: threading.Event) -> None:
-        """Return on the next write to the ledger, on a nudge, or after `timeout` seconds."""
+    @property
+    def listener_pid(self) -> int | None: ...
+
+    def wait(self, timeout: float) -> None:
+        """Return on the next write to the ledger, on a nudge (the claim's wake event), on
+        becoming the holder, or after `timeout` seconds (SQLite; on PostgreSQL the listener
+        wakes a holder, so it waits without a timeout and an idle process sends nothing)."""
 
 
-class _FileClaim(Claim):
-    def __init__(self, held: bool) -> None:
-        self.held = held
+class _FileClaim:
+    listener_pid = None
 
-    def wait(self, timeout: float, nudge: threading.Event) -> None:
+    def __init__(self, handle: IO[str], wake: threading.Event) -> None:
+        self._handle = handle
+        self._wake = wake
+        self.held = False
+        self._try()
+
+    def _try(self) -> None:
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        self.held = True
+
+    def wait(self, timeout: float) -> None:
         # SQLite has no notifications: poll, or wake at once on an in-process nudge.
-        nudge.wait(timeout)
-        nudge.clear()
-
-
-class _ListenClaim(Claim):
-    def __init__(self, conn: psycopg.Connection[Any], held: bool) -> None:
-        self.held = held
-        self._conn = conn
-        self.listener_pid = conn.info.backend_pid
-
-    def wait(self, timeout: float, nudge: threading.Event) -> None:
-        # A lost connection raises here, and the runner reconnects; the timeout also covers
-        # a lost notification.
-        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            pass
-        nudge.clear()
+        self._wake.wait(timeout)
+        self._wake.clear()
+        if not self.held:
+            self._try()
 
 
 class ViewDatabase(ABC):
@@ -199,12 +203,19 @@ class ViewDatabase(ABC):
         of those, not by the write itself (the transaction fails whole either way)."""
 
     @abstractmethod
-    def claim(self, name: str, channel: str) -> contextlib.AbstractContextManager[Claim]:
-        """Try to become the one active runner of `name`; the claim says whether it did and
-        waits for the next write to the ledger."""
+    def claim(
+        self, name: str, channel: str, wake: threading.Event
+    ) -> contextlib.AbstractContextManager[Claim]:
+        """Try to become the one active runner of `name`; the claim says whether it is, waits
+        for the next write to the ledger (or `wake` set by a nudge), and on waiting tries again
+        to become it while another holds it."""
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def read(self) -> contextlib.AbstractContextManager[Tx]:
+        """A transaction that only reads (on PostgreSQL rolled back: it commits nothing)."""
+        return self.transaction()
 
     def ensure_tracking(self) -> None:
         with self.transaction() as tx:
@@ -274,19 +285,16 @@ class SQLiteViewDatabase(ViewDatabase):
             cursor.execute("COMMIT")
 
     @contextlib.contextmanager
-    def claim(self, name: str, channel: str) -> Iterator[Claim]:
+    def claim(self, name: str, channel: str, wake: threading.Event) -> Iterator[Claim]:
         # An advisory file lock beside the view: released by the OS if the process dies.
         lock_path = self.path.with_name(f"{self.path.name}.{name}.lock")
         with lock_path.open("a") as handle:
+            claim = _FileClaim(handle, wake)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield _FileClaim(held=False)
-                return
-            try:
-                yield _FileClaim(held=True)
+                yield claim
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                if claim.held:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         with self._lock:
@@ -377,16 +385,21 @@ class PostgresTx(Tx):
 
 
 class PostgresViewDatabase(ViewDatabase):
-    """The tenant's schema on PostgreSQL; a small pool, plus one dedicated connection per active
-    runner that holds its advisory lock and listens for the ledger's notifications."""
+    """The tenant's schema on PostgreSQL, through the process's view pool shared by every tenant
+    (statements name the schema) and its one listening connection, which holds the advisory
+    locks of the claims and wakes each runner on its ledger's notifications (ADR 30)."""
 
     def __init__(self, conninfo: str, schema: str, pool_size: int = 2) -> None:
         self.conninfo = conninfo
         self.schema = schema
-        self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=pool_size, open=True, name=f"views-{schema}"
-        )
-        self.ensure_tracking()
+        self._shared = listener.acquire(conninfo, pool_size)
+        self._closed = False
+        self._pool = self._shared.pool
+        try:
+            self.ensure_tracking()
+        except BaseException:
+            self.close()
+            raise
 
     @contextlib.contextmanager
     def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
@@ -403,17 +416,24 @@ class PostgresViewDatabase(ViewDatabase):
                 tx.flush()
 
     @contextlib.contextmanager
-    def claim(self, name: str, channel: str) -> Iterator[Claim]:
-        # One connection holds the advisory lock and listens: if it drops, both go together.
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"{self.schema}.{name}",)
-            ).fetchone()
-            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-            yield _ListenClaim(conn, held=bool(row and row[0]))
+    def read(self) -> Iterator[Tx]:
+        # Rolled back: a read commits nothing (pg_stat_database counts it as a rollback).
+        with self._pool.connection() as conn, rolled_back(conn), conn.cursor() as cursor:
+            yield PostgresTx(cursor, self.schema)
+
+    @contextlib.contextmanager
+    def claim(self, name: str, channel: str, wake: threading.Event) -> Iterator[Claim]:
+        hub = self._shared.listener
+        claim = hub.claim(f"{self.schema}.{name}", channel, wake)
+        try:
+            yield claim
+        finally:
+            hub.release(claim)
 
     def close(self) -> None:
-        self._pool.close()
+        if not self._closed:
+            self._closed = True
+            listener.release(self.conninfo)
 
 
 _ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|TABLE)\b|\bRETURNING\b", re.I)
@@ -445,7 +465,7 @@ def _names(statement: str, schema: str | None) -> str:
 
 def open_view_database(location: StoreLocation, view: str) -> ViewDatabase:
     if location.conninfo is not None and location.schema is not None:
-        return PostgresViewDatabase(location.conninfo, location.schema)
+        return PostgresViewDatabase(location.conninfo, location.schema, location.pool_size)
     return SQLiteViewDatabase(location.sqlite_path(view))
 
 
@@ -454,7 +474,7 @@ R = TypeVar("R", bound=msgspec.Struct)
 
 def select(db: ViewDatabase, kind: type[R], query: str, params: Mapping[str, Any]) -> list[R]:
     """Rows of a query as read-model structs, the columns in the struct's field order."""
-    with db.transaction() as tx:
+    with db.read() as tx:
         rows = tx.execute(query, params)
     names = kind.__struct_fields__
     # SQLite answers booleans as 0/1 and decimals are kept as text: convert, not trust the engine.

@@ -21,9 +21,10 @@ from psycopg import sql
 
 from tenants import chain
 from tenants.chain import GENESIS, ChainedRecorder, ChainStatements
+from tenants.pool import ReadsRollBack
 
 
-class TenantChannelRecorder(ChainedRecorder, PostgresProcessRecorder):
+class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecorder):
     """The library's process recorder (events, and the tracking rows of what a forwarding
     process has followed, in one transaction), notifying on a channel named after the schema,
     and linking each event it inserts into the tenant's hash chain in the same transaction.

@@ -22,6 +22,7 @@ from aggregates.credentials import Passwords
 from aggregates.ledger_base import TenantFacts
 from tenants.chain import ChainedRecorder, chain_of
 from tenants.files import LocalFileStore
+from tenants.pool import SharedPoolFactory
 from tenants.postgres import (
     TenantChannelRecorder,
     channel_name,
@@ -42,6 +43,8 @@ class StoreLocation:
     sqlite_dir: Path | None = None
     conninfo: str | None = None
     schema: str | None = None
+    pool_size: int = 2
+    """PostgreSQL: the connections of the process's shared view pool (QCFLOW_PG_POOL_SIZE)."""
 
     @property
     def is_postgres(self) -> bool:
@@ -74,15 +77,16 @@ class StoreLocation:
                 raise ValueError(f"{self.tenant}: a PostgreSQL store needs its schema")
             params = conninfo_to_dict(self.conninfo)
             env |= {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
                 "POSTGRES_DBNAME": params.get("dbname", ""),
                 "POSTGRES_HOST": params.get("host", "127.0.0.1"),
                 "POSTGRES_PORT": str(params.get("port", "5432")),
                 "POSTGRES_USER": params.get("user", ""),
                 "POSTGRES_PASSWORD": params.get("password", ""),
                 "POSTGRES_SCHEMA": self.schema,
+                # One pool of `pool_size` for every tenant of the process (tenants/pool.py).
+                "PERSISTENCE_MODULE": get_topic(SharedPoolFactory),
                 "POSTGRES_POOL_SIZE": str(pool_size),
-                "POSTGRES_MAX_OVERFLOW": str(pool_size),
+                "POSTGRES_MAX_OVERFLOW": "0",
                 # The library waits forever for its table lock unless told otherwise.
                 "POSTGRES_LOCK_TIMEOUT": "5",
                 "POSTGRES_CONNECT_TIMEOUT": "10",
@@ -197,7 +201,12 @@ class Platform:
 
     def _location(self, tenant: Tenant, conninfo: str | None) -> StoreLocation:
         if conninfo is not None:
-            return StoreLocation(tenant.code, conninfo=conninfo, schema=tenant.schema)
+            return StoreLocation(
+                tenant.code,
+                conninfo=conninfo,
+                schema=tenant.schema,
+                pool_size=self.settings.pg_pool_size,
+            )
         folder = self.settings.data_dir / tenant.code
         folder.mkdir(parents=True, exist_ok=True)
         return StoreLocation(tenant.code, sqlite_dir=folder.resolve())

@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """QCFLOW_HOST"""
     port: int = 8000
     """QCFLOW_PORT"""
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    """QCFLOW_WORKERS: processes `qcflow serve` runs (uvicorn workers on one socket), each with its
+    own pools; about one per core the web may use (ADR 0031)."""
     run_projections: bool = True
     """QCFLOW_RUN_PROJECTIONS: run the projection runners inside the web process."""
     log_format: str = "auto"

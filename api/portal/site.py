@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from api.access import PUBLIC, access
 from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
+from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
@@ -21,6 +22,7 @@ from api.portal.submission_forms import ResultFormPages
 PAGES: list[Any] = [
     PublicPages,
     SignInPages,
+    DemoPages,
     AccountPages,
     EnterpriseClaimPages,
     ApplicantPages,

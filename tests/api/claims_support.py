@@ -75,3 +75,46 @@ async def claimant(
     assert session.status_code == 201, session.text
     client.cookies.clear()
     return {"Authorization": f"Bearer {session.json()['token']}"}
+
+
+async def refuse(client: Client, tenant: str, secretariat: dict[str, str], login: str) -> None:
+    """The secretariat refuses the claim of the account `login` (its only claim), with a reason."""
+    account = client.app.state.platform.tenants[tenant].ledger.find_account(login)
+    assert account is not None
+    (credit_code,) = (g.scope for g in account.grants if g.scope)
+    refused = await client.post(
+        f"/api/v1/tenants/{tenant}/enterprise-claims/{account.id}/{credit_code}/refuse",
+        json={"reason": "授权委托书未加盖公章"},
+        headers=secretariat,
+    )
+    assert refused.status_code == 200, refused.text
+
+
+async def invited_colleague(
+    client: Client,
+    tenant: str,
+    inviter: dict[str, str],
+    credit_code: str,
+    login: str,
+    name: str = "同事赵六",
+) -> dict[str, str]:
+    """An account that speaks for the enterprise invites a colleague, who accepts and signs in:
+    the colleague's bearer header."""
+    api = f"/api/v1/tenants/{tenant}"
+    invited = await client.post(
+        f"{api}/enterprises/{credit_code}/invitations",
+        json={"login": login, "name": name},
+        headers=inviter,
+    )
+    assert invited.status_code == 201, invited.text
+    password = new_password()
+    code = mailed_code(client, tenant, login)
+    accepted = await client.post(
+        f"{api}/invitations/accept", json={"token": code, "password": password}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["speaks_for"] == [credit_code]
+    session = await client.post(f"{api}/session", json={"login": login, "password": password})
+    assert session.status_code == 201, session.text
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {session.json()['token']}"}

@@ -2,8 +2,9 @@
 two applicants filing under two recommending units, a draft of one under the other's unit, a
 draft begun by an account under a code it holds no grant for, both units' recommendation forms
 and work summaries, two registrations, and two reviewers with sheets on a shared result, the round
-aggregated, then one sheet corrected. Every name, topic, comment and id is
-distinctive, and `secrets` says which accounts may read each (the rest never may).
+aggregated, then one sheet corrected; and, around applicant a's enterprise, a claimant whose
+claim awaits verification, a refused claimant (each with a draft of its own under a's code) and a
+colleague a invited. Every name, topic, comment and id is distinctive, and `secrets` says which accounts may read each (the rest never may).
 
 The accounts act through the API (sessions opened directly: no password work); every answer
 they get while the world is built is kept in `answers`, to be checked like the walk's."""
@@ -22,6 +23,7 @@ from aggregates.actor import Actor, Role
 from aggregates.credit_code import check_character
 from aggregates.scoring import DEFAULT_RUBRICS
 from aggregates.submission_forms import QcResultForm, TopicType
+from tests.api.claims_support import claimant, invited_colleague, refuse
 from tests.api.published_world import cheap_passwords
 from tests.api.review_world import CAMPAIGN, PLAN, window
 from tests.api.test_recommendations import SUMMARY
@@ -57,6 +59,13 @@ ACCOUNTS: dict[str, tuple[Role, str | None]] = {
 }
 UNFILED_CODE = code(705)
 """The code applicant_d's own draft is under: no account holds a grant for it."""
+CLAIMANTS = ("claimant", "refused")
+"""Self-registered for applicant_a's credit code: one claim awaits verification, one was refused.
+Each reads only its own draft (and the code it typed), never a's records."""
+COLLEAGUE = "colleague"
+"""Invited by applicant_a through the enterprise invitation route, and accepted: it reads what a
+reads."""
+SPEAKS_WITH = {"applicant_a": COLLEAGUE}
 
 
 @dataclass
@@ -76,14 +85,16 @@ class RecordWorld:
         """A fresh bearer session of the account (no sign-in: no password hashing)."""
         app = self.client.app
         now = app.state.platform.tenants["saq"].ledger.clock()
+        holder = app.state.platform.tenants["saq"].ledger.get_account(self.accounts[account])
         session_id, expires_at = app.state.auth["saq"].open_session(
-            self.accounts[account], 0, now, timedelta(hours=1)
+            self.accounts[account], holder.session_epoch, now, timedelta(hours=1)
         )
         token = app.state.signer.session_token("saq", session_id, expires_at)
         return {"Authorization": f"Bearer {token}"}
 
     def secret(self, text: str, *readers: str) -> str:
-        self.secrets[text] = {*readers, *EVERYONE_WHO_SEES_ALL}
+        colleagues = {SPEAKS_WITH[r] for r in readers if r in SPEAKS_WITH}
+        self.secrets[text] = {*readers, *colleagues, *EVERYONE_WHO_SEES_ALL}
         return text
 
     def forbidden(self, account: str) -> set[str]:
@@ -123,6 +134,8 @@ async def build_record_world(client: Client, clock: Clock) -> RecordWorld:
 
     await _file(w, base)
     await _draft(w, base)
+    with cheap_passwords(client, "saq"):
+        await _claims(w, base)
     await _review(w, base)
     client.app.state.views["saq"].wait(ledger.recorder.max_notification_id())  # lists read all
     return w
@@ -239,6 +252,39 @@ async def _draft(w: RecordWorld, base: str) -> None:
         actor=Actor(str(w.accounts["applicant_d"]), Role.APPLICANT_UNIT),
     )[0]
     w.ids["draft_d"] = w.secret(str(own.id), "applicant_d")
+
+
+async def _claims(w: RecordWorld, base: str) -> None:
+    """Two self-registrations for a's credit code, each drafting under it, one then refused; and
+    a colleague a invites. What a filed stays a's (and its colleague's)."""
+    ledger = w.client.app.state.platform.tenants["saq"].ledger
+    credit_code = ACCOUNTS["applicant_a"][1]
+    assert credit_code is not None
+    for name in CLAIMANTS:
+        login = f"{name}@claims.example.cn"
+        await claimant(w.client, "saq", credit_code, login, name=f"{name}冒名者")
+        account = ledger.find_account(login)
+        assert account is not None
+        w.accounts[name] = account.id
+        w.secrets[credit_code].add(name)  # the code it typed itself
+        # The enterprise's own accounts see a draft filed under its code.
+        ours = (name, "applicant_a")
+        draft = qc_result(
+            group_name=w.secret(f"{name}自备草稿QC小组", *ours),
+            topic_name=w.secret(f"{name}自备草稿课题", *ours),
+        )
+        draft["recommending_unit"] = "huangpu"
+        draft["applicant"] = {"unit_name": w.secret(f"{name}自称的企业", *ours)}
+        drafted = await w.call(name, "POST", f"{base}/submissions", 201, json=draft)
+        w.ids[f"draft_{name}"] = w.secret(drafted["id"], *ours)
+    await refuse(w.client, "saq", w.headers("secretariat"), "refused@claims.example.cn")
+    login = "colleague@claims.example.cn"
+    await invited_colleague(
+        w.client, "saq", w.headers("applicant_a"), credit_code, login, name="a字号同事赵六"
+    )
+    account = ledger.find_account(login)
+    assert account is not None
+    w.accounts[COLLEAGUE] = account.id
 
 
 async def _review(w: RecordWorld, base: str) -> None:

@@ -19,6 +19,7 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.submission_forms import TeamForm
 from api.access import Access
+from tests.api.claims_support import claimant, invited_colleague, refuse
 from tests.support import campaign_body, new_password
 
 Client = AsyncTestClient[Any]
@@ -60,6 +61,7 @@ PUBLIC_OPERATIONS = {
     "portalRequestReset",
     "portalResetConfirmationPage",
     "portalResetPassword",
+    "portalDemoSignIn",
 }
 """The only routes reachable without a session (besides the OpenAPI documents and the portal's
 static files)."""
@@ -157,6 +159,7 @@ class World:
             "form": "recommendation.xlsx",
             "language": "en",
             "file_path": "portal.css",
+            "token": "not-a-demo-link",
             **{k: str(v) for k, v in self.records[record_tenant].items()},
         }
 
@@ -254,3 +257,77 @@ async def test_an_auditor_reads_everything_and_changes_nothing(world: World) -> 
             assert status in (200, 404), (method, template, status)
         elif method == "GET" or rule.roles is not None:
             assert status == 403, (method, template, status)
+
+
+async def test_a_claimant_a_refused_claimant_and_an_invited_colleague(world: World) -> None:
+    """Around the applicant's enterprise (whose draft is the walk's record): an account whose
+    claim to it awaits verification and one whose claim was refused answer like an applicant with
+    no records of its own (the enterprise's records: not found); a colleague the applicant invited
+    answers like the applicant."""
+    credit_code = ROLES[1][1]
+    assert credit_code is not None
+    secretariat = world.headers("saq", Role.SECRETARIAT)
+    await claimant(world.client, "saq", credit_code, "claimant@walk.example.cn")
+    await claimant(world.client, "saq", credit_code, "refused@walk.example.cn")
+    await refuse(world.client, "saq", secretariat, "refused@walk.example.cn")
+    await invited_colleague(
+        world.client,
+        "saq",
+        world.headers("saq", Role.APPLICANT_UNIT),
+        credit_code,
+        "colleague@walk.example.cn",
+    )
+    ledger = world.platform.tenants["saq"].ledger
+    store = world.client.app.state.auth["saq"]
+
+    def headers(login: str) -> dict[str, str]:
+        account = ledger.find_account(login)
+        assert account is not None
+        now = ledger.clock()
+        session_id, expires_at = store.open_session(
+            account.id, account.session_epoch, now, timedelta(hours=1)
+        )
+        token = world.client.app.state.signer.session_token("saq", session_id, expires_at)
+        return {"Authorization": f"Bearer {token}"}
+
+    walked = 0
+    for method, template, handler in routes(world.client):
+        if handler.opt["access"].public or "{tenant" not in template:
+            continue
+        path = world.path(template, "saq", "saq")
+        applicant = await call(
+            world.client, method, path, world.headers("saq", Role.APPLICANT_UNIT)
+        )
+        colleague = await call(world.client, method, path, headers("colleague@walk.example.cn"))
+        assert colleague == applicant, ("colleague", method, template, colleague, applicant)
+        enterprises = "{submission_id" in template and applicant != 403
+        for who in ("claimant", "refused"):
+            head = ledger.recorder.max_notification_id()
+            got = await call(world.client, method, path, headers(f"{who}@walk.example.cn"))
+            # The enterprise's record: not found (an empty body may be refused first, as it
+            # is to the applicant); any other route: as to the applicant.
+            expected = {404, 422} & {404, applicant} if enterprises else {applicant}
+            assert got in expected, (who, method, template, got, expected)
+            if enterprises:
+                assert ledger.recorder.max_notification_id() == head, (who, method, template)
+                walked += 1
+    assert walked >= 10
+
+    # Each may draft under the code, but cannot submit what it drafted.
+    for who, rule in (("claimant", "awaiting_verification"), ("refused", "claim_refused")):
+        account = ledger.find_account(f"{who}@walk.example.cn")
+        assert account is not None
+        own, _ = ledger.draft_submission(
+            campaign_id=world.records["saq"]["campaign_id"],
+            credit_code=credit_code,
+            applicant={"unit_name": "中国工商银行股份有限公司"},
+            recommending_unit="direct",
+            form=TeamForm(team_name="柜面服务班"),
+            actor=Actor(str(account.id), Role.APPLICANT_UNIT),
+        )
+        base = f"/api/v1/tenants/saq/submissions/{own.id}"
+        mine = headers(f"{who}@walk.example.cn")
+        assert (await world.client.get(base, headers=mine)).status_code == 200
+        submitted = await world.client.post(f"{base}/submit", json={}, headers=mine)
+        assert submitted.status_code == 409, (who, submitted.text)
+        assert submitted.json()["errors"][0]["rule"] == rule, (who, submitted.text)

@@ -25,12 +25,19 @@ from litestar.testing import AsyncTestClient
 from api.access import Access
 from api.app import create_app
 from tenants.settings import Settings
-from tests.api.record_world import ACCOUNTS, EVERYONE_WHO_SEES_ALL, RecordWorld, build_record_world
+from tests.api.record_world import (
+    ACCOUNTS,
+    CLAIMANTS,
+    COLLEAGUE,
+    EVERYONE_WHO_SEES_ALL,
+    RecordWorld,
+    build_record_world,
+)
 from tests.api.test_route_access import routes
 from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-WALKED = [a for a in ACCOUNTS if a not in EVERYONE_WHO_SEES_ALL]
+WALKED = [a for a in ACCOUNTS if a not in EVERYONE_WHO_SEES_ALL] + [*CLAIMANTS, COLLEAGUE]
 SKIPPED = {"logout"}
 """Would end the session the walk is using (and answers nothing)."""
 
@@ -50,7 +57,10 @@ def samples(w: RecordWorld) -> dict[str, list[str]]:
     return {
         "tenant": ["saq"],
         "campaign_id": [w.campaign_id],
-        "submission_id": [w.ids[k] for k in ("submission_a", "submission_b", "draft_b", "draft_d")],
+        "submission_id": [
+            w.ids[k]
+            for k in ("submission_a", "submission_b", "draft_b", "draft_d", *_drafts(CLAIMANTS))
+        ],
         "record_id": [w.ids["submission_a"], w.ids["submission_b"]],
         "record": ["submission"],
         "unit": ["huangpu", "xuhui"],
@@ -66,6 +76,10 @@ def samples(w: RecordWorld) -> dict[str, list[str]]:
         "credit_code": [str(ACCOUNTS[a][1]) for a in ("applicant_a", "applicant_b")],
         "path": ["openapi.json"],
     }
+
+
+def _drafts(accounts: tuple[str, ...]) -> list[str]:
+    return [f"draft_{a}" for a in accounts]
 
 
 def paths(template: str, values: dict[str, list[str]]) -> list[str]:
@@ -144,3 +158,6 @@ async def test_every_route_answers_only_what_the_account_may_read(
             seen |= {t for t in own if t in text and t not in path}
     assert found == [], "\n".join(map(str, found))
     assert len(seen) >= 3, (account, seen)  # the walk did read the account's own records
+    if account == COLLEAGUE:  # it reads what the enterprise that invited it filed
+        filed = {world.ids["submission_a"], world.ids["registration_a"], "降低a字号焊缝返修率"}
+        assert filed <= seen, (account, filed - seen)

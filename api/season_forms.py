@@ -19,7 +19,7 @@ from aggregates.statistics_table import (
 )
 from aggregates.submission import Attachment, AttachmentKind
 from aggregates.submission_forms import QcResultForm, TeamFigures, TeamForm, TopicType
-from bench.rebuild_world import Applicant, mobile, person, words
+from api.season_world import Applicant, mobile, person, words
 
 DEPARTMENTS = words(
     "装配 机加工 焊接 铸造 质检 涂装 冲压 热处理 调试 仓储 运维 检修 计量 客服 物流 工艺 设备 营业 护理 药剂"

@@ -18,11 +18,11 @@ from aggregates.grading import Grading
 from aggregates.review_round import ReviewRound
 from aggregates.submission import DIRECT_CHANNEL, AttachmentKind, Submission, SubmissionStatus
 from aggregates.submission_register import SubmissionRegister
-from bench import rebuild_forms as forms
-from bench import rebuild_world as w
+from api import season_forms as forms
+from api import season_world as w
 
 if TYPE_CHECKING:
-    from bench.rebuild_season import Season, Tenancy
+    from api.season import Season, Tenancy
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -117,6 +117,7 @@ def rounds(season: Season, t: Tenancy) -> None:
                         sid, forms.attachment(AttachmentKind.VIDEO, sid, rng), actor
                     )
         ledger.assign_automatically(cid, plan.code, t.pool, sec)
+        review_round = ledger.get_round(cid, plan.code)  # as saved (a ledger may copy it)
         pairs = [(k, r) for k, rs in review_round.assignments.items() for r in rs]
         released = [p for p in pairs if rng.random() < 0.01]
         for key, reviewer in released:
@@ -125,6 +126,7 @@ def rounds(season: Season, t: Tenancy) -> None:
             )
         if released:
             ledger.assign_automatically(cid, plan.code, t.pool, sec)
+            review_round = ledger.get_round(cid, plan.code)
         pairs = [(k, r) for k, rs in review_round.assignments.items() for r in rs]
         moments = season.time.spread(start + DAY, end - 2 * DAY, len(pairs))
         for (key, reviewer), _ in zip(pairs, moments, strict=True):
@@ -169,8 +171,10 @@ def grade(season: Season, t: Tenancy) -> None:
     publication with certificates (and, nationally, each outcome sent back)."""
     ledger, rng, sec, cid = t.ledger, t.rng, t.secretariat, season.campaign_id(t)
     campaign = ledger._find(cid, Campaign)
-    plans = campaign.review_plan.rounds if campaign is not None else ()
-    if not plans or ledger._find(ReviewRound.create_id(cid, plans[-1].code), ReviewRound) is None:
+    if campaign is None or not campaign.review_plan.rounds:
+        return
+    plans = campaign.review_plan.rounds
+    if ledger._find(ReviewRound.create_id(cid, plans[-1].code), ReviewRound) is None:
         return
     grading = ledger.grade_campaign(cid, sec)
     if rng.random() < 0.05:
@@ -197,7 +201,8 @@ def grade(season: Season, t: Tenancy) -> None:
             cid, objection, decision, "经核查，" + forms.text(rng, 40, 120), False, None, sec
         )
     publication = season.window(t, Phase.PUBLICATION)
-    season.time.at(max(publication.opens_at, notice.closes_at) + HOUR)
+    opens = publication.opens_at
+    season.time.at(max(opens, notice.closes_at) + HOUR)
     ledger.close_notice(cid, sec)
     season.time.later(120)
     ledger.publish_results(cid, sec)

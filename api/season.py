@@ -5,16 +5,21 @@ and publication, and the forwarding to the national tenant with its outcomes com
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import NamedTuple
 from uuid import UUID
 
+from eventsourcing.domain import CanCreateTimestamp
+
 from aggregates.actor import Actor, Role
+from aggregates.application import AssociationLedger
 from aggregates.campaign import Campaign, Contact, Phase, Programme, Window
 from aggregates.expert import ExpertProfile
 from aggregates.recommendation import Reviewer
@@ -24,11 +29,10 @@ from aggregates.submission import (
     Submission,
     SubmissionStatus,
 )
-from aggregates.submission_forms import Form, TopicType
-from bench import rebuild_forms as forms
-from bench import rebuild_review as review
-from bench import rebuild_world as w
-from bench.rebuild_store import SimulatedLedger, SimulatedTime
+from aggregates.submission_forms import Form, QcResultForm, TopicType
+from api import season_forms as forms
+from api import season_review as review
+from api import season_world as w
 from tenants.registry import Tenant
 from tenants.runtime import facts_of
 
@@ -36,12 +40,67 @@ DAY = timedelta(days=1)
 Step = tuple[datetime, int, Callable[[], None]]
 
 
+class Span(NamedTuple):
+    """A window with both ends."""
+
+    opens_at: datetime
+    closes_at: datetime
+
+
+class SimulatedTime:
+    """Business time of the generated history: the ledgers' clock and, while `running()`, the
+    library's event timestamps (so events carry the date they happened, not today's)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, moment: datetime) -> None:
+        self.now = moment.astimezone(UTC)
+
+    def spread(self, start: datetime, end: datetime, count: int) -> Iterator[datetime]:
+        """`count` moments evenly spread over [start, end), each also made the current one."""
+        step = (end - start) / max(count, 1)
+        for i in range(count):
+            self.at(start + step * i)
+            yield self.now
+
+    def later(self, minutes: float = 7) -> None:
+        self.now += timedelta(minutes=minutes)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        original = CanCreateTimestamp.__dict__["create_timestamp"]
+        CanCreateTimestamp.create_timestamp = staticmethod(self)  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            CanCreateTimestamp.create_timestamp = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def business_time(ledgers: list[AssociationLedger], time: SimulatedTime) -> Iterator[None]:
+    """Run real ledgers on generated time (their clocks and the events' timestamps), putting
+    their own clocks back afterwards."""
+    clocks = [ledger.clock for ledger in ledgers]
+    try:
+        for ledger in ledgers:
+            ledger.clock = time
+        with time.running():
+            yield
+    finally:
+        for ledger, clock in zip(ledgers, clocks, strict=True):
+            ledger.clock = clock
+
+
 @dataclass
 class Tenancy:
     """A tenant while its history is generated: its ledger, applicants and reviewer pool."""
 
     tenant: Tenant
-    ledger: SimulatedLedger
+    ledger: AssociationLedger
     applicants: list[w.Applicant]
     rng: random.Random
     profiles: dict[str, ExpertProfile] = field(default_factory=dict)
@@ -91,7 +150,7 @@ class Season:
             timeline = w.timeline(self.year, t.national)
             material = timeline[Phase.MATERIAL_REVIEW]
             grading = timeline.get(Phase.GRADING, Window(None, material.closes_at - DAY))
-            dated: list[tuple[datetime, Callable[[Tenancy], None]]] = [
+            dated: list[tuple[datetime | None, Callable[[Tenancy], None]]] = [
                 (w.beijing(self.year, 1, 20 if t.national else 5), self.open),
                 (timeline[Phase.SUBMISSION].opens_at, self.file),
                 (timeline[Phase.SUBMISSION].closes_at, self.recommend),
@@ -102,14 +161,18 @@ class Season:
             if not t.national:
                 forwarding = timeline[Phase.NATIONAL_FORWARDING].opens_at
                 dated.append((forwarding or material.closes_at, partial(review.forward, self)))
-            found += [(when, i, partial(step, t)) for i, (when, step) in enumerate(dated)]
+            found += [(when, i, partial(step, t)) for i, (when, step) in enumerate(dated) if when]
         return sorted(found, key=lambda s: (s[0], s[1]))
 
     def campaign_id(self, t: Tenancy) -> UUID:
         return Campaign.create_id(t.tenant.code, self.programme, self.year)
 
-    def window(self, t: Tenancy, phase: Phase) -> Window:
-        return w.timeline(self.year, t.national)[phase]
+    def window(self, t: Tenancy, phase: Phase) -> Span:
+        """The phase's window in the generated calendar, where every phase has both ends."""
+        found = w.timeline(self.year, t.national)[phase]
+        if found.opens_at is None or found.closes_at is None:
+            raise ValueError(f"the generated calendar leaves {phase} open-ended")
+        return Span(found.opens_at, found.closes_at)
 
     # January: archive, reviewer pool, open, plan.
 
@@ -200,13 +263,13 @@ class Season:
         moments = self.time.spread(window.opens_at or end, end, len(chosen))
         for applicant, _ in zip(chosen, moments, strict=True):
             actor = t.applicant_actor(applicant.credit_code)
-            registration = w.registration_form(applicant, rng)
-            r = ledger.register_for_campaign(cid, applicant.credit_code, registration, actor)
+            entered = w.registration_form(applicant, rng)
+            r = ledger.register_for_campaign(cid, applicant.credit_code, entered, actor)
             if rng.random() < 0.1:
                 self.time.later()
                 ledger.change_registration(
                     r.id,
-                    replace(registration, postcode=applicant.postcode[:5] + "1"),
+                    replace(entered, postcode=applicant.postcode[:5] + "1"),
                     actor,
                 )
             counted: list[object] = []  # topic types the register counts for this unit
@@ -243,9 +306,9 @@ class Season:
         )
         if rng.random() < 0.2:
             self.time.later(120)
-            changed = (
+            changed: Form = (
                 replace(form, intro=forms.text(rng, 850, 1180))
-                if hasattr(form, "intro")
+                if isinstance(form, QcResultForm)
                 else replace(form, leader=w.person(rng))
             )
             ledger.edit_submission(submission.id, changed, applicant.unit, actor)
@@ -318,10 +381,10 @@ class Season:
                 reason = "推荐名额已满" if full else "经推荐单位评审组评议，暂不推荐"
                 ledger.decline_submission(cid, unit, submission.id, reason, actor)
                 continue
-            reviewer = rng.choice(roster).certificate_number
+            number = rng.choice(roster).certificate_number
             score, evaluation = Decimal(rng.randrange(60, 96)), forms.text(rng, 60, 180)
             ledger.add_recommendation_entry(
-                cid, unit, submission.id, score, evaluation, reviewer, actor
+                cid, unit, submission.id, score, evaluation, number, actor
             )
             per_applicant[submission.credit_code] += 1
             listed.append(submission.id)

@@ -1,0 +1,259 @@
+"""What every tenant's read models of a process share on PostgreSQL (ADR 30): one pool for the
+view transactions (statements name the tenant's schema), and one listening connection that
+carries every tenant's notifications and holds every claim of the process.
+
+The listener LISTENs on each channel a loop of the process follows and wakes only the loops of
+that channel. A claim is a session-level advisory lock held on that connection: if it drops, all
+of them go together (each loop is told, by an error from its wait, and claims again), exactly as
+a loop's own connection did before. Two loops of one process on the same name cannot both hold
+it (the session's lock would let them): the second stands by in the process and takes it over
+when the first lets go. Standby claims are tried again all in one statement every few seconds;
+an idle process sends nothing at all.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+log = structlog.get_logger(__name__)
+
+STANDBY_RETRY = 2.0
+"""Seconds between attempts to take the claims that another process holds."""
+
+
+class ListenerClaim:
+    """One loop's claim on the process's listening connection."""
+
+    def __init__(self, listener: Listener, key: str, channel: str, wake: threading.Event) -> None:
+        self.listener = listener
+        self.key = key
+        self.channel = channel
+        self.wake = wake
+        self.held = False
+        self.lost = False
+
+    @property
+    def listener_pid(self) -> int | None:
+        return self.listener.backend_pid
+
+    def wait(self, timeout: float) -> None:
+        """Return on a write to the followed ledger, a nudge, on becoming the holder, or (only
+        while standing by) after `timeout` seconds; raise if the connection was lost."""
+        self.wake.wait(None if self.held else timeout)
+        self.wake.clear()
+        if self.lost:
+            raise psycopg.OperationalError("the listening connection was lost")
+
+
+class Listener:
+    """The listening and claiming connection of one process and database."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self._lock = threading.RLock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._claims: list[ListenerClaim] = []
+        self._held: set[str] = set()
+        self._listening: set[str] = set()
+        self._stop = False
+        self._next_try = 0.0
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
+        self._thread.start()
+
+    @property
+    def backend_pid(self) -> int | None:
+        conn = self._conn
+        return conn.info.backend_pid if conn is not None else None
+
+    # What the loops call.
+
+    def claim(self, key: str, channel: str, wake: threading.Event) -> ListenerClaim:
+        claim = ListenerClaim(self, key, channel, wake)
+        with self._lock:
+            conn = self._connection()
+            try:
+                if channel not in self._listening:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self._listening.add(channel)
+                if key not in self._held:
+                    row = conn.execute(
+                        "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,)
+                    ).fetchone()
+                    if row and row[0]:
+                        self._held.add(key)
+                        claim.held = True
+            except psycopg.Error:
+                self._lose()
+                raise
+            self._claims.append(claim)
+        self._poke()  # a standby claim changes when the listener next tries
+        return claim
+
+    def release(self, claim: ListenerClaim) -> None:
+        with self._lock:
+            if claim in self._claims:
+                self._claims.remove(claim)
+            if not claim.held or claim.lost:
+                return
+            claim.held = False
+            heir = next((c for c in self._claims if c.key == claim.key), None)
+            if heir is not None:  # one of this process stands by: it takes the lock over
+                heir.held = True
+                heir.wake.set()
+                return
+            self._held.discard(claim.key)
+            if self._conn is not None:
+                try:
+                    self._conn.execute(
+                        "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (claim.key,)
+                    )
+                except psycopg.Error:
+                    self._lose()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop = True
+        self._poke()
+        self._thread.join(5)
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    # The connection.
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.conninfo, autocommit=True)
+            self._conn.add_notify_handler(self._notified)
+            self._listening.clear()
+            self._poke()
+        return self._conn
+
+    def _lose(self) -> None:
+        """The connection dropped: every lock went with it. Each loop is told and claims again."""
+        log.warning("listener_connection_lost", claims=len(self._claims))
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+        for claim in self._claims:
+            claim.lost, claim.held = True, False
+            claim.wake.set()
+        self._claims.clear()
+        self._held.clear()
+        self._listening.clear()
+
+    def _notified(self, notify: psycopg.Notify) -> None:
+        for claim in self._claims:
+            if claim.channel == notify.channel and claim.held:
+                claim.wake.set()
+
+    def _poke(self) -> None:
+        os.write(self._wake_w, b".")
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._stop:
+                    return
+                conn = self._conn
+                standby = any(not c.held for c in self._claims)
+            if standby and self._next_try == 0.0:
+                self._next_try = time.monotonic() + STANDBY_RETRY
+            timeout = max(self._next_try - time.monotonic(), 0.0) if standby else None
+            fds = [self._wake_r] + ([conn.fileno()] if conn is not None else [])
+            try:
+                readable, _, _ = select.select(fds, [], [], timeout)
+            except (OSError, ValueError):  # the connection closed under us: look again
+                readable = [self._wake_r]
+            if self._wake_r in readable:
+                os.read(self._wake_r, 4096)
+            with self._lock:
+                if self._stop:
+                    return
+                if self._conn is None or self._conn is not conn:
+                    continue
+                try:
+                    if conn.fileno() in readable:
+                        self._drain(conn)
+                    if standby and time.monotonic() >= self._next_try:
+                        self._next_try = 0.0
+                        self._try_standby(conn)
+                except psycopg.Error:
+                    self._lose()
+
+    def _drain(self, conn: psycopg.Connection[Any]) -> None:
+        pgconn = conn.pgconn
+        pgconn.consume_input()  # raises when the server is gone
+        while (notify := pgconn.notifies()) is not None:
+            channel = notify.relname.decode()
+            self._notified(psycopg.Notify(channel, notify.extra.decode(), notify.be_pid))
+
+    def _try_standby(self, conn: psycopg.Connection[Any]) -> None:
+        keys = sorted({c.key for c in self._claims if not c.held} - self._held)
+        if not keys:
+            return
+        rows = conn.execute(
+            "SELECT k FROM unnest(%s::text[]) AS k WHERE pg_try_advisory_lock(hashtextextended(k, 0))",
+            (keys,),
+        ).fetchall()
+        for (key,) in rows:
+            self._held.add(key)
+            claim = next(c for c in self._claims if c.key == key and not c.held)
+            claim.held = True
+            claim.wake.set()
+
+
+class Shared:
+    """A process's view pool and listener for one database, counted by their users."""
+
+    def __init__(self, conninfo: str, pool_size: int) -> None:
+        self.pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo,
+            min_size=pool_size,
+            max_size=pool_size,
+            open=True,
+            name="views",
+        )
+        self.listener = Listener(conninfo)
+        self.users = 0
+
+    def close(self) -> None:
+        self.listener.close()
+        self.pool.close()
+
+
+_shared: dict[str, Shared] = {}
+_shared_lock = threading.Lock()
+
+
+def acquire(conninfo: str, pool_size: int) -> Shared:
+    with _shared_lock:
+        shared = _shared.get(conninfo)
+        if shared is None:
+            shared = _shared[conninfo] = Shared(conninfo, pool_size)
+        shared.users += 1
+        return shared
+
+
+def release(conninfo: str) -> None:
+    with _shared_lock:
+        shared = _shared.get(conninfo)
+        if shared is None:
+            return
+        shared.users -= 1
+        if shared.users <= 0:
+            del _shared[conninfo]
+            shared.close()

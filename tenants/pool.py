@@ -1,0 +1,200 @@
+"""One pool of PostgreSQL connections per process for every tenant's ledger (ADR 30).
+
+The library gives each application (each tenant's ledger) its own pool, so connections grew
+with the tenants (~16 a tenant). Its statements name the schema in full (`"t_saq".…`), so any
+connection serves any tenant: `SharedPoolFactory` (the persistence module named in each ledger's
+environment) puts one pool, shared by every ledger of the same server and database, in place of
+each ledger's own, counted: the last ledger closed closes it.
+
+Reads do not commit: the library reads in autocommit (each a committed transaction, a commit
+counted for every poll of the head). Here a read runs in a transaction that rolls back; only
+`transaction(commit=True)`, what every write takes, commits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import namedtuple
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from eventsourcing import persistence
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore, PostgresFactory
+from psycopg import Connection
+from psycopg.pq import TransactionStatus
+from psycopg.rows import DictRow
+from psycopg.types.composite import CompositeInfo, register_composite
+
+_reading = threading.local()
+_lock = threading.Lock()
+_pools: dict[tuple[str, ...], tuple[Any, int]] = {}
+
+
+def _shared_pool(key: tuple[str, ...], make: Any) -> Any:
+    """The process's pool for `key` (made from `make`, a configured but unopened pool, the
+    first time), one more user counted."""
+    with _lock:
+        pool, users = _pools.get(key, (make, 0))
+        if users == 0:
+            pool = make
+            pool.open()
+        _pools[key] = (pool, users + 1)
+        return pool
+
+
+def _release(key: tuple[str, ...]) -> None:
+    with _lock:
+        pool, users = _pools.get(key, (None, 0))
+        if pool is None:
+            return
+        if users <= 1:
+            del _pools[key]
+            pool.close()
+        else:
+            _pools[key] = (pool, users - 1)
+
+
+def shared_pools() -> int:
+    """How many shared ledger pools this process holds open (tests)."""
+    return len(_pools)
+
+
+class TenantDatastore(PostgresDatastore):
+    """The library's datastore on the shared pool, whose reads (see `ReadsRollBack`) roll back
+    instead of committing, and which leaves the shared pool open when one ledger closes."""
+
+    shared_key: tuple[str, ...] = ()
+
+    def register_type_adapters(self) -> None:
+        # The library's composite types, registered with a Python type of this schema's own:
+        # left to psycopg, every schema's `stored_event_uuid` would share one class (named
+        # after the type), and on a shared connection the last registered schema would win.
+        names = [n for n in self.db_type_names if n not in self.psycopg_type_adapters]
+        if not names:
+            return
+        with self.get_connection() as conn:
+            for name in names:
+                info = CompositeInfo.fetch(conn, f"{self.schema}.{name}")
+                if info is None:
+                    continue
+                factory = namedtuple(f"{self.schema}_{name}", info.field_names)  # type: ignore[misc]
+                register_composite(info, conn, factory)
+                self.psycopg_type_adapters[name] = info
+                self.psycopg_python_types[name] = factory
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Connection[DictRow]]:
+        # The library's, but registering its types with this schema's own Python types, and
+        # a read (`ReadsRollBack`) in a transaction that rolls back.
+        try:
+            self.pool.open(self.pool_open_timeout is not None, self.pool_open_timeout or 30.0)
+            with self.pool.connection() as conn:
+                for name, info in self.psycopg_type_adapters.items():
+                    if not conn.adapters.types.get(info.oid):
+                        register_composite(info, conn, self.psycopg_python_types[name])
+                if getattr(_reading, "active", False):
+                    with rolled_back(conn):
+                        yield conn
+                else:
+                    yield conn
+        except psycopg.Error as e:
+            raise _persistence_error(e) from e
+
+    def close(self) -> None:
+        key, self.shared_key = self.shared_key, ()
+        if key:
+            _release(key)
+
+
+@contextmanager
+def rolled_back(conn: Connection[Any]) -> Iterator[None]:
+    """A transaction that only reads, on `conn` (autocommit or not, idle): rolled back at the
+    end, so that it commits nothing (pg_stat_database counts a rollback).
+
+    The ROLLBACK goes to libpq directly: psycopg, seeing one, forgets every statement it has
+    prepared on the connection and sends DEALLOCATE ALL (itself a committed transaction), which
+    on a pool shared by reads and writes would undo the prepared statements all the time. What
+    a read prepares outlives its rollback in PostgreSQL (prepared statements are not
+    transactional), so psycopg's cache stays true."""
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        yield  # already inside a transaction: part of it
+        return
+    if conn.autocommit:
+        conn.execute("BEGIN")  # otherwise psycopg begins one at the first statement
+    try:
+        yield
+    finally:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.pgconn.exec_(b"ROLLBACK")
+
+
+@contextmanager
+def _read() -> Iterator[None]:
+    was = getattr(_reading, "active", False)
+    _reading.active = True
+    try:
+        yield
+    finally:
+        _reading.active = was
+
+
+class ReadsRollBack:
+    """A recorder mixin: the library's reads, which run in autocommit (each one a committed
+    transaction: a commit for every look at the head), run in a transaction rolled back."""
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        with _read():
+            return super().select_events(*args, **kwargs)  # type: ignore[misc]
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        with _read():
+            return super().select_notifications(*args, **kwargs)  # type: ignore[misc]
+
+    def max_notification_id(self) -> int | None:
+        with _read():
+            return super().max_notification_id()  # type: ignore[misc,no-any-return]
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with _read():
+            return super().max_tracking_id(application_name)  # type: ignore[misc,no-any-return]
+
+
+class SnapshotRecorder(ReadsRollBack, PostgresAggregateRecorder):
+    """The library's recorder of snapshots, reading without committing."""
+
+
+class SharedPoolFactory(PostgresFactory):
+    """The library's PostgreSQL persistence, with one pool per process and database shared by
+    every tenant's ledger (sized by the first: `POSTGRES_POOL_SIZE`, `POSTGRES_MAX_OVERFLOW`)."""
+
+    aggregate_recorder_class = SnapshotRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        datastore: Any = self.datastore
+        own = datastore.pool  # configured, never opened: no connection made
+        kwargs = own.kwargs
+        key = tuple(str(kwargs.get(k, "")) for k in ("host", "port", "dbname", "user"))
+        datastore.__class__ = TenantDatastore  # adds behaviour only, no state of its own
+        datastore.pool = _shared_pool(key, own)
+        datastore.shared_key = key
+
+
+_ERRORS: tuple[tuple[type[psycopg.Error], type[persistence.PersistenceError]], ...] = (
+    (psycopg.InterfaceError, persistence.InterfaceError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.DataError, persistence.DataError),
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.InternalError, persistence.InternalError),
+    (psycopg.ProgrammingError, persistence.ProgrammingError),
+    (psycopg.NotSupportedError, persistence.NotSupportedError),
+    (psycopg.DatabaseError, persistence.DatabaseError),
+)
+
+
+def _persistence_error(error: psycopg.Error) -> persistence.PersistenceError:
+    """The library's error for a psycopg error (as its own datastore maps them)."""
+    kind = next((ours for theirs, ours in _ERRORS if isinstance(error, theirs)), None)
+    return (kind or persistence.PersistenceError)(str(error))
