@@ -91,7 +91,15 @@ def sign_in_first(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 def not_found_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return Page(request, viewer=Viewer()).render("errors/not_found.html", status=404)
+    """Inside a known tenant the page keeps its layout (the signed-in person, the navigation)
+    and leads back to the tenant's home; elsewhere, to the list of associations."""
+    code = request.path_params.get("tenant")
+    runtime = request.app.state.platform.tenants.get(code) if isinstance(code, str) else None
+    if runtime is None:
+        return Page(request, viewer=Viewer()).render("errors/not_found.html", status=404, home="/")
+    return Page(request, runtime.tenant).render(
+        "errors/not_found.html", status=404, home=f"/{runtime.tenant.code}/"
+    )
 
 
 def error_page(request: Request[Any, Any, Any], status: int, messages: list[str]) -> Response[Any]:

@@ -83,6 +83,12 @@ def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
 
 def draft_with_six_members(page: Page, site: Site) -> str:
     page.goto(f"{site.url}/saq/applicant/campaigns/{QC_2024}/submissions/new?programme=qc_group")
+    return fills_six_members(page)
+
+
+def fills_six_members(page: Page) -> str:
+    """On the new QC result's form: fills it with six members (rows added in place) and saves
+    the draft. Answers the draft's address."""
     expect(page.get_by_role("heading", level=1)).to_contain_text("新建申报")
     checked(page, "qc-new")
 
@@ -208,6 +214,14 @@ def returned_corrected_and_resubmitted(page: Page, site: Site, here: str, tmp_pa
         Actor("secretariat", Role.SECRETARIAT),
     )
     page.goto(here)
+    corrects_and_resubmits(page, site, here, tmp_path)
+
+
+def corrects_and_resubmits(page: Page, site: Site, here: str, tmp_path: Path) -> None:
+    """On the returned result's form: its two items shown beside the fields; corrected and
+    resubmitted."""
+    ledger = site.app.state.platform.tenants["saq"].ledger
+    submission_id = uuid.UUID(here.rsplit("/", 1)[1])
     expect(page.locator("#c-f-group_size")).to_contain_text("小组人数与成员名单须一致")
     expect(page.locator("#c-f-attachments-report")).to_contain_text("成果报告缺少盖章页")
     checked(page, "qc-returned")
