@@ -60,6 +60,27 @@ def decidable_claim(
     return account, claim
 
 
+def decide_claim(
+    views: TenantViews,
+    records: Records,
+    auth: Auth,
+    account_id: UUID,
+    credit_code: str,
+    actor: Actor,
+    refusal: str | None = None,
+) -> Account:
+    """Accept a claim the account may decide (no `refusal`), or refuse it with that reason; the
+    claimant is told by mail. The API's and the portal's decision."""
+    decidable_claim(views, records, account_id, credit_code)
+    ledger = views.runtime.ledger
+    if refusal is None:
+        account = ledger.verify_enterprise(account_id, credit_code, verification_of(actor), actor)
+    else:
+        account = ledger.refuse_enterprise_claim(account_id, credit_code, refusal, actor)
+    tell_the_claimant(views, auth.store, account, credit_code, auth.now)
+    return account
+
+
 def queued_claims(
     views: TenantViews, records: Records, status: str
 ) -> list[tuple[Account, EnterpriseClaim]]:
@@ -155,11 +176,7 @@ class EnterpriseClaimController(Controller):
         actor: NamedDependency[Actor],
     ) -> QueuedClaimOut:
         """The licence and the letter check out: the account speaks for the enterprise."""
-        decidable_claim(views, records, account_id, credit_code)
-        account = views.runtime.ledger.verify_enterprise(
-            account_id, credit_code, verification_of(actor), actor
-        )
-        tell_the_claimant(views, auth.store, account, credit_code, auth.now)
+        account = decide_claim(views, records, auth, account_id, credit_code, actor)
         return _out(views.runtime.tenant.code, account, account.claim(credit_code) or _gone())
 
     @post(
@@ -180,11 +197,7 @@ class EnterpriseClaimController(Controller):
         actor: NamedDependency[Actor],
     ) -> QueuedClaimOut:
         """The claim is refused with a reason the claimant reads; it still speaks for nothing."""
-        decidable_claim(views, records, account_id, credit_code)
-        account = views.runtime.ledger.refuse_enterprise_claim(
-            account_id, credit_code, data.reason, actor
-        )
-        tell_the_claimant(views, auth.store, account, credit_code, auth.now)
+        account = decide_claim(views, records, auth, account_id, credit_code, actor, data.reason)
         return _out(views.runtime.tenant.code, account, account.claim(credit_code) or _gone())
 
 

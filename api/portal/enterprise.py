@@ -20,13 +20,12 @@ from aggregates.enterprise_claim import ClaimDocument
 from aggregates.problems import Problem
 from api.access import access, not_found
 from api.accounts import Auth
-from api.claims import tell_the_claimant
 from api.enterprise_claims import (
     READERS,
     VERIFIERS,
     decidable_claim,
+    decide_claim,
     queued_claims,
-    verification_of,
 )
 from api.errors import RequestProblem
 from api.portal.accounts import in_english
@@ -147,11 +146,7 @@ class EnterpriseClaimPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """The licence and the letter check out: the account speaks for the enterprise."""
-        decidable_claim(views, records, account_id, credit_code)
-        account = views.runtime.ledger.verify_enterprise(
-            account_id, credit_code, verification_of(actor), actor
-        )
-        tell_the_claimant(views, auth.store, account, credit_code, auth.now)
+        decide_claim(views, records, auth, account_id, credit_code, actor)
         return Redirect(
             f"/{auth.runtime.tenant.code}/enterprise-claims?done=accepted", status_code=303
         )
@@ -192,10 +187,7 @@ class EnterpriseClaimPages(Controller):
         )
         if len(reason) > REASON_MAX:
             raise RequestProblem(422, Problem("reason", "too_long", "原因不超过 500 字"))
-        account = views.runtime.ledger.refuse_enterprise_claim(
-            account_id, credit_code, reason, actor
-        )
-        tell_the_claimant(views, auth.store, account, credit_code, auth.now)
+        decide_claim(views, records, auth, account_id, credit_code, actor, reason)
         return Redirect(
             f"/{auth.runtime.tenant.code}/enterprise-claims?done=refused", status_code=303
         )
