@@ -105,6 +105,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         os.environ[DEMO_START] = _print_demo_links(settings)
     else:
         os.environ.pop(DEMO_START, None)
+    if settings.workers > 1:
+        _create_stores(settings)
     log.info(
         "serving",
         url=f"http://{settings.host}:{settings.port}",
@@ -113,6 +115,21 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     uvicorn.run(SERVED_APP, factory=True, **server_options(settings))
     return 0
+
+
+def _create_stores(settings: Settings) -> None:
+    """Every tenant's stores and tables, made once before the server processes start: on
+    PostgreSQL the advisory lock already serialises this (ADR 26), but SQLite files have no such
+    lock, and processes creating the same tables at once collide."""
+    from api.auth_store import AuthStore  # noqa: PLC0415
+
+    platform = Platform.from_settings(settings)
+    try:
+        PlatformViews(platform).close()
+        for runtime in platform.tenants.values():
+            AuthStore(open_view_database(runtime.location, "auth")).db.close()
+    finally:
+        platform.close()
 
 
 SERVED_APP = "api.cli:served_app"
