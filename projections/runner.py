@@ -376,7 +376,24 @@ class ProjectionRunner(ClaimedLoop):
         position: int,
         new_position: int,
     ) -> None:
-        with self.db.transaction(batch=True) as tx:
+        try:
+            self._write(events, position, new_position, batch=True)
+        except (CannotApply, TrackingConflict, *TRANSIENT_ERRORS):
+            raise
+        except psycopg.Error:
+            # Pipelined, PostgreSQL refuses a write (text holding a NUL, a constraint) at the
+            # commit, not at its event: the batch again, unpipelined, names the event.
+            self._write(events, position, new_position, batch=False)
+
+    def _write(
+        self,
+        events: Sequence[tuple[int, DomainEventProtocol[UUID]]],
+        position: int,
+        new_position: int,
+        *,
+        batch: bool,
+    ) -> None:
+        with self.db.transaction(batch=batch) as tx:
             # Tracking first: on PostgreSQL the batch then holds the tracking row before it
             # touches a table, the order a rebuild's swap takes them in (no deadlock), and a
             # batch made stale by a swap fails here, before writing anything.

@@ -86,6 +86,15 @@ class BehindTheBack:
             (self._id(originator_id), version),
         )
 
+    def notify(self) -> None:
+        """Wake the tenant's runners as a write of the platform would (PostgreSQL: they listen
+        and do not poll; SQLite: they poll, nothing to do)."""
+        if self.location.is_postgres:
+            with self._cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("NOTIFY {}").format(sql.Identifier(self.location.ledger_channel))
+                )
+
     def insert(self, originator_id: UUID, version: int, topic: str, state: bytes) -> int:
         """A new stored event, given the next place in the log; answers that place."""
         self.execute(

@@ -285,7 +285,9 @@ def poison(client: Client, campaign_id: UUID, kind: str) -> int:
         state = state.replace(b'"title":"', b'"title":"\\u0000', 1)
     else:  # what no longer reads at all
         state = b"\xff not an event"
-    return back.insert(campaign_id, 2, str(topic), state)
+    position = back.insert(campaign_id, 2, str(topic), state)
+    back.notify()  # as the platform's own append does: runners on PostgreSQL do not poll
+    return position
 
 
 async def campaign_list_health(client: Client) -> tuple[int, dict[str, Any]]:
