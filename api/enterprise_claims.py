@@ -60,6 +60,32 @@ def decidable_claim(
     return account, claim
 
 
+def claim_document(
+    views: TenantViews,
+    records: Records,
+    files: FileStore,
+    account_id: UUID,
+    credit_code: str,
+    sha256: str,
+    *,
+    inline: bool = False,
+) -> Stream:
+    """One of a claim's documents, to those who may decide it: downloaded (the API) or opened in
+    the browser (the verification page, never cached)."""
+    _, claim = decidable_claim(views, records, account_id, credit_code)
+    found = next((f for f in claim.files if f.sha256 == sha256), None)
+    if found is None or not files.exists(sha256):
+        raise not_found("sha256")
+    disposition = "inline" if inline else "attachment"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
+        "Content-Length": str(found.size),
+    }
+    if inline:
+        headers["Cache-Control"] = "private, no-store"
+    return Stream(files.read(sha256), media_type=found.content_type, headers=headers)
+
+
 def decide_claim(
     views: TenantViews,
     records: Records,
@@ -146,18 +172,7 @@ class EnterpriseClaimController(Controller):
         views: NamedDependency[TenantViews],
         files: NamedDependency[FileStore],
     ) -> Stream:
-        _, claim = decidable_claim(views, records, account_id, credit_code)
-        file = next((f for f in claim.files if f.sha256 == sha256), None)
-        if file is None or not files.exists(sha256):
-            raise not_found("sha256")
-        return Stream(
-            files.read(sha256),
-            media_type=file.content_type,
-            headers={
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.name)}",
-                "Content-Length": str(file.size),
-            },
-        )
+        return claim_document(views, records, files, account_id, credit_code, sha256)
 
     @post(
         "/{account_id:uuid}/{credit_code:str}/accept",

@@ -5,7 +5,6 @@ commands as `api/enterprise_claims.py`: who sees which claim is `Records.verifia
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 import msgspec
@@ -18,11 +17,12 @@ from litestar.response import Redirect, Stream, Template
 from aggregates.actor import Actor
 from aggregates.enterprise_claim import ClaimDocument
 from aggregates.problems import Problem
-from api.access import access, not_found
+from api.access import access
 from api.accounts import Auth
 from api.enterprise_claims import (
     READERS,
     VERIFIERS,
+    claim_document,
     decidable_claim,
     decide_claim,
     queued_claims,
@@ -116,19 +116,7 @@ class EnterpriseClaimPages(Controller):
     ) -> Stream:
         """The document opened in the browser (a PDF in its viewer, an image shown), with the
         kind found from its content when it was received (and nosniff, as every answer)."""
-        _, claim = decidable_claim(views, records, account_id, credit_code)
-        found = next((f for f in claim.files if f.sha256 == sha256), None)
-        if found is None or not files.exists(sha256):
-            raise not_found("sha256")
-        return Stream(
-            files.read(sha256),
-            media_type=found.content_type,
-            headers={
-                "Content-Disposition": f"inline; filename*=UTF-8''{quote(found.name)}",
-                "Content-Length": str(found.size),
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return claim_document(views, records, files, account_id, credit_code, sha256, inline=True)
 
     @post(
         "/{account_id:uuid}/{credit_code:str}/accept",
