@@ -95,12 +95,12 @@ class Auth:
         token = self.store.issue_token(purpose, account.id, self.now, ttl)
         tenant = self.runtime.tenant
         greeting = f"{account.name}，您好" if by_name else "您好"
-        page = f"{self.settings.public_url.rstrip('/')}/{tenant.code}/{CODE_PAGES[purpose]}"
+        page = f"{self.settings.base_url}/{tenant.code}/{CODE_PAGES[purpose]}"
         body = (
             f"{greeting}：\n\n{lead}\n\n"
             f"协会：{tenant.name_zh}（{tenant.code}）\n登录名：{account.login}\n"
             f"确认码：{token}\n\n确认码 {_hours(ttl)} 内有效，仅可使用一次。"
-            f"平台地址：{self.settings.public_url}\n也可打开以下链接填写：{page}#code={token}"
+            f"平台地址：{self.settings.base_url}\n也可打开以下链接填写：{page}#code={token}"
             f"\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
         )
         self.store.queue_mail(account.login, f"【{tenant.short_name_zh}】{subject}", body, self.now)
@@ -166,7 +166,7 @@ def open_session(auth: Auth, account: Account) -> tuple[SessionOut, list[Cookie]
     body = SessionOut(
         token=token, csrf_token=csrf, expires_at=expires_at, account=AccountOut.of(account)
     )
-    secure = auth.settings.public_url.startswith("https://")
+    secure = auth.settings.base_url.startswith("https://")
     cookies = [
         Cookie(
             key=SESSION_COOKIE,

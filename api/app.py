@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 import structlog
 from litestar import Litestar, Router
 from litestar.concurrency import sync_to_thread
@@ -55,6 +56,7 @@ from api.tenants import TenantController
 from api.unit_reports import UnitReportController
 from projections.service import PlatformViews
 from projections.store import open_view_database
+from tenants.pool import database_unavailable
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
 
@@ -72,6 +74,16 @@ class Startup:
     poll_interval: float = 0.5
     only: Collection[str] | None = None
     passwords: Passwords | None = None
+
+
+def _started_platform(run: Startup) -> Platform:
+    """The run's platform; without a PostgreSQL connection, the start names the cause."""
+    try:
+        return Platform.from_settings(run.settings, only=run.only, passwords=run.passwords)
+    except psycopg.OperationalError as e:
+        if run.settings.database_url is None:
+            raise
+        raise database_unavailable(run.settings.database_url, e) from None
 
 
 def create_app(
@@ -100,7 +112,7 @@ def create_app(
     async def platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         run: Startup = app.state.startup
         settings, clock, poll_interval = run.settings, run.clock, run.poll_interval
-        platform = Platform.from_settings(settings, only=run.only, passwords=run.passwords)
+        platform = _started_platform(run)
         try:
             views = PlatformViews(platform, poll_interval=poll_interval)
         except BaseException:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import structlog
+from psycopg.conninfo import conninfo_to_dict
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
@@ -25,6 +26,7 @@ from projections.rebuild import RebuildInProgress, ShadowRebuild
 from projections.runner import CannotApply, ProjectionRunner
 from projections.service import PlatformViews
 from projections.store import open_view_database
+from tenants.pool import DatabaseUnavailable, database_unavailable
 from tenants.registry import TenantConfigError, TenantRegistry
 from tenants.runtime import Platform
 from tenants.settings import Settings
@@ -79,6 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
+    if args.command in READS_A_PLATFORM:
+        refusal = _store_of(settings)
+        if refusal:
+            print(f"qcflow: {refusal}", file=sys.stderr)
+            return 2
     try:
         handler = {
             "serve": _serve,
@@ -93,6 +100,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TenantConfigError as e:
         print(f"qcflow: tenant configuration: {e}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as e:
+        print(f"qcflow: {e}", file=sys.stderr)
+        return 1
+    except psycopg.OperationalError as e:
+        if settings.database_url is None:
+            raise
+        print(f"qcflow: {database_unavailable(settings.database_url, e)}", file=sys.stderr)
+        return 1
+
+
+READS_A_PLATFORM = frozenset(("accounts", "projections", "audit"))
+"""The commands that work on a platform's data (not `serve`, `demo` or `worker`, which make it)."""
+
+
+def _store_of(settings: Settings) -> str | None:
+    """Say on stderr which store a command works on; refuse (the reason) an SQLite data directory
+    that holds no platform yet: with `QCFLOW_DATABASE_URL` unset in one shell, a command would
+    otherwise write into a fresh store that the server, started elsewhere, never reads."""
+    if settings.database_url is not None:
+        params = conninfo_to_dict(settings.database_url)
+        where = f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
+        print(f"qcflow: store: PostgreSQL at {where} (QCFLOW_DATABASE_URL)", file=sys.stderr)
+        return None
+    folder = settings.data_dir.resolve()
+    print(
+        f"qcflow: store: SQLite files in {folder} (QCFLOW_DATABASE_URL unset; QCFLOW_DATA_DIR)",
+        file=sys.stderr,
+    )
+    if any((folder / code / "ledger.sqlite").exists() for code in _tenant_codes(settings)):
+        return None
+    return (
+        f"no platform in {folder} yet: start it there first (`qcflow serve` or `make run`), or"
+        " point QCFLOW_DATA_DIR (SQLite) or QCFLOW_DATABASE_URL (PostgreSQL) at the store the"
+        " server uses"
+    )
+
+
+def _tenant_codes(settings: Settings) -> list[str]:
+    return [tenant.code for tenant in TenantRegistry.load(settings.tenants_dir)]
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -191,7 +237,7 @@ def _print_demo_links(settings: Settings) -> str:
     nonce = secrets.token_urlsafe(24)
     platform = Platform.from_settings(settings)
     try:
-        links = issue_demo_links(platform, nonce, settings.public_url)
+        links = issue_demo_links(platform, nonce, settings.base_url)
         names = {code: platform.tenants[code].tenant.name_zh for code in platform.tenants}
     finally:
         platform.close()
@@ -324,7 +370,10 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(f"  {token}")
             print(
-                f"accept it with POST {settings.public_url}/api/v1/tenants/{args.tenant}/invitations/accept"
+                f"open {settings.base_url}/{args.tenant}/invitation#code={token} to set the password"
+            )
+            print(
+                f"(or POST it to {settings.base_url}/api/v1/tenants/{args.tenant}/invitations/accept)"
             )
         return 0
     finally:

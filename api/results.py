@@ -217,7 +217,7 @@ class ResultsController(Controller):
             raise not_found("submission_id")  # no certificate: not graded, or not yet published
         settings = request.app.state.settings
         text = certificate_text(
-            runtime, campaign, grading.entries[str(submission_id)], code, settings.public_url
+            runtime, campaign, grading.entries[str(submission_id)], code, settings.base_url
         )
         return download(render_pdf(text), PDF, f"{code}.pdf")
 
@@ -251,7 +251,7 @@ class CertificateController(Controller):
     def verify(
         self, code: FromPath[str], platform: NamedDependency[Platform], state: State
     ) -> CertificateOut:
-        found = find_certificate(platform, code, state.settings.public_url)
+        found = find_certificate(platform, code, state.settings.base_url)
         if found is None:
             return CertificateOut(code=code, valid=False)
         return CertificateOut(

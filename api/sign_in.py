@@ -147,7 +147,7 @@ def already_registered(auth: Auth, account: Account, password: str, name: str) -
     body = (
         "您好：\n\n有人使用本邮箱申请注册平台账号。本邮箱已有账号，无需再次注册；"
         "如忘记密码，请在登录页申请重置密码。\n\n"
-        f"平台地址：{auth.settings.public_url}\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
+        f"平台地址：{auth.settings.base_url}\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
     )
     auth.store.queue_mail(account.login, f"【{tenant.short_name_zh}】注册提醒", body, auth.now)
 

@@ -23,9 +23,10 @@ from typing import IO, Any, Protocol, TypeVar
 import msgspec
 import psycopg
 from psycopg import sql
+from psycopg_pool import PoolTimeout
 
 from projections import listener
-from tenants.pool import rolled_back
+from tenants.pool import database_unavailable, rolled_back
 from tenants.runtime import StoreLocation
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -403,7 +404,7 @@ class PostgresViewDatabase(ViewDatabase):
 
     @contextlib.contextmanager
     def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             if not batch:
                 with conn.transaction(), conn.cursor() as cursor:
                     yield PostgresTx(cursor, self.schema)
@@ -418,8 +419,17 @@ class PostgresViewDatabase(ViewDatabase):
     @contextlib.contextmanager
     def read(self) -> Iterator[Tx]:
         # Rolled back: a read commits nothing (pg_stat_database counts it as a rollback).
-        with self._pool.connection() as conn, rolled_back(conn), conn.cursor() as cursor:
+        with self._connection() as conn, rolled_back(conn), conn.cursor() as cursor:
             yield PostgresTx(cursor, self.schema)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        # A pool that waited in vain says why (the server's answer), not only that it waited.
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as e:
+            raise database_unavailable(self.conninfo, e) from e
 
     @contextlib.contextmanager
     def claim(self, name: str, channel: str, wake: threading.Event) -> Iterator[Claim]:

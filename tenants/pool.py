@@ -23,9 +23,11 @@ import psycopg
 from eventsourcing import persistence
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore, PostgresFactory
 from psycopg import Connection
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.types.composite import CompositeInfo, register_composite
+from psycopg_pool import PoolTimeout
 
 _reading = threading.local()
 _lock = threading.Lock()
@@ -99,6 +101,8 @@ class TenantDatastore(PostgresDatastore):
                         yield conn
                 else:
                     yield conn
+        except PoolTimeout as e:
+            raise database_unavailable(pool_conninfo(self.pool), e) from e
         except psycopg.Error as e:
             raise _persistence_error(e) from e
 
@@ -198,3 +202,52 @@ def _persistence_error(error: psycopg.Error) -> persistence.PersistenceError:
     """The library's error for a psycopg error (as its own datastore maps them)."""
     kind = next((ours for theirs, ours in _ERRORS if isinstance(error, theirs)), None)
     return (kind or persistence.PersistenceError)(str(error))
+
+
+class DatabaseUnavailable(persistence.OperationalError):
+    """The platform got no connection to its PostgreSQL: the message names the server and why
+    (a refused connection, the server's or the role's connection limit, a busy pool)."""
+
+
+def database_unavailable(conninfo: str, error: BaseException) -> DatabaseUnavailable:
+    """What to tell the operator when a connection could not be had. A refused connection says
+    why; a pool that timed out says only that it waited, so one connection is tried here,
+    directly (while this process still holds its own), to learn the cause."""
+    if isinstance(error, DatabaseUnavailable):
+        return error
+    params = conninfo_to_dict(conninfo)
+    where = (
+        f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
+    )
+    if isinstance(error, PoolTimeout):
+        try:
+            with psycopg.connect(conninfo, connect_timeout=5):
+                cause = (
+                    "the server takes connections, but every connection of this process's pools"
+                    " was busy for the whole wait (raise QCFLOW_PG_POOL_SIZE, or look for long"
+                    " transactions)"
+                )
+        except psycopg.Error as e:
+            cause = _reason(e)
+    else:
+        cause = _reason(error)
+    if "too many" in cause:
+        cause += (
+            " — PostgreSQL's max_connections (or the role's CONNECTION LIMIT) is taken by"
+            " other clients; a qcflow process holds 2 × QCFLOW_PG_POOL_SIZE + 1"
+            " connections (ADR 30)"
+        )
+    waited = f" ({error})" if isinstance(error, PoolTimeout) else ""
+    return DatabaseUnavailable(f"no connection to PostgreSQL at {where}{waited}: {cause}")
+
+
+def pool_conninfo(pool: Any) -> str:
+    """Where a pool connects (the library's pools carry it in their keyword arguments)."""
+    keys = ("host", "port", "dbname", "user", "password")
+    return make_conninfo(pool.conninfo, **{k: v for k, v in pool.kwargs.items() if k in keys})
+
+
+def _reason(error: BaseException) -> str:
+    # psycopg's message ends with the server's (`FATAL:  too many connections for role …`).
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    return lines[-1].split("FATAL:")[-1].strip()

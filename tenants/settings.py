@@ -41,8 +41,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_key: str | None = None
     """QCFLOW_SECRET_KEY: signs session tokens, at least 32 bytes; unset, a random key is kept
     in the data dir."""
-    public_url: str = "http://127.0.0.1:8000"
-    """QCFLOW_PUBLIC_URL: the address users reach, for links in mails."""
+    public_url: str | None = None
+    """QCFLOW_PUBLIC_URL: the address users reach, for links in mails and on certificates;
+    unset, this process's own address (`base_url`)."""
     smtp_url: str | None = None
     """QCFLOW_SMTP_URL: smtp[s]://user:password@host:port; unset, mails are written to
     <data dir>/mail/ instead of sent (development)."""
@@ -80,6 +81,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             for part in self.trusted_proxies.split(",")
             if part.strip()
         )
+
+    @property
+    def base_url(self) -> str:
+        """Where users reach the platform: QCFLOW_PUBLIC_URL, else the address served
+        (QCFLOW_HOST and QCFLOW_PORT; a server on every interface is reached on loopback here)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def uses_postgres(self) -> bool:

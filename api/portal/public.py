@@ -258,7 +258,7 @@ class PublicPages(Controller):
     ) -> Template:
         """Certificate verification: the page printed on each certificate (`/verify?code=`)."""
         code = code.strip()
-        found = find_certificate(platform, code, state.settings.public_url) if code else None
+        found = find_certificate(platform, code, state.settings.base_url) if code else None
         parsed = parse_certificate_code(code) if found else None
         page = Page(request, platform.registry.get(parsed[0]) if parsed else None)
         return page.render(

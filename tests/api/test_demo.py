@@ -36,7 +36,8 @@ from tests.conftest import ADMIN_URL, _postgres_reachable
 
 QC = Programme.QC_GROUP
 PROVINCIAL = ("saq", "sdaq", "cmiqa")
-LINK = re.compile(r"http://127\.0\.0\.1:8000/(\w+)/demo-sign-in/([\w-]+)")
+LINK = re.compile(r"http://127\.0\.0\.1:8123/(\w+)/demo-sign-in/([\w-]+)")
+"""The links name the port served (QCFLOW_PORT below), not the default 8000."""
 
 
 @dataclass
@@ -75,7 +76,10 @@ def _start(env: dict[str, str], *argv: str) -> Started:
 def env(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
-    values = {"QCFLOW_DATA_DIR": str(tmp_path_factory.mktemp("demo") / "var")}
+    values = {
+        "QCFLOW_DATA_DIR": str(tmp_path_factory.mktemp("demo") / "var"),
+        "QCFLOW_PORT": "8123",
+    }
     if request.param == "sqlite":
         yield values
         return

@@ -1,4 +1,5 @@
-"""The operator's command line creates a tenant's first secretariat account."""
+"""The operator's command line: a tenant's first secretariat account, on the store the server
+uses and no other, with links to the address the server is reached at."""
 
 from __future__ import annotations
 
@@ -7,17 +8,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tenants.runtime import Platform
+from tenants.settings import Settings
 from tests.support import new_password
 
 ROOT = Path(__file__).parents[2]
 
 
-def qcflow(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def served(tmp_path: Path) -> Path:
+    """A data directory holding a platform, as a server's first start leaves it."""
+    Platform.from_settings(Settings(data_dir=tmp_path), only=["saq", "sdaq"]).close()
+    return tmp_path
+
+
+def qcflow(
+    args: list[str], data_dir: Path, stdin: str = "", **settings: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(ROOT),
         "QCFLOW_DATA_DIR": str(data_dir),
         "QCFLOW_LOG_FORMAT": "json",
+        **{f"QCFLOW_{name.upper()}": value for name, value in settings.items()},
     }
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
@@ -32,7 +47,7 @@ def qcflow(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.Compl
 
 
 def test_create_secretariat_asks_the_password_and_never_takes_it_as_an_argument(
-    tmp_path: Path,
+    served: Path,
 ) -> None:
     password = new_password()
     base = [
@@ -46,9 +61,9 @@ def test_create_secretariat_asks_the_password_and_never_takes_it_as_an_argument(
         "杨瑾",
     ]
 
-    created = qcflow(base, tmp_path, stdin=f"{password}\n{password}\n")
-    again = qcflow(base, tmp_path, stdin=f"{password}\n{password}\n")
-    with_password_flag = qcflow([*base, "--password", password], tmp_path)
+    created = qcflow(base, served, stdin=f"{password}\n{password}\n")
+    again = qcflow(base, served, stdin=f"{password}\n{password}\n")
+    with_password_flag = qcflow([*base, "--password", password], served)
 
     assert created.returncode == 0, created.stderr
     assert "secretariat account sec@saq.example.cn" in created.stdout
@@ -57,7 +72,7 @@ def test_create_secretariat_asks_the_password_and_never_takes_it_as_an_argument(
     assert with_password_flag.returncode == 2  # argparse: no such option
 
 
-def test_create_secretariat_refuses_a_weak_password(tmp_path: Path) -> None:
+def test_create_secretariat_refuses_a_weak_password(served: Path) -> None:
     result = qcflow(
         [
             "accounts",
@@ -69,14 +84,16 @@ def test_create_secretariat_refuses_a_weak_password(tmp_path: Path) -> None:
             "--name",
             "某人",
         ],
-        tmp_path,
+        served,
         stdin="Admin2024@\nAdmin2024@\n",
     )
     assert result.returncode == 2
     assert "password" in result.stderr
 
 
-def test_create_secretariat_with_a_link_prints_a_one_time_code(tmp_path: Path) -> None:
+def test_create_secretariat_with_a_link_prints_the_invitation_page_at_the_served_port(
+    served: Path,
+) -> None:
     result = qcflow(
         [
             "accounts",
@@ -89,8 +106,41 @@ def test_create_secretariat_with_a_link_prints_a_one_time_code(tmp_path: Path) -
             "范文略",
             "--link",
         ],
-        tmp_path,
+        served,
+        port="8123",
     )
     assert result.returncode == 0, result.stderr
     assert "one-time invitation code" in result.stdout
-    assert "/api/v1/tenants/sdaq/invitations/accept" in result.stdout
+    assert "http://127.0.0.1:8123/sdaq/invitation#code=" in result.stdout
+    assert "http://127.0.0.1:8123/api/v1/tenants/sdaq/invitations/accept" in result.stdout
+    assert ":8000" not in result.stdout
+    assert f"SQLite files in {served.resolve()}" in result.stderr
+
+
+LINKED = ["accounts", "create-secretariat", "--link"]
+
+
+def test_a_public_url_wins_over_the_served_port(served: Path) -> None:
+    result = qcflow(
+        [*LINKED, "--tenant", "saq", "--login", "c@saq.example.cn", "--name", "某人"],
+        served,
+        port="8123",
+        public_url="https://qcflow.example.cn/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "https://qcflow.example.cn/saq/invitation#code=" in result.stdout
+
+
+def test_a_command_refuses_a_data_directory_that_holds_no_platform(tmp_path: Path) -> None:
+    """With QCFLOW_DATABASE_URL unset in the shell, a command would otherwise write into a fresh
+    SQLite store that the server never reads."""
+    empty = tmp_path / "elsewhere"
+    result = qcflow(
+        [*LINKED, "--tenant", "saq", "--login", "d@saq.example.cn", "--name", "某人"],
+        empty,
+    )
+    assert result.returncode == 2
+    assert f"no platform in {empty.resolve()} yet" in result.stderr
+    assert "QCFLOW_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(empty.rglob("*.sqlite"))  # nothing made
