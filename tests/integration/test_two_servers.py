@@ -82,3 +82,24 @@ def _until(condition: object, what: str, seconds: float = 10.0) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
         time.sleep(0.05)
+
+
+def test_a_tenant_url_places_that_tenant_only() -> None:
+    settings = Settings.from_env(
+        {
+            "QCFLOW_DATABASE_URL": "postgresql://127.0.0.1:5432/qcflow",
+            "QCFLOW_DATABASE_URL_CAQ": "postgresql://127.0.0.1:5433/qcflow",
+        }
+    )
+    assert settings.database_url_of("caq") == "postgresql://127.0.0.1:5433/qcflow"
+    assert settings.database_url_of("saq") == "postgresql://127.0.0.1:5432/qcflow"
+
+
+def test_a_tenant_url_naming_no_tenant_stops_the_start(postgres_url: str, tmp_path: object) -> None:
+    settings = Settings(
+        database_url=postgres_url,
+        tenant_database_urls={"xyz": postgres_url},
+        data_dir=tmp_path / "var",  # type: ignore[operator]
+    )
+    with pytest.raises(ValueError, match=r"names no tenant: \['xyz'\]"):
+        Platform.from_settings(settings)
