@@ -18,9 +18,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
+import psycopg
 import structlog
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -28,6 +30,7 @@ from eventsourcing.utils import get_topic
 
 from aggregates.forwarding import Forwarding
 from aggregates.submission import Submission
+from projections import listener
 from projections.runner import STORE_ERRORS, ClaimedLoop, RunnerStatus
 from projections.store import Claim, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
@@ -83,6 +86,29 @@ class Follower(ClaimedLoop):
         self.batch_size = batch_size
         self._scanned = 0
         self._head = 0
+        up, down = upstream.location, downstream.location
+        self._other_server = up.conninfo if up.conninfo != down.conninfo else None
+        """Where the upstream ledger notifies, when its server is not the claim's (ADR 30)."""
+
+    def _claimed(self) -> AbstractContextManager[Claim]:
+        if self._other_server is None or self.upstream.location.conninfo is None:
+            return super()._claimed()
+        return self._watching(self._other_server)
+
+    @contextmanager
+    def _watching(self, conninfo: str) -> Iterator[Claim]:
+        # The claim (the lock) on the downstream's server, the wake-ups from the upstream's:
+        # its NOTIFY reaches only the listeners of its own server.
+        with super()._claimed() as claim:
+            shared = listener.acquire(conninfo, self.upstream.location.pool_size)
+            try:
+                watch = shared.listener.watch(self.channel, self._nudge)
+                try:
+                    yield _Watched(claim, watch)
+                finally:
+                    shared.listener.release(watch)
+            finally:
+                listener.release(conninfo)
 
     @property
     def position(self) -> int:
@@ -215,6 +241,31 @@ def outcome_return(edge: Edge, claims: ViewDatabase, poll_interval: float = 0.5)
     return Follower(
         name, national, member, OUTCOME_TOPICS, handle, claims, poll_interval=poll_interval
     )
+
+
+class _Watched:
+    """A claim held on one server, woken by a watch of the upstream ledger's server too."""
+
+    def __init__(self, claim: Claim, watch: listener.ListenerClaim) -> None:
+        self.claim = claim
+        self.watch = watch
+
+    @property
+    def held(self) -> bool:
+        return self.claim.held
+
+    @held.setter
+    def held(self, value: bool) -> None:
+        self.claim.held = value
+
+    @property
+    def listener_pid(self) -> int | None:
+        return self.claim.listener_pid
+
+    def wait(self, timeout: float) -> None:
+        self.claim.wait(timeout)
+        if self.watch.lost:
+            raise psycopg.OperationalError("the upstream server's listening connection was lost")
 
 
 class ForwardingProcesses:

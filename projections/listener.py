@@ -40,6 +40,8 @@ class ListenerClaim:
         self.wake = wake
         self.held = False
         self.lost = False
+        self.watching = False
+        """Only wake-ups, no lock (a follower whose claim is held on another server)."""
 
     @property
     def listener_pid(self) -> int | None:
@@ -99,11 +101,29 @@ class Listener:
         self._poke()  # a standby claim changes when the listener next tries
         return claim
 
+    def watch(self, channel: str, wake: threading.Event) -> ListenerClaim:
+        """Wake-ups on `channel` of this server, without a lock: for a follower whose upstream
+        ledger lives on another server than its claim. Lost with the connection, like a claim."""
+        watch = ListenerClaim(self, "", channel, wake)
+        watch.watching = True
+        with self._lock:
+            conn = self._connection()
+            try:
+                if channel not in self._listening:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self._listening.add(channel)
+            except psycopg.Error:
+                self._lose()
+                raise
+            watch.held = True  # woken by every notification on its channel
+            self._claims.append(watch)
+        return watch
+
     def release(self, claim: ListenerClaim) -> None:
         with self._lock:
             if claim in self._claims:
                 self._claims.remove(claim)
-            if not claim.held or claim.lost:
+            if not claim.held or claim.lost or claim.watching:
                 return
             claim.held = False
             heir = next((c for c in self._claims if c.key == claim.key), None)

@@ -20,6 +20,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar, Self
 from uuid import UUID
@@ -124,6 +125,10 @@ class ClaimedLoop(ABC):
     def activated(self, claim: Claim) -> None:
         """Called on becoming the active one."""
 
+    def _claimed(self) -> AbstractContextManager[Claim]:
+        """The loop's claim, whose wait wakes on the upstream ledger's writes."""
+        return self.claims.claim(self.claim_name, self.channel, self._nudge)
+
     def halted(self, reason: CannotApply) -> None:  # noqa: B027 (most loops keep nothing)
         """Called once when the loop stops at what it cannot apply."""
 
@@ -149,7 +154,7 @@ class ClaimedLoop(ABC):
         backoff = 0.1
         while not self._stop.is_set():
             try:
-                with self.claims.claim(self.claim_name, self.channel, self._nudge) as claim:
+                with self._claimed() as claim:
                     while not claim.held and not self._stop.is_set():
                         self._state = "standby"
                         claim.wait(self.poll_interval * 4)  # tries to take it over

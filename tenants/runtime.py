@@ -166,18 +166,24 @@ class Platform:
         if unknown:
             raise ValueError(f"no such tenants in the registry: {unknown}")
         started = [t for t in registry if only is None or t.code in only]
+        strangers = sorted(set(settings.tenant_database_urls) - {t.code for t in registry})
+        if strangers:
+            raise ValueError(f"QCFLOW_DATABASE_URL_<TENANT> names no tenant: {strangers}")
         conninfo = _conninfo(settings.database_url) if settings.database_url else None
         self.conninfo = conninfo
+        """The default server (QCFLOW_DATABASE_URL), whose advisory lock orders every start."""
+        servers = {t.code: self._server_of(t.code) for t in started}
         try:
             # Schemas, the library's tables and the chain's: created by one process at a time,
             # so that any number of processes can start together.
             with self.startup_lock():
-                if conninfo is not None:
-                    provision_schemas(conninfo, (t.schema for t in started))
+                for server in sorted({s for s in servers.values() if s is not None}):
+                    schemas = (t.schema for t in started if servers[t.code] == server)
+                    provision_schemas(server, schemas)
                 for tenant in started:
                     runtime = TenantRuntime(
                         tenant,
-                        self._location(tenant, conninfo),
+                        self._location(tenant, servers[tenant.code]),
                         settings.pg_pool_size,
                         LocalFileStore(settings.data_dir / "files" / tenant.code),
                     )
@@ -198,6 +204,10 @@ class Platform:
     ) -> Platform:
         registry = TenantRegistry.load(settings.tenants_dir)
         return cls(settings, registry, only=only, passwords=passwords)
+
+    def _server_of(self, code: str) -> str | None:
+        url = self.settings.database_url_of(code)
+        return _conninfo(url) if url else None
 
     def _location(self, tenant: Tenant, conninfo: str | None) -> StoreLocation:
         if conninfo is not None:

@@ -12,6 +12,7 @@ import msgspec
 
 MIN_SECRET_BYTES = 32
 TENANTS_DIR = Path(__file__).resolve().parent
+TENANT_URL_PREFIX = "QCFLOW_DATABASE_URL_"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -19,6 +20,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     database_url: str | None = None
     """QCFLOW_DATABASE_URL: a PostgreSQL URL; unset means the embedded SQLite default."""
+    tenant_database_urls: dict[str, str] = {}
+    """QCFLOW_DATABASE_URL_<TENANT> (e.g. QCFLOW_DATABASE_URL_CAQ): the PostgreSQL server of one
+    tenant's schema, when it is not QCFLOW_DATABASE_URL's (tenants on several servers)."""
     data_dir: Path = Path("var")
     """QCFLOW_DATA_DIR: the SQLite files (one per tenant ledger and per view) and uploads."""
     tenants_dir: Path = TENANTS_DIR
@@ -60,7 +64,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """QCFLOW_TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxies whose
     X-Forwarded-For is believed; empty (the default), the peer's own address is the client's."""
 
+    def database_url_of(self, tenant: str) -> str | None:
+        """Where a tenant's schema lives: its own server, else QCFLOW_DATABASE_URL's."""
+        return self.tenant_database_urls.get(tenant, self.database_url)
+
     def __post_init__(self) -> None:
+        if self.tenant_database_urls and self.database_url is None:
+            names = ", ".join(
+                f"{TENANT_URL_PREFIX}{code.upper()}" for code in self.tenant_database_urls
+            )
+            msg = f"{names} places a tenant on PostgreSQL: set QCFLOW_DATABASE_URL too (the others' server)"
+            raise ValueError(msg)
         if self.secret_key is not None and len(self.secret_key.encode()) < MIN_SECRET_BYTES:
             msg = (
                 f"QCFLOW_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes of random text"
@@ -99,10 +113,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        values = {
+        values: dict[str, object] = {
             field: env[f"QCFLOW_{field.upper()}"]
             for field in cls.__struct_fields__
             if env.get(f"QCFLOW_{field.upper()}")
+        }
+        values["tenant_database_urls"] = {
+            name.removeprefix(TENANT_URL_PREFIX).lower(): url
+            for name, url in env.items()
+            if name.startswith(TENANT_URL_PREFIX) and url
         }
         try:
             return msgspec.convert(values, cls, strict=False, dec_hook=_decode_path)

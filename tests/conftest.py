@@ -34,22 +34,33 @@ ADMIN_URL = os.environ.get(
 )
 
 
-def _postgres_reachable() -> str | None:
+SECOND_ADMIN_URL = os.environ.get(
+    "QCFLOW_TEST_SECOND_DATABASE_URL", "postgresql://postgres@127.0.0.1:5433/postgres"
+)
+"""A second PostgreSQL server (another cluster; `.ci/run` makes one on port 5433), for tenants
+placed on several servers."""
+
+
+def _postgres_reachable(url: str = ADMIN_URL) -> str | None:
     try:
-        with psycopg.connect(ADMIN_URL, connect_timeout=3):
+        with psycopg.connect(url, connect_timeout=3):
             return None
     except psycopg.Error as e:
         return str(e)
 
 
-@pytest.fixture(scope="session")
-def postgres_admin() -> str:
-    problem = _postgres_reachable()
+def _required(url: str) -> str:
+    problem = _postgres_reachable(url)
     if problem is not None:
         if os.environ.get("QCFLOW_REQUIRE_POSTGRES"):
             pytest.fail(f"PostgreSQL is required but not reachable: {problem}")
         pytest.skip(f"PostgreSQL not reachable: {problem}")
-    return ADMIN_URL
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> str:
+    return _required(ADMIN_URL)
 
 
 class Databases:
@@ -128,6 +139,22 @@ def databases(postgres_admin: str) -> Iterator[Databases]:
         databases.drop_all()
 
 
+@pytest.fixture(scope="session")
+def second_databases() -> Iterator[Databases]:
+    databases = Databases(_required(SECOND_ADMIN_URL))
+    try:
+        yield databases
+    finally:
+        databases.drop_all()
+
+
+@pytest.fixture
+def second_postgres_url(second_databases: Databases) -> Iterator[str]:
+    """An empty database on the second server, for one test."""
+    with second_databases.empty_one() as url:
+        yield url
+
+
 @pytest.fixture
 def postgres_url(databases: Databases) -> Iterator[str]:
     """An empty database for one test (see `Databases`)."""
@@ -143,7 +170,16 @@ def module_postgres_url(databases: Databases) -> Iterator[str]:
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-DATABASE_FIXTURES = {"postgres_url", "module_postgres_url", "postgres_admin", "databases"}
+DATABASE_FIXTURES = {
+    "postgres_url",
+    "module_postgres_url",
+    "postgres_admin",
+    "databases",
+    "second_postgres_url",
+}
+TWO_SERVERS = pytest.param("two_servers", marks=pytest.mark.postgres)
+"""A backend a module may add to its own `backend` parameters: the platform on PostgreSQL, with
+the national tenant (caq) on a second server."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -152,7 +188,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        on_postgres = "postgres" in (params.get("backend"), params.get("module_backend"))
+        backends = (params.get("backend"), params.get("module_backend"))
+        on_postgres = "postgres" in backends or "two_servers" in backends
         if on_postgres or DATABASE_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.postgres)
 
@@ -175,6 +212,13 @@ def platform_options(request: pytest.FixtureRequest) -> PlatformOptions:
 
 @pytest.fixture
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    if backend == "two_servers":
+        return Settings(
+            database_url=request.getfixturevalue("postgres_url"),
+            tenant_database_urls={"caq": request.getfixturevalue("second_postgres_url")},
+            data_dir=tmp_path / "var",
+            pg_pool_size=2,
+        )
     url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
     return Settings(database_url=url, data_dir=tmp_path / "var", pg_pool_size=2)
 

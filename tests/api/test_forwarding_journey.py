@@ -27,9 +27,17 @@ from tests.api.published_world import (
     tenant_config,
 )
 from tests.api.test_recommendations import SUMMARY, statistics
+from tests.conftest import BACKENDS, TWO_SERVERS
 from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.tenants("saq", "sdaq", "caq")
+
+
+@pytest.fixture(params=[*BACKENDS, TWO_SERVERS])
+def backend(request: pytest.FixtureRequest) -> str:
+    """SQLite, PostgreSQL, and PostgreSQL with caq on a second server: the provinces' forwards
+    read on one server and recorded into the national tenant on the other, exactly once."""
+    return str(request.param)
 
 
 async def test_province_to_national_and_back(client: Client, clock: Clock) -> None:  # noqa: PLR0915

@@ -50,12 +50,20 @@ STOP_TIMEOUT = 20.0
 class Worker:
     """`qcflow worker` as a child process; every incarnation appends to one log file."""
 
-    def __init__(self, database_url: str, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path) -> None:
         self.log_path = log_path
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("QCFLOW_")}
         self.env.update(
+            {
+                f"QCFLOW_DATABASE_URL_{code.upper()}": url
+                for code, url in settings.tenant_database_urls.items()
+            }
+        )
+        assert settings.database_url is not None
+        data_dir = settings.data_dir
+        self.env.update(
             PYTHONPATH=str(ROOT),
-            QCFLOW_DATABASE_URL=database_url,
+            QCFLOW_DATABASE_URL=settings.database_url,
             QCFLOW_DATA_DIR=str(data_dir),
             QCFLOW_LOG_FORMAT="json",
             QCFLOW_LOG_LEVEL="info",
@@ -322,13 +330,22 @@ def check_received(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("servers", ["one server", "caq on a second server"])
 def test_each_forward_is_received_once_while_the_worker_keeps_crashing(
-    postgres_url: str, tmp_path: Path
+    servers: str, postgres_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     began = time.monotonic()
-    settings = Settings(database_url=postgres_url, data_dir=tmp_path / "var", pg_pool_size=2)
+    elsewhere = (
+        {"caq": request.getfixturevalue("second_postgres_url")} if "second" in servers else {}
+    )
+    settings = Settings(
+        database_url=postgres_url,
+        tenant_database_urls=elsewhere,
+        data_dir=tmp_path / "var",
+        pg_pool_size=2,
+    )
     platform = Platform.from_settings(settings)
-    worker = Worker(postgres_url, tmp_path / "var", tmp_path / "worker.log")
+    worker = Worker(settings, tmp_path / "worker.log")
     crashes = Crashes()
     stream: Stream | None = None
     try:
