@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -69,6 +69,6 @@ def sign_in(page: Page, url: str, login: str, password: str, tenant: str = "saq"
     """Through the sign-in page, as a person does; back on the tenant's home."""
     page.goto(f"{url}/{tenant}/sign-in")
     page.get_by_label("登录名（邮箱）").fill(login)
-    page.get_by_label("密码").fill(password)
+    page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**/{tenant}/**")
+    expect(page.locator(".who .person")).to_be_visible()
