@@ -446,10 +446,12 @@ class Grading(Aggregate):
         )
 
     def certificate(self, code: str) -> dict[str, Any] | None:
-        for submission_id, issued in self.certificates.items():
-            if issued == code:
-                return self.entries[submission_id]
-        return None
+        holder = self.holder(code)
+        return self.entries[holder] if holder is not None else None
+
+    def holder(self, code: str) -> str | None:
+        """The submission (its id) a certificate code was issued to, if any."""
+        return next((s for s, issued in self.certificates.items() if issued == code), None)
 
 
 def _check_gradable(campaign: Campaign, entries: list[dict[str, Any]]) -> None:

@@ -480,6 +480,18 @@ class ReviewCommands(LedgerBase):
 
     def verify_certificate(self, code: str) -> tuple[Campaign, dict[str, Any]] | None:
         """The campaign and the result a verification code was issued for, if any."""
+        found = self._certified(code)
+        if found is None:
+            return None
+        campaign, grading, submission_id = found
+        return campaign, grading.entries[submission_id]
+
+    def certificate_holder(self, code: str) -> UUID | None:
+        """The submission a verification code was issued for, if any (the auditor's search)."""
+        found = self._certified(code)
+        return UUID(found[2]) if found else None
+
+    def _certified(self, code: str) -> tuple[Campaign, Grading, str] | None:
         parsed = parse_certificate_code(code)
         if parsed is None or parsed[0] != self.tenant:
             return None
@@ -489,9 +501,9 @@ class ReviewCommands(LedgerBase):
                 continue
             campaign = self._find(Campaign.create_id(self.tenant, programme, year), Campaign)
             grading = campaign and self._find(Grading.create_id(campaign.id), Grading)
-            entry = grading.certificate(code.strip().upper()) if grading else None
-            if campaign is not None and entry is not None:
-                return campaign, entry
+            holder = grading.holder(code.strip().upper()) if grading else None
+            if campaign is not None and grading and holder is not None:
+                return campaign, grading, holder
         return None
 
 

@@ -105,17 +105,7 @@ class AuditController(Controller):
         lang: Annotated[str, QueryParameter(pattern="^(zh|en)$")] = "zh",
     ) -> HistoryOut:
         """Every event in order: when, who (account and role), what, and what it changed."""
-        note_read(runtime, actor, "history", record.value, record_id, after=after, lang=lang)
-        steps = [s for s in runtime.ledger.history(record_id, KINDS[record]) if s.version > after]
-        if not steps and after == 0:
-            runtime.ledger.state_at(record_id, KINDS[record])  # answers 404 for none such
-        page = steps[:limit]
-        return HistoryOut(
-            kind=record.value,
-            record_id=str(record_id),
-            items=[StepOut.of(s, lang, runtime) for s in page],
-            next_after=page[-1].version if len(steps) > limit else None,
-        )
+        return history_of(runtime, actor, record, record_id, after, limit, lang)
 
     @get("/state", operation_id="auditState", sync_to_thread=True, opt=access(AUDITORS))
     def state(
@@ -130,16 +120,7 @@ class AuditController(Controller):
         """The state as it was at `at` (recording time; without an offset, Beijing time) or after
         `version`; the latest without either."""
         at = checked_moment("at", at) if at is not None else None
-        note_read(runtime, actor, "state", record.value, record_id, at=at, version=version)
-        moment = in_zone(at, runtime.tenant.zone) if at is not None else None
-        found = runtime.ledger.state_at(record_id, KINDS[record], at=moment, version=version)
-        return StateOut(
-            kind=record.value,
-            record_id=str(record_id),
-            version=found.version,
-            as_of=in_zone(found.modified_on, runtime.tenant.zone),
-            state=plain(state_of(found)),
-        )
+        return state_at(runtime, actor, record, record_id, at, version)
 
     # Under the same {record}/{record_id} path as the other reads: Litestar's router does not
     # come back from a static segment, so its own /audit/campaign/... route would hide
@@ -161,12 +142,7 @@ class AuditController(Controller):
         recomputed from its recorded score sheets and rules and compared with what was recorded
         and published; `intact` when nothing differs. Overrides and upheld objections that changed
         a grade are listed as decisions: recorded, not recomputable."""
-        note_read(runtime, actor, "recomputation", record.value, record_id)
-        if record is not Kind.CAMPAIGN:
-            raise AuditNotFound("record")
-        names = runtime.grade_names(runtime.ledger.get_campaign(record_id).programme)
-        found = runtime.ledger.recompute(record_id)
-        return RecomputationOut.of(record_id, found, names, runtime)
+        return recomputation_of(runtime, actor, record, record_id)
 
     @get(
         "/package.json", operation_id="auditPackageJson", sync_to_thread=True, opt=access(AUDITORS)
@@ -180,9 +156,9 @@ class AuditController(Controller):
     ) -> HttpResponse[bytes]:
         """The audit package of a submission or a campaign, as a JSON file: its history, the
         recomputation and the chain proof."""
-        package = _package(runtime, actor, record, record_id, "json")
+        package = package_of(runtime, actor, record, record_id, "json")
         return download(
-            msgspec.json.encode(package), "application/json", _filename(package, "json")
+            msgspec.json.encode(package), "application/json", package_name(package, "json")
         )
 
     @get("/package.pdf", operation_id="auditPackagePdf", sync_to_thread=True, opt=access(AUDITORS))
@@ -194,14 +170,71 @@ class AuditController(Controller):
         actor: NamedDependency[Actor],
     ) -> HttpResponse[bytes]:
         """The same audit package as a printable report (PDF, A4)."""
-        package = _package(runtime, actor, record, record_id, "pdf")
-        return download(render_report(package), "application/pdf", _filename(package, "pdf"))
+        package = package_of(runtime, actor, record, record_id, "pdf")
+        return download(render_report(package), "application/pdf", package_name(package, "pdf"))
+
+
+def history_of(
+    runtime: TenantRuntime,
+    actor: Actor,
+    record: Kind,
+    record_id: UUID,
+    after: int = 0,
+    limit: int = 100,
+    lang: str = "zh",
+) -> HistoryOut:
+    """One page of a record's history (noted in the reader's trail): the API's and the
+    auditor's desk's."""
+    note_read(runtime, actor, "history", record.value, record_id, after=after, lang=lang)
+    steps = [s for s in runtime.ledger.history(record_id, KINDS[record]) if s.version > after]
+    if not steps and after == 0:
+        runtime.ledger.state_at(record_id, KINDS[record])  # answers 404 for none such
+    page = steps[:limit]
+    return HistoryOut(
+        kind=record.value,
+        record_id=str(record_id),
+        items=[StepOut.of(s, lang, runtime) for s in page],
+        next_after=page[-1].version if len(steps) > limit else None,
+    )
+
+
+def state_at(
+    runtime: TenantRuntime,
+    actor: Actor,
+    record: Kind,
+    record_id: UUID,
+    at: datetime | None = None,
+    version: int | None = None,
+) -> StateOut:
+    """A record's state at a moment (recording time) or after a version (noted)."""
+    note_read(runtime, actor, "state", record.value, record_id, at=at, version=version)
+    moment = in_zone(at, runtime.tenant.zone) if at is not None else None
+    found = runtime.ledger.state_at(record_id, KINDS[record], at=moment, version=version)
+    return StateOut(
+        kind=record.value,
+        record_id=str(record_id),
+        version=found.version,
+        as_of=in_zone(found.modified_on, runtime.tenant.zone),
+        state=plain(state_of(found)),
+    )
+
+
+def recomputation_of(
+    runtime: TenantRuntime, actor: Actor, record: Kind, record_id: UUID
+) -> RecomputationOut:
+    """A campaign's outcomes recomputed from its recorded sheets and rules (noted)."""
+    note_read(runtime, actor, "recomputation", record.value, record_id)
+    if record is not Kind.CAMPAIGN:
+        raise AuditNotFound("record")
+    names = runtime.grade_names(runtime.ledger.get_campaign(record_id).programme)
+    found = runtime.ledger.recompute(record_id)
+    return RecomputationOut.of(record_id, found, names, runtime)
 
 
 PACKAGED = (Kind.SUBMISSION, Kind.CAMPAIGN)
 
 
-def _package(
+def package_of(
     runtime: TenantRuntime, actor: Actor, record: Kind, record_id: UUID, form: str
 ) -> PackageOut:
     if record not in PACKAGED:
@@ -210,5 +243,5 @@ def _package(
     return build_package(runtime, record.value, record_id, actor)
 
 
-def _filename(package: PackageOut, suffix: str) -> str:
+def package_name(package: PackageOut, suffix: str) -> str:
     return f"审计包-{package.tenant}-{package.subject}-{package.record_id}.{suffix}"

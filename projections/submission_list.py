@@ -332,6 +332,23 @@ def list_submissions(
     return select(db, SubmissionRow, query, params)
 
 
+def find_submissions(db: ViewDatabase, text: str, limit: int = 50) -> list[SubmissionRow]:
+    """The results of every campaign (drafts included) whose serial or credit code is `text`
+    (in any case), or whose unit name contains it: the auditor's search, newest first."""
+    wanted = text.strip()
+    like = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return select(
+        db,
+        SubmissionRow,
+        "SELECT submission_id, campaign_id, position, serial, programme, credit_code, unit_name,"
+        " recommending_unit, status, title, topic_type, industry, key_domain, endorsed,"
+        " direct_channel_confirmed, version FROM {submission_list}"
+        " WHERE upper(serial) = :upper OR credit_code = :upper"
+        " OR unit_name LIKE :like ESCAPE '\\' ORDER BY position DESC LIMIT :limit",
+        {"upper": wanted.upper(), "like": like, "limit": limit},
+    )
+
+
 class OwnRow(msgspec.Struct, frozen=True, kw_only=True):
     """An applicant's result as 我的申报 lists it."""
 

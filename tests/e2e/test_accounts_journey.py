@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from api.mail import delivered_mail
 from tests.api.claims_support import LICENCE
 from tests.e2e.conftest import Site
-from tests.e2e.pages import DESKTOP, PHONE, assert_accessible
+from tests.e2e.pages import DESKTOP, looks_right, sign_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -47,23 +47,6 @@ def png(width: int = 120, height: int = 80) -> bytes:
     )
 
 
-def looks_right(page: Page, name: str) -> None:
-    """axe-clean at 1280 px and at 390 px, where nothing scrolls sideways; screenshots of both
-    when asked (QCFLOW_SCREENSHOTS)."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"pacc-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{page.url}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"pacc-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size(DESKTOP)
-
-
 def mailed_link(site: Site, login: str) -> str:
     """The path and code of the last mail's link (the mail folder is the mail server)."""
     site.app.state.mail.send_pending()
@@ -73,14 +56,6 @@ def mailed_link(site: Site, login: str) -> str:
     assert found is not None
     link = urlsplit(found.group(1))
     return f"{site.url}{link.path}#{link.fragment}"
-
-
-def sign_in(page: Page, site: Site, login: str, password: str) -> None:
-    page.goto(site.url + "/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(login)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator(".who .person")).to_be_visible()
 
 
 def new_context(browser: Browser) -> BrowserContext:
@@ -95,7 +70,7 @@ def registers(page: Page, site: Site, login: str, password: str) -> None:
     page.locator("header").get_by_role("link", name="登录").click()
     page.get_by_role("link", name="申报单位注册").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("申报单位注册")
-    looks_right(page, "register")
+    looks_right(page, "pacc-register", SHOTS)
 
     page.get_by_label("登录名（邮箱）").fill(login)
     page.get_by_label("姓名").fill("李明")
@@ -106,7 +81,7 @@ def registers(page: Page, site: Site, login: str, password: str) -> None:
     code.fill("91100000100003962A")  # one character mistyped
     check = page.locator("#credit-code-check")
     expect(check).to_contain_text("统一社会信用代码校验码应为 T，实际为 A")
-    looks_right(page, "register-credit-code")
+    looks_right(page, "pacc-register-credit-code", SHOTS)
     code.fill(ICBC)
     expect(check).to_contain_text("统一社会信用代码校验通过")
     page.get_by_label("营业执照").set_input_files(
@@ -118,13 +93,13 @@ def registers(page: Page, site: Site, login: str, password: str) -> None:
     page.get_by_role("button", name="注册").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("确认注册")
     expect(page.locator(".notice")).to_contain_text("确认邮件已发出")
-    looks_right(page, "confirm")
+    looks_right(page, "pacc-confirm", SHOTS)
 
     page.goto(mailed_link(site, login))  # the mail's link: its code fills the field
     expect(page.get_by_label("确认码")).not_to_have_value("")
     page.get_by_role("button", name="确认").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("注册已确认")
-    looks_right(page, "confirmed")
+    looks_right(page, "pacc-confirmed", SHOTS)
 
 
 def the_secretariat_verifies(browser: Browser, site: Site, login: str) -> str:
@@ -133,7 +108,7 @@ def the_secretariat_verifies(browser: Browser, site: Site, login: str) -> str:
     secretariat = new_context(browser)
     try:
         desk = secretariat.new_page()
-        sign_in(desk, site, site.login, site.password)
+        sign_in(desk, site.url, site.login, site.password)
         nav = desk.get_by_role("navigation", name="主导航")
         nav.get_by_role("link", name="单位身份核验").click()
         card = desk.locator("article.claim", has_text=login)
@@ -145,7 +120,7 @@ def the_secretariat_verifies(browser: Browser, site: Site, login: str) -> str:
             " image.addEventListener('load', () => done(image.naturalWidth)))"
         )
         assert letter.evaluate(loaded) == 120  # shown, not broken
-        looks_right(desk, "claims-queue")
+        looks_right(desk, "pacc-claims-queue", SHOTS)
         licence = card.get_by_role("link", name=re.compile("营业执照"))
         href = site.url + str(licence.get_attribute("href"))
         opened = secretariat.request.get(href)
@@ -172,12 +147,12 @@ def the_colleague_accepts(browser: Browser, site: Site, colleague: str) -> None:
         other.get_by_label("再次输入密码").fill(theirs + "!")
         other.get_by_role("button", name="接受邀请").click()
         expect(other.locator("#e-password_again")).to_have_text("两次输入的密码不一致")
-        looks_right(other, "invitation-refused")
+        looks_right(other, "pacc-invitation-refused", SHOTS)
         other.get_by_label("设置密码").fill(theirs)
         other.get_by_label("再次输入密码").fill(theirs)
         other.get_by_role("button", name="接受邀请").click()
         expect(other.get_by_role("heading", level=1)).to_have_text("账号已启用")
-        sign_in(other, site, colleague, theirs)
+        sign_in(other, site.url, colleague, theirs)
         other.goto(site.url + "/saq/account")
         expect(other.locator("section.claim .state")).to_have_text("已核验")  # by the invitation
         expect(other.locator(".roles")).to_contain_text(ENTERPRISE)
@@ -190,12 +165,12 @@ def test_an_applicant_unit_registers_is_verified_and_invites_a_colleague(
 ) -> None:
     login, password = "liming@icbc.example.cn", new_password()
     registers(page, site, login, password)
-    sign_in(page, site, login, password)
+    sign_in(page, site.url, login, password)
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的账号").click()
     claim = page.locator("section.claim")
     expect(claim).to_contain_text(ENTERPRISE)
     expect(claim.locator(".state")).to_have_text("待核验")
-    looks_right(page, "account-awaiting")
+    looks_right(page, "pacc-account-awaiting", SHOTS)
 
     licence = the_secretariat_verifies(playwright_browser, site, login)
     refused = page.context.request.get(licence)  # not the applicant's to open
@@ -208,7 +183,7 @@ def test_an_applicant_unit_registers_is_verified_and_invites_a_colleague(
     page.get_by_label("同事的姓名").fill("王芳")
     page.get_by_role("button", name="发出邀请").click()
     expect(page.locator(".notice")).to_contain_text("邀请已发出")
-    looks_right(page, "account-verified")
+    looks_right(page, "pacc-account-verified", SHOTS)
     the_colleague_accepts(playwright_browser, site, colleague)
 
 
@@ -217,7 +192,7 @@ def test_a_forgotten_password_is_reset_through_the_mailed_code(
 ) -> None:
     page.goto(site.url + "/saq/sign-in")
     page.get_by_role("link", name="忘记密码").click()
-    looks_right(page, "reset")
+    looks_right(page, "pacc-reset", SHOTS)
     page.get_by_label("登录名（邮箱）").fill(site.login)
     page.get_by_role("button", name="发送确认码").click()
     expect(page.locator(".notice")).to_contain_text("如该登录名已注册，重置密码的邮件已发出")
@@ -234,10 +209,10 @@ def test_a_forgotten_password_is_reset_through_the_mailed_code(
     page.get_by_role("button", name="设置新密码").click()
     expect(page.locator("#e-password")).to_contain_text("密码至少 10 位")
     expect(page.get_by_label("新密码")).to_have_value("")  # never shown again
-    looks_right(page, "reset-refused")
+    looks_right(page, "pacc-reset-refused", SHOTS)
     page.get_by_label("新密码").fill(password)
     page.get_by_label("再次输入密码").fill(password)
     page.get_by_role("button", name="设置新密码").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("密码已重置")
-    sign_in(page, site, site.login, password)
+    sign_in(page, site.url, site.login, password)
     site.password = password  # the module's other tests sign in with it

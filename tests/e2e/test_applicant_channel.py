@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from tests.e2e.conftest import Site
-from tests.e2e.pages import assert_accessible
+from tests.e2e.pages import assert_accessible, sign_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -96,14 +96,6 @@ def results_in_2024(site: Site, login: str, password: str, unit_name: str) -> di
 def shoot(page: Page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=str(SHOTS / f"papp-{name}-1280.png"), full_page=True)
-
-
-def sign_in(page: Page, site: Site, login: str, password: str) -> None:
-    page.goto(f"{site.url}/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(login)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator(".who")).to_contain_text("王芳")
 
 
 def my_results(page: Page, published: dict[str, Any], made: dict[str, str]) -> None:
@@ -240,7 +232,7 @@ def test_an_applicant_registers_follows_its_results_endorses_one_and_downloads_a
     published = next(s for s in site.published.submissions if s["certificate_code"])
     login, password = applicant(site, published["credit_code"])
     made = results_in_2024(site, login, password, published["unit_name"])
-    sign_in(page, site, login, password)
+    sign_in(page, site.url, login, password)
     my_results(page, published, made)
     registration_url = register(page, published)
     endorse(page, site, made)

@@ -18,7 +18,7 @@ from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Programme
 from aggregates.submission_forms import QcResultForm
 from tests.e2e.conftest import Site
-from tests.e2e.pages import PHONE, assert_accessible
+from tests.e2e.pages import PHONE, assert_accessible, sign_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -44,14 +44,6 @@ def applicant(site: Site, credit_code: str) -> tuple[str, str]:
     return login, password
 
 
-def sign_in(page: Page, site: Site, login: str, password: str) -> None:
-    page.goto(f"{site.url}/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(login)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator(".who .person")).to_be_visible()
-
-
 def checked(page: Page, name: str) -> None:
     """axe-clean, and no horizontal scroll at 390 px (then back at 1280); a screenshot of each
     width when asked for."""
@@ -72,7 +64,7 @@ def checked(page: Page, name: str) -> None:
 def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
     site: Site, page: Page, tmp_path: Path
 ) -> None:
-    sign_in(page, site, *applicant(site, "91100000100003962T"))
+    sign_in(page, site.url, *applicant(site, "91100000100003962T"))
     here = draft_with_six_members(page, site)
     upload_the_files(page, tmp_path)
     submit_after_the_refusal(page)
@@ -239,7 +231,7 @@ def corrects_and_resubmits(page: Page, site: Site, here: str, tmp_path: Path) ->
 
 
 def test_an_applicant_drafts_a_team_form_with_its_figures(site: Site, page: Page) -> None:
-    sign_in(page, site, *applicant(site, "91310000631696378L"))
+    sign_in(page, site.url, *applicant(site, "91310000631696378L"))
     page.goto(f"{site.url}/saq/applicant/campaigns/{TEAM_2024}/submissions/new?programme=team")
     page.get_by_label("单位名称（与公章一致）").fill("上海某某制造有限公司")
     page.get_by_label("推荐单位").select_option("pudong")
