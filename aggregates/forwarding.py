@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.campaign import Campaign, CampaignConflict, Phase
+from aggregates.limits import REASON_MAX_CHARS, too_long
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 
 FORWARDING_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/national-forwarding")
@@ -242,6 +243,8 @@ class Forwarding(Aggregate):
             )
         if not reason.strip():
             raise InvalidForwarding(Problem("reason", "required", "请说明撤回推荐的原因"))
+        if long := too_long("reason", reason.strip(), REASON_MAX_CHARS, "撤回原因"):
+            raise InvalidForwarding(*long)
         self.trigger_event(
             self.ForwardWithdrawn,
             national_campaign_id=self.national_campaign_id,

@@ -163,7 +163,7 @@ class ForwardingController(Controller):
         return forwarding_out(platform, runtime, campaign_id, call)
 
 
-def _national(runtime: TenantRuntime) -> AssociationLedger:
+def national_ledger(runtime: TenantRuntime) -> AssociationLedger:
     if runtime.tenant.level is not Level.NATIONAL:
         raise RequestProblem(404, Problem("tenant", "not_national", "只有全国协会接收推荐"))
     return runtime.ledger
@@ -181,7 +181,7 @@ class IntakeController(Controller):
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> list[IntakeOut]:
-        ledger = _national(runtime)
+        ledger = national_ledger(runtime)
         campaign = ledger.get_campaign(campaign_id)
         base = campaign.rules.recommending_unit_quota
         return [
@@ -205,7 +205,7 @@ class IntakeController(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> IntakeOut:
-        ledger = _national(runtime)
+        ledger = national_ledger(runtime)
         found = runtime.tenant.unit(unit)
         if found is None or found.tenant is None:
             raise RequestProblem(

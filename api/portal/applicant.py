@@ -29,6 +29,7 @@ from aggregates.registration import (
 from aggregates.submission import Submission, SubmissionStatus
 from api.access import access, only
 from api.errors import RequestProblem
+from api.forwarding_schemas import national_status_name
 from api.portal import labels
 from api.portal.clock import span, written
 from api.portal.errors import FormState
@@ -677,6 +678,7 @@ def _result_context(
         "formal": page.speaker.gettext(FORMAL[formal]) if formal in FORMAL else "",
         "grade": grade,
         "certificate": certificate,
+        "national": _national_outcome(submission),
         "may_endorse": next_action(status, endorsed, stage) == "endorse",
         "endorsement": submission.endorsement,
         "score_max": _score_max(runtime, submission),
@@ -685,6 +687,20 @@ def _result_context(
         "edit": f"/{code}/applicant/submissions/{submission.id}",
         "back": f"/{code}/applicant/campaigns/{submission.campaign_id}",
         "action": f"/{code}/applicant/results/{submission.id}",
+    }
+
+
+def _national_outcome(submission: Submission) -> dict[str, str] | None:
+    """Where a forwarded result stands nationally, as it came back: the status, or the national
+    grade's name (全国优秀质量管理小组), the national certificate code and its verification link."""
+    national = submission.national_record
+    if national is None:
+        return None
+    code = national.get("certificate_code") or ""
+    return {
+        "status": national_status_name(national),
+        "certificate": code,
+        "verify": f"/verify?code={code}" if code else "",
     }
 
 

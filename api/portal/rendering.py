@@ -98,6 +98,12 @@ NAVIGATION: list[NavItem] = [
         needs_tenant=True,
     ),
     NavItem(
+        labels.N_("推荐全国"),
+        "/{tenant}/national/",
+        frozenset((Role.SECRETARIAT, Role.AUDITOR, Role.NATIONAL_STAFF)),
+        needs_tenant=True,
+    ),
+    NavItem(
         labels.N_("审计"),
         "/{tenant}/audit",
         frozenset((Role.AUDITOR, Role.SECRETARIAT)),

@@ -16,6 +16,7 @@ from api.portal.audit import AuditPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
+from api.portal.national import IntakePages, NationalForwardingPages, NationalIndexPages
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.submission_forms import ResultFormPages
@@ -29,6 +30,9 @@ PAGES: list[Any] = [
     ApplicantPages,
     ResultFormPages,
     AuditPages,
+    NationalIndexPages,
+    NationalForwardingPages,
+    IntakePages,
 ]
 """One controller per channel; the later channels join here."""
 

@@ -1,0 +1,368 @@
+"""Forwarding to national (推荐全国) in the browser, and the national intake.
+
+A member association's secretariat (saq, sdaq, cmiqa) sees the national campaign of the same
+programme and year, its window and this association's quota as it fills, its published graded
+results to choose from, forwards one with its evaluation (counted against the national
+campaign's limit), withdraws one with a reason while the national formal review has not begun,
+and reads each forward's national status and grade as it comes back. The national association
+(caq) sees what each member association forwarded, withdrew (with reasons), its rosters and
+report, and grants one association extra places with a reason.
+
+The same commands and reads as `api/forwarding.py` (`forwarding_out`, the ledger's
+`forward_result`, `withdraw_forward`, `grant_forwarding_quota`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from aggregates.actor import Actor
+from aggregates.problems import Problem
+from api.access import access
+from api.errors import RequestProblem
+from api.forwarding import (
+    NATIONAL_READERS,
+    READERS,
+    SECRETARIAT,
+    forwarding_out,
+    national_ledger,
+)
+from api.forwarding_schemas import ForwardingOut, IntakeOut
+from api.portal.accounts import in_english
+from api.portal.clock import written
+from api.portal.errors import FormState
+from api.portal.rendering import Page
+from api.reviews import fresh
+from projections.campaign_list import list_campaigns
+from projections.review_board import campaign_results
+from projections.service import TenantViews
+from tenants.national import national_call
+from tenants.registry import Level
+from tenants.runtime import Platform, TenantRuntime
+
+
+class ForwardForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    submission_id: str = ""
+    evaluation: str = ""
+
+
+class WithdrawForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    reason: str = ""
+
+
+class QuotaForm(msgspec.Struct, kw_only=True):
+    csrf_token: str = ""
+    extra: str = ""
+    reason: str = ""
+
+
+def _forwarding_context(
+    page: Page, platform: Platform, views: TenantViews, campaign_id: UUID
+) -> dict[str, Any]:
+    runtime = views.runtime
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    found: ForwardingOut = forwarding_out(platform, runtime, campaign_id).content
+    limit = 300
+    if found.national_campaign_id is not None:
+        limit = national_call(platform, runtime, campaign).campaign.rules.evaluation_max_chars
+    forwarded = {f.submission_id for f in found.forwards if f.withdrawn_reason is None}
+    fresh(views)
+    grades = runtime.grade_names(campaign.programme)
+    candidates = [
+        {
+            "id": r.submission_id,
+            "serial": r.serial,
+            "title": r.topic,
+            "unit_name": r.unit_name,
+            "grade": grades.get(r.grade, r.grade) if r.grade else "",
+        }
+        for r in campaign_results(views.db("review_board"), campaign_id, {})
+        if r.status == "published" and r.grade and r.submission_id not in forwarded
+    ]
+    zone, speaker = page.zone, page.speaker
+    return {
+        "campaign": campaign,
+        "found": found,
+        "window": (
+            f"{written(found.window_opens_at, zone, speaker)} — "
+            f"{written(found.window_closes_at, zone, speaker)}"
+            if found.window_opens_at and found.window_closes_at
+            else ""
+        ),
+        "forwards": [
+            {
+                "id": f.submission_id,
+                "serial": f.serial,
+                "title": f.title,
+                "unit_name": f.unit_name,
+                "grade": f.grade_name,
+                "evaluation": f.evaluation,
+                "at": written(f.forwarded_at, zone, speaker),
+                "withdrawn_reason": f.withdrawn_reason,
+                "national": f.national,
+                "may_withdraw": f.withdrawn_reason is None
+                and (f.national is None or f.national.formal_review is None),
+            }
+            for f in found.forwards
+        ],
+        "candidates": candidates,
+        "limit": limit,
+        "base": f"/{runtime.tenant.code}/secretariat/campaigns/{campaign_id}/national-forwarding",
+        "forwarding_row": "",
+        "withdrawing_row": "",
+        "done": "",
+    }
+
+
+class NationalForwardingPages(Controller):
+    """推荐全国 of a member association's campaign."""
+
+    path = "/{tenant:str}/secretariat/campaigns/{campaign_id:uuid}/national-forwarding"
+    include_in_schema = False
+
+    @get("/", operation_id="portalNationalForwarding", sync_to_thread=True, opt=access(READERS))
+    def show(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+        platform: NamedDependency[Platform],
+        done: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    ) -> Template:
+        page = Page(request, views.runtime.tenant)
+        context = _forwarding_context(page, platform, views, campaign_id)
+        context["done"] = done if done in ("forwarded", "withdrawn") else ""
+        return page.render(
+            "national/forwarding.html",
+            **context,
+            values={},
+            problems={},
+            general_problems=[],
+        )
+
+    @post(
+        "/forward", operation_id="portalForwardResult", sync_to_thread=True, opt=access(SECRETARIAT)
+    )
+    def forward(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        data: Annotated[ForwardForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        views: NamedDependency[TenantViews],
+        platform: NamedDependency[Platform],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """Forward one published graded result with the association's evaluation."""
+        runtime = views.runtime
+        page = Page(request, runtime.tenant)
+        evaluation = data.evaluation.strip()
+        speaker = page.speaker
+        request.state.form = FormState(
+            template="national/forwarding.html",
+            fields=("evaluation",),
+            values={"evaluation": data.evaluation},
+            context={
+                **_forwarding_context(page, platform, views, campaign_id),
+                "forwarding_row": data.submission_id,
+            },
+            page=page,
+            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
+        )
+        submission_id = _uuid(data.submission_id)
+        call = national_call(platform, runtime, runtime.ledger.get_campaign(campaign_id))
+        runtime.ledger.forward_result(campaign_id, submission_id, call, evaluation, actor)
+        return Redirect(_done(runtime, campaign_id, "forwarded"), status_code=303)
+
+    @post(
+        "/{submission_id:uuid}/withdraw",
+        operation_id="portalWithdrawForward",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def withdraw(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        submission_id: FromPath[UUID],
+        data: Annotated[WithdrawForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        views: NamedDependency[TenantViews],
+        platform: NamedDependency[Platform],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """Withdraw a forward, with the reason the national association reads."""
+        runtime = views.runtime
+        page = Page(request, runtime.tenant)
+        speaker = page.speaker
+        reason = data.reason.strip()
+        request.state.form = FormState(
+            template="national/forwarding.html",
+            fields=("reason",),
+            values={"reason": data.reason},
+            context={
+                **_forwarding_context(page, platform, views, campaign_id),
+                "withdrawing_row": str(submission_id),
+            },
+            page=page,
+            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
+        )
+        runtime.ledger.withdraw_forward(campaign_id, submission_id, reason, actor)
+        return Redirect(_done(runtime, campaign_id, "withdrawn"), status_code=303)
+
+
+class NationalIndexPages(Controller):
+    """推荐全国 / 全国接收: the tenant's campaigns, each leading to its forwarding page (a member
+    association) or its intake (the national association)."""
+
+    path = "/{tenant:str}/national"
+    include_in_schema = False
+
+    @get("/", operation_id="portalNationalIndex", sync_to_thread=True, opt=access(NATIONAL_READERS))
+    def index(
+        self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
+    ) -> Template:
+        runtime = views.runtime
+        page = Page(request, runtime.tenant)
+        national = runtime.tenant.level is Level.NATIONAL
+        code = runtime.tenant.code
+        rows = [
+            {
+                "title": c.title,
+                "year": c.year,
+                "href": f"/{code}/national/campaigns/{c.campaign_id}/intake"
+                if national
+                else f"/{code}/secretariat/campaigns/{c.campaign_id}/national-forwarding",
+            }
+            for c in list_campaigns(views.db("campaign_list"))
+        ]
+        return page.render("national/index.html", national=national, campaigns=rows)
+
+
+def _done(runtime: TenantRuntime, campaign_id: UUID, what: str) -> str:
+    return (
+        f"/{runtime.tenant.code}/secretariat/campaigns/{campaign_id}/national-forwarding"
+        f"?done={what}"
+    )
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise RequestProblem(
+            422, Problem("submission_id", "required", "请选择要推荐的成果")
+        ) from None
+
+
+def _intake_context(page: Page, runtime: TenantRuntime, campaign_id: UUID) -> dict[str, Any]:
+    ledger = national_ledger(runtime)
+    campaign = ledger.get_campaign(campaign_id)
+    base = campaign.rules.recommending_unit_quota
+    zone, speaker = page.zone, page.speaker
+    members = []
+    for unit in runtime.tenant.recommending_units:
+        if unit.tenant is None:
+            continue
+        intake = ledger.find_intake(campaign_id, unit.code)
+        found = IntakeOut.of(intake, unit.name_zh, base) if intake else None
+        members.append(
+            {
+                "code": unit.code,
+                "name": unit.name_zh,
+                "quota": found.quota if found else ledger.forwarding_quota(campaign, unit.code),
+                "used": found.used if found else 0,
+                "received": [
+                    {
+                        "serial": r.serial,
+                        "at": written(r.received_at, zone, speaker),
+                        "withdrawn_reason": r.withdrawn_reason,
+                        "href": f"/{runtime.tenant.code}/audit/submission/{r.submission_id}",
+                    }
+                    for r in (found.received if found else [])
+                ],
+                "roster": found.roster if found else [],
+                "report_at": written(found.report_received_at, zone, speaker)
+                if found and found.report_received_at
+                else "",
+            }
+        )
+    return {
+        "campaign": campaign,
+        "members": members,
+        "base": f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake",
+        "granting_row": "",
+    }
+
+
+class IntakePages(Controller):
+    """The national association's intake of one national campaign."""
+
+    path = "/{tenant:str}/national/campaigns/{campaign_id:uuid}/intake"
+    include_in_schema = False
+
+    @get("/", operation_id="portalIntake", sync_to_thread=True, opt=access(NATIONAL_READERS))
+    def show(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Template:
+        page = Page(request, runtime.tenant)
+        return page.render(
+            "national/intake.html",
+            **_intake_context(page, runtime, campaign_id),
+            values={},
+            problems={},
+            general_problems=[],
+        )
+
+    @post(
+        "/{unit:str}/quota",
+        operation_id="portalGrantForwardingQuota",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def grant(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        data: Annotated[QuotaForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """Extra places for one member association, with the reason it reads."""
+        page = Page(request, runtime.tenant)
+        speaker = page.speaker
+        request.state.form = FormState(
+            template="national/intake.html",
+            fields=("extra", "reason"),
+            values={"extra": data.extra, "reason": data.reason},
+            context={**_intake_context(page, runtime, campaign_id), "granting_row": unit},
+            page=page,
+            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
+        )
+        found = runtime.tenant.unit(unit)
+        if found is None or found.tenant is None:
+            raise RequestProblem(404, Problem("unit", "not_found", "没有该推荐单位"))
+        try:
+            extra = int(data.extra.strip())
+        except ValueError:
+            raise RequestProblem(
+                422, Problem("extra", "range", "请填写增加的名额（正整数）")
+            ) from None
+        runtime.ledger.grant_forwarding_quota(
+            campaign_id, unit, found.tenant, extra, data.reason, actor
+        )
+        return Redirect(
+            f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake?done=granted",
+            status_code=303,
+        )
