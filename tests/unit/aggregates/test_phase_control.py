@@ -18,7 +18,7 @@ from aggregates.campaign import (
     depends_on,
 )
 from aggregates.review_plan import GradeBand, ReviewPlan
-from tests.unit.aggregates.test_campaign import SEC, by_secretariat, bj, given_campaign, rules_of
+from tests.unit.aggregates.test_campaign import SEC, bj, by_secretariat, given_campaign, rules_of
 
 REG, SUB, REC = Phase.REGISTRATION, Phase.SUBMISSION, Phase.RECOMMENDATION
 FORMAL, MATERIAL, GRADING = Phase.FORMAL_REVIEW, Phase.MATERIAL_REVIEW, Phase.GRADING
