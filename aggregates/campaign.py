@@ -64,44 +64,69 @@ PHASE_NAMES_ZH = {
 }
 
 
-PHASE_FOLLOWS: dict[Phase, tuple[Phase, ...]] = {
-    Phase.FORMAL_REVIEW: (Phase.SUBMISSION, Phase.RECOMMENDATION),
-    Phase.MATERIAL_REVIEW: (Phase.FORMAL_REVIEW,),
-    Phase.PRESENTATION: (Phase.MATERIAL_REVIEW,),
-    Phase.GRADING: (Phase.MATERIAL_REVIEW, Phase.PRESENTATION),
-    Phase.PUBLIC_NOTICE: (Phase.GRADING,),
-    Phase.PUBLICATION: (Phase.PUBLIC_NOTICE,),
-    Phase.EXCHANGE_MEETING: (Phase.PUBLIC_NOTICE,),
-    Phase.PROMOTION: (Phase.PUBLIC_NOTICE,),
-    Phase.NATIONAL_FORWARDING: (Phase.PUBLIC_NOTICE,),
+class Takes(StrEnum):
+    """How a phase takes over the work of a phase it depends on."""
+
+    BESIDE = "beside"
+    """Side by side: it may open while the other runs, and ends after it (groups register and
+    file at once; units recommend while results are still filed)."""
+    AFTER = "after"
+    """After it: it opens once the other has closed (formal review checks what was filed)."""
+
+
+PHASE_DEPENDS_ON: dict[Phase, dict[Phase, Takes]] = {
+    Phase.SUBMISSION: {Phase.REGISTRATION: Takes.BESIDE},
+    Phase.RECOMMENDATION: {Phase.SUBMISSION: Takes.BESIDE},
+    Phase.FORMAL_REVIEW: {Phase.SUBMISSION: Takes.AFTER, Phase.RECOMMENDATION: Takes.AFTER},
+    Phase.MATERIAL_REVIEW: {Phase.FORMAL_REVIEW: Takes.AFTER},
+    Phase.PRESENTATION: {Phase.MATERIAL_REVIEW: Takes.AFTER},
+    Phase.GRADING: {Phase.MATERIAL_REVIEW: Takes.AFTER, Phase.PRESENTATION: Takes.AFTER},
+    Phase.PUBLIC_NOTICE: {Phase.GRADING: Takes.AFTER},
+    Phase.PUBLICATION: {Phase.PUBLIC_NOTICE: Takes.AFTER},
+    Phase.EXCHANGE_MEETING: {Phase.PUBLIC_NOTICE: Takes.AFTER},
+    Phase.PROMOTION: {Phase.PUBLIC_NOTICE: Takes.AFTER},
+    Phase.NATIONAL_FORWARDING: {Phase.PUBLIC_NOTICE: Takes.AFTER},
 }
-"""The dependency rule between phases, in one place: a phase depends on the phases it follows,
-whose work it takes over (formal review checks what was submitted and recommended; the notice
-shows the grades). Registration, submission and recommendation run side by side and depend on
-nothing. A phase may open (now) only once the scheduled phases it depends on have closed, may
-close (now) only once they have; a closed phase may be reopened only until a phase that depends
-on it has started. An unscheduled phase is passed through: without grading, the notice follows
-the expert review."""
+"""The dependency rule between phases, in one place: which phases each phase takes its work
+from, and how (`Takes`). From it, and only from it, phase control decides:
+
+- **open now**: once every phase it takes over *after* has closed, and every phase it runs
+  *beside* has opened;
+- **close now**: once every phase it depends on has closed (recommendation cannot end while
+  results are still filed);
+- **reopen**: until a phase that depends on it has taken over — opened, for one that follows
+  *after*; closed, for one that runs *beside* — and never past that moment.
+
+An unscheduled phase is passed through: without grading, the notice follows the expert review
+(`after` when any step of the way is)."""
 
 
-def depends_on(phase: Phase, scheduled: Iterable[Phase]) -> list[Phase]:
+def depends_on(phase: Phase, scheduled: Iterable[Phase]) -> dict[Phase, Takes]:
     """The scheduled phases `phase` depends on (through unscheduled ones), in their usual order."""
     present = set(scheduled)
-    found: set[Phase] = set()
-    todo = list(PHASE_FOLLOWS.get(phase, ()))
+    found: dict[Phase, Takes] = {}
+    todo = list(PHASE_DEPENDS_ON.get(phase, {}).items())
     while todo:
-        earlier = todo.pop()
+        earlier, takes = todo.pop()
         if earlier in present:
-            found.add(earlier)
+            if found.get(earlier) is not Takes.AFTER:
+                found[earlier] = takes
         else:
-            todo.extend(PHASE_FOLLOWS.get(earlier, ()))
-    return [p for p in Phase if p in found]
+            todo.extend(
+                (p, Takes.AFTER if Takes.AFTER in (takes, t) else Takes.BESIDE)
+                for p, t in PHASE_DEPENDS_ON.get(earlier, {}).items()
+            )
+    return {p: found[p] for p in Phase if p in found}
 
 
-def dependents_of(phase: Phase, scheduled: Iterable[Phase]) -> list[Phase]:
-    """The scheduled phases that depend on `phase`, in their usual order."""
+def dependents_of(phase: Phase, scheduled: Iterable[Phase]) -> dict[Phase, Takes]:
+    """The scheduled phases that depend on `phase`, in their usual order, and how."""
     present = list(scheduled)
-    return [p for p in Phase if p in present and phase in depends_on(p, present)]
+    return {
+        p: takes
+        for p in Phase
+        if p in present and (takes := depends_on(p, present).get(phase)) is not None
+    }
 
 
 def _names(phases: Iterable[Phase]) -> str:
@@ -680,7 +705,7 @@ class Campaign(Aggregate):
         )
 
     # Phase control: close now, open now, reopen (each with a reason, each checked against the
-    # phases it depends on or that depend on it: PHASE_FOLLOWS).
+    # phases it depends on or that depend on it: PHASE_DEPENDS_ON).
 
     def phase_state(self, phase: Phase, at: datetime) -> str:
         """`not_opened`, `open` or `closed` at a moment (`unscheduled` when not in the timeline)."""
@@ -691,11 +716,23 @@ class Campaign(Aggregate):
             return "not_opened"
         return "open" if window.is_open(at) else "closed"
 
-    def depends_on(self, phase: Phase) -> list[Phase]:
+    def depends_on(self, phase: Phase) -> dict[Phase, Takes]:
         return depends_on(phase, self.timeline)
 
-    def dependents(self, phase: Phase) -> list[Phase]:
+    def dependents(self, phase: Phase) -> dict[Phase, Takes]:
         return dependents_of(phase, self.timeline)
+
+    def taken_over_at(self, phase: Phase) -> tuple[Phase, datetime] | None:
+        """When a phase that depends on `phase` first takes over its work (see PHASE_DEPENDS_ON):
+        the latest a closed `phase` may be reopened until."""
+        timeline = self.timeline
+        moments: list[tuple[Phase, datetime]] = []
+        for dependent, takes in self.dependents(phase).items():
+            window = timeline[dependent]
+            moment = window.closes_at if takes is Takes.BESIDE else window.opens_at
+            if moment is not None:
+                moments.append((dependent, moment))
+        return min(moments, key=lambda m: m[1], default=None)
 
     def _check_running(self, phase: Phase, window: Window, at: datetime) -> None:
         name = PHASE_NAMES_ZH[phase]
@@ -717,13 +754,14 @@ class Campaign(Aggregate):
                 )
             )
 
-    def _unfinished_before(self, phase: Phase, at: datetime) -> list[Phase]:
-        """The phases `phase` depends on that have not closed at `at`."""
+    def _unfinished_before(self, phase: Phase, at: datetime, *, closing: bool) -> list[Phase]:
+        """The phases `phase` depends on that keep it from opening (`closing`: from closing) now."""
         timeline = self.timeline
         return [
             p
-            for p in self.depends_on(phase)
-            if not timeline[p].has_opened(at) or timeline[p].is_open(at)
+            for p, takes in self.depends_on(phase).items()
+            if not timeline[p].has_opened(at)
+            or (timeline[p].is_open(at) and (closing or takes is Takes.AFTER))
         ]
 
     def close_phase_now(self, phase: Phase, reason: str, at: datetime, actor: Actor) -> None:
@@ -735,7 +773,7 @@ class Campaign(Aggregate):
         problems = _text_problems([("reason", reason, 500, True)])
         if problems:
             raise InvalidCampaign(*problems)
-        unfinished = self._unfinished_before(phase, at)
+        unfinished = self._unfinished_before(phase, at, closing=True)
         if unfinished:
             raise CampaignConflict(
                 Problem(
@@ -795,7 +833,7 @@ class Campaign(Aggregate):
             )
         if problems or until is None:
             raise InvalidCampaign(*problems)
-        unfinished = self._unfinished_before(phase, at)
+        unfinished = self._unfinished_before(phase, at, closing=False)
         if unfinished:
             raise CampaignConflict(
                 Problem(
@@ -819,7 +857,7 @@ class Campaign(Aggregate):
         self, phase: Phase, until: datetime, reason: str, at: datetime, actor: Actor
     ) -> None:
         """Reopen a closed phase until a moment, with a reason: refused once a phase that depends
-        on it has started, and never past the next opening of one that depends on it."""
+        on it has taken over its work, and never past that moment (PHASE_DEPENDS_ON)."""
         self.check_active()
         window = self.window(phase)
         name = PHASE_NAMES_ZH[phase]
@@ -832,31 +870,33 @@ class Campaign(Aggregate):
                 )
             )
         timeline = self.timeline
-        dependents = self.dependents(phase)
-        started = [p for p in dependents if timeline[p].has_opened(at)]
-        if started:
+        taken = [
+            (p, "已经开始" if takes is Takes.AFTER else "已经截止")
+            for p, takes in self.dependents(phase).items()
+            if (timeline[p].has_opened(at) if takes is Takes.AFTER else not timeline[p].is_open(at))
+        ]
+        if taken:
             raise CampaignConflict(
                 Problem(
                     "phase",
                     "dependent_started",
-                    f"依赖“{name}”的{_names(started)}已经开始，“{name}”不能再重新开放",
+                    "、".join(f"依赖“{name}”的“{PHASE_NAMES_ZH[p]}”{how}" for p, how in taken)
+                    + f"，“{name}”不能再重新开放",
                 )
             )
         problems = _text_problems([("reason", reason, 500, True)])
-        limit = min(
-            (w.opens_at for p in dependents if (w := timeline[p]).opens_at is not None),
-            default=None,
-        )
+        limit = self.taken_over_at(phase)
         if until.utcoffset() is None:
             problems.append(Problem("until", "timezone_required", "时间须带时区（如 +08:00）"))
         elif until <= at:
             problems.append(Problem("until", "in_future", "须晚于当前时间"))
-        elif limit is not None and until > limit:
+        elif limit is not None and until > limit[1]:
             problems.append(
                 Problem(
                     "until",
                     "before_dependent",
-                    f"不得晚于依赖它的阶段开始时间 {_when(limit)}",
+                    f"不得晚于 {_when(limit[1])}（依赖它的“{PHASE_NAMES_ZH[limit[0]]}”"
+                    f"{'开始' if self.dependents(phase)[limit[0]] is Takes.AFTER else '截止'}）",
                 )
             )
         if problems:

@@ -13,6 +13,7 @@ from aggregates.campaign import (
     CampaignConflict,
     InvalidCampaign,
     Phase,
+    Takes,
     Window,
     dependents_of,
     depends_on,
@@ -24,6 +25,7 @@ REG, SUB, REC = Phase.REGISTRATION, Phase.SUBMISSION, Phase.RECOMMENDATION
 FORMAL, MATERIAL, GRADING = Phase.FORMAL_REVIEW, Phase.MATERIAL_REVIEW, Phase.GRADING
 NOTICE, PUBLICATION = Phase.PUBLIC_NOTICE, Phase.PUBLICATION
 WHY = "最后一个推荐单位已报送"
+AFTER, BESIDE = Takes.AFTER, Takes.BESIDE
 
 
 def season() -> dict[Phase, Window]:
@@ -46,18 +48,27 @@ def a_season() -> Campaign:
 
 def test_the_dependency_rule_passes_through_unscheduled_phases() -> None:
     everything = list(Phase)
-    assert depends_on(FORMAL, everything) == [SUB, REC]
-    assert depends_on(SUB, everything) == []
-    assert depends_on(NOTICE, everything) == [GRADING]
+    assert depends_on(FORMAL, everything) == {SUB: AFTER, REC: AFTER}
+    assert depends_on(SUB, everything) == {REG: BESIDE}
+    assert depends_on(REG, everything) == {}
+    assert depends_on(NOTICE, everything) == {GRADING: AFTER}
     without_grading = [p for p in everything if p not in (GRADING, Phase.PRESENTATION)]
-    assert depends_on(NOTICE, without_grading) == [MATERIAL]
-    assert dependents_of(SUB, season()) == [FORMAL]
-    assert dependents_of(NOTICE, season()) == [PUBLICATION]
+    assert depends_on(NOTICE, without_grading) == {MATERIAL: AFTER}
+    without_recommendation = [p for p in everything if p is not REC]
+    assert depends_on(FORMAL, without_recommendation) == {SUB: AFTER}
+    assert dependents_of(SUB, season()) == {REC: BESIDE, FORMAL: AFTER}
+    assert dependents_of(NOTICE, season()) == {PUBLICATION: AFTER}
 
 
 def test_submission_closed_early_records_the_deadline_it_replaced() -> None:
     campaign = a_season()
     at = bj(2020, 4, 20, 10)
+    with pytest.raises(CampaignConflict) as refused:  # groups still registering could not file
+        campaign.close_phase_now(SUB, WHY, at, SEC)
+    assert rules_of(refused) == {("phase", "depends_on_open")}
+    assert "报名" in refused.value.problems[0].message
+    campaign.close_phase_now(REG, WHY, at, SEC)
+    campaign.collect_events()
 
     campaign.close_phase_now(SUB, f" {WHY} ", at, SEC)
 
@@ -66,12 +77,13 @@ def test_submission_closed_early_records_the_deadline_it_replaced() -> None:
     assert (closed.phase, closed.previous_closes_at, closed.closes_at) == (SUB, bj(2020, 5, 1), at)
     assert closed.reason == WHY and by_secretariat(closed)
     assert campaign.phase_state(SUB, at) == "closed"
-    assert campaign.phase_state(REG, at) == "open"
+    assert campaign.phase_state(REC, at) == "open"
 
 
 def test_formal_review_opens_now_once_submission_and_recommendation_have_closed() -> None:
     campaign = a_season()
     at = bj(2020, 5, 20, 9)
+    campaign.close_phase_now(REG, WHY, bj(2020, 4, 20), SEC)
     campaign.close_phase_now(SUB, WHY, bj(2020, 4, 20), SEC)
 
     with pytest.raises(CampaignConflict) as refused:
@@ -139,8 +151,8 @@ def test_open_now_needs_a_close_after_now() -> None:
     campaign = given_campaign(
         timeline={**season(), FORMAL: Window(bj(2020, 6, 1), bj(2020, 6, 15))}
     )
-    campaign.close_phase_now(SUB, WHY, bj(2020, 4, 1), SEC)
-    campaign.close_phase_now(REC, WHY, bj(2020, 4, 1), SEC)
+    for phase in (REG, SUB, REC):
+        campaign.close_phase_now(phase, WHY, bj(2020, 4, 1), SEC)
     with pytest.raises(InvalidCampaign) as refused:
         campaign.open_phase_now(FORMAL, WHY, bj(2020, 4, 2), SEC, bj(2020, 4, 1))
     assert rules_of(refused) == {("closes_at", "in_future")}
@@ -186,6 +198,12 @@ def test_a_closed_phase_is_reopened_with_a_reason_until_the_next_phase_opens() -
 
 REOPEN_REFUSALS = {
     # The case of the issue: a registration closed long ago reopened for years.
+    "registration long after submission closed": (
+        REG,
+        bj(2024, 5, 10),
+        bj(2026, 12, 1),
+        "phase dependent_started",
+    ),
     "long after its dependents started": (
         SUB,
         bj(2022, 1, 1),
@@ -258,3 +276,17 @@ def test_grading_runs_in_its_window_when_scheduled() -> None:
     assert rules_of(refused) == {("phase", "window_closed")}
     campaign.check_stage(GRADING, bj(2020, 8, 21))
     given_campaign().check_stage(GRADING, bj(2020, 7, 21))  # not scheduled: any time
+
+
+def test_registration_reopens_while_submission_runs_but_not_past_its_close() -> None:
+    campaign = a_season()
+    at = bj(2020, 4, 1)
+    campaign.close_phase_now(REG, WHY, bj(2020, 3, 1), SEC)
+    with pytest.raises(InvalidCampaign) as refused:
+        campaign.reopen_phase(REG, bj(2020, 5, 2), "补报名", at, SEC)
+    assert rules_of(refused) == {("until", "before_dependent")}
+    assert "成果申报" in refused.value.problems[0].message
+
+    campaign.reopen_phase(REG, bj(2020, 5, 1), "补报名", at, SEC)
+
+    assert campaign.phase_state(REG, at) == "open"
