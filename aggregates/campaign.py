@@ -316,6 +316,11 @@ def _rule_kinds() -> dict[str, tuple[type, bool]]:
     return kinds
 
 
+def rule_kinds() -> dict[str, tuple[type, bool]]:
+    """Each rule's value type and whether it may be empty, for a form that edits them."""
+    return dict(_rule_kinds())
+
+
 def timeline_problems(timeline: Mapping[Phase, Window]) -> list[Problem]:
     problems = [
         p for phase, window in timeline.items() for p in window.problems(f"timeline.{phase}")

@@ -15,6 +15,7 @@ from api.portal.applicant import ApplicantPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
+from api.portal.phases import PhasePages
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.submission_forms import ResultFormPages
@@ -27,6 +28,7 @@ PAGES: list[Any] = [
     EnterpriseClaimPages,
     ApplicantPages,
     ResultFormPages,
+    PhasePages,
 ]
 """One controller per channel; the later channels join here."""
 
