@@ -885,7 +885,8 @@ class Campaign(Aggregate):
                 Problem(
                     "phase",
                     "dependent_started",
-                    "、".join(f"依赖“{name}”的“{PHASE_NAMES_ZH[p]}”{how}" for p, how in taken)
+                    f"依赖“{name}”的"
+                    + "、".join(f"“{PHASE_NAMES_ZH[p]}”{how}" for p, how in taken)
                     + f"，“{name}”不能再重新开放",
                 )
             )

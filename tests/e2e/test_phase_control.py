@@ -114,7 +114,7 @@ def test_close_submission_early_open_formal_review_now_and_a_refused_reopen(
     page.get_by_label("理由").fill("个别单位未及时提交")
     page.get_by_role("button", name="预览").click()
     refusal = page.locator(".alert")
-    expect(refusal).to_contain_text("依赖“成果申报”的“形式审查”已经开始")
+    expect(refusal).to_contain_text("“形式审查”已经开始")
     expect(page.locator(".preview")).to_have_count(0)
     expect(page.get_by_label("理由")).to_have_value("个别单位未及时提交")
     looks_right(page, "reopen-refused")
