@@ -122,3 +122,11 @@ def test_close_submission_early_open_formal_review_now_and_a_refused_reopen(
     campaign = ledger.get_campaign(UUID(campaign_id))
     assert campaign.phase_state(Phase.SUBMISSION, NOW) == "closed"
     assert campaign.phase_state(Phase.FORMAL_REVIEW, NOW) == "open"
+
+    page.get_by_role("link", name="阶段管理").click()
+    page.get_by_role("link", name="修改活动规则").click()
+    page.get_by_label("小组成员人数上限").fill("12")
+    page.get_by_label("理由").fill("放宽人数")
+    page.get_by_role("button", name="预览").click()  # filing has opened: refused
+    expect(page.locator(".alert")).to_contain_text("规则不能再修改")
+    looks_right(page, "rules-refused")
