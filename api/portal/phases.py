@@ -396,8 +396,6 @@ class PhasePages(Controller):
             "opens_at": _local(window.opens_at, context.zone),
             "until": _local(window.closes_at, context.zone),
         }
-        if name == "open":
-            values["closes_at"] = _local(window.closes_at, context.zone)
         return page.render(
             "phases/act.html",
             **self._form_context(context, chosen, name),
