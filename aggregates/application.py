@@ -154,6 +154,50 @@ class AssociationLedger(
             lambda c: c.extend_deadline(phase, until, reason, self.clock(), actor),
         )
 
+    def close_phase_now(
+        self,
+        campaign_id: UUID,
+        phase: Phase,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id,
+            expected_version,
+            lambda c: c.close_phase_now(phase, reason, self.clock(), actor),
+        )
+
+    def open_phase_now(
+        self,
+        campaign_id: UUID,
+        phase: Phase,
+        reason: str,
+        actor: Actor,
+        closes_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id,
+            expected_version,
+            lambda c: c.open_phase_now(phase, reason, self.clock(), actor, closes_at),
+        )
+
+    def reopen_phase(
+        self,
+        campaign_id: UUID,
+        phase: Phase,
+        until: datetime,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Saved[Campaign]:
+        return self._update_campaign(
+            campaign_id,
+            expected_version,
+            lambda c: c.reopen_phase(phase, until, reason, self.clock(), actor),
+        )
+
     def amend_rules(
         self,
         campaign_id: UUID,

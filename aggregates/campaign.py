@@ -64,6 +64,75 @@ PHASE_NAMES_ZH = {
 }
 
 
+class Takes(StrEnum):
+    """How a phase takes over the work of a phase it depends on."""
+
+    BESIDE = "beside"
+    """Side by side: it may open while the other runs, and ends after it (groups register and
+    file at once; units recommend while results are still filed)."""
+    AFTER = "after"
+    """After it: it opens once the other has closed (formal review checks what was filed)."""
+
+
+PHASE_DEPENDS_ON: dict[Phase, dict[Phase, Takes]] = {
+    Phase.SUBMISSION: {Phase.REGISTRATION: Takes.BESIDE},
+    Phase.RECOMMENDATION: {Phase.SUBMISSION: Takes.BESIDE},
+    Phase.FORMAL_REVIEW: {Phase.SUBMISSION: Takes.AFTER, Phase.RECOMMENDATION: Takes.AFTER},
+    Phase.MATERIAL_REVIEW: {Phase.FORMAL_REVIEW: Takes.AFTER},
+    Phase.PRESENTATION: {Phase.MATERIAL_REVIEW: Takes.AFTER},
+    Phase.GRADING: {Phase.MATERIAL_REVIEW: Takes.AFTER, Phase.PRESENTATION: Takes.AFTER},
+    Phase.PUBLIC_NOTICE: {Phase.GRADING: Takes.AFTER},
+    Phase.PUBLICATION: {Phase.PUBLIC_NOTICE: Takes.AFTER},
+    Phase.EXCHANGE_MEETING: {Phase.PUBLIC_NOTICE: Takes.AFTER},
+    Phase.PROMOTION: {Phase.PUBLIC_NOTICE: Takes.AFTER},
+    Phase.NATIONAL_FORWARDING: {Phase.PUBLIC_NOTICE: Takes.AFTER},
+}
+"""The dependency rule between phases, in one place: which phases each phase takes its work
+from, and how (`Takes`). From it, and only from it, phase control decides:
+
+- **open now**: once every phase it takes over *after* has closed, and every phase it runs
+  *beside* has opened;
+- **close now**: once every phase it depends on has closed (recommendation cannot end while
+  results are still filed);
+- **reopen**: until a phase that depends on it has taken over — opened, for one that follows
+  *after*; closed, for one that runs *beside* — and never past that moment.
+
+An unscheduled phase is passed through: without grading, the notice follows the expert review
+(`after` when any step of the way is)."""
+
+
+def depends_on(phase: Phase, scheduled: Iterable[Phase]) -> dict[Phase, Takes]:
+    """The scheduled phases `phase` depends on (through unscheduled ones), in their usual order."""
+    present = set(scheduled)
+    found: dict[Phase, Takes] = {}
+    todo = list(PHASE_DEPENDS_ON.get(phase, {}).items())
+    while todo:
+        earlier, takes = todo.pop()
+        if earlier in present:
+            if found.get(earlier) is not Takes.AFTER:
+                found[earlier] = takes
+        else:
+            todo.extend(
+                (p, Takes.AFTER if Takes.AFTER in (takes, t) else Takes.BESIDE)
+                for p, t in PHASE_DEPENDS_ON.get(earlier, {}).items()
+            )
+    return {p: found[p] for p in Phase if p in found}
+
+
+def dependents_of(phase: Phase, scheduled: Iterable[Phase]) -> dict[Phase, Takes]:
+    """The scheduled phases that depend on `phase`, in their usual order, and how."""
+    present = list(scheduled)
+    return {
+        p: takes
+        for p in Phase
+        if p in present and (takes := depends_on(p, present).get(phase)) is not None
+    }
+
+
+def _names(phases: Iterable[Phase]) -> str:
+    return "、".join(f"“{PHASE_NAMES_ZH[p]}”" for p in phases)
+
+
 class ScoreAggregation(StrEnum):
     MEAN = "mean"
     TRIMMED_MEAN = "trimmed_mean"
@@ -247,6 +316,11 @@ def _rule_kinds() -> dict[str, tuple[type, bool]]:
     return kinds
 
 
+def rule_kinds() -> dict[str, tuple[type, bool]]:
+    """Each rule's value type and whether it may be empty, for a form that edits them."""
+    return dict(_rule_kinds())
+
+
 def timeline_problems(timeline: Mapping[Phase, Window]) -> list[Problem]:
     problems = [
         p for phase, window in timeline.items() for p in window.problems(f"timeline.{phase}")
@@ -393,6 +467,40 @@ class Campaign(Aggregate):
         def apply(self, aggregate: Campaign) -> None:
             aggregate.archived = True
 
+    # Phase control (close now, open now, reopen): each names the window it leaves behind.
+
+    class PhaseClosedNow(Event):
+        phase: Phase
+        previous_closes_at: datetime
+        closes_at: datetime
+        reason: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.timeline_state[str(self.phase)]["closes_at"] = self.closes_at
+
+    class PhaseOpenedNow(Event):
+        phase: Phase
+        previous_opens_at: datetime | None
+        previous_closes_at: datetime | None
+        opens_at: datetime
+        closes_at: datetime
+        reason: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.timeline_state[str(self.phase)] = {
+                "opens_at": self.opens_at,
+                "closes_at": self.closes_at,
+            }
+
+    class PhaseReopened(Event):
+        phase: Phase
+        previous_closes_at: datetime
+        closes_at: datetime
+        reason: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.timeline_state[str(self.phase)]["closes_at"] = self.closes_at
+
     if TYPE_CHECKING:  # set by the events' apply(); annotations here would make a dataclass
         tenant: str
         programme: Programme
@@ -525,19 +633,41 @@ class Campaign(Aggregate):
     # Commands.
 
     def reschedule_phase(self, phase: Phase, window: Window, at: datetime, actor: Actor) -> None:
-        """Move a phase that has not opened yet (an unscheduled phase is added)."""
+        """Move a phase that has not closed yet (an unscheduled phase is added). A phase that has
+        opened keeps the start it had (it happened); its close moves, but not into the past (that
+        is closing it now), and a closed phase is reopened, not rescheduled."""
         self.check_active()
         current = self.timeline.get(phase)
-        if current is not None and current.has_opened(at):
+        name = PHASE_NAMES_ZH[phase]
+        if current is not None and current.has_opened(at) and not current.is_open(at):
             raise CampaignConflict(
                 Problem(
                     "phase",
-                    "already_opened",
-                    f"“{PHASE_NAMES_ZH[phase]}”已开始，不能改期；如需延长请使用延期",
+                    "already_closed",
+                    f"“{name}”已于 {_when(current.closes_at)} 截止，不能改期；"
+                    "如需重新开放请使用“重新开放”并说明理由",
                 )
             )
+        running = current is not None and current.is_open(at)
+        if running and current is not None and window.opens_at is None:
+            window = Window(current.opens_at, window.closes_at)
         problems = timeline_problems({phase: window})
-        if window.opens_at is None:
+        if running and current is not None:
+            if window.opens_at != current.opens_at:
+                problems.append(
+                    Problem(
+                        "opens_at",
+                        "already_opened",
+                        f"“{name}”已开始（{current.describe()}），开始时间不能再改",
+                    )
+                )
+            elif window.closes_at <= at:
+                problems.append(
+                    Problem(
+                        "closes_at", "in_future", "截止时间须晚于当前时间；立即截止请用“立即截止”"
+                    )
+                )
+        elif window.opens_at is None:
             # Otherwise the phase would open at once, with no record of when.
             problems.append(Problem("opens_at", "required", "改期须给出开始时间"))
         elif window.opens_at <= at:
@@ -555,8 +685,10 @@ class Campaign(Aggregate):
     def extend_deadline(
         self, phase: Phase, until: datetime, reason: str, at: datetime, actor: Actor
     ) -> None:
+        """Extend an open phase; a phase not yet open is rescheduled, a closed one reopened."""
         self.check_active()
         window = self.window(phase)
+        self._check_running(phase, window, at)
         problems = _text_problems([("reason", reason, 500, True)])
         if until.utcoffset() is None:
             problems.append(Problem("until", "timezone_required", "时间须带时区（如 +08:00）"))
@@ -566,8 +698,6 @@ class Campaign(Aggregate):
                     "until", "later_than_deadline", f"须晚于原截止时间 {_when(window.closes_at)}"
                 )
             )
-        elif until <= at:
-            problems.append(Problem("until", "in_future", "须晚于当前时间"))
         if problems:
             raise InvalidCampaign(*problems)
         self.trigger_event(
@@ -578,6 +708,224 @@ class Campaign(Aggregate):
             reason=reason.strip(),
             **actor.fields(),
         )
+
+    # Phase control: close now, open now, reopen (each with a reason, each checked against the
+    # phases it depends on or that depend on it: PHASE_DEPENDS_ON).
+
+    def phase_state(self, phase: Phase, at: datetime) -> str:
+        """`not_opened`, `open` or `closed` at a moment (`unscheduled` when not in the timeline)."""
+        window = self.timeline.get(phase)
+        if window is None:
+            return "unscheduled"
+        if not window.has_opened(at):
+            return "not_opened"
+        return "open" if window.is_open(at) else "closed"
+
+    def depends_on(self, phase: Phase) -> dict[Phase, Takes]:
+        return depends_on(phase, self.timeline)
+
+    def dependents(self, phase: Phase) -> dict[Phase, Takes]:
+        return dependents_of(phase, self.timeline)
+
+    def taken_over_at(self, phase: Phase) -> tuple[Phase, datetime] | None:
+        """When a phase that depends on `phase` first takes over its work (see PHASE_DEPENDS_ON):
+        the latest a closed `phase` may be reopened until."""
+        timeline = self.timeline
+        moments: list[tuple[Phase, datetime]] = []
+        for dependent, takes in self.dependents(phase).items():
+            window = timeline[dependent]
+            moment = window.closes_at if takes is Takes.BESIDE else window.opens_at
+            if moment is not None:
+                moments.append((dependent, moment))
+        return min(moments, key=lambda m: m[1], default=None)
+
+    def _check_running(self, phase: Phase, window: Window, at: datetime) -> None:
+        name = PHASE_NAMES_ZH[phase]
+        if not window.has_opened(at):
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "not_opened",
+                    f"“{name}”尚未开始（{window.describe()}）；请改期或立即开始",
+                )
+            )
+        if not window.is_open(at):
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "already_closed",
+                    f"“{name}”已于 {_when(window.closes_at)} 截止；"
+                    "延期只适用于进行中的阶段，重新开放请使用“重新开放”并说明理由",
+                )
+            )
+
+    def _unfinished_before(self, phase: Phase, at: datetime, *, closing: bool) -> list[Phase]:
+        """The phases `phase` depends on that keep it from opening (`closing`: from closing) now."""
+        timeline = self.timeline
+        return [
+            p
+            for p, takes in self.depends_on(phase).items()
+            if not timeline[p].has_opened(at)
+            or (timeline[p].is_open(at) and (closing or takes is Takes.AFTER))
+        ]
+
+    def close_phase_now(self, phase: Phase, reason: str, at: datetime, actor: Actor) -> None:
+        """Close an open phase now (e.g. submission closed early), once the phases it depends on
+        have closed (formal review cannot end while results are still being recommended)."""
+        self.check_active()
+        window = self.window(phase)
+        self._check_running(phase, window, at)
+        problems = _text_problems([("reason", reason, 500, True)])
+        if problems:
+            raise InvalidCampaign(*problems)
+        unfinished = self._unfinished_before(phase, at, closing=True)
+        if unfinished:
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "depends_on_open",
+                    f"“{PHASE_NAMES_ZH[phase]}”依赖的{_names(unfinished)}尚未结束，不能先行截止",
+                )
+            )
+        self.trigger_event(
+            self.PhaseClosedNow,
+            phase=phase,
+            previous_closes_at=window.closes_at,
+            closes_at=at,
+            reason=reason.strip(),
+            **actor.fields(),
+        )
+
+    def open_phase_now(
+        self,
+        phase: Phase,
+        reason: str,
+        at: datetime,
+        actor: Actor,
+        closes_at: datetime | None = None,
+    ) -> None:
+        """Open a phase now that has not opened (formal review once the last unit has filed; a
+        notice for exactly its days with `closes_at`), once the phases it depends on have closed;
+        an unscheduled phase is added (its close then given)."""
+        self.check_active()
+        current = self.timeline.get(phase)
+        name = PHASE_NAMES_ZH[phase]
+        if current is not None and current.has_opened(at):
+            opened = current.is_open(at)
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "already_opened" if opened else "already_closed",
+                    f"“{name}”正在进行（{current.describe()}）"
+                    if opened
+                    else f"“{name}”已于 {_when(current.closes_at)} 截止；"
+                    "重新开放请使用“重新开放”并说明理由",
+                )
+            )
+        problems = _text_problems([("reason", reason, 500, True)])
+        until = closes_at if closes_at is not None else (current.closes_at if current else None)
+        if until is None:
+            problems.append(Problem("closes_at", "required", "请给出截止时间"))
+        elif until.utcoffset() is None:
+            problems.append(Problem("closes_at", "timezone_required", "时间须带时区（如 +08:00）"))
+        elif until <= at:
+            problems.append(
+                Problem(
+                    "closes_at",
+                    "in_future",
+                    f"截止时间须晚于当前时间（原截止时间 {_when(until)}）",
+                )
+            )
+        if problems or until is None:
+            raise InvalidCampaign(*problems)
+        unfinished = self._unfinished_before(phase, at, closing=False)
+        if unfinished:
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "depends_on_open",
+                    f"“{name}”须在{_names(unfinished)}结束后开始；请先截止{_names(unfinished)}",
+                )
+            )
+        self.trigger_event(
+            self.PhaseOpenedNow,
+            phase=phase,
+            previous_opens_at=current.opens_at if current else None,
+            previous_closes_at=current.closes_at if current else None,
+            opens_at=at,
+            closes_at=until,
+            reason=reason.strip(),
+            **actor.fields(),
+        )
+
+    def reopen_phase(
+        self, phase: Phase, until: datetime, reason: str, at: datetime, actor: Actor
+    ) -> None:
+        """Reopen a closed phase until a moment, with a reason: refused once a phase that depends
+        on it has taken over its work, and never past that moment (PHASE_DEPENDS_ON)."""
+        self.check_active()
+        window = self.window(phase)
+        name = PHASE_NAMES_ZH[phase]
+        if window.is_open(at) or not window.has_opened(at):
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "not_closed",
+                    f"“{name}”尚未截止（{window.describe()}）；只有已截止的阶段才能重新开放",
+                )
+            )
+        timeline = self.timeline
+        taken = [
+            (p, "已经开始" if takes is Takes.AFTER else "已经截止")
+            for p, takes in self.dependents(phase).items()
+            if (timeline[p].has_opened(at) if takes is Takes.AFTER else not timeline[p].is_open(at))
+        ]
+        if taken:
+            raise CampaignConflict(
+                Problem(
+                    "phase",
+                    "dependent_started",
+                    f"依赖“{name}”的"
+                    + "、".join(f"“{PHASE_NAMES_ZH[p]}”{how}" for p, how in taken)
+                    + f"，“{name}”不能再重新开放",
+                )
+            )
+        problems = _text_problems([("reason", reason, 500, True)])
+        limit = self.taken_over_at(phase)
+        if until.utcoffset() is None:
+            problems.append(Problem("until", "timezone_required", "时间须带时区（如 +08:00）"))
+        elif until <= at:
+            problems.append(Problem("until", "in_future", "须晚于当前时间"))
+        elif limit is not None and until > limit[1]:
+            problems.append(
+                Problem(
+                    "until",
+                    "before_dependent",
+                    f"不得晚于 {_when(limit[1])}（依赖它的“{PHASE_NAMES_ZH[limit[0]]}”"
+                    f"{'开始' if self.dependents(phase)[limit[0]] is Takes.AFTER else '截止'}）",
+                )
+            )
+        if problems:
+            raise InvalidCampaign(*problems)
+        self.trigger_event(
+            self.PhaseReopened,
+            phase=phase,
+            previous_closes_at=window.closes_at,
+            closes_at=until,
+            reason=reason.strip(),
+            **actor.fields(),
+        )
+
+    def check_stage(self, phase: Phase, at: datetime) -> None:
+        """A stage the campaign schedules runs in its window (one it does not schedule, any time):
+        grading, formal review."""
+        if phase in self.timeline:
+            self.check_phase_open(phase, at)
+
+    @property
+    def grades(self) -> bool:
+        """Whether the campaign's plan grades its results here (grade bands, or a grading phase)."""
+        return bool(self.review_plan.bands) or Phase.GRADING in self.timeline
 
     def amend_rules(
         self, changes: Mapping[str, Any], reason: str, at: datetime, actor: Actor
@@ -633,12 +981,22 @@ class Campaign(Aggregate):
             raise InvalidCampaign(*problems)
         self.trigger_event(self.ReviewPlanned, plan=plan.to_state(), **actor.fields())
 
-    def publish_results(self, at: datetime, actor: Actor) -> None:
+    def publish_results(self, at: datetime, actor: Actor, *, graded: bool = False) -> None:
+        """Publish, in the publication window; a campaign whose plan grades publishes its graded
+        results (`graded`: with their certificates), never none."""
         self.check_active()
         if self.published_at is not None:
             raise CampaignConflict(
                 Problem(
                     "campaign", "already_published", f"结果已于 {_when(self.published_at)} 发布"
+                )
+            )
+        if self.grades and not graded:
+            raise CampaignConflict(
+                Problem(
+                    "grading",
+                    "not_graded",
+                    "本活动的评审方案需认定等级：请先认定等级并完成公示，再发布结果",
                 )
             )
         self.check_phase_open(Phase.PUBLICATION, at)

@@ -354,6 +354,7 @@ class ReviewCommands(LedgerBase):
         """Grades from the closed rounds: a result's material score is its score in the last
         material round it was reviewed in; its presentation score, the contest's."""
         campaign = self.get_campaign(campaign_id)
+        campaign.check_stage(Phase.GRADING, self.clock())
         rounds = [
             r
             for p in campaign.review_plan.rounds
@@ -468,7 +469,7 @@ class ReviewCommands(LedgerBase):
         )
         codes = {str(e["submission_id"]): f"{prefix}-{_random_code()}" for e in grading.graded()}
         at = self.clock()
-        campaign.publish_results(at, actor)
+        campaign.publish_results(at, actor, graded=True)
         grading.issue_certificates(codes, at.astimezone(BEIJING).date(), actor)
         grade_names = self.facts.grade_names(campaign.programme)
         received = _outcomes_to_send(self, campaign, grading, grade_names, actor)

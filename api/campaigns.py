@@ -25,6 +25,8 @@ from api.schemas import (
     ExtendDeadlineRequest,
     OpenCampaignRequest,
     OpenPhasesOut,
+    PhaseNowRequest,
+    ReopenPhaseRequest,
     WindowIn,
     in_zone,
     windows_out,
@@ -161,6 +163,79 @@ class CampaignController(Controller):
     ) -> Response[CampaignOut]:
         until = in_zone(data.until, runtime.tenant.zone)
         saved = runtime.ledger.extend_deadline(
+            campaign_id, phase, until, data.reason, actor, expected_version
+        )
+        return campaign_response(saved, runtime, views)
+
+    @post(
+        "/{campaign_id:uuid}/phases/{phase:str}/close-now",
+        operation_id="closePhaseNow",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=HTTP_200_OK,
+    )
+    def close_phase_now(
+        self,
+        campaign_id: FromPath[UUID],
+        phase: FromPath[Phase],
+        data: JSONBody[PhaseNowRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[CampaignOut]:
+        """Close an open phase now, with a reason (once the phases it depends on have closed)."""
+        saved = runtime.ledger.close_phase_now(
+            campaign_id, phase, data.reason, actor, expected_version
+        )
+        return campaign_response(saved, runtime, views)
+
+    @post(
+        "/{campaign_id:uuid}/phases/{phase:str}/open-now",
+        operation_id="openPhaseNow",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=HTTP_200_OK,
+    )
+    def open_phase_now(
+        self,
+        campaign_id: FromPath[UUID],
+        phase: FromPath[Phase],
+        data: JSONBody[PhaseNowRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[CampaignOut]:
+        """Open a phase now, with a reason, until its close or `closes_at` (once the phases it
+        depends on have closed)."""
+        closes_at = in_zone(data.closes_at, runtime.tenant.zone) if data.closes_at else None
+        saved = runtime.ledger.open_phase_now(
+            campaign_id, phase, data.reason, actor, closes_at, expected_version
+        )
+        return campaign_response(saved, runtime, views)
+
+    @post(
+        "/{campaign_id:uuid}/phases/{phase:str}/reopen",
+        operation_id="reopenPhase",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=HTTP_200_OK,
+    )
+    def reopen_phase(
+        self,
+        campaign_id: FromPath[UUID],
+        phase: FromPath[Phase],
+        data: JSONBody[ReopenPhaseRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[CampaignOut]:
+        """Reopen a closed phase until a moment, with a reason; refused once a phase that depends
+        on it has started."""
+        until = in_zone(data.until, runtime.tenant.zone)
+        saved = runtime.ledger.reopen_phase(
             campaign_id, phase, until, data.reason, actor, expected_version
         )
         return campaign_response(saved, runtime, views)

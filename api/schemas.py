@@ -151,6 +151,18 @@ class ExtendDeadlineRequest(Request, kw_only=True):
     reason: Reason
 
 
+class PhaseNowRequest(Request, kw_only=True):
+    """Close a phase now, or open it now (`closes_at`: until when; omitted keeps its close)."""
+
+    reason: Reason
+    closes_at: datetime | None = None
+
+
+class ReopenPhaseRequest(Request, kw_only=True):
+    until: datetime
+    reason: Reason
+
+
 class AmendRulesRequest(Request, kw_only=True):
     rules: RulesIn
     reason: Reason

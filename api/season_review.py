@@ -176,6 +176,8 @@ def grade(season: Season, t: Tenancy) -> None:
     plans = campaign.review_plan.rounds
     if ledger._find(ReviewRound.create_id(cid, plans[-1].code), ReviewRound) is None:
         return
+    if Phase.GRADING in campaign.timeline:  # grading runs in its window
+        season.time.at(season.window(t, Phase.GRADING).opens_at + 2 * HOUR)
     grading = ledger.grade_campaign(cid, sec)
     if rng.random() < 0.05:
         season.time.later(60 * 3)

@@ -17,6 +17,7 @@ from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.national import IntakePages, NationalForwardingPages, NationalIndexPages
+from api.portal.phases import PhasePages
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.submission_forms import ResultFormPages
@@ -33,6 +34,7 @@ PAGES: list[Any] = [
     NationalIndexPages,
     NationalForwardingPages,
     IntakePages,
+    PhasePages,
 ]
 """One controller per channel; the later channels join here."""
 

@@ -155,11 +155,11 @@ COMMAND_CASES = [
         "required",
     ),
     (
-        "reschedule: opened phase",
+        "reschedule: the start of an opened phase",
         "phases/submission/reschedule",
-        WINDOW,
-        409,
-        "phase",
+        {"opens_at": "2020-07-15T00:00:00+08:00", "closes_at": "2020-07-25T22:00:00+08:00"},
+        422,
+        "opens_at",
         "already_opened",
     ),
     (

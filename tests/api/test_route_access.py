@@ -160,6 +160,7 @@ class World:
             "language": "en",
             "file_path": "portal.css",
             "token": "not-a-demo-link",
+            "act": "close",
             **{k: str(v) for k, v in self.records[record_tenant].items()},
         }
 

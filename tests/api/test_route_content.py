@@ -69,6 +69,7 @@ def samples(w: RecordWorld) -> dict[str, list[str]]:
         "registration_id": [w.ids["registration_a"], w.ids["registration_b"]],
         "round_code": ["initial"],
         "phase": ["submission"],
+        "act": ["close"],
         "kind": ["report"],
         "sha256": ["0" * 64],
         "objection_id": [str(uuid5(NAMESPACE_URL, "objection"))],
