@@ -22,6 +22,7 @@ from aggregates.campaign import (
     Contact,
     Phase,
     Programme,
+    RehearsalAlreadyOpened,
     Window,
 )
 from aggregates.forwarding import Forwarding
@@ -84,15 +85,31 @@ class AssociationLedger(
         timeline: Mapping[Phase, Window],
         actor: Actor,
         idempotency_key: str | None = None,
+        rehearsal: bool = False,
     ) -> Saved[Campaign]:
-        """Open the campaign of a programme and year; a retry with the same key returns it."""
+        """Open the campaign of a programme and year (or a rehearsal beside it: ADR 36); a retry
+        with the same key returns it."""
         campaign_id = Campaign.create_id(self.tenant, programme, year)
+        number: int | None = None
 
         def attempt() -> Saved[Campaign]:  # opened concurrently: answered as an existing one
-            existing = self._find(campaign_id, Campaign)
+            nonlocal campaign_id, number
+            if rehearsal:
+                number, existing = self._live_rehearsal(programme, year)
+                campaign_id = Campaign.create_rehearsal_id(self.tenant, programme, year, number)
+            else:
+                existing = self._find(campaign_id, Campaign)
             if existing is not None:
                 if idempotency_key is not None and existing.idempotency_key == idempotency_key:
                     return Saved(existing, position=None)
+                if rehearsal:
+                    raise RehearsalAlreadyOpened(
+                        Problem(
+                            "rehearsal",
+                            "one_rehearsal_per_year",
+                            f"{year} 年度的该项活动已有演练：{existing.title}；删除后才能再开演练",
+                        )
+                    )
                 raise CampaignAlreadyOpened(
                     Problem(
                         "year",
@@ -115,6 +132,7 @@ class AssociationLedger(
                 timeline=timeline,
                 actor=actor,
                 idempotency_key=idempotency_key,
+                rehearsal_number=number,
             )
             return Saved(campaign, self._save(campaign), created=True)
 
@@ -123,6 +141,14 @@ class AssociationLedger(
             lambda: CampaignAlreadyOpened(
                 Problem("year", "one_campaign_per_year", "该项活动已开设")
             ),
+        )
+
+    def delete_rehearsal(
+        self, campaign_id: UUID, reason: str, actor: Actor, expected_version: int | None = None
+    ) -> Saved[Campaign]:
+        """Delete a rehearsal with everything filed in it (its events stay in the log)."""
+        return self._update_campaign(
+            campaign_id, expected_version, lambda c: c.delete_rehearsal(reason, actor)
         )
 
     def reschedule_phase(

@@ -26,6 +26,8 @@ EVENT_WORDS: dict[str, tuple[str, str]] = {
     "Campaign.ReviewPlanned": ("确定评审方案", "Review planned"),
     "Campaign.ResultsPublished": ("发布结果", "Results published"),
     "Campaign.Archived": ("活动归档", "Campaign archived"),
+    "Campaign.RehearsalOpened": ("开启演练活动", "Rehearsal campaign opened"),
+    "Campaign.RehearsalDeleted": ("删除演练活动", "Rehearsal campaign deleted"),
     "Registration.Registered": ("报名", "Registered"),
     "Registration.Changed": ("修改报名信息", "Registration changed"),
     "Submission.Drafted": ("起草申报", "Drafted"),
