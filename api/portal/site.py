@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from api.access import PUBLIC, access
 from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
+from api.portal.campaign_setup import CampaignSetupPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
@@ -27,6 +28,7 @@ PAGES: list[Any] = [
     EnterpriseClaimPages,
     ApplicantPages,
     ResultFormPages,
+    CampaignSetupPages,
 ]
 """One controller per channel; the later channels join here."""
 
