@@ -86,7 +86,7 @@ def _fit_body(cert: CertificateText, width: float, height: float) -> list[Paragr
     return _body(cert, 8.0)
 
 
-SAMPLE_NOTE = "演练样本 · 不作为荣誉证书 · 不可查验"
+SAMPLE_NOTE = "演练样本：不作为荣誉证书，不可查验"  # no middle dot: STSong-Light lacks it
 
 
 def _mark_sample(canvas: Canvas, font: str) -> None:

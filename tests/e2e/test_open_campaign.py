@@ -51,7 +51,9 @@ def test_the_secretariat_opens_next_years_campaign_from_last_years_and_a_rehears
     sign_in(page, site)
     page.get_by_role("link", name="开设活动").click()
     qc = page.get_by_role("region", name="质量管理小组活动")
-    expect(qc.get_by_label("年度", exact=True)).to_have_value("2025")  # last year's (the seeds') was 2024
+    expect(qc.get_by_label("年度", exact=True)).to_have_value(
+        "2025"
+    )  # last year's (the seeds') was 2024
     looks_right(page, "start")
     qc.get_by_role("button", name="开始填写").click()
 
