@@ -171,6 +171,9 @@ async def test_a_rehearsal_is_opened_beside_the_real_year_and_deleted_with_a_rea
     setup = await client.get(done.headers["location"])
     assert "演练" in setup.text and "删除演练活动" in setup.text
     campaign_id = done.headers["location"].split("/")[-2]
+    notice = await client.get(f"/saq/campaigns/{campaign_id}")
+    assert "这是演练活动" in notice.text  # its notice says so; the public home does not list it
+    assert f"/saq/campaigns/{campaign_id}" not in (await client.get("/saq/")).text
 
     delete = f"/saq/secretariat/campaigns/{campaign_id}/delete-rehearsal"
     refused = await client.post(delete, data={"reason": " ", "csrf_token": csrf})
@@ -181,8 +184,8 @@ async def test_a_rehearsal_is_opened_beside_the_real_year_and_deleted_with_a_rea
         delete, data={"reason": "培训结束", "csrf_token": csrf}, follow_redirects=False
     )
     assert deleted.status_code == 303
-    notice = await client.get(deleted.headers["location"])
-    assert "已删除" in notice.text
+    after = await client.get(deleted.headers["location"])
+    assert "已删除" in after.text
     assert (await client.get(f"/saq/secretariat/campaigns/{campaign_id}/setup")).status_code == 404
     assert [c["year"] for c in (await client.get(API)).json()] == [2024]
 
