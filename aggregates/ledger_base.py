@@ -184,6 +184,11 @@ class LedgerBase(Application[UUID]):
                 return found
             found.append(campaign)
 
+    def campaign_deleted(self, campaign_id: UUID) -> bool:
+        """Whether the campaign is a deleted rehearsal: what was filed in it is gone too."""
+        found = self._find(campaign_id, Campaign)
+        return found is not None and found.is_deleted
+
     def get_submission(self, submission_id: UUID) -> Submission:
         found = self._find(submission_id, Submission)
         if found is None:

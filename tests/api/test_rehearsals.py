@@ -148,6 +148,8 @@ async def test_the_secretariat_deletes_a_rehearsal_with_everything_filed_in_it(
 
     assert (await client.get(base, headers=headers)).status_code == 404
     assert (await client.get(f"{base}/submissions", headers=headers)).status_code == 404
+    filed = f"{SAQ}/submissions/{rehearsal.submissions[0]['id']}"
+    assert (await client.get(filed, headers=headers)).status_code == 404
     listed = ok(await client.get(f"{SAQ}/campaigns", headers=headers), 200, "list")
     assert [c["id"] for c in listed] == [real.campaign_id]
     real_entries = ok(
