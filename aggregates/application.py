@@ -22,6 +22,7 @@ from aggregates.campaign import (
     Contact,
     Phase,
     Programme,
+    RehearsalAlreadyOpened,
     Window,
 )
 from aggregates.forwarding import Forwarding
@@ -84,38 +85,28 @@ class AssociationLedger(
         timeline: Mapping[Phase, Window],
         actor: Actor,
         idempotency_key: str | None = None,
+        rehearsal: bool = False,
     ) -> Saved[Campaign]:
-        """Open the campaign of a programme and year; a retry with the same key returns it."""
-        campaign_id = Campaign.create_id(self.tenant, programme, year)
+        """Open the campaign of a programme and year (or a rehearsal beside it: ADR 36); a retry
+        with the same key returns it."""
+        fields = {
+            "programme": programme,
+            "year": year,
+            "title": title,
+            "document_number": document_number,
+            "theme": theme,
+            "co_organisers": co_organisers,
+            "contact": contact,
+            "period_start": period_start,
+            "period_end": period_end,
+            "rules": rules,
+            "timeline": timeline,
+        }
 
         def attempt() -> Saved[Campaign]:  # opened concurrently: answered as an existing one
-            existing = self._find(campaign_id, Campaign)
+            existing, campaign = self._opening(fields, actor, idempotency_key, rehearsal)
             if existing is not None:
-                if idempotency_key is not None and existing.idempotency_key == idempotency_key:
-                    return Saved(existing, position=None)
-                raise CampaignAlreadyOpened(
-                    Problem(
-                        "year",
-                        "one_campaign_per_year",
-                        f"{year} 年度的该项活动已开设：{existing.title}",
-                    )
-                )
-            campaign = Campaign.open(
-                tenant=self.tenant,
-                programme=programme,
-                year=year,
-                title=title,
-                document_number=document_number,
-                theme=theme,
-                co_organisers=co_organisers,
-                contact=contact,
-                period_start=period_start,
-                period_end=period_end,
-                rules=rules,
-                timeline=timeline,
-                actor=actor,
-                idempotency_key=idempotency_key,
-            )
+                return Saved(existing, position=None)
             return Saved(campaign, self._save(campaign), created=True)
 
         return retrying(
@@ -123,6 +114,62 @@ class AssociationLedger(
             lambda: CampaignAlreadyOpened(
                 Problem("year", "one_campaign_per_year", "该项活动已开设")
             ),
+        )
+
+    def preview_campaign(
+        self, fields: Mapping[str, Any], actor: Actor, rehearsal: bool = False
+    ) -> Campaign:
+        """The campaign `open_campaign` would open with these fields, refused by the same rules
+        (the year's slot taken too), and not saved: what the open-a-campaign page previews."""
+        return self._opening(fields, actor, None, rehearsal)[1]
+
+    def _opening(
+        self,
+        fields: Mapping[str, Any],
+        actor: Actor,
+        idempotency_key: str | None,
+        rehearsal: bool,
+    ) -> tuple[Campaign | None, Campaign]:
+        """(the campaign a retry with the same key answers, or None; the campaign to save)."""
+        programme, year = fields["programme"], fields["year"]
+        number: int | None = None
+        if rehearsal:
+            number, existing = self._live_rehearsal(programme, year)
+        else:
+            existing = self._find(Campaign.create_id(self.tenant, programme, year), Campaign)
+        if existing is not None:
+            if idempotency_key is not None and existing.idempotency_key == idempotency_key:
+                return existing, existing
+            if rehearsal:
+                raise RehearsalAlreadyOpened(
+                    Problem(
+                        "rehearsal",
+                        "one_rehearsal_per_year",
+                        f"{year} 年度的该项活动已有演练：{existing.title}；删除后才能再开演练",
+                    )
+                )
+            raise CampaignAlreadyOpened(
+                Problem(
+                    "year",
+                    "one_campaign_per_year",
+                    f"{year} 年度的该项活动已开设：{existing.title}",
+                )
+            )
+        campaign = Campaign.open(
+            tenant=self.tenant,
+            **fields,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            rehearsal_number=number,
+        )
+        return None, campaign
+
+    def delete_rehearsal(
+        self, campaign_id: UUID, reason: str, actor: Actor, expected_version: int | None = None
+    ) -> Saved[Campaign]:
+        """Delete a rehearsal with everything filed in it (its events stay in the log)."""
+        return self._update_campaign(
+            campaign_id, expected_version, lambda c: c.delete_rehearsal(reason, actor)
         )
 
     def reschedule_phase(

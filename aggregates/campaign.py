@@ -18,6 +18,11 @@ from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, P
 from aggregates.review_plan import ReviewPlan
 
 CAMPAIGN_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/campaign")
+REHEARSAL_MARK = "演练"
+"""Marks a rehearsal's serials (SAQ-2026-QC-演练-0001) and its name wherever it is shown."""
+REHEARSAL_CODE_MARK = "YL"
+"""Marks a rehearsal's certificate codes (SAQ-2026-QC-YL-7K3MQ9XD): codes stay ASCII, being
+typed from paper and drawn in a Latin font (演练, yǎnliàn)."""
 
 
 class Programme(StrEnum):
@@ -152,6 +157,10 @@ class CampaignConflict(CampaignError, Conflict):
 
 class CampaignAlreadyOpened(CampaignConflict):
     """The tenant already has a campaign for this programme and year."""
+
+
+class RehearsalAlreadyOpened(CampaignConflict):
+    """The programme and year already have a rehearsal that has not been deleted."""
 
 
 class CampaignNotFound(CampaignError, NotFound):
@@ -414,6 +423,16 @@ class Campaign(Aggregate):
             aggregate.published_at = None
             aggregate.archived = False
             aggregate.review_plan_state = None
+            aggregate.rehearsal = False
+            aggregate.deleted = False
+
+    class RehearsalOpened(Opened):
+        """A rehearsal (演练) of the programme and year, beside the real campaign: its own id and
+        serials, never forwarded, never counted, its certificates samples (ADR 36)."""
+
+        def apply(self, aggregate: Campaign) -> None:
+            super().apply(aggregate)
+            aggregate.rehearsal = True
 
     class Event(Aggregate.Event):
         """The base of every event of a Campaign after its creation: who caused it. (Only the
@@ -500,6 +519,14 @@ class Campaign(Aggregate):
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.timeline_state[str(self.phase)]["closes_at"] = self.closes_at
+    class RehearsalDeleted(Event):
+        """The rehearsal and everything filed in it are gone from the read models and refused by
+        every command; its events stay in the log."""
+
+        reason: str
+
+        def apply(self, aggregate: Campaign) -> None:
+            aggregate.deleted = True
 
     if TYPE_CHECKING:  # set by the events' apply(); annotations here would make a dataclass
         tenant: str
@@ -518,11 +545,18 @@ class Campaign(Aggregate):
         published_at: datetime | None
         archived: bool
         review_plan_state: dict[str, Any] | None
+        rehearsal: bool
+        deleted: bool
 
     @staticmethod
     def create_id(tenant: str, programme: Programme, year: int) -> UUID:
         # One campaign per tenant, programme and year: the store itself refuses a second.
         return uuid5(CAMPAIGN_NAMESPACE, f"{tenant}/{programme}/{year}")
+
+    @staticmethod
+    def create_rehearsal_id(tenant: str, programme: Programme, year: int, number: int) -> UUID:
+        """The n-th rehearsal of a programme and year (a deleted one leaves its id taken)."""
+        return uuid5(CAMPAIGN_NAMESPACE, f"{tenant}/{programme}/{year}/rehearsal/{number}")
 
     @classmethod
     def open(
@@ -542,7 +576,9 @@ class Campaign(Aggregate):
         timeline: Mapping[Phase, Window],
         actor: Actor,
         idempotency_key: str | None = None,
+        rehearsal_number: int | None = None,
     ) -> Campaign:
+        """Open the campaign, or with `rehearsal_number` the n-th rehearsal beside it."""
         problems = _text_problems(
             [
                 ("title", title, 200, True),
@@ -563,9 +599,14 @@ class Campaign(Aggregate):
         problems += rules.problems() + timeline_problems(timeline)
         if problems:
             raise InvalidCampaign(*problems)
+        rehearsal = rehearsal_number is not None
         return cls._create(
-            cls.Opened,
-            id=cls.create_id(tenant, programme, year),
+            cls.RehearsalOpened if rehearsal else cls.Opened,
+            id=(
+                cls.create_rehearsal_id(tenant, programme, year, rehearsal_number)
+                if rehearsal_number is not None
+                else cls.create_id(tenant, programme, year)
+            ),
             tenant=tenant,
             programme=programme,
             year=year,
@@ -627,6 +668,8 @@ class Campaign(Aggregate):
             )
 
     def check_active(self) -> None:
+        if self.is_deleted:
+            raise CampaignConflict(Problem("campaign", "deleted", "演练活动已删除"))
         if self.archived:
             raise CampaignConflict(Problem("campaign", "archived", "活动已归档，不能再修改"))
 
@@ -1009,8 +1052,33 @@ class Campaign(Aggregate):
             raise InvalidCampaign(*problems)
         self.trigger_event(self.Archived, reason=reason.strip(), **actor.fields())
 
+    # Rehearsals (ADR 36).
+
+    @property
+    def is_rehearsal(self) -> bool:
+        return getattr(self, "rehearsal", False)  # absent from snapshots taken before
+
+    @property
+    def is_deleted(self) -> bool:
+        return getattr(self, "deleted", False)
+
+    def delete_rehearsal(self, reason: str, actor: Actor) -> None:
+        """Delete a rehearsal with everything filed in it; a real campaign is never deleted."""
+        if not self.is_rehearsal:
+            raise CampaignConflict(
+                Problem("campaign", "not_a_rehearsal", "只有演练活动可以删除；正式活动只能归档")
+            )
+        if self.is_deleted:
+            raise CampaignConflict(Problem("campaign", "deleted", "演练活动已删除"))
+        problems = _text_problems([("reason", reason, 500, True)])
+        if problems:
+            raise InvalidCampaign(*problems)
+        self.trigger_event(self.RehearsalDeleted, reason=reason.strip(), **actor.fields())
+
     @property
     def status(self) -> str:
+        if self.is_deleted:
+            return "deleted"
         if self.archived:
             return "archived"
         return "published" if self.published_at is not None else "open"

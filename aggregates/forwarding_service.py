@@ -364,6 +364,10 @@ class ForwardingCommands(LedgerBase):
 
 def _check_forwardable_campaign(campaign: Campaign, call: NationalCall, at: Any) -> None:
     campaign.check_active()
+    if campaign.is_rehearsal:
+        raise ForwardingConflict(
+            Problem("campaign", "rehearsal", "演练活动的成果不推荐全国（演练不上报）")
+        )
     if campaign.published_at is None:
         raise ForwardingConflict(
             Problem("campaign", "not_published", "本活动结果尚未发布，发布后才能推荐全国")

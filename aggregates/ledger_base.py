@@ -156,9 +156,38 @@ class LedgerBase(Application[UUID]):
 
     def get_campaign(self, campaign_id: UUID, version: int | None = None) -> Campaign:
         found = self._find(campaign_id, Campaign, version)
-        if found is None:
+        if found is None or (version is None and found.is_deleted):  # a deleted rehearsal: gone
             raise CampaignNotFound(campaign_id)
         return found
+
+    def _live_rehearsal(self, programme: Programme, year: int) -> tuple[int, Campaign | None]:
+        """The number of the programme and year's rehearsal that is not deleted, or of the next
+        one to open (None)."""
+        number = 1
+        while True:
+            found = self._find(
+                Campaign.create_rehearsal_id(self.tenant, programme, year, number), Campaign
+            )
+            if found is None or not found.is_deleted:
+                return number, found
+            number += 1
+
+    def rehearsals(self, programme: Programme, year: int) -> list[Campaign]:
+        """Every rehearsal of a programme and year, deleted ones too, in the order opened."""
+        found: list[Campaign] = []
+        while True:
+            number = len(found) + 1
+            campaign = self._find(
+                Campaign.create_rehearsal_id(self.tenant, programme, year, number), Campaign
+            )
+            if campaign is None:
+                return found
+            found.append(campaign)
+
+    def campaign_deleted(self, campaign_id: UUID) -> bool:
+        """Whether the campaign is a deleted rehearsal: what was filed in it is gone too."""
+        found = self._find(campaign_id, Campaign)
+        return found is not None and found.is_deleted
 
     def get_submission(self, submission_id: UUID) -> Submission:
         found = self._find(submission_id, Submission)

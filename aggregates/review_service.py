@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates.actor import Actor
 from aggregates.campaign import (
+    REHEARSAL_CODE_MARK,
     Campaign,
     CampaignConflict,
     CampaignNotFound,
@@ -49,9 +50,17 @@ def certificate_prefix(tenant: str, year: int, programme_code: str) -> str:
 def parse_certificate_code(code: str) -> tuple[str, int, str] | None:
     """(tenant, year, programme code) of a verification code like SAQ-2024-QC-7K3MQ9XD."""
     parts = code.strip().upper().split("-")
+    if is_rehearsal_code(code):
+        del parts[3]
     if len(parts) != 4 or not parts[1].isdigit():
         return None
     return parts[0].lower(), int(parts[1]), parts[2]
+
+
+def is_rehearsal_code(code: str) -> bool:
+    """A sample certificate's code, issued in a rehearsal: SAQ-2026-QC-YL-7K3MQ9XD (ADR 36)."""
+    parts = code.strip().upper().split("-")
+    return len(parts) == 5 and parts[3] == REHEARSAL_CODE_MARK
 
 
 class ReviewCommands(LedgerBase):
@@ -467,6 +476,8 @@ class ReviewCommands(LedgerBase):
         prefix = certificate_prefix(
             campaign.tenant, campaign.year, PROGRAMME_CODES[campaign.programme]
         )
+        if campaign.is_rehearsal:
+            prefix = f"{prefix}-{REHEARSAL_CODE_MARK}"
         codes = {str(e["submission_id"]): f"{prefix}-{_random_code()}" for e in grading.graded()}
         at = self.clock()
         campaign.publish_results(at, actor, graded=True)
@@ -480,7 +491,8 @@ class ReviewCommands(LedgerBase):
         return campaign, grading, position
 
     def verify_certificate(self, code: str) -> tuple[Campaign, dict[str, Any]] | None:
-        """The campaign and the result a verification code was issued for, if any."""
+        """The campaign and the result a verification code was issued for, if any (a sample's, in
+        a rehearsal not deleted, for the caller to say it is not verifiable)."""
         found = self._certified(code)
         if found is None:
             return None
@@ -500,11 +512,16 @@ class ReviewCommands(LedgerBase):
         for programme, known in PROGRAMME_CODES.items():
             if known != programme_code:
                 continue
-            campaign = self._find(Campaign.create_id(self.tenant, programme, year), Campaign)
-            grading = campaign and self._find(Grading.create_id(campaign.id), Grading)
-            holder = grading.holder(code.strip().upper()) if grading else None
-            if campaign is not None and grading and holder is not None:
-                return campaign, grading, holder
+            campaigns = (
+                [c for c in self.rehearsals(programme, year) if not c.is_deleted]
+                if is_rehearsal_code(code)
+                else [self._find(Campaign.create_id(self.tenant, programme, year), Campaign)]
+            )
+            for campaign in campaigns:
+                grading = campaign and self._find(Grading.create_id(campaign.id), Grading)
+                holder = grading.holder(code.strip().upper()) if grading else None
+                if campaign is not None and grading and holder is not None:
+                    return campaign, grading, holder
         return None
 
 

@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from aggregates.campaign import Campaign, Programme
+from aggregates.campaign import REHEARSAL_MARK, Campaign, Programme
 from aggregates.problems import Problem
 from aggregates.submission import InvalidSubmission, SubmissionConflict
 from aggregates.submission_forms import TOPIC_TYPE_NAMES_ZH, TopicType
@@ -66,6 +66,8 @@ class SubmissionRegister(Aggregate):
     @classmethod
     def open(cls, campaign: Campaign) -> SubmissionRegister:
         prefix = f"{campaign.tenant.upper()}-{campaign.year}-{PROGRAMME_CODES[campaign.programme]}"
+        if campaign.is_rehearsal:  # its own serials, never taken for the real year's (ADR 36)
+            prefix = f"{prefix}-{REHEARSAL_MARK}"
         return cls._create(
             cls.Opened, id=cls.create_id(campaign.id), campaign_id=campaign.id, prefix=prefix
         )

@@ -29,6 +29,8 @@ EVENT_WORDS: dict[str, tuple[str, str]] = {
     "Campaign.PhaseClosedNow": ("立即截止阶段", "Phase closed now"),
     "Campaign.PhaseOpenedNow": ("立即开始阶段", "Phase opened now"),
     "Campaign.PhaseReopened": ("重新开放已截止的阶段", "Closed phase reopened"),
+    "Campaign.RehearsalOpened": ("开启演练活动", "Rehearsal campaign opened"),
+    "Campaign.RehearsalDeleted": ("删除演练活动", "Rehearsal campaign deleted"),
     "Registration.Registered": ("报名", "Registered"),
     "Registration.Changed": ("修改报名信息", "Registration changed"),
     "Submission.Drafted": ("起草申报", "Drafted"),

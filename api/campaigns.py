@@ -22,6 +22,7 @@ from api.schemas import (
     ArchiveCampaignRequest,
     CampaignListItem,
     CampaignOut,
+    DeleteRehearsalRequest,
     ExtendDeadlineRequest,
     OpenCampaignRequest,
     OpenPhasesOut,
@@ -296,4 +297,25 @@ class CampaignController(Controller):
         expected_version: NamedDependency[int | None],
     ) -> Response[CampaignOut]:
         saved = runtime.ledger.archive_campaign(campaign_id, data.reason, actor, expected_version)
+        return campaign_response(saved, runtime, views)
+
+    @post(
+        "/{campaign_id:uuid}/delete-rehearsal",
+        operation_id="deleteRehearsal",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=HTTP_200_OK,
+    )
+    def delete_rehearsal(
+        self,
+        campaign_id: FromPath[UUID],
+        data: JSONBody[DeleteRehearsalRequest],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[CampaignOut]:
+        """Delete a rehearsal (演练) with everything filed in it: an event; the events stay in the
+        log, the read models drop it, and every later command is refused (404)."""
+        saved = runtime.ledger.delete_rehearsal(campaign_id, data.reason, actor, expected_version)
         return campaign_response(saved, runtime, views)

@@ -37,6 +37,7 @@ class CertificateText:
     campaign: str  # campaign title, e.g. "2024年上海市质量管理小组活动成果交流"
     issued_on: date  # date of publication (Beijing)
     verify_url: str  # full URL of the public verification page for this code
+    sample: bool = False  # a rehearsal's (演练): marked 样本 across the page, not verifiable
 
 
 def chinese_date(day: date) -> str:
@@ -85,6 +86,23 @@ def _fit_body(cert: CertificateText, width: float, height: float) -> list[Paragr
     return _body(cert, 8.0)
 
 
+SAMPLE_NOTE = "演练样本：不作为荣誉证书，不可查验"  # no middle dot: STSong-Light lacks it
+
+
+def _mark_sample(canvas: Canvas, font: str) -> None:
+    """样本 across the page, over the text but light enough to read it, and a line saying why."""
+    canvas.saveState()
+    canvas.setFillColor(RED, alpha=0.18)
+    canvas.setFont(font, 150)
+    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2 - 40)
+    canvas.rotate(20)
+    canvas.drawCentredString(0, 0, "样本", charSpace=40)
+    canvas.restoreState()
+    canvas.setFillColor(RED)
+    canvas.setFont(font, 14)
+    canvas.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - MARGIN - 76, SAMPLE_NOTE)
+
+
 def render_pdf(cert: CertificateText) -> bytes:
     """The certificate as one A4 landscape PDF page."""
     buffer = io.BytesIO()
@@ -93,7 +111,7 @@ def render_pdf(cert: CertificateText) -> bytes:
     canvas = Canvas(
         buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=0, invariant=1, lang="zh-CN"
     )
-    canvas.setTitle(f"荣誉证书 {cert.code}")
+    canvas.setTitle(f"荣誉证书（样本）{cert.code}" if cert.sample else f"荣誉证书 {cert.code}")
     canvas.setAuthor(cert.association)
     canvas.setSubject(f"{cert.campaign} {cert.grade}")
 
@@ -117,6 +135,9 @@ def render_pdf(cert: CertificateText) -> bytes:
         _, height = paragraph.wrap(width, top - bottom)
         paragraph.drawOn(canvas, MARGIN + 12, y - height)
         y -= height + paragraph.style.fontSize
+
+    if cert.sample:
+        _mark_sample(canvas, font)
 
     canvas.setFillColor(colors.black)
     canvas.setFont(font, 18)

@@ -61,14 +61,23 @@ def problem(status: int, description: str | None = None) -> ResponseSpec:
 
 
 _PROBLEMS = {status: problem(status) for status in _WHY}
+_NOT_COUNTED = problem(409, "演练活动不计入统计（rehearsal）")
 
 OWN_ANSWERS: dict[str, dict[int, ResponseSpec]] = {
     "login": {
         401: problem(401, "登录名或密码不正确"),
         403: problem(403, "账号已锁定、已停用或尚未确认"),
     },
-    "campaignStatistics": {503: problem(503, "统计的读模型尚未赶上账本，请稍后再试")},
-    "exportCampaignStatisticsXlsx": {503: problem(503, "统计的读模型尚未赶上账本，请稍后再试")},
+    "campaignStatistics": {
+        503: problem(503, "统计的读模型尚未赶上账本，请稍后再试"),
+        409: _NOT_COUNTED,
+    },
+    "exportCampaignStatisticsXlsx": {
+        503: problem(503, "统计的读模型尚未赶上账本，请稍后再试"),
+        409: _NOT_COUNTED,
+    },
+    "statisticsRollUp": {409: _NOT_COUNTED},
+    "exportStatisticsRollUpXlsx": {409: _NOT_COUNTED},
     "health": {
         503: ResponseSpec(
             Health, description="某个协会的存储或读模型不可用", generate_examples=False

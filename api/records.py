@@ -126,9 +126,9 @@ class Records:
         return status != "draft" and unit in self.units()
 
     def submission(self, runtime: TenantRuntime, submission_id: UUID) -> Submission:
-        """A submission the account may read, else 404."""
+        """A submission the account may read, else 404 (also once its rehearsal was deleted)."""
         submission = runtime.ledger.get_submission(submission_id)
-        if not self.may_read_entry(
+        if runtime.ledger.campaign_deleted(submission.campaign_id) or not self.may_read_entry(
             submission.credit_code,
             submission.created_by,
             submission.recommending_unit,

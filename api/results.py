@@ -52,6 +52,7 @@ def certificate_text(
         campaign=campaign.title,
         issued_on=campaign.published_at.date() if campaign.published_at else campaign.period_end,
         verify_url=f"{public_url}/verify?code={code}",
+        sample=campaign.is_rehearsal,
     )
 
 
@@ -254,6 +255,8 @@ class CertificateController(Controller):
         found = find_certificate(platform, code, state.settings.base_url)
         if found is None:
             return CertificateOut(code=code, valid=False)
+        if found.sample:  # a rehearsal's: not verifiable, and said so (ADR 36)
+            return CertificateOut(code=found.code, valid=False, sample=True)
         return CertificateOut(
             code=found.code,
             valid=True,

@@ -316,3 +316,5 @@ class CertificateOut(Response, kw_only=True, frozen=True):
     grade: str | None = None
     campaign: str | None = None
     issued_on: date | None = None
+    sample: bool = False
+    """A sample certificate of a rehearsal (演练样本): never valid, nothing of it disclosed."""

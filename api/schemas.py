@@ -121,6 +121,10 @@ class OpenCampaignRequest(Request, kw_only=True):
     period_end: date
     rules: RulesIn | None = None
     timeline: dict[Phase, WindowIn]
+    rehearsal: bool = False
+    """A rehearsal (演练) beside the year's real campaign: its own id and serials (SAQ-2026-QC-
+    演练-0001), never forwarded, never counted in statistics, its certificates samples that do
+    not verify; deletable with everything filed in it."""
 
     def command(self, tenant: Tenant) -> dict[str, Any]:
         if not tenant.offers(self.programme):
@@ -143,6 +147,7 @@ class OpenCampaignRequest(Request, kw_only=True):
             "period_end": self.period_end,
             "rules": rules,
             "timeline": {phase: w.to_window(zone) for phase, w in self.timeline.items()},
+            "rehearsal": self.rehearsal,
         }
 
 
@@ -169,6 +174,10 @@ class AmendRulesRequest(Request, kw_only=True):
 
 
 class ArchiveCampaignRequest(Request, kw_only=True):
+    reason: Reason
+
+
+class DeleteRehearsalRequest(Request, kw_only=True):
     reason: Reason
 
 
@@ -211,9 +220,11 @@ class CampaignOut(Response, kw_only=True, frozen=True):
     statistics_period: StatisticsPeriod
     rules: dict[str, Any]
     timeline: list[WindowOut]
-    status: Literal["open", "published", "archived"]
+    status: Literal["open", "published", "archived", "deleted"]
     published_at: datetime | None
     version: int
+    rehearsal: bool = False
+    """A rehearsal (演练): never forwarded or counted; its certificates are samples."""
 
     @classmethod
     def of(cls, campaign: Campaign, zone: tzinfo) -> CampaignOut:
@@ -236,6 +247,7 @@ class CampaignOut(Response, kw_only=True, frozen=True):
             status=campaign.status,  # type: ignore[arg-type]
             published_at=in_zone(campaign.published_at, zone) if campaign.published_at else None,
             version=campaign.version,
+            rehearsal=campaign.is_rehearsal,
         )
 
 
@@ -267,6 +279,7 @@ class CampaignListItem(Response, kw_only=True, frozen=True):
     version: int
     timeline: list[WindowOut]
     published_at: datetime | None
+    rehearsal: bool = False
 
     @classmethod
     def of(cls, row: CampaignSummary, zone: tzinfo) -> CampaignListItem:
@@ -286,6 +299,7 @@ class CampaignListItem(Response, kw_only=True, frozen=True):
             version=row.version,
             timeline=windows_out(timeline, zone),
             published_at=in_zone(row.published_at, zone) if row.published_at else None,
+            rehearsal=row.rehearsal,
         )
 
 

@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from aggregates.actor import Role
-from aggregates.campaign import Campaign, Programme
+from aggregates.campaign import Campaign, CampaignConflict, Programme
 from aggregates.problems import Problem
 from api.access import access, only
 from api.errors import RequestProblem
@@ -60,6 +60,13 @@ def _label(runtime: TenantRuntime, by: Dimension | None) -> Callable[[str | None
     return label
 
 
+def check_counted(campaign: Campaign) -> Campaign:
+    """A rehearsal is never counted, not even on its own (ADR 36)."""
+    if campaign.is_rehearsal:
+        raise CampaignConflict(Problem("campaign_id", "rehearsal", "演练活动不计入统计"))
+    return campaign
+
+
 def _figures(
     runtime: TenantRuntime,
     views: TenantViews,
@@ -67,7 +74,7 @@ def _figures(
     by: Dimension | None,
     filters: dict[str, str | None],
 ) -> CampaignFigures:
-    runtime.ledger.get_campaign(campaign_id)  # another tenant's campaign is not found here
+    check_counted(runtime.ledger.get_campaign(campaign_id))  # another tenant's: not found
     db = views.db("campaign_statistics")
     found = campaign_figures(db, str(campaign_id), by.value if by else None, filters)
     if found is None:  # opened a moment ago: let the read model catch up with the ledger
@@ -88,7 +95,7 @@ class _RollUpOf:
 
 
 def _rollup(runtime: TenantRuntime, views: TenantViews, campaign_id: UUID) -> _RollUpOf:
-    campaign = runtime.ledger.get_campaign(campaign_id)
+    campaign = check_counted(runtime.ledger.get_campaign(campaign_id))
     tables = reported_tables(views.db("reported_statistics"), campaign.id)
     units = [u for u in runtime.tenant.recommending_units if u.code in tables]
     known = {u.code for u in units}

@@ -29,6 +29,8 @@ class CampaignSummary(msgspec.Struct, frozen=True, kw_only=True):
     opened_at: datetime
     modified_at: datetime
     published_at: datetime | None
+    rehearsal: bool = False
+    """A rehearsal (演练, ADR 36): shown marked, never on the public site."""
 
 
 _timeline_type = dict[str, dict[str, datetime | None]]
@@ -40,6 +42,8 @@ class CampaignListProjection(Projection):
         get_topic(e)
         for e in (
             Campaign.Opened,
+            Campaign.RehearsalOpened,
+            Campaign.RehearsalDeleted,
             Campaign.PhaseRescheduled,
             Campaign.DeadlineExtended,
             Campaign.RulesAmended,
@@ -47,7 +51,7 @@ class CampaignListProjection(Projection):
             Campaign.Archived,
         )
     )
-    tables = ("campaign_list",)
+    tables = ("campaign_list", "campaign_rehearsals")
 
     def create_tables(self, tx: Tx) -> None:
         tx.execute(
@@ -63,6 +67,10 @@ class CampaignListProjection(Projection):
             " opened_at TEXT NOT NULL,"
             " modified_at TEXT NOT NULL,"
             " published_at TEXT)"
+        )
+        # Its own table rather than a column, so a view built before rehearsals needs no rebuild.
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {campaign_rehearsals} (campaign_id TEXT PRIMARY KEY)"
         )
 
     @singledispatchmethod
@@ -87,6 +95,22 @@ class CampaignListProjection(Projection):
                 "at": event.timestamp.isoformat(),
             },
         )
+
+    @process.register
+    def _rehearsal_opened(self, event: Campaign.RehearsalOpened, tx: Tx, position: int) -> None:
+        self._opened(event, tx, position)
+        tx.execute(
+            "INSERT INTO {campaign_rehearsals} (campaign_id) VALUES (:id)",
+            {"id": str(event.originator_id)},
+        )
+
+    @process.register
+    def _rehearsal_deleted(self, event: Campaign.RehearsalDeleted, tx: Tx, position: int) -> None:
+        for table in ("campaign_list", "campaign_rehearsals"):
+            tx.execute(
+                f"DELETE FROM {{{table}}} WHERE campaign_id = :id",  # noqa: S608 (our tables)
+                {"id": str(event.originator_id)},
+            )
 
     @process.register
     def _rescheduled(self, event: Campaign.PhaseRescheduled, tx: Tx, position: int) -> None:
@@ -158,11 +182,13 @@ def list_campaigns(
     }
     with db.transaction() as tx:
         rows = tx.execute(
-            "SELECT campaign_id, programme, year, title, document_number, status, version,"
-            " timeline, opened_at, modified_at, published_at FROM {campaign_list}"
+            "SELECT c.campaign_id, programme, year, title, document_number, status, version,"
+            " timeline, opened_at, modified_at, published_at, r.campaign_id IS NOT NULL"
+            " FROM {campaign_list} c"
+            " LEFT JOIN {campaign_rehearsals} r ON r.campaign_id = c.campaign_id"
             " WHERE (:all_programmes OR programme = :programme)"
             " AND (:all_years OR year = :year)"
-            " ORDER BY year DESC, programme",
+            " ORDER BY year DESC, programme, r.campaign_id IS NOT NULL",
             params,
         )
     return [
@@ -178,6 +204,7 @@ def list_campaigns(
             opened_at=datetime.fromisoformat(row[8]),
             modified_at=datetime.fromisoformat(row[9]),
             published_at=datetime.fromisoformat(row[10]) if row[10] else None,
+            rehearsal=bool(row[11]),
         )
         for row in rows
     ]

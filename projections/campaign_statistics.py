@@ -33,6 +33,8 @@ class CampaignStatisticsProjection(Projection):
         get_topic(e)
         for e in (
             Campaign.Opened,
+            Campaign.RehearsalOpened,
+            Campaign.RehearsalDeleted,
             Campaign.ResultsPublished,
             Registration.Registered,
             Registration.Changed,
@@ -122,6 +124,23 @@ class CampaignStatisticsProjection(Projection):
                 "title": event.title,
             },
         )
+
+    @process.register
+    def _rehearsal_opened(self, event: Campaign.RehearsalOpened, tx: Tx, position: int) -> None:
+        """A rehearsal is never counted (ADR 36): without its row here no figure, tenant total or
+        year-over-year comparison reads its entries."""
+
+    @process.register
+    def _rehearsal_deleted(self, event: Campaign.RehearsalDeleted, tx: Tx, position: int) -> None:
+        params = {"id": str(event.originator_id)}
+        tx.execute(
+            "DELETE FROM {stat_recommended_entries} WHERE recommendation_id IN"
+            " (SELECT recommendation_id FROM {stat_recommendations} WHERE campaign_id = :id)",
+            params,
+        )
+        for table in ("stat_entries", "stat_entry_industries", "stat_recommendations"):
+            tx.execute(f"DELETE FROM {{{table}}} WHERE campaign_id = :id", params)  # noqa: S608
+        tx.execute("DELETE FROM {stat_gradings} WHERE campaign_id = :id", params)
 
     @process.register
     def _published(self, event: Campaign.ResultsPublished, tx: Tx, position: int) -> None:

@@ -10,7 +10,7 @@ import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from aggregates.campaign import Programme
+from aggregates.campaign import Campaign, Programme
 from aggregates.statistics_table import StatisticsForm, StatisticsTable, form_from_state
 from projections.runner import Projection
 from projections.store import Tx, ViewDatabase
@@ -18,7 +18,11 @@ from projections.store import Tx, ViewDatabase
 
 class ReportedStatisticsProjection(Projection):
     name = "reported_statistics"
-    topics = (get_topic(StatisticsTable.Recorded), get_topic(StatisticsTable.Revised))
+    topics = (
+        get_topic(StatisticsTable.Recorded),
+        get_topic(StatisticsTable.Revised),
+        get_topic(Campaign.RehearsalDeleted),
+    )
     tables = ("reported_tables",)
 
     def create_tables(self, tx: Tx) -> None:
@@ -45,6 +49,13 @@ class ReportedStatisticsProjection(Projection):
                 "form": msgspec.json.encode(event.form).decode(),
                 "version": event.originator_version,
             },
+        )
+
+    @process.register
+    def _rehearsal_deleted(self, event: Campaign.RehearsalDeleted, tx: Tx, position: int) -> None:
+        tx.execute(
+            "DELETE FROM {reported_tables} WHERE campaign_id = :id",
+            {"id": str(event.originator_id)},
         )
 
     @process.register

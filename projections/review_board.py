@@ -12,6 +12,7 @@ import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
+from aggregates.campaign import Campaign
 from aggregates.expert import Expert
 from aggregates.grading import Grading
 from aggregates.review_round import ReviewRound
@@ -100,6 +101,7 @@ class ReviewBoardProjection(Projection):
             Grading.ObjectionResolved,
             Grading.NoticeClosed,
             Grading.CertificatesIssued,
+            Campaign.RehearsalDeleted,
         )
     )
     tables = ("expert_pool", "review_entrants", "review_assignments", "review_results")
@@ -143,6 +145,18 @@ class ReviewBoardProjection(Projection):
     @singledispatchmethod
     def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
         raise TypeError(f"review board: unexpected event {type(event).__qualname__}")
+
+    @process.register
+    def _rehearsal_deleted(self, event: Campaign.RehearsalDeleted, tx: Tx, position: int) -> None:
+        """A deleted rehearsal's rounds and results leave the board (its events stay in the log)."""
+        params = {"id": str(event.originator_id)}
+        tx.execute(
+            "DELETE FROM {review_assignments} WHERE round_id IN"
+            " (SELECT round_id FROM {review_entrants} WHERE campaign_id = :id)",
+            params,
+        )
+        tx.execute("DELETE FROM {review_entrants} WHERE campaign_id = :id", params)
+        tx.execute("DELETE FROM {review_results} WHERE campaign_id = :id", params)
 
     # The pool.
 

@@ -12,6 +12,7 @@ import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
+from aggregates.campaign import Campaign
 from aggregates.grading import Grading
 from aggregates.recommendation import Recommendation
 from aggregates.review_round import ReviewRound
@@ -76,6 +77,7 @@ class SubmissionListProjection(Projection):
             Grading.Graded,
             Grading.NoticeOpened,
             Grading.CertificatesIssued,
+            Campaign.RehearsalDeleted,
         )
     )
     tables = ("submission_list",)
@@ -94,6 +96,14 @@ class SubmissionListProjection(Projection):
     @singledispatchmethod
     def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
         self._set(tx, event, {})  # attachments: only the version moves
+
+    @process.register
+    def _rehearsal_deleted(self, event: Campaign.RehearsalDeleted, tx: Tx, position: int) -> None:
+        """A deleted rehearsal's entries leave the lists (their events stay in the log)."""
+        tx.execute(
+            "DELETE FROM {submission_list} WHERE campaign_id = :id",
+            {"id": str(event.originator_id)},
+        )
 
     @process.register
     def _drafted(self, event: Submission.Drafted, tx: Tx, position: int) -> None:

@@ -85,7 +85,7 @@ class PublicPages(Controller):
         views: NamedDependency[TenantViews],
     ) -> Template:
         page = Page(request, runtime.tenant)
-        campaigns = list_campaigns(views.db("campaign_list"))
+        campaigns = [c for c in list_campaigns(views.db("campaign_list")) if not c.rehearsal]
         current = [c for c in campaigns if is_current(c, page.now)]
         others = [c for c in campaigns if c not in current]
         return page.render(

@@ -13,6 +13,7 @@ from api.access import PUBLIC, access
 from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
 from api.portal.audit import AuditPages
+from api.portal.campaign_setup import CampaignSetupPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
@@ -35,6 +36,7 @@ PAGES: list[Any] = [
     NationalForwardingPages,
     IntakePages,
     PhasePages,
+    CampaignSetupPages,
 ]
 """One controller per channel; the later channels join here."""
 

@@ -356,11 +356,14 @@ async def publish_campaign(
     per_unit: int = 2,
     year: int = 2024,
     names: tuple[str, str] | None = None,
+    rehearsal: bool = False,
 ) -> Published:
     """The tenant's QC campaign of `year`, published with graded results (see the module);
-    `names` gives every applicant unit's name and every result's topic (export tests)."""
+    `names` gives every applicant unit's name and every result's topic (export tests);
+    `rehearsal` opens a rehearsal (演练) instead, beside the year's real one (whose experts it
+    reuses when they are enrolled)."""
     with cheap_passwords(client, tenant):
-        return await _publish(client, clock, tenant, units, per_unit, year, names)
+        return await _publish(client, clock, tenant, units, per_unit, year, names, rehearsal)
 
 
 async def _publish(
@@ -371,6 +374,7 @@ async def _publish(
     per_unit: int,
     year: int,
     names: tuple[str, str] | None = None,
+    rehearsal: bool = False,
 ) -> Published:
     config = tenant_config(client, tenant)
     unknown = [u for u in units if config.unit(u) is None]
@@ -382,7 +386,11 @@ async def _publish(
     clock.now = beijing(year, 1, 15, 9, 30)
     headers = await secretariat.headers()
     opened = ok(
-        await client.post(f"{api}/campaigns", json=campaign_body(config, year), headers=headers),
+        await client.post(
+            f"{api}/campaigns",
+            json={**campaign_body(config, year), "rehearsal": rehearsal},
+            headers=headers,
+        ),
         201,
         f"open {tenant}'s {year} QC campaign",
     )
@@ -393,7 +401,11 @@ async def _publish(
         200,
         "plan the review",
     )
-    experts = await enrol_experts(client, api, config, year, headers)
+    experts = (
+        [f"{config.code.upper()}-QC-{year}-{i:04d}" for i in range(1, EXPERTS + 1)]
+        if rehearsal
+        else await enrol_experts(client, api, config, year, headers)
+    )
     filed = [
         s
         for u, unit in enumerate(units)
