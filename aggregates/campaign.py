@@ -519,6 +519,7 @@ class Campaign(Aggregate):
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.timeline_state[str(self.phase)]["closes_at"] = self.closes_at
+
     class RehearsalDeleted(Event):
         """The rehearsal and everything filed in it are gone from the read models and refused by
         every command; its events stay in the log."""

@@ -107,6 +107,9 @@ NAVIGATION: list[NavItem] = [
         labels.N_("审计"),
         "/{tenant}/audit",
         frozenset((Role.AUDITOR, Role.SECRETARIAT)),
+        needs_tenant=True,
+    ),
+    NavItem(
         labels.N_("开设活动"),
         "/{tenant}/secretariat/campaigns/new",
         frozenset((Role.SECRETARIAT,)),
