@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -116,11 +116,18 @@ class QcFigures:
             )
         return found
 
+    RATES: ClassVar[dict[str, tuple[str, str]]] = {
+        "coverage": ("participants", "employees"),
+        "result_rate": ("groups_with_results", "registered_this_year"),
+        "activity_rate": ("active_groups", "registered_this_year"),
+    }
+    """Each computed rate (普及率, 成果率, 活动率) as part / whole × 100% of two figures: the one
+    statement of the formulas (the portal's page computes them as typed from this mapping)."""
+
     def rates(self) -> dict[str, Decimal | None]:
         return {
-            "coverage": rate(self.participants, self.employees),
-            "result_rate": rate(self.groups_with_results, self.registered_this_year),
-            "activity_rate": rate(self.active_groups, self.registered_this_year),
+            name: rate(getattr(self, part), getattr(self, whole))
+            for name, (part, whole) in self.RATES.items()
         }
 
 
@@ -153,11 +160,26 @@ class TeamFiguresTable:
             )
         return found
 
+    RATES: ClassVar[dict[str, tuple[str, str]]] = {}
+
     def rates(self) -> dict[str, Decimal | None]:
         return {}
 
 
 Figures = QcFigures | TeamFiguresTable
+
+
+def enterprise_list_problems(codes: list[str]) -> list[Problem]:
+    """The enterprise list (企业清单): every code a valid unified social credit code (GB 32100,
+    `enterprises[i]` naming the i-th), none twice, at least one."""
+    found: list[Problem] = []
+    for i, code in enumerate(codes):
+        found += credit_code_problems(code, f"enterprises[{i}]")
+    if len(set(codes)) != len(codes):
+        found.append(Problem("enterprises", "unique", "企业清单中有重复的统一社会信用代码"))
+    if not codes:
+        found.append(Problem("enterprises", "required", "请附企业清单（统一社会信用代码）"))
+    return found
 
 
 @dataclass(frozen=True)
@@ -186,12 +208,7 @@ class StatisticsForm:
         if not isinstance(self.figures, expected):
             return [Problem("figures", "wrong_programme", "统计项目与活动类别不符")]
         found = self.figures.problems() + self.meeting.problems()
-        for i, code in enumerate(self.enterprises):
-            found += credit_code_problems(code, f"enterprises[{i}]")
-        if len(set(self.enterprises)) != len(self.enterprises):
-            found.append(Problem("enterprises", "unique", "企业清单中有重复的统一社会信用代码"))
-        if not self.enterprises:
-            found.append(Problem("enterprises", "required", "请附企业清单（统一社会信用代码）"))
+        found += enterprise_list_problems(self.enterprises)
         unknown = [f for f in self.review_forms if f not in REVIEW_FORMS]
         if unknown:
             found.append(

@@ -18,6 +18,7 @@ from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.submission_forms import ResultFormPages
+from api.portal.unit_reports import UnitReportPages
 
 PAGES: list[Any] = [
     PublicPages,
@@ -27,6 +28,7 @@ PAGES: list[Any] = [
     EnterpriseClaimPages,
     ApplicantPages,
     ResultFormPages,
+    UnitReportPages,
 ]
 """One controller per channel; the later channels join here."""
 
