@@ -42,8 +42,10 @@ from aggregates.work_summary import (
 from api.access import access, not_found, only
 from api.errors import RequestProblem
 from api.portal import labels
+from api.portal.accounts import in_english
 from api.portal.clock import written
 from api.portal.errors import FormState
+from api.portal.i18n import Speaker
 from api.portal.rendering import Page
 from api.records import Records
 from projections.campaign_list import list_campaigns
@@ -556,6 +558,7 @@ class UnitReportPages(Controller):
                     "recorded": _table(runtime, campaign_id, unit) is not None,
                 },
                 page=page,
+                on_refusal=lambda found: {"line_words": line_words(page.speaker, lines, found)},
             )
             runtime.ledger.record_statistics(campaign_id, unit, values.to_form(), actor)
             here = f"/{runtime.tenant.code}/units/{unit}/campaigns/{campaign_id}/statistics"
@@ -589,7 +592,11 @@ class UnitReportPages(Controller):
             for problem in found:
                 problems.setdefault(problem.field, []).append(labels.problem(page.speaker, problem))
             return page.render(
-                "unit_reports/_enterprises.html", lines=lines, problems=problems, checked=True
+                "unit_reports/_enterprises.html",
+                lines=lines,
+                problems=problems,
+                line_words=line_words(page.speaker, lines, tuple(found)),
+                checked=True,
             )
 
         return await sync_to_thread(run)
@@ -653,6 +660,7 @@ class UnitReportPages(Controller):
                     "counted": counted_characters(text),
                 },
                 page=page,
+                on_refusal=lambda found: {"messages": _summary_words(page.speaker, text, campaign)},
             )
             # The domain's problems, each beside the section it names (the length beside the count).
             found = summary_problems(text, campaign.rules.work_summary_min_chars)
@@ -663,6 +671,34 @@ class UnitReportPages(Controller):
             return Redirect(f"{here}?saved=1", status_code=303)
 
         return await sync_to_thread(run)
+
+
+def line_words(
+    speaker: Speaker, lines: list[tuple[int, str]], problems: tuple[Problem, ...]
+) -> dict[str, list[str]]:
+    """In English, each pasted line's problems in words that name its own code (the domain's
+    Chinese carries the values; the catalog has them by rule)."""
+    if not speaker.english:
+        return {}
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        if not problem.field.startswith("enterprises["):
+            continue
+        index = int(problem.field[len("enterprises[") : -1])
+        code = lines[index][1] if index < len(lines) else ""
+        words = in_english(speaker, (problem,), code)
+        text = words.get(problem.rule) or labels.problem(speaker, problem)
+        found.setdefault(problem.field, []).append(text)
+    return found
+
+
+def _summary_words(speaker: Speaker, text: str, campaign: Campaign) -> dict[str, str]:
+    if not speaker.english:
+        return {}
+    return {
+        "min_length": speaker.gettext("工作总结须 %(min)s 字以上，现 %(n)s 字")
+        % {"min": campaign.rules.work_summary_min_chars, "n": counted_characters(text)}
+    }
 
 
 def _beside_section(problem: Problem) -> Problem:

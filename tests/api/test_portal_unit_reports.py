@@ -11,9 +11,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from aggregates.statistics_table import StatisticsNotFound
+from aggregates.statistics_table import REVIEW_FORMS, StatisticsNotFound
 from aggregates.work_summary import WorkSummaryNotFound
-from api.portal.unit_reports import compose, sections_of
+from api.portal.unit_reports import REVIEW_FORM_LABELS, compose, sections_of
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_pages import TOKEN, post_sign_in
@@ -118,7 +118,8 @@ async def test_the_table_is_the_seeds_and_the_rates_shown_are_the_apis(anonymous
     assert f"{SAQ}/campaigns/{campaign_id}/units/pudong/statistics.xlsx" in page.text
     assert 'value="86500.5"' in page.text and "checked" in page.text
     english = await anonymous.get(url, headers={"accept-language": "en"})
-    assert "Coverage" in english.text or "coverage" in english.text.lower()
+    assert "Coverage this year = participants / employees × 100%" in english.text
+    assert tuple(REVIEW_FORM_LABELS) == REVIEW_FORMS  # the domain's forms, each with its words
 
 
 async def test_each_problem_is_beside_its_item_with_the_input_kept_and_nothing_stored(
@@ -155,6 +156,12 @@ async def test_each_problem_is_beside_its_item_with_the_input_kept_and_nothing_s
     )
     assert checked.status_code == 200
     assert 'data-line="2"' in checked.text and 'data-line="1"' not in checked.text
+    english = await anonymous.post(
+        f"{url}/enterprises",
+        data={"enterprises": BAD_CODE},
+        headers={"X-CSRF-Token": token, "accept-language": "en"},
+    )
+    assert "The check character should be X, not Y" in english.text
 
 
 async def test_the_work_summary_counts_and_is_refused_beside_its_sections(
