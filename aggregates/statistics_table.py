@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -40,6 +40,15 @@ def rate(part: int, whole: int) -> Decimal | None:
     if whole <= 0:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+QC_RATES = {
+    "coverage": ("participants", "employees"),
+    "result_rate": ("groups_with_results", "registered_this_year"),
+    "activity_rate": ("active_groups", "registered_this_year"),
+}
+"""Each computed rate of a QC table (普及率, 成果率, 活动率) as part / whole × 100% of two of its
+figures: the one statement of the formulas (the portal's page computes them as typed from it)."""
 
 
 @dataclass(frozen=True)
@@ -116,18 +125,10 @@ class QcFigures:
             )
         return found
 
-    RATES: ClassVar[dict[str, tuple[str, str]]] = {
-        "coverage": ("participants", "employees"),
-        "result_rate": ("groups_with_results", "registered_this_year"),
-        "activity_rate": ("active_groups", "registered_this_year"),
-    }
-    """Each computed rate (普及率, 成果率, 活动率) as part / whole × 100% of two figures: the one
-    statement of the formulas (the portal's page computes them as typed from this mapping)."""
-
     def rates(self) -> dict[str, Decimal | None]:
         return {
             name: rate(getattr(self, part), getattr(self, whole))
-            for name, (part, whole) in self.RATES.items()
+            for name, (part, whole) in QC_RATES.items()
         }
 
 
@@ -159,8 +160,6 @@ class TeamFiguresTable:
                 )
             )
         return found
-
-    RATES: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def rates(self) -> dict[str, Decimal | None]:
         return {}

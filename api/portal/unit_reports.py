@@ -23,6 +23,8 @@ from aggregates.campaign import Campaign, Phase, Programme
 from aggregates.credit_code import normalise
 from aggregates.problems import Problem
 from aggregates.statistics_table import (
+    QC_RATES,
+    REVIEW_FORMS,
     Meeting,
     QcFigures,
     StatisticsForm,
@@ -70,7 +72,7 @@ class Item:
     name: str = ""
     """The figure's field (`figures.<name>` in the form and the domain's problems)."""
     rate: str = ""
-    """A computed rate's name (QcFigures.RATES)."""
+    """A computed rate's name (QC_RATES)."""
     whole: bool = True
     """Counts (个, 人) are whole numbers; amounts (万元) are decimals."""
 
@@ -158,10 +160,16 @@ def items_of(programme: Programme | str) -> tuple[Item, ...]:
     return TEAM_ITEMS if Programme(programme) is Programme.TEAM else QC_ITEMS
 
 
+def review_forms_of(programme: Programme | str) -> tuple[str, ...]:
+    """The forms of review and exchange the programme's seed form offers (of the domain's)."""
+    if Programme(programme) is Programme.TEAM:
+        return REVIEW_FORMS
+    return tuple(f for f in REVIEW_FORMS if f not in ("与QC小组合开", "单独举办"))
+
+
 def rates_of(programme: Programme | str) -> dict[str, tuple[str, str]]:
     """The domain's formulas of the programme's rates (part, whole)."""
-    figures = TeamFiguresTable if Programme(programme) is Programme.TEAM else QcFigures
-    return dict(figures.RATES)
+    return {} if Programme(programme) is Programme.TEAM else dict(QC_RATES)
 
 
 # The 统计表 as typed.
@@ -395,7 +403,9 @@ def _statistics_context(
         "items": items_of(campaign.programme),
         "rate_formulas": rates_of(campaign.programme),
         "qc": campaign.programme is not Programme.TEAM,
-        "review_forms": [(f, speaker.gettext(label)) for f, label in REVIEW_FORM_LABELS.items()],
+        "review_forms": [
+            (f, speaker.gettext(REVIEW_FORM_LABELS[f])) for f in review_forms_of(campaign.programme)
+        ],
         "contact_fields": [(k, speaker.gettext(label)) for k, label in CONTACT],
         "meeting_counts": [(k, speaker.gettext(label)) for k, label in MEETING_COUNTS],
         "saved": saved,

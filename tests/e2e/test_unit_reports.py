@@ -84,10 +84,7 @@ def on_a_phone(page: Page, browser: Browser, urls: list[str]) -> None:
             context.close()
 
 
-def test_a_unit_fills_its_statistics_table_and_work_summary_and_downloads_the_xlsx(
-    site: Site, page: Page, playwright_browser: Browser
-) -> None:
-    login, password = unit_account(site)
+def sign_in_and_open_the_table(site: Site, page: Page, login: str, password: str) -> None:
     page.goto(f"{site.url}/saq/sign-in")
     page.get_by_label("登录名（邮箱）").fill(login)
     page.get_by_label("密码").fill(password)
@@ -95,9 +92,12 @@ def test_a_unit_fills_its_statistics_table_and_work_summary_and_downloads_the_xl
     page.get_by_role("link", name="统计表与工作总结").first.click()
     assert_accessible(page)
     page.locator("tr", has_text=SAQ_2024_QC).get_by_role("link", name="填写统计表").click()
-    statistics_url = page.url
     expect(page.get_by_role("heading", level=1)).to_have_text("统计表")
 
+
+def fill_the_table(page: Page) -> None:
+    """The counts typed (the rates shown as typed), the codes pasted (a bad one flagged on its
+    line), refused with the input kept, fixed and saved."""
     for label, value in FIGURES.items():
         page.get_by_label(label, exact=True).fill(value)
     expect(page.locator("#rate-coverage")).to_have_text("26.25")  # as typed, before saving
@@ -107,11 +107,9 @@ def test_a_unit_fills_its_statistics_table_and_work_summary_and_downloads_the_xl
     page.get_by_label("发表会时间").fill("2024-04-18")
     page.get_by_label("发表会地点").fill("浦东新区质量大厦")
     page.locator("#f-enterprises").fill(f"{GOOD}\n{BAD}\n")
-    flagged = page.locator('li[data-line="2"]')
-    expect(flagged).to_contain_text("校验码应为 X")
+    expect(page.locator('li[data-line="2"]')).to_contain_text("校验码应为 X")
     expect(page.locator("#enterprise-count")).to_have_text("2")
     assert_accessible(page)
-
     page.get_by_role("button", name="保存统计表").click()
     expect(page.locator('li[data-line="2"]')).to_contain_text(BAD)  # refused, kept
     expect(page.get_by_label("职工总数", exact=True)).to_have_value("12000")
@@ -120,7 +118,9 @@ def test_a_unit_fills_its_statistics_table_and_work_summary_and_downloads_the_xl
     page.get_by_role("button", name="保存统计表").click()
     expect(page.locator("p.notice")).to_have_text("统计表已保存。")
 
-    campaign_id = statistics_url.split("/campaigns/")[1].split("/")[0]
+
+def rates_match_the_api(site: Site, page: Page, login: str, password: str) -> None:
+    campaign_id = page.url.split("/campaigns/")[1].split("/")[0]
     api = f"{site.url}/api/v1/tenants/saq"
     with httpx.Client(timeout=30) as http:
         session = http.post(f"{api}/session", json={"login": login, "password": password})
@@ -130,15 +130,19 @@ def test_a_unit_fills_its_statistics_table_and_work_summary_and_downloads_the_xl
     for name in ("coverage", "result_rate", "activity_rate"):
         expect(page.locator(f"#rate-{name}")).to_have_text(rates[name])
 
+
+def the_xlsx_reads_back(page: Page) -> None:
     with page.expect_download() as downloading:
         page.get_by_role("link", name="下载统计表（.xlsx）").click()
     book = load_workbook(io.BytesIO(Path(downloading.value.path()).read_bytes()))
-    cells = [row for row in book["统计表"].iter_rows(values_only=True)]
+    cells = list(book["统计表"].iter_rows(values_only=True))
     employees = next(r for r in cells if "职工总数" in r)
     assert 12000 in employees or "12000" in employees
     listed = [r[1] for r in book["企业清单"].iter_rows(min_row=2, values_only=True)]
     assert listed == [GOOD, SAIC]
 
+
+def write_the_summary(page: Page) -> None:
     page.get_by_role("link", name="工作总结").last.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("工作总结")
     for i, text in enumerate(SECTIONS):
@@ -148,6 +152,18 @@ def test_a_unit_fills_its_statistics_table_and_work_summary_and_downloads_the_xl
     assert_accessible(page)
     page.get_by_role("button", name="保存工作总结").click()
     expect(page.locator("p.notice")).to_have_text("工作总结已保存。")
-    summary_url = page.url.split("?")[0]
 
-    on_a_phone(page, playwright_browser, [f"{site.url}/saq/unit-reports", statistics_url.split("?")[0], summary_url])
+
+def test_a_unit_fills_its_statistics_table_and_work_summary_and_downloads_the_xlsx(
+    site: Site, page: Page, playwright_browser: Browser
+) -> None:
+    login, password = unit_account(site)
+    sign_in_and_open_the_table(site, page, login, password)
+    statistics_url = page.url
+    fill_the_table(page)
+    rates_match_the_api(site, page, login, password)
+    the_xlsx_reads_back(page)
+    write_the_summary(page)
+    summary_url = page.url.split("?")[0]
+    pages = [f"{site.url}/saq/unit-reports", statistics_url.split("?")[0], summary_url]
+    on_a_phone(page, playwright_browser, pages)

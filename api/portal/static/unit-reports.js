@@ -1,6 +1,6 @@
 /* The recommending unit's reports: the 统计表's rates computed as the counts are typed, and the
    工作总结's count. Both mirror the domain, which the page names: each rate's part and whole come
-   from QcFigures.RATES (data-part, data-whole) and are computed as the domain's `rate` does
+   from QC_RATES (data-part, data-whole) and are computed as the domain's `rate` does
    (part × 100 / whole, two places, halves away from zero; "—" when the whole is not positive);
    the count is `counted_characters` of the text the page composes (headings of the sections that
    have text, then the text; spaces and line breaks not counted). Without this file the server
