@@ -232,3 +232,34 @@ async def test_the_unit_finds_its_reports_from_the_navigation(anonymous: Client)
     listed = await anonymous.get("/saq/unit-reports")
     assert listed.status_code == 200
     assert f"/saq/units/pudong/campaigns/{campaign_id}/statistics" in listed.text
+
+
+async def test_a_team_campaigns_table_has_the_team_items_and_no_rates(anonymous: Client) -> None:
+    secretariat = await sign_in(anonymous, "saq", Role.SECRETARIAT)
+    response = await anonymous.post(
+        f"{SAQ}/campaigns", json=campaign_2024("team"), headers=secretariat
+    )
+    campaign_id = response.json()["id"]
+    token = await page_session(anonymous, Role.RECOMMENDING_UNIT, "pudong")
+    url = f"/saq/units/pudong/campaigns/{campaign_id}/statistics"
+    page = await anonymous.get(url)
+    assert "本年度开展质量信得过班组数" in page.text and "与QC小组合开" in page.text
+    assert shown_rates(page.text) == {}
+    body = {
+        "figures.teams_this_year": "30",
+        "figures.teams_all_years": "120",
+        "figures.participating_staff": "600",
+        "figures.teams_recommended": "31",
+        "figures.spending_10k": "12",
+        "figures.rewards_10k": "3",
+        "enterprises": GOOD_CODE,
+        "csrf_token": token,
+    }
+    refused = await anonymous.post(url, data=body)
+    assert "推荐数不能多于本年度开展的班组数" in beside(refused.text, "figures.teams_recommended")
+    saved = await anonymous.post(
+        url, data={**body, "figures.teams_recommended": "8"}, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    table = ledger(anonymous).get_statistics(campaign_id, "pudong")
+    assert table.form.figures.teams_recommended == 8 and table.form.enterprises == [GOOD_CODE]

@@ -113,6 +113,8 @@ def fill_the_table(page: Page) -> None:
     page.get_by_role("button", name="保存统计表").click()
     expect(page.locator('li[data-line="2"]')).to_contain_text(BAD)  # refused, kept
     expect(page.get_by_label("职工总数", exact=True)).to_have_value("12000")
+    if SHOTS:
+        page.screenshot(path=str(SHOTS / "unit-statistics-refused-1280.png"), full_page=True)
     page.locator("#f-enterprises").fill(f"{GOOD}\n{SAIC}")
     expect(page.locator(".enterprise-check .ok")).to_be_visible()
     page.get_by_role("button", name="保存统计表").click()
