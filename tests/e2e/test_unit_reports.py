@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
+from aggregates.statistics_table import rate
 from aggregates.work_summary import counted_characters
 from api.portal.unit_reports import compose
 from tests.e2e.conftest import Site
@@ -98,6 +99,15 @@ def sign_in_and_open_the_table(site: Site, page: Page, login: str, password: str
 def fill_the_table(page: Page) -> None:
     """The counts typed (the rates shown as typed), the codes pasted (a bad one flagged on its
     line), refused with the input kept, fixed and saved."""
+    employees, participants = (
+        page.get_by_label("职工总数", exact=True),
+        page.get_by_label("本年度注册参加 QC 小组人数", exact=True),
+    )
+    for whole, part in ((32, 1), (3, 2), (0, 5)):  # a half rounds up; two thirds; no whole
+        employees.fill(str(whole))
+        participants.fill(str(part))
+        shown = rate(part, whole)
+        expect(page.locator("#rate-coverage")).to_have_text("—" if shown is None else str(shown))
     for label, value in FIGURES.items():
         page.get_by_label(label, exact=True).fill(value)
     expect(page.locator("#rate-coverage")).to_have_text("26.25")  # as typed, before saving
