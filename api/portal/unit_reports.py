@@ -6,6 +6,7 @@ commands as the API (api/unit_reports.py) and link to its exports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -532,6 +533,7 @@ class UnitReportPages(Controller):
             rates=_rates_shown(rates),
             lines=enterprise_lines(values["enterprises"]),
             recorded=table is not None,
+            version=table.version if table else 0,
             problems={},
             general_problems=[],
         )
@@ -551,6 +553,7 @@ class UnitReportPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         posted = await request.form()
+        version = _version(str(posted.get("version", "")))
 
         def run() -> Redirect:
             name, campaign = _own(records, runtime, unit, campaign_id)
@@ -566,11 +569,15 @@ class UnitReportPages(Controller):
                     "rates": _rates_shown(values.rates()),
                     "lines": lines,
                     "recorded": _table(runtime, campaign_id, unit) is not None,
+                    "version": "" if version is None else version,
                 },
                 page=page,
-                on_refusal=lambda found: {"line_words": line_words(page.speaker, lines, found)},
+                on_refusal=lambda found: {
+                    "line_words": line_words(page.speaker, lines, found),
+                    **_now_at(found, lambda: _table(runtime, campaign_id, unit)),
+                },
             )
-            runtime.ledger.record_statistics(campaign_id, unit, values.to_form(), actor)
+            runtime.ledger.record_statistics(campaign_id, unit, values.to_form(), actor, version)
             here = f"/{runtime.tenant.code}/units/{unit}/campaigns/{campaign_id}/statistics"
             return Redirect(f"{here}?saved=1", status_code=303)
 
@@ -636,6 +643,7 @@ class UnitReportPages(Controller):
             ),
             values={f"section{i}": text for i, text in enumerate(sections)},
             counted=counted_characters(compose(sections)),
+            version=summary.version if summary else 0,
             problems={},
             general_problems=[],
         )
@@ -656,6 +664,7 @@ class UnitReportPages(Controller):
     ) -> Redirect:
         posted = await request.form()
         sections = [str(posted.get(f"section{i}", "")) for i in range(len(SECTION_HEADINGS))]
+        version = _version(str(posted.get("version", "")))
 
         def run() -> Redirect:
             name, campaign = _own(records, runtime, unit, campaign_id)
@@ -668,15 +677,19 @@ class UnitReportPages(Controller):
                 context={
                     **_summary_context(page, runtime, name, unit, campaign, False),
                     "counted": counted_characters(text),
+                    "version": "" if version is None else version,
                 },
                 page=page,
-                on_refusal=lambda found: {"messages": _summary_words(page.speaker, text, campaign)},
+                on_refusal=lambda found: {
+                    "messages": _summary_words(page.speaker, text, campaign),
+                    **_now_at(found, lambda: _summary(runtime, campaign_id, unit)),
+                },
             )
             # The domain's problems, each beside the section it names (the length beside the count).
             found = summary_problems(text, campaign.rules.work_summary_min_chars)
             if found:
                 raise RequestProblem(422, *(_beside_section(p) for p in found))
-            runtime.ledger.write_summary(campaign_id, unit, text, actor)
+            runtime.ledger.write_summary(campaign_id, unit, text, actor, version)
             here = f"/{runtime.tenant.code}/units/{unit}/campaigns/{campaign_id}/work-summary"
             return Redirect(f"{here}?saved=1", status_code=303)
 
@@ -709,6 +722,22 @@ def _summary_words(speaker: Speaker, text: str, campaign: Campaign) -> dict[str,
         "min_length": speaker.gettext("工作总结须 %(min)s 字以上，现 %(n)s 字")
         % {"min": campaign.rules.work_summary_min_chars, "n": counted_characters(text)}
     }
+
+
+def _now_at(
+    found: tuple[Problem, ...], current: Callable[[], StatisticsTable | WorkSummary | None]
+) -> dict[str, Any]:
+    """After a stale save, the form carries the version now saved: the user, who sees their
+    input kept and the conflict named, saves again over it knowingly."""
+    if not any(p.rule == "stale_version" for p in found):
+        return {}
+    saved = current()
+    return {"version": saved.version if saved else 0}
+
+
+def _version(value: str) -> int | None:
+    """The version the form was read at (0: nothing saved yet); none when not given."""
+    return int(value) if value.isdigit() else None
 
 
 def _beside_section(problem: Problem) -> Problem:

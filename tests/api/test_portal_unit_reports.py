@@ -263,3 +263,21 @@ async def test_a_team_campaigns_table_has_the_team_items_and_no_rates(anonymous:
     assert saved.status_code == 303, saved.text
     table = ledger(anonymous).get_statistics(campaign_id, "pudong")
     assert table.form.figures.teams_recommended == 8 and table.form.enterprises == [GOOD_CODE]
+
+
+async def test_a_stale_save_is_refused_with_the_input_kept_then_saved_knowingly(
+    anonymous: Client,
+) -> None:
+    campaign_id = await opened(anonymous)
+    token = await page_session(anonymous, Role.RECOMMENDING_UNIT, "pudong")
+    url = f"/saq/units/pudong/campaigns/{campaign_id}/statistics"
+    first = await anonymous.post(url, data={**TABLE, "csrf_token": token, "version": "0"})
+    assert first.status_code == 200 and "统计表已保存" in first.text
+    mine = {**TABLE, "figures.employees": "13000", "csrf_token": token, "version": "0"}
+    stale = await anonymous.post(url, data=mine)
+    assert stale.status_code == 409 and "记录已被他人修改" in stale.text
+    assert 'value="13000"' in stale.text and 'name="version" value="1"' in stale.text
+    assert ledger(anonymous).get_statistics(campaign_id, "pudong").version == 1
+    again = await anonymous.post(url, data={**mine, "version": "1"})
+    assert again.status_code == 200 and "统计表已保存" in again.text
+    assert ledger(anonymous).get_statistics(campaign_id, "pudong").form.figures.employees == 13000
