@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from aggregates.actor import Role
 from aggregates.statistics_table import REVIEW_FORMS, StatisticsNotFound
 from aggregates.work_summary import WorkSummaryNotFound
-from api.portal.unit_reports import REVIEW_FORM_LABELS, compose, sections_of
+from api.portal.unit_report_forms import REVIEW_FORM_LABELS, compose, sections_of
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_pages import TOKEN, post_sign_in

@@ -19,7 +19,7 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.statistics_table import rate
 from aggregates.work_summary import counted_characters
-from api.portal.unit_reports import compose
+from api.portal.unit_report_forms import compose
 from tests.e2e.conftest import Site
 from tests.e2e.pages import assert_accessible
 from tests.support import new_password
