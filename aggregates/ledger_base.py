@@ -66,6 +66,10 @@ def expecting(expected_version: int | None, version: int) -> Iterator[None]:
         raise
 
 
+def _ignore(position: int) -> None:
+    """No one waits for this ledger's writes (a CLI, a test without an app)."""
+
+
 def _position(recordings: Sequence[Recording[UUID]]) -> int | None:
     return max((r.notification.id for r in recordings), default=None)
 
@@ -119,6 +123,9 @@ class LedgerBase(Application[UUID]):
         self.passwords = Passwords()
         self.facts = TenantFacts()
         """The tenant's units, lists and grades (its runtime sets them from its configuration)."""
+        self.on_saved: Callable[[int], None] = _ignore
+        """Told where each save's last event sits in the log: the platform's read-your-writes
+        (api/read_your_writes.py) waits for the read models to pass it before answering."""
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder: what a forwarding process follows is tracked in the same
@@ -131,6 +138,11 @@ class LedgerBase(Application[UUID]):
         if not isinstance(recorder, ProcessRecorder):
             raise TypeError(f"{self.name}: the recorder must be a process recorder")
         return recorder
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        position = _position(recordings)
+        if position is not None:
+            self.on_saved(position)
 
     def tracked_position(self, upstream: str) -> int:
         """How far this ledger has followed the log of `upstream` (another tenant)."""

@@ -257,15 +257,24 @@ class RecommendationCommands(LedgerBase):
     # Statistics table and work summary.
 
     def record_statistics(
-        self, campaign_id: UUID, unit: str, form: StatisticsForm, actor: Actor
+        self,
+        campaign_id: UUID,
+        unit: str,
+        form: StatisticsForm,
+        actor: Actor,
+        expected_version: int | None = None,
     ) -> StatisticsTable:
+        """Record or revise the unit's table; with `expected_version` (0: none was recorded when
+        the form was read) only on that version (VersionConflict otherwise)."""
         campaign = self.get_campaign(campaign_id)
         table = self._find(StatisticsTable.create_id(campaign_id, unit), StatisticsTable)
+        check_version(expected_version, table.version if table else 0)
         if table is None:
             table = StatisticsTable.record(campaign, unit, form, self.clock(), actor)
         else:
             table.revise(campaign, form, self.clock(), actor)
-        self._save(table)
+        with expecting(expected_version, table.version - 1 if table.version > 1 else 0):
+            self._save(table)
         return table
 
     def get_statistics(self, campaign_id: UUID, unit: str) -> StatisticsTable:
@@ -274,14 +283,25 @@ class RecommendationCommands(LedgerBase):
             raise StatisticsNotFound()
         return found
 
-    def write_summary(self, campaign_id: UUID, unit: str, text: str, actor: Actor) -> WorkSummary:
+    def write_summary(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        text: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> WorkSummary:
+        """Write or rewrite the unit's summary; with `expected_version` (0: none was written
+        when the form was read) only on that version (VersionConflict otherwise)."""
         campaign = self.get_campaign(campaign_id)
         summary = self._find(WorkSummary.create_id(campaign_id, unit), WorkSummary)
+        check_version(expected_version, summary.version if summary else 0)
         if summary is None:
             summary = WorkSummary.write(campaign, unit, text, self.clock(), actor)
         else:
             summary.rewrite(campaign, text, self.clock(), actor)
-        self._save(summary)
+        with expecting(expected_version, summary.version - 1 if summary.version > 1 else 0):
+            self._save(summary)
         return summary
 
     def get_summary(self, campaign_id: UUID, unit: str) -> WorkSummary:

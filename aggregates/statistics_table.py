@@ -42,6 +42,15 @@ def rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+QC_RATES = {
+    "coverage": ("participants", "employees"),
+    "result_rate": ("groups_with_results", "registered_this_year"),
+    "activity_rate": ("active_groups", "registered_this_year"),
+}
+"""Each computed rate of a QC table (普及率, 成果率, 活动率) as part / whole × 100% of two of its
+figures: the one statement of the formulas (the portal's page computes them as typed from it)."""
+
+
 @dataclass(frozen=True)
 class Meeting:
     """发表会: date, place, groups (or teams) entered and presented, attendance."""
@@ -118,9 +127,8 @@ class QcFigures:
 
     def rates(self) -> dict[str, Decimal | None]:
         return {
-            "coverage": rate(self.participants, self.employees),
-            "result_rate": rate(self.groups_with_results, self.registered_this_year),
-            "activity_rate": rate(self.active_groups, self.registered_this_year),
+            name: rate(getattr(self, part), getattr(self, whole))
+            for name, (part, whole) in QC_RATES.items()
         }
 
 
@@ -160,6 +168,19 @@ class TeamFiguresTable:
 Figures = QcFigures | TeamFiguresTable
 
 
+def enterprise_list_problems(codes: list[str]) -> list[Problem]:
+    """The enterprise list (企业清单): every code a valid unified social credit code (GB 32100,
+    `enterprises[i]` naming the i-th), none twice, at least one."""
+    found: list[Problem] = []
+    for i, code in enumerate(codes):
+        found += credit_code_problems(code, f"enterprises[{i}]")
+    if len(set(codes)) != len(codes):
+        found.append(Problem("enterprises", "unique", "企业清单中有重复的统一社会信用代码"))
+    if not codes:
+        found.append(Problem("enterprises", "required", "请附企业清单（统一社会信用代码）"))
+    return found
+
+
 @dataclass(frozen=True)
 class EnterpriseItem:
     """One enterprise of the list with its own figures (企业分项数据): given where the unit has
@@ -186,12 +207,7 @@ class StatisticsForm:
         if not isinstance(self.figures, expected):
             return [Problem("figures", "wrong_programme", "统计项目与活动类别不符")]
         found = self.figures.problems() + self.meeting.problems()
-        for i, code in enumerate(self.enterprises):
-            found += credit_code_problems(code, f"enterprises[{i}]")
-        if len(set(self.enterprises)) != len(self.enterprises):
-            found.append(Problem("enterprises", "unique", "企业清单中有重复的统一社会信用代码"))
-        if not self.enterprises:
-            found.append(Problem("enterprises", "required", "请附企业清单（统一社会信用代码）"))
+        found += enterprise_list_problems(self.enterprises)
         unknown = [f for f in self.review_forms if f not in REVIEW_FORMS]
         if unknown:
             found.append(

@@ -32,9 +32,14 @@ class WorkSummaryNotFound(WorkSummaryError, NotFound):
         super().__init__(Problem("work_summary", "not_found", "未找到该工作总结"))
 
 
+def counted_characters(text: str) -> int:
+    """The summary's length as the minimum counts it: characters, not spaces or line breaks."""
+    return len("".join(text.split()))
+
+
 def summary_problems(text: str, min_chars: int) -> list[Problem]:
     found = []
-    counted = len("".join(text.split()))  # characters, not spaces
+    counted = counted_characters(text)
     if counted < min_chars:
         found.append(
             Problem("text", "min_length", f"工作总结须 {min_chars} 字以上，现 {counted} 字")

@@ -44,6 +44,7 @@ from api.openapi import document_responses
 from api.portal.errors import page_or_problem
 from api.portal.rendering import template_config
 from api.portal.site import htmx_plugin, portal_router
+from api.read_your_writes import follow_writes, read_your_writes
 from api.recommendations import RecommendationController
 from api.registrations import CampaignRegistrationController
 from api.results import CertificateController, ResultsController
@@ -118,6 +119,7 @@ def create_app(
         except BaseException:
             platform.close()
             raise
+        follow_writes(platform)  # read-your-writes: a request waits for its writes' read models
         slots = threading.BoundedSemaphore(HASHING_SLOTS)  # one bound for every tenant
         for runtime in platform.tenants.values():
             if clock is not None:
@@ -200,7 +202,7 @@ def create_app(
         template_config=template_config(),
         plugins=[htmx_plugin()],
         state=State({"startup": startup}),
-        middleware=[request_logging, request_metrics],
+        middleware=[request_logging, request_metrics, read_your_writes],
         before_send=[security_headers],
         lifespan=[platform_lifespan],
         logging_config=None,

@@ -34,8 +34,11 @@ class FiguresOut(Response, kw_only=True, frozen=True):
     submissions: int
     """申报数: filed and not withdrawn (received results included)."""
     withdrawn: int
+    """撤回数: filed, then withdrawn (a draft never submitted is not counted)."""
     recommended: int
-    """推荐数: on a filed, valid recommendation form (national: every result received)."""
+    """推荐数: on a filed, valid recommendation form or confirmed through the direct channel
+    (national: every result received). Each later stage counts among the stage before it, so
+    no rate passes 100 %."""
     formal_passed: int
     formal_rejected: int
     graded: int

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 from aggregates.actor import Actor
 from aggregates.campaign import Campaign
 from aggregates.statistics_table import StatisticsTable
-from aggregates.work_summary import WorkSummary
+from aggregates.work_summary import WorkSummary, counted_characters
 from api.access import access
 from api.exports import XLSX, download, to_csv, to_xlsx
 from api.recommendation_schemas import StatisticsIn, StatisticsOut, SummaryIn, SummaryOut
@@ -22,7 +22,7 @@ from tenants.runtime import TenantRuntime
 
 
 def summary_out(campaign_id: UUID, unit: str, summary: WorkSummary) -> SummaryOut:
-    characters = len("".join(summary.text.split()))
+    characters = counted_characters(summary.text)
     return SummaryOut(
         campaign_id=str(campaign_id),
         unit=unit,

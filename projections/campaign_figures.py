@@ -47,8 +47,10 @@ class Figures:
     submissions: int = 0
     """Filed (numbered) and not withdrawn, received ones included."""
     withdrawn: int = 0
+    """Filed, then withdrawn (a draft given up before it was submitted is not counted)."""
     recommended: int = 0
-    """On a filed, valid recommendation form; in the national tenant, every received result."""
+    """On a filed, valid recommendation form, or confirmed through the direct channel; in the
+    national tenant, every received result."""
     formal_passed: int = 0
     formal_rejected: int = 0
     graded: int = 0
@@ -71,23 +73,30 @@ class Figures:
         }
 
     def count(self, row: Mapping[str, Any], recommended: bool) -> None:
+        """One row counted as a funnel: each stage among the rows of the stage before it (a
+        result whose form was returned after formal review is not recommended now, so not
+        counted as passed either), so that no rate between stages passes 100 %."""
         if row["kind"] == "registration":
             if self.registrations is not None:
                 self.registrations += 1
             return
+        if not row["filed"]:
+            return  # a draft, never submitted (given up or not): not a stage of the funnel
         if row["status"] == "withdrawn":
             self.withdrawn += 1
-        if not row["filed"]:
             return
         self.submissions += 1
-        self.recommended += recommended
+        if not recommended:
+            return
+        self.recommended += 1
         if row["formal_review"] == "passed":
             self.formal_passed += 1
         elif row["formal_review"] == "rejected":
             self.formal_rejected += 1
-        if row["grade"] is not None:
-            self.graded += 1
-            self.grades[row["grade"]] = self.grades.get(row["grade"], 0) + 1
+        if row["formal_review"] != "passed" or row["grade"] is None:
+            return
+        self.graded += 1
+        self.grades[row["grade"]] = self.grades.get(row["grade"], 0) + 1
         national = row["national_status"]
         if national is not None and national != "withdrawn":
             self.forwarded += 1
@@ -181,7 +190,8 @@ def _entries(db: ViewDatabase, campaign_id: str) -> list[dict[str, Any]]:
         recommended = tx.execute(
             "SELECT DISTINCT e.submission_id FROM {stat_recommended_entries} e"
             " JOIN {stat_recommendations} r ON r.recommendation_id = e.recommendation_id"
-            " WHERE r.campaign_id = :campaign AND r.filed AND NOT r.invalid",
+            " WHERE r.campaign_id = :campaign AND r.filed AND NOT r.invalid"
+            " UNION SELECT submission_id FROM {stat_direct_entries} WHERE campaign_id = :campaign",
             params,
         )
     by_entry: dict[str, list[str]] = {}

@@ -43,6 +43,7 @@ class CampaignStatisticsProjection(Projection):
             Submission.Edited,
             Submission.Submitted,
             Submission.Withdrawn,
+            Submission.DirectChannelConfirmed,
             Submission.ReturnedForCorrection,
             Submission.Resubmitted,
             Submission.FormalReviewPassed,
@@ -68,6 +69,7 @@ class CampaignStatisticsProjection(Projection):
         "stat_entry_industries",
         "stat_recommendations",
         "stat_recommended_entries",
+        "stat_direct_entries",
         "stat_gradings",
     )
 
@@ -78,6 +80,8 @@ class CampaignStatisticsProjection(Projection):
             " title TEXT NOT NULL, published BOOLEAN NOT NULL)"
         )
         # kind: registration or submission. status: registered; or the submission's status.
+        # filed: numbered (submitted) at some point; a withdrawn entry keeps it, so a withdrawal
+        # counts only what had been filed, never a draft given up.
         tx.execute(
             "CREATE TABLE IF NOT EXISTS {stat_entries} ("
             " entry_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, kind TEXT NOT NULL,"
@@ -100,6 +104,12 @@ class CampaignStatisticsProjection(Projection):
             "CREATE TABLE IF NOT EXISTS {stat_recommended_entries} ("
             " recommendation_id TEXT NOT NULL, submission_id TEXT NOT NULL,"
             " PRIMARY KEY (recommendation_id, submission_id))"
+        )
+        # Results the secretariat confirmed through the direct channel (直接受理): recommended
+        # with no recommendation form.
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {stat_direct_entries} ("
+            " submission_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL)"
         )
         tx.execute(
             "CREATE TABLE IF NOT EXISTS {stat_gradings} ("
@@ -200,7 +210,16 @@ class CampaignStatisticsProjection(Projection):
 
     @process.register
     def _withdrawn(self, event: Submission.Withdrawn, tx: Tx, position: int) -> None:
-        self._set(tx, event.originator_id, status="withdrawn", filed=False)
+        self._set(tx, event.originator_id, status="withdrawn")
+
+    @process.register
+    def _direct(self, event: Submission.DirectChannelConfirmed, tx: Tx, position: int) -> None:
+        tx.execute(
+            "INSERT INTO {stat_direct_entries} (submission_id, campaign_id)"
+            " SELECT entry_id, campaign_id FROM {stat_entries} WHERE entry_id = :id"
+            " ON CONFLICT DO NOTHING",
+            {"id": str(event.originator_id)},
+        )
 
     @process.register
     def _returned(self, event: Submission.ReturnedForCorrection, tx: Tx, position: int) -> None:
@@ -241,7 +260,8 @@ class CampaignStatisticsProjection(Projection):
                 national_grade_name=event.outcome.get("grade_name") if status == "graded" else None,
             )
 
-    # Recommendation forms: an entry counts as recommended while its form is filed and valid.
+    # Recommendation forms: an entry counts as recommended while its form is filed and valid
+    # (or when the secretariat confirmed it through the direct channel, above).
 
     @process.register
     def _started(self, event: Recommendation.Started, tx: Tx, position: int) -> None:

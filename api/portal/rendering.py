@@ -115,6 +115,12 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.SECRETARIAT,)),
         needs_tenant=True,
     ),
+    NavItem(
+        labels.N_("统计表与工作总结"),
+        "/{tenant}/unit-reports",
+        frozenset((Role.RECOMMENDING_UNIT,)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

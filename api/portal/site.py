@@ -22,6 +22,7 @@ from api.portal.phases import PhasePages
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.submission_forms import ResultFormPages
+from api.portal.unit_reports import UnitReportPages
 
 PAGES: list[Any] = [
     PublicPages,
@@ -37,6 +38,7 @@ PAGES: list[Any] = [
     IntakePages,
     PhasePages,
     CampaignSetupPages,
+    UnitReportPages,
 ]
 """One controller per channel; the later channels join here."""
 

@@ -212,7 +212,10 @@ def entries(runtime: TenantRuntime, campaign_id: str) -> list[dict[str, Any]]:
                     "topic_type": getattr(topic_type, "value", topic_type),
                     "status": s.status.value,
                     "filed": s.serial is not None and s.status.value != "withdrawn",
-                    "recommended": s.origin is not None or s.id in recommended,
+                    "withdrawn": s.serial is not None and s.status.value == "withdrawn",
+                    "recommended": s.origin is not None
+                    or s.direct_channel_confirmed
+                    or s.id in recommended,
                     "formal_review": s.formal_review,
                     "grade": grades.get(str(s.id)),
                     "national": national.get("status"),
@@ -229,19 +232,23 @@ def rate(part: int, whole: int) -> Decimal | None:
 
 
 def figures(rows: list[dict[str, Any]], with_registrations: bool) -> dict[str, Any]:
+    """Counted as a funnel: each stage among the rows of the stage before it."""
     filed = [r for r in rows if r["kind"] == "submission" and r["filed"]]
-    nationally = [r for r in filed if r["national"] not in (None, "withdrawn")]
+    recommended = [r for r in filed if r["recommended"]]
+    passed = [r for r in recommended if r["formal_review"] == "passed"]
+    graded = [r for r in passed if r["grade"] is not None]
+    nationally = [r for r in graded if r["national"] not in (None, "withdrawn")]
     counted = {
         "registrations": (
             sum(r["kind"] == "registration" for r in rows) if with_registrations else None
         ),
         "submissions": len(filed),
-        "withdrawn": sum(r["kind"] == "submission" and r["status"] == "withdrawn" for r in rows),
-        "recommended": sum(r["recommended"] for r in filed),
-        "formal_passed": sum(r["formal_review"] == "passed" for r in filed),
-        "formal_rejected": sum(r["formal_review"] == "rejected" for r in filed),
-        "graded": sum(r["grade"] is not None for r in filed),
-        "grades": dict(Counter(r["grade"] for r in filed if r["grade"] is not None)),
+        "withdrawn": sum(r["kind"] == "submission" and r["withdrawn"] for r in rows),
+        "recommended": len(recommended),
+        "formal_passed": len(passed),
+        "formal_rejected": sum(r["formal_review"] == "rejected" for r in recommended),
+        "graded": len(graded),
+        "grades": dict(Counter(r["grade"] for r in graded)),
         "forwarded": len(nationally),
         "national_passed": sum(
             r["national"] in ("passed", "graded", "not_graded") for r in nationally

@@ -1,0 +1,65 @@
+"""Read-your-writes, the platform's rule (api/read_your_writes.py), on SQLite and PostgreSQL: a
+request that wrote is answered once the read models have passed its writes, so the roll-up read
+right after six units saved their statistics tables counts all six. The read models here poll
+slowly (as a busy server's may lag), so only the rule can make the read see the writes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from aggregates.actor import Role
+from api.app import create_app
+from tenants.settings import Settings
+from tests.api.conftest import sign_in
+from tests.api.published_world import Secretariat, campaign_body, credit_code, ok, tenant_config
+from tests.api.test_recommendations import statistics
+from tests.support import CHEAP_PASSWORDS, Clock, beijing
+
+pytestmark = pytest.mark.tenants("saq")
+
+SAQ = "/api/v1/tenants/saq"
+UNITS = ("huangpu", "xuhui", "changning", "jingan", "putuo", "hongkou")
+SLOW_POLL = 30.0
+"""Far longer than the test: a read model that shows a write did not find it by polling."""
+
+
+@pytest.fixture
+async def slow_views(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestClient[Any]]:
+    app = create_app(
+        settings, clock=clock, poll_interval=SLOW_POLL, only=("saq",), passwords=CHEAP_PASSWORDS
+    )
+    async with AsyncTestClient(app) as client:
+        yield client
+
+
+async def test_the_roll_up_read_right_after_six_tables_are_saved_counts_all_six(
+    slow_views: AsyncTestClient[Any], clock: Clock
+) -> None:
+    client = slow_views
+    secretariat = Secretariat(client, clock, "saq")
+    clock.now = beijing(2024, 1, 15, 9, 0)
+    body = campaign_body(tenant_config(client, "saq"), 2024)
+    opened = ok(
+        await client.post(f"{SAQ}/campaigns", json=body, headers=await secretariat.headers()),
+        201,
+        "open",
+    )
+    base = f"{SAQ}/campaigns/{opened['id']}"
+    clock.now = beijing(2024, 2, 1, 10, 0)
+    for n, unit in enumerate(UNITS, 1):
+        table = statistics()
+        table["enterprises"] = [credit_code("saq", 2024, n)]
+        headers = await sign_in(client, "saq", Role.RECOMMENDING_UNIT, unit)
+        saved = await client.put(f"{base}/units/{unit}/statistics", json=table, headers=headers)
+        ok(saved, 200, f"{unit} saves its table")
+    rolled = ok(
+        await client.get(f"{base}/statistics/roll-up", headers=await secretariat.headers()),
+        200,
+        "roll-up",
+    )
+    assert sorted(rolled["units_reported"]) == sorted(UNITS)
+    assert rolled["enterprises"] == len(UNITS)
