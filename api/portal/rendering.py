@@ -97,6 +97,10 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.SECRETARIAT, Role.RECOMMENDING_UNIT, Role.AUDITOR)),
         needs_tenant=True,
     ),
+    NavItem(labels.N_("评审"), "/{tenant}/review/", frozenset((Role.SECRETARIAT,)), True),
+    NavItem(
+        labels.N_("评审专家库"), "/{tenant}/review/experts", frozenset((Role.SECRETARIAT,)), True
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 
