@@ -167,3 +167,61 @@ async def test_review_pages_are_the_secretariats_only(client: Client, clock: Clo
     ):
         answered = await client.get(path)
         assert answered.status_code in (403, 404), path
+
+
+def plan_form(text: str) -> dict[str, Any]:
+    """The plan form's fields as the page filled them (checkboxes only when checked)."""
+    form: dict[str, Any] = {}
+    for tag in re.findall(r"<(?:input|select)[^>]*>", text):
+        name = re.search(r'name="([^"]+)"', tag)
+        if name is None or name.group(1) == "action":
+            continue
+        if 'type="checkbox"' in tag and "checked" not in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        form.setdefault(name.group(1), []).append(value.group(1) if value else "")
+    for select in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', text, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', select.group(2))
+        form[select.group(1)] = [chosen.group(1) if chosen else ""]
+    return {k: v if len(v) > 1 or k == "checklist" else v[0] for k, v in form.items()}
+
+
+async def test_a_plan_is_edited_its_rows_added_and_a_bad_rubric_refused_beside_it(
+    client: Client, clock: Clock
+) -> None:
+    w, _ = await world_in_formal_review(client, clock)
+    url = f"/saq/review/{w.campaign_id}/plan"
+    shown = await client.get(url)
+    assert shown.status_code == 200
+    assert "三轮评审" in shown.text and "去掉一个最高分和一个最低分后取平均" in shown.text
+    assert "综合成绩 = 材料评审成绩 × 60% + 发表赛成绩 × 40%" in shown.text
+    form = plan_form(shown.text)
+
+    added = await client.post(url, data={**form, "action": "add:rounds"})
+    assert added.status_code == 200
+    assert 'name="rounds[3].code"' in added.text
+    removed = await client.post(url, data={**plan_form(added.text), "action": "remove:rounds:3"})
+    assert 'name="rounds[3].code"' not in removed.text
+
+    bad = {**form, "rubrics.innovative[0].points": "25", "action": "save"}
+    refused = await client.post(url, data=bad)
+    assert refused.status_code == 422
+    assert beside(refused.text, "rubrics-innovative") == "各项分值之和须为满分 100"
+    assert "合计 110 / 100 分" in refused.text
+    assert 'value="25"' in refused.text  # kept as typed
+    before = client.app.state.platform.tenants["saq"].ledger.get_campaign(UUID(w.campaign_id))
+    assert before.review_plan.rubrics["innovative"]["选题"] == 15
+
+    good = {
+        **form,
+        "grading": "rank",
+        "bands[0].quota": "2",
+        "bands[1].quota": "5",
+        "bands[2].quota": "10",
+        "action": "save",
+    }
+    saved = await client.post(url, data=good, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    after = await client.get(saved.headers["location"])
+    assert "评审方案已保存" in after.text
+    assert "按名次认定等级" in after.text and "第 3 至 7 名" in after.text
