@@ -15,6 +15,7 @@ from api.portal.applicant import ApplicantPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
+from api.portal.expert_pool import ExpertPoolPages
 from api.portal.public import PublicPages
 from api.portal.plan_editor import PlanPages
 from api.portal.rendering import STATIC, STATIC_PATH
@@ -31,6 +32,7 @@ PAGES: list[Any] = [
     ResultFormPages,
     FormalReviewPages,
     PlanPages,
+    ExpertPoolPages,
 ]
 """One controller per channel; the later channels join here."""
 

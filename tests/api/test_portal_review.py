@@ -28,7 +28,7 @@ CHECKLIST = ("盖章申报表齐全", "成果报告齐全", "成果为近两年�
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return msgspec.structs.replace(settings, session_hours=24 * 365)
+    return msgspec.structs.replace(settings, session_hours=24 * 365 * 4)
 
 
 async def page_session(
@@ -225,3 +225,51 @@ async def test_a_plan_is_edited_its_rows_added_and_a_bad_rubric_refused_beside_i
     after = await client.get(saved.headers["location"])
     assert "评审方案已保存" in after.text
     assert "按名次认定等级" in after.text and "第 3 至 7 名" in after.text
+
+
+async def test_the_pool_is_listed_imported_and_a_conflict_declared(
+    client: Client, clock: Clock
+) -> None:
+    w, token = await world_in_formal_review(client, clock)
+    clock.now = beijing(2026, 10, 15, 9, 0)  # the pool's certificates run to 2026-12-31
+    pool = await client.get("/saq/review/experts")
+    assert pool.status_code == 200
+    assert all(x.number in pool.text for x in w.experts)
+    assert pool.text.count("即将到期") == len(w.experts) + 1  # each flagged, and the legend
+
+    blank = await client.get("/saq/review/experts/template.xlsx")
+    book = load_workbook(io.BytesIO(blank.content))
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["新评委", "某研究院", "", "13900001111", "评审员证", "NEW-0001", "上海市质量协会", "评审员", date(2028, 1, 1)])
+    sheet.append(["坏评委", "某研究院", "", "0213", "评审员证", "NEW-0002", "上海市质量协会", "评审员", date(2028, 1, 1)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    files = {"file": ("pool.xlsx", buffer.getvalue(), "application/octet-stream")}
+    refused = await client.post(
+        "/saq/review/experts/import", data={"csrf_token": token}, files=files
+    )
+    assert refused.status_code == 422
+    assert "第 4 行 · 手机：手机号应为 11 位数字，以 1 开头" in refused.text
+    assert "NEW-0001" not in (await client.get("/saq/review/experts")).text
+
+    number = w.experts[5].number
+    declared = await client.post(
+        f"/saq/review/experts/{number}/conflicts",
+        data={"csrf_token": token, "kind": "recommending_unit", "value": "huangpu", "reason": ""},
+    )
+    assert declared.status_code == 422
+    assert beside(declared.text, "reason") == "请说明回避理由"
+    declared = await client.post(
+        f"/saq/review/experts/{number}/conflicts",
+        data={
+            "csrf_token": token,
+            "kind": "recommending_unit",
+            "value": "huangpu",
+            "reason": "曾任黄浦区质协评审组成员",
+        },
+        follow_redirects=False,
+    )
+    assert declared.status_code == 303
+    shown = await client.get(declared.headers["location"])
+    assert "曾任黄浦区质协评审组成员" in shown.text and "已登记回避" in shown.text
