@@ -199,7 +199,9 @@ class ReviewCommands(LedgerBase):
             elif number and self._find(Expert.create_id(self.tenant, number), Expert) is not None:
                 found.append(
                     Problem(
-                        f"rows[{row}].certificate.number", "already_enrolled", "该证书编号已在专家库中"
+                        f"rows[{row}].certificate.number",
+                        "already_enrolled",
+                        "该证书编号已在专家库中",
                     )
                 )
             seen.add(number)

@@ -69,7 +69,9 @@ def read_pool(content: bytes) -> ReadPool:
             422, Problem("file", "columns", "没有找到“证书编号”等表头，请使用下载的模板")
         )
     if len(lines) - header - 1 > MAX_ROWS:
-        raise RequestProblem(422, Problem("file", "too_many_rows", f"一次最多导入 {MAX_ROWS} 位专家"))
+        raise RequestProblem(
+            422, Problem("file", "too_many_rows", f"一次最多导入 {MAX_ROWS} 位专家")
+        )
     rows: list[tuple[int, ExpertProfile]] = []
     unread: list[Problem] = []
     for offset, line in enumerate(lines[header + 1 :]):

@@ -118,7 +118,10 @@ class ExpertPoolPages(Controller):
         fresh(views)
         today = page.now.astimezone(page.zone).date()
         experts = [
-            {**{f: getattr(e, f) for f in e.__struct_fields__}, "validity": validity(e.valid_until, today)}
+            {
+                **{f: getattr(e, f) for f in e.__struct_fields__},
+                "validity": validity(e.valid_until, today),
+            }
             for e in list_experts(views.db("review_board"))
         ]
         return {
@@ -168,7 +171,11 @@ class ExpertPoolPages(Controller):
         return await sync_to_thread(self._enrol, request, views, actor, values)
 
     def _enrol(
-        self, request: Request[Any, Any, Any], views: TenantViews, actor: Actor, values: dict[str, str]
+        self,
+        request: Request[Any, Any, Any],
+        views: TenantViews,
+        actor: Actor,
+        values: dict[str, str],
     ) -> Redirect:
         page = Page(request, views.runtime.tenant)
         request.state.form = FormState(
@@ -179,7 +186,9 @@ class ExpertPoolPages(Controller):
             page=page,
         )
         views.runtime.ledger.enrol_expert(profile_of(values), actor)
-        return Redirect(f"/{views.runtime.tenant.code}/review/experts?done=enrolled", status_code=303)
+        return Redirect(
+            f"/{views.runtime.tenant.code}/review/experts?done=enrolled", status_code=303
+        )
 
     @post(
         "/import",
@@ -313,12 +322,16 @@ class ExpertPoolPages(Controller):
             ledger.change_expert(number, profile_of(posted), actor)
             done = "changed"
         elif action == "conflicts":
-            ledger.declare_conflict(number, posted["kind"], posted["value"], posted["reason"], actor)
+            ledger.declare_conflict(
+                number, posted["kind"], posted["value"], posted["reason"], actor
+            )
             done = "conflict"
         else:
             ledger.retire_expert(number, posted["reason"], actor)
             done = "retired"
-        return Redirect(f"/{runtime.tenant.code}/review/experts/{number}?done={done}", status_code=303)
+        return Redirect(
+            f"/{runtime.tenant.code}/review/experts/{number}?done={done}", status_code=303
+        )
 
 
 def row_problems(page: Page, problems: tuple[Problem, ...]) -> list[str]:

@@ -71,14 +71,18 @@ def plan_values(plan: ReviewPlan) -> dict[str, Any]:
     }
 
 
-def posted_values(form: Any, topics: list[str], domains: list[str], grades: list[str]) -> dict[str, Any]:
+def posted_values(
+    form: Any, topics: list[str], domains: list[str], grades: list[str]
+) -> dict[str, Any]:
     """The form's values as posted (rows in their order; a row is kept even when blank)."""
 
     def text(name: str) -> str:
         value = form.get(name)
         return value.strip() if isinstance(value, str) else ""
 
-    def rows(prefix: str, fields: tuple[str, ...], flags: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    def rows(
+        prefix: str, fields: tuple[str, ...], flags: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
         found = []
         i = 0
         while f"{prefix}[{i}].{fields[0]}" in form:
@@ -101,9 +105,7 @@ def posted_values(form: Any, topics: list[str], domains: list[str], grades: list
             ("grade", "min_score", "quota"),
             ("requires_presentation", "requires_video"),
         ),
-        "domain_quotas": {
-            d: {g: text(f"domain_quotas.{d}.{g}") for g in grades} for d in domains
-        },
+        "domain_quotas": {d: {g: text(f"domain_quotas.{d}.{g}") for g in grades} for d in domains},
         "rubrics": {topic: rows(f"rubrics.{topic}", ("name", "points")) for topic in topics},
     }
 
@@ -141,9 +143,13 @@ def apply_action(values: dict[str, Any], action: str) -> bool:
         criteria = values["rubrics"][parts[2]]
         if parts[0] == "add" and len(parts) == 3:
             criteria.append({"name": "", "points": ""})
-        elif parts[0] == "remove" and len(parts) == 4 and parts[3].isdigit():
-            if int(parts[3]) < len(criteria):
-                del criteria[int(parts[3])]
+        elif (
+            parts[0] == "remove"
+            and len(parts) == 4
+            and parts[3].isdigit()
+            and int(parts[3]) < len(criteria)
+        ):
+            del criteria[int(parts[3])]
         return True
     return False
 

@@ -89,7 +89,8 @@ def next_pending(rows: list[FormalReviewRow], after: UUID) -> FormalReviewRow | 
     """The next result to review after `after` in the queue's order, wrapping round."""
     pending = [r for r in rows if r.outcome == "pending" and r.submission_id != str(after)]
     later = [r for r in pending if r.position > _position(rows, after)]
-    return (later or pending or [None])[0]
+    chosen = later or pending
+    return chosen[0] if chosen else None
 
 
 def _position(rows: list[FormalReviewRow], submission_id: UUID) -> int:
@@ -106,7 +107,9 @@ class FormalReviewPages(Controller):
     include_in_schema = False
 
     @get("/", operation_id="portalReviewHome", sync_to_thread=True, opt=access(SECRETARIAT))
-    def home(self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]) -> Template:
+    def home(
+        self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
+    ) -> Template:
         """The campaigns, each with its formal review's progress and its review plan."""
         fresh(views)
         page = Page(request, views.runtime.tenant)
@@ -370,7 +373,11 @@ def _bulk_words(
         if not head.isdigit() or int(head) >= len(ids):
             continue
         row = shown.get(str(ids[int(head)]), {})
-        text = speaker.gettext(REVIEW_PROBLEMS[p.rule]) if speaker.english and p.rule in REVIEW_PROBLEMS else p.message
+        text = (
+            speaker.gettext(REVIEW_PROBLEMS[p.rule])
+            if speaker.english and p.rule in REVIEW_PROBLEMS
+            else p.message
+        )
         named.append(f"{row.get('serial', '')} {row.get('title', '')}：{text}".strip())
     return {"refused_rows": named}
 
@@ -392,9 +399,7 @@ def _submission(
     }
 
 
-def _files(
-    speaker: Speaker, submission: Submission, base: str, chosen: str
-) -> dict[str, Any]:
+def _files(speaker: Speaker, submission: Submission, base: str, chosen: str) -> dict[str, Any]:
     listed = [
         {
             "sha256": a.sha256,
@@ -408,5 +413,7 @@ def _files(
         for a in submission.attachments
     ]
     viewable = [f for f in listed if f["pdf"] or f["image"]]
-    current = next((f for f in viewable if f["sha256"] == chosen), viewable[0] if viewable else None)
+    current = next(
+        (f for f in viewable if f["sha256"] == chosen), viewable[0] if viewable else None
+    )
     return {"listed": listed, "current": current}

@@ -16,8 +16,8 @@ from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.expert_pool import ExpertPoolPages
-from api.portal.public import PublicPages
 from api.portal.plan_editor import PlanPages
+from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.review import FormalReviewPages
 from api.portal.submission_forms import ResultFormPages

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 
 from aggregates.actor import Role
 from tenants.settings import Settings
-from tests.api.conftest import make_account, sign_in
-from tests.api.review_world import SAQ, Client, World, build
+from tests.api.conftest import make_account
+from tests.api.review_world import Client, World, build
 from tests.api.test_portal_pages import TOKEN, post_sign_in
 from tests.support import Clock, beijing
 
@@ -109,7 +109,12 @@ async def test_a_result_is_reviewed_beside_its_files_and_the_next_one_opens(
 
     returned = await client.post(
         f"{queue_url}/{first.submission_id}",
-        data={**base, "decision": "return", "met": list(CHECKLIST[1:]), "items": "补充效果检查数据"},
+        data={
+            **base,
+            "decision": "return",
+            "met": list(CHECKLIST[1:]),
+            "items": "补充效果检查数据",
+        },
         follow_redirects=False,
     )
     assert returned.status_code == 303
@@ -241,8 +246,32 @@ async def test_the_pool_is_listed_imported_and_a_conflict_declared(
     book = load_workbook(io.BytesIO(blank.content))
     sheet = book.active
     assert sheet is not None
-    sheet.append(["新评委", "某研究院", "", "13900001111", "评审员证", "NEW-0001", "上海市质量协会", "评审员", date(2028, 1, 1)])
-    sheet.append(["坏评委", "某研究院", "", "0213", "评审员证", "NEW-0002", "上海市质量协会", "评审员", date(2028, 1, 1)])
+    sheet.append(
+        [
+            "新评委",
+            "某研究院",
+            "",
+            "13900001111",
+            "评审员证",
+            "NEW-0001",
+            "上海市质量协会",
+            "评审员",
+            date(2028, 1, 1),
+        ]
+    )
+    sheet.append(
+        [
+            "坏评委",
+            "某研究院",
+            "",
+            "0213",
+            "评审员证",
+            "NEW-0002",
+            "上海市质量协会",
+            "评审员",
+            date(2028, 1, 1),
+        ]
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     files = {"file": ("pool.xlsx", buffer.getvalue(), "application/octet-stream")}
