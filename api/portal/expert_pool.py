@@ -22,6 +22,7 @@ from api.access import access, only
 from api.errors import RequestProblem
 from api.expert_import import COLUMNS, MAX_BYTES, import_pool, template
 from api.exports import XLSX, download
+from api.portal import labels
 from api.portal.errors import FormState
 from api.portal.labels import N_
 from api.portal.rendering import Page
@@ -345,6 +346,10 @@ def row_problems(page: Page, problems: tuple[Problem, ...]) -> list[str]:
         heading = headings.get(field, field).split("（")[0]
         lines.append(
             page.speaker.gettext("第 %(row)s 行 · %(column)s：%(message)s")
-            % {"row": row, "column": heading, "message": p.message}
+            % {
+                "row": row,
+                "column": page.speaker.gettext(heading),
+                "message": labels.problem(page.speaker, p),
+            }
         )
     return lines

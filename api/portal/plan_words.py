@@ -40,66 +40,66 @@ def effect(
     speaker: Speaker, plan: ReviewPlan, grade_names: Mapping[str, str], score_max: int
 ) -> list[str]:
     """The plan's effect, one sentence per part."""
-    say = speaker.gettext
+    gettext = speaker.gettext
     sep = "; " if speaker.english else "；"
     lines = []
     if plan.checklist:
         lines.append(
-            say("形式审查逐项核对 %(n)s 项：%(items)s。")
+            gettext("形式审查逐项核对 %(n)s 项：%(items)s。")
             % {"n": len(plan.checklist), "items": sep.join(plan.checklist)}
         )
     rounds = [
-        say("%(name)s（%(kind)s，每项成果 %(n)s 位评委，%(rule)s）")
+        gettext("%(name)s（%(kind)s，每项成果 %(n)s 位评委，%(rule)s）")
         % {
             "name": r.name_zh or r.code,
-            "kind": say(KIND_NAMES.get(r.kind, r.kind)),
+            "kind": gettext(KIND_NAMES.get(r.kind, r.kind)),
             "n": r.reviewers_per_submission,
-            "rule": say(AGGREGATION_NAMES.get(r.aggregation, r.aggregation)),
+            "rule": gettext(AGGREGATION_NAMES.get(r.aggregation, r.aggregation)),
         }
         for r in plan.rounds
     ]
     if rounds:
         lines.append(
-            say("%(count)s轮评审：%(rounds)s。")
+            gettext("%(count)s轮评审：%(rounds)s。")
             % {"count": _count(speaker, len(rounds)), "rounds": sep.join(rounds)}
         )
     if any(r.kind == "presentation" for r in plan.rounds) and 0 <= plan.presentation_weight <= 1:
         lines.append(
-            say("综合成绩 = 材料评审成绩 × %(material)s%% + 发表赛成绩 × %(presentation)s%%。")
+            gettext("综合成绩 = 材料评审成绩 × %(material)s%% + 发表赛成绩 × %(presentation)s%%。")
             % {
                 "material": _percent(1 - plan.presentation_weight),
                 "presentation": _percent(plan.presentation_weight),
             }
         )
     else:
-        lines.append(say("没有发表赛：以材料评审成绩认定等级。"))
+        lines.append(gettext("没有发表赛：以材料评审成绩认定等级。"))
     lines.append(_grading(speaker, plan, grade_names))
     quotas = [
-        say("%(domain)s领域%(grade)s最多 %(n)s 项")
+        gettext("%(domain)s领域%(grade)s最多 %(n)s 项")
         % {"domain": domain, "grade": grade_names.get(grade, grade), "n": n}
         for domain, by_grade in plan.domain_quotas.items()
         for grade, n in by_grade.items()
     ]
     if quotas:
-        lines.append(say("各领域名额：%(quotas)s。") % {"quotas": sep.join(quotas)})
+        lines.append(gettext("各领域名额：%(quotas)s。") % {"quotas": sep.join(quotas)})
     rubrics = []
     for topic, criteria in plan.rubrics.items():
         total = sum(criteria.values())
-        text = say("%(topic)s %(n)s 项共 %(sum)s 分") % {
-            "topic": say(TOPIC_NAMES.get(topic, topic)),
+        text = gettext("%(topic)s %(n)s 项共 %(sum)s 分") % {
+            "topic": gettext(TOPIC_NAMES.get(topic, topic)),
             "n": len(criteria),
             "sum": total,
         }
         if total != score_max:
-            text += say("（须为 %(max)s 分）") % {"max": score_max}
+            text += gettext("（须为 %(max)s 分）") % {"max": score_max}
         rubrics.append(text)
     if rubrics:
-        lines.append(say("评分标准：%(rubrics)s。") % {"rubrics": sep.join(rubrics)})
+        lines.append(gettext("评分标准：%(rubrics)s。") % {"rubrics": sep.join(rubrics)})
     return lines
 
 
 def _grading(speaker: Speaker, plan: ReviewPlan, grade_names: Mapping[str, str]) -> str:
-    say = speaker.gettext
+    gettext = speaker.gettext
     sep = "; " if speaker.english else "；"
     parts = []
     ranked = 0
@@ -107,23 +107,23 @@ def _grading(speaker: Speaker, plan: ReviewPlan, grade_names: Mapping[str, str])
         name = grade_names.get(band.grade, band.grade)
         if plan.grading == "rank":
             if band.quota is None:
-                part = say("%(grade)s：其余名次") % {"grade": name}
+                part = gettext("%(grade)s：其余名次") % {"grade": name}
             else:
-                part = say("%(grade)s：第 %(first)s 至 %(last)s 名") % {
+                part = gettext("%(grade)s：第 %(first)s 至 %(last)s 名") % {
                     "grade": name,
                     "first": ranked + 1,
                     "last": ranked + band.quota,
                 }
                 ranked += band.quota
         else:
-            part = say("%(grade)s：%(score)s 分及以上") % {
+            part = gettext("%(grade)s：%(score)s 分及以上") % {
                 "grade": name,
                 "score": "?" if band.min_score is None else f"{band.min_score.normalize():f}",
             }
             if band.quota is not None:
-                part += say("（最多 %(n)s 项）") % {"n": band.quota}
+                part += gettext("（最多 %(n)s 项）") % {"n": band.quota}
         needs = [
-            say(text)
+            gettext(text)
             for flag, text in (
                 (band.requires_presentation, N_("须参加发表赛")),
                 (band.requires_video, N_("须有发表视频")),
@@ -133,7 +133,7 @@ def _grading(speaker: Speaker, plan: ReviewPlan, grade_names: Mapping[str, str])
         if needs:
             part += (", " + ", ".join(needs)) if speaker.english else ("，" + "、".join(needs))
         parts.append(part)
-    way = say("按名次认定等级") if plan.grading == "rank" else say("按分数段认定等级")
+    way = gettext("按名次认定等级") if plan.grading == "rank" else gettext("按分数段认定等级")
     return f"{way}：{sep.join(parts)}。" if not speaker.english else f"{way}: {sep.join(parts)}."
 
 

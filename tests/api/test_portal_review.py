@@ -123,7 +123,7 @@ async def test_a_result_is_reviewed_beside_its_files_and_the_next_one_opens(
         UUID(first.submission_id)
     )
     assert stored.status.value == "returned"
-    assert [c["items"] for c in stored.corrections][-1] == ["盖章申报表齐全", "补充效果检查数据"]
+    assert stored.corrections == ["盖章申报表齐全", "补充效果检查数据"]
     following = await client.get(returned.headers["location"])
     assert "已审 1/5" in following.text and "已退回修改" in following.text
 
