@@ -109,8 +109,10 @@ class ExpertController(Controller):
         sync_to_thread=True,
         opt=access(SECRETARIAT),
     )
-    def import_template(self) -> Response[bytes]:
-        return download(template(), XLSX, "评审专家库导入表.xlsx")
+    def import_template(self, runtime: NamedDependency[TenantRuntime]) -> Response[bytes]:
+        """The blank pool workbook `importExperts` reads."""
+        name = f"{runtime.tenant.short_name_zh}评审专家库导入表.xlsx"
+        return download(template(), XLSX, name)
 
     @get(
         "/{certificate_number:str}",

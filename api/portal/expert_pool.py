@@ -268,24 +268,59 @@ class ExpertPoolPages(Controller):
             "fields": PROFILE_FIELDS,
         }
 
+    async def _posted(self, request: Request[Any, Any, Any]) -> dict[str, str]:
+        form = await request.form()
+        return {f: _text(form, f) for f in (*PROFILE_FIELDS, "kind", "value", "reason")}
+
     @post(
-        "/{certificate_number:str}/{action:str}",
+        "/{certificate_number:str}/profile",
         operation_id="portalChangeExpert",
         opt=access(SECRETARIAT),
     )
-    async def change(
+    async def change_profile(
         self,
         request: Request[Any, Any, Any],
         certificate_number: FromPath[str],
-        action: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Template | Redirect:
-        """`profile` (change), `conflicts` (declare one) or `retire`."""
-        form = await request.form()
-        posted = {f: _text(form, f) for f in (*PROFILE_FIELDS, "kind", "value", "reason")}
+        posted = await self._posted(request)
         return await sync_to_thread(
-            self._change, request, certificate_number, action, runtime, actor, posted
+            self._change, request, certificate_number, "profile", runtime, actor, posted
+        )
+
+    @post(
+        "/{certificate_number:str}/conflicts",
+        operation_id="portalDeclareConflict",
+        opt=access(SECRETARIAT),
+    )
+    async def declare_conflict(
+        self,
+        request: Request[Any, Any, Any],
+        certificate_number: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Template | Redirect:
+        posted = await self._posted(request)
+        return await sync_to_thread(
+            self._change, request, certificate_number, "conflicts", runtime, actor, posted
+        )
+
+    @post(
+        "/{certificate_number:str}/retire",
+        operation_id="portalRetireExpert",
+        opt=access(SECRETARIAT),
+    )
+    async def retire(
+        self,
+        request: Request[Any, Any, Any],
+        certificate_number: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Template | Redirect:
+        posted = await self._posted(request)
+        return await sync_to_thread(
+            self._change, request, certificate_number, "retire", runtime, actor, posted
         )
 
     def _change(
@@ -310,8 +345,6 @@ class ExpertPoolPages(Controller):
             "conflicts": ("kind", "value", "reason"),
             "retire": ("reason",),
         }
-        if action not in fields:
-            raise RequestProblem(404, Problem("action", "not_found", "未找到"))
         request.state.form = FormState(
             template="review/expert.html",
             fields=fields[action],
