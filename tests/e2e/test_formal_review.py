@@ -18,6 +18,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
@@ -28,7 +30,20 @@ from tests.support import beijing, new_password
 
 pytestmark = pytest.mark.e2e
 
-PDF = b"%PDF-1.4\n" + b"%" * 2000 + b"\n%%EOF\n"
+
+def pdf(text: str) -> bytes:
+    """A real PDF (the browser's viewer opens it inside the page)."""
+    buffer = io.BytesIO()
+    sheet = canvas.Canvas(buffer, pagesize=A4)
+    sheet.setFont("Helvetica-Bold", 20)
+    sheet.drawString(72, 760, text)
+    sheet.setFont("Helvetica", 12)
+    for line in range(30):
+        sheet.drawString(72, 720 - line * 20, f"{line + 1}. QC story step, data and charts.")
+    sheet.save()
+    return buffer.getvalue()
+
+
 SHOTS = Path(os.environ["QCFLOW_SCREENSHOTS"]) if os.environ.get("QCFLOW_SCREENSHOTS") else None
 TITLE = "2025年上海市质量管理小组活动成果交流（形式审查演示）"
 ITEMS = ("盖章申报表齐全", "成果报告齐全", "成果为近两年内取得", "推荐单位评审组有持证评委")
@@ -90,6 +105,10 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
+def submitted_title(a: int, k: int) -> str:
+    return f"result {a * 3 + k + 1}"
+
+
 def six_recommended_results(site: Site) -> dict[str, Any]:
     """Through the API: a campaign of 2025, six results of two applicants filed, each with its
     PDFs, recommended by 浦东新区's filed form."""
@@ -144,7 +163,7 @@ def six_recommended_results(site: Site) -> dict[str, Any]:
                         http.post(
                             f"{api}/submissions/{drafted['id']}/attachments/{kind}",
                             params={"name": f"{kind}.pdf"},
-                            content=PDF + kind.encode() + drafted["id"].encode(),
+                            content=pdf(f"{kind} of {submitted_title(a, k)}"),
                             headers={**applicant, "content-type": "application/octet-stream"},
                         ),
                         201,
