@@ -277,6 +277,9 @@ def review_plan(page: Page) -> None:
     page.locator('[name="rounds[2].name_zh"]').fill("发表赛")
     page.locator('[name="rounds[2].kind"]').select_option("presentation")
     page.locator('[name="rubrics.innovative[0].points"]').fill("25")
+    innovative = page.locator("fieldset.rubric", has_text="创新型课题").locator(".sum")
+    expect(innovative).to_have_text("合计 110 / 100 分")  # as typed (review.js)
+    expect(innovative).to_have_class(re.compile(r"\boff\b"))
     page.get_by_role("button", name="保存评审方案").first.click()
     expect(page.locator("#e-rubrics-innovative")).to_have_text("各项分值之和须为满分 100")
     expect(page.locator('[name="rounds[2].code"]')).to_have_value("contest")  # input kept
