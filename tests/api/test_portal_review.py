@@ -200,6 +200,9 @@ async def test_a_plan_is_edited_its_rows_added_and_a_bad_rubric_refused_beside_i
     assert shown.status_code == 200
     assert "三轮评审" in shown.text and "去掉一个最高分和一个最低分后取平均" in shown.text
     assert "综合成绩 = 材料评审成绩 × 60% + 发表赛成绩 × 40%" in shown.text
+    english = await client.get(url, headers={"accept-language": "en"})
+    assert "3 rounds of review" in english.text
+    assert "the mean after dropping the highest and the lowest score" in english.text
     form = plan_form(shown.text)
 
     added = await client.post(url, data={**form, "action": "add:rounds"})
@@ -281,6 +284,13 @@ async def test_the_pool_is_listed_imported_and_a_conflict_declared(
     assert refused.status_code == 422
     assert "第 4 行 · 手机：手机号应为 11 位数字，以 1 开头" in refused.text
     assert "NEW-0001" not in (await client.get("/saq/review/experts")).text
+    english = await client.post(
+        "/saq/review/experts/import",
+        data={"csrf_token": token},
+        files=files,
+        headers={"accept-language": "en"},
+    )
+    assert "Row 4 · " in english.text and "A mobile number has 11 digits" in english.text
 
     number = w.experts[5].number
     declared = await client.post(
