@@ -118,10 +118,18 @@ class ExpertPoolPages(Controller):
     def _list(self, page: Page, views: TenantViews) -> dict[str, Any]:
         fresh(views)
         today = page.now.astimezone(page.zone).date()
+        ledger = views.runtime.ledger
         experts = [
             {
                 **{f: getattr(e, f) for f in e.__struct_fields__},
                 "validity": validity(e.valid_until, today),
+                # The few with conflicts: each one's facts from its own record.
+                "declared": [
+                    {**c, "kind_text": page.speaker.gettext(KIND_WORDS.get(c["kind"], c["kind"]))}
+                    for c in (
+                        ledger.get_expert(e.certificate_number).conflicts if e.conflicts else []
+                    )
+                ],
             }
             for e in list_experts(views.db("review_board"))
         ]

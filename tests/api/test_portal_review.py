@@ -312,3 +312,5 @@ async def test_the_pool_is_listed_imported_and_a_conflict_declared(
     assert declared.status_code == 303
     shown = await client.get(declared.headers["location"])
     assert "曾任黄浦区质协评审组成员" in shown.text and "已登记回避" in shown.text
+    listed = await client.get("/saq/review/experts")
+    assert "推荐单位（代码）：<code>huangpu</code>" in listed.text
