@@ -4,7 +4,7 @@ notice and publication. One class of `AssociationLedger`, over `LedgerBase` (led
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,13 @@ from aggregates.campaign import (
     Phase,
     Programme,
 )
-from aggregates.expert import Expert, ExpertConflict, ExpertNotFound, ExpertProfile
+from aggregates.expert import (
+    Expert,
+    ExpertConflict,
+    ExpertNotFound,
+    ExpertProfile,
+    InvalidExpert,
+)
 from aggregates.grading import (
     Grading,
     GradingNotFound,
@@ -31,12 +37,18 @@ from aggregates.grading import (
     rank_and_grade,
 )
 from aggregates.intake import Intake
-from aggregates.ledger_base import BEIJING, LedgerBase
-from aggregates.problems import Problem, VersionConflict
+from aggregates.ledger_base import BEIJING, LedgerBase, retrying
+from aggregates.problems import DomainError, Problem, VersionConflict
 from aggregates.recommendation import Recommendation
 from aggregates.review_plan import ReviewPlan, RoundPlan
 from aggregates.review_round import Entrant, Panelist, ReviewConflict, ReviewRound, RoundNotFound
-from aggregates.submission import DIRECT_CHANNEL, Submission, SubmissionConflict, SubmissionNotFound
+from aggregates.submission import (
+    DIRECT_CHANNEL,
+    InvalidSubmission,
+    Submission,
+    SubmissionConflict,
+    SubmissionNotFound,
+)
 from aggregates.submission_register import PROGRAMME_CODES, SubmissionRegister
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -115,6 +127,47 @@ class ReviewCommands(LedgerBase):
             review,
         ).aggregate
 
+    def review_formally_in_bulk(
+        self, campaign_id: UUID, submission_ids: Sequence[UUID], actor: Actor
+    ) -> list[Submission]:
+        """Formal review of several results at once, every checklist item met: each passes by its
+        own event, all saved together or none (each refusal named by its place in the list)."""
+        if not submission_ids:
+            raise InvalidSubmission(Problem("submissions", "required", "请选择要审查的成果"))
+        if len(set(submission_ids)) != len(submission_ids):
+            raise InvalidSubmission(Problem("submissions", "unique", "成果重复"))
+
+        def attempt() -> list[Submission]:
+            campaign = self.get_campaign(campaign_id)
+            campaign.check_active()
+            if Phase.FORMAL_REVIEW in campaign.timeline:
+                campaign.check_phase_open(Phase.FORMAL_REVIEW, self.clock())
+            met = dict.fromkeys(campaign.review_plan.checklist, True)
+            reviewed: list[Submission] = []
+            problems: list[Problem] = []
+            for i, submission_id in enumerate(submission_ids):
+                submission = self._find(submission_id, Submission)
+                if submission is None or submission.campaign_id != campaign_id:
+                    problems.append(Problem(f"submissions[{i}]", "not_found", "本活动没有该成果"))
+                    continue
+                try:
+                    _check_recommended(self, submission)
+                    submission.review_formally(
+                        "pass", met, campaign.review_plan.checklist, "", [], actor
+                    )
+                except DomainError as refused:
+                    problems += [
+                        Problem(f"submissions[{i}]", p.rule, p.message) for p in refused.problems
+                    ]
+                    continue
+                reviewed.append(submission)
+            if problems:
+                raise SubmissionConflict(*problems)
+            self._save(*reviewed)
+            return reviewed
+
+        return retrying(attempt)
+
     # The reviewer pool.
 
     def enrol_expert(self, profile: ExpertProfile, actor: Actor) -> Expert:
@@ -130,6 +183,52 @@ class ReviewCommands(LedgerBase):
                 Problem("certificate.number", "already_enrolled", "该证书编号已在专家库中")
             ) from None
         return expert
+
+    def enrol_experts(
+        self,
+        rows: Sequence[tuple[int, ExpertProfile]],
+        actor: Actor,
+        unread: Sequence[Problem] = (),
+    ) -> list[Expert]:
+        """A pool imported at once (its rows numbered as the file numbers them): every row
+        checked, each one's problems named `rows[n].<field>`, and all enrolled together or none
+        (`unread`: the problems of rows that could not even be read, refused with the rest)."""
+        problems = list(unread)
+        experts: list[Expert] = []
+        seen: set[str] = set()
+        for row, profile in rows:
+            number = profile.certificate.number.strip()
+            found = [
+                Problem(f"rows[{row}].{p.field}", p.rule, p.message) for p in profile.problems()
+            ]
+            if number in seen:
+                found.append(
+                    Problem(f"rows[{row}].certificate.number", "unique", "与前面的行证书编号重复")
+                )
+            elif number and self._find(Expert.create_id(self.tenant, number), Expert) is not None:
+                found.append(
+                    Problem(
+                        f"rows[{row}].certificate.number",
+                        "already_enrolled",
+                        "该证书编号已在专家库中",
+                    )
+                )
+            seen.add(number)
+            if found:
+                problems += found
+                continue
+            experts.append(Expert.enrol(self.tenant, profile, actor))
+        if not rows and not problems:
+            problems.append(Problem("rows", "required", "文件中没有专家"))
+        if problems:
+            raise InvalidExpert(*sorted(problems, key=_row_order))
+        try:
+            self._save(*experts)
+        except IntegrityError:
+            raise ExpertConflict(
+                Problem("rows", "already_enrolled", "导入时另有人录入了同一证书编号，请重试")
+            ) from None
+        return experts
 
     def get_expert(self, certificate_number: str) -> Expert:
         found = self._find(Expert.create_id(self.tenant, certificate_number), Expert)
@@ -552,6 +651,12 @@ def _ignore(_: object) -> None:
 
 def _random_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def _row_order(problem: Problem) -> tuple[int, str]:
+    """Problems of an imported file in the order of its rows."""
+    head = problem.field.removeprefix("rows[").split("]", 1)[0]
+    return (int(head) if head.isdigit() else 0, problem.field)
 
 
 def _check_recommended(ledger: LedgerBase, submission: Submission) -> None:

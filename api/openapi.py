@@ -94,6 +94,10 @@ OWN_ANSWERS: dict[str, dict[int, ResponseSpec]] = {
     "SchemaPathHandleSchemaPathNotFound": {  # Litestar's page for an unknown document
         404: ResponseSpec(str, media_type="text/html", description="没有这个文档页")
     },
+    "importExperts": {
+        413: problem(413, "文件超过 5 MB"),
+        422: problem(422, "不是 .xlsx 文件，或有行不符合规则：errors 逐行列出（rows[n].字段）"),
+    },
     "downloadAttachment": {
         200: ResponseSpec(
             bytes, media_type="*/*", description="附件原文件（其内容类型）", generate_examples=False

@@ -88,6 +88,11 @@ class FormalReviewIn(Request, kw_only=True):
     """What to correct (return)."""
 
 
+class FormalReviewBulkIn(Request, kw_only=True):
+    submissions: Annotated[list[UUID], Meta(min_length=1, max_length=500)]
+    """The results that meet every item of the campaign's checklist: each passes."""
+
+
 # The reviewer pool.
 
 

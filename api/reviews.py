@@ -4,9 +4,12 @@ summary table (评审汇总表)."""
 
 from __future__ import annotations
 
+import builtins
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Request, Response, get, post, put
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -17,6 +20,7 @@ from aggregates.review_round import ReviewRound
 from api.access import SIGNED_IN, access, not_found, only
 from api.dependencies import etag
 from api.errors import RequestProblem
+from api.expert_import import MAX_BYTES, import_pool, template
 from api.exports import XLSX, download
 from api.records import Records
 from api.review_exports import review_summary_xlsx
@@ -26,6 +30,7 @@ from api.review_schemas import (
     ConflictIn,
     ExpertIn,
     ExpertOut,
+    FormalReviewBulkIn,
     FormalReviewIn,
     MatrixCell,
     MatrixOut,
@@ -77,6 +82,37 @@ class ExpertController(Controller):
         actor: NamedDependency[Actor],
     ) -> ExpertOut:
         return ExpertOut.of(runtime.ledger.enrol_expert(data.to_profile(), actor))
+
+    @post(
+        "/import",
+        operation_id="importExperts",
+        opt=access(SECRETARIAT),
+        request_max_body_size=MAX_BYTES,
+        status_code=HTTP_201_CREATED,
+    )
+    async def import_experts(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> builtins.list[ExpertOut]:
+        """A pool from a filled template (the .xlsx file is the body): every row checked; any
+        row wrong, the whole file refused with each row's problems (`rows[n].<field>`), nothing
+        stored."""
+        content = await request.body()
+        imported = await sync_to_thread(import_pool, runtime.ledger, content, actor)
+        return [ExpertOut.of(e) for e in imported]
+
+    @get(
+        "/import-template.xlsx",
+        operation_id="exportExpertTemplate",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def import_template(self, runtime: NamedDependency[TenantRuntime]) -> Response[bytes]:
+        """The blank pool workbook `importExperts` reads."""
+        name = f"{runtime.tenant.short_name_zh}评审专家库导入表.xlsx"
+        return download(template(), XLSX, name)
 
     @get(
         "/{certificate_number:str}",
@@ -211,6 +247,25 @@ class ReviewController(Controller):
             expected_version,
         )
         return SubmissionOut.of(reviewed)
+
+    @post(
+        "/campaigns/{campaign_id:uuid}/formal-review",
+        operation_id="reviewFormallyInBulk",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+        status_code=200,
+    )
+    def formal_review_in_bulk(
+        self,
+        campaign_id: FromPath[UUID],
+        data: JSONBody[FormalReviewBulkIn],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> list[SubmissionOut]:
+        """Several results at once, each meeting every checklist item: each passes by its own
+        event; one refused (`submissions[i]`), none passes."""
+        passed = runtime.ledger.review_formally_in_bulk(campaign_id, data.submissions, actor)
+        return [SubmissionOut.of(s) for s in passed]
 
     # Rounds.
 

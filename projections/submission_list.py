@@ -433,3 +433,42 @@ def submission_rows(db: ViewDatabase, submission_ids: Collection[UUID]) -> dict[
         + ")"
     )
     return {r.submission_id: r for r in select(db, SubmissionRow, query, params)}
+
+
+class FormalReviewRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A recommended result in formal review's queue, and where it stands."""
+
+    submission_id: str
+    position: int
+    serial: str | None
+    title: str
+    unit_name: str
+    recommending_unit: str
+    topic_type: str | None
+    status: str
+    stage: str | None
+    version: int
+
+    @property
+    def outcome(self) -> str:
+        """pending (to review), passed, returned (awaiting the applicant's correction) or
+        rejected."""
+        if self.status == "rejected":
+            return "rejected"
+        if self.status == "returned":
+            return "returned"
+        if self.stage not in (None, "recommended"):
+            return "passed"
+        return "pending"
+
+
+def formal_review_queue(db: ViewDatabase, campaign_id: UUID) -> list[FormalReviewRow]:
+    """A campaign's results that came to formal review: filed in a recommending unit's form, or
+    confirmed through the direct channel; in the order they were drafted."""
+    query = (
+        "SELECT submission_id, position, serial, title, unit_name, recommending_unit, topic_type,"
+        " status, stage, version FROM {submission_list} WHERE campaign_id = :campaign"
+        " AND status IN ('submitted', 'returned', 'rejected')"
+        " AND (stage IS NOT NULL OR direct_channel_confirmed) ORDER BY position"
+    )
+    return select(db, FormalReviewRow, query, {"campaign": str(campaign_id)})

@@ -91,3 +91,48 @@ def problem(speaker: Speaker, found: Problem) -> str:
         return said
     known = PROBLEMS_BY_RULE.get(found.rule)
     return speaker.gettext(known) if known else found.message
+
+
+# formal-review: the domain's refusals on the review pages (formal review, the plan, the pool),
+# so that the catalog gives each its English (`problem` finds them by their Chinese).
+REVIEW_PROBLEMS = (
+    N_("请说明不通过的理由"),
+    N_("请列出需要修改的内容"),
+    N_("请逐项填写审查结果"),
+    N_("请勾选要通过形式审查的成果"),
+    N_("形式审查清单不能为空，且每项须有内容"),
+    N_("须至少安排一轮材料评审"),
+    N_("评审轮次代码重复"),
+    N_("轮次须有代码和名称"),
+    N_("须为 material 或 presentation"),
+    N_("须为 mean、trimmed_mean 或 zscore"),
+    N_("应为 1 至 15 人"),
+    N_("发表赛只能安排一轮"),
+    N_("发表赛权重应在 0 至 1 之间"),
+    N_("须为 score（按分数段）或 rank（按名次）"),
+    N_("请设定等级"),
+    N_("不是本协会的等级"),
+    N_("按分数段认定须给出分数线"),
+    N_("按名次认定须给出名额"),
+    N_("名额须为正整数"),
+    N_("等级或名额不正确"),
+    N_("材料评审已开始，评审方案不能再修改"),
+    N_("应为整数"),
+    N_("应为数字"),
+    N_("评分项重复"),
+    N_("手机号应为 11 位数字，以 1 开头"),
+    N_("请填写回避对象"),
+    N_("请说明回避理由"),
+    N_("已申报该回避"),
+    N_("该证书编号已在专家库中"),
+    N_("与前面的行证书编号重复"),
+    N_("有效期应为日期，如 2026-12-31"),
+    N_("请说明原因"),
+    N_("该专家已退出专家库"),
+    N_("证书编号不能修改"),
+    N_("请上传按模板填写的 .xlsx 文件"),
+    N_("没有找到“证书编号”等表头，请使用下载的模板"),
+    N_("请选择要上传的文件"),
+    N_("文件中没有专家"),
+    N_("工作单位统一社会信用代码"),
+)

@@ -121,6 +121,10 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.RECOMMENDING_UNIT,)),
         needs_tenant=True,
     ),
+    NavItem(labels.N_("评审"), "/{tenant}/review/", frozenset((Role.SECRETARIAT,)), True),
+    NavItem(
+        labels.N_("评审专家库"), "/{tenant}/review/experts", frozenset((Role.SECRETARIAT,)), True
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

@@ -17,10 +17,13 @@ from api.portal.campaign_setup import CampaignSetupPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
+from api.portal.expert_pool import ExpertPoolPages
 from api.portal.national import IntakePages, NationalForwardingPages, NationalIndexPages
 from api.portal.phases import PhasePages
+from api.portal.plan_editor import PlanPages
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
+from api.portal.review import FormalReviewPages
 from api.portal.submission_forms import ResultFormPages
 from api.portal.unit_reports import UnitReportPages
 
@@ -39,6 +42,9 @@ PAGES: list[Any] = [
     PhasePages,
     CampaignSetupPages,
     UnitReportPages,
+    FormalReviewPages,
+    PlanPages,
+    ExpertPoolPages,
 ]
 """One controller per channel; the later channels join here."""
 
