@@ -85,6 +85,7 @@ OWN_ANSWERS: dict[str, dict[int, ResponseSpec]] = {
     "SchemaPathHandleSchemaPathNotFound": {  # Litestar's page for an unknown document
         404: ResponseSpec(str, media_type="text/html", description="没有这个文档页")
     },
+    "importRecommendation": {413: problem(413, "文件超过 5 MB")},
     "downloadAttachment": {
         200: ResponseSpec(
             bytes, media_type="*/*", description="附件原文件（其内容类型）", generate_examples=False
