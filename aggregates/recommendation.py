@@ -376,8 +376,8 @@ class Recommendation(Aggregate):
             ):
                 self.remove_entry(campaign, entry["submission_id"], at, actor)
         in_file = {reviewer.certificate_number.strip() for _, reviewer in roster}
-        for listed in list(self.reviewers):
-            number = listed["certificate_number"]
+        for member in list(self.reviewers):
+            number = member["certificate_number"]
             if number not in in_file and not any(e["reviewer"] == number for e in self.entries):
                 self.remove_reviewer(campaign, number, at, actor)
         kept = {r["certificate_number"] for r in self.reviewers}
