@@ -39,6 +39,16 @@ class RecommendationCommands(LedgerBase):
             raise RecommendationNotFound()
         return found
 
+    def recommendation_filer(self, recommendation: Recommendation) -> str | None:
+        """Who filed the form (the actor id of its last `Filed`), while it stands filed."""
+        if recommendation.filed_at is None:
+            return None
+        filer = None
+        for event in self.events.get(recommendation.id):
+            if isinstance(event, Recommendation.Filed):
+                filer = event.actor_id
+        return filer
+
     def _change_recommendation(
         self,
         campaign_id: UUID,

@@ -415,7 +415,7 @@ class RecommendationController(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, views, records, campaign_id, unit)
+        sheet = recommendation_sheet(runtime, views, records, campaign_id, unit)
         return download(
             to_xlsx("推荐表", recommendation_rows(sheet)), XLSX, f"{sheet.unit_name}-推荐表.xlsx"
         )
@@ -434,7 +434,7 @@ class RecommendationController(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, views, records, campaign_id, unit)
+        sheet = recommendation_sheet(runtime, views, records, campaign_id, unit)
         return download(
             to_csv(recommendation_rows(sheet)),
             "text/csv; charset=utf-8",
@@ -442,7 +442,7 @@ class RecommendationController(Controller):
         )
 
 
-def _sheet(
+def recommendation_sheet(
     runtime: TenantRuntime, views: TenantViews, records: Records, campaign_id: UUID, unit: str
 ) -> RecommendationSheet:
     name = records.unit_name(runtime, unit, own=False)

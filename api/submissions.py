@@ -328,6 +328,24 @@ class SubmissionController(Controller):
         )
 
 
+def attachment_document(
+    submission: Submission, files: FileStore, sha256: str, *, inline: bool = False
+) -> Stream:
+    """One of a readable submission's files: downloaded (the API) or opened in the browser (the
+    recommending unit's pages: a PDF in its viewer, never cached)."""
+    attachment = next((a for a in submission.attachments if a.sha256 == sha256), None)
+    if attachment is None or not files.exists(sha256):
+        raise not_found("sha256")
+    disposition = "inline" if inline else "attachment"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.name)}",
+        "Content-Length": str(attachment.size),
+    }
+    if inline:
+        headers["Cache-Control"] = "private, no-store"
+    return Stream(files.read(sha256), media_type=attachment.content_type, headers=headers)
+
+
 class AttachmentController(Controller):
     path = "/api/v1/tenants/{tenant:str}/submissions/{submission_id:uuid}/attachments"
     tags = ["submissions 成果申报"]
@@ -377,16 +395,7 @@ class AttachmentController(Controller):
         runtime: NamedDependency[TenantRuntime],
         files: NamedDependency[FileStore],
     ) -> Stream:
-        submission = records.submission(runtime, submission_id)
-        attachment = next((a for a in submission.attachments if a.sha256 == sha256), None)
-        if attachment is None or not files.exists(sha256):
-            raise not_found("sha256")
-        disposition = f"attachment; filename*=UTF-8''{quote(attachment.name)}"
-        return Stream(
-            files.read(sha256),
-            media_type=attachment.content_type,
-            headers={"Content-Disposition": disposition, "Content-Length": str(attachment.size)},
-        )
+        return attachment_document(records.submission(runtime, submission_id), files, sha256)
 
     @delete(
         "/{sha256:str}",

@@ -16,6 +16,7 @@ from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
+from api.portal.recommending import RecommendingPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.submission_forms import ResultFormPages
 
@@ -27,6 +28,7 @@ PAGES: list[Any] = [
     EnterpriseClaimPages,
     ApplicantPages,
     ResultFormPages,
+    RecommendingPages,
 ]
 """One controller per channel; the later channels join here."""
 
