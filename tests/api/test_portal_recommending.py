@@ -107,3 +107,133 @@ async def test_the_unit_filters_what_was_filed_under_it_and_opens_its_files(
     assert opened.headers["content-disposition"].startswith("inline")
     assert opened.headers["content-type"].startswith("application/pdf")
     assert opened.content.startswith(b"%PDF")
+
+
+async def test_the_form_is_filled_by_plain_posts_each_refusal_beside_its_field(
+    anonymous: Client,
+) -> None:
+    j, (first, second, third), _ = await filed_world(anonymous)
+    token = await page_session(anonymous, Role.RECOMMENDING_UNIT, "pudong")
+    form = f"/saq/recommending/pudong/campaigns/{j.campaign['id']}/form"
+    ledger = anonymous.app.state.platform.tenants["saq"].ledger
+
+    async def post(command: str, version: int | None = None, **body: Any) -> Any:
+        found = ledger.find_recommendation(j.campaign["id"], "pudong")
+        now = found.version if found else 0
+        data = {"csrf_token": token, "version": str(now if version is None else version), **body}
+        return await anonymous.post(f"{form}/{command}", data=data)
+
+    page = await anonymous.get(form)
+    assert page.status_code == 200
+    assert "本单位已推荐 0/8" in page.text and "三、推荐声明" in page.text
+    refused = await post("reviewers", **{**REVIEWER, "reviewer.mobile": "0213"})
+    assert refused.status_code == 422
+    assert "11 位数字" in beside(refused.text, "reviewers", "reviewer.mobile")
+    assert 'value="上海电气集团股份有限公司"' in refused.text  # the input kept
+    assert ledger.find_recommendation(j.campaign["id"], "pudong") is None  # nothing stored
+    assert (await post("reviewers", **REVIEWER)).status_code == 200
+
+    too_long = "评" * 301
+    refused = await post(
+        "add", submission_id=first, score="86", evaluation=too_long, reviewer="CAQ-QC-2019-0312"
+    )
+    assert refused.status_code == 422
+    assert "成果评价限 300 字" in beside(refused.text, first, "evaluation")
+    assert too_long in refused.text
+    refused = await post("add", submission_id=first, score="八十", evaluation="好", reviewer="")
+    assert "打分应为数字" in beside(refused.text, first, "score")
+    refused = await post("add", submission_id=first, score="101", evaluation="好", reviewer="")
+    assert "0 至 100" in beside(refused.text, first, "score")
+    assert "评委名单" in beside(refused.text, first, "reviewer")
+    for submission_id, score in ((first, "86"), (second, "91.5")):
+        added = await post(
+            "add",
+            submission_id=submission_id,
+            score=score,
+            evaluation=GOOD_EVALUATION,
+            reviewer="CAQ-QC-2019-0312",
+        )
+        assert added.status_code == 200, added.text
+    shown = await anonymous.get(form)
+    assert "本单位已推荐 2/8" in shown.text and "中国工商银行股份有限公司上海市分行已推荐 2/2" in shown.text
+    over = await post(
+        "add", submission_id=third, score="80", evaluation="好", reviewer="CAQ-QC-2019-0312"
+    )
+    assert "至多推荐 2 项" in beside(over.text, third, "submission_id")
+
+    def ranked() -> list[str]:
+        found = ledger.get_recommendation(j.campaign["id"], "pudong")
+        return [str(e["submission_id"]) for e in found.entries]
+
+    assert (await post("move", submission_id=second, direction="up")).status_code == 200
+    assert ranked() == [second, first]
+    edge = await post("move", submission_id=second, direction="up")
+    assert edge.status_code == 422 and "已是第一位" in edge.text
+    stale = await post("move", version=1, submission_id=first, direction="up")
+    assert stale.status_code == 409 and ranked() == [second, first]
+    anonymous_order = {"csrf_token": token, "order": [first, second], "version": ""}
+    assert (await anonymous.post(f"{form}/order", data=anonymous_order)).status_code == 200
+    assert ranked() == [first, second]
+    revised = await post(
+        "revise",
+        submission_id=second,
+        score="93",
+        evaluation="创新点突出。",
+        reviewer="CAQ-QC-2019-0312",
+    )
+    assert revised.status_code == 200 and ranked() == [first, second]
+    declined = await post("decline", submission_id=third, reason="")
+    assert "请说明不推荐的理由" in beside(declined.text, third, "reason")
+    assert (await post("decline", submission_id=third, reason="课题与往年重复")).status_code == 200
+
+    not_yet = await post("file")
+    assert not_yet.status_code == 422 and "请先阅读并接受推荐声明" in not_yet.text
+    unaccepted = await post("declaration", filled_by="陈静", phone="021-58881234")
+    assert "请勾选接受推荐声明" in beside(unaccepted.text, "declaration", "accept")
+    accepted = await post("declaration", accept="yes", filled_by="陈静", phone="021-58881234")
+    assert accepted.status_code == 200
+    filed = await post("file")
+    assert filed.status_code == 200, filed.text
+    assert "由 测试用户 报送" in filed.text and "现为只读" in filed.text
+    assert "列入推荐目录" not in filed.text and "上移" not in filed.text
+    assert "课题与往年重复" in (await anonymous.get(form.replace("/form", "/results"))).text
+    frozen = await post("remove", submission_id=first)
+    assert frozen.status_code == 409 and "需秘书处退回" in frozen.text
+    workbook = await anonymous.get(f"{form}.xlsx")
+    assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
+    csv = await anonymous.get(f"{form}.csv")
+    assert "创新点突出。" in csv.content.decode("utf-8-sig")
+
+
+async def test_another_unit_and_an_applicant_get_a_404_page_on_every_page(
+    anonymous: Client,
+) -> None:
+    j, (first, _, _), _ = await filed_world(anonymous)
+    await page_session(anonymous, Role.RECOMMENDING_UNIT, "pudong")
+    base = f"/saq/recommending/pudong/campaigns/{j.campaign['id']}"
+    result = await anonymous.get(f"{base}/results/{first}")
+    file = re.findall(r'href="([^"]+/files/[0-9a-f]+)"', result.text)[0]
+    pages = [
+        f"{base}/results",
+        f"{base}/results/{first}",
+        file,
+        f"{base}/form",
+        f"{base}/form.xlsx",
+        f"{base}/form.csv",
+    ]
+    for role, scope in ((Role.RECOMMENDING_UNIT, "xuhui"), (Role.APPLICANT_UNIT, ICBC)):
+        anonymous.cookies.clear()
+        token = await page_session(anonymous, role, scope)
+        for url in pages:
+            answered = await anonymous.get(url, headers={"accept": "text/html"})
+            assert answered.status_code == 404, (role, url)
+            assert "页面不存在" in answered.text, (role, url)
+        for command in ("add", "reviewers", "file", "import"):
+            posted = await anonymous.post(
+                f"{base}/form/{command}", data={"csrf_token": token, "submission_id": first}
+            )
+            assert posted.status_code == 404, (role, command)
+        own = f"/saq/recommending/{scope}/campaigns/{j.campaign['id']}/results/{first}"
+        assert (await anonymous.get(own)).status_code == 404, role
+    home = await anonymous.get("/saq/recommending/")
+    assert home.status_code == 404  # the applicant has no unit
