@@ -155,7 +155,10 @@ async def test_the_form_is_filled_by_plain_posts_each_refusal_beside_its_field(
         )
         assert added.status_code == 200, added.text
     shown = await anonymous.get(form)
-    assert "本单位已推荐 2/8" in shown.text and "中国工商银行股份有限公司上海市分行已推荐 2/2" in shown.text
+    assert (
+        "本单位已推荐 2/8" in shown.text
+        and "中国工商银行股份有限公司上海市分行已推荐 2/2" in shown.text
+    )
     over = await post(
         "add", submission_id=third, score="80", evaluation="好", reviewer="CAQ-QC-2019-0312"
     )
