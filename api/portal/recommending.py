@@ -61,12 +61,17 @@ FORM_STATUSES = {
     "returned": N_("秘书处已退回"),
     "invalid": N_("推荐无效"),
 }
+DECISIONS = {
+    "recommended": N_("已推荐"),
+    "not_recommended": N_("未推荐"),
+    "invalid": N_("推荐无效"),
+    "pending": N_("尚未决定"),
+}
 REFUSALS = (
     N_("推荐表已报送，需秘书处退回后才能修改"),
     N_("该成果未向本推荐单位申报"),
     N_("该成果已在推荐目录中"),
     N_("请填写成果评价（优势/不足之处）"),
-    N_("打分须先列入本推荐表的评委名单"),
     N_("打分评委须先列入本推荐表的评委名单"),
     N_("该成果不在推荐目录中"),
     N_("排序须恰好包含推荐目录中的全部成果"),
@@ -96,6 +101,21 @@ REVIEWER_FIELDS = tuple(
     for n in ("name", "work_unit", "certificate_kind", "certificate_number", "mobile")
 )
 LIST_LIMIT = 500
+FORM_FIELDS = (
+    *ENTRY_FIELDS,
+    *REVIEWER_FIELDS,
+    "reason",
+    "filled_by",
+    "phone",
+    "accept",
+    "declaration",
+    "entries",
+    "reviewers",
+    "file",
+    "order",
+    "certificate_number",
+)
+"""The fields the form shows a problem beside (the others above the form)."""
 ROW_COMMANDS = ("add", "revise", "decline")
 """Commands posted from one result's row: their refusals are shown in that row."""
 
@@ -256,6 +276,67 @@ def _unit_submission(
     return submission
 
 
+def _command_route(command: str) -> Any:
+    """The form post of one command: each its own route, with the channel's access rule."""
+
+    @post(
+        f"/{{unit:str}}/campaigns/{{campaign_id:uuid}}/form/{command}",
+        operation_id=f"portalRecommendation{command.title().replace('-', '')}",
+        opt=access(CHANNEL),
+    )
+    async def handler(
+        self: Any,
+        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
+        unit: FromPath[str],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return await _posted(command, request, records, unit, campaign_id, runtime, views, actor)
+
+    return handler
+
+
+async def _posted(
+    command: str,
+    request: Request[Any, Any, Any],
+    records: Records,
+    unit: str,
+    campaign_id: UUID,
+    runtime: TenantRuntime,
+    views: TenantViews,
+    actor: Actor,
+) -> Redirect:
+    """Run one of the form's commands from its post; a refusal shows the form again with each
+    problem beside its field (in the row it was posted from) and the input kept."""
+    posted = await request.form()
+    upload = posted.get("file")
+    content = await upload.read(IMPORT_MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    values = {k: str(v) for k, v in posted.items() if isinstance(v, str) and k != "csrf_token"}
+    order = [str(v) for v in posted.getall("order", [])]
+
+    def run() -> Redirect:
+        name = records.unit_name(runtime, unit, own=True)
+        page = Page(request, runtime.tenant)
+        context = form_context(page, runtime, views, campaign_id, unit, name)
+        key = values.get("submission_id", "") if command in ROW_COMMANDS else command
+        request.state.form = FormState(
+            template="recommending/form.html",
+            fields=FORM_FIELDS,
+            values=values,
+            context={**context, "posted": key, "import_refused": command == "import", "saved": ""},
+            page=page,
+        )
+        saved = COMMANDS[command](runtime, views, campaign_id, unit, values, order, content, actor)
+        caught_up(runtime, views)
+        anchor = f"#{saved}" if saved else ""
+        return Redirect(f"{context['action']}?saved={command}{anchor}", status_code=303)
+
+    return await sync_to_thread(run)
+
+
 class RecommendingPages(Controller):
     path = "/{tenant:str}/recommending"
     include_in_schema = False
@@ -404,13 +485,7 @@ class RecommendingPages(Controller):
                 STATUSES.get(submission.status.value, submission.status.value)
             ),
             topic=_topic(page, row.topic_type if row else None),
-            decision=page.speaker.gettext(
-                {
-                    "recommended": N_("已推荐"),
-                    "not_recommended": N_("未推荐"),
-                    "invalid": N_("推荐无效"),
-                }.get(decision, N_("尚未决定"))
-            ),
+            decision=page.speaker.gettext(DECISIONS.get(decision, DECISIONS["pending"])),
             reason=reason or "",
             files=[
                 {
@@ -516,64 +591,17 @@ class RecommendingPages(Controller):
     # Commands: each a plain form post; a refusal shows the form again with each problem beside
     # its field (in the row it was posted from) and the input kept.
 
-    @post("/{unit:str}/campaigns/{campaign_id:uuid}/form/{command:str}", opt=access(CHANNEL))
-    async def command(
-        self,
-        request: Request[Any, Any, Any],
-        records: NamedDependency[Records],
-        unit: FromPath[str],
-        campaign_id: FromPath[UUID],
-        command: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        posted = await request.form()
-        upload = posted.get("file")
-        content = await upload.read(IMPORT_MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
-        values = {k: str(v) for k, v in posted.items() if isinstance(v, str) and k != "csrf_token"}
-        order = [str(v) for v in posted.getall("order", [])]
-
-        def run() -> Redirect:
-            name = records.unit_name(runtime, unit, own=True)
-            page = Page(request, runtime.tenant)
-            context = form_context(page, runtime, views, campaign_id, unit, name)
-            key = values.get("submission_id", "") if command in ROW_COMMANDS else command
-            request.state.form = FormState(
-                template="recommending/form.html",
-                fields=(
-                    *ENTRY_FIELDS,
-                    *REVIEWER_FIELDS,
-                    "reason",
-                    "filled_by",
-                    "phone",
-                    "accept",
-                    "declaration",
-                    "entries",
-                    "reviewers",
-                    "file",
-                    "order",
-                    "certificate_number",
-                ),
-                values=values,
-                context={
-                    **context,
-                    "posted": key,
-                    "import_refused": command == "import",
-                    "saved": "",
-                },
-                page=page,
-            )
-            saved = COMMANDS[command](
-                runtime, views, campaign_id, unit, values, order, content, actor
-            )
-            caught_up(runtime, views)
-            anchor = f"#{saved}" if saved else ""
-            return Redirect(f"{context['action']}?saved={command}{anchor}", status_code=303)
-
-        if command not in COMMANDS:
-            raise not_found("command")
-        return await sync_to_thread(run)
+    add = _command_route("add")
+    revise = _command_route("revise")
+    remove = _command_route("remove")
+    move = _command_route("move")
+    order = _command_route("order")
+    reviewers = _command_route("reviewers")
+    remove_reviewer = _command_route("remove-reviewer")
+    decline = _command_route("decline")
+    declaration = _command_route("declaration")
+    file = _command_route("file")
+    import_ = _command_route("import")
 
 
 Command = Any
