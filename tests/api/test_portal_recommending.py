@@ -5,13 +5,17 @@ every page of the unit for another unit and for an applicant."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
+from uuid import UUID
 
+import openpyxl
 import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
+from api.exports import XLSX
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_pages import TOKEN, post_sign_in
@@ -189,6 +193,14 @@ async def test_the_form_is_filled_by_plain_posts_each_refusal_beside_its_field(
     assert "请说明不推荐的理由" in beside(declined.text, third, "reason")
     assert (await post("decline", submission_id=third, reason="课题与往年重复")).status_code == 200
 
+    await files_then_is_returned(anonymous, j, post, form)
+
+
+async def files_then_is_returned(anonymous: Client, j: Journey, post: Any, form: str) -> None:
+    """The declaration, the filing (read-only, who filed it), the exports; returned by the
+    secretariat, the form shows its reason and may change again."""
+    first = re.findall(r'id="entry-([0-9a-f-]+)"', (await anonymous.get(form)).text)[0]
+    cookies = dict(anonymous.cookies)
     not_yet = await post("file")
     assert not_yet.status_code == 422 and "请先阅读并接受推荐声明" in not_yet.text
     unaccepted = await post("declaration", filled_by="陈静", phone="021-58881234")
@@ -206,6 +218,14 @@ async def test_the_form_is_filled_by_plain_posts_each_refusal_beside_its_field(
     assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
     csv = await anonymous.get(f"{form}.csv")
     assert "创新点突出。" in csv.content.decode("utf-8-sig")
+    secretariat = await sign_in(anonymous, "saq", Role.SECRETARIAT)
+    anonymous.cookies.update(cookies)
+    api = f"{SAQ}/campaigns/{j.campaign['id']}/units/pudong/recommendation/return"
+    returned = await anonymous.post(api, json={"reason": "评价过于简略"}, headers=secretariat)
+    assert returned.status_code == 200, returned.text
+    shown = await anonymous.get(form)
+    assert "秘书处已退回推荐表，退回原因：评价过于简略" in shown.text
+    assert "列入推荐目录" in shown.text  # editable again
 
 
 async def test_another_unit_and_an_applicant_get_a_404_page_on_every_page(
@@ -240,3 +260,55 @@ async def test_another_unit_and_an_applicant_get_a_404_page_on_every_page(
         assert (await anonymous.get(own)).status_code == 404, role
     home = await anonymous.get("/saq/recommending/")
     assert home.status_code == 404  # the applicant has no unit
+
+
+async def test_the_form_is_imported_from_its_edited_export_or_refused_with_each_row(
+    anonymous: Client,
+) -> None:
+    j, (first, _, _), _ = await filed_world(anonymous)
+    token = await page_session(anonymous, Role.RECOMMENDING_UNIT, "pudong")
+    form = f"/saq/recommending/pudong/campaigns/{j.campaign['id']}/form"
+    await anonymous.post(f"{form}/reviewers", data={"csrf_token": token, **REVIEWER})
+    book = openpyxl.load_workbook(io.BytesIO((await anonymous.get(f"{form}.xlsx")).content))
+    sheet = book.active
+    header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "排序")
+    serial = ledger_serial(anonymous, first)
+    sheet.insert_rows(header + 1, 2)
+    for column, value in enumerate([1, "", "", "", 101, "周敏", serial], 1):
+        sheet.cell(header + 1, column).value = value
+    sheet.cell(header + 2, 1).value = "成果评价（优势/不足之处，限 300 字）"
+    sheet.cell(header + 2, 2).value = GOOD_EVALUATION
+
+    async def upload() -> Any:
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return await anonymous.post(
+            f"{form}/import",
+            data={"csrf_token": token},
+            files={"file": ("推荐表.xlsx", buffer.getvalue(), XLSX)},
+        )
+
+    refused = await upload()
+    assert refused.status_code == 422
+    problems = re.search(r'id="e-import-file"[^>]*>(.*?)</div>', refused.text, re.S)
+    assert problems is not None and f"第 {header + 1} 行：打分应在 0 至 100 之间" in problems.group(
+        1
+    )
+    assert ledger_entries(anonymous, j) == []  # nothing stored
+    sheet.cell(header + 1, 5).value = 88
+    imported = await upload()
+    assert imported.status_code == 200, imported.text
+    assert ledger_entries(anonymous, j) == [first]
+    nothing = await anonymous.post(f"{form}/import", data={"csrf_token": token})
+    assert "请选择要上传的 .xlsx 文件" in nothing.text
+
+
+def ledger_serial(client: Client, submission_id: str) -> str:
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    return str(ledger.get_submission(UUID(submission_id)).serial)
+
+
+def ledger_entries(client: Client, j: Journey) -> list[str]:
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    found = ledger.find_recommendation(UUID(j.campaign["id"]), "pudong")
+    return [str(e["submission_id"]) for e in found.entries] if found else []

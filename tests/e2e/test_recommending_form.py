@@ -145,18 +145,29 @@ def recommend(page: Page, n: int, submission_id: str) -> None:
     expect(page.locator(f"#entry-{submission_id}")).to_be_visible()
 
 
-def test_a_unit_ranks_scores_files_and_downloads_its_recommendation_form(
-    site: Site, page: Page, tmp_path: Path
-) -> None:
-    titles = filed_under_pudong(site)
-    ids = list(titles)
-    login, password = account(site, Role.RECOMMENDING_UNIT, "pudong", "陈静")
-    page.goto(f"{site.url}/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(login)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator(".who .person")).to_have_text("陈静")
+def downloaded(page: Page, tmp_path: Path) -> None:
+    """The .xlsx in one click, read back: the seed's layout with the ranking as filed."""
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 .xlsx").click()
+    path = tmp_path / "推荐表.xlsx"
+    download.value.save_as(path)
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][0] == "2024年上海市质量管理小组活动成果推荐表"
+    assert rows[1][0] == "推荐单位（单位公章）：浦东新区"
+    header = rows.index(("排序", "企业名称", "小组名称", "课题类型", "打分", "评委", "编号"))
+    entries = rows[header + 1 : header + 9 : 2]
+    assert [r[0] for r in entries] == [1, 2, 3, 4]
+    assert [r[4] for r in entries] == [83, 80, 82, 81]
+    assert {r[5] for r in entries} == {"周敏"}
+    assert rows[header + 4][1] == "评" * 300
+    roster_at = rows.index(("序号", "姓名", "工作单位", "评委证书编号", "手机", None, None))
+    assert rows[roster_at + 1][:5] == (1, *REVIEWER)
+    assert any(r[0] == "填表人：陈静" for r in rows)
 
+
+def browse_to_the_form(page: Page, titles: dict[str, str]) -> None:
+    """推荐通道 → the results filed under the unit (filtered) → one result → its 推荐表."""
+    ids = list(titles)
     page.get_by_role("link", name="推荐通道").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("推荐通道")
     checked(page, "home")
@@ -173,6 +184,21 @@ def test_a_unit_ranks_scores_files_and_downloads_its_recommendation_form(
     page.get_by_role("link", name="去推荐表").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("推荐表")
     checked(page, "form-empty")
+
+
+def test_a_unit_ranks_scores_files_and_downloads_its_recommendation_form(
+    site: Site, page: Page, tmp_path: Path
+) -> None:
+    titles = filed_under_pudong(site)
+    ids = list(titles)
+    login, password = account(site, Role.RECOMMENDING_UNIT, "pudong", "陈静")
+    page.goto(f"{site.url}/saq/sign-in")
+    page.get_by_label("登录名（邮箱）").fill(login)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator(".who .person")).to_have_text("陈静")
+
+    browse_to_the_form(page, titles)
 
     roster = page.locator("form.reviewer-form")
     for label, value in zip(("姓名", "工作单位", "评委证书编号", "手机"), REVIEWER, strict=True):
@@ -213,19 +239,4 @@ def test_a_unit_ranks_scores_files_and_downloads_its_recommendation_form(
     expect(page.locator("textarea")).to_have_count(0)
     checked(page, "form-filed")
 
-    with page.expect_download() as download:
-        page.get_by_role("link", name="导出 .xlsx").click()
-    path = tmp_path / "推荐表.xlsx"
-    download.value.save_as(path)
-    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
-    assert rows[0][0] == "2024年上海市质量管理小组活动成果推荐表"
-    assert rows[1][0] == "推荐单位（单位公章）：浦东新区"
-    header = rows.index(("排序", "企业名称", "小组名称", "课题类型", "打分", "评委", "编号"))
-    entries = rows[header + 1 : header + 9 : 2]
-    assert [r[0] for r in entries] == [1, 2, 3, 4]
-    assert [r[4] for r in entries] == [83, 80, 82, 81]
-    assert {r[5] for r in entries} == {"周敏"}
-    assert rows[header + 4][1] == "评" * 300
-    roster_at = rows.index(("序号", "姓名", "工作单位", "评委证书编号", "手机", None, None))
-    assert rows[roster_at + 1][:5] == (1, *REVIEWER)
-    assert any(r[0] == "填表人：陈静" for r in rows)
+    downloaded(page, tmp_path)
