@@ -26,7 +26,7 @@ from aggregates.campaign import Campaign
 from aggregates.problems import Problem
 from aggregates.recommendation import Recommendation, Reviewer, SheetRow
 from api.errors import RequestProblem
-from api.exports import SERIAL_HEADER, XLSX
+from api.exports import SERIAL_HEADER
 from projections.service import READ_YOUR_WRITES_TIMEOUT, TenantViews
 from projections.submission_list import SubmissionListProjection, list_submissions
 
@@ -43,9 +43,12 @@ class XlsxUpload(Operation):
     def __post_init__(self) -> None:
         self.request_body = RequestBody(
             content={
-                XLSX: MediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+                "application/octet-stream": MediaType(
+                    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                )
             },
-            description="平台导出的推荐表 .xlsx（在 Excel/WPS 中编辑后上传），不超过 5 MB",
+            description="平台导出的推荐表 .xlsx（在 Excel/WPS 中编辑后上传）的原文件，不超过 5 MB；"
+            "任何内容类型均可（如 application/octet-stream 或 .xlsx 的类型）",
             required=True,
         )
 
