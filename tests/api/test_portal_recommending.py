@@ -130,6 +130,8 @@ async def test_the_form_is_filled_by_plain_posts_each_refusal_beside_its_field(
     page = await anonymous.get(form)
     assert page.status_code == 200
     assert "本单位已推荐 0/8" in page.text and "三、推荐声明" in page.text
+    english = await anonymous.get(form, headers={"accept-language": "en"})
+    assert "We have recommended 0/8" in english.text and "3. Declaration" in english.text
     refused = await post("reviewers", **{**REVIEWER, "reviewer.mobile": "0213"})
     assert refused.status_code == 422
     assert "11 位数字" in beside(refused.text, "reviewers", "reviewer.mobile")
