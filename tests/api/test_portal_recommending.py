@@ -132,12 +132,7 @@ async def test_the_form_is_filled_by_plain_posts_each_refusal_beside_its_field(
     assert "本单位已推荐 0/8" in page.text and "三、推荐声明" in page.text
     english = await anonymous.get(form, headers={"accept-language": "en"})
     assert "We have recommended 0/8" in english.text and "3. Declaration" in english.text
-    refused = await post("reviewers", **{**REVIEWER, "reviewer.mobile": "0213"})
-    assert refused.status_code == 422
-    assert "11 位数字" in beside(refused.text, "reviewers", "reviewer.mobile")
-    assert 'value="上海电气集团股份有限公司"' in refused.text  # the input kept
-    assert ledger.find_recommendation(j.campaign["id"], "pudong") is None  # nothing stored
-    assert (await post("reviewers", **REVIEWER)).status_code == 200
+    await adds_its_roster(post, ledger, j)
 
     too_long = "评" * 301
     refused = await post(
@@ -196,6 +191,16 @@ async def test_the_form_is_filled_by_plain_posts_each_refusal_beside_its_field(
     assert (await post("decline", submission_id=third, reason="课题与往年重复")).status_code == 200
 
     await files_then_is_returned(anonymous, j, post, form)
+
+
+async def adds_its_roster(post: Any, ledger: Any, j: Journey) -> None:
+    """A mobile number refused beside its field (input kept, nothing stored), then the member."""
+    refused = await post("reviewers", **{**REVIEWER, "reviewer.mobile": "0213"})
+    assert refused.status_code == 422
+    assert "11 位数字" in beside(refused.text, "reviewers", "reviewer.mobile")
+    assert 'value="上海电气集团股份有限公司"' in refused.text  # the input kept
+    assert ledger.find_recommendation(j.campaign["id"], "pudong") is None  # nothing stored
+    assert (await post("reviewers", **REVIEWER)).status_code == 200
 
 
 async def files_then_is_returned(anonymous: Client, j: Journey, post: Any, form: str) -> None:
