@@ -255,6 +255,12 @@ def form_context(
     }
 
 
+def _form_status(page: Page, runtime: TenantRuntime, campaign_id: UUID, unit: str) -> str:
+    found = runtime.ledger.find_recommendation(campaign_id, unit)
+    status = found.status if found else "draft"
+    return page.speaker.gettext(FORM_STATUSES[status]) if found else ""
+
+
 def _account_name(runtime: TenantRuntime, actor_id: str) -> str:
     try:
         return runtime.ledger.get_account(UUID(actor_id)).name
@@ -367,6 +373,7 @@ class RecommendingPages(Controller):
                             "programme": labels.programme(page.speaker, c.programme),
                             "results": f"{_base(code, unit, UUID(c.campaign_id))}/results",
                             "form": f"{_base(code, unit, UUID(c.campaign_id))}/form",
+                            "status": _form_status(page, runtime, UUID(c.campaign_id), unit),
                         }
                         for c in campaigns
                     ],
