@@ -4,6 +4,7 @@ filed, then frozen unless the secretariat returns it; declared invalid (推荐�
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -45,6 +46,29 @@ class Candidate:
     credit_code: str
     recommending_unit: str
     submitted: bool
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """An entry row of an imported form as read from the file: the result it names by id."""
+
+    row: int
+    submission_id: UUID
+    score: Decimal
+    evaluation: str
+    reviewer: str
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """One entry of an imported form (推荐表 .xlsx), in the file's rank order: the row it came
+    from, the result it names, its score, evaluation and the reviewer's certificate number."""
+
+    row: int
+    candidate: Candidate
+    score: Decimal
+    evaluation: str
+    reviewer: str
 
 
 @dataclass(frozen=True)
@@ -299,6 +323,92 @@ class Recommendation(Aggregate):
                 Problem("submission_id", "not_listed", "该成果不在推荐目录中")
             )
         self.trigger_event(self.EntryRemoved, submission_id=submission_id, **actor.fields())
+
+    def revise_entry(
+        self,
+        campaign: Campaign,
+        candidate: Candidate,
+        score: Decimal,
+        evaluation: str,
+        reviewer: str,
+        at: datetime,
+        actor: Actor,
+    ) -> None:
+        """A listed entry's score, evaluation or reviewer changed: removed and added again by the
+        same rules, then put back at its rank (saved together, or not at all)."""
+        order = [e["submission_id"] for e in self.entries]
+        self.remove_entry(campaign, candidate.submission_id, at, actor)
+        self.add_entry(campaign, candidate, score, evaluation, reviewer, at, actor)
+        if order != [e["submission_id"] for e in self.entries]:
+            self.reorder(campaign, order, at, actor)
+
+    def import_sheet(
+        self,
+        campaign: Campaign,
+        roster: list[tuple[int, Reviewer]],
+        lines: list[SheetLine],
+        at: datetime,
+        actor: Actor,
+    ) -> None:
+        """The form as a unit's edited .xlsx says it (issue 23): its roster and its ranked
+        entries replace the form's, through the form's own commands, so every rule is the
+        form's. Each refusal names the file's row; any refusal refuses the whole file (the
+        caller saves nothing)."""
+        self.check_open(campaign, at)
+        problems: list[Problem] = []
+
+        def attempt(row: int, command: Callable[[], None]) -> None:
+            try:
+                command()
+            except RecommendationError as refused:
+                problems.extend(
+                    Problem(f"row{row}.{p.field}", p.rule, f"第 {row} 行：{p.message}")
+                    for p in refused.problems
+                )
+
+        wanted = {line.candidate.submission_id: line for line in lines}
+        for entry in list(self.entries):
+            line = wanted.get(entry["submission_id"])
+            if line is None or (line.score, line.evaluation.strip(), line.reviewer) != (
+                entry["score"],
+                entry["evaluation"],
+                entry["reviewer"],
+            ):
+                self.remove_entry(campaign, entry["submission_id"], at, actor)
+        in_file = {reviewer.certificate_number.strip() for _, reviewer in roster}
+        for member in list(self.reviewers):
+            number = member["certificate_number"]
+            if number not in in_file and not any(e["reviewer"] == number for e in self.entries):
+                self.remove_reviewer(campaign, number, at, actor)
+        kept = {r["certificate_number"] for r in self.reviewers}
+        for row, reviewer in roster:
+            if reviewer.certificate_number.strip() not in kept:
+                attempt(row, lambda r=reviewer: self.add_reviewer(campaign, r, at, actor))  # type: ignore[misc]
+        listed = {e["submission_id"] for e in self.entries}
+        seen: set[UUID] = set()
+        for line in lines:
+            if line.candidate.submission_id in seen:
+                problems.append(
+                    Problem(
+                        f"row{line.row}.submission_id",
+                        "already_listed",
+                        f"第 {line.row} 行：该成果在表中重复",
+                    )
+                )
+                continue
+            seen.add(line.candidate.submission_id)
+            if line.candidate.submission_id not in listed:
+                attempt(
+                    line.row,
+                    lambda x=line: self.add_entry(  # type: ignore[misc]
+                        campaign, x.candidate, x.score, x.evaluation, x.reviewer, at, actor
+                    ),
+                )
+        if problems:
+            raise InvalidRecommendation(*problems)
+        order = [line.candidate.submission_id for line in lines]
+        if order != [e["submission_id"] for e in self.entries]:
+            self.reorder(campaign, order, at, actor)
 
     def reorder(self, campaign: Campaign, order: list[UUID], at: datetime, actor: Actor) -> None:
         self.check_open(campaign, at)

@@ -12,7 +12,14 @@ from aggregates.actor import Actor
 from aggregates.campaign import Campaign
 from aggregates.ledger_base import LedgerBase, check_version, expecting, retrying
 from aggregates.problems import Conflict, Problem
-from aggregates.recommendation import Candidate, Recommendation, RecommendationNotFound, Reviewer
+from aggregates.recommendation import (
+    Candidate,
+    Recommendation,
+    RecommendationNotFound,
+    Reviewer,
+    SheetLine,
+    SheetRow,
+)
 from aggregates.statistics_table import StatisticsForm, StatisticsNotFound, StatisticsTable
 from aggregates.submission import SubmissionNotFound, SubmissionStatus
 from aggregates.work_summary import WorkSummary, WorkSummaryNotFound
@@ -31,6 +38,16 @@ class RecommendationCommands(LedgerBase):
         if found is None:
             raise RecommendationNotFound()
         return found
+
+    def recommendation_filer(self, recommendation: Recommendation) -> str | None:
+        """Who filed the form (the actor id of its last `Filed`), while it stands filed."""
+        if recommendation.filed_at is None:
+            return None
+        filer = None
+        for event in self.events.get(recommendation.id):
+            if isinstance(event, Recommendation.Filed):
+                filer = event.actor_id
+        return filer
 
     def _change_recommendation(
         self,
@@ -76,6 +93,56 @@ class RecommendationCommands(LedgerBase):
             campaign_id,
             unit,
             lambda r, c, at: r.add_entry(c, candidate, score, evaluation, reviewer, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def revise_recommendation_entry(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        submission_id: UUID,
+        score: Decimal,
+        evaluation: str,
+        reviewer: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        """A listed entry's score, evaluation or reviewer changed, keeping its rank."""
+        candidate = self._candidate(unit, submission_id)
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.revise_entry(c, candidate, score, evaluation, reviewer, at, actor),
+            actor,
+            expected_version,
+        )
+
+    def import_recommendation(
+        self,
+        campaign_id: UUID,
+        unit: str,
+        roster: list[tuple[int, Reviewer]],
+        rows: list[SheetRow],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Recommendation:
+        """The form as the unit's edited .xlsx says it: saved whole, or refused whole with each
+        row's problems (issue 23)."""
+        lines = [
+            SheetLine(
+                row.row,
+                self._candidate(unit, row.submission_id),
+                row.score,
+                row.evaluation,
+                row.reviewer,
+            )
+            for row in rows
+        ]
+        return self._change_recommendation(
+            campaign_id,
+            unit,
+            lambda r, c, at: r.import_sheet(c, roster, lines, at, actor),
             actor,
             expected_version,
         )

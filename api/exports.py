@@ -31,6 +31,10 @@ DECLARATION = (
 )
 
 
+SERIAL_HEADER = "编号"
+"""The seed's six columns, then the result's 编号, by which an edited file is imported again."""
+
+
 @dataclass(frozen=True)
 class EntryLine:
     rank: int
@@ -42,6 +46,8 @@ class EntryLine:
     score: Decimal
     reviewer: str
     evaluation: str
+    serial: str = ""
+    """The result's 编号: how an edited file names it when imported again (issue 23)."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +75,11 @@ def recommendation_rows(sheet: RecommendationSheet) -> list[list[object]]:
             "班组人数" if team else "课题类型",
             "打分",
             "评委",
+            SERIAL_HEADER,
         ],
     ]
     for e in sheet.entries:
-        rows.append([e.rank, e.enterprise, e.name, e.detail, e.score, e.reviewer])
+        rows.append([e.rank, e.enterprise, e.name, e.detail, e.score, e.reviewer, e.serial])
         rows.append(
             [
                 f"成果评价（优势/不足之处，限 {sheet.campaign.rules.evaluation_max_chars} 字）",
@@ -141,7 +148,7 @@ def _fill(sheet: Worksheet, rows: list[list[object]]) -> None:
                 text_cell(cell, value)
             else:
                 cell.value = float(value) if isinstance(value, Decimal) else value
-    for column, width in zip("ABCDEF", (8, 60, 24, 16, 10, 16), strict=True):
+    for column, width in zip("ABCDEFG", (8, 60, 24, 16, 10, 16, 20), strict=True):
         sheet.column_dimensions[column].width = width
     for cells in sheet.iter_rows():
         for cell in cells:

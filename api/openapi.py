@@ -98,6 +98,7 @@ OWN_ANSWERS: dict[str, dict[int, ResponseSpec]] = {
         413: problem(413, "文件超过 5 MB"),
         422: problem(422, "不是 .xlsx 文件，或有行不符合规则：errors 逐行列出（rows[n].字段）"),
     },
+    "importRecommendation": {413: problem(413, "文件超过 5 MB")},
     "downloadAttachment": {
         200: ResponseSpec(
             bytes, media_type="*/*", description="附件原文件（其内容类型）", generate_examples=False

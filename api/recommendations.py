@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, RawBody
 
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Programme
@@ -24,6 +24,7 @@ from api.exports import (
     to_csv,
     to_xlsx,
 )
+from api.recommendation_import import IMPORT_MAX_BYTES, XlsxUpload, import_form
 from api.recommendation_schemas import (
     DeclarationIn,
     DeclineIn,
@@ -302,6 +303,33 @@ class RecommendationController(Controller):
         return respond(runtime, views, changed, name)
 
     @post(
+        "/recommendation/import",
+        operation_id="importRecommendation",
+        sync_to_thread=True,
+        opt=access(UNIT),
+        status_code=200,
+        request_max_body_size=IMPORT_MAX_BYTES,
+        operation_class=XlsxUpload,
+    )
+    def import_(
+        self,
+        records: NamedDependency[Records],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        body: RawBody,
+        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[RecommendationOut]:
+        """The form from its own .xlsx export, edited in Excel or WPS: its roster and ranked
+        entries replace the form's by the form's rules; any refused row refuses the whole file,
+        each row's problems listed (`row<n>.<field>`), nothing stored."""
+        name = records.unit_name(runtime, unit, own=True)
+        changed = import_form(views, campaign_id, unit, body, actor, expected_version)
+        return respond(runtime, views, changed, name)
+
+    @post(
         "/recommendation/return",
         operation_id="returnRecommendation",
         sync_to_thread=True,
@@ -387,7 +415,7 @@ class RecommendationController(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, views, records, campaign_id, unit)
+        sheet = recommendation_sheet(runtime, views, records, campaign_id, unit)
         return download(
             to_xlsx("推荐表", recommendation_rows(sheet)), XLSX, f"{sheet.unit_name}-推荐表.xlsx"
         )
@@ -406,7 +434,7 @@ class RecommendationController(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        sheet = _sheet(runtime, views, records, campaign_id, unit)
+        sheet = recommendation_sheet(runtime, views, records, campaign_id, unit)
         return download(
             to_csv(recommendation_rows(sheet)),
             "text/csv; charset=utf-8",
@@ -414,7 +442,7 @@ class RecommendationController(Controller):
         )
 
 
-def _sheet(
+def recommendation_sheet(
     runtime: TenantRuntime, views: TenantViews, records: Records, campaign_id: UUID, unit: str
 ) -> RecommendationSheet:
     name = records.unit_name(runtime, unit, own=False)
@@ -431,7 +459,9 @@ def _sheet(
         detail = str(submission.form_state["team_size"]) if team else e.topic_type or ""
         reviewer = reviewer_names.get(e.reviewer, e.reviewer)
         lines.append(
-            EntryLine(e.rank, e.enterprise, group, detail, e.score, reviewer, e.evaluation)
+            EntryLine(
+                e.rank, e.enterprise, group, detail, e.score, reviewer, e.evaluation, e.serial or ""
+            )
         )
     declaration = body.declaration or {}
     filed = f"{body.filed_at:%Y-%m-%d}" if body.filed_at else ""

@@ -328,6 +328,29 @@ class SubmissionController(Controller):
         )
 
 
+def attachment_document(
+    submission: Submission, files: FileStore, sha256: str, *, inline: bool = False
+) -> Stream:
+    """One of a readable submission's files: downloaded (the API), or opened in the browser (the
+    recommending unit's pages, formal review's frame beside the checklist: a PDF in its viewer,
+    framed only by our own pages, never cached)."""
+    attachment = next((a for a in submission.attachments if a.sha256 == sha256), None)
+    if attachment is None or not files.exists(sha256):
+        raise not_found("sha256")
+    disposition = "inline" if inline else "attachment"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.name)}",
+        "Content-Length": str(attachment.size),
+    }
+    if inline:
+        headers |= {
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": INLINE_POLICY,
+            "X-Frame-Options": "SAMEORIGIN",
+        }
+    return Stream(files.read(sha256), media_type=attachment.content_type, headers=headers)
+
+
 class AttachmentController(Controller):
     path = "/api/v1/tenants/{tenant:str}/submissions/{submission_id:uuid}/attachments"
     tags = ["submissions 成果申报"]
@@ -377,7 +400,7 @@ class AttachmentController(Controller):
         runtime: NamedDependency[TenantRuntime],
         files: NamedDependency[FileStore],
     ) -> Stream:
-        return attachment_file(records, runtime, files, submission_id, sha256)
+        return attachment_document(records.submission(runtime, submission_id), files, sha256)
 
     @delete(
         "/{sha256:str}",
@@ -401,35 +424,6 @@ class AttachmentController(Controller):
 INLINE_POLICY = "default-src 'none'; frame-ancestors 'self'"
 """An attachment opened inside a portal page (formal review shows it beside the checklist): it
 may be framed by the portal's own pages only, and runs nothing of its own (ADR 0038)."""
-
-
-def attachment_file(
-    records: Records,
-    runtime: TenantRuntime,
-    files: FileStore,
-    submission_id: UUID,
-    sha256: str,
-    *,
-    inline: bool = False,
-) -> Stream:
-    """One attachment of a submission the account may read: downloaded (the API), or opened in
-    a frame of a portal page (formal review), never cached."""
-    submission = records.submission(runtime, submission_id)
-    attachment = next((a for a in submission.attachments if a.sha256 == sha256), None)
-    if attachment is None or not files.exists(sha256):
-        raise not_found("sha256")
-    disposition = "inline" if inline else "attachment"
-    headers = {
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.name)}",
-        "Content-Length": str(attachment.size),
-    }
-    if inline:
-        headers |= {
-            "Cache-Control": "private, no-store",
-            "Content-Security-Policy": INLINE_POLICY,
-            "X-Frame-Options": "SAMEORIGIN",
-        }
-    return Stream(files.read(sha256), media_type=attachment.content_type, headers=headers)
 
 
 async def receive_attachment(

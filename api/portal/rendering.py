@@ -125,6 +125,12 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         labels.N_("评审专家库"), "/{tenant}/review/experts", frozenset((Role.SECRETARIAT,)), True
     ),
+    NavItem(
+        labels.N_("推荐通道"),
+        "/{tenant}/recommending/",
+        frozenset((Role.RECOMMENDING_UNIT,)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

@@ -28,7 +28,7 @@ from api.portal.rendering import Page
 from api.portal.submission_forms import ATTACHMENTS, TOPIC_TYPES
 from api.records import Records
 from api.reviews import fresh
-from api.submissions import attachment_file
+from api.submissions import attachment_document
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews
 from projections.submission_list import FormalReviewRow, formal_review_queue
@@ -347,7 +347,9 @@ class FormalReviewPages(Controller):
         files: NamedDependency[FileStore],
     ) -> Stream:
         """The attachment opened in the page's frame (a PDF in the browser's viewer)."""
-        return attachment_file(records, runtime, files, submission_id, sha256, inline=True)
+        return attachment_document(
+            records.submission(runtime, submission_id), files, sha256, inline=True
+        )
 
 
 def _uuids(values: list[str]) -> list[UUID]:

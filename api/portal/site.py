@@ -22,6 +22,7 @@ from api.portal.national import IntakePages, NationalForwardingPages, NationalIn
 from api.portal.phases import PhasePages
 from api.portal.plan_editor import PlanPages
 from api.portal.public import PublicPages
+from api.portal.recommending import RecommendingPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.review import FormalReviewPages
 from api.portal.submission_forms import ResultFormPages
@@ -45,6 +46,7 @@ PAGES: list[Any] = [
     FormalReviewPages,
     PlanPages,
     ExpertPoolPages,
+    RecommendingPages,
 ]
 """One controller per channel; the later channels join here."""
 

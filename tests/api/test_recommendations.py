@@ -143,7 +143,7 @@ async def test_a_recommending_unit_ranks_recommends_and_files(client: Client) ->
         "周敏",
     )
     assert rows[5][1] == "问题分析透彻，对策有效；数据图表可再规范。"
-    roster = rows.index(("序号", "姓名", "工作单位", "评委证书编号", "手机", None))
+    roster = rows.index(("序号", "姓名", "工作单位", "评委证书编号", "手机", None, None))
     assert rows[roster + 1][:5] == (
         1,
         "周敏",
