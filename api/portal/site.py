@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from api.access import PUBLIC, access
 from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
+from api.portal.decisions import DecisionPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
@@ -29,6 +30,7 @@ PAGES: list[Any] = [
     ApplicantPages,
     ResultFormPages,
     StaffPages,
+    DecisionPages,
 ]
 """One controller per channel; the later channels join here."""
 
