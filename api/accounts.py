@@ -30,6 +30,7 @@ from api.account_schemas import (
     ChangePasswordRequest,
     ClaimFileIn,
     DisableRequest,
+    EnterpriseRenameRequest,
     InvitationAcceptance,
     InvitationOut,
     InvitationRequest,
@@ -591,3 +592,25 @@ class AccountController(Controller):
         actor: NamedDependency[Actor],
     ) -> AccountOut:
         return AccountOut.of(auth.runtime.ledger.disable_account(account_id, data.reason, actor))
+
+    @post(
+        "/{account_id:uuid}/enterprise-name",
+        operation_id="renameEnterprise",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=200,
+    )
+    def rename_enterprise(
+        self,
+        account_id: FromPath[UUID],
+        data: JSONBody[EnterpriseRenameRequest],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> AccountOut:
+        """The enterprise's change of name, recorded on the account (its own event): the name
+        its results are submitted and certified under from now on (ADR 0037)."""
+        return AccountOut.of(
+            auth.runtime.ledger.rename_enterprise(
+                account_id, data.credit_code, data.enterprise_name, data.reason, actor
+            )
+        )
