@@ -220,7 +220,10 @@ class Account(Aggregate):
 
         def apply(self, aggregate: Account) -> None:
             for grant in aggregate.grants_state:
-                if grant["role"] == Role.APPLICANT_UNIT.value and grant["scope"] == self.credit_code:
+                if (
+                    grant["role"] == Role.APPLICANT_UNIT.value
+                    and grant["scope"] == self.credit_code
+                ):
                     grant["details"] = {**grant["details"], "enterprise_name": self.enterprise_name}
             claim = _claims(aggregate).get(self.credit_code)
             if claim is not None:

@@ -74,7 +74,9 @@ MANY = 100_000
 """Every submitted result of a campaign, for the counts per unit (one query)."""
 
 
-def _unit_rows(page: Page, runtime: TenantRuntime, views: TenantViews, campaign_id: UUID) -> list[dict[str, Any]]:
+def _unit_rows(
+    page: Page, runtime: TenantRuntime, views: TenantViews, campaign_id: UUID
+) -> list[dict[str, Any]]:
     lists = views.db(SubmissionListProjection.name)
     filed = list_submissions(lists, campaign_id, filters={}, include_drafts=False, limit=MANY)
     under = Counter(r.recommending_unit for r in filed if r.status != "withdrawn")
@@ -224,7 +226,12 @@ class DecisionPages(Controller):
 
     @staticmethod
     def _form_context(
-        page: Page, runtime: TenantRuntime, views: TenantViews, campaign_id: UUID, unit: str, name: str
+        page: Page,
+        runtime: TenantRuntime,
+        views: TenantViews,
+        campaign_id: UUID,
+        unit: str,
+        name: str,
     ) -> dict[str, Any]:
         form = view(runtime, views, campaign_id, unit, name)
         campaign = runtime.ledger.get_campaign(campaign_id)
@@ -235,9 +242,7 @@ class DecisionPages(Controller):
         return {
             "campaign": {"id": str(campaign_id), "title": campaign.title},
             "form": form,
-            "status_text": page.speaker.gettext(
-                STATUSES[form.status if form.version else "none"]
-            ),
+            "status_text": page.speaker.gettext(STATUSES[form.status if form.version else "none"]),
             "filed_at": written(form.filed_at, page.zone, page.speaker) if form.filed_at else "",
             "declined": [
                 {"title": declined[s].title if s in declined else s, "reason": reason}

@@ -161,7 +161,9 @@ class StaffPages(Controller):
         }
 
     @get("/", operation_id="portalStaffAccounts", sync_to_thread=True, opt=access(SECRETARIAT))
-    def accounts(self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]) -> Template:
+    def accounts(
+        self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
+    ) -> Template:
         page = Page(request, views.runtime.tenant)
         return page.render(
             "staff/accounts.html",
@@ -194,7 +196,9 @@ class StaffPages(Controller):
             data = _binding(values, login_and_name=True)
             assert isinstance(data, InvitationRequest)  # noqa: S101 (asked for above)
             account, link, expires_at = invite_account(auth, data, actor)
-            views.wait(views.runtime.ledger.recorder.max_notification_id(), READ_YOUR_WRITES_TIMEOUT)
+            views.wait(
+                views.runtime.ledger.recorder.max_notification_id(), READ_YOUR_WRITES_TIMEOUT
+            )
             context = self._list_context(page, views)
             context["invited"] = {
                 "login": account.login,
@@ -242,7 +246,11 @@ class StaffPages(Controller):
         }
 
     def _account_page(
-        self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews], account_id: UUID, done: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        views: NamedDependency[TenantViews],
+        account_id: UUID,
+        done: str = "",
     ) -> Template:
         page = Page(request, views.runtime.tenant)
         account = views.runtime.ledger.get_account(account_id)

@@ -47,7 +47,9 @@ async def test_a_result_carries_the_verified_name_not_the_one_typed(client: Clie
     assert drafted.json()["applicant"]["unit_name"] == VERIFIED
     submission_id = drafted.json()["id"]
     listed = await client.get(f"{SAQ}/campaigns/{j.campaign['id']}/submissions")
-    assert [r["unit_name"] for r in listed.json()["items"] if r["submission_id"] == submission_id] in (
+    assert [
+        r["unit_name"] for r in listed.json()["items"] if r["submission_id"] == submission_id
+    ] in (
         [VERIFIED],
         [],  # drafts are not listed to the secretariat
     )

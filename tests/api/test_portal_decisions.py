@@ -78,7 +78,9 @@ async def test_a_filed_form_is_read_and_returned_with_a_reason(anonymous: Client
         f"{page}/return", data={"csrf_token": csrf, "reason": ""}, headers=ENGLISH
     )
     assert beside(in_english.text, "return-reason") == "State the reason for returning the form"
-    too_long = await anonymous.post(f"{page}/return", data={"csrf_token": csrf, "reason": "长" * 501})
+    too_long = await anonymous.post(
+        f"{page}/return", data={"csrf_token": csrf, "reason": "长" * 501}
+    )
     assert "原因不得超过 500 字" in beside(too_long.text, "return-reason")
     assert "长" * 501 in too_long.text  # the input kept
     still = await form_of(anonymous, j)

@@ -76,7 +76,12 @@ async def test_each_invitation_field_is_refused_beside_it_and_nothing_is_stored(
     invitee = login()
     cases = [
         ({"role": ""}, "role", "请选择角色", "Choose a role"),
-        ({"role": "recommending_unit", "unit": "atlantis"}, "unit", "请选择本协会的推荐单位", "Choose"),
+        (
+            {"role": "recommending_unit", "unit": "atlantis"},
+            "unit",
+            "请选择本协会的推荐单位",
+            "Choose",
+        ),
         ({"role": "auditor", "login": "not-an-email"}, "login", "登录名须为电子邮箱", "e-mail"),
         (
             {
