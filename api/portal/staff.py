@@ -5,7 +5,7 @@ roles, unlock, disable. The same functions and commands as the API's `AccountCon
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -96,7 +96,10 @@ def _grant_text(page: Page, grant: Grant, tenant_units: dict[str, str]) -> str:
     return name
 
 
-def _binding(values: dict[str, str], login_and_name: bool) -> RoleBinding:
+B = TypeVar("B", bound=RoleBinding)
+
+
+def _binding(values: dict[str, str], kind: type[B]) -> B:
     """The form's role binding as the API's schema reads it (its bounds apply), or each
     problem beside its field."""
     role = values.get("role", "")
@@ -104,6 +107,7 @@ def _binding(values: dict[str, str], login_and_name: bool) -> RoleBinding:
     if role not in {r.value for r in INVITED_ROLES}:
         problems.append(Problem("role", "required", "请选择角色"))
     raw: dict[str, Any] = {"role": role}
+    login_and_name = kind is InvitationRequest
     if login_and_name:
         raw |= {"login": values.get("login", ""), "name": values.get("name", "")}
         problems += [Problem(n, "required", "不能为空") for n in ("login", "name") if not raw[n]]
@@ -118,7 +122,6 @@ def _binding(values: dict[str, str], login_and_name: bool) -> RoleBinding:
         ]
     if problems:
         raise RequestProblem(422, *problems)
-    kind = InvitationRequest if login_and_name else RoleBinding
     try:
         return msgspec.convert(raw, kind)
     except msgspec.ValidationError as e:
@@ -193,8 +196,7 @@ class StaffPages(Controller):
                 context=self._list_context(page, views),
                 page=page,
             )
-            data = _binding(values, login_and_name=True)
-            assert isinstance(data, InvitationRequest)  # noqa: S101 (asked for above)
+            data = _binding(values, InvitationRequest)
             account, link, expires_at = invite_account(auth, data, actor)
             views.wait(
                 views.runtime.ledger.recorder.max_notification_id(), READ_YOUR_WRITES_TIMEOUT
@@ -308,7 +310,7 @@ class StaffPages(Controller):
 
         def run() -> Redirect:
             self._account_form(request, views, account_id, BINDING_FIELDS, values)
-            grant = grant_of(_binding(values, login_and_name=False), views.runtime.tenant)
+            grant = grant_of(_binding(values, RoleBinding), views.runtime.tenant)
             views.runtime.ledger.grant_role(account_id, grant, actor)
             return self._done(views, account_id, "granted")
 
