@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from aggregates.actor import Role
 from tests.api.conftest import sign_in
 from tests.api.test_portal_staff import ENGLISH, page_session
-from tests.api.test_recommendations import REVIEWER, filed_submissions, form_url, recommend
-from tests.api.test_submissions import ICBC, Journey, qc_result
+from tests.api.test_recommendations import REVIEWER, form_url, recommend
+from tests.api.test_submissions import ICBC, Journey, journey, qc_result
 
 pytestmark = pytest.mark.tenants("saq")
 
@@ -28,11 +28,15 @@ def beside(text: str, field: str) -> str:
     return found.group(1) if found else ""
 
 
-async def filed_form(client: Client) -> tuple[Journey, str]:
-    """Set up through the API: pudong has filed a 推荐表 of two results; the secretariat's page
-    session (cookie) then replaces the API's bearer; the page's CSRF token."""
-    client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
-    j, ids = await filed_submissions(client)
+async def file_a_form(client: Client) -> Journey:
+    """Through the API (the client is the secretariat): a campaign with a quota of two per
+    recommending unit, where pudong has filed its 推荐表 of two results."""
+    j = await journey(client, recommending_unit_quota=2)
+    ids = []
+    for topic_type in ("problem_solving", "innovative"):
+        submission_id = await j.complete(qc_result(topic_type))
+        assert (await j.submit(submission_id)).status_code == 200
+        ids.append(submission_id)
     url = form_url(j)
     await client.post(f"{url}/recommendation/reviewers", json=REVIEWER, headers=j.unit)
     for submission_id in ids:
@@ -44,6 +48,14 @@ async def filed_form(client: Client) -> tuple[Journey, str]:
     )
     filed = await client.post(f"{url}/recommendation/file", headers=j.unit)
     assert filed.json()["status"] == "filed", filed.text
+    return j
+
+
+async def filed_form(client: Client) -> tuple[Journey, str]:
+    """`file_a_form`; the secretariat's page session (cookie) then replaces the API's bearer;
+    the page's CSRF token."""
+    client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
+    j = await file_a_form(client)
     del client.headers["Authorization"]
     csrf = await page_session(client, Role.SECRETARIAT)
     return j, csrf
@@ -117,7 +129,7 @@ async def test_extra_quota_and_invalid_recommendations_need_their_reasons(
         data={"csrf_token": csrf, "extra": "2", "reason": "本区推进成效显著"},
         follow_redirects=True,
     )
-    assert "已增加推荐名额" in granted.text and "含增加名额 2" in granted.text
+    assert "已增加推荐名额" in granted.text and "2 / 4（含增加名额 2）" in granted.text
     unexplained = await anonymous.post(f"{page}/invalidate", data={"csrf_token": csrf})
     assert beside(unexplained.text, "invalidate-reason") == "请说明认定推荐无效的原因"
     after_refusals = await form_of(anonymous, j)

@@ -26,7 +26,7 @@ from api.app import create_app
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
-from tests.api.test_recommendations import REVIEWER, filed_submissions, form_url, recommend
+from tests.api.test_portal_decisions import file_a_form
 from tests.e2e.conftest import _free_port, cheap_hasher
 from tests.e2e.pages import DESKTOP, PHONE, assert_accessible
 from tests.support import Clock, beijing, new_password
@@ -49,23 +49,13 @@ class World:
 
 
 async def _build(settings: Settings, clock: Clock) -> tuple[str, str, str, str]:
-    """Through the API: a 2024 campaign where pudong has filed its 推荐表 of two results; a
+    """Through the API: a 2024 campaign where pudong has filed its 推荐表 of two results (its
+    quota two); a
     secretariat account to sign in with; an auditor's account locked by failed sign-ins."""
     async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
         with cheap_passwords(client, "saq"):
             client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
-            j, ids = await filed_submissions(client)
-            url = form_url(j)
-            await client.post(f"{url}/recommendation/reviewers", json=REVIEWER, headers=j.unit)
-            for submission_id in ids:
-                assert (await recommend(client, j, submission_id)).status_code == 200
-            await client.post(
-                f"{url}/recommendation/declaration",
-                json={"filled_by": "陈静", "phone": "021-58881234"},
-                headers=j.unit,
-            )
-            filed = await client.post(f"{url}/recommendation/file", headers=j.unit)
-            assert filed.json()["status"] == "filed", filed.text
+            j = await file_a_form(client)
             login, password = make_account(client, "saq", Role.SECRETARIAT)
             locked, _ = make_account(client, "saq", Role.AUDITOR)
         ledger = client.app.state.platform.tenants["saq"].ledger
@@ -180,6 +170,13 @@ def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form
     for login in ("huangpu@example.cn", "xuhui@example.cn"):
         expect(page.locator(f'tr[data-login="{login}"] .state')).to_have_text("已启用")
 
+    manages_roles(page, world)
+    decides(page, world)
+
+
+def manages_roles(page: Page, world: World) -> None:
+    """A role granted and revoked (the reason refused beside its field first); a locked
+    account unlocked."""
     page.get_by_role("link", name="黄浦区质协").click()
     page.get_by_role("combobox", name="角色").select_option(label="审计")
     page.get_by_role("button", name="授予角色").click()
@@ -203,6 +200,10 @@ def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form
     expect(page.locator(".notice")).to_have_text("已解除锁定。")
     expect(page.locator(".facts .state")).to_have_text("已启用")
 
+
+def decides(page: Page, world: World) -> None:
+    """The filed 推荐表 read, returned with a reason (refused without), extra quota granted."""
+    nav = page.get_by_role("navigation", name="主导航")
     nav.get_by_role("link", name="推荐决定").click()
     page.get_by_role("link", name="2024年上海市质量管理小组活动").click()
     expect(page.locator('tr[data-unit="pudong"]')).to_contain_text("已报送")
@@ -220,5 +221,5 @@ def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form
     page.get_by_label("增加名额的理由").fill("本区推进成效显著")
     page.get_by_role("button", name="增加名额").click()
     expect(page.locator(".notice")).to_contain_text("已增加推荐名额")
-    expect(page.locator(".facts .quota")).to_contain_text("含增加名额 1")
+    expect(page.locator(".facts .quota")).to_have_text("2 / 3（含增加名额 1）")
     looks_right(page, "decision-decided")
