@@ -19,7 +19,6 @@ from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor, Role
 from aggregates.limits import REASON_MAX_CHARS, too_long
-from aggregates.problems import Problem
 from aggregates.submission import DIRECT_CHANNEL, SubmissionNotFound
 from api.access import access, only
 from api.errors import RequestProblem
@@ -277,29 +276,72 @@ class DecisionPages(Controller):
         )
 
     @post(
-        "/{campaign_id:uuid}/units/{unit:str}/{act:str}",
-        operation_id="portalDecideRecommendation",
+        "/{campaign_id:uuid}/units/{unit:str}/return",
+        operation_id="portalReturnRecommendation",
         opt=access(SECRETARIAT),
     )
-    async def decide(
+    async def return_form(
         self,
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
-        act: FromPath[str],
         records: NamedDependency[Records],
-        runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        """退回 (return), 增加名额 (quota) or 推荐无效 (invalidate), each with its reason."""
+        """退回: the form back to its unit, with the reason the unit reads."""
+        return await self._decide(request, "return", campaign_id, unit, records, views, actor)
+
+    @post(
+        "/{campaign_id:uuid}/units/{unit:str}/quota",
+        operation_id="portalGrantQuota",
+        opt=access(SECRETARIAT),
+    )
+    async def grant_quota(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        records: NamedDependency[Records],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """增加名额 (可适当增加), with the reason."""
+        return await self._decide(request, "quota", campaign_id, unit, records, views, actor)
+
+    @post(
+        "/{campaign_id:uuid}/units/{unit:str}/invalidate",
+        operation_id="portalInvalidateRecommendation",
+        opt=access(SECRETARIAT),
+    )
+    async def invalidate(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        records: NamedDependency[Records],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """推荐无效 (a unit found charging fees, say), with the reason."""
+        return await self._decide(request, "invalidate", campaign_id, unit, records, views, actor)
+
+    async def _decide(
+        self,
+        request: Request[Any, Any, Any],
+        act: str,
+        campaign_id: UUID,
+        unit: str,
+        records: Records,
+        views: TenantViews,
+        actor: Actor,
+    ) -> Redirect:
         posted = await request.form()
         values = {k: str(posted.get(k, "")).strip() for k in ("reason", "extra")}
         version = _version(str(posted.get("version", "")))
+        runtime = views.runtime
 
         def run() -> Redirect:
-            if act not in ACTS:
-                raise RequestProblem(404, Problem("act", "not_found", "未找到"))
             name = records.unit_name(runtime, unit, own=False)
             page = Page(request, runtime.tenant)
             context = self._form_context(page, runtime, views, campaign_id, unit, name)
@@ -312,19 +354,20 @@ class DecisionPages(Controller):
             )
             reason = values["reason"]
             ledger = runtime.ledger
+            here = f"{campaign_id}/units/{unit}"
             if act == "quota":  # the domain checks the number and the reason together
                 extra = int(values["extra"]) if values["extra"].lstrip("-").isdigit() else 0
                 ledger.grant_recommendation_quota(campaign_id, unit, extra, reason, actor, version)
-                return _back(runtime, f"{campaign_id}/units/{unit}", "quota")
+                return _back(runtime, here, "quota")
             # The reason's bound, as the API's schema (`Reason`) takes it from the domain.
             problems = too_long("reason", reason, REASON_MAX_CHARS, "原因")
             if problems:
                 raise RequestProblem(422, *problems)
             if act == "return":
                 ledger.return_recommendation(campaign_id, unit, reason, actor, version)
-                return _back(runtime, f"{campaign_id}/units/{unit}", "returned")
+                return _back(runtime, here, "returned")
             ledger.invalidate_recommendation(campaign_id, unit, reason, actor, version)
-            return _back(runtime, f"{campaign_id}/units/{unit}", "invalidated")
+            return _back(runtime, here, "invalidated")
 
         return await sync_to_thread(run)
 
