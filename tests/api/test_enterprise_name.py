@@ -4,14 +4,21 @@ typed; a change of name is its own event, and what is submitted after it carries
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient
 
+from aggregates.account import AccountStatus, Grant
+from aggregates.actor import Actor, Role
 from tests.api.claims_support import claimant
+from tests.api.published_world import cheap_passwords
+from tests.api.test_portal_forms import desk, qc_fields
+from tests.api.test_portal_pages import TOKEN, post_sign_in
 from tests.api.test_submissions import ICBC, SAQ, Journey, journey, qc_result
+from tests.support import Clock, new_password
 
 pytestmark = pytest.mark.tenants("saq")
 
@@ -111,3 +118,37 @@ async def test_a_change_of_name_is_its_own_event_and_names_what_is_submitted_aft
     listed = await client.get(f"{SAQ}/campaigns/{j.campaign['id']}/submissions")
     (row,) = [r for r in listed.json()["items"] if r["submission_id"] == submission_id]
     assert row["unit_name"] == renamed_to
+
+
+async def test_the_result_form_shows_the_enterprise_name_read_only_and_ignores_a_typed_one(
+    anonymous: Client, clock: Clock
+) -> None:
+    d = await desk(anonymous, clock)  # an applicant of ICBC, granted with no name recorded
+    ledger = anonymous.app.state.platform.tenants["saq"].ledger
+    password = new_password()
+    with cheap_passwords(anonymous, "saq"):
+        account = ledger.register_account(
+            login="lm@icbc.example.cn",
+            name="李梅",
+            password=password,
+            status=AccountStatus.ACTIVE,
+            grants=[Grant(Role.APPLICANT_UNIT, ICBC, (("enterprise_name", VERIFIED),))],
+            actor=Actor("operator:test", Role.OPERATOR),
+        )
+        anonymous.cookies.clear()
+        assert (await post_sign_in(anonymous, account.login, password)).status_code == 303
+    new = f"/saq/applicant/campaigns/{d.campaign['id']}/submissions/new"
+    shown = await anonymous.get(new)
+    assert f'<p class="unit-name">{VERIFIED}</p>' in shown.text
+    assert 'name="unit_name"' not in shown.text
+    token = TOKEN.search(shown.text)
+    assert token is not None
+    drafted = await anonymous.post(
+        new,
+        data={**qc_fields(), "unit_name": TYPED, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert drafted.status_code == 303, drafted.text
+    found = re.search(r"/submissions/([0-9a-f-]{36})", drafted.headers["location"])
+    assert found is not None
+    assert ledger.get_submission(UUID(found.group(1))).unit_name == VERIFIED
