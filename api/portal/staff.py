@@ -72,6 +72,10 @@ REFUSALS = (
     N_("请说明收回角色的原因"),
     N_("请选择角色"),
     N_("原因不得超过 500 字"),
+    N_("单位名称不能为空，且不超过 200 字"),
+    N_("请说明更名的依据"),
+    N_("单位名称未改变"),
+    N_("账号未绑定该统一社会信用代码"),
 )
 """The refusals of these pages whose message is fixed (the catalog translates them)."""
 
@@ -238,12 +242,14 @@ class StaffPages(Controller):
                     "role": g.role.value,
                     "scope": g.scope or "",
                     "text": _grant_text(page, g, units),
+                    "enterprise": g.role is Role.APPLICANT_UNIT,
                 }
                 for g in account.grants
             ],
             "roles": _role_choices(page, runtime.tenant.level.value),
             "units": list(units.items()),
             "revoking": "",
+            "renaming": "",
             "done": "",
         }
 
@@ -285,11 +291,13 @@ class StaffPages(Controller):
         fields: tuple[str, ...],
         values: dict[str, str],
         revoking: str = "",
+        renaming: str = "",
     ) -> None:
         page = Page(request, views.runtime.tenant)
         account = views.runtime.ledger.get_account(account_id)  # 404 before the form
         context = self._account_context(page, views, account)
         context["revoking"] = revoking
+        context["renaming"] = renaming
         request.state.form = FormState(
             template="staff/account.html", fields=fields, values=values, context=context, page=page
         )
@@ -343,6 +351,42 @@ class StaffPages(Controller):
 
         return await sync_to_thread(run)
 
+    @post(
+        "/{account_id:uuid}/enterprise-name",
+        operation_id="portalRenameEnterprise",
+        opt=access(SECRETARIAT),
+    )
+    async def rename(
+        self,
+        request: Request[Any, Any, Any],
+        account_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """The enterprise's change of name (更名), seen on its new licence (ADR 0037)."""
+        values = _posted(await request.form(), ("credit_code", "enterprise_name", "reason"))
+
+        def run() -> Redirect:
+            key = f"{Role.APPLICANT_UNIT.value}/{values['credit_code']}"
+            self._account_form(
+                request,
+                views,
+                account_id,
+                ("enterprise_name", "reason"),
+                values,
+                renaming=key,
+            )
+            views.runtime.ledger.rename_enterprise(
+                account_id,
+                values["credit_code"],
+                values["enterprise_name"],
+                values["reason"],
+                actor,
+            )
+            return self._done(views, account_id, "renamed")
+
+        return await sync_to_thread(run)
+
     @post("/{account_id:uuid}/unlock", operation_id="portalUnlockAccount", opt=access(SECRETARIAT))
     async def unlock(
         self,
@@ -381,7 +425,7 @@ class StaffPages(Controller):
         return await sync_to_thread(run)
 
 
-DONE = ("granted", "revoked", "unlocked", "disabled")
+DONE = ("granted", "revoked", "renamed", "unlocked", "disabled")
 
 
 def _role_choices(page: Page, level: str) -> list[tuple[str, str]]:

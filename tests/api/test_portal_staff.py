@@ -175,3 +175,23 @@ async def test_units_and_applicants_get_no_accounts_page(anonymous: Client) -> N
             data={"csrf_token": csrf, "login": login(), "name": "x", "role": "secretariat"},
         )
         assert invited.status_code == 403
+
+
+async def test_an_enterprise_change_of_name_is_recorded_with_its_reason(
+    anonymous: Client,
+) -> None:
+    csrf = await page_session(anonymous, Role.SECRETARIAT)
+    holder, _ = make_account(anonymous, "saq", Role.APPLICANT_UNIT, ICBC)
+    account = ledger(anonymous).find_account(holder)
+    here = f"{PAGE}{account.id}"
+    body = {"csrf_token": csrf, "credit_code": ICBC, "enterprise_name": "工银上海分行"}
+    unexplained = await anonymous.post(f"{here}/enterprise-name", data=body)
+    assert unexplained.status_code == 422
+    assert beside(unexplained.text, "rename-reason-1") == "请说明更名的依据"
+    assert 'value="工银上海分行"' in unexplained.text
+    assert ledger(anonymous).get_account(account.id).enterprise_name(ICBC) == ""
+    renamed = await anonymous.post(
+        f"{here}/enterprise-name", data={**body, "reason": "新营业执照"}, follow_redirects=True
+    )
+    assert "已记录更名" in renamed.text
+    assert ledger(anonymous).get_account(account.id).enterprise_name(ICBC) == "工银上海分行"
