@@ -24,9 +24,12 @@ from aggregates.enterprise_claim import (
     EnterpriseClaim,
     Verification,
 )
+from aggregates.limits import REASON_MAX_CHARS, too_long
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/account")
+ENTERPRISE_NAME_MAX_CHARS = 200
+"""An enterprise's full name as on its seal (as the registration's `Short`)."""
 LOGIN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 SCOPED_ROLES = {
@@ -207,6 +210,25 @@ class Account(Aggregate):
             claim["status"] = ClaimStatus.REFUSED.value
             claim["reason"] = self.reason
 
+    class EnterpriseRenamed(Event):
+        """The enterprise changed its name (更名, on a new business licence): the name its
+        results are filed and certified under from now on (ADR 0037)."""
+
+        credit_code: str
+        enterprise_name: str
+        reason: str
+
+        def apply(self, aggregate: Account) -> None:
+            for grant in aggregate.grants_state:
+                if (
+                    grant["role"] == Role.APPLICANT_UNIT.value
+                    and grant["scope"] == self.credit_code
+                ):
+                    grant["details"] = {**grant["details"], "enterprise_name": self.enterprise_name}
+            claim = _claims(aggregate).get(self.credit_code)
+            if claim is not None:
+                claim["enterprise_name"] = self.enterprise_name
+
     class PasswordChanged(Event):
         password_hash: str
         via: str
@@ -325,6 +347,40 @@ class Account(Aggregate):
             if g.role is Role.APPLICANT_UNIT and g.scope == credit_code:
                 return dict(g.details).get("enterprise_name", "")
         return str(_claims(self).get(credit_code, {}).get("enterprise_name", ""))
+
+    def verified_name(self, credit_code: str) -> str | None:
+        """The enterprise's name as verified (以公章为准, 制作证书的依据): the name on its claim or
+        grant, once the account speaks for it; None when it does not, or no name was recorded
+        (an applicant grant made by an operator without one)."""
+        if credit_code not in self.speaks_for():
+            return None
+        return self.enterprise_name(credit_code).strip() or None
+
+    def rename_enterprise(self, credit_code: str, name: str, reason: str, actor: Actor) -> None:
+        """Record the enterprise's new name (更名), with why (a new licence, say)."""
+        if not any(g.role is Role.APPLICANT_UNIT and g.scope == credit_code for g in self.grants):
+            raise AccountConflict(
+                Problem("credit_code", "not_granted", "账号未绑定该统一社会信用代码")
+            )
+        problems = []
+        if not name.strip() or len(name.strip()) > ENTERPRISE_NAME_MAX_CHARS:
+            problems.append(
+                Problem("enterprise_name", "required", "单位名称不能为空，且不超过 200 字")
+            )
+        if not reason.strip():
+            problems.append(Problem("reason", "required", "请说明更名的依据"))
+        problems += too_long("reason", reason, REASON_MAX_CHARS, "原因")
+        if problems:
+            raise InvalidAccount(*problems)
+        if name.strip() == self.enterprise_name(credit_code):
+            raise AccountConflict(Problem("enterprise_name", "unchanged", "单位名称未改变"))
+        self.trigger_event(
+            self.EnterpriseRenamed,
+            credit_code=credit_code,
+            enterprise_name=name.strip(),
+            reason=reason.strip(),
+            **actor.fields(),
+        )
 
     def check_speaks_for(self, credit_code: str) -> None:
         """Refuses what only a verified account of the enterprise may do (submit, invite)."""

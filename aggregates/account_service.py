@@ -145,6 +145,14 @@ class AccountCommands(LedgerBase):
             self, account_id, lambda a: a.refuse_enterprise_claim(credit_code, reason, actor)
         )
 
+    def rename_enterprise(
+        self, account_id: UUID, credit_code: str, name: str, reason: str, actor: Actor
+    ) -> Account:
+        """The enterprise's change of name (更名), recorded on an account that holds it."""
+        return _update(
+            self, account_id, lambda a: a.rename_enterprise(credit_code, name, reason, actor)
+        )
+
     def get_account(self, account_id: UUID) -> Account:
         found = self._find(account_id, Account)
         if found is None:

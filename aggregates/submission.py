@@ -254,6 +254,16 @@ class Submission(Aggregate):
         def apply(self, aggregate: Submission) -> None:
             aggregate.direct_channel_confirmed = True
 
+    class EnterpriseNamed(Event):
+        """The applicant unit's name as verified for its credit code (以公章为准, the name the
+        certificate prints), recorded when it differs from the one the result carried (ADR
+        0037): at submission, and after the enterprise's change of name."""
+
+        unit_name: str
+
+        def apply(self, aggregate: Submission) -> None:
+            aggregate.applicant = {**aggregate.applicant, "unit_name": self.unit_name}
+
     class FormalReviewPassed(Event):
         checklist: dict[str, bool]
 
@@ -585,6 +595,11 @@ class Submission(Aggregate):
             score=score,
             **actor.fields(),
         )
+
+    def name_enterprise(self, name: str, actor: Actor) -> None:
+        """Carry the enterprise's verified name, if it is not the one carried already."""
+        if name and name != self.unit_name:
+            self.trigger_event(self.EnterpriseNamed, unit_name=name, **actor.fields())
 
     def confirm_direct_channel(self, actor: Actor) -> None:
         if self.recommending_unit != DIRECT_CHANNEL:

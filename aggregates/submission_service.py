@@ -6,6 +6,7 @@ One class of `AssociationLedger` (application.py), over `LedgerBase` (ledger_bas
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -13,7 +14,8 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from aggregates.actor import Actor
+from aggregates.account import Account
+from aggregates.actor import Actor, Role
 from aggregates.ledger_base import LedgerBase, check_version, expecting, retrying
 from aggregates.problems import Problem
 from aggregates.registration import (
@@ -55,7 +57,7 @@ class SubmissionCommands(LedgerBase):
         registration = Registration.register(
             campaign,
             credit_code,
-            form,
+            self._named(form, credit_code, actor),
             self.facts.key_industries,
             self.facts.key_domains,
             self.clock(),
@@ -80,7 +82,7 @@ class SubmissionCommands(LedgerBase):
             campaign = self.get_campaign(registration.campaign_id)
             registration.change(
                 campaign,
-                form,
+                self._named(form, registration.credit_code, actor),
                 self.facts.key_industries,
                 self.facts.key_domains,
                 self.clock(),
@@ -96,6 +98,29 @@ class SubmissionCommands(LedgerBase):
         if found is None:
             raise RegistrationNotFound()
         return found
+
+    # The applicant unit's name (ADR 0037).
+
+    def _enterprise_name(self, credit_code: str, actor: Actor, *, verified: bool) -> str | None:
+        """The name of the enterprise as the acting applicant's account records it for the
+        code, never as typed: as verified (`verified`, submitting), or as claimed (drafting,
+        registering: the account's own record until it speaks for the code). None for an actor
+        that is not an applicant account, or an account with no name recorded."""
+        if actor.role is not Role.APPLICANT_UNIT:
+            return None
+        try:
+            account = self._find(UUID(actor.user_id), Account)
+        except ValueError:
+            return None
+        if account is None:
+            return None
+        if verified:
+            return account.verified_name(credit_code)
+        return account.enterprise_name(credit_code).strip() or None
+
+    def _named(self, form: RegistrationForm, credit_code: str, actor: Actor) -> RegistrationForm:
+        name = self._enterprise_name(credit_code, actor, verified=False)
+        return replace(form, unit_name=name) if name else form
 
     # Submissions.
 
@@ -118,11 +143,12 @@ class SubmissionCommands(LedgerBase):
         existing = self._find(submission_id, Submission)
         if existing is not None:
             return existing, False
+        name = self._enterprise_name(credit_code, actor, verified=False)
         submission = Submission.draft(
             submission_id=submission_id,
             campaign=campaign,
             credit_code=credit_code,
-            applicant=applicant,
+            applicant={**applicant, "unit_name": name} if name else applicant,
             recommending_unit=recommending_unit,
             form=form,
             actor=actor,
@@ -193,8 +219,11 @@ class SubmissionCommands(LedgerBase):
             serial = register.assign(
                 campaign, submission.id, submission.credit_code, submission.topic_type
             )
+            seen = submission.version
+            name = self._enterprise_name(submission.credit_code, actor, verified=True)
+            submission.name_enterprise(name or "", actor)
             submission.submit(campaign, serial, now, actor)
-            with expecting(expected_version, submission.version - 1):
+            with expecting(expected_version, seen):
                 self.save(submission, register)
             return submission
 
@@ -212,7 +241,9 @@ class SubmissionCommands(LedgerBase):
         expected_version: int | None = None,
     ) -> Submission:
         def resubmit(submission: Submission) -> None:
+            name = self._enterprise_name(submission.credit_code, actor, verified=True)
             submission.resubmit(self.get_campaign(submission.campaign_id), actor)
+            submission.name_enterprise(name or "", actor)
 
         return _update(self, submission_id, expected_version, resubmit)
 

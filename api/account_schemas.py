@@ -144,6 +144,14 @@ class DisableRequest(Request, kw_only=True):
     reason: Reason
 
 
+class EnterpriseRenameRequest(Request, kw_only=True):
+    """An enterprise's change of name (更名), seen on its new business licence (ADR 0037)."""
+
+    credit_code: Annotated[str, Meta(min_length=1, max_length=18)]
+    enterprise_name: Annotated[str, Meta(min_length=1, max_length=200)]
+    reason: Reason
+
+
 class GrantOut(Response, kw_only=True, frozen=True):
     role: Role
     role_name_zh: str

@@ -30,6 +30,7 @@ from api.account_schemas import (
     ChangePasswordRequest,
     ClaimFileIn,
     DisableRequest,
+    EnterpriseRenameRequest,
     InvitationAcceptance,
     InvitationOut,
     InvitationRequest,
@@ -91,20 +92,32 @@ class Auth:
         """Mail a new one-time code. `by_name=False` for an address not yet confirmed: the
         mail then carries no text the registrant typed. The mail links to the portal's page
         for the code, which it carries after `#` (never sent to the server, nor logged)."""
+        return self.mail_code(account, purpose, subject, lead, by_name=by_name)[1]
+
+    def code_link(self, purpose: str, token: str) -> str:
+        """The portal's page for a mailed code, carrying the code after `#`."""
+        page = f"{self.settings.base_url}/{self.runtime.tenant.code}"
+        return f"{page}/{CODE_PAGES[purpose]}#code={token}"
+
+    def mail_code(
+        self, account: Account, purpose: str, subject: str, lead: str, *, by_name: bool = True
+    ) -> tuple[str, datetime]:
+        """`mail_token`, answering the link mailed too (the secretariat's invitation page shows
+        it to the one who invited)."""
         ttl = TOKEN_LIFETIMES[purpose]
         token = self.store.issue_token(purpose, account.id, self.now, ttl)
         tenant = self.runtime.tenant
         greeting = f"{account.name}，您好" if by_name else "您好"
-        page = f"{self.settings.base_url}/{tenant.code}/{CODE_PAGES[purpose]}"
+        link = self.code_link(purpose, token)
         body = (
             f"{greeting}：\n\n{lead}\n\n"
             f"协会：{tenant.name_zh}（{tenant.code}）\n登录名：{account.login}\n"
             f"确认码：{token}\n\n确认码 {_hours(ttl)} 内有效，仅可使用一次。"
-            f"平台地址：{self.settings.base_url}\n也可打开以下链接填写：{page}#code={token}"
+            f"平台地址：{self.settings.base_url}\n也可打开以下链接填写：{link}"
             f"\n\n如非本人操作，请忽略本邮件。\n{tenant.name_zh}"
         )
         self.store.queue_mail(account.login, f"【{tenant.short_name_zh}】{subject}", body, self.now)
-        return self.now + ttl
+        return link, self.now + ttl
 
     def mail_confirmation(self, account: Account) -> None:
         """The code that confirms a self-registration, to an address not yet confirmed."""
@@ -253,6 +266,37 @@ async def register_applicant_unit(
         )
     await sync_to_thread(auth.mail_confirmation, account)
     await sync_to_thread(tell_the_enterprise, views, auth.store, account, code, auth.now)
+
+
+def invite_account(
+    auth: Auth, data: InvitationRequest, actor: Actor
+) -> tuple[Account, str, datetime]:
+    """The secretariat invites someone (the API's and the portal's): the account recorded,
+    pending, with its role; the invitation mailed. Answers the account, the link mailed (the
+    page shows it to the inviter) and when its code expires."""
+    grant = grant_of(data, auth.runtime.tenant)
+    account = auth.runtime.ledger.register_account(
+        login=data.login,
+        name=data.name,
+        password=None,
+        status=AccountStatus.PENDING,
+        grants=[grant],
+        actor=actor,
+    )
+    link, expires_at = auth.mail_code(
+        account,
+        "invitation",
+        "平台账号邀请",
+        f"{auth.runtime.tenant.name_zh}邀请您使用平台。请使用下面的确认码设置密码、启用账号：",
+    )
+    return account, link, expires_at
+
+
+def unlock_account(auth: Auth, account_id: UUID, actor: Actor) -> Account:
+    """The secretariat unlocks an account (the API's and the portal's): its failed sign-ins
+    forgotten, the lock lifted."""
+    auth.store.clear_failures(account_id)
+    return auth.runtime.ledger.unlock_account(account_id, actor)
 
 
 def confirm_registration(auth: Auth, token: str) -> Account:
@@ -473,21 +517,7 @@ class AccountController(Controller):
         auth: NamedDependency[Auth],
         actor: NamedDependency[Actor],
     ) -> InvitationOut:
-        grant = grant_of(data, auth.runtime.tenant)
-        account = auth.runtime.ledger.register_account(
-            login=data.login,
-            name=data.name,
-            password=None,
-            status=AccountStatus.PENDING,
-            grants=[grant],
-            actor=actor,
-        )
-        expires_at = auth.mail_token(
-            account,
-            "invitation",
-            "平台账号邀请",
-            f"{auth.runtime.tenant.name_zh}邀请您使用平台。请使用下面的确认码设置密码、启用账号：",
-        )
+        account, _, expires_at = invite_account(auth, data, actor)
         return InvitationOut(account=AccountOut.of(account), expires_at=expires_at)
 
     @get(
@@ -545,8 +575,7 @@ class AccountController(Controller):
     def unlock(
         self, account_id: FromPath[UUID], auth: NamedDependency[Auth], actor: NamedDependency[Actor]
     ) -> AccountOut:
-        auth.store.clear_failures(account_id)
-        return AccountOut.of(auth.runtime.ledger.unlock_account(account_id, actor))
+        return AccountOut.of(unlock_account(auth, account_id, actor))
 
     @post(
         "/{account_id:uuid}/disable",
@@ -563,3 +592,25 @@ class AccountController(Controller):
         actor: NamedDependency[Actor],
     ) -> AccountOut:
         return AccountOut.of(auth.runtime.ledger.disable_account(account_id, data.reason, actor))
+
+    @post(
+        "/{account_id:uuid}/enterprise-name",
+        operation_id="renameEnterprise",
+        sync_to_thread=True,
+        opt=access(only(Role.SECRETARIAT)),
+        status_code=200,
+    )
+    def rename_enterprise(
+        self,
+        account_id: FromPath[UUID],
+        data: JSONBody[EnterpriseRenameRequest],
+        auth: NamedDependency[Auth],
+        actor: NamedDependency[Actor],
+    ) -> AccountOut:
+        """The enterprise's change of name, recorded on the account (its own event): the name
+        its results are submitted and certified under from now on (ADR 0037)."""
+        return AccountOut.of(
+            auth.runtime.ledger.rename_enterprise(
+                account_id, data.credit_code, data.enterprise_name, data.reason, actor
+            )
+        )

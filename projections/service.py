@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from projections.account_list import AccountListProjection
 from projections.campaign_list import CampaignListProjection
 from projections.campaign_statistics import CampaignStatisticsProjection
 from projections.enterprise_accounts import EnterpriseAccountsProjection
@@ -22,6 +23,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     CampaignStatisticsProjection,
     ReportedStatisticsProjection,
     EnterpriseAccountsProjection,
+    AccountListProjection,
 )
 """The read models; a new one is added here."""
 

@@ -62,6 +62,7 @@ class SubmissionListProjection(Projection):
             Submission.Resubmitted,
             Submission.Endorsed,
             Submission.DirectChannelConfirmed,
+            Submission.EnterpriseNamed,
             Submission.AttachmentAdded,
             Submission.AttachmentRemoved,
             Submission.FormalReviewPassed,
@@ -183,6 +184,10 @@ class SubmissionListProjection(Projection):
     @process.register
     def _returned(self, event: Submission.ReturnedForCorrection, tx: Tx, position: int) -> None:
         self._set(tx, event, {"status": "returned"})
+
+    @process.register
+    def _named(self, event: Submission.EnterpriseNamed, tx: Tx, position: int) -> None:
+        self._set(tx, event, {"unit_name": event.unit_name})
 
     @process.register
     def _resubmitted(self, event: Submission.Resubmitted, tx: Tx, position: int) -> None:

@@ -131,6 +131,18 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.RECOMMENDING_UNIT,)),
         needs_tenant=True,
     ),
+    NavItem(
+        labels.N_("账号与邀请"),
+        "/{tenant}/staff/accounts/",
+        frozenset((Role.SECRETARIAT,)),
+        needs_tenant=True,
+    ),
+    NavItem(
+        labels.N_("推荐决定"),
+        "/{tenant}/decisions/",
+        frozenset((Role.SECRETARIAT,)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

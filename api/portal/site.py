@@ -14,6 +14,7 @@ from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
 from api.portal.audit import AuditPages
 from api.portal.campaign_setup import CampaignSetupPages
+from api.portal.decisions import DecisionPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
@@ -25,6 +26,7 @@ from api.portal.public import PublicPages
 from api.portal.recommending import RecommendingPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.review import FormalReviewPages
+from api.portal.staff import StaffPages
 from api.portal.submission_forms import ResultFormPages
 from api.portal.unit_reports import UnitReportPages
 
@@ -47,6 +49,8 @@ PAGES: list[Any] = [
     PlanPages,
     ExpertPoolPages,
     RecommendingPages,
+    StaffPages,
+    DecisionPages,
 ]
 """One controller per channel; the later channels join here."""
 

@@ -629,7 +629,7 @@ class ResultFormPages(Controller):
         records.filing_code()  # an applicant without an enterprise has nothing to file under
         page = Page(request, runtime.tenant)
         shown = Shown(page, runtime, campaign, None)
-        meta = {"unit_name": "", "recommending_unit": ""}
+        meta = {"unit_name": _enterprise_name(records), "recommending_unit": ""}
         return page.render(
             TEMPLATE, **shown.context(stored_values(blank(campaign.programme)), meta)
         )
@@ -666,8 +666,8 @@ class ResultFormPages(Controller):
         shown = Shown(page, runtime, campaign, None)
         programme = campaign.programme
         values = qc_values(data) if programme is Programme.QC_GROUP else team_values(data)
-        meta = {
-            "unit_name": _text(data, "unit_name"),
+        meta = {  # the enterprise's name as its account records it, not as typed (ADR 0037)
+            "unit_name": _enterprise_name(records) or _text(data, "unit_name"),
             "recommending_unit": _text(data, "recommending_unit"),
         }
         action = _text(data, "action") or "save"
@@ -883,6 +883,11 @@ class ResultFormPages(Controller):
         runtime.ledger.remove_attachment(submission_id, sha256, actor)
         here = f"/{runtime.tenant.code}/applicant/submissions/{submission_id}"
         return Redirect(f"{here}?saved=removed", status_code=303)
+
+
+def _enterprise_name(records: Records) -> str:
+    """The name the account's enterprise is recorded under (shown, not typed; ADR 0037)."""
+    return records.principal.account.enterprise_name(records.filing_code()).strip()
 
 
 def _meta(submission: Submission) -> dict[str, str]:

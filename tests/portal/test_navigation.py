@@ -45,6 +45,8 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
         "/saq/secretariat/campaigns/new",
         "/saq/review/",
         "/saq/review/experts",
+        "/saq/staff/accounts/",
+        "/saq/decisions/",
         "/saq/desk",
     ]
     assert links(viewer(Role.APPLICANT_UNIT), saq) == [*public, "/saq/applicant/", "/saq/account"]

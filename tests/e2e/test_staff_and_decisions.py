@@ -1,0 +1,225 @@
+"""The secretariat's accounts and recommendation decisions in Chromium (issue 19 §2): it invites
+two recommending units, who accept in a second browser; a role is granted and revoked, a locked
+account unlocked; a filed 推荐表 (set up through the API) is returned with a reason and the unit
+is granted extra quota. Every page is axe-clean and fits 390 px."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from litestar.testing import AsyncTestClient
+from playwright.sync_api import Browser, Page, expect
+
+from aggregates.actor import Actor, Role
+from api.app import create_app
+from tenants.settings import Settings
+from tests.api.conftest import make_account, sign_in
+from tests.api.published_world import cheap_passwords
+from tests.api.test_portal_decisions import file_a_form
+from tests.e2e.conftest import _free_port, cheap_hasher
+from tests.e2e.pages import DESKTOP, PHONE, assert_accessible
+from tests.support import Clock, beijing, new_password
+
+pytestmark = pytest.mark.e2e
+
+SHOTS = Path(os.environ["QCFLOW_SCREENSHOTS"]) if os.environ.get("QCFLOW_SCREENSHOTS") else None
+NOW = beijing(2024, 1, 15, 9, 30)
+"""Inside the 2024 campaign's submission and recommendation windows (tests/api's campaign)."""
+
+
+@dataclass
+class World:
+    url: str
+    campaign_id: str
+    login: str
+    password: str
+    locked: str
+    app: Any
+
+
+async def _build(settings: Settings, clock: Clock) -> tuple[str, str, str, str]:
+    """Through the API: a 2024 campaign where pudong has filed its 推荐表 of two results (its
+    quota two); a
+    secretariat account to sign in with; an auditor's account locked by failed sign-ins."""
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+        with cheap_passwords(client, "saq"):
+            client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
+            j = await file_a_form(client)
+            login, password = make_account(client, "saq", Role.SECRETARIAT)
+            locked, _ = make_account(client, "saq", Role.AUDITOR)
+        ledger = client.app.state.platform.tenants["saq"].ledger
+        account = ledger.find_account(locked)
+        ledger.lock_account(account.id, "连续多次登录失败", None, Actor("qcflow", Role.SYSTEM))
+    return str(j.campaign["id"]), login, password, locked
+
+
+@pytest.fixture(scope="module")
+def world(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    settings = Settings(
+        database_url=database, data_dir=tmp_path_factory.mktemp("e2e") / "var", pg_pool_size=2
+    )
+    clock = Clock(NOW)
+    with ThreadPoolExecutor(1) as worker:  # Playwright's sync API keeps a loop in this thread
+        campaign_id, login, password, locked = worker.submit(
+            asyncio.run, _build(settings, clock)
+        ).result()
+    app = create_app(settings, clock=clock, poll_interval=0.05)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.05)
+    for runtime in app.state.platform.tenants.values():
+        runtime.ledger.passwords = cheap_hasher()
+    try:
+        yield World(f"http://127.0.0.1:{port}", campaign_id, login, password, locked, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def looks_right(page: Page, name: str) -> None:
+    """axe-clean at 1280 px and at 390 px, where nothing scrolls sideways; screenshots of both
+    when asked (QCFLOW_SCREENSHOTS)."""
+    assert_accessible(page)
+    if SHOTS:
+        page.screenshot(path=str(SHOTS / f"staff-{name}-1280.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{page.url}: {width} px wide at 390 px"
+        assert_accessible(page)
+        if SHOTS:
+            page.screenshot(path=str(SHOTS / f"staff-{name}-390.png"), full_page=True)
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
+def signs_in(page: Page, world: World, login: str, password: str) -> None:
+    page.goto(world.url + "/saq/sign-in")
+    page.get_by_label("登录名（邮箱）").fill(login)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator(".who .person")).to_be_visible()
+
+
+def invites(page: Page, login: str, name: str, unit: str) -> str:
+    """The secretariat invites a recommending unit; the link the page shows (as mailed)."""
+    page.get_by_label("登录名（电子邮箱）").fill(login)
+    page.get_by_label("姓名").fill(name)
+    page.get_by_label("角色").select_option(label="推荐单位")
+    page.get_by_label("推荐单位", exact=True).select_option(label=unit)
+    page.get_by_role("button", name="发出邀请").click()
+    expect(page.locator(".invited")).to_contain_text(login)
+    return str(page.locator("a.invitation-link").get_attribute("href"))
+
+
+def accepts(browser: Browser, world: World, link: str) -> None:
+    """In a second browser, the invited unit opens its link and sets its password."""
+    parts = urlsplit(link)
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    try:
+        other = context.new_page()
+        other.goto(f"{world.url}{parts.path}#{parts.fragment}")
+        expect(other.get_by_label("确认码")).not_to_have_value("")
+        password = new_password()
+        other.get_by_label("设置密码").fill(password)
+        other.get_by_label("再次输入密码").fill(password)
+        other.get_by_role("button", name="接受邀请").click()
+        expect(other.get_by_role("heading", level=1)).to_have_text("账号已启用")
+    finally:
+        context.close()
+
+
+def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form(
+    world: World, page: Page, playwright_browser: Browser
+) -> None:
+    signs_in(page, world, world.login, world.password)
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.get_by_role("link", name="账号与邀请").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("账号与邀请")
+    page.get_by_label("登录名（电子邮箱）").fill("huangpu@example.cn")
+    page.get_by_label("姓名").fill("黄浦区质协")
+    page.get_by_role("button", name="发出邀请").click()  # no role chosen
+    expect(page.locator("#e-role")).to_have_text("请选择角色")
+    looks_right(page, "invite-refused")
+
+    first = invites(page, "huangpu@example.cn", "黄浦区质协", "黄浦区")
+    looks_right(page, "invited")
+    second = invites(page, "xuhui@example.cn", "徐汇区质协", "徐汇区")
+    for link in (first, second):
+        accepts(playwright_browser, world, link)
+    page.reload()
+    for login in ("huangpu@example.cn", "xuhui@example.cn"):
+        expect(page.locator(f'tr[data-login="{login}"] .state')).to_have_text("已启用")
+
+    manages_roles(page, world)
+    decides(page, world)
+
+
+def manages_roles(page: Page, world: World) -> None:
+    """A role granted and revoked (the reason refused beside its field first); a locked
+    account unlocked."""
+    page.get_by_role("link", name="黄浦区质协").click()
+    page.get_by_role("combobox", name="角色").select_option(label="审计")
+    page.get_by_role("button", name="授予角色").click()
+    expect(page.locator(".notice")).to_have_text("已授予角色。")
+    audit = page.locator("li.grant", has_text="审计")
+    audit.get_by_role("button", name="收回角色").click()  # no reason
+    expect(page.locator("li.grant", has_text="审计").locator(".error")).to_have_text(
+        "请说明收回角色的原因"
+    )
+    looks_right(page, "account-refused")
+    page.locator("li.grant", has_text="审计").get_by_label("收回原因").fill("误授")
+    page.locator("li.grant", has_text="审计").get_by_role("button", name="收回角色").click()
+    expect(page.locator(".notice")).to_have_text("已收回角色。")
+    expect(page.locator("li.grant")).to_have_count(1)
+
+    page.goto(world.url + "/saq/staff/accounts/")
+    page.locator(f'tr[data-login="{world.locked}"] a').click()
+    expect(page.locator(".facts .state")).to_have_text("已锁定")
+    looks_right(page, "account-locked")
+    page.get_by_role("button", name="解除锁定").click()
+    expect(page.locator(".notice")).to_have_text("已解除锁定。")
+    expect(page.locator(".facts .state")).to_have_text("已启用")
+
+
+def decides(page: Page, world: World) -> None:
+    """The filed 推荐表 read, returned with a reason (refused without), extra quota granted."""
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.get_by_role("link", name="推荐决定").click()
+    page.get_by_role("link", name="2024年上海市质量管理小组活动").click()
+    expect(page.locator('tr[data-unit="pudong"]')).to_contain_text("已报送")
+    looks_right(page, "decision-units")
+    page.locator('tr[data-unit="pudong"] a').click()
+    expect(page.locator("table.entries tbody tr")).to_have_count(2)
+    looks_right(page, "decision-form")
+    page.get_by_role("button", name="退回", exact=True).click()  # no reason
+    expect(page.locator("#e-return-reason")).to_have_text("请说明退回原因")
+    page.get_by_label("退回原因（推荐单位可见）").fill("第2名成果评价过于简略，请补充后重新报送。")
+    page.get_by_role("button", name="退回", exact=True).click()
+    expect(page.locator(".notice")).to_contain_text("已退回推荐表")
+    expect(page.locator(".facts .state")).to_have_text("已退回")
+    page.get_by_label("增加名额（个）").fill("1")
+    page.get_by_label("增加名额的理由").fill("本区推进成效显著")
+    page.get_by_role("button", name="增加名额").click()
+    expect(page.locator(".notice")).to_contain_text("已增加推荐名额")
+    expect(page.locator(".facts .quota")).to_have_text("2 / 3（含增加名额 1）")
+    looks_right(page, "decision-decided")
