@@ -135,6 +135,8 @@ class CampaignRules:
     results_per_applicant_min: int = 2
     """成果数量：每家申报单位至少申报的成果数（上海 QC：2-3 个）。"""
     results_per_applicant_max: int | None = 3
+    results_per_applicant_min_blocking: bool = False
+    """形式审查时申报单位成果数不足 `results_per_applicant_min` 即不能通过（否则仅提示）。"""
     distinct_topic_types: bool = True
     """一家单位的多个成果须课题类型有所差异。"""
     recommendations_per_applicant_max: int | None = 3

@@ -36,7 +36,14 @@ from aggregates.recommendation import Recommendation
 from aggregates.review_plan import ReviewPlan, RoundPlan
 from aggregates.review_round import Entrant, Panelist, ReviewConflict, ReviewRound, RoundNotFound
 from aggregates.submission import DIRECT_CHANNEL, Submission, SubmissionConflict, SubmissionNotFound
-from aggregates.submission_register import PROGRAMME_CODES, SubmissionRegister
+from aggregates.submission_register import (
+    PROGRAMME_CODES,
+    ResultsCount,
+    SubmissionRegister,
+    below_minimum,
+    check_results_minimum,
+    results_count,
+)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """Verification code characters: no 0/O, 1/I/L, so a code read off paper is typed right."""
@@ -94,6 +101,8 @@ class ReviewCommands(LedgerBase):
             if Phase.FORMAL_REVIEW in campaign.timeline:
                 campaign.check_phase_open(Phase.FORMAL_REVIEW, self.clock())
             _check_recommended(self, submission)
+            if decision == "pass" and submission.received_from is None:
+                check_results_minimum(campaign, self._register(campaign), submission.credit_code)
             submission.review_formally(
                 decision, checklist, campaign.review_plan.checklist, reason, items, actor
             )
@@ -105,6 +114,20 @@ class ReviewCommands(LedgerBase):
             expected_version,
             review,
         ).aggregate
+
+    def _register(self, campaign: Campaign) -> SubmissionRegister | None:
+        return self._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
+
+    def results_count(self, submission: Submission) -> ResultsCount:
+        """The least-results item of a result's formal review: its unit's filed results against
+        the campaign's minimum, and whether the campaign makes it blocking."""
+        campaign = self.get_campaign(submission.campaign_id)
+        return results_count(campaign, self._register(campaign), submission.credit_code)
+
+    def below_minimum(self, campaign_id: UUID) -> list[ResultsCount]:
+        """The applicant units of the campaign with fewer filed results than its minimum."""
+        campaign = self.get_campaign(campaign_id)
+        return below_minimum(campaign, self._register(campaign))
 
     # The reviewer pool.
 
