@@ -395,6 +395,17 @@ class Campaign(Aggregate):
         def apply(self, aggregate: Campaign) -> None:
             aggregate.archived = True
 
+    class LateUnitsReminded(Event):
+        """The secretariat mailed the recommending units what they have not filed yet (the
+        campaign desk's reminder): unit code → the missing items (recommendation, statistics,
+        work_summary), and how many accounts were mailed."""
+
+        reminders: dict[str, list[str]]
+        recipients: int
+
+        def apply(self, aggregate: Campaign) -> None:
+            """A record for the auditors: the campaign's state does not change."""
+
     if TYPE_CHECKING:  # set by the events' apply(); annotations here would make a dataclass
         tenant: str
         programme: Programme
@@ -652,6 +663,19 @@ class Campaign(Aggregate):
         if problems:
             raise InvalidCampaign(*problems)
         self.trigger_event(self.Archived, reason=reason.strip(), **actor.fields())
+
+    def remind_late_units(
+        self, reminders: Mapping[str, list[str]], recipients: int, actor: Actor
+    ) -> None:
+        self.check_active()
+        if not reminders:
+            raise CampaignConflict(Problem("units", "none_late", "没有需要提醒的单位"))
+        self.trigger_event(
+            self.LateUnitsReminded,
+            reminders={unit: list(items) for unit, items in sorted(reminders.items())},
+            recipients=recipients,
+            **actor.fields(),
+        )
 
     @property
     def status(self) -> str:

@@ -118,11 +118,11 @@ class ReviewCommands(LedgerBase):
     def _register(self, campaign: Campaign) -> SubmissionRegister | None:
         return self._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
 
-    def results_count(self, submission: Submission) -> ResultsCount:
-        """The least-results item of a result's formal review: its unit's filed results against
-        the campaign's minimum, and whether the campaign makes it blocking."""
-        campaign = self.get_campaign(submission.campaign_id)
-        return results_count(campaign, self._register(campaign), submission.credit_code)
+    def results_count(self, campaign_id: UUID, credit_code: str) -> ResultsCount:
+        """The least-results item of formal review (and of the unit's own page): the applicant
+        unit's filed results against the campaign's minimum, and whether it blocks a pass."""
+        campaign = self.get_campaign(campaign_id)
+        return results_count(campaign, self._register(campaign), credit_code)
 
     def below_minimum(self, campaign_id: UUID) -> list[ResultsCount]:
         """The applicant units of the campaign with fewer filed results than its minimum."""

@@ -13,6 +13,7 @@ from projections.review_board import ReviewBoardProjection
 from projections.runner import Projection, ProjectionRunner, RunnerStatus
 from projections.store import ViewDatabase, open_view_database
 from projections.submission_list import SubmissionListProjection
+from projections.unit_accounts import UnitAccountsProjection
 from tenants.runtime import Platform, TenantRuntime
 
 PROJECTIONS: tuple[type[Projection], ...] = (
@@ -22,6 +23,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     CampaignStatisticsProjection,
     ReportedStatisticsProjection,
     EnterpriseAccountsProjection,
+    UnitAccountsProjection,
 )
 """The read models; a new one is added here."""
 

@@ -406,3 +406,28 @@ def submission_rows(db: ViewDatabase, submission_ids: Collection[UUID]) -> dict[
         + ")"
     )
     return {r.submission_id: r for r in select(db, SubmissionRow, query, params)}
+
+
+class StageCount(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of a campaign's results, of one applicant unit under one recommending unit,
+    stand at one status and stage (the campaign desk's counts)."""
+
+    recommending_unit: str
+    credit_code: str
+    unit_name: str
+    status: str
+    stage: str | None
+    results: int
+
+
+def stage_counts(db: ViewDatabase, campaign_id: UUID) -> list[StageCount]:
+    """A campaign's results counted by recommending unit, applicant unit, status and stage: one
+    query, whatever their number."""
+    return select(
+        db,
+        StageCount,
+        "SELECT recommending_unit, credit_code, MAX(unit_name), status, stage, COUNT(*)"
+        " FROM {submission_list} WHERE campaign_id = :campaign"
+        " GROUP BY recommending_unit, credit_code, status, stage",
+        {"campaign": str(campaign_id)},
+    )
