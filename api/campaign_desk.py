@@ -104,10 +104,10 @@ def desk(views: TenantViews, campaign_id: UUID) -> Desk:
     runtime = views.runtime
     campaign = runtime.ledger.get_campaign(campaign_id)  # another tenant's: not found
     views.wait(runtime.ledger.recorder.max_notification_id())
-    figures = campaign_figures(
-        views.db("campaign_statistics"), str(campaign_id), "recommending_unit", {}
-    )
-    if figures is None:
+    db = views.db("campaign_statistics")
+    figures = campaign_figures(db, str(campaign_id), "recommending_unit", {})
+    overall = campaign_figures(db, str(campaign_id))  # registrations count only in total
+    if figures is None or overall is None:
         raise RequestProblem(503, Problem("campaign_id", "catching_up", "统计正在更新，请稍后再试"))
     rows = stage_counts(views.db("submission_list"), campaign_id)
     groups = {g.key: g.figures for g in figures.groups}
@@ -125,7 +125,7 @@ def desk(views: TenantViews, campaign_id: UUID) -> Desk:
     below = [(c, names.get(c.credit_code, "")) for c in runtime.ledger.below_minimum(campaign_id)]
     return Desk(
         campaign,
-        _counts(None, figures.totals.figures, rows),
+        _counts(None, overall.totals.figures, rows),
         units,
         late_units(views, campaign),
         below,

@@ -412,9 +412,15 @@ class ApplicantPages(Controller):
                 phase: phase in windows and windows[phase].is_open(page.now)
                 for phase in (Phase.REGISTRATION, Phase.SUBMISSION)
             }
+            short = (  # the least number of results (issue 23), shown before the window closes
+                [runtime.ledger.results_count(UUID(key), c) for c in sorted(owner[0])]
+                if mine
+                else []
+            )
             groups.append(
                 {
                     "summary": summary,
+                    "short": [c for c in short if c.results and not c.met],
                     "registering": open_now[Phase.REGISTRATION],
                     "submitting": open_now[Phase.SUBMISSION],
                     "programme": labels.programme(page.speaker, summary.programme),

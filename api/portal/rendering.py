@@ -97,6 +97,12 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.SECRETARIAT, Role.RECOMMENDING_UNIT, Role.AUDITOR)),
         needs_tenant=True,
     ),
+    NavItem(
+        labels.N_("活动工作台"),
+        "/{tenant}/secretariat/campaigns",
+        frozenset((Role.SECRETARIAT, Role.AUDITOR)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

@@ -17,6 +17,7 @@ from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
+from api.portal.secretariat import SecretariatPages
 from api.portal.submission_forms import ResultFormPages
 
 PAGES: list[Any] = [
@@ -27,6 +28,7 @@ PAGES: list[Any] = [
     EnterpriseClaimPages,
     ApplicantPages,
     ResultFormPages,
+    SecretariatPages,
 ]
 """One controller per channel; the later channels join here."""
 
