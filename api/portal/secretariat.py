@@ -52,6 +52,7 @@ REPORT_NAMES = {
     "statistics": N_("统计表"),
     "work_summary": N_("工作总结"),
 }
+CAMPAIGN_STATUSES = {"open": N_("进行中"), "published": N_("已发布"), "archived": N_("已归档")}
 DEADLINES_SHOWN = 4
 
 
@@ -106,9 +107,7 @@ class SecretariatPages(Controller):
                     "programme": labels.programme(page.speaker, summary.programme),
                     "desk": f"/{code}/secretariat/campaigns/{summary.campaign_id}",
                     "status": page.speaker.gettext(
-                        {"archived": N_("已归档"), "published": N_("已发布")}.get(
-                            summary.status, N_("进行中")
-                        )
+                        CAMPAIGN_STATUSES.get(summary.status, CAMPAIGN_STATUSES["open"])
                     ),
                     **_timeline(page, timeline_of(summary)),
                 }
