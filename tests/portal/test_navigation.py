@@ -40,6 +40,7 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
         *public,
         "/saq/account",
         "/saq/enterprise-claims",
+        "/saq/secretariat/campaigns",
         "/saq/desk",
     ]
     assert links(viewer(Role.APPLICANT_UNIT), saq) == [*public, "/saq/applicant/", "/saq/account"]
