@@ -23,9 +23,9 @@ from api.accounts import Auth
 from api.campaign_desk import REPORTS, Desk, desk, remind_late_units
 from api.portal import labels
 from api.portal.clock import countdown, line, span, written
-from api.portal.public import timeline_of
+from api.portal.public import is_current, timeline_of
 from api.portal.rendering import Page
-from projections.campaign_list import list_campaigns
+from projections.campaign_list import CampaignSummary, list_campaigns
 from projections.service import TenantViews
 
 N_ = labels.N_
@@ -52,7 +52,12 @@ REPORT_NAMES = {
     "statistics": N_("统计表"),
     "work_summary": N_("工作总结"),
 }
-CAMPAIGN_STATUSES = {"open": N_("进行中"), "published": N_("已发布"), "archived": N_("已归档")}
+CAMPAIGN_STATUSES = {
+    "open": N_("进行中"),
+    "ended": N_("各阶段均已截止，结果未发布"),
+    "published": N_("已发布"),
+    "archived": N_("已归档"),
+}
 DEADLINES_SHOWN = 4
 
 
@@ -72,6 +77,12 @@ def deadlines(page: Page, timeline: dict[Phase, Window], now: datetime) -> list[
         }
         for moment, _, phase in ahead[:DEADLINES_SHOWN]
     ]
+
+
+def _status(summary: CampaignSummary, now: datetime) -> str:
+    if summary.status in ("published", "archived"):
+        return CAMPAIGN_STATUSES[summary.status]
+    return CAMPAIGN_STATUSES["open" if is_current(summary, now) else "ended"]
 
 
 def _timeline(page: Page, timeline: dict[Phase, Window]) -> dict[str, Any]:
@@ -106,9 +117,7 @@ class SecretariatPages(Controller):
                     "summary": summary,
                     "programme": labels.programme(page.speaker, summary.programme),
                     "desk": f"/{code}/secretariat/campaigns/{summary.campaign_id}",
-                    "status": page.speaker.gettext(
-                        CAMPAIGN_STATUSES.get(summary.status, CAMPAIGN_STATUSES["open"])
-                    ),
+                    "status": page.speaker.gettext(_status(summary, page.now)),
                     **_timeline(page, timeline_of(summary)),
                 }
             )
