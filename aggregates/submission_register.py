@@ -8,6 +8,8 @@ same number or the same unit's last place cannot both succeed.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -170,8 +172,21 @@ def results_count(
 def below_minimum(campaign: Campaign, register: SubmissionRegister | None) -> list[ResultsCount]:
     """The applicant units that filed results but fewer than the campaign's minimum, by credit
     code (a unit that filed none is not on the register)."""
-    codes = sorted({e["credit_code"] for e in (register.entries if register else {}).values()})
-    found = [results_count(campaign, register, code) for code in codes]
+    counts = Counter(e["credit_code"] for e in (register.entries if register else {}).values())
+    return short_of_minimum(campaign, counts)
+
+
+def short_of_minimum(campaign: Campaign, counts: Mapping[str, int]) -> list[ResultsCount]:
+    """Of the units' counts of filed, not withdrawn, results (by credit code), those below the
+    campaign's minimum: the register's counts, or a read model's that mirror them."""
+    rules = campaign.rules
+    found = [
+        ResultsCount(
+            code, n, rules.results_per_applicant_min, rules.results_per_applicant_min_blocking
+        )
+        for code, n in sorted(counts.items())
+        if n
+    ]
     return [c for c in found if not c.met]
 
 

@@ -14,15 +14,19 @@ from aggregates.account import AccountStatus
 from aggregates.actor import Actor, Role
 from aggregates.campaign import PHASE_NAMES_ZH, Campaign, Phase
 from aggregates.problems import Problem
-from aggregates.submission_register import ResultsCount
-from aggregates.work_summary import WorkSummaryNotFound
+from aggregates.submission_register import ResultsCount, short_of_minimum
 from api.accounts import Auth
 from api.errors import RequestProblem
-from projections.campaign_figures import Figures, campaign_figures, filed_recommendations
+from projections.campaign_desk import unit_accounts, written_summaries
+from projections.campaign_figures import (
+    Figures,
+    campaign_figures,
+    entries_reader,
+    filed_recommendations,
+)
 from projections.reported_statistics import reported_tables
 from projections.service import TenantViews
 from projections.submission_list import StageCount, stage_counts
-from projections.unit_accounts import unit_accounts
 from tenants.registry import UnitKind
 
 FIGURE_STAGES = (
@@ -35,6 +39,9 @@ FIGURE_STAGES = (
     "graded",
 )
 """The stages counted as the statistics API counts them (`projections.campaign_figures`)."""
+FILED = ("submitted", "returned", "rejected")
+"""A result numbered and not withdrawn stands at one of these in the submission list: what the
+submission register counts for the least number of results (`short_of_minimum`)."""
 LISTED_STAGES = ("drafted", "returned", "in_review", "public_notice", "published")
 """The stages the submission list knows (where each result stands now)."""
 REPORTS = ("recommendation", "statistics", "work_summary")
@@ -105,8 +112,9 @@ def desk(views: TenantViews, campaign_id: UUID) -> Desk:
     campaign = runtime.ledger.get_campaign(campaign_id)  # another tenant's: not found
     views.wait(runtime.ledger.recorder.max_notification_id())
     db = views.db("campaign_statistics")
-    figures = campaign_figures(db, str(campaign_id), "recommending_unit", {})
-    overall = campaign_figures(db, str(campaign_id))  # registrations count only in total
+    entries = entries_reader(db)  # the campaign's rows read once for both
+    figures = campaign_figures(db, str(campaign_id), "recommending_unit", {}, entries)
+    overall = campaign_figures(db, str(campaign_id), entries=entries)  # with registrations
     if figures is None or overall is None:
         raise RequestProblem(503, Problem("campaign_id", "catching_up", "统计正在更新，请稍后再试"))
     rows = stage_counts(views.db("submission_list"), campaign_id)
@@ -122,7 +130,11 @@ def desk(views: TenantViews, campaign_id: UUID) -> Desk:
         if code in groups or code in by_unit
     ]
     names = {r.credit_code: r.unit_name for r in rows}
-    below = [(c, names.get(c.credit_code, "")) for c in runtime.ledger.below_minimum(campaign_id)]
+    filed: Counter[str] = Counter()
+    for row in rows:
+        if row.status in FILED:
+            filed[row.credit_code] += row.results
+    below = [(c, names.get(c.credit_code, "")) for c in short_of_minimum(campaign, filed)]
     return Desk(
         campaign,
         _counts(None, overall.totals.figures, rows),
@@ -138,6 +150,7 @@ def late_units(views: TenantViews, campaign: Campaign) -> list[LateUnit]:
     runtime = views.runtime
     filed = filed_recommendations(views.db("campaign_statistics"), str(campaign.id))
     tables = reported_tables(views.db("reported_statistics"), campaign.id)
+    written = written_summaries(views.db("campaign_desk"), campaign.id)
     found = []
     for unit in runtime.tenant.recommending_units:
         if unit.kind is UnitKind.DIRECT:
@@ -147,19 +160,11 @@ def late_units(views: TenantViews, campaign: Campaign) -> list[LateUnit]:
             missing.append("recommendation")
         if unit.code not in tables:
             missing.append("statistics")
-        if not _has_summary(views, campaign.id, unit.code):
+        if unit.code not in written:
             missing.append("work_summary")
         if missing:
             found.append(LateUnit(unit.code, unit.name_zh, missing))
     return found
-
-
-def _has_summary(views: TenantViews, campaign_id: UUID, unit: str) -> bool:
-    try:
-        views.runtime.ledger.get_summary(campaign_id, unit)
-    except WorkSummaryNotFound:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,7 @@ def remind_late_units(views: TenantViews, auth: Auth, campaign_id: UUID, actor: 
     campaign = runtime.ledger.get_campaign(campaign_id)
     views.wait(runtime.ledger.recorder.max_notification_id())
     late = late_units(views, campaign)
-    accounts = unit_accounts(views.db("unit_accounts"))
+    accounts = unit_accounts(views.db("campaign_desk"))
     mails: list[tuple[str, str, str]] = []
     without = []
     for unit in late:

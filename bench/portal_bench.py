@@ -180,18 +180,12 @@ def build(
 
         time_.at(timeline[Phase.SUBMISSION].opens_at + HOUR)  # type: ignore[operator]
         units = {u.code for u in tenant.recommending_units}
-        industries = {n for g in tenant.key_industries for n in g.names}
         filed: list[UUID] = []
         under: dict[str, list[UUID]] = {}
         for i, applicant in enumerate(applicants):
             actor = Actor(applicant.account, Role.APPLICANT_UNIT)
             ledger.register_for_campaign(
-                cid,
-                applicant.credit_code,
-                w.registration_form(applicant, rng),
-                industries,
-                tenant.key_domains,
-                actor,
+                cid, applicant.credit_code, w.registration_form(applicant, rng), actor
             )
             count = mine if i == 0 else min(2, results - len(filed))
             for k in range(count):
@@ -201,7 +195,6 @@ def build(
                     credit_code=applicant.credit_code,
                     applicant=applicant.block,
                     recommending_unit=applicant.unit,
-                    units=units,
                     form=forms.qc_form(applicant, kind, rng),
                     actor=actor,
                     idempotency_key=f"portal-bench-{k}",
@@ -229,14 +222,13 @@ def build(
             entrants = filed[g * ROUND_SIZE : (g + 1) * ROUND_SIZE]
             score_round(ledger, cid, group.code, entrants, numbers, units, rng)
 
-        names = {g.code: g.name_zh for g in tenant.programmes[QC].grades}
         time_.at(timeline[Phase.GRADING].opens_at + HOUR)  # type: ignore[operator]
-        ledger.grade_campaign(cid, names, sec)
+        ledger.grade_campaign(cid, sec)
         time_.at(timeline[Phase.PUBLIC_NOTICE].opens_at + HOUR)  # type: ignore[operator]
         ledger.open_notice(cid, sec)
         time_.at(timeline[Phase.PUBLICATION].opens_at + HOUR)  # type: ignore[operator]
         ledger.close_notice(cid, sec)
-        ledger.publish_results(cid, names, sec)
+        ledger.publish_results(cid, sec)
     return World(cid, len(filed), mine, len(under)), applicants[0]
 
 
@@ -269,7 +261,7 @@ def score_round(
     """One material round over some of the results: assigned, scored, aggregated, closed."""
     sec = Actor(f"{TENANT}-bench-secretariat", Role.SECRETARIAT)
     ledger.open_round(cid, code, entrants, None, sec)
-    ledger.assign_automatically(cid, code, numbers, units, sec)
+    ledger.assign_automatically(cid, code, numbers, sec)
     review_round = ledger.get_round(cid, code)
     for key, reviewers in review_round.assignments.items():
         rubric = review_round.rubrics[review_round.entrants[key]["rubric"]]

@@ -320,3 +320,8 @@ def filed_recommendations(db: ViewDatabase, campaign_id: str) -> set[str]:
             {"campaign": campaign_id},
         )
     return {str(r[0]) for r in rows}
+
+
+def entries_reader(db: ViewDatabase) -> Callable[[str], list[dict[str, Any]]]:
+    """A reader of campaigns' rows that reads each campaign once (for several figures of it)."""
+    return functools.cache(functools.partial(_entries, db))

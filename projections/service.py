@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from projections.campaign_desk import CampaignDeskProjection
 from projections.campaign_list import CampaignListProjection
 from projections.campaign_statistics import CampaignStatisticsProjection
 from projections.enterprise_accounts import EnterpriseAccountsProjection
@@ -13,7 +14,6 @@ from projections.review_board import ReviewBoardProjection
 from projections.runner import Projection, ProjectionRunner, RunnerStatus
 from projections.store import ViewDatabase, open_view_database
 from projections.submission_list import SubmissionListProjection
-from projections.unit_accounts import UnitAccountsProjection
 from tenants.runtime import Platform, TenantRuntime
 
 PROJECTIONS: tuple[type[Projection], ...] = (
@@ -23,7 +23,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     CampaignStatisticsProjection,
     ReportedStatisticsProjection,
     EnterpriseAccountsProjection,
-    UnitAccountsProjection,
+    CampaignDeskProjection,
 )
 """The read models; a new one is added here."""
 
