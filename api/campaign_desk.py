@@ -26,7 +26,7 @@ from projections.campaign_figures import (
 )
 from projections.reported_statistics import reported_tables
 from projections.service import TenantViews
-from projections.submission_list import StageCount, stage_counts
+from projections.submission_list import FILED_STATUSES, StageCount, stage_counts
 from tenants.registry import UnitKind
 
 FIGURE_STAGES = (
@@ -39,9 +39,6 @@ FIGURE_STAGES = (
     "graded",
 )
 """The stages counted as the statistics API counts them (`projections.campaign_figures`)."""
-FILED = ("submitted", "returned", "rejected")
-"""A result numbered and not withdrawn stands at one of these in the submission list: what the
-submission register counts for the least number of results (`short_of_minimum`)."""
 LISTED_STAGES = ("drafted", "returned", "in_review", "public_notice", "published")
 """The stages the submission list knows (where each result stands now)."""
 REPORTS = ("recommendation", "statistics", "work_summary")
@@ -132,7 +129,7 @@ def desk(views: TenantViews, campaign_id: UUID) -> Desk:
     names = {r.credit_code: r.unit_name for r in rows}
     filed: Counter[str] = Counter()
     for row in rows:
-        if row.status in FILED:
+        if row.status in FILED_STATUSES:
             filed[row.credit_code] += row.results
     below = [(c, names.get(c.credit_code, "")) for c in short_of_minimum(campaign, filed)]
     return Desk(

@@ -337,6 +337,7 @@ class OwnRow(msgspec.Struct, frozen=True, kw_only=True):
 
     submission_id: str
     campaign_id: str
+    credit_code: str
     serial: str | None
     programme: str
     title: str
@@ -367,7 +368,7 @@ def own_submissions(
     return select(
         db,
         OwnRow,
-        "SELECT submission_id, campaign_id, serial, programme, title, recommending_unit,"  # noqa: S608 (ours)
+        "SELECT submission_id, campaign_id, credit_code, serial, programme, title, recommending_unit,"  # noqa: S608 (ours)
         " status, endorsed, stage, version FROM {submission_list} WHERE "
         + where
         + " ORDER BY position",
@@ -406,6 +407,11 @@ def submission_rows(db: ViewDatabase, submission_ids: Collection[UUID]) -> dict[
         + ")"
     )
     return {r.submission_id: r for r in select(db, SubmissionRow, query, params)}
+
+
+FILED_STATUSES = ("submitted", "returned", "rejected")
+"""Where a result numbered and not withdrawn stands in this list: what the submission register
+counts for an applicant unit's least number of results (`short_of_minimum`)."""
 
 
 class StageCount(msgspec.Struct, frozen=True, kw_only=True):
