@@ -136,6 +136,7 @@ class SecretariatPages(Controller):
         views: NamedDependency[TenantViews],
         reminded: Annotated[int | None, QueryParameter(ge=0, le=100000)] = None,
         recipients: Annotated[int | None, QueryParameter(ge=0, le=100000)] = None,
+        unreached: Annotated[int | None, QueryParameter(ge=0, le=100000)] = None,
     ) -> Template:
         page = Page(request, views.runtime.tenant)
         found = desk(views, campaign_id)
@@ -144,6 +145,7 @@ class SecretariatPages(Controller):
             **self._context(page, views, found),
             reminded=reminded,
             recipients=recipients,
+            unreached=unreached,
         )
 
     @post(
@@ -163,7 +165,8 @@ class SecretariatPages(Controller):
         done = remind_late_units(views, auth, campaign_id, actor)
         return Redirect(
             f"/{views.runtime.tenant.code}/secretariat/campaigns/{campaign_id}"
-            f"?reminded={done.units}&recipients={done.recipients}#late",
+            f"?reminded={done.units}&recipients={done.recipients}"
+            f"&unreached={len(done.without_account)}#late",
             status_code=303,
         )
 

@@ -134,6 +134,7 @@ async def test_the_late_units_are_reminded_by_mail_and_the_reminder_is_recorded(
     assert reminded.status_code == 303, reminded.text
     shown = await anonymous.get(reminded.headers["location"])
     assert "已向" in shown.text and "发送提醒邮件" in shown.text
+    assert "个单位尚无可用账号" in shown.text  # huangpu and the others have no account here
 
     anonymous.app.state.mail.send_pending()
     (mail,) = delivered_mail(anonymous.app.state.settings, "saq", pudong_login)
