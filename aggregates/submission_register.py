@@ -147,6 +147,10 @@ class ResultsCount:
     def met(self) -> bool:
         return self.results >= self.minimum
 
+    def item(self) -> str:
+        """The formal-review checklist item as the reviewer reads it (computed, not ticked)."""
+        return f"申报单位成果数量：已申报 {self.results} 项，本活动要求至少 {self.minimum} 项"
+
     def problem(self) -> Problem:
         return Problem(
             "results_per_applicant_min",

@@ -78,6 +78,7 @@ async def test_a_minimum_that_is_not_blocking_is_shown_and_the_pass_goes_through
     ledger = client.app.state.platform.tenants["saq"].ledger
     count = ledger.results_count(UUID(j.campaign["id"]), ICBC)
     assert (count.results, count.minimum, count.met, count.blocking) == (1, 2, False, False)
+    assert count.item() == "申报单位成果数量：已申报 1 项，本活动要求至少 2 项"
     passed = await review(client, submission_id)
     assert passed.status_code == 200, passed.text
     assert j.campaign["rules"]["results_per_applicant_min_blocking"] is False
