@@ -14,6 +14,7 @@ from uuid import UUID
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor, Role
@@ -148,6 +149,23 @@ class SecretariatPages(Controller):
             unreached=unreached,
         )
 
+    @get(
+        "/campaigns/{campaign_id:uuid}/counts",
+        operation_id="portalCampaignDeskCounts",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def counts_part(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+    ) -> Template:
+        """The counts alone, which the desk refreshes every minute (htmx)."""
+        page = Page(request, views.runtime.tenant)
+        context = page.context(self._context(page, views, desk(views, campaign_id)))
+        return HTMXTemplate(template_name="secretariat/_counts.html", context=context)
+
     @post(
         "/campaigns/{campaign_id:uuid}/reminders",
         operation_id="portalRemindLateUnits",
@@ -210,6 +228,7 @@ class SecretariatPages(Controller):
             and campaign.status != "archived",
             "back": f"/{tenant.code}/secretariat/campaigns",
             "action": f"/{tenant.code}/secretariat/campaigns/{campaign.id}/reminders",
+            "counts_part": f"/{tenant.code}/secretariat/campaigns/{campaign.id}/counts",
             "statistics": f"/api/v1/tenants/{tenant.code}/campaigns/{campaign.id}/statistics",
             **_timeline(page, campaign.timeline),
         }

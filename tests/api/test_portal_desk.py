@@ -106,6 +106,10 @@ async def test_the_desk_counts_are_the_statistics_api_figures(anonymous: Client)
     assert pudong["registrations"] == "—"
     assert "距成果推荐截止还有" in desk.text and "接下来的截止时间" in desk.text
 
+    part = await anonymous.get(f"/saq/secretariat/campaigns/{campaign_id}/counts")
+    assert part.status_code == 200 and "<html" not in part.text  # what htmx swaps in each minute
+    assert cells(part.text, "") == total
+
     english = await anonymous.get(
         f"/saq/secretariat/campaigns/{campaign_id}", headers={"accept-language": "en"}
     )
