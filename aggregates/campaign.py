@@ -213,6 +213,8 @@ class CampaignRules:
     results_per_applicant_min: int = 2
     """成果数量：每家申报单位至少申报的成果数（上海 QC：2-3 个）。"""
     results_per_applicant_max: int | None = 3
+    results_per_applicant_min_blocking: bool = False
+    """形式审查时申报单位成果数不足 `results_per_applicant_min` 即不能通过（否则仅提示）。"""
     distinct_topic_types: bool = True
     """一家单位的多个成果须课题类型有所差异。"""
     recommendations_per_applicant_max: int | None = 3
@@ -528,6 +530,17 @@ class Campaign(Aggregate):
 
         def apply(self, aggregate: Campaign) -> None:
             aggregate.deleted = True
+
+    class LateUnitsReminded(Event):
+        """The secretariat mailed the recommending units what they have not filed yet (the
+        campaign desk's reminder): unit code → the missing items (recommendation, statistics,
+        work_summary), and how many accounts were mailed."""
+
+        reminders: dict[str, list[str]]
+        recipients: int
+
+        def apply(self, aggregate: Campaign) -> None:
+            """A record for the auditors: the campaign's state does not change."""
 
     if TYPE_CHECKING:  # set by the events' apply(); annotations here would make a dataclass
         tenant: str
@@ -1075,6 +1088,19 @@ class Campaign(Aggregate):
         if problems:
             raise InvalidCampaign(*problems)
         self.trigger_event(self.RehearsalDeleted, reason=reason.strip(), **actor.fields())
+
+    def remind_late_units(
+        self, reminders: Mapping[str, list[str]], recipients: int, actor: Actor
+    ) -> None:
+        self.check_active()
+        if not reminders:
+            raise CampaignConflict(Problem("units", "none_late", "没有需要提醒的单位"))
+        self.trigger_event(
+            self.LateUnitsReminded,
+            reminders={unit: list(items) for unit, items in sorted(reminders.items())},
+            recipients=recipients,
+            **actor.fields(),
+        )
 
     @property
     def status(self) -> str:

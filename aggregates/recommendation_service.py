@@ -3,13 +3,13 @@ the work summary. One class of `AssociationLedger`, over `LedgerBase` (ledger_ba
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
 from aggregates.actor import Actor
-from aggregates.campaign import Campaign
+from aggregates.campaign import Campaign, CampaignNotFound
 from aggregates.ledger_base import LedgerBase, check_version, expecting, retrying
 from aggregates.problems import Conflict, Problem
 from aggregates.recommendation import (
@@ -376,3 +376,15 @@ class RecommendationCommands(LedgerBase):
         if found is None:
             raise WorkSummaryNotFound()
         return found
+
+    def remind_late_units(
+        self, campaign_id: UUID, reminders: Mapping[str, list[str]], recipients: int, actor: Actor
+    ) -> Campaign:
+        """Record that the late units were reminded by mail (the mails go through the outbox)."""
+        return self._update(
+            campaign_id,
+            Campaign,
+            lambda: CampaignNotFound(campaign_id),
+            None,
+            lambda c: c.remind_late_units(reminders, recipients, actor),
+        ).aggregate

@@ -49,7 +49,14 @@ from aggregates.submission import (
     SubmissionConflict,
     SubmissionNotFound,
 )
-from aggregates.submission_register import PROGRAMME_CODES, SubmissionRegister
+from aggregates.submission_register import (
+    PROGRAMME_CODES,
+    ResultsCount,
+    SubmissionRegister,
+    below_minimum,
+    check_results_minimum,
+    results_count,
+)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """Verification code characters: no 0/O, 1/I/L, so a code read off paper is typed right."""
@@ -115,6 +122,8 @@ class ReviewCommands(LedgerBase):
             if Phase.FORMAL_REVIEW in campaign.timeline:
                 campaign.check_phase_open(Phase.FORMAL_REVIEW, self.clock())
             _check_recommended(self, submission)
+            if decision == "pass" and submission.received_from is None:
+                check_results_minimum(campaign, self._register(campaign), submission.credit_code)
             submission.review_formally(
                 decision, checklist, campaign.review_plan.checklist, reason, items, actor
             )
@@ -167,6 +176,20 @@ class ReviewCommands(LedgerBase):
             return reviewed
 
         return retrying(attempt)
+
+    def _register(self, campaign: Campaign) -> SubmissionRegister | None:
+        return self._find(SubmissionRegister.create_id(campaign.id), SubmissionRegister)
+
+    def results_count(self, campaign_id: UUID, credit_code: str) -> ResultsCount:
+        """The least-results item of formal review (and of the unit's own page): the applicant
+        unit's filed results against the campaign's minimum, and whether it blocks a pass."""
+        campaign = self.get_campaign(campaign_id)
+        return results_count(campaign, self._register(campaign), credit_code)
+
+    def below_minimum(self, campaign_id: UUID) -> list[ResultsCount]:
+        """The applicant units of the campaign with fewer filed results than its minimum."""
+        campaign = self.get_campaign(campaign_id)
+        return below_minimum(campaign, self._register(campaign))
 
     # The reviewer pool.
 

@@ -1,5 +1,6 @@
 """The campaign's register of submitted entries (申报登记簿): serial numbers unique in the campaign,
-and the per-unit rules that span submissions (how many results, of differing topic types).
+and the per-unit rules that span submissions (how many results, of differing topic types; the
+least number of results, which holds when the submission window closes, not at each submission).
 
 Saved in the same transaction as the submission it numbers, so two submissions racing for the
 same number or the same unit's last place cannot both succeed.
@@ -7,6 +8,9 @@ same number or the same unit's last place cannot both succeed.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -128,3 +132,75 @@ class SubmissionRegister(Aggregate):
 
     def count(self, credit_code: str) -> int:
         return sum(1 for e in self.entries.values() if e["credit_code"] == credit_code)
+
+
+@dataclass(frozen=True)
+class ResultsCount:
+    """An applicant unit's filed results (withdrawn ones no longer count) against the campaign's
+    least number (成果数量：每家单位至少申报的成果数)."""
+
+    credit_code: str
+    results: int
+    minimum: int
+    blocking: bool
+    """The campaign refuses a formal-review pass below the minimum (else it is only shown)."""
+
+    @property
+    def met(self) -> bool:
+        return self.results >= self.minimum
+
+    def item(self) -> str:
+        """The formal-review checklist item as the reviewer reads it (computed, not ticked)."""
+        return f"申报单位成果数量：已申报 {self.results} 项，本活动要求至少 {self.minimum} 项"
+
+    def problem(self) -> Problem:
+        return Problem(
+            "results_per_applicant_min",
+            "below_minimum",
+            f"本单位申报成果 {self.results} 项，少于本活动要求的至少 {self.minimum} 项",
+        )
+
+
+def results_count(
+    campaign: Campaign, register: SubmissionRegister | None, credit_code: str
+) -> ResultsCount:
+    """The one home of the least-results rule: how many results the unit has filed, against the
+    campaign's minimum."""
+    rules = campaign.rules
+    return ResultsCount(
+        credit_code,
+        register.count(credit_code) if register is not None else 0,
+        rules.results_per_applicant_min,
+        rules.results_per_applicant_min_blocking,
+    )
+
+
+def below_minimum(campaign: Campaign, register: SubmissionRegister | None) -> list[ResultsCount]:
+    """The applicant units that filed results but fewer than the campaign's minimum, by credit
+    code (a unit that filed none is not on the register)."""
+    counts = Counter(e["credit_code"] for e in (register.entries if register else {}).values())
+    return short_of_minimum(campaign, counts)
+
+
+def short_of_minimum(campaign: Campaign, counts: Mapping[str, int]) -> list[ResultsCount]:
+    """Of the units' counts of filed, not withdrawn, results (by credit code), those below the
+    campaign's minimum: the register's counts, or a read model's that mirror them."""
+    rules = campaign.rules
+    found = [
+        ResultsCount(
+            code, n, rules.results_per_applicant_min, rules.results_per_applicant_min_blocking
+        )
+        for code, n in sorted(counts.items())
+        if n
+    ]
+    return [c for c in found if not c.met]
+
+
+def check_results_minimum(
+    campaign: Campaign, register: SubmissionRegister | None, credit_code: str
+) -> None:
+    """Refuse a formal-review pass when the campaign makes the minimum blocking and the unit is
+    below it."""
+    found = results_count(campaign, register, credit_code)
+    if found.blocking and not found.met:
+        raise InvalidSubmission(found.problem())

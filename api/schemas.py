@@ -85,6 +85,7 @@ class RulesIn(Request, kw_only=True, omit_defaults=True):
 
     results_per_applicant_min: PositiveInt | UnsetType = UNSET
     results_per_applicant_max: PositiveInt | UnsetType | None = UNSET
+    results_per_applicant_min_blocking: bool | UnsetType = UNSET
     distinct_topic_types: bool | UnsetType = UNSET
     recommendations_per_applicant_max: PositiveInt | UnsetType | None = UNSET
     recommending_unit_quota: PositiveInt | UnsetType | None = UNSET

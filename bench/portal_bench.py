@@ -1,19 +1,21 @@
 """Server time of the portal's heaviest pages against the JSON endpoint serving the same data, in
 the same run (issue 18 §5): the public results list of a campaign with 2,000 published results
-against GET …/campaigns/{id}/results, and 我的申报 of an applicant unit with 300 of them against
-every page of GET …/campaigns/{id}/submissions. Each pair is one row of `PAIRS`; a page whose
-route the app does not have yet is reported as skipped, not measured.
+against GET …/campaigns/{id}/results, 我的申报 of an applicant unit with 300 of them against
+every page of GET …/campaigns/{id}/submissions, and the secretariat's campaign desk (issue 19)
+against GET …/campaigns/{id}/statistics?by=recommending_unit. Each pair is one row of `PAIRS`; a
+page whose route the app does not have yet is reported as skipped, not measured.
 
 The data are made by the ledgers' real commands (on SQLite, in a temporary data directory):
 saq's QC campaign of 2025 opened and planned (one material round, one reviewer per result, bands
-that grade every result), the results filed and submitted through the direct channel, passed in
-formal review, scored, graded, noticed and published; then the read models catch up. The app is
+that grade every result), the results filed and submitted under 40 recommending units
+(`--units`), recommended on each unit's filed 推荐表, passed in formal review, scored, graded,
+noticed and published; then the read models catch up. The app is
 driven in-process through Litestar's test client; the time of a request is the time the client
 waits for its answer (no network). Each run asks every pair's page and JSON alternately
 `--requests` times after a warm-up; the p95 of each is reported per run, the spread over
 `--runs` runs, and the check: page p95 ≤ 2 × JSON p95 in every run (exit status 1 otherwise).
 
-    PYTHONPATH=. python bench/portal_bench.py [--results 2000] [--mine 300] [--runs 3]
+    PYTHONPATH=. python bench/portal_bench.py [--results 2000] [--mine 300] [--units 40] [--runs 3]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from litestar.testing import TestClient
 from aggregates.actor import Actor, Role
 from aggregates.application import AssociationLedger
 from aggregates.campaign import CampaignRules, Contact, Phase, Programme
+from aggregates.recommendation import Reviewer
 from aggregates.review_plan import GradeBand, ReviewPlan, RoundPlan
 from aggregates.submission import DIRECT_CHANNEL, REQUIRED_ATTACHMENTS
 from aggregates.submission_forms import TopicType
@@ -69,6 +72,8 @@ class World:
     campaign_id: UUID
     results: int
     mine: int
+    units: int
+    """Recommending units with results."""
 
 
 @dataclass(frozen=True)
@@ -106,17 +111,30 @@ PAIRS = [
         Role.APPLICANT_UNIT,
         lambda d: d.mine,
     ),
+    Pair(
+        "活动工作台 campaign desk (40 units)",
+        "portalCampaignDesk",
+        lambda d: f"/{TENANT}/secretariat/campaigns/{d.campaign_id}",
+        lambda d: [
+            f"/api/v1/tenants/{TENANT}/campaigns/{d.campaign_id}/statistics?by=recommending_unit"
+        ],
+        Role.SECRETARIAT,
+        lambda d: d.units,
+    ),
 ]
 
 
-def build(runtime: TenantRuntime, results: int, mine: int) -> tuple[World, w.Applicant]:
+def build(
+    runtime: TenantRuntime, results: int, mine: int, unit_count: int
+) -> tuple[World, w.Applicant]:
     """The campaign (see the module), through the real commands; the applicant filing `mine`."""
     ledger, tenant = runtime.ledger, runtime.tenant
     rng = random.Random(f"portal-bench/{results}/{mine}")
     sec = Actor(f"{TENANT}-bench-secretariat", Role.SECRETARIAT)
+    codes = [u.code for u in tenant.recommending_units if u.code != DIRECT_CHANNEL][:unit_count]
     applicants = [
-        replace(a, unit=DIRECT_CHANNEL)
-        for a in w.population(tenant, 1 + (results - mine + 1) // 2, 18)
+        replace(a, unit=codes[i % len(codes)])
+        for i, a in enumerate(w.population(tenant, 1 + (results - mine + 1) // 2, 18))
     ]
     timeline = w.timeline(YEAR, national=False)
     time_ = SimulatedTime(w.beijing(YEAR, 1, 5, 9))
@@ -162,17 +180,12 @@ def build(runtime: TenantRuntime, results: int, mine: int) -> tuple[World, w.App
 
         time_.at(timeline[Phase.SUBMISSION].opens_at + HOUR)  # type: ignore[operator]
         units = {u.code for u in tenant.recommending_units}
-        industries = {n for g in tenant.key_industries for n in g.names}
-        filed = []
+        filed: list[UUID] = []
+        under: dict[str, list[UUID]] = {}
         for i, applicant in enumerate(applicants):
             actor = Actor(applicant.account, Role.APPLICANT_UNIT)
             ledger.register_for_campaign(
-                cid,
-                applicant.credit_code,
-                w.registration_form(applicant, rng),
-                industries,
-                tenant.key_domains,
-                actor,
+                cid, applicant.credit_code, w.registration_form(applicant, rng), actor
             )
             count = mine if i == 0 else min(2, results - len(filed))
             for k in range(count):
@@ -181,8 +194,7 @@ def build(runtime: TenantRuntime, results: int, mine: int) -> tuple[World, w.App
                     campaign_id=cid,
                     credit_code=applicant.credit_code,
                     applicant=applicant.block,
-                    recommending_unit=DIRECT_CHANNEL,
-                    units=units,
+                    recommending_unit=applicant.unit,
                     form=forms.qc_form(applicant, kind, rng),
                     actor=actor,
                     idempotency_key=f"portal-bench-{k}",
@@ -192,9 +204,13 @@ def build(runtime: TenantRuntime, results: int, mine: int) -> tuple[World, w.App
                         submission.id, forms.attachment(attachment, submission.id, rng), actor
                     )
                 ledger.submit_submission(submission.id, actor)
-                ledger.confirm_direct_channel(submission.id, sec)
                 filed.append(submission.id)
+                under.setdefault(applicant.unit, []).append(submission.id)
             time_.later(1)
+
+        time_.at(timeline[Phase.RECOMMENDATION].opens_at + HOUR)  # type: ignore[operator]
+        for unit, listed in under.items():
+            recommend(ledger, cid, unit, listed, rng)
 
         time_.at(timeline[Phase.FORMAL_REVIEW].opens_at + HOUR)  # type: ignore[operator]
         checklist = dict.fromkeys(campaign.review_plan.checklist or plan.checklist, True)
@@ -206,15 +222,31 @@ def build(runtime: TenantRuntime, results: int, mine: int) -> tuple[World, w.App
             entrants = filed[g * ROUND_SIZE : (g + 1) * ROUND_SIZE]
             score_round(ledger, cid, group.code, entrants, numbers, units, rng)
 
-        names = {g.code: g.name_zh for g in tenant.programmes[QC].grades}
         time_.at(timeline[Phase.GRADING].opens_at + HOUR)  # type: ignore[operator]
-        ledger.grade_campaign(cid, names, sec)
+        ledger.grade_campaign(cid, sec)
         time_.at(timeline[Phase.PUBLIC_NOTICE].opens_at + HOUR)  # type: ignore[operator]
         ledger.open_notice(cid, sec)
         time_.at(timeline[Phase.PUBLICATION].opens_at + HOUR)  # type: ignore[operator]
         ledger.close_notice(cid, sec)
-        ledger.publish_results(cid, names, sec)
-    return World(cid, len(filed), mine), applicants[0]
+        ledger.publish_results(cid, sec)
+    return World(cid, len(filed), mine, len(under)), applicants[0]
+
+
+def recommend(
+    ledger: AssociationLedger, cid: UUID, unit: str, listed: list[UUID], rng: random.Random
+) -> None:
+    """The unit's 推荐表: its reviewer, every result recommended, declared and filed."""
+    actor = Actor(f"{TENANT}-unit-{unit}", Role.RECOMMENDING_UNIT)
+    number = f"{unit.upper()}-{YEAR}-1"
+    reviewer = Reviewer(w.person(rng), f"{unit}质量协会", number, w.mobile(rng), "评审员")
+    ledger.add_recommendation_reviewer(cid, unit, reviewer, actor)
+    for submission_id in listed:
+        score = Decimal(rng.randrange(60, 96))
+        ledger.add_recommendation_entry(
+            cid, unit, submission_id, score, "问题分析透彻，对策有效。", number, actor
+        )
+    ledger.declare_recommendation(cid, unit, w.person(rng), w.mobile(rng), actor)
+    ledger.file_recommendation(cid, unit, actor)
 
 
 def score_round(
@@ -229,7 +261,7 @@ def score_round(
     """One material round over some of the results: assigned, scored, aggregated, closed."""
     sec = Actor(f"{TENANT}-bench-secretariat", Role.SECRETARIAT)
     ledger.open_round(cid, code, entrants, None, sec)
-    ledger.assign_automatically(cid, code, numbers, units, sec)
+    ledger.assign_automatically(cid, code, numbers, sec)
     review_round = ledger.get_round(cid, code)
     for key, reviewers in review_round.assignments.items():
         rubric = review_round.rubrics[review_round.entrants[key]["rubric"]]
@@ -289,7 +321,7 @@ def fetch_json(client: TestClient[Any], paths: list[str]) -> int:
         answer = client.get(template.replace("after=*", f"after={after}"))
         answer.raise_for_status()
         body = answer.json()
-        items = body["items"] if isinstance(body, dict) else body
+        items = (body.get("items", body.get("groups")) if isinstance(body, dict) else body) or []
         after = body.get("next_after") if isinstance(body, dict) else None
         rows += len(items)
     return rows
@@ -313,6 +345,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=int, default=2000)
     parser.add_argument("--mine", type=int, default=300)
+    parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
@@ -323,7 +356,7 @@ def main() -> int:
         started = time.perf_counter()
         try:
             runtime = platform.tenants[TENANT]
-            world, applicant = build(runtime, args.results, args.mine)
+            world, applicant = build(runtime, args.results, args.mine, args.units)
             demo_accounts(runtime, YEAR, applicant)
             nonce = "portal-bench"
             links = {

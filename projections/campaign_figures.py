@@ -318,3 +318,20 @@ def tenant_figures(db: ViewDatabase, programme: str | None = None) -> list[Campa
     entries = functools.cache(functools.partial(_entries, db))
     found = [campaign_figures(db, str(r[0]), entries=entries) for r in rows]
     return [f for f in found if f is not None]
+
+
+def filed_recommendations(db: ViewDatabase, campaign_id: str) -> set[str]:
+    """The recommending units whose recommendation form (推荐表) of the campaign is filed (a
+    returned form is no longer filed; one declared invalid was filed)."""
+    with db.transaction() as tx:
+        rows = tx.execute(
+            "SELECT unit FROM {stat_recommendations}"
+            " WHERE campaign_id = :campaign AND (filed OR invalid)",
+            {"campaign": campaign_id},
+        )
+    return {str(r[0]) for r in rows}
+
+
+def entries_reader(db: ViewDatabase) -> Callable[[str], list[dict[str, Any]]]:
+    """A reader of campaigns' rows that reads each campaign once (for several figures of it)."""
+    return functools.cache(functools.partial(_entries, db))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from projections.account_list import AccountListProjection
+from projections.campaign_desk import CampaignDeskProjection
 from projections.campaign_list import CampaignListProjection
 from projections.campaign_statistics import CampaignStatisticsProjection
 from projections.enterprise_accounts import EnterpriseAccountsProjection
@@ -24,6 +25,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     ReportedStatisticsProjection,
     EnterpriseAccountsProjection,
     AccountListProjection,
+    CampaignDeskProjection,
 )
 """The read models; a new one is added here."""
 

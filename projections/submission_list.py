@@ -369,6 +369,7 @@ class OwnRow(msgspec.Struct, frozen=True, kw_only=True):
 
     submission_id: str
     campaign_id: str
+    credit_code: str
     serial: str | None
     programme: str
     title: str
@@ -399,7 +400,7 @@ def own_submissions(
     return select(
         db,
         OwnRow,
-        "SELECT submission_id, campaign_id, serial, programme, title, recommending_unit,"  # noqa: S608 (ours)
+        "SELECT submission_id, campaign_id, credit_code, serial, programme, title, recommending_unit,"  # noqa: S608 (ours)
         " status, endorsed, stage, version FROM {submission_list} WHERE "
         + where
         + " ORDER BY position",
@@ -477,3 +478,33 @@ def formal_review_queue(db: ViewDatabase, campaign_id: UUID) -> list[FormalRevie
         " AND (stage IS NOT NULL OR direct_channel_confirmed) ORDER BY position"
     )
     return select(db, FormalReviewRow, query, {"campaign": str(campaign_id)})
+
+
+FILED_STATUSES = ("submitted", "returned", "rejected")
+"""Where a result numbered and not withdrawn stands in this list: what the submission register
+counts for an applicant unit's least number of results (`short_of_minimum`)."""
+
+
+class StageCount(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of a campaign's results, of one applicant unit under one recommending unit,
+    stand at one status and stage (the campaign desk's counts)."""
+
+    recommending_unit: str
+    credit_code: str
+    unit_name: str
+    status: str
+    stage: str | None
+    results: int
+
+
+def stage_counts(db: ViewDatabase, campaign_id: UUID) -> list[StageCount]:
+    """A campaign's results counted by recommending unit, applicant unit, status and stage: one
+    query, whatever their number."""
+    return select(
+        db,
+        StageCount,
+        "SELECT recommending_unit, credit_code, MAX(unit_name), status, stage, COUNT(*)"
+        " FROM {submission_list} WHERE campaign_id = :campaign"
+        " GROUP BY recommending_unit, credit_code, status, stage",
+        {"campaign": str(campaign_id)},
+    )

@@ -4,6 +4,7 @@ unit's endorsement and withdrawing. The result forms themselves are `submission_
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,6 +28,7 @@ from aggregates.registration import (
     RegistrationNotFound,
 )
 from aggregates.submission import Submission, SubmissionStatus
+from aggregates.submission_register import short_of_minimum
 from api.access import access, only
 from api.errors import RequestProblem
 from api.forwarding_schemas import national_status_name
@@ -39,7 +41,7 @@ from api.records import Records
 from projections.campaign_list import CampaignSummary, list_campaigns
 from projections.review_board import campaign_results
 from projections.service import TenantViews
-from projections.submission_list import OwnRow, own_submissions
+from projections.submission_list import FILED_STATUSES, OwnRow, own_submissions
 from tenants.runtime import TenantRuntime
 
 APPLICANT = only(Role.APPLICANT_UNIT)
@@ -413,9 +415,20 @@ class ApplicantPages(Controller):
                 phase: phase in windows and windows[phase].is_open(page.now)
                 for phase in (Phase.REGISTRATION, Phase.SUBMISSION)
             }
+            short = (  # the least number of results (issue 23), shown before the window closes
+                short_of_minimum(
+                    runtime.ledger.get_campaign(UUID(key)),
+                    Counter(
+                        c["row"].credit_code for c in mine if c["row"].status in FILED_STATUSES
+                    ),
+                )
+                if mine
+                else []
+            )
             groups.append(
                 {
                     "summary": summary,
+                    "short": short,
                     "registering": open_now[Phase.REGISTRATION],
                     "submitting": open_now[Phase.SUBMISSION],
                     "programme": labels.programme(page.speaker, summary.programme),

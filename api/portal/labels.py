@@ -65,6 +65,9 @@ PROBLEMS_BY_RULE = {
     "range": N_("超出允许的范围"),
     "stale_version": N_("记录已被他人修改，请刷新后重试"),
     "claim_refused": N_("本账号代表该单位的申请未通过核验"),
+    # desk: the least number of results, the reminder
+    "below_minimum": N_("申报单位的成果数量少于本活动要求，不能通过形式审查"),
+    "none_late": N_("没有需要提醒的单位"),
 }
 """English for the refusals the public and sign-in pages show, by rule."""
 

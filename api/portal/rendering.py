@@ -143,6 +143,12 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.SECRETARIAT,)),
         needs_tenant=True,
     ),
+    NavItem(
+        labels.N_("活动工作台"),
+        "/{tenant}/secretariat/campaigns",
+        frozenset((Role.SECRETARIAT, Role.AUDITOR)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

@@ -26,6 +26,7 @@ from api.portal.public import PublicPages
 from api.portal.recommending import RecommendingPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.review import FormalReviewPages
+from api.portal.secretariat import SecretariatPages
 from api.portal.staff import StaffPages
 from api.portal.submission_forms import ResultFormPages
 from api.portal.unit_reports import UnitReportPages
@@ -51,6 +52,7 @@ PAGES: list[Any] = [
     RecommendingPages,
     StaffPages,
     DecisionPages,
+    SecretariatPages,
 ]
 """One controller per channel; the later channels join here."""
 
