@@ -266,6 +266,7 @@ class FormalReviewPages(Controller):
             "submission": _submission(page.speaker, runtime, submission, row),
             "files": _files(page.speaker, submission, f"{base}/{submission_id}", file),
             "checklist": list(campaign.review_plan.checklist),
+            "minimum": _minimum(runtime, submission),
             "progress": progress(rows),
             "next_url": f"{base}/{following.submission_id}" if following else "",
             "reviewable": row is not None and row.outcome == "pending",
@@ -419,3 +420,15 @@ def _files(speaker: Speaker, submission: Submission, base: str, chosen: str) -> 
         (f for f in viewable if f["sha256"] == chosen), viewable[0] if viewable else None
     )
     return {"listed": listed, "current": current}
+
+
+def _minimum(runtime: TenantRuntime, submission: Submission) -> dict[str, Any] | None:
+    """The least-results item (issue 23): computed from the register, not ticked; blocking a pass
+    when the campaign says so. None where the campaign sets no minimum, or for a result forwarded
+    from a member association (exempt)."""
+    if submission.received_from is not None:
+        return None
+    found = runtime.ledger.results_count(submission.campaign_id, submission.credit_code)
+    if not found.minimum:
+        return None
+    return {"text": found.item(), "met": found.met, "blocking": found.blocking}

@@ -5,6 +5,7 @@ the rule blocking; otherwise it is only shown. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.review_plan import DEFAULT_CHECKLIST
+from tests.api.test_portal_review import page_session
 from tests.api.test_recommendations import REVIEWER, form_url, recommend
 from tests.api.test_submissions import ICBC, SAQ, Journey, journey, qc_result
 
@@ -98,3 +100,31 @@ async def test_a_withdrawn_result_no_longer_counts(client: Client) -> None:
     assert withdrawn.status_code == 200, withdrawn.text
     (short,) = ledger.below_minimum(UUID(j.campaign["id"]))
     assert short.results == 1
+
+
+async def test_formal_review_shows_the_item_and_refuses_the_pass_on_the_page(
+    client: Client,
+) -> None:
+    j, submission_id = await one_result_recommended(client, results_per_applicant_min_blocking=True)
+    csrf = await page_session(client)
+    url = f"/saq/review/{j.campaign['id']}/formal/{submission_id}"
+    page = await client.get(url)
+    assert page.status_code == 200, page.text
+    assert "申报单位成果数量：已申报 1 项，本活动要求至少 2 项" in page.text
+    assert "不足，本活动规定不足时不能通过" in page.text
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version is not None
+
+    refused = await client.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "decision": "pass",
+            "met": list(DEFAULT_CHECKLIST),
+            "version": version.group(1),
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert "少于本活动要求的至少 2 项" in refused.text
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    assert ledger.get_submission(UUID(submission_id)).formal_review is None  # nothing stored
