@@ -91,27 +91,108 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None for SQLite; else a fresh PostgreSQL database for the module, dropped afterwards."""
-    if request.param == "sqlite":
-        yield None
-        return
-    problem = _postgres_reachable()
-    if problem is not None:
-        if os.environ.get("QCFLOW_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required but not reachable: {problem}")
-        pytest.skip(f"PostgreSQL not reachable: {problem}")
-    name = f"qcflow_e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+@dataclass
+class Built:
+    """The world every browser test starts from, built once per run and backend; each module
+    gets a copy (its files copied, its PostgreSQL database made from this one as a template)."""
+
+    published: Published
+    login: str
+    password: str
+    data_dir: Path
+    database: str | None
+    """The template database's name (PostgreSQL)."""
+
+
+@pytest.fixture(scope="session")
+def built_worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Built]]:
+    """The worlds built so far, by backend; their template databases dropped at the end."""
+    built: dict[str, Built] = {}
     try:
-        yield make_conninfo(**{**conninfo_to_dict(ADMIN_URL), "dbname": name})
+        yield built
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        for world in built.values():
+            if world.database is not None:
+                _drop(world.database)
+
+
+def _built(backend: str, built: dict[str, Built], tmp: pytest.TempPathFactory) -> Built:
+    if backend in built:
+        return built[backend]
+    data_dir = tmp.mktemp(f"e2e-world-{backend}") / "var"
+    name = None
+    if backend == "postgres":
+        name = f"qcflow_e2e_world_{uuid.uuid4().hex[:12]}"
+        _create(name)
+    settings = Settings(
+        database_url=_url(name) if name else None, data_dir=data_dir, pg_pool_size=2
+    )
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as worker:
+        published, login, password = worker.submit(
+            asyncio.run, _build(settings, Clock(NOW))
+        ).result()
+    built[backend] = Built(published, login, password, data_dir, name)
+    return built[backend]
+
+
+def _url(name: str) -> str:
+    return make_conninfo(**{**conninfo_to_dict(ADMIN_URL), "dbname": name})
+
+
+def _create(name: str, template: str | None = None) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        if template is not None:  # nobody may be connected to a template while it is copied
             conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (template,),
             )
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
+        else:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def world(
+    request: pytest.FixtureRequest,
+    built_worlds: dict[str, Built],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Built, Settings]]:
+    """A copy of the built world for one module: its settings (a data directory of its own and,
+    on PostgreSQL, a database of its own made from the template), dropped afterwards."""
+    backend = str(request.param)
+    if backend == "postgres":
+        problem = _postgres_reachable()
+        if problem is not None:
+            if os.environ.get("QCFLOW_REQUIRE_POSTGRES"):
+                pytest.fail(f"PostgreSQL is required but not reachable: {problem}")
+            pytest.skip(f"PostgreSQL not reachable: {problem}")
+    built = _built(backend, built_worlds, tmp_path_factory)
+    data_dir = tmp_path_factory.mktemp("e2e") / "var"
+    shutil.copytree(built.data_dir, data_dir)
+    name = None
+    if built.database is not None:
+        name = f"qcflow_e2e_{uuid.uuid4().hex[:12]}"
+        _create(name, template=built.database)
+    settings = Settings(
+        database_url=_url(name) if name else None, data_dir=data_dir, pg_pool_size=2
+    )
+    try:
+        yield built, settings
+    finally:
+        if name is not None:
+            _drop(name)
 
 
 async def _build(settings: Settings, clock: Clock) -> tuple[Published, str, str]:
@@ -128,17 +209,10 @@ async def _build(settings: Settings, clock: Clock) -> tuple[Published, str, str]
 
 
 @pytest.fixture(scope="module")
-def site(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    settings = Settings(
-        database_url=database,
-        data_dir=tmp_path_factory.mktemp("e2e") / "var",
-        pg_pool_size=2,
-    )
+def site(world: tuple[Built, Settings]) -> Iterator[Site]:
+    built, settings = world
+    published, login, password = built.published, built.login, built.password
     clock = Clock(NOW)
-    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
-    with ThreadPoolExecutor(1) as worker:
-        published, login, password = worker.submit(asyncio.run, _build(settings, clock)).result()
-    clock.now = NOW
     app = create_app(settings, clock=clock, poll_interval=0.05)
     port = _free_port()
     server = uvicorn.Server(

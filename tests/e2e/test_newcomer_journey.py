@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Site
-from tests.e2e.test_accounts_journey import ENTERPRISE, registers, sign_in, the_secretariat_verifies
+from tests.e2e.pages import sign_in
+from tests.e2e.test_accounts_journey import ENTERPRISE, registers, the_secretariat_verifies
 from tests.e2e.test_applicant_channel import SAQ_2024_QC
 from tests.e2e.test_applicant_channel import register as fills_the_registration
 from tests.e2e.test_result_forms import (
@@ -43,7 +44,7 @@ def test_a_newcomer_registers_is_verified_files_a_result_and_resubmits_it(
 ) -> None:
     login, password = f"newcomer-{uuid.uuid4().hex[:8]}@icbc.example.cn", new_password()
     registers(page, site, login, password)
-    sign_in(page, site, login, password)
+    sign_in(page, site.url, login, password)
     nav = page.get_by_role("navigation", name="主导航")
     nav.get_by_role("link", name="我的账号").click()
     expect(page.locator("section.claim .state")).to_have_text("待核验")
@@ -59,7 +60,7 @@ def test_a_newcomer_registers_is_verified_files_a_result_and_resubmits_it(
     nav.get_by_role("link", name="我的申报").click()
     campaign = page.locator("section.campaign-results", has_text=SAQ_2024_QC)
     campaign.get_by_role("link", name="新建成果申报").click()
-    here = fills_six_members(page)
+    here = fills_six_members(page, verified_name=ENTERPRISE)
     upload_the_files(page, tmp_path)
     submit_after_the_refusal(page)
     english_and_back(page)

@@ -78,13 +78,17 @@ def draft_with_six_members(page: Page, site: Site) -> str:
     return fills_six_members(page)
 
 
-def fills_six_members(page: Page) -> str:
+def fills_six_members(page: Page, verified_name: str | None = None) -> str:
     """On the new QC result's form: fills it with six members (rows added in place) and saves
-    the draft. Answers the draft's address."""
+    the draft. An account that speaks for a verified enterprise is shown its name, read-only
+    (以公章为准); another types it. Answers the draft's address."""
     expect(page.get_by_role("heading", level=1)).to_contain_text("新建申报")
     checked(page, "qc-new")
 
-    page.get_by_label("单位名称（与公章一致）").fill("中国工商银行股份有限公司上海市分行")
+    if verified_name is not None:
+        expect(page.locator("p.unit-name")).to_have_text(verified_name)
+    else:
+        page.get_by_label("单位名称（与公章一致）").fill("中国工商银行股份有限公司上海市分行")
     page.get_by_label("推荐单位").select_option("pudong")
     page.get_by_label("小组名称").fill("柜面服务质量改进QC小组")
     page.get_by_label("小组人数").fill("6")
