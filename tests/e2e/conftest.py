@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,11 +209,30 @@ async def _build(settings: Settings, clock: Clock) -> tuple[Published, str, str]
     return published, login, password
 
 
-@pytest.fixture(scope="module")
-def site(world: tuple[Built, Settings]) -> Iterator[Site]:
-    built, settings = world
-    published, login, password = built.published, built.login, built.password
-    clock = Clock(NOW)
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """For a module that builds a world of its own: None for SQLite; else an empty PostgreSQL
+    database for the module, dropped afterwards."""
+    if request.param == "sqlite":
+        yield None
+        return
+    problem = _postgres_reachable()
+    if problem is not None:
+        if os.environ.get("QCFLOW_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required but not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    name = f"qcflow_e2e_{uuid.uuid4().hex[:12]}"
+    _create(name)
+    try:
+        yield _url(name)
+    finally:
+        _drop(name)
+
+
+@contextmanager
+def served(settings: Settings, clock: Clock) -> Iterator[tuple[str, Any]]:
+    """The app on a free port of this host, in a thread (its address and the app), its
+    ledgers hashing cheaply; stopped on leaving."""
     app = create_app(settings, clock=clock, poll_interval=0.05)
     port = _free_port()
     server = uvicorn.Server(
@@ -228,10 +248,18 @@ def site(world: tuple[Built, Settings]) -> Iterator[Site]:
     for runtime in app.state.platform.tenants.values():
         runtime.ledger.passwords = cheap_hasher()
     try:
-        yield Site(f"http://127.0.0.1:{port}", clock, published, login, password, app)
+        yield f"http://127.0.0.1:{port}", app
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def site(world: tuple[Built, Settings]) -> Iterator[Site]:
+    built, settings = world
+    clock = Clock(NOW)
+    with served(settings, clock) as (url, app):
+        yield Site(url, clock, built.published, built.login, built.password, app)
 
 
 def cheap_hasher() -> Passwords:

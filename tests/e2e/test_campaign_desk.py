@@ -19,8 +19,8 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.mail import delivered_mail
 from tests.api.review_world import credit_code
+from tests.e2e import pages
 from tests.e2e.conftest import Site
-from tests.e2e.pages import PHONE, assert_accessible
 from tests.e2e.test_applicant_channel import PDF, SAQ_2024_QC, qc_result
 from tests.support import new_password
 
@@ -74,19 +74,7 @@ def submit_a_result(site: Site, login: str, password: str) -> None:
 
 
 def check_page(page: Page, name: str) -> None:
-    """axe-clean at 1280 and at 390 px, no horizontal scroll at 390; screenshots of both."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"desk-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{name}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"desk-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 900})
+    pages.looks_right(page, f"desk-{name}", SHOTS)
 
 
 def total(page: Page, stage: str) -> str:

@@ -24,8 +24,8 @@ from reportlab.pdfgen import canvas
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from tests.api.review_world import credit_code
+from tests.e2e import pages
 from tests.e2e.conftest import Site
-from tests.e2e.pages import PHONE, assert_accessible
 from tests.support import beijing, new_password
 
 pytestmark = pytest.mark.e2e
@@ -187,27 +187,11 @@ def six_recommended_results(site: Site) -> dict[str, Any]:
 
 
 def looks_right(page: Page, name: str) -> None:
-    """axe-clean at 1280 px; and at 390 px, no horizontal scroll and axe-clean again."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"review-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{name}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"review-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 900})
+    pages.looks_right(page, f"review-{name}", SHOTS)
 
 
 def sign_in(page: Page, site: Site) -> None:
-    page.goto(site.url + "/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(site.login)
-    page.get_by_label("密码", exact=True).fill(site.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator(".who .person")).to_be_visible()
+    pages.sign_in(page, site.url, site.login, site.password)
 
 
 def formal_review(page: Page, world: dict[str, Any]) -> None:

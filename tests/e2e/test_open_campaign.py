@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import pages
 from tests.e2e.conftest import Site
-from tests.e2e.pages import DESKTOP, PHONE, assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -21,28 +21,11 @@ SHOTS = Path(os.environ["QCFLOW_SCREENSHOTS"]) if os.environ.get("QCFLOW_SCREENS
 
 
 def looks_right(page: Page, name: str) -> None:
-    """axe-clean at 1280 px and at 390 px, where nothing scrolls sideways; screenshots of both
-    when asked (QCFLOW_SCREENSHOTS)."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"setup-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{page.url}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"setup-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size(DESKTOP)
+    pages.looks_right(page, f"setup-{name}", SHOTS)
 
 
 def sign_in(page: Page, site: Site) -> None:
-    page.goto(site.url + "/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(site.login)
-    page.get_by_label("密码", exact=True).fill(site.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("link", name="开设活动")).to_be_visible()
+    pages.sign_in(page, site.url, site.login, site.password)
 
 
 def test_the_secretariat_opens_next_years_campaign_from_last_years_and_a_rehearsal(

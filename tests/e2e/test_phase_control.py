@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 
 from aggregates.actor import Actor, Role
 from aggregates.campaign import CampaignRules, Contact, Phase, Programme, Window
+from tests.e2e import pages
 from tests.e2e.conftest import NOW, Site
-from tests.e2e.pages import DESKTOP, PHONE, assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -25,20 +25,7 @@ DAY = timedelta(days=1)
 
 
 def looks_right(page: Page, name: str) -> None:
-    """axe-clean at 1280 px and at 390 px, where nothing scrolls sideways; screenshots of both
-    when asked (QCFLOW_SCREENSHOTS)."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"phases-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{page.url}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"phases-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size(DESKTOP)
+    pages.looks_right(page, f"phases-{name}", SHOTS)
 
 
 def a_campaign(site: Site) -> str:
@@ -70,11 +57,7 @@ def a_campaign(site: Site) -> str:
 
 
 def sign_in(page: Page, site: Site) -> None:
-    page.goto(site.url + "/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(site.login)
-    page.get_by_label("密码", exact=True).fill(site.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator(".who .person")).to_be_visible()
+    pages.sign_in(page, site.url, site.login, site.password)
 
 
 def test_close_submission_early_open_formal_review_now_and_a_refused_reopen(

@@ -18,8 +18,9 @@ from playwright.sync_api import Page, expect
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Programme
+from tests.e2e import pages
 from tests.e2e.conftest import Site
-from tests.e2e.pages import DESKTOP, PHONE, assert_accessible
+from tests.e2e.pages import DESKTOP
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -98,19 +99,7 @@ def filed_under_pudong(site: Site) -> dict[str, str]:
 
 
 def checked(page: Page, name: str) -> None:
-    """axe-clean at 1280 and at 390 px, where nothing scrolls sideways; screenshots if asked."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"prec-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{name}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"prec-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size(DESKTOP)
+    pages.looks_right(page, f"prec-{name}", SHOTS)
 
 
 def ranks(page: Page) -> list[str]:

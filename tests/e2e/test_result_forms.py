@@ -17,8 +17,9 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Programme
 from aggregates.submission_forms import QcResultForm
+from tests.e2e import pages
 from tests.e2e.conftest import Site
-from tests.e2e.pages import PHONE, assert_accessible, sign_in
+from tests.e2e.pages import sign_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -45,20 +46,7 @@ def applicant(site: Site, credit_code: str) -> tuple[str, str]:
 
 
 def checked(page: Page, name: str) -> None:
-    """axe-clean, and no horizontal scroll at 390 px (then back at 1280); a screenshot of each
-    width when asked for."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"pform-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{name}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"pform-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 900})
+    pages.looks_right(page, name, SHOTS)
 
 
 def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(

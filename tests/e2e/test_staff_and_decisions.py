@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from litestar.testing import AsyncTestClient
 from playwright.sync_api import Browser, Page, expect
 
@@ -27,8 +24,9 @@ from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_decisions import file_a_form
-from tests.e2e.conftest import _free_port, cheap_hasher
-from tests.e2e.pages import DESKTOP, PHONE, assert_accessible
+from tests.e2e import pages
+from tests.e2e.conftest import served
+from tests.e2e.pages import DESKTOP
 from tests.support import Clock, beijing, new_password
 
 pytestmark = pytest.mark.e2e
@@ -74,42 +72,12 @@ def world(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> Ite
         campaign_id, login, password, locked = worker.submit(
             asyncio.run, _build(settings, clock)
         ).result()
-    app = create_app(settings, clock=clock, poll_interval=0.05)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    for runtime in app.state.platform.tenants.values():
-        runtime.ledger.passwords = cheap_hasher()
-    try:
-        yield World(f"http://127.0.0.1:{port}", campaign_id, login, password, locked, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(settings, clock) as (url, app):
+        yield World(url, campaign_id, login, password, locked, app)
 
 
 def looks_right(page: Page, name: str) -> None:
-    """axe-clean at 1280 px and at 390 px, where nothing scrolls sideways; screenshots of both
-    when asked (QCFLOW_SCREENSHOTS)."""
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=str(SHOTS / f"staff-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{page.url}: {width} px wide at 390 px"
-        assert_accessible(page)
-        if SHOTS:
-            page.screenshot(path=str(SHOTS / f"staff-{name}-390.png"), full_page=True)
-    finally:
-        page.set_viewport_size(DESKTOP)
+    pages.looks_right(page, f"staff-{name}", SHOTS)
 
 
 def signs_in(page: Page, world: World, login: str, password: str) -> None:
