@@ -17,6 +17,8 @@ from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.public import PublicPages
 from api.portal.rendering import STATIC, STATIC_PATH
+from api.portal.reviewer import ReviewerPages
+from api.portal.rounds import RoundPages
 from api.portal.submission_forms import ResultFormPages
 
 PAGES: list[Any] = [
@@ -27,6 +29,8 @@ PAGES: list[Any] = [
     EnterpriseClaimPages,
     ApplicantPages,
     ResultFormPages,
+    RoundPages,
+    ReviewerPages,
 ]
 """One controller per channel; the later channels join here."""
 
