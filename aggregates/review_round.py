@@ -462,7 +462,6 @@ class ReviewRound(Aggregate):
                         f"合计 {sheet.total} 与各项之和 {typed} 不符",
                     )
                 )
-                continue
             try:
                 self.file_sheet(
                     campaign,

@@ -4,12 +4,13 @@ summary table (评审汇总表)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Request, Response, get, post, put
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from aggregates.actor import Actor, Role
@@ -417,23 +418,29 @@ class ReviewController(Controller):
     @post(
         "/campaigns/{campaign_id:uuid}/rounds/{round_code:str}/sheets/import",
         operation_id="importPaperSheets",
-        sync_to_thread=True,
         opt=access(SECRETARIAT),
-        request_max_body_size=SHEET_FILE_MAX_BYTES,
+        request_max_body_size=None,  # read here, up to SHEET_FILE_MAX_BYTES
         status_code=200,
     )
-    def import_sheets(
+    async def import_sheets(
         self,
+        request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
-        data: Annotated[bytes, Body(media_type=XLSX)],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> SheetImportOut:
-        """Paper sheets typed into the form (the body is the .xlsx): every row checked; if any
-        is wrong the whole file is refused (422) with each row's problems (`rows.<row>.<field>`),
-        else each is filed as entered by the secretariat for its judge."""
-        return import_paper_sheets(runtime, campaign_id, round_code, data, actor)
+        """Paper sheets typed into the form (the body is the .xlsx, any content type): every
+        row checked; if any is wrong the whole file is refused (422) with each row's problems
+        (`rows.<row>.<field>`), else each is filed as entered by the secretariat for its judge."""
+        content = bytearray()
+        async for chunk in request.stream():
+            content += chunk
+            if len(content) > SHEET_FILE_MAX_BYTES:
+                raise RequestProblem(413, Problem("file", "max_size", "文件超过 5 MB"))
+        return await sync_to_thread(
+            import_paper_sheets, runtime, campaign_id, round_code, bytes(content), actor
+        )
 
     @get(
         "/campaigns/{campaign_id:uuid}/review-queue",

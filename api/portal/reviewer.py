@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Stream, Template
 
 from aggregates.actor import Actor, Role
@@ -97,7 +97,7 @@ class ReviewerPages(Controller):
         request: Request[Any, Any, Any],
         records: NamedDependency[Records],
         views: NamedDependency[TenantViews],
-        done: str | None = None,
+        done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
         page = Page(request, views.runtime.tenant)
         return page.render(
@@ -188,7 +188,7 @@ class ReviewerPages(Controller):
         round_code: FromPath[str],
         submission_id: FromPath[UUID],
         views: NamedDependency[TenantViews],
-        done: str | None = None,
+        done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
         page = Page(request, views.runtime.tenant)
         context = sheet_context(views, records, campaign_id, round_code, submission_id)

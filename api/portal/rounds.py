@@ -15,7 +15,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, Parameter
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from aggregates.actor import Actor, Role
@@ -89,9 +89,9 @@ class RoundPages(Controller):
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
         views: NamedDependency[TenantViews],
-        done: str | None = None,
-        filed: int | None = None,
-        top: Annotated[int | None, Parameter(ge=1, le=100000)] = None,
+        done: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        filed: Annotated[int | None, QueryParameter(ge=0, le=100000)] = None,
+        top: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
     ) -> Template:
         page = Page(request, views.runtime.tenant)
         context = self._context(page, views, campaign_id, round_code, top)
