@@ -97,7 +97,9 @@ class RoundPages(Controller):
         context = self._context(page, views, campaign_id, round_code, top)
         context["done"] = done if done in DONE else ""
         context["filed"] = filed or 0
-        return page.render(context.pop("template"), **context)
+        return page.render(
+            context.pop("template"), **context, values={}, problems={}, general_problems=[]
+        )
 
     def _context(
         self,
@@ -118,9 +120,6 @@ class RoundPages(Controller):
             "campaign": campaign,
             "plan": round_plan,
             "base": base,
-            "values": {},
-            "problems": {},
-            "general_problems": [],
             "import_problems": [],
             "done": "",
             "filed": 0,
