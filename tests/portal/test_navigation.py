@@ -40,8 +40,10 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
         *public,
         "/saq/account",
         "/saq/enterprise-claims",
+        "/saq/rounds/",
         "/saq/desk",
     ]
+    assert links(viewer(Role.REVIEWER), saq) == [*public, "/saq/account", "/saq/reviewer/"]
     assert links(viewer(Role.APPLICANT_UNIT), saq) == [*public, "/saq/applicant/", "/saq/account"]
     assert links(Viewer(), saq) == ["/saq/", "/", "/verify"]
     assert links(Viewer(), None) == ["/", "/verify"]

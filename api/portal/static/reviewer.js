@@ -16,6 +16,11 @@
     if (out) out.textContent = (Math.round(total * 100) / 100).toString();
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // On a phone the result is a tap away: its panel starts folded.
+    if (window.matchMedia("(max-width: 60rem)").matches) {
+      var details = document.querySelectorAll("details.result-details");
+      for (var d = 0; d < details.length; d++) details[d].removeAttribute("open");
+    }
     var forms = document.querySelectorAll("form[data-sheet]");
     for (var i = 0; i < forms.length; i++) {
       (function (form) {
