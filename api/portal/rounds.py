@@ -12,6 +12,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -64,11 +65,6 @@ class AssignForm(msgspec.Struct, kw_only=True):
 
 class CsrfForm(msgspec.Struct, kw_only=True):
     csrf_token: str = ""
-
-
-class ImportForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
-    file: UploadFile | None = None
 
 
 class RoundPages(Controller):
@@ -335,22 +331,43 @@ class RoundPages(Controller):
     @post(
         f"{ROUND}/import",
         operation_id="portalImportPaperSheets",
-        sync_to_thread=True,
         opt=access(SECRETARIAT),
         request_max_body_size=SHEET_FILE_MAX_BYTES + 64 * 1024,
     )
-    def import_sheets(
+    async def import_sheets(
         self,
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
-        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        """Paper sheets from the form: refused whole, each row's problems listed, or entered."""
-        page = Page(request, runtime.tenant)
+        """Paper sheets from the form: refused whole, each row's problems listed, or entered.
+        The round is found before the form is read (another tenant's answers 404)."""
+        await sync_to_thread(self._import_form, request, views, campaign_id, round_code)
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise RequestProblem(422, Problem("file", "required", "请选择 .xlsx 文件"))
+        content = await upload.read()
+        result = await sync_to_thread(
+            import_paper_sheets, runtime, campaign_id, round_code, content, actor
+        )
+        return Redirect(
+            f"/{runtime.tenant.code}/rounds/{campaign_id}/{round_code}"
+            f"?done=imported&filed={result.filed}",
+            status_code=303,
+        )
+
+    def _import_form(
+        self,
+        request: Request[Any, Any, Any],
+        views: TenantViews,
+        campaign_id: UUID,
+        round_code: str,
+    ) -> None:
+        page = Page(request, views.runtime.tenant)
+        views.runtime.ledger.get_round(campaign_id, round_code)
         context = self._context(page, views, campaign_id, round_code, None)
         speaker = page.speaker
 
@@ -364,15 +381,6 @@ class RoundPages(Controller):
             context=context,
             page=page,
             on_refusal=rows,
-        )
-        if data.file is None or not data.file.filename:
-            raise RequestProblem(422, Problem("file", "required", "请选择 .xlsx 文件"))
-        content = data.file.file.read()
-        result = import_paper_sheets(runtime, campaign_id, round_code, content, actor)
-        tenant = runtime.tenant.code
-        return Redirect(
-            f"/{tenant}/rounds/{campaign_id}/{round_code}?done=imported&filed={result.filed}",
-            status_code=303,
         )
 
     @get(
