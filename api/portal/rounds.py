@@ -396,14 +396,15 @@ class RoundPages(Controller):
         round_code: FromPath[str],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """From the review board alone, as the API's matrix (the round is not replayed)."""
         page = Page(request, views.runtime.tenant)
-        review_round = views.runtime.ledger.get_round(campaign_id, round_code)
         campaign = views.runtime.ledger.get_campaign(campaign_id)
+        round_plan = campaign.review_plan.round(round_code)
         matrix = round_matrix(views, campaign_id, round_code)
         return page.render(
             "rounds/matrix.html",
             campaign=campaign,
-            round=review_round,
+            round=round_plan,
             base=f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}",
             **matrix_view(matrix, {}),
         )
