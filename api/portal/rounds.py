@@ -147,8 +147,10 @@ class RoundPages(Controller):
             refused: list[Problem] = []
         except DomainError as e:  # shown as why the round cannot open yet
             entrants, refused = [], list(e.problems)
+        codes = [p.code for p in campaign.review_plan.rounds]
         return {
             "template": "rounds/open.html",
+            "earlier": codes.index(round_code) > 0,
             "entrants": entrants,
             "refused": refused,
             "top": top,
