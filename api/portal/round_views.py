@@ -11,7 +11,7 @@ from uuid import UUID
 from aggregates.account import AccountStatus
 from aggregates.actor import Role
 from aggregates.campaign import Window
-from aggregates.review_round import PHASE_OF_KIND, ReviewRound
+from aggregates.review_round import PHASE_OF_KIND, ReviewRound, RoundNotFound
 from api.accounts import Auth
 from api.portal import labels
 from api.portal.i18n import Speaker
@@ -42,7 +42,10 @@ def planned_rounds(views: TenantViews, speaker: Speaker) -> list[dict[str, Any]]
         campaign = ledger.get_campaign(UUID(summary.campaign_id))
         rounds = []
         for plan in campaign.review_plan.rounds:
-            opened = ledger._find(ReviewRound.create_id(campaign.id, plan.code), ReviewRound)
+            try:
+                opened: ReviewRound | None = ledger.get_round(campaign.id, plan.code)
+            except RoundNotFound:
+                opened = None
             if opened is None:
                 state = speaker.gettext("未开始")
             elif opened.closed:
