@@ -173,24 +173,33 @@ def remind_late(views: TenantViews, auth: Auth, review_round: ReviewRound) -> in
     return sent
 
 
-def matrix_view(matrix: MatrixOut, names: dict[str, str]) -> dict[str, Any]:
-    """The matrix as rows of cells, one per reviewer column (None where not assigned)."""
-    rows = []
-    for row in matrix.rows:
-        by_reviewer = {c.reviewer: c for c in row.cells}
-        rows.append(
-            {
-                "submission_id": row.submission_id,
-                "serial": row.serial,
-                "title": row.title,
-                "score": row.score,
-                "cells": [by_reviewer.get(r) for r in matrix.reviewers],
-            }
-        )
+def matrix_view(matrix: MatrixOut) -> dict[str, Any]:
+    """The matrix as plain rows (serial, submission, score, cells), a cell per reviewer column:
+    (name, total, corrections, paper sheet) or blanks where the reviewer is not assigned. Plain
+    tuples: the page of a 400 × 12 round renders in a fraction of its query."""
+    names: dict[str, str] = {}
     for row in matrix.rows:
         for c in row.cells:
             names.setdefault(c.reviewer, c.reviewer_name)
-    return {"reviewers": matrix.reviewers, "names": names, "rows": rows}
+    blank = ("", None, 0, False)
+    rows = []
+    for row in matrix.rows:
+        by_reviewer = {
+            c.reviewer: (
+                c.reviewer_name,
+                "…" if c.total is None else c.total,
+                c.corrections,
+                c.entered_by == Role.SECRETARIAT.value,
+            )
+            for c in row.cells
+        }
+        cells = [by_reviewer.get(r, blank) for r in matrix.reviewers]
+        rows.append((row.serial, row.submission_id, row.score, cells))
+    return {
+        "reviewers": matrix.reviewers,
+        "labels": [names.get(r, "") for r in matrix.reviewers],
+        "rows": rows,
+    }
 
 
 def inputs_of(review_round: ReviewRound, submission_id: UUID, speaker: Speaker) -> dict[str, Any]:
