@@ -19,7 +19,7 @@ from aggregates.campaign import Campaign, Phase
 from aggregates.limits import COMMENT_MAX_CHARS, too_long
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 from aggregates.review_plan import RoundPlan
-from aggregates.scoring import Sheet, aggregate, sheet_problems, total
+from aggregates.scoring import Sheet, aggregate, quantize, sheet_problems, total
 
 ROUND_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/review-round")
 PHASE_OF_KIND = {"material": Phase.MATERIAL_REVIEW, "presentation": Phase.PRESENTATION}
@@ -105,6 +105,19 @@ class Panelist:
         return None
 
 
+@dataclass(frozen=True)
+class PaperSheet:
+    """A paper score sheet as typed into a row of the 评审汇总表 layout: the result by its
+    serial, the judge by certificate number, the scores, and the total the judge wrote."""
+
+    row: int
+    serial: str
+    reviewer: str
+    criteria: dict[str, Decimal]
+    total: Decimal | None
+    comment: str = ""
+
+
 def _same_unit(a: str, b: str) -> bool:
     return a.strip() == b.strip() and bool(a.strip())
 
@@ -158,6 +171,10 @@ class ReviewRound(Aggregate):
         def apply(self, aggregate: ReviewRound) -> None:
             key = str(self.submission_id)
             aggregate.assignments[key].append(self.reviewer)
+            # Kept beside (a snapshot from before has none: names then read as blank).
+            vars(aggregate).setdefault("reviewer_names_state", {})[self.reviewer] = (
+                self.reviewer_name
+            )
             aggregate.exclusions.setdefault(key, {}).update(self.excluded)
 
     class ReviewerReleased(Event):
@@ -189,6 +206,8 @@ class ReviewRound(Aggregate):
                 "comment": self.comment,
                 "corrects": self.corrects,
                 "reason": self.reason,
+                # Who entered it: the judge, or the secretariat from a paper sheet.
+                "entered_by": self.actor_role,
             }
             aggregate.current[f"{self.submission_id}/{self.reviewer}"] = str(self.sheet_id)
             aggregate.stale = True
@@ -415,6 +434,58 @@ class ReviewRound(Aggregate):
             **actor.fields(),
         )
 
+    def file_paper_sheets(
+        self,
+        campaign: Campaign,
+        sheets: Iterable[PaperSheet],
+        ids: Iterable[UUID],
+        at: datetime,
+        actor: Actor,
+    ) -> list[Problem]:
+        """Paper sheets entered by the secretariat for the named judges (the actor records who
+        entered them). Every row is checked; answers each refused row's problems, named
+        `rows.<row>.<field>`: the caller saves nothing when there are any."""
+        by_serial = {e["serial"]: e for e in self.entrants.values()}
+        found: list[Problem] = []
+        for sheet, sheet_id in zip(sheets, ids, strict=True):
+            where = f"rows.{sheet.row}"
+            entrant = by_serial.get(sheet.serial.strip())
+            if entrant is None:
+                found.append(Problem(f"{where}.serial", "not_in_round", "该申报编号不在本轮评审中"))
+                continue
+            typed = total(sheet.criteria)
+            if sheet.total is not None and quantize(sheet.total) != typed:
+                found.append(
+                    Problem(
+                        f"{where}.total",
+                        "total_mismatch",
+                        f"合计 {sheet.total} 与各项之和 {typed} 不符",
+                    )
+                )
+            try:
+                self.file_sheet(
+                    campaign,
+                    sheet_id=sheet_id,
+                    submission_id=entrant["submission_id"],
+                    reviewer=sheet.reviewer.strip(),
+                    criteria=sheet.criteria,
+                    comment=sheet.comment,
+                    corrects=None,
+                    reason="",
+                    at=at,
+                    actor=actor,
+                )
+            except ReviewError as refused:
+                found += [
+                    Problem(f"{where}.{_column(p.field)}", p.rule, p.message)
+                    for p in refused.problems
+                ]
+        return found
+
+    def reviewer_names(self) -> dict[str, str]:
+        """Each assigned reviewer's name, as when assigned."""
+        return dict(vars(self).get("reviewer_names_state", {}))
+
     def current_sheets(self) -> list[Sheet]:
         """The sheets that count: the latest of each reviewer for each submission."""
         return [
@@ -493,6 +564,11 @@ class ReviewRound(Aggregate):
     def score(self, submission_id: UUID | str) -> Decimal | None:
         result = self.results.get(str(submission_id))
         return None if result is None else result["score"]
+
+
+def _column(field: str) -> str:
+    """A sheet's field as the column of the import it came from."""
+    return "reviewer" if field in ("submission_id", "corrects") else field
 
 
 def _spread(key: str, panelist: Panelist) -> str:

@@ -3,6 +3,7 @@ notice and publication. One class of `AssociationLedger`, over `LedgerBase` (led
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
@@ -41,7 +42,15 @@ from aggregates.ledger_base import BEIJING, LedgerBase, retrying
 from aggregates.problems import DomainError, Problem, VersionConflict
 from aggregates.recommendation import Recommendation
 from aggregates.review_plan import ReviewPlan, RoundPlan
-from aggregates.review_round import Entrant, Panelist, ReviewConflict, ReviewRound, RoundNotFound
+from aggregates.review_round import (
+    Entrant,
+    InvalidReview,
+    Panelist,
+    PaperSheet,
+    ReviewConflict,
+    ReviewRound,
+    RoundNotFound,
+)
 from aggregates.submission import (
     DIRECT_CHANNEL,
     InvalidSubmission,
@@ -337,11 +346,29 @@ class ReviewCommands(LedgerBase):
         """Open a round of the plan. Its entrants: those named; else the top N of the rounds
         before; else (the first material round) every submission that passed formal review."""
         campaign = self.get_campaign(campaign_id)
+        round_plan, entrants = self.round_entrants(campaign, code, submissions, top)
+        review_round = ReviewRound.open(campaign, round_plan, entrants, actor)
+        try:
+            self._save(review_round)
+        except IntegrityError:
+            raise ReviewConflict(
+                Problem("round", "already_opened", f"{round_plan.name_zh}已开始")
+            ) from None
+        return review_round
+
+    def round_entrants(
+        self,
+        campaign: Campaign,
+        code: str,
+        submissions: list[UUID] | None,
+        top: int | None,
+    ) -> tuple[RoundPlan, list[Entrant]]:
+        """Who would enter the round, by the rule of `open_round` (shown before it is opened)."""
         plan = campaign.review_plan
         round_plan = plan.round(code)
         if round_plan is None:
             raise InvalidCampaign(Problem("round", "not_planned", "评审方案中没有该轮次"))
-        if self._find(ReviewRound.create_id(campaign_id, code), ReviewRound) is not None:
+        if self._find(ReviewRound.create_id(campaign.id, code), ReviewRound) is not None:
             raise ReviewConflict(Problem("round", "already_opened", f"{round_plan.name_zh}已开始"))
         passed = _passed_formal_review(self, campaign)
         earlier = _earlier_rounds(self, campaign, round_plan)
@@ -364,14 +391,7 @@ class ReviewCommands(LedgerBase):
             _entrant(passed[s], "presentation" if round_plan.kind == "presentation" else None)
             for s in chosen
         ]
-        review_round = ReviewRound.open(campaign, round_plan, entrants, actor)
-        try:
-            self._save(review_round)
-        except IntegrityError:
-            raise ReviewConflict(
-                Problem("round", "already_opened", f"{round_plan.name_zh}已开始")
-            ) from None
-        return review_round
+        return round_plan, entrants
 
     def get_round(self, campaign_id: UUID, code: str, version: int | None = None) -> ReviewRound:
         found = self._find(ReviewRound.create_id(campaign_id, code), ReviewRound, version)
@@ -462,6 +482,30 @@ class ReviewCommands(LedgerBase):
             ),
         )
         return saved, new_id
+
+    def import_paper_sheets(
+        self,
+        campaign_id: UUID,
+        code: str,
+        sheets: list[PaperSheet],
+        refused: list[Problem],
+        actor: Actor,
+    ) -> ReviewRound:
+        """Paper sheets of a round entered at once by the secretariat, all or nothing: any row
+        refused (here, or already by the file's reader: `refused`) and none is stored."""
+        campaign = self.get_campaign(campaign_id)
+        ids = [uuid4() for _ in sheets]
+
+        def enter(review_round: ReviewRound) -> None:
+            review_round.check_open()
+            found = review_round.file_paper_sheets(campaign, sheets, ids, self.clock(), actor)
+            problems = sorted([*refused, *found], key=_row_order)
+            if problems:
+                raise InvalidReview(*problems)
+            if not sheets:
+                raise InvalidReview(Problem("rows", "required", "文件中没有已填写的评分表"))
+
+        return _change_round(self, campaign_id, code, enter)
 
     def aggregate_round(self, campaign_id: UUID, code: str, actor: Actor) -> ReviewRound:
         return _change_round(
@@ -677,9 +721,9 @@ def _random_code() -> str:
 
 
 def _row_order(problem: Problem) -> tuple[int, str]:
-    """Problems of an imported file in the order of its rows."""
-    head = problem.field.removeprefix("rows[").split("]", 1)[0]
-    return (int(head) if head.isdigit() else 0, problem.field)
+    """Problems of an imported file in the order of its rows (`rows[3].name`, `rows.3.total`)."""
+    found = re.match(r"rows(?:\[(\d+)\]|\.(\d+))", problem.field)
+    return (int(found.group(1) or found.group(2)) if found else 0, problem.field)
 
 
 def _check_recommended(ledger: LedgerBase, submission: Submission) -> None:

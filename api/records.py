@@ -238,6 +238,14 @@ class Records:
             raise not_found("reviewer")
         return named or min(mine)
 
+    def assigned_number(self, review_round: ReviewRound, submission_id: UUID) -> str:
+        """The reviewer's certificate number assigned to this result in the round, else 404:
+        a reviewer opens only the results given to them (their sheet, its report)."""
+        given = set(review_round.assignments.get(str(submission_id), ())) & self.reviewer_numbers()
+        if not given:
+            raise not_found("submission_id")
+        return min(given)
+
     def round_out(self, review_round: ReviewRound) -> RoundOut:
         """A round as the account reads it: whole for those who see everything; a reviewer its
         own part: the entrants assigned to them, their assignments and their own sheets; never

@@ -245,6 +245,8 @@ class MatrixCell(Response, kw_only=True, frozen=True):
     total: Decimal | None
     sheet_id: str | None
     corrections: int
+    entered_by: str | None = None
+    """"secretariat" when the counted sheet is a paper sheet the secretariat entered."""
 
 
 class MatrixRow(Response, kw_only=True, frozen=True):
@@ -259,6 +261,14 @@ class MatrixOut(Response, kw_only=True, frozen=True):
     round_id: UUID
     reviewers: list[str]
     rows: list[MatrixRow]
+
+
+class SheetImportOut(Response, kw_only=True, frozen=True):
+    filed: int
+    """Paper sheets entered, each marked as entered by the secretariat for its judge."""
+    blank: int
+    """Rows of the form left without any score (not entered)."""
+    round: RoundOut
 
 
 # Results, notice, objections.

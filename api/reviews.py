@@ -40,10 +40,12 @@ from api.review_schemas import (
     ReviewPlanIn,
     ReviewPlanOut,
     RoundOut,
+    SheetImportOut,
     SheetIn,
     SheetOut,
 )
 from api.schemas import ReasonIn
+from api.sheet_import import read_sheets, sheet_form_xlsx
 from api.submission_schemas import SubmissionOut
 from projections.review_board import (
     AssignmentRow,
@@ -58,6 +60,7 @@ from tenants.runtime import TenantRuntime
 SECRETARIAT = only(Role.SECRETARIAT)
 READERS = only(Role.SECRETARIAT, Role.AUDITOR)
 SCORERS = only(Role.REVIEWER, Role.SECRETARIAT)
+SHEET_FILE_MAX_BYTES = 5 * 1024 * 1024
 
 
 def fresh(views: TenantViews) -> None:
@@ -444,35 +447,53 @@ class ReviewController(Controller):
         round_code: FromPath[str],
         views: NamedDependency[TenantViews],
     ) -> MatrixOut:
-        fresh(views)
-        round_id = ReviewRound.create_id(campaign_id, round_code)
-        entrants, cells = score_matrix(views.db("review_board"), round_id)
-        if not entrants:
-            raise not_found("round_code")
-        by_submission: dict[str, list[AssignmentRow]] = {}
-        for cell in cells:
-            by_submission.setdefault(cell.submission_id, []).append(cell)
-        rows = [
-            MatrixRow(
-                submission_id=e.submission_id,
-                serial=e.serial,
-                title=e.title,
-                score=e.score,
-                cells=[
-                    MatrixCell(
-                        reviewer=c.reviewer,
-                        reviewer_name=c.reviewer_name,
-                        total=c.total,
-                        sheet_id=c.sheet_id,
-                        corrections=c.corrections,
-                    )
-                    for c in by_submission.get(e.submission_id, [])
-                ],
-            )
-            for e in entrants
-        ]
-        reviewers = sorted({c.reviewer for c in cells})
-        return MatrixOut(round_id=round_id, reviewers=reviewers, rows=rows)
+        return round_matrix(views, campaign_id, round_code)
+
+    @get(
+        "/campaigns/{campaign_id:uuid}/rounds/{round_code:str}/sheets/form.xlsx",
+        operation_id="exportPaperSheetForm",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def sheet_form(
+        self,
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Response[bytes]:
+        """The round's 评审汇总表 as a form for paper sheets: a row per judge and result still
+        without a sheet, a column per criterion."""
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        review_round = runtime.ledger.get_round(campaign_id, round_code)
+        content = sheet_form_xlsx(campaign, review_round)
+        return download(content, XLSX, f"{review_round.name_zh}纸质评分表录入.xlsx")
+
+    @post(
+        "/campaigns/{campaign_id:uuid}/rounds/{round_code:str}/sheets/import",
+        operation_id="importPaperSheets",
+        opt=access(SECRETARIAT),
+        request_max_body_size=None,  # read here, up to SHEET_FILE_MAX_BYTES
+        status_code=200,
+    )
+    async def import_sheets(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> SheetImportOut:
+        """Paper sheets typed into the form (the body is the .xlsx, any content type): every
+        row checked; if any is wrong the whole file is refused (422) with each row's problems
+        (`rows.<row>.<field>`), else each is filed as entered by the secretariat for its judge."""
+        content = bytearray()
+        async for chunk in request.stream():
+            content += chunk
+            if len(content) > SHEET_FILE_MAX_BYTES:
+                raise RequestProblem(413, Problem("file", "max_size", "文件超过 5 MB"))
+        return await sync_to_thread(
+            import_paper_sheets, runtime, campaign_id, round_code, bytes(content), actor
+        )
 
     @get(
         "/campaigns/{campaign_id:uuid}/review-queue",
@@ -508,6 +529,51 @@ class ReviewController(Controller):
         review_round = runtime.ledger.get_round(campaign_id, round_code)
         content = review_summary_xlsx(campaign, review_round)
         return download(content, XLSX, f"{campaign.title}-{review_round.name_zh}评审汇总表.xlsx")
+
+
+def round_matrix(views: TenantViews, campaign_id: UUID, round_code: str) -> MatrixOut:
+    """A round's score matrix (result × reviewer) from the review board, for the API and the
+    round's page alike."""
+    fresh(views)
+    round_id = ReviewRound.create_id(campaign_id, round_code)
+    entrants, cells = score_matrix(views.db("review_board"), round_id)
+    if not entrants:
+        raise not_found("round_code")
+    by_submission: dict[str, list[AssignmentRow]] = {}
+    for cell in cells:
+        by_submission.setdefault(cell.submission_id, []).append(cell)
+    rows = [
+        MatrixRow(
+            submission_id=e.submission_id,
+            serial=e.serial,
+            title=e.title,
+            score=e.score,
+            cells=[
+                MatrixCell(
+                    reviewer=c.reviewer,
+                    reviewer_name=c.reviewer_name,
+                    total=c.total,
+                    sheet_id=c.sheet_id,
+                    corrections=c.corrections,
+                    entered_by=c.entered_by,
+                )
+                for c in by_submission.get(e.submission_id, [])
+            ],
+        )
+        for e in entrants
+    ]
+    reviewers = sorted({c.reviewer for c in cells})
+    return MatrixOut(round_id=round_id, reviewers=reviewers, rows=rows)
+
+
+def import_paper_sheets(
+    runtime: TenantRuntime, campaign_id: UUID, round_code: str, content: bytes, actor: Actor
+) -> SheetImportOut:
+    """A file of paper sheets read and entered, all or nothing (the API's and the page's)."""
+    review_round = runtime.ledger.get_round(campaign_id, round_code)
+    sheets, refused, blank = read_sheets(content, review_round)
+    entered = runtime.ledger.import_paper_sheets(campaign_id, round_code, sheets, refused, actor)
+    return SheetImportOut(filed=len(sheets), blank=blank, round=RoundOut.of(entered))
 
 
 def _scorer(records: Records, actor: Actor, data: SheetIn) -> str:

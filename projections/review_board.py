@@ -12,6 +12,8 @@ import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
+from aggregates.account import Account
+from aggregates.actor import Role
 from aggregates.campaign import Campaign
 from aggregates.expert import Expert
 from aggregates.grading import Grading
@@ -46,6 +48,8 @@ class AssignmentRow(msgspec.Struct, frozen=True, kw_only=True):
     total: Decimal | None
     corrections: int
     closed: bool
+    entered_by: str | None = None
+    """Who entered the counted sheet: the judge ("reviewer") or the secretariat (a paper sheet)."""
 
 
 class RoundScoreRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,9 +106,18 @@ class ReviewBoardProjection(Projection):
             Grading.NoticeClosed,
             Grading.CertificatesIssued,
             Campaign.RehearsalDeleted,
+            Account.RoleGranted,
+            Account.RoleRevoked,
         )
     )
-    tables = ("expert_pool", "review_entrants", "review_assignments", "review_results")
+    tables = (
+        "expert_pool",
+        "review_entrants",
+        "review_assignments",
+        "review_results",
+        "review_entered_by",
+        "reviewer_accounts",
+    )
 
     def create_tables(self, tx: Tx) -> None:
         tx.execute(
@@ -134,6 +147,17 @@ class ReviewBoardProjection(Projection):
             " domain TEXT, material TEXT NOT NULL, presentation TEXT, combined TEXT NOT NULL,"
             " rank INTEGER NOT NULL, grade TEXT, status TEXT NOT NULL, certificate_code TEXT,"
             " PRIMARY KEY (campaign_id, submission_id))"
+        )
+        # Tables of their own (not columns): a store built before them gets them on start; its
+        # older sheets show unmarked until the read model is rebuilt (ADR 0039).
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {review_entered_by} (round_id TEXT NOT NULL,"
+            " submission_id TEXT NOT NULL, reviewer TEXT NOT NULL, entered_by TEXT NOT NULL,"
+            " PRIMARY KEY (round_id, submission_id, reviewer))"
+        )
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {reviewer_accounts} (account_id TEXT NOT NULL,"
+            " certificate_number TEXT NOT NULL, PRIMARY KEY (account_id, certificate_number))"
         )
         # A grading's results are found by it (regrades, grades, status, certificates): without
         # it, each of those scanned the whole table (a rebuild went quadratic).
@@ -253,6 +277,48 @@ class ReviewBoardProjection(Projection):
                 "submission": str(event.submission_id),
                 "reviewer": event.reviewer,
             },
+        )
+
+        tx.execute(
+            "DELETE FROM {review_entered_by} WHERE round_id = :round AND"
+            " submission_id = :submission AND reviewer = :reviewer",
+            {
+                "round": str(event.originator_id),
+                "submission": str(event.submission_id),
+                "reviewer": event.reviewer,
+            },
+        )
+        tx.execute(
+            "INSERT INTO {review_entered_by} (round_id, submission_id, reviewer, entered_by)"
+            " VALUES (:round, :submission, :reviewer, :by)",
+            {
+                "round": str(event.originator_id),
+                "submission": str(event.submission_id),
+                "reviewer": event.reviewer,
+                "by": event.actor_role,
+            },
+        )
+
+    # Reviewers' accounts: whom a reminder is mailed to (the account decides, when loaded).
+
+    @process.register
+    def _granted(self, event: Account.RoleGranted, tx: Tx, position: int) -> None:
+        if event.role is not Role.REVIEWER or not event.scope:
+            return
+        tx.execute(
+            "INSERT INTO {reviewer_accounts} (account_id, certificate_number)"
+            " VALUES (:id, :number) ON CONFLICT DO NOTHING",
+            {"id": str(event.originator_id), "number": event.scope},
+        )
+
+    @process.register
+    def _revoked(self, event: Account.RoleRevoked, tx: Tx, position: int) -> None:
+        if event.role is not Role.REVIEWER or not event.scope:
+            return
+        tx.execute(
+            "DELETE FROM {reviewer_accounts} WHERE account_id = :id AND"
+            " certificate_number = :number",
+            {"id": str(event.originator_id), "number": event.scope},
         )
 
     @process.register
@@ -395,9 +461,11 @@ def list_experts(db: ViewDatabase) -> list[ExpertRow]:
 
 _ASSIGNMENTS = (
     "SELECT e.round_id, e.campaign_id, e.round_code, e.round_name, e.submission_id, e.serial,"
-    " e.title, a.reviewer, a.reviewer_name, a.sheet_id, a.total, a.corrections, e.closed"
-    " FROM {review_assignments} a JOIN {review_entrants} e"
+    " e.title, a.reviewer, a.reviewer_name, a.sheet_id, a.total, a.corrections, e.closed,"
+    " b.entered_by FROM {review_assignments} a JOIN {review_entrants} e"
     " ON e.round_id = a.round_id AND e.submission_id = a.submission_id"
+    " LEFT JOIN {review_entered_by} b ON b.round_id = a.round_id"
+    " AND b.submission_id = a.submission_id AND b.reviewer = a.reviewer"
 )
 
 
@@ -430,6 +498,23 @@ def score_matrix(
         {"round": str(round_id)},
     )
     return entrants, cells
+
+
+class _AccountId(msgspec.Struct, frozen=True):
+    account_id: str
+
+
+def reviewer_accounts(db: ViewDatabase, certificate_number: str) -> list[UUID]:
+    """The accounts granted the reviewer role for this certificate, as far as this view knows
+    (load each one: the account decides whether it still holds the grant)."""
+    rows = select(
+        db,
+        _AccountId,
+        "SELECT account_id FROM {reviewer_accounts} WHERE certificate_number = :number"
+        " ORDER BY account_id",
+        {"number": certificate_number},
+    )
+    return [UUID(r.account_id) for r in rows]
 
 
 RESULT_FILTERS = ("grade", "recommending_unit", "domain")

@@ -68,6 +68,19 @@ PROBLEMS_BY_RULE = {
     # desk: the least number of results, the reminder
     "below_minimum": N_("申报单位的成果数量少于本活动要求，不能通过形式审查"),
     "none_late": N_("没有需要提醒的单位"),
+    # rounds: review rounds, score sheets, paper sheets.
+    "not_a_number": N_("应为数字"),
+    "total_mismatch": N_("合计与各项之和不符"),
+    "not_xlsx": N_("文件不是有效的 .xlsx 工作簿"),
+    "no_header": N_("未找到表头行（以“序号”开头）"),
+    "not_in_round": N_("该成果不在本轮评审中"),
+    "not_assigned": N_("该成果未分配给该评委"),
+    "already_filed": N_("已提交评分表；更正须注明被更正的评分表"),
+    "already_assigned": N_("已分配该评委"),
+    "not_enough_reviewers": N_("可分配的评委不足"),
+    "not_aggregated": N_("请先汇总最新的评分"),
+    "missing": N_("评分表尚未提交"),
+    "unassigned": N_("尚未分配评委"),
 }
 """English for the refusals the public and sign-in pages show, by rule."""
 

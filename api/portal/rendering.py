@@ -149,6 +149,14 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.SECRETARIAT, Role.AUDITOR)),
         needs_tenant=True,
     ),
+    # rounds: the secretariat's review rounds; the reviewer's queue.
+    NavItem(
+        labels.N_("评审轮次"),
+        "/{tenant}/rounds/",
+        frozenset((Role.SECRETARIAT, Role.AUDITOR)),
+        needs_tenant=True,
+    ),
+    NavItem(labels.N_("我的评审"), "/{tenant}/reviewer/", frozenset((Role.REVIEWER,)), True),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

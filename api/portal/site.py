@@ -26,6 +26,8 @@ from api.portal.public import PublicPages
 from api.portal.recommending import RecommendingPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.review import FormalReviewPages
+from api.portal.reviewer import ReviewerPages
+from api.portal.rounds import RoundPages
 from api.portal.secretariat import SecretariatPages
 from api.portal.staff import StaffPages
 from api.portal.submission_forms import ResultFormPages
@@ -53,6 +55,8 @@ PAGES: list[Any] = [
     StaffPages,
     DecisionPages,
     SecretariatPages,
+    RoundPages,
+    ReviewerPages,
 ]
 """One controller per channel; the later channels join here."""
 
