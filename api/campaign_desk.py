@@ -216,7 +216,7 @@ def _reminder(auth: Auth, campaign: Campaign, unit: LateUnit, name: str) -> tupl
     body = (
         f"{name}，您好：\n\n{unit.name}在“{campaign.title}”中尚未报送：{items}。\n"
         + "".join(f"{line}\n" for line in due)
-        + f"\n请登录平台尽快办理：{auth.settings.public_url.rstrip('/')}/{tenant.code}/\n\n"
+        + f"\n请登录平台尽快办理：{auth.settings.base_url}/{tenant.code}/\n\n"
         f"{tenant.name_zh}秘书处"
     )
     return f"【{tenant.short_name_zh}】请报送{items}", body
