@@ -73,7 +73,7 @@ class PudongsWorld:
             f"{url}/work-summary", json={"text": SUMMARY}, headers=j.unit
         )
         assert written.status_code == 200, written.text
-        self.sha256 = self.ledger.get_submission(UUID(ids[0])).attachments_state[0]["sha256"]
+        self.sha256 = str(self.ledger.get_submission(UUID(ids[0])).attachments_state[0]["sha256"])
         self.secrets = [
             *(ledger_serial(self.client, i) for i in ids),
             "降低柜面业务差错率",
