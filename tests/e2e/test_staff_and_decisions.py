@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -26,8 +25,8 @@ from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_decisions import file_a_form
 from tests.e2e import pages
 from tests.e2e.conftest import served
-from tests.e2e.pages import DESKTOP
-from tests.support import Clock, beijing, new_password
+from tests.e2e.pages import accepts, invites
+from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.e2e
 
@@ -88,34 +87,6 @@ def signs_in(page: Page, world: World, login: str, password: str) -> None:
     expect(page.locator(".who .person")).to_be_visible()
 
 
-def invites(page: Page, login: str, name: str, unit: str) -> str:
-    """The secretariat invites a recommending unit; the link the page shows (as mailed)."""
-    page.get_by_label("登录名（电子邮箱）").fill(login)
-    page.get_by_label("姓名").fill(name)
-    page.get_by_label("角色").select_option(label="推荐单位")
-    page.get_by_label("推荐单位", exact=True).select_option(label=unit)
-    page.get_by_role("button", name="发出邀请").click()
-    expect(page.locator(".invited")).to_contain_text(login)
-    return str(page.locator("a.invitation-link").get_attribute("href"))
-
-
-def accepts(browser: Browser, world: World, link: str) -> None:
-    """In a second browser, the invited unit opens its link and sets its password."""
-    parts = urlsplit(link)
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    try:
-        other = context.new_page()
-        other.goto(f"{world.url}{parts.path}#{parts.fragment}")
-        expect(other.get_by_label("确认码")).not_to_have_value("")
-        password = new_password()
-        other.get_by_label("设置密码").fill(password)
-        other.get_by_label("再次输入密码").fill(password)
-        other.get_by_role("button", name="接受邀请").click()
-        expect(other.get_by_role("heading", level=1)).to_have_text("账号已启用")
-    finally:
-        context.close()
-
-
 def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form(
     world: World, page: Page, playwright_browser: Browser
 ) -> None:
@@ -133,7 +104,7 @@ def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form
     looks_right(page, "invited")
     second = invites(page, "xuhui@example.cn", "徐汇区质协", "徐汇区")
     for link in (first, second):
-        accepts(playwright_browser, world, link)
+        accepts(playwright_browser, world.url, link)
     page.reload()
     for login in ("huangpu@example.cn", "xuhui@example.cn"):
         expect(page.locator(f'tr[data-login="{login}"] .state')).to_have_text("已启用")
