@@ -100,7 +100,20 @@ class AuditQueries(LedgerBase):
             aggregate = _mutate(event, aggregate)
             if not isinstance(aggregate, kind):
                 raise AuditNotFound()
-            state = copy.deepcopy(state_of(aggregate))
+            # Only the parts that changed are copied: an unchanged part keeps the copy made when
+            # it last changed (equal to it, and never changed itself), so a step costs what it
+            # changed, not the whole state (a round's 249 entrants at each of its steps).
+            state: dict[str, Any] = {}
+            changes: dict[str, tuple[Any, Any]] = {}
+            for k, value in state_of(aggregate).items():
+                if before.get(k) == value:
+                    state[k] = before.get(k, value)
+                else:
+                    state[k] = copy.deepcopy(value)
+                    changes[k] = (before.get(k), state[k])
+            for k in before.keys() - state.keys():
+                if before[k] is not None:
+                    changes[k] = (before[k], None)
             yield Step(
                 version=event.originator_version,
                 at=_timestamp(event),
@@ -108,11 +121,7 @@ class AuditQueries(LedgerBase):
                 actor_id=getattr(event, "actor_id", None),
                 actor_role=getattr(event, "actor_role", None),
                 recorded=_masked(recorded),
-                changes={
-                    k: (before.get(k), state.get(k))
-                    for k in state.keys() | before.keys()
-                    if before.get(k) != state.get(k)
-                },
+                changes=changes,
             )
             before = state
 

@@ -386,7 +386,9 @@ def main() -> int:
         help="keep the generated data in this folder, or reuse what an earlier run kept there",
     )
     parser.add_argument(
-        "--only", default="", help="measure only the pairs whose operation id contains this"
+        "--only",
+        default="",
+        help="measure only the pairs whose page's operation id contains one of these (a,b)",
     )
     args = parser.parse_args()
     if args.data is not None:
@@ -425,9 +427,11 @@ def run(args: argparse.Namespace, folder: Path) -> int:
         f"data: {world.results} results ({world.mine} of one applicant unit), {head} events,"
         f" a review round of {world.history_events} events, {made} (SQLite)"
     )
+    os.environ.pop("AGGREGATE_CACHE_MAXSIZE", None)  # the app as `qcflow serve` runs it: no cache
     app = create_app(settings)
     app.state.demo_nonce = nonce
-    pairs = [p for p in PAIRS if args.only in p.operation_id]
+    wanted = args.only.split(",")
+    pairs = [p for p in PAIRS if any(w in p.operation_id for w in wanted)]
     return measure(app, world, links, args.runs, args.requests, pairs)
 
 
