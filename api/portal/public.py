@@ -26,7 +26,7 @@ from api.portal.i18n import LANGUAGE_COOKIE, LANGUAGES
 from api.portal.rendering import Page
 from api.results import find_certificate
 from projections.campaign_list import CampaignSummary, list_campaigns
-from projections.review_board import ResultRow, campaign_results
+from projections.review_board import ShownResult, campaign_results, published_results
 from projections.service import TenantViews
 from tenants.runtime import Platform, TenantRuntime
 
@@ -190,13 +190,9 @@ class PublicPages(Controller):
         """The results, public once published."""
         page = Page(request, runtime.tenant)
         campaign = runtime.ledger.get_campaign(campaign_id)
-        rows: list[ResultRow] = []
+        rows: list[ShownResult] = []
         if campaign.published_at is not None:
-            rows = [
-                r
-                for r in campaign_results(views.db("review_board"), campaign_id, {})
-                if r.status == "published" and r.grade
-            ]
+            rows = published_results(views.db("review_board"), campaign_id)
         return page.render(
             "public/results.html",
             campaign=campaign,
