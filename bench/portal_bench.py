@@ -1,8 +1,9 @@
 """Server time of the portal's heaviest pages against the JSON endpoint serving the same data, in
 the same run (issue 18 §5): the public results list of a campaign with 2,000 published results
 against GET …/campaigns/{id}/results, 我的申报 of an applicant unit with 300 of them against
-every page of GET …/campaigns/{id}/submissions, and the secretariat's campaign desk (issue 19)
-against GET …/campaigns/{id}/statistics?by=recommending_unit. Each pair is one row of `PAIRS`; a
+every page of GET …/campaigns/{id}/submissions, the secretariat's campaign desk (issue 19)
+against GET …/campaigns/{id}/statistics?by=recommending_unit, and the auditor's history page of a
+review round of 501 events (issue 21) against GET …/audit/review_round/{id}/history?limit=50. Each pair is one row of `PAIRS`; a
 page whose route the app does not have yet is reported as skipped, not measured.
 
 The data are made by the ledgers' real commands (on SQLite, in a temporary data directory):
@@ -16,6 +17,7 @@ waits for its answer (no network). Each run asks every pair's page and JSON alte
 `--runs` runs, and the check: page p95 ≤ 2 × JSON p95 in every run (exit status 1 otherwise).
 
     PYTHONPATH=. python bench/portal_bench.py [--results 2000] [--mine 300] [--units 40] [--runs 3]
+        [--data PATH (keep the data there; measure it again)] [--only portalResults,AuditHistory]
 """
 
 from __future__ import annotations
