@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from itertools import islice
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -186,7 +187,8 @@ def history_of(
     """One page of a record's history (noted in the reader's trail): the API's and the
     auditor's desk's."""
     note_read(runtime, actor, "history", record.value, record_id, after=after, lang=lang)
-    steps = [s for s in runtime.ledger.history(record_id, KINDS[record]) if s.version > after]
+    # One step beyond the page tells whether there is a next one; the rest is not replayed.
+    steps = list(islice(runtime.ledger.history(record_id, KINDS[record], after), limit + 1))
     if not steps and after == 0:
         runtime.ledger.state_at(record_id, KINDS[record])  # answers 404 for none such
     page = steps[:limit]

@@ -1,8 +1,9 @@
 """Server time of the portal's heaviest pages against the JSON endpoint serving the same data, in
 the same run (issue 18 §5): the public results list of a campaign with 2,000 published results
 against GET …/campaigns/{id}/results, 我的申报 of an applicant unit with 300 of them against
-every page of GET …/campaigns/{id}/submissions, and the secretariat's campaign desk (issue 19)
-against GET …/campaigns/{id}/statistics?by=recommending_unit. Each pair is one row of `PAIRS`; a
+every page of GET …/campaigns/{id}/submissions, the secretariat's campaign desk (issue 19)
+against GET …/campaigns/{id}/statistics?by=recommending_unit, and the auditor's history page of a
+review round of 501 events (issue 21) against GET …/audit/review_round/{id}/history?limit=50. Each pair is one row of `PAIRS`; a
 page whose route the app does not have yet is reported as skipped, not measured.
 
 The data are made by the ledgers' real commands (on SQLite, in a temporary data directory):
@@ -16,11 +17,14 @@ waits for its answer (no network). Each run asks every pair's page and JSON alte
 `--runs` runs, and the check: page p95 ≤ 2 × JSON p95 in every run (exit status 1 otherwise).
 
     PYTHONPATH=. python bench/portal_bench.py [--results 2000] [--mine 300] [--units 40] [--runs 3]
+        [--data PATH (keep the data there; measure it again)] [--only portalResults,AuditHistory]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
 import random
 import statistics
@@ -47,6 +51,7 @@ from aggregates.application import AssociationLedger
 from aggregates.campaign import CampaignRules, Contact, Phase, Programme
 from aggregates.recommendation import Reviewer
 from aggregates.review_plan import GradeBand, ReviewPlan, RoundPlan
+from aggregates.review_round import ReviewRound
 from aggregates.submission import DIRECT_CHANNEL, REQUIRED_ATTACHMENTS
 from aggregates.submission_forms import TopicType
 from api import season_forms as forms
@@ -65,6 +70,11 @@ HOUR = timedelta(hours=1)
 EXPERTS = 40
 ROUND_SIZE = 100
 """Results per material round: a score sheet saves its round, whose size it costs."""
+FIRST_ROUND = 249
+"""Results in the first material round, whose history is measured (issue 21): opened, 249
+reviewers assigned, 249 sheets filed, aggregated and closed is 501 events."""
+HISTORY_PAGE = 50
+"""Steps per page of the auditor's history page (api/portal/audit.py's PAGE_SIZE)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,9 @@ class World:
     mine: int
     units: int
     """Recommending units with results."""
+    history_id: UUID
+    """The review round of about 500 events whose history is measured."""
+    history_events: int
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,17 @@ PAIRS = [
         Role.SECRETARIAT,
         lambda d: d.units,
     ),
+    Pair(
+        "审计历史 history (500 events)",
+        "portalAuditHistory",
+        lambda d: f"/{TENANT}/audit/review_round/{d.history_id}",
+        lambda d: [
+            f"/api/v1/tenants/{TENANT}/audit/review_round/{d.history_id}/history"
+            f"?limit={HISTORY_PAGE}"
+        ],
+        Role.AUDITOR,
+        lambda d: min(HISTORY_PAGE, d.history_events),
+    ),
 ]
 
 
@@ -142,7 +166,7 @@ def build(
     plan = ReviewPlan(
         rounds=tuple(
             RoundPlan(f"g{g:02d}", f"初评第{g}组", reviewers_per_submission=1, aggregation="mean")
-            for g in range(1, -(-results // ROUND_SIZE) + 1)
+            for g in range(1, len(_rounds(results)) + 1)
         ),
         bands=tuple(
             GradeBand(code, Decimal(90 - 10 * i) if i < len(grades) - 1 else Decimal(0))
@@ -218,9 +242,8 @@ def build(
             ledger.review_formally(submission_id, "pass", checklist, "", [], sec)
 
         time_.at(timeline[Phase.MATERIAL_REVIEW].opens_at + HOUR)  # type: ignore[operator]
-        for g, group in enumerate(plan.rounds):
-            entrants = filed[g * ROUND_SIZE : (g + 1) * ROUND_SIZE]
-            score_round(ledger, cid, group.code, entrants, numbers, units, rng)
+        for group, (start, end) in zip(plan.rounds, _rounds(results), strict=True):
+            score_round(ledger, cid, group.code, filed[start:end], numbers, units, rng)
 
         time_.at(timeline[Phase.GRADING].opens_at + HOUR)  # type: ignore[operator]
         ledger.grade_campaign(cid, sec)
@@ -229,7 +252,17 @@ def build(
         time_.at(timeline[Phase.PUBLICATION].opens_at + HOUR)  # type: ignore[operator]
         ledger.close_notice(cid, sec)
         ledger.publish_results(cid, sec)
-    return World(cid, len(filed), mine, len(under)), applicants[0]
+    first = ReviewRound.create_id(cid, plan.rounds[0].code)
+    events = len(list(ledger.events.get(first)))
+    return World(cid, len(filed), mine, len(under), first, events), applicants[0]
+
+
+def _rounds(results: int) -> list[tuple[int, int]]:
+    """Each material round's slice of the filed results: FIRST_ROUND, then ROUND_SIZE each."""
+    bounds = [0, min(FIRST_ROUND, results)]
+    while bounds[-1] < results:
+        bounds.append(min(bounds[-1] + ROUND_SIZE, results))
+    return list(itertools.pairwise(bounds))
 
 
 def recommend(
@@ -348,35 +381,77 @@ def main() -> int:
     parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="keep the generated data in this folder, or reuse what an earlier run kept there",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the pairs whose page's operation id contains one of these (a,b)",
+    )
     args = parser.parse_args()
+    if args.data is not None:
+        args.data.mkdir(parents=True, exist_ok=True)
+        return run(args, args.data)
     with tempfile.TemporaryDirectory(prefix="qcflow-portal-bench-") as folder:
-        settings = Settings(data_dir=Path(folder) / "var", log_level="warning")
-        configure_logging(settings.log_format, settings.log_level)
-        platform = Platform.from_settings(settings)
-        started = time.perf_counter()
-        try:
-            runtime = platform.tenants[TENANT]
+        return run(args, Path(folder))
+
+
+def run(args: argparse.Namespace, folder: Path) -> int:
+    settings = Settings(data_dir=folder / "var", log_level="warning")
+    configure_logging(settings.log_format, settings.log_level)
+    kept = folder / "world.json"
+    platform = Platform.from_settings(settings)
+    started = time.perf_counter()
+    try:
+        runtime = platform.tenants[TENANT]
+        if kept.exists():
+            world = kept_world(json.loads(kept.read_text()))
+            made = "kept from an earlier run"
+        else:
             world, applicant = build(runtime, args.results, args.mine, args.units)
             demo_accounts(runtime, YEAR, applicant)
-            nonce = "portal-bench"
-            links = {
-                link.role: link.url
-                for link in issue_demo_links(platform, nonce, "http://127.0.0.1:8000")
-                if link.tenant == TENANT
-            }
-            head = runtime.ledger.recorder.max_notification_id()
-        finally:
-            platform.close()
-        print(
-            f"data: {world.results} results ({world.mine} of one applicant unit), {head} events,"
-            f" made in {time.perf_counter() - started:.0f} s (SQLite)"
-        )
-        app = create_app(settings)
-        app.state.demo_nonce = nonce
-        return measure(app, world, links, args.runs, args.requests)
+            made = f"made in {time.perf_counter() - started:.0f} s"
+            kept.write_text(json.dumps({k: str(v) for k, v in vars(world).items()}))
+        nonce = f"portal-bench-{os.getpid()}"
+        links = {
+            link.role: link.url
+            for link in issue_demo_links(platform, nonce, "http://127.0.0.1:8000")
+            if link.tenant == TENANT
+        }
+        head = runtime.ledger.recorder.max_notification_id()
+    finally:
+        platform.close()
+    print(
+        f"data: {world.results} results ({world.mine} of one applicant unit), {head} events,"
+        f" a review round of {world.history_events} events, {made} (SQLite)"
+    )
+    os.environ.pop("AGGREGATE_CACHE_MAXSIZE", None)  # the app as `qcflow serve` runs it: no cache
+    app = create_app(settings)
+    app.state.demo_nonce = nonce
+    wanted = args.only.split(",")
+    pairs = [p for p in PAIRS if any(w in p.operation_id for w in wanted)]
+    return measure(app, world, links, args.runs, args.requests, pairs)
 
 
-def measure(app: Litestar, world: World, links: dict[Role, str], runs: int, n: int) -> int:
+def kept_world(kept: dict[str, str]) -> World:
+    """The World an earlier run wrote down."""
+    return World(
+        campaign_id=UUID(kept["campaign_id"]),
+        results=int(kept["results"]),
+        mine=int(kept["mine"]),
+        units=int(kept["units"]),
+        history_id=UUID(kept["history_id"]),
+        history_events=int(kept["history_events"]),
+    )
+
+
+def measure(
+    app: Litestar, world: World, links: dict[Role, str], runs: int, n: int, pairs: list[Pair]
+) -> int:
     known = routes(app)
     failed = False
     with TestClient(app) as client:
@@ -390,7 +465,7 @@ def measure(app: Litestar, world: World, links: dict[Role, str], runs: int, n: i
         while any(s.lag for code in views.tenants for s in views.statuses(code)):
             time.sleep(0.5)  # every read model, so none competes with the measured requests
         print(f"{'pair':<36} {'run':>3} {'page p95 ms':>12} {'JSON p95 ms':>12} {'ratio':>6}")
-        for pair in PAIRS:
+        for pair in pairs:
             if pair.operation_id not in known:
                 print(f"{pair.name:<36} skipped: the app has no page route {pair.operation_id}")
                 continue

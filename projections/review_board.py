@@ -520,6 +520,30 @@ def reviewer_accounts(db: ViewDatabase, certificate_number: str) -> list[UUID]:
 RESULT_FILTERS = ("grade", "recommending_unit", "domain")
 
 
+class ShownResult(msgspec.Struct, frozen=True, kw_only=True):
+    """A result as the public list of published results shows it: the columns it writes, and
+    no others to read and convert (the scores, as Decimals, are not shown)."""
+
+    serial: str
+    unit_name: str
+    group_name: str
+    topic: str
+    recommending_unit: str
+    grade: str
+
+
+def published_results(db: ViewDatabase, campaign_id: UUID) -> list[ShownResult]:
+    """The campaign's published results with a grade, best first (the public's list)."""
+    return select(
+        db,
+        ShownResult,
+        "SELECT serial, unit_name, group_name, topic, recommending_unit, grade"
+        " FROM {review_results} WHERE campaign_id = :campaign AND status = 'published'"
+        " AND grade IS NOT NULL AND grade <> '' ORDER BY rank",
+        {"campaign": str(campaign_id)},
+    )
+
+
 def campaign_results(
     db: ViewDatabase, campaign_id: UUID, filters: dict[str, str | None]
 ) -> list[ResultRow]:

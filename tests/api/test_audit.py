@@ -140,6 +140,13 @@ async def test_a_submissions_history_and_its_past_states(client: Client, clock: 
         await client.get(f"{url}/history", params={"after": 3}, headers=auditor), 200, "page 2"
     )
     assert [s["version"] for s in rest["items"]] == list(range(4, len(STAGES) + 1))
+    assert rest["items"] == steps[3:]  # the steps skipped are replayed, what follows is the same
+    middle = ok(
+        await client.get(f"{url}/history", params={"after": 2, "limit": 2}, headers=auditor),
+        200,
+        "a page in the middle",
+    )
+    assert (middle["items"], middle["next_after"]) == (steps[2:4], 4)
 
     for step in steps:
         at = ok(
