@@ -14,7 +14,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign
 from aggregates.review_service import parse_certificate_code
+from api import public_objections
 from api.access import PUBLIC, SIGNED_IN, access, not_found, only
+from api.accounts import Auth
 from api.certificates import CertificateText, render_pdf
 from api.exports import XLSX, download
 from api.records import Records
@@ -25,6 +27,9 @@ from api.review_schemas import (
     ObjectionIn,
     ObjectionOut,
     OverrideIn,
+    PublicObjectionConfirmIn,
+    PublicObjectionIn,
+    PublicObjectionPendingOut,
     ResolutionIn,
 )
 from api.reviews import fresh
@@ -136,6 +141,56 @@ class ResultsController(Controller):
     ) -> ObjectionOut:
         _, objection_id = runtime.ledger.file_objection(
             campaign_id, data.submission_id, data.reasons, actor
+        )
+        return ObjectionOut(objection_id=objection_id, status="filed")
+
+    @post(
+        "/public-objections",
+        operation_id="askPublicObjection",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=202,
+    )
+    def ask_public_objection(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        data: JSONBody[PublicObjectionIn],
+        auth: NamedDependency[Auth],
+    ) -> PublicObjectionPendingOut:
+        """An objection by anyone during the notice, without an account (公示 are public): checked
+        as filing would, then a code is mailed to `email`; nothing is filed until it is confirmed
+        (`confirmPublicObjection`). Limited per client address and per e-mail address."""
+        pending, expires = public_objections.ask(
+            auth,
+            auth.address(request),
+            campaign_id,
+            data.submission_id,
+            data.reasons,
+            data.name,
+            data.email,
+            data.phone,
+        )
+        return PublicObjectionPendingOut(
+            pending=pending, code_expires_at=expires, message="确认码已发送至您的电子邮箱"
+        )
+
+    @post(
+        "/public-objections/confirm",
+        operation_id="confirmPublicObjection",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=201,
+    )
+    def confirm_public_objection(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        data: JSONBody[PublicObjectionConfirmIn],
+        auth: NamedDependency[Auth],
+    ) -> ObjectionOut:
+        objection_id = public_objections.confirm(
+            auth, auth.address(request), campaign_id, data.pending, data.code
         )
         return ObjectionOut(objection_id=objection_id, status="filed")
 
