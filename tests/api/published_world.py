@@ -370,6 +370,15 @@ async def publish_campaign(
         return await _publish(client, clock, tenant, units, per_unit, year, names, rehearsal, until)
 
 
+def _reviewed(tenant: str, campaign_id: str, filed: list[dict[str, Any]]) -> Published:
+    keep = ("id", "serial", "unit", "title", "experts", "credit_code", "unit_name")
+    submissions = [
+        {**{k: s[k] for k in keep}, "grade": None, "combined": None, "certificate_code": None}
+        for s in filed
+    ]
+    return Published(tenant=tenant, campaign_id=campaign_id, submissions=submissions)
+
+
 async def _publish(
     client: Client,
     clock: Clock,
@@ -470,13 +479,7 @@ async def _publish(
 
     clock.now = beijing(year, *REVIEWED_DAY)
     if until == "reviewed":
-        reviewed = [
-            {**{k: s[k] for k in ("id", "serial", "unit", "title", "experts")}, "grade": None}
-            | {"combined": None, "credit_code": s["credit_code"], "unit_name": s["unit_name"]}
-            | {"certificate_code": None}
-            for s in filed
-        ]
-        return Published(tenant=tenant, campaign_id=campaign_id, submissions=reviewed)
+        return _reviewed(tenant, campaign_id, filed)
     headers = await secretariat.headers()
     ok(await client.post(f"{base}/grading", headers=headers), 201, "grade")
     noticed = ok(await client.post(f"{base}/notice", headers=headers), 200, "open notice")
