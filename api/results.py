@@ -266,16 +266,26 @@ class ResultsController(Controller):
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
         records.certificate_of(runtime, campaign_id, submission_id)
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        grading = runtime.ledger.get_grading(campaign_id)
-        code = grading.certificates.get(str(submission_id))
-        if code is None:
-            raise not_found("submission_id")  # no certificate: not graded, or not yet published
-        settings = request.app.state.settings
-        text = certificate_text(
-            runtime, campaign, grading.entries[str(submission_id)], code, settings.base_url
+        content, code = certificate_pdf(
+            runtime, campaign_id, submission_id, request.app.state.settings.base_url
         )
-        return download(render_pdf(text), PDF, f"{code}.pdf")
+        return download(content, PDF, f"{code}.pdf")
+
+
+def certificate_pdf(
+    runtime: TenantRuntime, campaign_id: UUID, submission_id: UUID, public_url: str
+) -> tuple[bytes, str]:
+    """A result's certificate as PDF, and its code (the API's download and the portal's); 404
+    when it holds none: not graded, or not yet published. The caller checks who may read it."""
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    grading = runtime.ledger.get_grading(campaign_id)
+    code = grading.certificates.get(str(submission_id))
+    if code is None:
+        raise not_found("submission_id")
+    text = certificate_text(
+        runtime, campaign, grading.entries[str(submission_id)], code, public_url
+    )
+    return render_pdf(text), code
 
 
 def find_certificate(platform: Platform, code: str, public_url: str) -> CertificateText | None:
