@@ -106,7 +106,10 @@ def ranking_context(page: Page, runtime: TenantRuntime, campaign_id: UUID) -> di
     grading = _grading(runtime, campaign_id)
     names = grade_names(runtime, campaign, page)
     status = grading.status if grading is not None else "ungraded"
-    rows, quotas, objections, certificates = [], {"bands": [], "domains": []}, [], []
+    rows: list[dict[str, Any]] = []
+    quotas: dict[str, Any] = {"bands": [], "domains": []}
+    objections: list[dict[str, Any]] = []
+    certificates: list[dict[str, Any]] = []
     if grading is not None:
         entries = sorted(grading.entries.values(), key=lambda e: e["rank"])
         topics = {str(e["submission_id"]): e["topic"] for e in entries}

@@ -88,15 +88,11 @@ async def test_the_ranking_and_an_override_with_a_reason(anonymous: Client, cloc
     assert "经复核，补充材料成立。" in (await anonymous.get(page)).text
 
 
-async def test_an_objection_from_the_public_notice_is_upheld_then_published(
-    anonymous: Client, clock: Clock
+async def object_from_the_public_page(
+    anonymous: Client, world: Published, graded: dict[str, Any]
 ) -> None:
-    world, page, csrf = await reviewed(anonymous, clock)
-    assert (await post(anonymous, f"{page}/grade", {"csrf_token": csrf})).status_code == 303
-    assert (await post(anonymous, f"{page}/notice", {"csrf_token": csrf})).status_code == 303
-    graded = next(e for e in (await api_grading(anonymous, world))["entries"] if e["grade"])
-
-    session = dict(anonymous.cookies)
+    """A member of the public objects to `graded` from the public notice page, confirming the
+    code mailed to them (a refusal beside its field first, and a wrong code)."""
     anonymous.cookies.clear()  # a member of the public, not signed in
     notice = await anonymous.get(f"/saq/campaigns/{world.campaign_id}/public-notice")
     assert notice.status_code == 200 and graded["topic"] in notice.text
@@ -130,6 +126,17 @@ async def test_an_objection_from_the_public_notice_is_upheld_then_published(
     filed = await post(anonymous, f"{form_url}confirm", {**confirm, "code": code.group(1)})
     assert filed.status_code == 200 and "异议已提交" in filed.text
 
+
+async def test_an_objection_from_the_public_notice_is_upheld_then_published(
+    anonymous: Client, clock: Clock
+) -> None:
+    world, page, csrf = await reviewed(anonymous, clock)
+    assert (await post(anonymous, f"{page}/grade", {"csrf_token": csrf})).status_code == 303
+    assert (await post(anonymous, f"{page}/notice", {"csrf_token": csrf})).status_code == 303
+    graded = next(e for e in (await api_grading(anonymous, world))["entries"] if e["grade"])
+
+    session = dict(anonymous.cookies)
+    await object_from_the_public_page(anonymous, world, graded)
     anonymous.cookies.clear()
     anonymous.cookies.update(session)
     (objection,) = (await api_grading(anonymous, world))["objections"]
@@ -165,7 +172,7 @@ async def test_an_objection_from_the_public_notice_is_upheld_then_published(
 async def test_auditors_read_and_recommending_units_are_kept_out(
     anonymous: Client, clock: Clock
 ) -> None:
-    world, page, csrf = await reviewed(anonymous, clock)
+    _, page, csrf = await reviewed(anonymous, clock)
     assert (await post(anonymous, f"{page}/grade", {"csrf_token": csrf})).status_code == 303
     anonymous.cookies.clear()
     await page_session(anonymous, Role.AUDITOR)
