@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -207,7 +208,9 @@ def opens_a_certificate(page: Page, world: World) -> None:
     if SHOTS:
         pdf = SHOTS / "grading-certificate.pdf"
         pdf.write_bytes(content)
+        pdftoppm = shutil.which("pdftoppm")
+        assert pdftoppm is not None, "poppler-utils' pdftoppm is needed to look at the PDF"
         subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(SHOTS / "grading-cert")],
+            [pdftoppm, "-png", "-r", "60", "-singlefile", str(pdf), str(SHOTS / "grading-cert")],
             check=True,
         )
