@@ -78,6 +78,17 @@ REFUSALS = (
     N_("须为 upheld（成立）或 dismissed（不成立）"),
     N_("该异议已处理"),
     N_("本活动尚未认定等级"),
+    N_("请填写真实姓名"),
+    N_("请填写电子邮箱，以接收确认码"),
+    N_("电子邮箱格式不正确"),
+    N_("电话号码格式不正确"),
+    N_("请写明异议的事实和理由"),
+    N_("请选择对哪项成果提出异议"),
+    N_("请输入邮件中的确认码"),
+    N_("确认码无效、已使用或已过期"),
+    N_("提交过于频繁，请 1 小时后再试"),
+    N_("尝试过于频繁，请 1 小时后再试"),
+    N_("该成果不在评审结果中"),
 )
 """The domain's refusals on these pages whose message is fixed (the catalog translates them)."""
 
@@ -131,6 +142,11 @@ def ranking_context(page: Page, runtime: TenantRuntime, campaign_id: UUID) -> di
                     "grade_name": names.get(e["grade"], e["grade"]) if e["grade"] else "",
                     "basis": e["basis"],
                     "override": grading.overrides.get(sid, ""),
+                    "upheld": [
+                        o["resolution"]
+                        for o in grading.objections.values()
+                        if str(o["submission_id"]) == sid and o["decision"] == "upheld"
+                    ],
                     "certificate": grading.certificates.get(sid, ""),
                 }
             )
