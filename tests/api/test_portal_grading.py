@@ -183,3 +183,29 @@ async def test_auditors_read_and_recommending_units_are_kept_out(
     anonymous.cookies.clear()
     await page_session(anonymous, Role.RECOMMENDING_UNIT, "huangpu")
     assert (await anonymous.get(page)).status_code in (403, 404)
+
+
+async def test_a_signed_in_person_of_the_tenant_objects_without_a_code(
+    anonymous: Client, clock: Clock
+) -> None:
+    world, page, csrf = await reviewed(anonymous, clock)
+    assert (await post(anonymous, f"{page}/grade", {"csrf_token": csrf})).status_code == 303
+    assert (await post(anonymous, f"{page}/notice", {"csrf_token": csrf})).status_code == 303
+    graded = next(e for e in (await api_grading(anonymous, world))["entries"] if e["grade"])
+    session = dict(anonymous.cookies)
+    anonymous.cookies.clear()
+    unit_csrf = await page_session(anonymous, Role.RECOMMENDING_UNIT, "xuhui")
+    form_url = f"/saq/campaigns/{world.campaign_id}/public-notice/objection/"
+    form = await anonymous.get(form_url)
+    assert "您已登录" in form.text and 'name="email"' not in form.text
+    fields = {"csrf_token": unit_csrf, "submission_id": graded["submission_id"], "reasons": ""}
+    refused = await post(anonymous, f"{form_url}signed-in", fields)
+    assert (
+        refused.status_code == 422 and beside(refused.text, "reasons") == "请写明异议的事实和理由"
+    )
+    filed = await post(anonymous, f"{form_url}signed-in", {**fields, "reasons": "名次有误。"})
+    assert filed.status_code == 200 and "异议已提交" in filed.text
+    anonymous.cookies.clear()
+    anonymous.cookies.update(session)
+    (objection,) = (await api_grading(anonymous, world))["objections"]
+    assert objection["reasons"] == "名次有误。" and "objector" not in objection
