@@ -124,6 +124,61 @@ def rank_and_grade(
     return entries
 
 
+def quota_fill(plan: ReviewPlan, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """How the plan's quotas fill with the grades as they stand (overrides and upheld objections
+    included): per band, its quota and how many hold the grade; per domain quota, the same."""
+    held: Counter[str] = Counter()
+    held_in_domain: Counter[tuple[str, str]] = Counter()
+    for e in entries:
+        if e["grade"] is not None:
+            held[e["grade"]] += 1
+            held_in_domain[(e["domain"] or "", e["grade"])] += 1
+    return {
+        "bands": [
+            {"grade": b.grade, "quota": b.quota, "held": held[b.grade], "min_score": b.min_score}
+            for b in plan.bands
+        ],
+        "domains": [
+            {
+                "domain": domain,
+                "grade": grade,
+                "quota": limit,
+                "held": held_in_domain[(domain, grade)],
+            }
+            for domain, limits in plan.domain_quotas.items()
+            for grade, limit in limits.items()
+        ],
+    }
+
+
+PUBLIC_NAME_MAX_CHARS = 50
+PUBLIC_CONTACT_MAX_CHARS = 100
+
+
+def public_objector_problems(name: str, email: str, phone: str) -> list[Problem]:
+    """What is wrong with a member of the public's identity on an objection (公示 objections need
+    a real name and a contact, the code confirming it is mailed to `email`)."""
+    found = []
+    if not name.strip():
+        found.append(Problem("name", "required", "请填写真实姓名"))
+    elif len(name.strip()) > PUBLIC_NAME_MAX_CHARS:
+        found.append(Problem("name", "max_length", f"不得超过 {PUBLIC_NAME_MAX_CHARS} 字"))
+    address = email.strip()
+    if not address:
+        found.append(Problem("email", "required", "请填写电子邮箱，以接收确认码"))
+    elif len(address) > PUBLIC_CONTACT_MAX_CHARS or not _looks_like_email(address):
+        found.append(Problem("email", "format", "电子邮箱格式不正确"))
+    digits = phone.strip().replace(" ", "").replace("-", "")
+    if digits and (not digits.lstrip("+").isdigit() or not 7 <= len(digits) <= 20):
+        found.append(Problem("phone", "format", "电话号码格式不正确"))
+    return found
+
+
+def _looks_like_email(address: str) -> bool:
+    local, at, host = address.partition("@")
+    return bool(at and local and "." in host and " " not in address and not host.startswith("."))
+
+
 def _why_not(
     band: GradeBand,
     s: Standing,
@@ -212,6 +267,25 @@ class Grading(Aggregate):
                 "decision": None,
                 "resolution": None,
             }
+
+    class PublicObjectionFiled(ObjectionFiled):
+        """An objection of a member of the public, from the public notice page, once the code
+        mailed to their address was confirmed: who they say they are and how to reach them."""
+
+        objector_name: str
+        objector_email: str
+        objector_phone: str
+
+        def apply(self, aggregate: Grading) -> None:
+            super().apply(aggregate)
+            aggregate.objections[str(self.objection_id)].update(
+                filed_by=f"public:{self.objector_email}",
+                objector={
+                    "name": self.objector_name,
+                    "email": self.objector_email,
+                    "phone": self.objector_phone,
+                },
+            )
 
     class ObjectionResolved(Event):
         objection_id: UUID
@@ -354,9 +428,8 @@ class Grading(Aggregate):
         if self.notice_closes_at is None or self.notice_closed or at >= self.notice_closes_at:
             raise GradingConflict(Problem("notice", "not_in_notice", "不在公示期内"))
 
-    def file_objection(
-        self, objection_id: UUID, submission_id: UUID, reasons: str, at: datetime, actor: Actor
-    ) -> None:
+    def check_objection(self, submission_id: UUID, reasons: str, at: datetime) -> None:
+        """Whether an objection to `submission_id` may be filed now with these reasons."""
         self._check_in_notice(at)
         self.entry(submission_id)
         if not reasons.strip():
@@ -365,11 +438,42 @@ class Grading(Aggregate):
             raise InvalidGrading(
                 Problem("reasons", "max_length", f"不得超过 {OBJECTION_MAX_CHARS} 字")
             )
+
+    def file_objection(
+        self, objection_id: UUID, submission_id: UUID, reasons: str, at: datetime, actor: Actor
+    ) -> None:
+        self.check_objection(submission_id, reasons, at)
         self.trigger_event(
             self.ObjectionFiled,
             objection_id=objection_id,
             submission_id=submission_id,
             reasons=reasons.strip(),
+            **actor.fields(),
+        )
+
+    def file_public_objection(
+        self,
+        objection_id: UUID,
+        submission_id: UUID,
+        reasons: str,
+        objector: tuple[str, str, str],
+        at: datetime,
+        actor: Actor,
+    ) -> None:
+        """A member of the public's objection (name, e-mail confirmed by a mailed code, phone)."""
+        name, email, phone = objector
+        problems = public_objector_problems(name, email, phone)
+        if problems:
+            raise InvalidGrading(*problems)
+        self.check_objection(submission_id, reasons, at)
+        self.trigger_event(
+            self.PublicObjectionFiled,
+            objection_id=objection_id,
+            submission_id=submission_id,
+            reasons=reasons.strip(),
+            objector_name=name.strip(),
+            objector_email=email.strip(),
+            objector_phone=phone.strip(),
             **actor.fields(),
         )
 

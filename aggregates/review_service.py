@@ -599,6 +599,30 @@ class ReviewCommands(LedgerBase):
         )
         return saved, objection_id
 
+    def check_objection(self, campaign_id: UUID, submission_id: UUID, reasons: str) -> None:
+        """Refuses, as filing would, an objection that could not be filed now (nothing stored):
+        the public notice page checks before it mails the confirmation code."""
+        self.get_grading(campaign_id).check_objection(submission_id, reasons, self.clock())
+
+    def file_public_objection(
+        self,
+        campaign_id: UUID,
+        submission_id: UUID,
+        reasons: str,
+        objector: tuple[str, str, str],
+        actor: Actor,
+    ) -> tuple[Grading, UUID]:
+        """A member of the public's objection, its e-mail address confirmed (by the caller)."""
+        objection_id = uuid4()
+        saved = _change_grading(
+            self,
+            campaign_id,
+            lambda g: g.file_public_objection(
+                objection_id, submission_id, reasons, objector, self.clock(), actor
+            ),
+        )
+        return saved, objection_id
+
     def resolve_objection(
         self,
         campaign_id: UUID,

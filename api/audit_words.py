@@ -74,6 +74,7 @@ EVENT_WORDS: dict[str, tuple[str, str]] = {
     "Grading.GradeOverridden": ("调整等级", "Grade overridden"),
     "Grading.NoticeOpened": ("开始公示", "Public notice opened"),
     "Grading.ObjectionFiled": ("提出异议", "Objection filed"),
+    "Grading.PublicObjectionFiled": ("公众提出异议", "Objection filed by the public"),
     "Grading.ObjectionResolved": ("处理异议", "Objection resolved"),
     "Grading.NoticeClosed": ("结束公示", "Public notice closed"),
     "Grading.CertificatesIssued": ("颁发证书", "Certificates issued"),

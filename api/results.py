@@ -14,7 +14,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign
 from aggregates.review_service import parse_certificate_code
+from api import public_objections
 from api.access import PUBLIC, SIGNED_IN, access, not_found, only
+from api.accounts import Auth
 from api.certificates import CertificateText, render_pdf
 from api.exports import XLSX, download
 from api.records import Records
@@ -25,6 +27,9 @@ from api.review_schemas import (
     ObjectionIn,
     ObjectionOut,
     OverrideIn,
+    PublicObjectionConfirmIn,
+    PublicObjectionIn,
+    PublicObjectionPendingOut,
     ResolutionIn,
 )
 from api.reviews import fresh
@@ -140,6 +145,56 @@ class ResultsController(Controller):
         return ObjectionOut(objection_id=objection_id, status="filed")
 
     @post(
+        "/public-objections",
+        operation_id="askPublicObjection",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=202,
+    )
+    def ask_public_objection(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        data: JSONBody[PublicObjectionIn],
+        auth: NamedDependency[Auth],
+    ) -> PublicObjectionPendingOut:
+        """An objection by anyone during the notice, without an account (公示 are public): checked
+        as filing would, then a code is mailed to `email`; nothing is filed until it is confirmed
+        (`confirmPublicObjection`). Limited per client address and per e-mail address."""
+        pending, expires = public_objections.ask(
+            auth,
+            auth.address(request),
+            campaign_id,
+            data.submission_id,
+            data.reasons,
+            data.name,
+            data.email,
+            data.phone,
+        )
+        return PublicObjectionPendingOut(
+            pending=pending, code_expires_at=expires, message="确认码已发送至您的电子邮箱"
+        )
+
+    @post(
+        "/public-objections/confirm",
+        operation_id="confirmPublicObjection",
+        sync_to_thread=True,
+        opt=access(PUBLIC),
+        status_code=201,
+    )
+    def confirm_public_objection(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        data: JSONBody[PublicObjectionConfirmIn],
+        auth: NamedDependency[Auth],
+    ) -> ObjectionOut:
+        objection_id = public_objections.confirm(
+            auth, auth.address(request), campaign_id, data.pending, data.code
+        )
+        return ObjectionOut(objection_id=objection_id, status="filed")
+
+    @post(
         "/objections/{objection_id:uuid}/resolve",
         operation_id="resolveObjection",
         sync_to_thread=True,
@@ -211,16 +266,26 @@ class ResultsController(Controller):
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
         records.certificate_of(runtime, campaign_id, submission_id)
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        grading = runtime.ledger.get_grading(campaign_id)
-        code = grading.certificates.get(str(submission_id))
-        if code is None:
-            raise not_found("submission_id")  # no certificate: not graded, or not yet published
-        settings = request.app.state.settings
-        text = certificate_text(
-            runtime, campaign, grading.entries[str(submission_id)], code, settings.base_url
+        content, code = certificate_pdf(
+            runtime, campaign_id, submission_id, request.app.state.settings.base_url
         )
-        return download(render_pdf(text), PDF, f"{code}.pdf")
+        return download(content, PDF, f"{code}.pdf")
+
+
+def certificate_pdf(
+    runtime: TenantRuntime, campaign_id: UUID, submission_id: UUID, public_url: str
+) -> tuple[bytes, str]:
+    """A result's certificate as PDF, and its code (the API's download and the portal's); 404
+    when it holds none: not graded, or not yet published. The caller checks who may read it."""
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    grading = runtime.ledger.get_grading(campaign_id)
+    code = grading.certificates.get(str(submission_id))
+    if code is None:
+        raise not_found("submission_id")
+    text = certificate_text(
+        runtime, campaign, grading.entries[str(submission_id)], code, public_url
+    )
+    return render_pdf(text), code
 
 
 def find_certificate(platform: Platform, code: str, public_url: str) -> CertificateText | None:

@@ -12,7 +12,7 @@ import msgspec
 from msgspec import Meta
 
 from aggregates.expert import Certificate, Expert, ExpertProfile
-from aggregates.grading import Grading
+from aggregates.grading import PUBLIC_CONTACT_MAX_CHARS, PUBLIC_NAME_MAX_CHARS, Grading
 from aggregates.limits import COMMENT_MAX_CHARS, OBJECTION_MAX_CHARS
 from aggregates.review_plan import DEFAULT_CHECKLIST, GradeBand, ReviewPlan, RoundPlan
 from aggregates.review_round import ReviewRound
@@ -283,6 +283,29 @@ class OverrideIn(Request, kw_only=True):
 class ObjectionIn(Request, kw_only=True):
     submission_id: UUID
     reasons: Annotated[str, Meta(max_length=OBJECTION_MAX_CHARS)]
+
+
+class PublicObjectionIn(Request, kw_only=True):
+    """An objection by anyone, without an account: the code is mailed to `email`."""
+
+    submission_id: UUID
+    reasons: Annotated[str, Meta(max_length=OBJECTION_MAX_CHARS)]
+    name: Annotated[str, Meta(max_length=PUBLIC_NAME_MAX_CHARS)]
+    email: Annotated[str, Meta(max_length=PUBLIC_CONTACT_MAX_CHARS)]
+    phone: Annotated[str, Meta(max_length=PUBLIC_CONTACT_MAX_CHARS)] = ""
+
+
+class PublicObjectionPendingOut(Response, kw_only=True, frozen=True):
+    """The objection waiting for its code: send `pending` back with the code to confirm it."""
+
+    pending: str
+    code_expires_at: datetime
+    message: str
+
+
+class PublicObjectionConfirmIn(Request, kw_only=True):
+    pending: Annotated[str, Meta(max_length=8000)]
+    code: Annotated[str, Meta(max_length=100)]
 
 
 class ResolutionIn(Request, kw_only=True):

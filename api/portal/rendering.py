@@ -157,6 +157,12 @@ NAVIGATION: list[NavItem] = [
         needs_tenant=True,
     ),
     NavItem(labels.N_("我的评审"), "/{tenant}/reviewer/", frozenset((Role.REVIEWER,)), True),
+    NavItem(
+        labels.N_("等级认定与发布"),
+        "/{tenant}/grading/",
+        frozenset((Role.SECRETARIAT, Role.AUDITOR)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

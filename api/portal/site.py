@@ -19,6 +19,7 @@ from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
 from api.portal.errors import PAGE_EXCEPTION_HANDLERS
 from api.portal.expert_pool import ExpertPoolPages
+from api.portal.grading import GradingPages, PublicObjectionPages
 from api.portal.national import IntakePages, NationalForwardingPages, NationalIndexPages
 from api.portal.phases import PhasePages
 from api.portal.plan_editor import PlanPages
@@ -57,6 +58,8 @@ PAGES: list[Any] = [
     SecretariatPages,
     RoundPages,
     ReviewerPages,
+    GradingPages,
+    PublicObjectionPages,
 ]
 """One controller per channel; the later channels join here."""
 

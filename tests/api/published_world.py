@@ -49,6 +49,8 @@ ROUND = "initial"
 REVIEWERS_PER_SUBMISSION = 2
 EXPERTS = 3
 """One more than a submission needs, so who scored what differs between submissions."""
+REVIEWED_DAY = (5, 26, 9, 0)
+"""Month, day, hour and minute of `year` the review is over on: grading day, the notice open."""
 PUBLICATION_DAY = (6, 2, 9, 0)
 """Month, day, hour and minute of `year` the clock is left on: the day after the notice ended."""
 DIVISIONS = {"saq": "310000", "sdaq": "370000"}
@@ -357,13 +359,24 @@ async def publish_campaign(
     year: int = 2024,
     names: tuple[str, str] | None = None,
     rehearsal: bool = False,
+    until: str = "published",
 ) -> Published:
     """The tenant's QC campaign of `year`, published with graded results (see the module);
     `names` gives every applicant unit's name and every result's topic (export tests);
     `rehearsal` opens a rehearsal (演练) instead, beside the year's real one (whose experts it
-    reuses when they are enrolled)."""
+    reuses when they are enrolled); `until="reviewed"` stops when the review round is closed,
+    business time on grading day (REVIEWED_DAY), nothing graded (grade and combined None)."""
     with cheap_passwords(client, tenant):
-        return await _publish(client, clock, tenant, units, per_unit, year, names, rehearsal)
+        return await _publish(client, clock, tenant, units, per_unit, year, names, rehearsal, until)
+
+
+def _reviewed(tenant: str, campaign_id: str, filed: list[dict[str, Any]]) -> Published:
+    keep = ("id", "serial", "unit", "title", "experts", "credit_code", "unit_name")
+    submissions = [
+        {**{k: s[k] for k in keep}, "grade": None, "combined": None, "certificate_code": None}
+        for s in filed
+    ]
+    return Published(tenant=tenant, campaign_id=campaign_id, submissions=submissions)
 
 
 async def _publish(
@@ -375,6 +388,7 @@ async def _publish(
     year: int,
     names: tuple[str, str] | None = None,
     rehearsal: bool = False,
+    until: str = "published",
 ) -> Published:
     config = tenant_config(client, tenant)
     unknown = [u for u in units if config.unit(u) is None]
@@ -463,7 +477,9 @@ async def _publish(
     ok(await client.post(f"{base}/rounds/{ROUND}/aggregate", headers=headers), 200, "aggregate")
     ok(await client.post(f"{base}/rounds/{ROUND}/close", headers=headers), 200, "close round")
 
-    clock.now = beijing(year, 5, 26, 9, 0)
+    clock.now = beijing(year, *REVIEWED_DAY)
+    if until == "reviewed":
+        return _reviewed(tenant, campaign_id, filed)
     headers = await secretariat.headers()
     ok(await client.post(f"{base}/grading", headers=headers), 201, "grade")
     noticed = ok(await client.post(f"{base}/notice", headers=headers), 200, "open notice")

@@ -62,6 +62,11 @@ PUBLIC_OPERATIONS = {
     "portalResetConfirmationPage",
     "portalResetPassword",
     "portalDemoSignIn",
+    "askPublicObjection",
+    "confirmPublicObjection",
+    "portalObjectionForm",
+    "portalAskObjection",
+    "portalConfirmObjection",
 }
 """The only routes reachable without a session (besides the OpenAPI documents and the portal's
 static files)."""

@@ -49,6 +49,7 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
         "/saq/decisions/",
         "/saq/secretariat/campaigns",
         "/saq/rounds/",
+        "/saq/grading/",
         "/saq/desk",
     ]
     assert links(viewer(Role.REVIEWER), saq) == [*public, "/saq/account", "/saq/reviewer/"]

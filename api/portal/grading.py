@@ -1,0 +1,730 @@
+"""The secretariat's grading, notice and publication (等级认定、公示、发布), auditors reading: per
+campaign the ranking with each result's combined score, grade and its basis (the domain's
+`rank_and_grade` says why not the grade above), the quotas as they fill (`quota_fill`); grade the
+campaign, override a grade with a reason, open and close the public notice, resolve each
+objection, publish, open any certificate as PDF. The same reads and commands as the API
+(`api/results.py`: gradeCampaign, showGrading, overrideGrade, openPublicNotice, closePublicNotice,
+resolveObjection, downloadCertificate; `api/campaigns.py`: publishResults)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from aggregates.actor import Actor, Role
+from aggregates.campaign import Campaign, Programme
+from aggregates.grading import Grading, GradingNotFound, quota_fill
+from aggregates.limits import OBJECTION_MAX_CHARS, REASON_MAX_CHARS, too_long
+from aggregates.problems import Problem
+from api import public_objections
+from api.access import PUBLIC, access, not_found, only
+from api.accounts import Auth
+from api.errors import RequestProblem
+from api.portal import labels
+from api.portal.accounts import form_token
+from api.portal.clock import written
+from api.portal.errors import FormState
+from api.portal.rendering import Page
+from api.results import PDF, certificate_pdf
+from api.security import CSRF_FIELD
+from projections.campaign_list import list_campaigns
+from projections.review_board import ResultRow, campaign_results
+from projections.service import TenantViews
+from tenants.runtime import TenantRuntime
+
+SECRETARIAT = only(Role.SECRETARIAT)
+READERS = only(Role.SECRETARIAT, Role.AUDITOR)
+N_ = labels.N_
+STATUSES = {
+    "ungraded": N_("尚未认定等级"),
+    "graded": N_("已认定等级，未公示"),
+    "public_notice": N_("公示中"),
+    "notice_closed": N_("公示已结束，待发布"),
+    "published": N_("已发布"),
+}
+DONE = {
+    "graded": N_("已按评审方案认定等级。"),
+    "overridden": N_("已调整等级，理由已记录。"),
+    "noticed": N_("已开始公示，公示名单已在公示页面公开。"),
+    "resolved": N_("已处理异议。"),
+    "closed": N_("公示已结束。"),
+    "published": N_("结果已发布，证书已生成。"),
+}
+DECISION_WORDS = {"upheld": N_("异议成立"), "dismissed": N_("异议不成立")}
+REFUSALS = (
+    N_("评审尚未结束"),
+    N_("结果已公示，只能通过异议处理改变等级"),
+    N_("调整等级须说明理由"),
+    N_("不是本活动设定的等级"),
+    N_("该等级须上传发表视频"),
+    N_("该等级须参加发表赛"),
+    N_("不在公示期内"),
+    N_("结果尚未公示"),
+    N_("公示已结束"),
+    N_("公示期未满，不能结束公示"),
+    N_("公示结束后才能发布结果"),
+    N_("结果已发布"),
+    N_("请写明处理意见"),
+    N_("只有异议成立时才能改变等级"),
+    N_("须为 upheld（成立）或 dismissed（不成立）"),
+    N_("该异议已处理"),
+    N_("本活动尚未认定等级"),
+    N_("请填写真实姓名"),
+    N_("请填写电子邮箱，以接收确认码"),
+    N_("电子邮箱格式不正确"),
+    N_("电话号码格式不正确"),
+    N_("请写明异议的事实和理由"),
+    N_("请选择对哪项成果提出异议"),
+    N_("请输入邮件中的确认码"),
+    N_("确认码无效、已使用或已过期"),
+    N_("提交过于频繁，请 1 小时后再试"),
+    N_("尝试过于频繁，请 1 小时后再试"),
+    N_("该成果不在评审结果中"),
+)
+"""The domain's refusals on these pages whose message is fixed (the catalog translates them)."""
+
+
+def grade_names(runtime: TenantRuntime, campaign: Campaign, page: Page) -> dict[str, str]:
+    config = runtime.tenant.programmes.get(Programme(campaign.programme))
+    if config is None:
+        return {}
+    return {g.code: g.name_en if page.speaker.english else g.name_zh for g in config.grades}
+
+
+def _grading(runtime: TenantRuntime, campaign_id: UUID) -> Grading | None:
+    try:
+        return runtime.ledger.get_grading(campaign_id)
+    except GradingNotFound:
+        return None
+
+
+def _score(value: Any) -> str:
+    return "—" if value is None else str(Decimal(str(value)))
+
+
+def ranking_context(page: Page, runtime: TenantRuntime, campaign_id: UUID) -> dict[str, Any]:
+    """What the ranking page shows: the grading as the ledger holds it (the API's showGrading)."""
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    grading = _grading(runtime, campaign_id)
+    names = grade_names(runtime, campaign, page)
+    status = grading.status if grading is not None else "ungraded"
+    rows: list[dict[str, Any]] = []
+    quotas: dict[str, Any] = {"bands": [], "domains": []}
+    objections: list[dict[str, Any]] = []
+    certificates: list[dict[str, Any]] = []
+    if grading is not None:
+        entries = sorted(grading.entries.values(), key=lambda e: e["rank"])
+        topics = {str(e["submission_id"]): e["topic"] for e in entries}
+        for e in entries:
+            sid = str(e["submission_id"])
+            rows.append(
+                {
+                    "id": sid,
+                    "rank": e["rank"],
+                    "serial": e["serial"],
+                    "unit_name": e["unit_name"],
+                    "group_name": e["group_name"],
+                    "topic": e["topic"],
+                    "domain": e["domain"] or "",
+                    "material": _score(e["material"]),
+                    "presentation": _score(e["presentation"]),
+                    "combined": _score(e["combined"]),
+                    "grade": e["grade"],
+                    "grade_name": names.get(e["grade"], e["grade"]) if e["grade"] else "",
+                    "basis": e["basis"],
+                    "override": grading.overrides.get(sid, ""),
+                    "upheld": [
+                        o["resolution"]
+                        for o in grading.objections.values()
+                        if str(o["submission_id"]) == sid and o["decision"] == "upheld"
+                    ],
+                    "certificate": grading.certificates.get(sid, ""),
+                }
+            )
+        quotas = quota_fill(campaign.review_plan, grading.entries.values())
+        for band in quotas["bands"]:
+            band["name"] = names.get(band["grade"], band["grade"])
+        for limit in quotas["domains"]:
+            limit["name"] = names.get(limit["grade"], limit["grade"])
+        objections = [_objection_row(page, o, topics) for o in grading.objections.values()]
+        certificates = [r for r in rows if r["certificate"]]
+    return {
+        "campaign": {"id": str(campaign_id), "title": campaign.title},
+        "state": status,
+        "status_text": page.speaker.gettext(STATUSES[status]),
+        "closes_at": (
+            written(grading.notice_closes_at, page.zone, page.speaker)
+            if grading is not None and grading.notice_closes_at
+            else ""
+        ),
+        "rows": rows,
+        "quotas": quotas,
+        "objections": objections,
+        "certificates": certificates,
+        "reading_only": not _is_secretariat(page),
+    }
+
+
+def _is_secretariat(page: Page) -> bool:
+    principal = page.viewer.principal if page.viewer else None
+    return principal is not None and Role.SECRETARIAT in principal.roles
+
+
+def _objection_row(page: Page, o: dict[str, Any], topics: dict[str, str]) -> dict[str, Any]:
+    objector = o.get("objector")
+    return {
+        "id": str(o["objection_id"]),
+        "submission_id": str(o["submission_id"]),
+        "topic": topics.get(str(o["submission_id"]), ""),
+        "reasons": o["reasons"],
+        "objector": objector,
+        "filed_by": o["filed_by"],
+        "decision": o["decision"],
+        "decision_text": page.speaker.gettext(DECISION_WORDS[o["decision"]])
+        if o["decision"] in DECISION_WORDS
+        else "",
+        "resolution": o["resolution"] or "",
+    }
+
+
+def _back(runtime: TenantRuntime, campaign_id: UUID, done: str) -> Redirect:
+    return Redirect(f"/{runtime.tenant.code}/grading/{campaign_id}?done={done}", status_code=303)
+
+
+class GradingPages(Controller):
+    """等级认定、公示与发布, for the secretariat (auditors read)."""
+
+    path = "/{tenant:str}/grading"
+    include_in_schema = False
+
+    @get("/", operation_id="portalGradingCampaigns", sync_to_thread=True, opt=access(READERS))
+    def campaigns(
+        self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
+    ) -> Template:
+        page = Page(request, views.runtime.tenant)
+        rows = [
+            {
+                "href": f"/{views.runtime.tenant.code}/grading/{c.campaign_id}",
+                "title": c.title,
+                "programme": labels.programme(page.speaker, c.programme),
+                "year": c.year,
+            }
+            for c in list_campaigns(views.db("campaign_list"))
+        ]
+        return page.render("grading/campaigns.html", campaigns=rows)
+
+    @get(
+        "/{campaign_id:uuid}",
+        operation_id="portalGrading",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def ranking(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Template:
+        page = Page(request, runtime.tenant)
+        done = request.query_params.get("done", "")
+        return page.render(
+            "grading/ranking.html",
+            **ranking_context(page, runtime, campaign_id),
+            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
+            general_problems=[],
+        )
+
+    async def _act(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: UUID,
+        runtime: TenantRuntime,
+        command: Any,
+        done: str,
+    ) -> Redirect:
+        """A button of the ranking page: one ledger command; a refusal shown above the ranking."""
+
+        def run() -> Redirect:
+            page = Page(request, runtime.tenant)
+            request.state.form = FormState(
+                template="grading/ranking.html",
+                fields=(),
+                values={},
+                context={**ranking_context(page, runtime, campaign_id), "done": ""},
+                page=page,
+            )
+            command()
+            return _back(runtime, campaign_id, done)
+
+        return await sync_to_thread(run)
+
+    @post("/{campaign_id:uuid}/grade", operation_id="portalGradeCampaign", opt=access(SECRETARIAT))
+    async def grade(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return await self._act(
+            request,
+            campaign_id,
+            runtime,
+            lambda: runtime.ledger.grade_campaign(campaign_id, actor),
+            "graded",
+        )
+
+    @post("/{campaign_id:uuid}/notice", operation_id="portalOpenNotice", opt=access(SECRETARIAT))
+    async def open_notice(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return await self._act(
+            request,
+            campaign_id,
+            runtime,
+            lambda: runtime.ledger.open_notice(campaign_id, actor),
+            "noticed",
+        )
+
+    @post(
+        "/{campaign_id:uuid}/notice/close",
+        operation_id="portalCloseNotice",
+        opt=access(SECRETARIAT),
+    )
+    async def close_notice(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return await self._act(
+            request,
+            campaign_id,
+            runtime,
+            lambda: runtime.ledger.close_notice(campaign_id, actor),
+            "closed",
+        )
+
+    @post(
+        "/{campaign_id:uuid}/publish", operation_id="portalPublishResults", opt=access(SECRETARIAT)
+    )
+    async def publish(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return await self._act(
+            request,
+            campaign_id,
+            runtime,
+            lambda: runtime.ledger.publish_results(campaign_id, actor),
+            "published",
+        )
+
+    # One result: its standing and the override form.
+
+    @staticmethod
+    def _result_context(
+        page: Page, runtime: TenantRuntime, campaign_id: UUID, submission_id: UUID
+    ) -> dict[str, Any]:
+        context = ranking_context(page, runtime, campaign_id)
+        row = next((r for r in context["rows"] if r["id"] == str(submission_id)), None)
+        if row is None:
+            raise not_found("submission_id")
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        return {
+            "campaign": context["campaign"],
+            "state": context["state"],
+            "reading_only": context["reading_only"],
+            "row": row,
+            "grades": list(grade_names(runtime, campaign, page).items()),
+            "objections": [o for o in context["objections"] if o["submission_id"] == row["id"]],
+        }
+
+    @get(
+        "/{campaign_id:uuid}/results/{submission_id:uuid}",
+        operation_id="portalGradingResult",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def result(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        submission_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Template:
+        page = Page(request, runtime.tenant)
+        context = self._result_context(page, runtime, campaign_id, submission_id)
+        return page.render(
+            "grading/result.html",
+            **context,
+            values={"grade": context["row"]["grade"] or ""},
+            problems={},
+            general_problems=[],
+        )
+
+    @post(
+        "/{campaign_id:uuid}/results/{submission_id:uuid}/grade",
+        operation_id="portalOverrideGrade",
+        opt=access(SECRETARIAT),
+    )
+    async def override(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        submission_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """调整等级: a grade (or none) with the reason, recorded (overrideGrade)."""
+        posted = await request.form()
+        values = {k: str(posted.get(k, "")).strip() for k in ("grade", "reason")}
+
+        def run() -> Redirect:
+            page = Page(request, runtime.tenant)
+            request.state.form = FormState(
+                template="grading/result.html",
+                fields=("grade", "reason"),
+                values=values,
+                context=self._result_context(page, runtime, campaign_id, submission_id),
+                page=page,
+            )
+            problems = too_long("reason", values["reason"], REASON_MAX_CHARS, "理由")
+            if problems:
+                raise RequestProblem(422, *problems)
+            runtime.ledger.override_grade(
+                campaign_id, submission_id, values["grade"] or None, values["reason"], actor
+            )
+            return _back(runtime, campaign_id, "overridden")
+
+        return await sync_to_thread(run)
+
+    # One objection and its resolution.
+
+    @staticmethod
+    def _objection_context(
+        page: Page, runtime: TenantRuntime, campaign_id: UUID, objection_id: UUID
+    ) -> dict[str, Any]:
+        context = ranking_context(page, runtime, campaign_id)
+        found = next((o for o in context["objections"] if o["id"] == str(objection_id)), None)
+        if found is None:
+            raise not_found("objection_id")
+        row = next(r for r in context["rows"] if r["id"] == found["submission_id"])
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        return {
+            "campaign": context["campaign"],
+            "state": context["state"],
+            "reading_only": context["reading_only"],
+            "objection": found,
+            "row": row,
+            "grades": list(grade_names(runtime, campaign, page).items()),
+            "decisions": [(k, page.speaker.gettext(v)) for k, v in DECISION_WORDS.items()],
+        }
+
+    @get(
+        "/{campaign_id:uuid}/objections/{objection_id:uuid}",
+        operation_id="portalObjection",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def objection(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        objection_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Template:
+        page = Page(request, runtime.tenant)
+        context = self._objection_context(page, runtime, campaign_id, objection_id)
+        return page.render(
+            "grading/objection.html",
+            **context,
+            values={"grade": context["row"]["grade"] or ""},
+            problems={},
+            general_problems=[],
+        )
+
+    @post(
+        "/{campaign_id:uuid}/objections/{objection_id:uuid}/resolve",
+        operation_id="portalResolveObjection",
+        opt=access(SECRETARIAT),
+    )
+    async def resolve(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        objection_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """异议成立 (with a grade change, or not) or 异议不成立, with the reason."""
+        posted = await request.form()
+        values = {k: str(posted.get(k, "")).strip() for k in ("decision", "reason", "grade")}
+        values["change_grade"] = "yes" if posted.get("change_grade") else ""
+
+        def run() -> Redirect:
+            page = Page(request, runtime.tenant)
+            request.state.form = FormState(
+                template="grading/objection.html",
+                fields=("decision", "reason", "grade"),
+                values=values,
+                context=self._objection_context(page, runtime, campaign_id, objection_id),
+                page=page,
+            )
+            problems = too_long("reason", values["reason"], REASON_MAX_CHARS, "处理意见")
+            if problems:
+                raise RequestProblem(422, *problems)
+            runtime.ledger.resolve_objection(
+                campaign_id,
+                objection_id,
+                values["decision"],
+                values["reason"],
+                bool(values["change_grade"]),
+                values["grade"] or None,
+                actor,
+            )
+            return _back(runtime, campaign_id, "resolved")
+
+        return await sync_to_thread(run)
+
+    @get(
+        "/{campaign_id:uuid}/certificates/{submission_id:uuid}",
+        operation_id="portalCertificate",
+        sync_to_thread=True,
+        opt=access(READERS),
+    )
+    def certificate(
+        self,
+        campaign_id: FromPath[UUID],
+        submission_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        state: State,
+    ) -> Response[bytes]:
+        """A certificate, opened in the browser (the API's downloadCertificate, inline)."""
+        content, code = certificate_pdf(
+            runtime, campaign_id, submission_id, state.settings.base_url
+        )
+        return Response(
+            content,
+            media_type=PDF,
+            headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(code)}.pdf"},
+        )
+
+
+# The public notice's objections (公示异议): anyone, with a real name and an e-mail address
+# confirmed by a mailed code (api/public_objections.py), or a signed-in person of the tenant.
+OBJECTORS_ROLES = frozenset(
+    (Role.APPLICANT_UNIT, Role.RECOMMENDING_UNIT, Role.REVIEWER, Role.SECRETARIAT)
+)
+OBJECTORS = only(*OBJECTORS_ROLES)
+"""As the API's fileObjection: anyone of the tenant, except auditors, who change nothing."""
+PUBLIC_FIELDS = ("submission_id", "name", "email", "phone", "reasons")
+
+
+def _noticed_rows(views: TenantViews, campaign_id: UUID) -> list[ResultRow]:
+    return [
+        r
+        for r in campaign_results(views.db("review_board"), campaign_id, {})
+        if r.status == "public_notice" and r.grade
+    ]
+
+
+def _signed_objector(page: Page) -> bool:
+    principal = page.viewer.principal if page.viewer else None
+    return (
+        principal is not None
+        and page.tenant is not None
+        and principal.tenant == page.tenant.code
+        and bool(principal.roles & OBJECTORS_ROLES)
+    )
+
+
+class PublicObjectionPages(Controller):
+    """提出异议, from the public notice page (no sign-in needed)."""
+
+    path = "/{tenant:str}/campaigns/{campaign_id:uuid}/public-notice/objection"
+    include_in_schema = False
+
+    @staticmethod
+    def _context(
+        page: Page, runtime: TenantRuntime, views: TenantViews, campaign_id: UUID, token: str
+    ) -> dict[str, Any]:
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        names = grade_names(runtime, campaign, page)
+        return {
+            "campaign": {"id": str(campaign_id), "title": campaign.title},
+            "results": [
+                (
+                    r.submission_id,
+                    f"{r.serial} {r.unit_name} · {r.topic}（{names.get(r.grade or '', r.grade)}）",
+                )
+                for r in _noticed_rows(views, campaign_id)
+            ],
+            "signed": _signed_objector(page),
+            "form_csrf": token,
+            "reasons_max": OBJECTION_MAX_CHARS,
+        }
+
+    @get("/", operation_id="portalObjectionForm", sync_to_thread=True, opt=access(PUBLIC))
+    def form(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+        result: Annotated[str, QueryParameter(max_length=64)] = "",
+    ) -> Template:
+        token, cookies = form_token(request)
+        page = Page(request, views.runtime.tenant, cookies=cookies)
+        context = self._context(page, views.runtime, views, campaign_id, token)
+        return page.render(
+            "public/objection.html",
+            **context,
+            values={"submission_id": result},
+            problems={},
+            general_problems=[],
+        )
+
+    @post("/", operation_id="portalAskObjection", opt=access(PUBLIC))
+    async def ask(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+        auth: NamedDependency[Auth],
+    ) -> Template:
+        """Anyone: checked, then the code mailed; the page asks for it."""
+        posted = await request.form()
+        values = {k: str(posted.get(k, "")).strip() for k in PUBLIC_FIELDS}
+        token, cookies = form_token(request)
+        address = auth.address(request)
+
+        def run() -> Template:
+            page = Page(request, views.runtime.tenant, cookies=cookies)
+            context = self._context(page, views.runtime, views, campaign_id, token)
+            request.state.form = FormState(
+                template="public/objection.html",
+                fields=PUBLIC_FIELDS,
+                values=values,
+                context=context,
+                page=page,
+            )
+            if cookies or str(posted.get(CSRF_FIELD, "")) != token:
+                raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
+            submission_id = _uuid(values["submission_id"])
+            pending, expires = public_objections.ask(
+                auth,
+                address,
+                campaign_id,
+                submission_id,
+                values["reasons"],
+                values["name"],
+                values["email"],
+                values["phone"],
+            )
+            return page.render(
+                "public/objection_code.html",
+                **context,
+                pending=pending,
+                email=values["email"],
+                expires=written(expires, page.zone, page.speaker),
+                values={},
+                problems={},
+                general_problems=[],
+            )
+
+        return await sync_to_thread(run)
+
+    @post("/confirm", operation_id="portalConfirmObjection", opt=access(PUBLIC))
+    async def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+        auth: NamedDependency[Auth],
+    ) -> Template:
+        """The mailed code: the objection filed."""
+        posted = await request.form()
+        pending = str(posted.get("pending", ""))
+        code = str(posted.get("code", "")).strip()
+        token, cookies = form_token(request)
+        address = auth.address(request)
+
+        def run() -> Template:
+            page = Page(request, views.runtime.tenant, cookies=cookies)
+            context = self._context(page, views.runtime, views, campaign_id, token)
+            found = public_objections.PendingObjection.decode(pending)
+            request.state.form = FormState(
+                template="public/objection_code.html",
+                fields=("code",),
+                values={},
+                context={
+                    **context,
+                    "pending": pending,
+                    "email": found.email if found else "",
+                    "expires": "",
+                },
+                page=page,
+            )
+            if cookies or str(posted.get(CSRF_FIELD, "")) != token:
+                raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
+            if not code:
+                raise RequestProblem(422, Problem("code", "required", "请输入邮件中的确认码"))
+            public_objections.confirm(auth, address, campaign_id, pending, code)
+            return page.render("public/objection_filed.html", **context)
+
+        return await sync_to_thread(run)
+
+    @post("/signed-in", operation_id="portalFileObjection", opt=access(OBJECTORS))
+    async def file(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        """A signed-in person of the tenant: filed at once (the API's fileObjection)."""
+        posted = await request.form()
+        values = {k: str(posted.get(k, "")).strip() for k in ("submission_id", "reasons")}
+
+        def run() -> Template:
+            page = Page(request, views.runtime.tenant)
+            context = self._context(page, views.runtime, views, campaign_id, "")
+            request.state.form = FormState(
+                template="public/objection.html",
+                fields=PUBLIC_FIELDS,
+                values=values,
+                context=context,
+                page=page,
+            )
+            views.runtime.ledger.file_objection(
+                campaign_id, _uuid(values["submission_id"]), values["reasons"], actor
+            )
+            return page.render("public/objection_filed.html", **context)
+
+        return await sync_to_thread(run)
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise RequestProblem(
+            422, Problem("submission_id", "required", "请选择对哪项成果提出异议")
+        ) from None
