@@ -549,9 +549,7 @@ class ReviewRound(Aggregate):
         if self.kind != "presentation":
             raise ReviewConflict(Problem("round", "not_a_contest", "只有发表赛有上台顺序"))
 
-    def call_presenter(
-        self, submission_id: UUID, seconds: int, at: datetime, actor: Actor
-    ) -> None:
+    def call_presenter(self, submission_id: UUID, seconds: int, at: datetime, actor: Actor) -> None:
         """Put an entrant on stage, with the time the presentation is allowed."""
         self.check_contest()
         self.entrant(submission_id)

@@ -222,9 +222,7 @@ class ContestPages(Controller):
                     found = runtime.ledger.get_round(campaign.id, plan.code)
                 except RoundNotFound:
                     continue
-                if judge and not any(
-                    mine & set(numbers) for numbers in found.assignments.values()
-                ):
+                if judge and not any(mine & set(numbers) for numbers in found.assignments.values()):
                     continue
                 contests.append(
                     {
@@ -350,7 +348,10 @@ class ContestPages(Controller):
         runtime.ledger.call_presenter(
             campaign_id, round_code, submission_id, int(typed) * 60, actor
         )
-        return Redirect(f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=called", status_code=303)
+        return Redirect(
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=called",
+            status_code=303,
+        )
 
     @post(
         "/{campaign_id:uuid}/{round_code:str}/release",
@@ -375,7 +376,8 @@ class ContestPages(Controller):
             raise not_found("submission_id") from None
         runtime.ledger.release_scores(campaign_id, round_code, submission_id, actor)
         return Redirect(
-            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=released", status_code=303
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=released",
+            status_code=303,
         )
 
     @post(
@@ -417,7 +419,9 @@ class ContestPages(Controller):
             reason="",
             actor=actor,
         )
-        return Redirect(f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=paper", status_code=303)
+        return Redirect(
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=paper", status_code=303
+        )
 
     # The big screen.
 
@@ -618,5 +622,6 @@ class ContestPages(Controller):
             actor=actor,
         )
         return Redirect(
-            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}/judge?done=filed", status_code=303
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}/judge?done=filed",
+            status_code=303,
         )

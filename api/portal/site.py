@@ -14,6 +14,7 @@ from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
 from api.portal.audit import AuditPages
 from api.portal.campaign_setup import CampaignSetupPages
+from api.portal.contest import ContestPages
 from api.portal.decisions import DecisionPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
@@ -27,7 +28,6 @@ from api.portal.recommending import RecommendingPages
 from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.review import FormalReviewPages
 from api.portal.secretariat import SecretariatPages
-from api.portal.contest import ContestPages
 from api.portal.staff import StaffPages
 from api.portal.submission_forms import ResultFormPages
 from api.portal.unit_reports import UnitReportPages
