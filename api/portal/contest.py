@@ -526,6 +526,7 @@ class ContestPages(Controller):
             "own": own,
             "remaining": remaining,
             "remaining_text": clock_text(remaining),
+            "changed": False,
         }
 
     @get(
@@ -575,7 +576,8 @@ class ContestPages(Controller):
         page = Page(request, runtime.tenant)
         context = self._judge(page, runtime, records, review_round, campaign_id)
         current = context["on_stage"]["id"] if context["on_stage"] else ""
-        return page.render("contest/_judge_stage.html", **context, changed=current != shown)
+        context["changed"] = current != shown
+        return page.render("contest/_judge_stage.html", **context)
 
     @post(
         "/{campaign_id:uuid}/{round_code:str}/judge",
