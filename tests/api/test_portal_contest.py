@@ -44,20 +44,11 @@ async def contest_world(client: Client, clock: Clock) -> tuple[World, Contest]:
     return w, contest
 
 
-def cells(text: str) -> list[str]:
-    return re.findall(r'<span class="total">([^<]+)</span>', text)
-
-
-async def test_a_presentation_is_called_scored_released_and_the_next_one_called(
-    client: Client, clock: Clock
-) -> None:
-    w, contest = await contest_world(client, clock)
+async def first_called(client: Client, w: World, contest: Contest, token: str) -> str:
+    """The running order on the control page; a bad time refused beside its field, nothing
+    stored; the first presenter called with 12 minutes; no release before every judge filed."""
     ledger = client.app.state.platform.tenants["saq"].ledger
     base = f"/saq/contest/{w.campaign_id}/{CONTEST}"
-    token = await page_session(client)
-    index = await client.get("/saq/contest/")
-    assert f'href="{base}"' in index.text and f'href="{base}/screen"' in index.text
-
     control = await client.get(base)
     assert control.status_code == 200
     assert all(e.serial in control.text for e in w.entries)
@@ -81,41 +72,63 @@ async def test_a_presentation_is_called_scored_released_and_the_next_one_called(
     assert early.status_code == 409
     assert "尚有 4 位评委未提交评分表" in early.text
 
+    return first
+
+
+async def judge_files(
+    client: Client, contest: Contest, judge: str, totals: dict[str, int], *, refused_first: bool
+) -> None:
+    """The judge's phone page: the presentation on stage and only their own sheet; a score over
+    its maximum refused beside it (nothing stored), then the sheet filed."""
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    base = f"/saq/contest/{contest.campaign_id}/{CONTEST}"
+    first = contest.order[0]
+    await page_session(client, Role.REVIEWER, judge)
+    page = await client.get(f"{base}/judge")
+    assert page.status_code == 200
+    entrant = contest.round(ledger).entrants[first]
+    assert entrant["title"] in page.text and "（满分 40）" in page.text
+    for other, total in totals.items():  # never another judge's total, filed before
+        assert other == judge or f"合计 {total}" not in page.text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    typed = {f"c{k}": v for k, v in enumerate(criteria_for(totals[judge]).values())}
+    form = {"csrf_token": found.group(1), "submission_id": first, **typed}
+    if refused_first:
+        over = await client.post(f"{base}/judge", data={**form, "c0": "45"})
+        assert over.status_code == 422
+        assert beside(over.text, "c0") == "应在 0 至 40 分之间"
+        assert 'value="45"' in over.text
+        assert f"{first}/{judge}" not in contest.round(ledger).current
+    filed = await client.post(f"{base}/judge", data=form, follow_redirects=False)
+    assert filed.status_code == 303, filed.text
+    mine = await client.get(f"{base}/judge")
+    assert f"已评：合计 {totals[judge]}.00 分" in mine.text
+    assert "已评 " not in mine.text  # no count of the others
+    assert (await client.get(base)).status_code in (403, 404)
+    assert (await client.get(f"{base}/screen/live")).status_code in (403, 404)
+
+
+def cells(text: str) -> list[str]:
+    return re.findall(r'<span class="total">([^<]+)</span>', text)
+
+
+async def test_a_presentation_is_called_scored_released_and_the_next_one_called(
+    client: Client, clock: Clock
+) -> None:
+    w, contest = await contest_world(client, clock)
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    base = f"/saq/contest/{w.campaign_id}/{CONTEST}"
+    token = await page_session(client)
+    index = await client.get("/saq/contest/")
+    assert f'href="{base}"' in index.text and f'href="{base}/screen"' in index.text
+
+    first = await first_called(client, w, contest, token)
+
     # Three judges on their phones; the fourth's paper sheet entered by the secretariat.
     totals = {JUDGES[0]: 91, JUDGES[1]: 84, JUDGES[2]: 77}
     for i, judge in enumerate(JUDGES[:3]):
-        await page_session(client, Role.REVIEWER, judge)
-        page = await client.get(f"{base}/judge")
-        assert page.status_code == 200
-        entrant = contest.round(ledger).entrants[first]
-        assert entrant["title"] in page.text and "（满分 40）" in page.text
-        for other in totals:  # never another judge's total, filed before
-            if other != judge and f"合计 {totals[other]}" in page.text:
-                pytest.fail(f"{judge}'s page shows {other}'s sheet")
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert found is not None
-        scores = criteria_for(totals[judge])
-        typed = {f"c{k}": v for k, v in enumerate(scores.values())}
-        if i == 0:
-            over = await client.post(
-                f"{base}/judge",
-                data={"csrf_token": found.group(1), "submission_id": first, **typed, "c0": "45"},
-            )
-            assert over.status_code == 422
-            assert beside(over.text, "c0") == "应在 0 至 40 分之间"
-            assert 'value="45"' in over.text
-            assert f"{first}/{judge}" not in contest.round(ledger).current
-        filed = await client.post(
-            f"{base}/judge",
-            data={"csrf_token": found.group(1), "submission_id": first, **typed},
-            follow_redirects=False,
-        )
-        assert filed.status_code == 303, filed.text
-        mine = await client.get(f"{base}/judge")
-        assert f"已评：合计 {totals[judge]}.00 分" in mine.text
-        assert "已评 " not in mine.text  # no count of the others
-        assert (await client.get(base)).status_code in (403, 404)
-        assert (await client.get(f"{base}/screen/live")).status_code in (403, 404)
+        await judge_files(client, contest, judge, totals, refused_first=i == 0)
 
     outsider = "SQA-QC-2023-0010"
     await page_session(client, Role.REVIEWER, outsider)
