@@ -19,10 +19,13 @@ from aggregates.campaign import Campaign, Phase
 from aggregates.limits import COMMENT_MAX_CHARS, too_long
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
 from aggregates.review_plan import RoundPlan
+from aggregates.scoring import Aggregate as AggregatedScore
 from aggregates.scoring import Sheet, aggregate, quantize, sheet_problems, total
 
 ROUND_NAMESPACE = uuid5(NAMESPACE_URL, "https://qcflow.cn/ns/review-round")
 PHASE_OF_KIND = {"material": Phase.MATERIAL_REVIEW, "presentation": Phase.PRESENTATION}
+PRESENTATION_SECONDS = (60, 3600)
+"""The shortest and longest time a contest presentation may be given."""
 
 
 class ReviewError(DomainError):
@@ -223,6 +226,29 @@ class ReviewRound(Aggregate):
     class Closed(Event):
         def apply(self, aggregate: ReviewRound) -> None:
             aggregate.closed = True
+
+    class PresenterCalled(Event):
+        """The contest's stage: this entrant presents now, for so many seconds from `at`."""
+
+        submission_id: UUID
+        seconds: int
+        at: datetime
+
+        def apply(self, aggregate: ReviewRound) -> None:
+            # Kept beside (a snapshot from before has none: nobody on stage).
+            vars(aggregate)["stage_state"] = {
+                "submission_id": str(self.submission_id),
+                "seconds": self.seconds,
+                "at": self.at,
+            }
+
+    class ScoresReleased(Event):
+        """The contest's scores of one presentation shown to the room (the big screen)."""
+
+        submission_id: UUID
+
+        def apply(self, aggregate: ReviewRound) -> None:
+            vars(aggregate).setdefault("released_state", []).append(str(self.submission_id))
 
     if TYPE_CHECKING:
         campaign_id: UUID
@@ -560,6 +586,79 @@ class ReviewRound(Aggregate):
         # A reviewer assigned since the last aggregation has yet to file: once closed, never.
         self._check_no_missing_sheets()
         self.trigger_event(self.Closed, **actor.fields())
+
+    # The live contest (发表赛): who is on stage, and the scores released to the room.
+
+    def running_order(self) -> list[dict[str, Any]]:
+        """The contest's entrants in the order they present: by serial."""
+        return sorted(self.entrants.values(), key=lambda e: (e["serial"], str(e["submission_id"])))
+
+    def on_stage(self) -> dict[str, Any] | None:
+        """Who presents now: the entrant, the seconds allowed and when they were called."""
+        stage = vars(self).get("stage_state")
+        return dict(stage) if stage else None
+
+    def released(self) -> list[str]:
+        """The submissions whose contest scores the secretariat has released, in that order."""
+        return list(vars(self).get("released_state", []))
+
+    def after_on_stage(self) -> UUID | None:
+        """The next entrant in the running order after the one on stage (the first if nobody
+        has presented yet); None after the last."""
+        order = [e["submission_id"] for e in self.running_order()]
+        stage = self.on_stage()
+        if stage is None:
+            return order[0] if order else None
+        keys = [str(s) for s in order]
+        at = keys.index(stage["submission_id"]) if stage["submission_id"] in keys else -1
+        return order[at + 1] if at + 1 < len(order) else None
+
+    def check_contest(self) -> None:
+        self.check_open()
+        if self.kind != "presentation":
+            raise ReviewConflict(Problem("round", "not_a_contest", "只有发表赛有上台顺序"))
+
+    def call_presenter(self, submission_id: UUID, seconds: int, at: datetime, actor: Actor) -> None:
+        """Put an entrant on stage, with the time the presentation is allowed."""
+        self.check_contest()
+        self.entrant(submission_id)
+        if not PRESENTATION_SECONDS[0] <= seconds <= PRESENTATION_SECONDS[1]:
+            raise InvalidReview(Problem("minutes", "range", "发表时间应在 1 至 60 分钟之间"))
+        self.trigger_event(
+            self.PresenterCalled,
+            submission_id=submission_id,
+            seconds=seconds,
+            at=at,
+            **actor.fields(),
+        )
+
+    def release_scores(self, submission_id: UUID, actor: Actor) -> None:
+        """Show one presentation's scores to the room: only once every judge has filed."""
+        self.check_contest()
+        self.entrant(submission_id)
+        if str(submission_id) in self.released():
+            raise ReviewConflict(Problem("submission_id", "already_released", "该成果的得分已公布"))
+        waiting = [
+            r
+            for r in self.assignments[str(submission_id)]
+            if f"{submission_id}/{r}" not in self.current
+        ]
+        if waiting or not self.assignments[str(submission_id)]:
+            raise ReviewConflict(
+                Problem(
+                    "submission_id",
+                    "sheets_missing",
+                    f"尚有 {len(waiting)} 位评委未提交评分表，不能公布得分",
+                )
+            )
+        self.trigger_event(self.ScoresReleased, submission_id=submission_id, **actor.fields())
+
+    def presentation_score(self, submission_id: UUID | str) -> AggregatedScore:
+        """One presentation's score by the round's rule over its current sheets (the trimmed
+        mean drops the highest and the lowest), with what counted and what was dropped."""
+        key = str(submission_id)
+        sheets = self.current_sheets()
+        return aggregate(self.aggregation, [s for s in sheets if s.submission_id == key], sheets)
 
     def score(self, submission_id: UUID | str) -> Decimal | None:
         result = self.results.get(str(submission_id))

@@ -523,6 +523,33 @@ class ReviewCommands(LedgerBase):
             lambda r: r.close(actor),
         )
 
+    # The live contest (发表赛).
+
+    def call_presenter(
+        self,
+        campaign_id: UUID,
+        code: str,
+        submission_id: UUID | None,
+        seconds: int,
+        actor: Actor,
+    ) -> ReviewRound:
+        """Put an entrant of the contest on stage (None: the next in the running order)."""
+
+        def call(r: ReviewRound) -> None:
+            chosen = submission_id or r.after_on_stage()
+            if chosen is None:
+                raise ReviewConflict(Problem("submission_id", "last_done", "已是最后一位"))
+            r.call_presenter(chosen, seconds, self.clock(), actor)
+
+        return _change_round(self, campaign_id, code, call)
+
+    def release_scores(
+        self, campaign_id: UUID, code: str, submission_id: UUID, actor: Actor
+    ) -> ReviewRound:
+        return _change_round(
+            self, campaign_id, code, lambda r: r.release_scores(submission_id, actor)
+        )
+
     # Grading, public notice, publication.
 
     def grade_campaign(self, campaign_id: UUID, actor: Actor) -> Grading:

@@ -69,6 +69,8 @@ EVENT_WORDS: dict[str, tuple[str, str]] = {
     "ReviewRound.SheetFiled": ("提交评分表", "Score sheet filed"),
     "ReviewRound.ScoresAggregated": ("汇总评分", "Scores aggregated"),
     "ReviewRound.Closed": ("结束评审轮次", "Review round closed"),
+    "ReviewRound.PresenterCalled": ("发表赛：请上台发表", "Contest: presenter called"),
+    "ReviewRound.ScoresReleased": ("发表赛：公布得分", "Contest: scores released"),
     "Grading.Graded": ("认定等级", "Graded"),
     "Grading.Regraded": ("重新认定等级", "Regraded"),
     "Grading.GradeOverridden": ("调整等级", "Grade overridden"),

@@ -81,6 +81,8 @@ PROBLEMS_BY_RULE = {
     "not_aggregated": N_("请先汇总最新的评分"),
     "missing": N_("评分表尚未提交"),
     "unassigned": N_("尚未分配评委"),
+    # contest: a release before every judge has filed (the message carries the count)
+    "sheets_missing": N_("尚有评委未提交评分表，不能公布得分"),
 }
 """English for the refusals the public and sign-in pages show, by rule."""
 
@@ -151,4 +153,18 @@ REVIEW_PROBLEMS = (
     N_("请选择要上传的文件"),
     N_("文件中没有专家"),
     N_("工作单位统一社会信用代码"),
+)
+
+# contest: the live contest's refusals (`problem` finds them by their Chinese).
+CONTEST_PROBLEMS = (
+    N_("发表时间应在 1 至 60 分钟之间"),
+    N_("应为整数分钟"),
+    N_("该成果的得分已公布"),
+    N_("只有发表赛有上台顺序"),
+    N_("已是最后一位"),
+    N_("尚无人上台"),
+    N_("请选择评委"),
+    N_("应为数字"),
+    N_("该成果未分配给您评审"),
+    N_("已提交评分表；更正须注明被更正的评分表"),
 )

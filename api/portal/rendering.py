@@ -163,6 +163,12 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.SECRETARIAT, Role.AUDITOR)),
         needs_tenant=True,
     ),
+    NavItem(
+        labels.N_("发表赛"),
+        "/{tenant}/contest/",
+        frozenset((Role.SECRETARIAT, Role.REVIEWER)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

@@ -14,6 +14,7 @@ from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
 from api.portal.audit import AuditPages
 from api.portal.campaign_setup import CampaignSetupPages
+from api.portal.contest import ContestPages
 from api.portal.decisions import DecisionPages
 from api.portal.demo import DemoPages
 from api.portal.enterprise import EnterpriseClaimPages
@@ -60,6 +61,7 @@ PAGES: list[Any] = [
     ReviewerPages,
     GradingPages,
     PublicObjectionPages,
+    ContestPages,
 ]
 """One controller per channel; the later channels join here."""
 

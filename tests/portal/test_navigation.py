@@ -50,9 +50,15 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
         "/saq/secretariat/campaigns",
         "/saq/rounds/",
         "/saq/grading/",
+        "/saq/contest/",
         "/saq/desk",
     ]
-    assert links(viewer(Role.REVIEWER), saq) == [*public, "/saq/account", "/saq/reviewer/"]
+    assert links(viewer(Role.REVIEWER), saq) == [
+        *public,
+        "/saq/account",
+        "/saq/reviewer/",
+        "/saq/contest/",
+    ]
     assert links(viewer(Role.APPLICANT_UNIT), saq) == [*public, "/saq/applicant/", "/saq/account"]
     assert links(Viewer(), saq) == ["/saq/", "/", "/verify"]
     assert links(Viewer(), None) == ["/", "/verify"]

@@ -1,0 +1,629 @@
+"""The live presentation contest (发表赛) in the browser: the secretariat's control page (the
+running order, who presents now with a countdown, next, paper sheets entered on a judge's behalf,
+the scores released), each judge's phone page (the presentation on stage and the judge's own
+sheet by the round's rubric), and the big screen for the projector (the running order, who has
+scored, and the released scores with the highest and lowest dropped), updating itself by htmx
+polling. Who is on stage lives on the round (`ReviewRound.PresenterCalled`, ADR 40); sheets are
+filed with the same command as any sheet, and the score is the round's rule
+(`ReviewRound.presentation_score`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from aggregates.actor import Actor, Role
+from aggregates.expert import ExpertNotFound
+from aggregates.problems import Problem
+from aggregates.review_round import ReviewRound, RoundNotFound
+from api.access import access, not_found, only
+from api.errors import RequestProblem
+from api.portal import labels
+from api.portal.errors import FormState
+from api.portal.rendering import Page
+from api.records import Records
+from api.reviews import fresh
+from projections.campaign_list import list_campaigns
+from projections.service import TenantViews
+from tenants.runtime import TenantRuntime
+
+SECRETARIAT = only(Role.SECRETARIAT)
+JUDGE = only(Role.REVIEWER)
+EITHER = only(Role.SECRETARIAT, Role.REVIEWER)
+N_ = labels.N_
+DEFAULT_MINUTES = 15
+"""The countdown's length when the secretariat types none (a field of the control page)."""
+DONE = {
+    "called": N_("已请下一位上台。"),
+    "released": N_("得分已公布到大屏。"),
+    "paper": N_("纸质评分表已代评委录入。"),
+    "filed": N_("评分表已提交。"),
+}
+EXCLUDED_WORDS = {"最高分，去掉": N_("最高分，去掉"), "最低分，去掉": N_("最低分，去掉")}
+
+
+def contest_round(runtime: TenantRuntime, campaign_id: UUID, code: str) -> ReviewRound:
+    """The contest round, or a 404 page (another tenant's campaign, a material round)."""
+    runtime.ledger.get_campaign(campaign_id)
+    found = runtime.ledger.get_round(campaign_id, code)
+    if found.kind != "presentation":
+        raise RoundNotFound()
+    return found
+
+
+def remaining_seconds(review_round: ReviewRound, now: datetime) -> int | None:
+    stage = review_round.on_stage()
+    if stage is None:
+        return None
+    used = (now - stage["at"]).total_seconds()
+    return max(0, int(stage["seconds"] - used))
+
+
+def clock_text(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def judge_names(runtime: TenantRuntime, numbers: list[str]) -> dict[str, str]:
+    names = {}
+    for number in numbers:
+        try:
+            names[number] = runtime.ledger.get_expert(number).name
+        except ExpertNotFound:  # a judge no longer in the pool keeps their number
+            names[number] = number
+    return names
+
+
+def stage_view(
+    runtime: TenantRuntime, review_round: ReviewRound, now: datetime, *, with_scores: bool
+) -> dict[str, Any]:
+    """What the control page and the big screen show: the running order with each entrant's
+    progress, who is on stage with the time left, its judges (who has scored) and, once released,
+    every total with the ones dropped and the score. `with_scores` False: no judge's total."""
+    stage = review_round.on_stage()
+    current = stage["submission_id"] if stage else None
+    released = set(review_round.released())
+    order = []
+    seen_current = current is None
+    for i, entrant in enumerate(review_round.running_order(), start=1):
+        key = str(entrant["submission_id"])
+        judges = review_round.assignments[key]
+        filed = [j for j in judges if f"{key}/{j}" in review_round.current]
+        if key == current:
+            state, seen_current = "on_stage", True
+        else:
+            state = "waiting" if seen_current else "done"
+        score = review_round.presentation_score(key).score if key in released else None
+        order.append(
+            {
+                "position": i,
+                "id": key,
+                "serial": entrant["serial"],
+                "title": entrant["title"],
+                "unit_name": entrant["unit_name"],
+                "state": state,
+                "filed": len(filed),
+                "judges": len(judges),
+                "released": key in released,
+                "score": score,
+            }
+        )
+    on_stage = next((o for o in order if o["id"] == current), None)
+    panel: list[dict[str, Any]] = []
+    result = None
+    if on_stage is not None:
+        numbers = sorted(review_round.assignments[on_stage["id"]])
+        names = judge_names(runtime, numbers)
+        show = with_scores and on_stage["released"]
+        scored = review_round.presentation_score(on_stage["id"]) if show else None
+        for seat, number in enumerate(numbers, start=1):
+            sheet_id = review_round.current.get(f"{on_stage['id']}/{number}")
+            sheet = review_round.sheets[sheet_id] if sheet_id else None
+            panel.append(
+                {
+                    "seat": seat,
+                    "number": number,
+                    "name": names[number],
+                    "filed": sheet is not None,
+                    "paper": bool(sheet and sheet.get("entered_by") == Role.SECRETARIAT.value),
+                    "total": sheet["total"] if sheet and show else None,
+                    "dropped": (scored.excluded.get(sheet_id, "") if scored and sheet_id else ""),
+                }
+            )
+        if scored is not None:
+            result = {"score": scored.score, "rule": scored.rule}
+    remaining = remaining_seconds(review_round, now)
+    return {
+        "order": order,
+        "on_stage": on_stage,
+        "panel": panel,
+        "result": result,
+        "remaining": remaining,
+        "remaining_text": clock_text(remaining),
+        "minutes": (stage["seconds"] // 60) if stage else DEFAULT_MINUTES,
+        "next_id": str(review_round.after_on_stage() or ""),
+        "closed": review_round.closed,
+        "excluded_words": EXCLUDED_WORDS,
+    }
+
+
+def judge_number(records: Records, review_round: ReviewRound) -> str:
+    """The judge's certificate number in this round: one of theirs assigned to any entrant, or
+    a 404 page (a reviewer who is not a judge of the contest)."""
+    mine = records.reviewer_numbers()
+    judging = sorted(
+        {n for numbers in review_round.assignments.values() for n in numbers if n in mine}
+    )
+    if not judging:
+        raise not_found("round_code")
+    return judging[0]
+
+
+def parse_criteria(rubric: dict[str, int], values: dict[str, str]) -> dict[str, Decimal]:
+    """The typed scores, c0…cn in the rubric's order; a blank one is left for the domain to
+    name (required), a non-number refused here beside its field."""
+    criteria: dict[str, Decimal] = {}
+    found = []
+    for i, name in enumerate(rubric):
+        typed = values.get(f"c{i}", "").strip()
+        if not typed:
+            continue
+        try:
+            value = Decimal(typed)
+        except InvalidOperation:
+            found.append(Problem(f"criteria.{name}", "not_a_number", "应为数字"))
+            continue
+        if not value.is_finite():
+            found.append(Problem(f"criteria.{name}", "not_a_number", "应为数字"))
+            continue
+        criteria[name] = value
+    if found:
+        raise RequestProblem(422, *found)
+    return criteria
+
+
+def rubric_of(review_round: ReviewRound, submission_id: str) -> dict[str, int]:
+    return review_round.rubrics[review_round.entrants[submission_id]["rubric"]]
+
+
+class ContestPages(Controller):
+    path = "/{tenant:str}/contest"
+    include_in_schema = False
+
+    @get("/", operation_id="portalContestIndex", sync_to_thread=True, opt=access(EITHER))
+    def index(
+        self,
+        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
+        views: NamedDependency[TenantViews],
+    ) -> Template:
+        """The contests opened: the secretariat's control and big screen; a judge's own page."""
+        fresh(views)
+        runtime = views.runtime
+        page = Page(request, runtime.tenant)
+        judge = Role.REVIEWER in records.principal.roles and not records.sees_everything
+        mine = records.reviewer_numbers() if judge else set()
+        contests = []
+        for c in list_campaigns(views.db("campaign_list")):
+            campaign = runtime.ledger.get_campaign(UUID(c.campaign_id))
+            for plan in campaign.review_plan.rounds:
+                if plan.kind != "presentation":
+                    continue
+                try:
+                    found = runtime.ledger.get_round(campaign.id, plan.code)
+                except RoundNotFound:
+                    continue
+                if judge and not any(mine & set(numbers) for numbers in found.assignments.values()):
+                    continue
+                contests.append(
+                    {
+                        "campaign": campaign.title,
+                        "name": found.name_zh,
+                        "base": f"/{runtime.tenant.code}/contest/{campaign.id}/{plan.code}",
+                        "closed": found.closed,
+                        "entrants": len(found.entrants),
+                    }
+                )
+        return page.render("contest/index.html", contests=contests, judge=judge)
+
+    # The secretariat's control page.
+
+    def _control(
+        self, page: Page, runtime: TenantRuntime, review_round: ReviewRound, campaign_id: UUID
+    ) -> dict[str, Any]:
+        view = stage_view(runtime, review_round, page.now, with_scores=True)
+        on_stage = view["on_stage"]
+        rubric = rubric_of(review_round, on_stage["id"]) if on_stage else {}
+        waiting_judges = [j for j in view["panel"] if not j["filed"]]
+        return {
+            **view,
+            "round": review_round,
+            "base": f"/{runtime.tenant.code}/contest/{campaign_id}/{review_round.code}",
+            "campaign": runtime.ledger.get_campaign(campaign_id),
+            "rubric": rubric,
+            "rubric_top": sum(rubric.values()),
+            "waiting_judges": waiting_judges,
+        }
+
+    @get(
+        "/{campaign_id:uuid}/{round_code:str}",
+        operation_id="portalContestControl",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def control(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        done: Annotated[str, QueryParameter(max_length=10)] = "",
+    ) -> Template:
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        return page.render(
+            "contest/control.html",
+            **self._control(page, runtime, review_round, campaign_id),
+            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
+            values={},
+            problems={},
+            general_problems=[],
+        )
+
+    @get(
+        "/{campaign_id:uuid}/{round_code:str}/order",
+        operation_id="portalContestOrder",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def order(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Template:
+        """The control page's running order and judges, refreshed by htmx."""
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        return page.render(
+            "contest/_control_live.html", **self._control(page, runtime, review_round, campaign_id)
+        )
+
+    def _form(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: TenantRuntime,
+        campaign_id: UUID,
+        round_code: str,
+        values: dict[str, str],
+        fields: tuple[str, ...],
+    ) -> tuple[ReviewRound, Page]:
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        request.state.form = FormState(
+            template="contest/control.html",
+            fields=fields,
+            values=values,
+            context={**self._control(page, runtime, review_round, campaign_id), "done": ""},
+            page=page,
+        )
+        return review_round, page
+
+    @post(
+        "/{campaign_id:uuid}/{round_code:str}/call",
+        operation_id="portalContestCall",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def call(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """The next presenter (or the one named) on stage, with the minutes typed."""
+        values = {k: v for k, v in data.items() if k != "csrf_token"}
+        self._form(request, runtime, campaign_id, round_code, values, ("minutes",))
+        typed = values.get("minutes", "").strip() or str(DEFAULT_MINUTES)
+        if not typed.isdigit():
+            raise RequestProblem(422, Problem("minutes", "not_a_number", "应为整数分钟"))
+        chosen = values.get("submission_id", "").strip()
+        try:
+            submission_id = UUID(chosen) if chosen else None
+        except ValueError:
+            raise not_found("submission_id") from None
+        runtime.ledger.call_presenter(
+            campaign_id, round_code, submission_id, int(typed) * 60, actor
+        )
+        return Redirect(
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=called",
+            status_code=303,
+        )
+
+    @post(
+        "/{campaign_id:uuid}/{round_code:str}/release",
+        operation_id="portalContestRelease",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def release(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        values = {k: v for k, v in data.items() if k != "csrf_token"}
+        self._form(request, runtime, campaign_id, round_code, values, ())
+        try:
+            submission_id = UUID(values.get("submission_id", ""))
+        except ValueError:
+            raise not_found("submission_id") from None
+        runtime.ledger.release_scores(campaign_id, round_code, submission_id, actor)
+        return Redirect(
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=released",
+            status_code=303,
+        )
+
+    @post(
+        "/{campaign_id:uuid}/{round_code:str}/paper",
+        operation_id="portalContestPaperSheet",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def paper(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """A judge's paper sheet for the presentation on stage, entered by the secretariat (the
+        sheet records the secretariat as who entered it)."""
+        values = {k: v for k, v in data.items() if k != "csrf_token"}
+        review_round = contest_round(runtime, campaign_id, round_code)
+        stage = review_round.on_stage()
+        if stage is None:
+            raise RequestProblem(409, Problem("submission_id", "nobody_on_stage", "尚无人上台"))
+        rubric = rubric_of(review_round, stage["submission_id"])
+        fields = ("reviewer", *(f"criteria.{name}" for name in rubric), "comment")
+        self._form(request, runtime, campaign_id, round_code, values, fields)
+        reviewer = values.get("reviewer", "").strip()
+        if not reviewer:
+            raise RequestProblem(422, Problem("reviewer", "required", "请选择评委"))
+        runtime.ledger.file_sheet(
+            campaign_id,
+            round_code,
+            submission_id=UUID(stage["submission_id"]),
+            reviewer=reviewer,
+            criteria=parse_criteria(rubric, values),
+            comment=values.get("comment", ""),
+            corrects=None,
+            reason="",
+            actor=actor,
+        )
+        return Redirect(
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=paper", status_code=303
+        )
+
+    # The big screen.
+
+    def _screen(
+        self, page: Page, runtime: TenantRuntime, review_round: ReviewRound, campaign_id: UUID
+    ) -> dict[str, Any]:
+        return {
+            **stage_view(runtime, review_round, page.now, with_scores=True),
+            "round": review_round,
+            "campaign": runtime.ledger.get_campaign(campaign_id),
+            "base": f"/{runtime.tenant.code}/contest/{campaign_id}/{review_round.code}",
+        }
+
+    @get(
+        "/{campaign_id:uuid}/{round_code:str}/screen",
+        operation_id="portalContestScreen",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def screen(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Template:
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        return page.render(
+            "contest/screen.html", **self._screen(page, runtime, review_round, campaign_id)
+        )
+
+    @get(
+        "/{campaign_id:uuid}/{round_code:str}/screen/live",
+        operation_id="portalContestScreenLive",
+        sync_to_thread=True,
+        opt=access(SECRETARIAT),
+    )
+    def screen_live(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+    ) -> Template:
+        """The big screen's changing part, fetched every second by htmx."""
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        return page.render(
+            "contest/_screen_live.html", **self._screen(page, runtime, review_round, campaign_id)
+        )
+
+    # The judge's phone page.
+
+    def _judge(
+        self,
+        page: Page,
+        runtime: TenantRuntime,
+        records: Records,
+        review_round: ReviewRound,
+        campaign_id: UUID,
+    ) -> dict[str, Any]:
+        """Only the judge's own: the presentation on stage, their sheet of it, their own totals
+        of the round; of the others, nothing (not even how many have filed)."""
+        number = judge_number(records, review_round)
+        stage = review_round.on_stage()
+        on_stage = None
+        assigned = False
+        rubric: dict[str, int] = {}
+        mine = None
+        if stage is not None:
+            key = stage["submission_id"]
+            on_stage = {**review_round.entrants[key], "id": key}
+            assigned = number in review_round.assignments[key]
+            rubric = rubric_of(review_round, key)
+            sheet_id = review_round.current.get(f"{key}/{number}")
+            mine = review_round.sheets[sheet_id] if sheet_id else None
+        own = []
+        for entrant in review_round.running_order():
+            sheet_id = review_round.current.get(f"{entrant['submission_id']}/{number}")
+            if sheet_id:
+                sheet = review_round.sheets[sheet_id]
+                own.append(
+                    {
+                        "serial": entrant["serial"],
+                        "title": entrant["title"],
+                        "total": sheet["total"],
+                        "paper": sheet.get("entered_by") == Role.SECRETARIAT.value,
+                    }
+                )
+        remaining = remaining_seconds(review_round, page.now)
+        return {
+            "round": review_round,
+            "campaign": runtime.ledger.get_campaign(campaign_id),
+            "base": f"/{runtime.tenant.code}/contest/{campaign_id}/{review_round.code}",
+            "number": number,
+            "on_stage": on_stage,
+            "assigned": assigned,
+            "rubric": rubric,
+            "rubric_top": sum(rubric.values()),
+            "mine": mine,
+            "own": own,
+            "remaining": remaining,
+            "remaining_text": clock_text(remaining),
+            "changed": False,
+        }
+
+    @get(
+        "/{campaign_id:uuid}/{round_code:str}/judge",
+        operation_id="portalContestJudge",
+        sync_to_thread=True,
+        opt=access(JUDGE),
+    )
+    def judge(
+        self,
+        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        done: Annotated[str, QueryParameter(max_length=10)] = "",
+    ) -> Template:
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        return page.render(
+            "contest/judge.html",
+            **self._judge(page, runtime, records, review_round, campaign_id),
+            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
+            values={},
+            problems={},
+            general_problems=[],
+        )
+
+    @get(
+        "/{campaign_id:uuid}/{round_code:str}/judge/stage",
+        operation_id="portalContestJudgeStage",
+        sync_to_thread=True,
+        opt=access(JUDGE),
+    )
+    def judge_stage(
+        self,
+        request: Request[Any, Any, Any],
+        records: NamedDependency[Records],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        shown: Annotated[str, QueryParameter(max_length=40)] = "",
+    ) -> Template:
+        """Who is on stage now (fetched by htmx): when it is no longer the one whose sheet the
+        page shows, a link to the new one (the form being typed is never replaced)."""
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        context = self._judge(page, runtime, records, review_round, campaign_id)
+        current = context["on_stage"]["id"] if context["on_stage"] else ""
+        context["changed"] = current != shown
+        return page.render("contest/_judge_stage.html", **context)
+
+    @post(
+        "/{campaign_id:uuid}/{round_code:str}/judge",
+        operation_id="portalContestJudgeFile",
+        sync_to_thread=True,
+        opt=access(JUDGE),
+    )
+    def judge_file(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        records: NamedDependency[Records],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        """The judge's own sheet of the presentation named (the one on stage when the page was
+        opened): the same command as any sheet."""
+        values = {k: v for k, v in data.items() if k != "csrf_token"}
+        review_round = contest_round(runtime, campaign_id, round_code)
+        page = Page(request, runtime.tenant)
+        context = self._judge(page, runtime, records, review_round, campaign_id)
+        key = values.get("submission_id", "")
+        if key not in review_round.entrants:
+            raise not_found("submission_id")
+        rubric = rubric_of(review_round, key)
+        request.state.form = FormState(
+            template="contest/judge.html",
+            fields=(*(f"criteria.{name}" for name in rubric), "comment"),
+            values=values,
+            context={**context, "done": ""},
+            page=page,
+        )
+        runtime.ledger.file_sheet(
+            campaign_id,
+            round_code,
+            submission_id=UUID(key),
+            reviewer=context["number"],
+            criteria=parse_criteria(rubric, values),
+            comment=values.get("comment", ""),
+            corrects=None,
+            reason="",
+            actor=actor,
+        )
+        return Redirect(
+            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}/judge?done=filed",
+            status_code=303,
+        )
