@@ -166,6 +166,12 @@ class Claim(Protocol):
         becoming the holder, or after `timeout` seconds (SQLite; on PostgreSQL the listener
         wakes a holder, so it waits without a timeout and an idle process sends nothing)."""
 
+    def passed(self, applied: int, position: int) -> bool:
+        """Whether a loop that applied everything it follows up to `applied` (and has read to
+        the ledger's head since it claimed) has passed `position` too, because no write in
+        between carried one of its topics: known from the notifications on PostgreSQL (the
+        listener, ADR 30), never on SQLite (no notifications)."""
+
 
 class _FileClaim:
     listener_pid = None
@@ -182,6 +188,9 @@ class _FileClaim:
         except BlockingIOError:
             return
         self.held = True
+
+    def passed(self, applied: int, position: int) -> bool:
+        return False
 
     def wait(self, timeout: float) -> None:
         # SQLite has no notifications: poll, or wake at once on an in-process nudge.
@@ -205,11 +214,16 @@ class ViewDatabase(ABC):
 
     @abstractmethod
     def claim(
-        self, name: str, channel: str, wake: threading.Event
+        self,
+        name: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
     ) -> contextlib.AbstractContextManager[Claim]:
         """Try to become the one active runner of `name`; the claim says whether it is, waits
-        for the next write to the ledger (or `wake` set by a nudge), and on waiting tries again
-        to become it while another holds it."""
+        for the next write to the ledger that carries one of `topics` (any write if None; or
+        `wake` set by a nudge), and on waiting tries again to become it while another holds
+        it."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -286,7 +300,13 @@ class SQLiteViewDatabase(ViewDatabase):
             cursor.execute("COMMIT")
 
     @contextlib.contextmanager
-    def claim(self, name: str, channel: str, wake: threading.Event) -> Iterator[Claim]:
+    def claim(
+        self,
+        name: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
+    ) -> Iterator[Claim]:
         # An advisory file lock beside the view: released by the OS if the process dies.
         lock_path = self.path.with_name(f"{self.path.name}.{name}.lock")
         with lock_path.open("a") as handle:
@@ -432,9 +452,15 @@ class PostgresViewDatabase(ViewDatabase):
             raise database_unavailable(self.conninfo, e) from e
 
     @contextlib.contextmanager
-    def claim(self, name: str, channel: str, wake: threading.Event) -> Iterator[Claim]:
+    def claim(
+        self,
+        name: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
+    ) -> Iterator[Claim]:
         hub = self._shared.listener
-        claim = hub.claim(f"{self.schema}.{name}", channel, wake)
+        claim = hub.claim(f"{self.schema}.{name}", channel, wake, topics)
         try:
             yield claim
         finally:
