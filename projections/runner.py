@@ -246,6 +246,8 @@ class ProjectionRunner(ClaimedLoop):
         self.db = db
         self.batch_size = batch_size
         self.listener_pid: int | None = None
+        self.copy_rows = False
+        """A rebuild's runner: its batches' plain inserts go in by COPY (`ViewDatabase`)."""
         self.events_applied = 0
         """Events applied by this runner since it was made (a rebuild reports them)."""
         self._position = 0
@@ -443,7 +445,7 @@ class ProjectionRunner(ClaimedLoop):
         *,
         batch: bool,
     ) -> None:
-        with self.db.transaction(batch=batch) as tx:
+        with self.db.transaction(batch=batch, copy=batch and self.copy_rows) as tx:
             # Tracking first: on PostgreSQL the batch then holds the tracking row before it
             # touches a table, the order a rebuild's swap takes them in (no deadlock), and a
             # batch made stale by a swap fails here, before writing anything.

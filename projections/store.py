@@ -204,13 +204,20 @@ class ViewDatabase(ABC):
     """A tenant's view storage; thread-safe; closed at shutdown."""
 
     @abstractmethod
-    def transaction(self, *, batch: bool = False) -> contextlib.AbstractContextManager[Tx]:
+    def transaction(
+        self, *, batch: bool = False, copy: bool = False
+    ) -> contextlib.AbstractContextManager[Tx]:
         """A read-write transaction, committed when the block ends without error.
 
         `batch`: many writes follow (a projection's batch). On PostgreSQL they are sent in
         pipeline mode, without waiting for each one's answer: only a statement that returns
         rows, `rowcount()` and the commit wait. An error in a write is then raised by the next
-        of those, not by the write itself (the transaction fails whole either way)."""
+        of those, not by the write itself (the transaction fails whole either way).
+
+        `copy` (with `batch`; a rebuild's batches, into tables no one reads yet): on PostgreSQL
+        a plain insert (`INSERT INTO {t} (…) VALUES (:a, …)`, nothing else) is held back and
+        the rows held for a table go in by one `COPY` when a statement next names that table,
+        or at the end. Same rows, same order for every statement that could see them."""
 
     @abstractmethod
     def claim(
@@ -287,7 +294,7 @@ class SQLiteViewDatabase(ViewDatabase):
         self.ensure_tracking()
 
     @contextlib.contextmanager
-    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
+    def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
         # In-process: a batch has no round trips to save.
         with self._lock:
             cursor = self._conn.cursor()
@@ -405,6 +412,113 @@ class PostgresTx(Tx):
         )
 
 
+_PLAIN_INSERT = re.compile(
+    r"^\s*INSERT\s+INTO\s+\{([a-z_][a-z0-9_]*)\}\s*\(([^()]*)\)\s*"
+    r"VALUES\s*\(\s*(:[a-z_][a-z0-9_]*(?:\s*,\s*:[a-z_][a-z0-9_]*)*)\s*\)\s*$",
+    re.I,
+)
+
+
+@lru_cache(maxsize=512)
+def _plain_insert(statement: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """`INSERT INTO {table} (columns) VALUES (:params)`, nothing else: (table, columns, params)."""
+    match = _PLAIN_INSERT.match(statement)
+    if match is None:
+        return None
+    columns = tuple(c.strip() for c in match.group(2).split(","))
+    params = tuple(p.strip()[1:] for p in match.group(3).split(","))
+    if len(columns) != len(params) or not all(
+        re.fullmatch(r"[a-z_][a-z0-9_]*", c) for c in columns
+    ):
+        return None
+    return match.group(1), columns, params
+
+
+@lru_cache(maxsize=512)
+def _tables_named(statement: str) -> frozenset[str]:
+    return frozenset(m.group(1) for m in NAME.finditer(statement) if not m.group(2))
+
+
+class CopyingTx(PostgresTx):
+    """A rebuild's batch (`transaction(batch=True, copy=True)`): plain inserts are held back
+    per table and sent by `COPY … FROM STDIN` when a statement names the table, a read or
+    `rowcount()` needs every answer, or the batch ends; everything else is pipelined as in a
+    batch. A table's rows therefore reach it before anything that names it, in their order."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], schema: str) -> None:
+        super().__init__(cursor, schema)
+        self._rows: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+        self._in_pipeline: Any = None
+        self.copies = 0
+        """How many COPYs it sent (tests)."""
+        self._enter_pipeline()
+
+    def _enter_pipeline(self) -> None:
+        self._in_pipeline = self._cursor.connection.pipeline()
+        self._pipeline = self._in_pipeline.__enter__()
+
+    def leave_pipeline(self) -> None:
+        if self._in_pipeline is not None:
+            self.flush()
+            manager, self._in_pipeline, self._pipeline = self._in_pipeline, None, None
+            manager.__exit__(None, None, None)
+
+    def abandon_pipeline(self) -> None:
+        """The batch failed: out of pipeline mode without sending what is held back."""
+        self._pending = None
+        self._rows.clear()
+        if self._in_pipeline is not None:
+            manager, self._in_pipeline, self._pipeline = self._in_pipeline, None, None
+            with contextlib.suppress(psycopg.Error):
+                manager.__exit__(None, None, None)
+
+    def execute(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        plain = _plain_insert(statement)
+        if plain is not None:
+            table, columns, names = plain
+            held = self._rows.get(table)
+            if held is None or held[0] == columns:
+                values = params or {}
+                row = tuple(values[name] for name in names)
+                if held is None:
+                    self._rows[table] = (columns, [row])
+                else:
+                    held[1].append(row)
+                return []
+        named = _tables_named(statement) & self._rows.keys()
+        if named:
+            self._copy(sorted(named))
+        if self._pipeline is None:
+            self._enter_pipeline()
+        return super().execute(statement, params)
+
+    def rowcount(self) -> int:
+        self.flush_all()
+        if self._pipeline is None:
+            self._enter_pipeline()
+        return super().rowcount()
+
+    def flush_all(self) -> None:
+        self._copy(list(self._rows))
+
+    def _copy(self, tables: list[str]) -> None:
+        if not tables:
+            return
+        self.leave_pipeline()  # waits for the answers of everything pipelined so far
+        for table in tables:
+            columns, rows = self._rows.pop(table)
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(self._schema, table),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            )
+            with self._cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self.copies += 1
+
+
 class PostgresViewDatabase(ViewDatabase):
     """The tenant's schema on PostgreSQL, through the process's view pool shared by every tenant
     (statements name the schema) and its one listening connection, which holds the advisory
@@ -423,11 +537,23 @@ class PostgresViewDatabase(ViewDatabase):
             raise
 
     @contextlib.contextmanager
-    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
+    def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
         with self._connection() as conn:
             if not batch:
                 with conn.transaction(), conn.cursor() as cursor:
                     yield PostgresTx(cursor, self.schema)
+                return
+            if copy:
+                # Pipelined too, but left for each COPY (psycopg cannot copy in a pipeline).
+                with conn.transaction(), conn.cursor() as cursor:
+                    copying = CopyingTx(cursor, self.schema)
+                    try:
+                        yield copying
+                        copying.flush_all()
+                        copying.leave_pipeline()
+                    except BaseException:
+                        copying.abandon_pipeline()
+                        raise
                 return
             # A batch's writes in few round trips: BEGIN, the writes and COMMIT go out without
             # waiting for each answer (psycopg's pipeline mode; ADR 26).
