@@ -413,25 +413,44 @@ class PostgresTx(Tx):
 
 
 _PLAIN_INSERT = re.compile(
-    r"^\s*INSERT\s+INTO\s+\{([a-z_][a-z0-9_]*)\}\s*\(([^()]*)\)\s*"
-    r"VALUES\s*\(\s*(:[a-z_][a-z0-9_]*(?:\s*,\s*:[a-z_][a-z0-9_]*)*)\s*\)\s*$",
+    r"^\s*INSERT\s+INTO\s+\{([a-z_][a-z0-9_]*)\}\s*\(([^()]*)\)\s*VALUES\s*\(([^()]*)\)\s*$",
     re.I,
 )
+_VALUE = re.compile(r"^(?::([a-z_][a-z0-9_]*)|(NULL|TRUE|FALSE)|(-?[0-9]+)|'([^',]*)')$", re.I)
+_COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
+_WORDS: dict[str, Any] = {"null": None, "true": True, "false": False}
+
+
+class _Param(str):
+    """A value named by a parameter (the others are constants of the statement)."""
 
 
 @lru_cache(maxsize=512)
-def _plain_insert(statement: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
-    """`INSERT INTO {table} (columns) VALUES (:params)`, nothing else: (table, columns, params)."""
+def _plain_insert(statement: str) -> tuple[str, tuple[str, ...], tuple[Any, ...]] | None:
+    """`INSERT INTO {table} (columns) VALUES (…)` whose values are parameters (`:name`) or
+    constants (NULL, TRUE, FALSE, an integer, a quoted text without commas), nothing else:
+    (table, columns, values; a parameter as `_Param(name)`)."""
     match = _PLAIN_INSERT.match(statement)
     if match is None:
         return None
     columns = tuple(c.strip() for c in match.group(2).split(","))
-    params = tuple(p.strip()[1:] for p in match.group(3).split(","))
-    if len(columns) != len(params) or not all(
-        re.fullmatch(r"[a-z_][a-z0-9_]*", c) for c in columns
-    ):
+    values: list[Any] = []
+    for text in match.group(3).split(","):
+        value = _VALUE.match(text.strip())
+        if value is None:
+            return None
+        name, word, number, quoted = value.groups()
+        if name is not None:
+            values.append(_Param(name))
+        elif word is not None:
+            values.append(_WORDS[word.lower()])
+        elif number is not None:
+            values.append(int(number))
+        else:
+            values.append(quoted)
+    if len(columns) != len(values) or not all(_COLUMN.match(c) for c in columns):
         return None
-    return match.group(1), columns, params
+    return match.group(1), columns, tuple(values)
 
 
 @lru_cache(maxsize=512)
@@ -480,8 +499,8 @@ class CopyingTx(PostgresTx):
             table, columns, names = plain
             held = self._rows.get(table)
             if held is None or held[0] == columns:
-                values = params or {}
-                row = tuple(values[name] for name in names)
+                given = params or {}
+                row = tuple(given[v] if isinstance(v, _Param) else v for v in names)
                 if held is None:
                     self._rows[table] = (columns, [row])
                 else:

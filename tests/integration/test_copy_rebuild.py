@@ -17,7 +17,13 @@ def test_only_plain_inserts_are_held_back() -> None:
     assert _plain_insert("INSERT INTO {t} (a, b) VALUES (:x, :y)") == ("t", ("a", "b"), ("x", "y"))
     assert _plain_insert("INSERT INTO {t} (a) VALUES (:a) ON CONFLICT DO NOTHING") is None
     assert _plain_insert("INSERT INTO {t} (a, b) VALUES (:a, :b + 1)") is None
-    assert _plain_insert("INSERT INTO {t} (a, b) VALUES (:a, TRUE)") is None
+    assert _plain_insert("INSERT INTO {t} (a, b, c, d, e) VALUES (:a, TRUE, NULL, 'x', -2)") == (
+        "t",
+        ("a", "b", "c", "d", "e"),
+        ("a", True, None, "x", -2),
+    )
+    assert _plain_insert("INSERT INTO {t} (a, b) VALUES (:a, now())") is None
+    assert _plain_insert("INSERT INTO {t} (a, b) VALUES (:a, 'x, y')") is None
     assert _plain_insert("INSERT INTO {t} (a) SELECT a FROM {u}") is None
     assert _plain_insert("INSERT INTO {t} (a) VALUES (:a) RETURNING a") is None
 
@@ -37,7 +43,8 @@ def test_rows_copied_in_a_batch_are_seen_by_what_follows_them(platform: Platform
         with db.transaction(batch=True, copy=True) as tx:
             for i in range(1, 6):
                 tx.execute(
-                    "INSERT INTO {copied} (id, name, amount, note) VALUES (:id, :name, :amount, :n)",
+                    "INSERT INTO {copied} (id, name, amount, note, done)"
+                    " VALUES (:id, :name, :amount, :n, FALSE)",
                     {"id": i, "name": f"名{i}\t\\n", "amount": 3 * i, "n": None},
                 )
             tx.execute("INSERT INTO {other} (id, seen) VALUES (:id, :seen)", {"id": 1, "seen": 0})
