@@ -9,10 +9,15 @@ transaction (autocommit: a commit each), and ROLLBACKs:
 
     tail -c +$OFFSET /var/log/postgresql/postgresql-15-main.log | grep qcflow_bench_ \\
         | python bench/count_commits.py
+
+With `--between "drafts begin" "drafts end" --per 30` it counts only the lines between the marks
+that `write_cost.py --log-statements` writes (the last such stretch), per draft; the marks'
+own statements are left out. Rolled-back transactions are the platform's reads (ADR 30).
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import re
 import sys
@@ -20,11 +25,30 @@ import sys
 LINE = re.compile(r"\[(\d+)\].*?(?:statement|execute [^:]*): (.*)")
 
 
+def stretch(lines: list[str], begin: str, end: str) -> list[str]:
+    """The lines after the last `begin` mark and before the `end` mark that follows it."""
+    marks = [i for i, line in enumerate(lines) if f"qcflow-bench-mark {begin}" in line]
+    if not marks:
+        sys.exit(f"no mark {begin!r}")
+    first = marks[-1] + 1
+    last = next(
+        (i for i in range(first, len(lines)) if f"qcflow-bench-mark {end}" in lines[i]), len(lines)
+    )
+    return [line for line in lines[first:last] if "qcflow-bench-mark" not in line]
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--between", nargs=2, metavar=("BEGIN", "END"))
+    parser.add_argument("--per", type=int, default=1, help="divide the counts by this")
+    args = parser.parse_args()
+    lines = sys.stdin.readlines()
+    if args.between:
+        lines = stretch(lines, *args.between)
     in_transaction: dict[str, bool] = collections.defaultdict(bool)
     commits = rollbacks = 0
     autocommit: collections.Counter[str] = collections.Counter()
-    for line in sys.stdin:
+    for line in lines:
         match = LINE.search(line)
         if not match:
             continue
@@ -44,6 +68,11 @@ def main() -> None:
         f"commits: {commits + sum(autocommit.values())} ({commits} COMMIT, "
         f"{sum(autocommit.values())} autocommit statements); rollbacks: {rollbacks}"
     )
+    if args.per > 1:
+        total = commits + sum(autocommit.values())
+        print(
+            f"per {args.per}: commits {total / args.per:.2f}; rollbacks {rollbacks / args.per:.2f}"
+        )
     for statement, count in autocommit.most_common(10):
         print(f"  {count} × {statement}")
 

@@ -27,7 +27,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +141,20 @@ STATS_LAG = 11.0
 backend's within 10 s: a count is read that long after the last thing it should include."""
 
 
-def one_run(
+def marker(url: str, log_statements: bool) -> Callable[..., None]:
+    """Writes a line in the statement log (`--log-statements`) that `count_commits.py
+    --between` finds; nothing without the log."""
+
+    def note(what: str, wait: float = 0.0) -> None:
+        if log_statements:
+            time.sleep(wait)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql.SQL("SELECT {}").format(sql.Literal(f"qcflow-bench-mark {what}")))
+
+    return note
+
+
+def one_run(  # noqa: PLR0915 (one story, told in order)
     admin_url: str, drafts: int, idle: float, extra_tenants: int, *, log_statements: bool = False
 ) -> dict[str, Any]:
     with scratch_database(admin_url) as url, tempfile.TemporaryDirectory() as tmp:
@@ -153,6 +166,7 @@ def one_run(
                         sql.Identifier(str(dbname))
                     )
                 )
+        note = marker(url, log_statements)
         tenants = Path(tmp) / "tenants"
         tenants.mkdir()
         folder = tenants_dir(extra_tenants, tenants)
@@ -193,17 +207,22 @@ def one_run(
             commits0, _ = counters.read()
             vacuums0 = counters.autovacuum_runs(url)
             idle_started = time.monotonic()
-            time.sleep(idle + STATS_LAG)
+            note("idle begin")
+            time.sleep(idle)
+            note("idle end")
+            time.sleep(STATS_LAG)
             commits1, _ = counters.read()
             idle_vacuums = counters.autovacuum_runs(url) - vacuums0
             idle_rate = (commits1 - commits0) / (time.monotonic() - idle_started)
 
             commits0, wal0 = counters.read()
+            note("drafts begin")
             started = time.monotonic()
             for _ in range(drafts):
                 response = client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT])
                 check(response.status_code == 201, response.text)
             elapsed = time.monotonic() - started
+            note("drafts end", wait=1.0)  # what the followers do after the last answer
             time.sleep(STATS_LAG)
             commits1, wal1 = counters.read()
             connections = max(connections, counters.connections())

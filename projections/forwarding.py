@@ -102,7 +102,7 @@ class Follower(ClaimedLoop):
         with super()._claimed() as claim:
             shared = listener.acquire(conninfo, self.upstream.location.pool_size)
             try:
-                watch = shared.listener.watch(self.channel, self._nudge)
+                watch = shared.listener.watch(self.channel, self._nudge, self.wake_topics())
                 try:
                     yield _Watched(claim, watch)
                 finally:
@@ -123,6 +123,9 @@ class Follower(ClaimedLoop):
             return RunnerStatus(self.name, "reconnecting", self._scanned, self._head, str(e))
         state = self._state if self._thread is not None else "external"
         return RunnerStatus(self.name, state, position, head, self._error)
+
+    def wake_topics(self) -> frozenset[str] | None:
+        return frozenset(self.topics) if self.topics else None
 
     def activated(self, claim: Claim) -> None:
         self._scanned = 0  # from what is recorded, not what another holder scanned
@@ -261,6 +264,9 @@ class _Watched:
     @property
     def listener_pid(self) -> int | None:
         return self.claim.listener_pid
+
+    def passed(self, applied: int, position: int) -> bool:
+        return False  # the upstream's notifications reach the watch, not the claim
 
     def wait(self, timeout: float) -> None:
         self.claim.wait(timeout)

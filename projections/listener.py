@@ -24,6 +24,8 @@ import structlog
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from tenants.postgres import parse_payload
+
 log = structlog.get_logger(__name__)
 
 STANDBY_RETRY = 2.0
@@ -33,15 +35,47 @@ STANDBY_RETRY = 2.0
 class ListenerClaim:
     """One loop's claim on the process's listening connection."""
 
-    def __init__(self, listener: Listener, key: str, channel: str, wake: threading.Event) -> None:
+    def __init__(
+        self,
+        listener: Listener,
+        key: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
+    ) -> None:
         self.listener = listener
         self.key = key
         self.channel = channel
         self.wake = wake
+        self.topics = topics
+        """The topics its loop follows: a write of none of them does not wake it (None: any)."""
         self.held = False
         self.lost = False
         self.watching = False
         """Only wake-ups, no lock (a follower whose claim is held on another server)."""
+        self.seen_upto = 0
+        """The last position of the writes notified since the claim was made."""
+        self.mine_upto = 0
+        """The last position of those writes that carried a followed topic (or whose topics
+        the notification did not say)."""
+
+    def notified(self, position: int | None, topics: frozenset[str] | None) -> bool:
+        """Note a write notified on the claim's channel; answers whether it concerns the loop.
+        Called by the listener's thread, in commit order (= log order: the writes hold the
+        ledger's table lock until they commit)."""
+        concerns = topics is None or self.topics is None or not topics.isdisjoint(self.topics)
+        if position is not None:
+            if concerns:
+                self.mine_upto = max(self.mine_upto, position)
+            self.seen_upto = max(self.seen_upto, position)
+        return concerns
+
+    def passed(self, applied: int, position: int) -> bool:
+        """Whether a loop that has applied everything it follows up to `applied` (having read
+        to the ledger's head at least once since the claim was made) has thereby passed
+        `position`: every write up to it was notified, and none after `applied` was its own."""
+        seen = self.seen_upto  # first: a write's `mine_upto` is set before its `seen_upto`
+        return seen >= position and self.mine_upto <= applied
 
     @property
     def listener_pid(self) -> int | None:
@@ -79,8 +113,14 @@ class Listener:
 
     # What the loops call.
 
-    def claim(self, key: str, channel: str, wake: threading.Event) -> ListenerClaim:
-        claim = ListenerClaim(self, key, channel, wake)
+    def claim(
+        self,
+        key: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
+    ) -> ListenerClaim:
+        claim = ListenerClaim(self, key, channel, wake, topics)
         with self._lock:
             conn = self._connection()
             try:
@@ -101,10 +141,12 @@ class Listener:
         self._poke()  # a standby claim changes when the listener next tries
         return claim
 
-    def watch(self, channel: str, wake: threading.Event) -> ListenerClaim:
+    def watch(
+        self, channel: str, wake: threading.Event, topics: frozenset[str] | None = None
+    ) -> ListenerClaim:
         """Wake-ups on `channel` of this server, without a lock: for a follower whose upstream
         ledger lives on another server than its claim. Lost with the connection, like a claim."""
-        watch = ListenerClaim(self, "", channel, wake)
+        watch = ListenerClaim(self, "", channel, wake, topics)
         watch.watching = True
         with self._lock:
             conn = self._connection()
@@ -176,9 +218,12 @@ class Listener:
         self._listening.clear()
 
     def _notified(self, notify: psycopg.Notify) -> None:
+        position, topics = parse_payload(notify.payload)
         for claim in self._claims:
-            if claim.channel == notify.channel and claim.held:
-                claim.wake.set()
+            if claim.channel == notify.channel:
+                concerns = claim.notified(position, topics)
+                if concerns and claim.held:
+                    claim.wake.set()
 
     def _poke(self) -> None:
         os.write(self._wake_w, b".")

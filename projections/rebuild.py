@@ -162,6 +162,7 @@ class ShadowRebuild:
         self._runner = ProjectionRunner(
             self.shadow, self.ledger, self.db, self.channel, batch_size=self.batch_size
         )
+        self._runner.copy_rows = True  # shadow tables no one reads: rows go in by COPY
         self._log.info("projection_rebuild_started", shadow=self.shadow.name)
 
     def catch_up_once(self) -> bool:

@@ -166,6 +166,12 @@ class Claim(Protocol):
         becoming the holder, or after `timeout` seconds (SQLite; on PostgreSQL the listener
         wakes a holder, so it waits without a timeout and an idle process sends nothing)."""
 
+    def passed(self, applied: int, position: int) -> bool:
+        """Whether a loop that applied everything it follows up to `applied` (and has read to
+        the ledger's head since it claimed) has passed `position` too, because no write in
+        between carried one of its topics: known from the notifications on PostgreSQL (the
+        listener, ADR 30), never on SQLite (no notifications)."""
+
 
 class _FileClaim:
     listener_pid = None
@@ -183,6 +189,9 @@ class _FileClaim:
             return
         self.held = True
 
+    def passed(self, applied: int, position: int) -> bool:
+        return False
+
     def wait(self, timeout: float) -> None:
         # SQLite has no notifications: poll, or wake at once on an in-process nudge.
         self._wake.wait(timeout)
@@ -195,21 +204,33 @@ class ViewDatabase(ABC):
     """A tenant's view storage; thread-safe; closed at shutdown."""
 
     @abstractmethod
-    def transaction(self, *, batch: bool = False) -> contextlib.AbstractContextManager[Tx]:
+    def transaction(
+        self, *, batch: bool = False, copy: bool = False
+    ) -> contextlib.AbstractContextManager[Tx]:
         """A read-write transaction, committed when the block ends without error.
 
         `batch`: many writes follow (a projection's batch). On PostgreSQL they are sent in
         pipeline mode, without waiting for each one's answer: only a statement that returns
         rows, `rowcount()` and the commit wait. An error in a write is then raised by the next
-        of those, not by the write itself (the transaction fails whole either way)."""
+        of those, not by the write itself (the transaction fails whole either way).
+
+        `copy` (with `batch`; a rebuild's batches, into tables no one reads yet): on PostgreSQL
+        a plain insert (`INSERT INTO {t} (…) VALUES (:a, …)`, nothing else) is held back and
+        the rows held for a table go in by one `COPY` when a statement next names that table,
+        or at the end. Same rows, same order for every statement that could see them."""
 
     @abstractmethod
     def claim(
-        self, name: str, channel: str, wake: threading.Event
+        self,
+        name: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
     ) -> contextlib.AbstractContextManager[Claim]:
         """Try to become the one active runner of `name`; the claim says whether it is, waits
-        for the next write to the ledger (or `wake` set by a nudge), and on waiting tries again
-        to become it while another holds it."""
+        for the next write to the ledger that carries one of `topics` (any write if None; or
+        `wake` set by a nudge), and on waiting tries again to become it while another holds
+        it."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -273,7 +294,7 @@ class SQLiteViewDatabase(ViewDatabase):
         self.ensure_tracking()
 
     @contextlib.contextmanager
-    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
+    def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
         # In-process: a batch has no round trips to save.
         with self._lock:
             cursor = self._conn.cursor()
@@ -286,7 +307,13 @@ class SQLiteViewDatabase(ViewDatabase):
             cursor.execute("COMMIT")
 
     @contextlib.contextmanager
-    def claim(self, name: str, channel: str, wake: threading.Event) -> Iterator[Claim]:
+    def claim(
+        self,
+        name: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
+    ) -> Iterator[Claim]:
         # An advisory file lock beside the view: released by the OS if the process dies.
         lock_path = self.path.with_name(f"{self.path.name}.{name}.lock")
         with lock_path.open("a") as handle:
@@ -385,6 +412,132 @@ class PostgresTx(Tx):
         )
 
 
+_PLAIN_INSERT = re.compile(
+    r"^\s*INSERT\s+INTO\s+\{([a-z_][a-z0-9_]*)\}\s*\(([^()]*)\)\s*VALUES\s*\(([^()]*)\)\s*$",
+    re.I,
+)
+_VALUE = re.compile(r"^(?::([a-z_][a-z0-9_]*)|(NULL|TRUE|FALSE)|(-?[0-9]+)|'([^',]*)')$", re.I)
+_COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
+_WORDS: dict[str, Any] = {"null": None, "true": True, "false": False}
+
+
+class _Param(str):
+    """A value named by a parameter (the others are constants of the statement)."""
+
+
+@lru_cache(maxsize=512)
+def _plain_insert(statement: str) -> tuple[str, tuple[str, ...], tuple[Any, ...]] | None:
+    """`INSERT INTO {table} (columns) VALUES (…)` whose values are parameters (`:name`) or
+    constants (NULL, TRUE, FALSE, an integer, a quoted text without commas), nothing else:
+    (table, columns, values; a parameter as `_Param(name)`)."""
+    match = _PLAIN_INSERT.match(statement)
+    if match is None:
+        return None
+    columns = tuple(c.strip() for c in match.group(2).split(","))
+    values: list[Any] = []
+    for text in match.group(3).split(","):
+        value = _VALUE.match(text.strip())
+        if value is None:
+            return None
+        name, word, number, quoted = value.groups()
+        if name is not None:
+            values.append(_Param(name))
+        elif word is not None:
+            values.append(_WORDS[word.lower()])
+        elif number is not None:
+            values.append(int(number))
+        else:
+            values.append(quoted)
+    if len(columns) != len(values) or not all(_COLUMN.match(c) for c in columns):
+        return None
+    return match.group(1), columns, tuple(values)
+
+
+@lru_cache(maxsize=512)
+def _tables_named(statement: str) -> frozenset[str]:
+    return frozenset(m.group(1) for m in NAME.finditer(statement) if not m.group(2))
+
+
+class CopyingTx(PostgresTx):
+    """A rebuild's batch (`transaction(batch=True, copy=True)`): plain inserts are held back
+    per table and sent by `COPY … FROM STDIN` when a statement names the table, a read or
+    `rowcount()` needs every answer, or the batch ends; everything else is pipelined as in a
+    batch. A table's rows therefore reach it before anything that names it, in their order."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], schema: str) -> None:
+        super().__init__(cursor, schema)
+        self._rows: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+        self._in_pipeline: Any = None
+        self.copies = 0
+        """How many COPYs it sent (tests)."""
+        self._enter_pipeline()
+
+    def _enter_pipeline(self) -> None:
+        self._in_pipeline = self._cursor.connection.pipeline()
+        self._pipeline = self._in_pipeline.__enter__()
+
+    def leave_pipeline(self) -> None:
+        if self._in_pipeline is not None:
+            self.flush()
+            manager, self._in_pipeline, self._pipeline = self._in_pipeline, None, None
+            manager.__exit__(None, None, None)
+
+    def abandon_pipeline(self) -> None:
+        """The batch failed: out of pipeline mode without sending what is held back."""
+        self._pending = None
+        self._rows.clear()
+        if self._in_pipeline is not None:
+            manager, self._in_pipeline, self._pipeline = self._in_pipeline, None, None
+            with contextlib.suppress(psycopg.Error):
+                manager.__exit__(None, None, None)
+
+    def execute(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        plain = _plain_insert(statement)
+        if plain is not None:
+            table, columns, names = plain
+            held = self._rows.get(table)
+            if held is None or held[0] == columns:
+                given = params or {}
+                row = tuple(given[v] if isinstance(v, _Param) else v for v in names)
+                if held is None:
+                    self._rows[table] = (columns, [row])
+                else:
+                    held[1].append(row)
+                return []
+        named = _tables_named(statement) & self._rows.keys()
+        if named:
+            self._copy(sorted(named))
+        if self._pipeline is None:
+            self._enter_pipeline()
+        return super().execute(statement, params)
+
+    def rowcount(self) -> int:
+        self.flush_all()
+        if self._pipeline is None:
+            self._enter_pipeline()
+        return super().rowcount()
+
+    def flush_all(self) -> None:
+        self._copy(list(self._rows))
+
+    def _copy(self, tables: list[str]) -> None:
+        if not tables:
+            return
+        self.leave_pipeline()  # waits for the answers of everything pipelined so far
+        for table in tables:
+            columns, rows = self._rows.pop(table)
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(self._schema, table),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            )
+            with self._cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self.copies += 1
+
+
 class PostgresViewDatabase(ViewDatabase):
     """The tenant's schema on PostgreSQL, through the process's view pool shared by every tenant
     (statements name the schema) and its one listening connection, which holds the advisory
@@ -403,11 +556,23 @@ class PostgresViewDatabase(ViewDatabase):
             raise
 
     @contextlib.contextmanager
-    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
+    def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
         with self._connection() as conn:
             if not batch:
                 with conn.transaction(), conn.cursor() as cursor:
                     yield PostgresTx(cursor, self.schema)
+                return
+            if copy:
+                # Pipelined too, but left for each COPY (psycopg cannot copy in a pipeline).
+                with conn.transaction(), conn.cursor() as cursor:
+                    copying = CopyingTx(cursor, self.schema)
+                    try:
+                        yield copying
+                        copying.flush_all()
+                        copying.leave_pipeline()
+                    except BaseException:
+                        copying.abandon_pipeline()
+                        raise
                 return
             # A batch's writes in few round trips: BEGIN, the writes and COMMIT go out without
             # waiting for each answer (psycopg's pipeline mode; ADR 26).
@@ -432,9 +597,15 @@ class PostgresViewDatabase(ViewDatabase):
             raise database_unavailable(self.conninfo, e) from e
 
     @contextlib.contextmanager
-    def claim(self, name: str, channel: str, wake: threading.Event) -> Iterator[Claim]:
+    def claim(
+        self,
+        name: str,
+        channel: str,
+        wake: threading.Event,
+        topics: frozenset[str] | None = None,
+    ) -> Iterator[Claim]:
         hub = self._shared.listener
-        claim = hub.claim(f"{self.schema}.{name}", channel, wake)
+        claim = hub.claim(f"{self.schema}.{name}", channel, wake, topics)
         try:
             yield claim
         finally:

@@ -44,6 +44,9 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
             datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
         )
         self.channel_name = channel_name(datastore.schema, events_table_name)
+        self.events_table = (
+            f'"{datastore.schema}"."{events_table_name}"' if datastore.schema else events_table_name
+        )
         schema = f'"{datastore.schema}".' if datastore.schema else ""
         prefix = events_table_name.removesuffix("_events")
         self.chain_statements = ChainStatements(
@@ -117,7 +120,12 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
         once: psycopg renders a composed statement again on every execute (a quarter of an
         append's time on the client)."""
         if self._rendered is None:
-            notify = sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel_name))
+            # After the insert: its payload names the write's last position (the sequence's
+            # value in this session) and its topics (issue 22 §1; `projections.listener`).
+            notify = sql.SQL(
+                "SELECT pg_notify({}, currval(pg_get_serial_sequence({}, 'notification_id'))::text"
+                " || %s)"
+            ).format(sql.Literal(self.channel_name), sql.Literal(self.events_table))
             set_timeout, lock = self.lock_table_statements
             self._rendered = tuple(
                 _render(s, conn) for s in (set_timeout, lock, notify, self.insert_chained_statement)
@@ -148,7 +156,6 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
                 set_timeout, lock, notify, insert = self._write_statements(conn)
                 curs.execute(set_timeout, prepare=True)
                 curs.execute(lock, prepare=True)
-                curs.execute(notify)
                 pg_events = [
                     self.construct_pg_stored_event(
                         e.originator_id, e.originator_version, e.topic, e.state
@@ -160,6 +167,8 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
                     (pg_events, GENESIS, chain.CHECKPOINT_EVERY, chain.CHECKPOINT_EVERY),
                     prepare=True,
                 )
+                topics = notify_payload(e.topic for e in stored_events)
+                conn.cursor().execute(notify, (topics,), prepare=True)  # not `curs`: its rows
             # Committed (the pipeline waited for every answer): the insert's is the last.
             positions = [int(row["notification_id"]) for row in curs.fetchall()]
         if len(positions) != len(stored_events):
@@ -176,6 +185,29 @@ def _render(statement: object, conn: psycopg.Connection[Any]) -> bytes:
     if isinstance(statement, str):
         return statement.encode()
     raise TypeError(f"not a statement: {statement!r}")
+
+
+def notify_payload(topics: Iterable[str]) -> str:
+    """The part of a write's NOTIFY payload after its last position: the batch's topics, so that
+    the listener wakes only the loops that follow one of them (issue 22 §1). Empty (every loop
+    wakes) when they would not fit in a payload."""
+    text = ",".join(sorted(set(topics)))
+    return f" {text}" if text and len(text) < PAYLOAD_LIMIT else ""
+
+
+PAYLOAD_LIMIT = 7000
+"""PostgreSQL refuses a NOTIFY payload of 8000 bytes or more."""
+
+
+def parse_payload(payload: str) -> tuple[int | None, frozenset[str] | None]:
+    """`"<last position> <topic>,<topic>…"`: the write's last position and its topics. Without
+    topics (or an empty payload, as older writers send) the write concerns every loop."""
+    head, _, rest = payload.partition(" ")
+    try:
+        position: int | None = int(head)
+    except ValueError:
+        return None, None
+    return position, frozenset(rest.split(",")) if rest else None
 
 
 def channel_name(schema: str, events_table_name: str) -> str:

@@ -1,0 +1,154 @@
+"""Where a draft's time goes (issue 22 §1): the platform in-process on a scratch PostgreSQL
+database (as `write_cost.py`), N drafts of a QC result by a signed-in applicant, each request's
+wall time split into what it waits for (the command's database work, the read models'
+read-your-writes wait) and cProfile of every thread of the process (the event loop, the handler
+threads, the runners), merged.
+
+    PYTHONPATH=. .venv/bin/python bench/profile_draft.py --drafts 50 [--top 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import logging
+import pstats
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+from litestar.testing import TestClient
+
+import api.read_your_writes as ryw
+from aggregates.account import AccountStatus, Grant
+from aggregates.actor import Actor, Role
+from api.app import create_app
+from bench.write_cost import ICBC, SAQ, check, scratch_database, tenants_dir
+from tenants.postgres import TenantChannelRecorder
+from tenants.settings import Settings
+from tests.api.test_submissions import APPLICANT_BLOCK, campaign_2024, qc_result
+from tests.support import Clock, beijing, new_password
+
+SPENT: dict[str, list[float]] = defaultdict(list)
+_profiles: list[cProfile.Profile] = []
+_lock = threading.Lock()
+
+
+def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            SPENT[name].append(time.perf_counter() - started)
+
+    return wrapper
+
+
+def profile_every_thread() -> None:
+    """A cProfile per thread started from now on (and this one)."""
+
+    def start(*_: Any) -> None:
+        profile = cProfile.Profile()
+        with _lock:
+            _profiles.append(profile)
+        profile.enable()
+
+    threading.setprofile(start)
+    start()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--drafts", type=int, default=50)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    ryw.wait_for_writes = timed("read-your-writes wait", ryw.wait_for_writes)
+    TenantChannelRecorder.insert_events = timed(  # type: ignore[method-assign]
+        "append (one round trip)", TenantChannelRecorder.insert_events
+    )
+    with scratch_database(args.database_url) as url, tempfile.TemporaryDirectory() as tmp:
+        tenants = Path(tmp) / "tenants"
+        tenants.mkdir()
+        settings = Settings(
+            database_url=url, data_dir=Path(tmp) / "var", tenants_dir=tenants_dir(0, tenants)
+        )
+        app = create_app(settings, clock=Clock(beijing(2024, 1, 15, 9, 30)))
+        profile_every_thread()  # before the client's threads and the runners' start
+        with TestClient(app) as client:
+            ledger = app.state.platform.tenants["saq"].ledger
+            headers = {}
+            for role, scope in ((Role.SECRETARIAT, None), (Role.APPLICANT_UNIT, ICBC)):
+                login, password = f"{role.value}-{uuid.uuid4().hex[:8]}@example.cn", new_password()
+                ledger.register_account(
+                    login=login,
+                    name="测试用户",
+                    password=password,
+                    status=AccountStatus.ACTIVE,
+                    grants=[Grant(role, scope)],
+                    actor=Actor("bench-setup", Role.OPERATOR),
+                )
+                signed = client.post(f"{SAQ}/session", json={"login": login, "password": password})
+                check(signed.status_code == 201, signed.text)
+                headers[role] = {"Authorization": f"Bearer {signed.json()['token']}"}
+            client.cookies.clear()
+            opened = client.post(
+                f"{SAQ}/campaigns", json=campaign_2024(), headers=headers[Role.SECRETARIAT]
+            )
+            check(opened.status_code == 201, opened.text)
+            base = f"{SAQ}/campaigns/{opened.json()['id']}/submissions"
+            body = {**qc_result(), "applicant": APPLICANT_BLOCK}
+            for _ in range(5):  # warm up
+                check(
+                    client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT]).is_success,
+                    "warm",
+                )
+            SPENT.clear()
+            for profile in list(_profiles):  # the set-up's share is not a draft's
+                profile.disable()
+                profile.clear()
+                profile.enable()
+            walls = []
+            for _ in range(args.drafts):
+                started = time.perf_counter()
+                response = client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT])
+                walls.append(time.perf_counter() - started)
+                check(response.status_code == 201, response.text)
+            threading.setprofile(None)  # type: ignore[arg-type]
+            for profile in list(_profiles):
+                profile.disable()
+    ms = 1000.0
+    print(
+        f"{args.drafts} drafts: wall per draft median {statistics.median(walls) * ms:.1f} ms,"
+        f" p90 {sorted(walls)[int(len(walls) * 0.9)] * ms:.1f} ms"
+    )
+    for name, values in SPENT.items():
+        per = sum(values) / args.drafts
+        print(f"  {name}: {per * ms:.1f} ms per draft ({len(values) / args.drafts:.1f} calls)")
+    stats = pstats.Stats(_profiles[0])
+    for profile in _profiles[1:]:
+        with contextlib_suppress():
+            stats.add(profile)
+    stats.sort_stats("tottime").print_stats(args.top)
+    stats.sort_stats("cumulative").print_stats(args.top)
+
+
+class contextlib_suppress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return exc[0] is TypeError
+
+
+if __name__ == "__main__":
+    main()
