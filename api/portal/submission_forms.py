@@ -629,7 +629,8 @@ class ResultFormPages(Controller):
         records.filing_code()  # an applicant without an enterprise has nothing to file under
         page = Page(request, runtime.tenant)
         shown = Shown(page, runtime, campaign, None)
-        meta = {"unit_name": _enterprise_name(records), "recommending_unit": ""}
+        verified = _enterprise_name(records)
+        meta = {"unit_name": verified, "recommending_unit": "", "verified": "1" if verified else ""}
         return page.render(
             TEMPLATE, **shown.context(stored_values(blank(campaign.programme)), meta)
         )
@@ -666,9 +667,11 @@ class ResultFormPages(Controller):
         shown = Shown(page, runtime, campaign, None)
         programme = campaign.programme
         values = qc_values(data) if programme is Programme.QC_GROUP else team_values(data)
+        verified = _enterprise_name(records)
         meta = {  # the enterprise's name as its account records it, not as typed (ADR 0037)
-            "unit_name": _enterprise_name(records) or _text(data, "unit_name"),
+            "unit_name": verified or _text(data, "unit_name"),
             "recommending_unit": _text(data, "recommending_unit"),
+            "verified": "1" if verified else "",
         }
         action = _text(data, "action") or "save"
         if programme is Programme.QC_GROUP and _check_rows(
