@@ -4,14 +4,15 @@ and a season run with close-now and open-now only."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 import pytest
 
 from aggregates.actor import Role
-from aggregates.review_plan import DEFAULT_CHECKLIST
 from tests.api.conftest import sign_in
 from tests.api.published_world import (
     ROUND,
@@ -27,6 +28,7 @@ from tests.api.published_world import (
     tenant_config,
 )
 from tests.api.review_world import window
+from tests.api.rounds_world import fill_form
 from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.tenants("saq")
@@ -223,7 +225,10 @@ async def test_grading_is_refused_before_its_window(
 
 async def test_a_season_run_with_close_now_and_open_now_only(client: Client, clock: Clock) -> None:
     """Registration → submission → recommendation → formal review → material review → grading
-    → notice → publication on one January morning, the clock moved by seconds."""
+    → notice → publication on one January morning, the clock moved by seconds (issue 23): with
+    a rehearsal of the same year beside it, a 推荐表 returned and imported from its own export
+    after an edit in openpyxl, formal review in bulk, and the material review's sheets imported
+    from the 评审汇总表 form (a bad row refused with nothing stored, then the fixed file)."""
     with cheap_passwords(client, "saq"):
         await _season(client, clock)
 
@@ -262,17 +267,26 @@ async def _season(client: Client, clock: Clock) -> None:
         for s in await file_unit(client, config, campaign["id"], unit, u, len(units), 2, 2024)
     ]
 
+    rehearsal = ok(
+        await client.post(f"{API}/campaigns", json={**season_body(), "rehearsal": True}, headers=h),
+        201,
+        "a rehearsal beside the real campaign",
+    )
+    assert rehearsal["id"] != campaign["id"]
+    await imports_its_own_edited_form(client, secretariat, base, filed)
+
     for phase in ("registration", "submission", "recommendation"):
         await step("close-now", phase)
     await step("open-now", "formal_review")
     h = await secretariat.headers()
-    body = {"decision": "pass", "checklist": dict.fromkeys(DEFAULT_CHECKLIST, True)}
-    for s in filed:
-        ok(
-            await client.post(f"{API}/submissions/{s['id']}/formal-review", json=body, headers=h),
-            200,
-            "formal review",
-        )
+    passed = ok(
+        await client.post(
+            f"{base}/formal-review", json={"submissions": [s["id"] for s in filed]}, headers=h
+        ),
+        200,
+        "formal review in bulk",
+    )
+    assert [r["formal_review"] for r in passed] == ["passed"] * len(filed)
     await step("close-now", "formal_review")
     await step("open-now", "material_review")
     h = await secretariat.headers()
@@ -286,15 +300,7 @@ async def _season(client: Client, clock: Clock) -> None:
         200,
         "assign",
     )["assignments"]
-    for s in filed:
-        for reviewer in sorted(assigned[s["id"]]):
-            bias = Decimal(experts.index(reviewer)) / 100
-            sheet = {
-                "submission_id": s["id"],
-                "reviewer": reviewer,
-                "criteria": criteria(s["topic_type"], quality(s["order"], len(filed)) + bias),
-            }
-            ok(await client.post(f"{base}/rounds/{ROUND}/sheets", json=sheet, headers=h), 201, "")
+    await enters_the_paper_sheets(client, base, h, filed, assigned, experts)
     ok(await client.post(f"{base}/rounds/{ROUND}/aggregate", headers=h), 200, "aggregate")
     ok(await client.post(f"{base}/rounds/{ROUND}/close", headers=h), 200, "close round")
 
@@ -322,4 +328,98 @@ async def _season(client: Client, clock: Clock) -> None:
     results = ok(await client.get(f"{base}/results", headers=await secretariat.headers()), 200, "")
     assert {r["status"] for r in results} == {"published"}
     assert any(r["certificate_code"] for r in results)
+    await untouched_by_the_rehearsal(client, await secretariat.headers(), base, results, filed)
     assert clock.now - start < timedelta(minutes=1)
+
+
+async def untouched_by_the_rehearsal(
+    client: Client,
+    h: dict[str, str],
+    base: str,
+    results: list[dict[str, Any]],
+    filed: list[dict[str, Any]],
+) -> None:
+    """The rehearsal beside took neither the real campaign's serials nor its figures."""
+    assert sorted(r["serial"] for r in results) == [
+        f"SAQ-2024-QC-{n:04d}" for n in range(1, len(filed) + 1)
+    ]
+    figures = ok(await client.get(f"{base}/statistics", headers=h), 200, "")
+    counted = figures["totals"]["figures"]
+    assert (counted["submissions"], counted["recommended"]) == (len(filed), len(filed))
+
+
+async def enters_the_paper_sheets(
+    client: Client,
+    base: str,
+    h: dict[str, str],
+    filed: list[dict[str, Any]],
+    assigned: dict[str, list[str]],
+    experts: list[str],
+) -> None:
+    """The material review's sheets typed into the round's 评审汇总表 form: one total mistyped
+    refuses the file with nothing stored; the fixed file is entered, marked as the
+    secretariat's."""
+    paper: dict[tuple[str, str], dict[str, Any]] = {}
+    for s in filed:
+        for reviewer in sorted(assigned[s["id"]]):
+            bias = Decimal(experts.index(reviewer)) / 100
+            scores = criteria(s["topic_type"], quality(s["order"], len(filed)) + bias)
+            paper[(s["serial"], reviewer)] = {
+                **{k: float(v) for k, v in scores.items()},
+                "合计": float(sum(Decimal(v) for v in scores.values())),
+                "评语": "材料翔实",
+            }
+    form = await client.get(f"{base}/rounds/{ROUND}/sheets/form.xlsx", headers=h)
+    assert form.status_code == 200, form.text
+    wrong = next(iter(paper))
+    mistyped = {**paper, wrong: {**paper[wrong], "合计": paper[wrong]["合计"] + 3}}
+    imported = f"{base}/rounds/{ROUND}/sheets/import"
+    xlsx = {**h, "content-type": XLSX}
+    refused = await client.post(imported, content=fill_form(form.content, mistyped), headers=xlsx)
+    assert refused.status_code == 422, refused.text
+    assert {e["rule"] for e in refused.json()["errors"]} == {"total_mismatch"}
+    round_now = ok(await client.get(f"{base}/rounds/{ROUND}", headers=h), 200, "round")
+    assert round_now["sheets"] == []  # nothing stored
+    entered = ok(
+        await client.post(imported, content=fill_form(form.content, paper), headers=xlsx),
+        200,
+        "paper sheets imported",
+    )
+    assert entered["filed"] == len(paper)
+    assert {sheet["entered_by"] for sheet in entered["round"]["sheets"]} == {"secretariat"}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def imports_its_own_edited_form(
+    client: Client, secretariat: Secretariat, base: str, filed: list[dict[str, Any]]
+) -> None:
+    """The secretariat returns huangpu's filed 推荐表; the unit exports it, raises its first
+    result's score in Excel's place (openpyxl), imports the file and files the form again."""
+    h = await secretariat.headers()
+    form = f"{base}/units/huangpu/recommendation"
+    ok(await client.post(f"{form}/return", json={"reason": "请核对打分"}, headers=h), 200, "")
+    unit = await sign_in(client, "saq", Role.RECOMMENDING_UNIT, "huangpu")
+    exported = await client.get(f"{form}.xlsx", headers=unit)
+    assert exported.status_code == 200, exported.text
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.active
+    assert sheet is not None
+    entry = next(n for n, r in enumerate(sheet.iter_rows(values_only=True), 1) if r[0] == "排序")
+    sheet.cell(entry + 1, 5).value = 91
+    edited = io.BytesIO()
+    book.save(edited)
+    ok(
+        await client.post(
+            f"{form}/import", content=edited.getvalue(), headers={**unit, "content-type": XLSX}
+        ),
+        200,
+        "the edited 推荐表 imported",
+    )
+    ok(await client.post(f"{form}/file", headers=unit), 200, "filed again")
+    shown = ok(await client.get(form, headers=unit), 200, "")
+    huangpu = [s["serial"] for s in filed if s["unit"] == "huangpu"]
+    assert shown["status"] == "filed"
+    assert next(e["score"] for e in shown["entries"]) == "91"
+    assert len(shown["entries"]) == len(huangpu)
