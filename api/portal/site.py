@@ -28,6 +28,7 @@ from api.portal.rendering import STATIC, STATIC_PATH
 from api.portal.review import FormalReviewPages
 from api.portal.secretariat import SecretariatPages
 from api.portal.staff import StaffPages
+from api.portal.statistics import StatisticsPages
 from api.portal.submission_forms import ResultFormPages
 from api.portal.unit_reports import UnitReportPages
 
@@ -53,6 +54,7 @@ PAGES: list[Any] = [
     StaffPages,
     DecisionPages,
     SecretariatPages,
+    StatisticsPages,
 ]
 """One controller per channel; the later channels join here."""
 

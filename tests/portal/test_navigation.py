@@ -48,6 +48,7 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
         "/saq/staff/accounts/",
         "/saq/decisions/",
         "/saq/secretariat/campaigns",
+        "/saq/statistics/",
         "/saq/desk",
     ]
     assert links(viewer(Role.APPLICANT_UNIT), saq) == [*public, "/saq/applicant/", "/saq/account"]
