@@ -2,8 +2,10 @@
 the same run (issue 18 §5): the public results list of a campaign with 2,000 published results
 against GET …/campaigns/{id}/results, 我的申报 of an applicant unit with 300 of them against
 every page of GET …/campaigns/{id}/submissions, and the secretariat's campaign desk (issue 19)
-against GET …/campaigns/{id}/statistics?by=recommending_unit. Each pair is one row of `PAIRS`; a
-page whose route the app does not have yet is reported as skipped, not measured.
+against GET …/campaigns/{id}/statistics?by=recommending_unit, and the statistics page of the
+campaign's 2,000 results by recommending unit (issue 21) against the same JSON figures. Each pair
+is one row of `PAIRS`; a page whose route the app does not have yet is reported as skipped, not
+measured.
 
 The data are made by the ledgers' real commands (on SQLite, in a temporary data directory):
 saq's QC campaign of 2025 opened and planned (one material round, one reviewer per result, bands
@@ -120,6 +122,16 @@ PAIRS = [
         ],
         Role.SECRETARIAT,
         lambda d: d.units,
+    ),
+    Pair(
+        "活动统计 statistics page (2,000)",
+        "portalCampaignStatistics",
+        lambda d: f"/{TENANT}/statistics/campaigns/{d.campaign_id}?by=recommending_unit",
+        lambda d: [
+            f"/api/v1/tenants/{TENANT}/campaigns/{d.campaign_id}/statistics?by=recommending_unit"
+        ],
+        Role.SECRETARIAT,
+        lambda d: d.results,
     ),
 ]
 

@@ -69,7 +69,7 @@ def totals_on(page: str) -> dict[str, str]:
     """The totals table: stage → count; rates table: rate → value."""
     found = {
         m[1]: cell(m[2])
-        for m in re.finditer(r'<tr data-stage="(\w+)">.*?class="count">(.*?)</td>', page, re.S)
+        for m in re.finditer(r'<tr data-stage="(\w+)">.*?class="stat-count">(.*?)</td>', page, re.S)
     }
     found |= {
         m[1]: cell(m[2])
@@ -80,13 +80,11 @@ def totals_on(page: str) -> dict[str, str]:
 
 def groups_on(page: str) -> dict[str, dict[str, str]]:
     """The groups table: group key → stage or rate → the cell's text."""
-    rows = re.findall(r'<tr data-group="([^"]*)">(.*?)</tr>', page, re.S)
-    return {
-        html.unescape(key): {
-            m[1]: cell(m[2]) for m in re.finditer(r'data-(?:stage|rate)="(\w+)">(.*?)</td>', row)
-        }
-        for key, row in rows
-    }
+    found: dict[str, dict[str, str]] = {}
+    for key, row in re.findall(r'<tr data-group(?:-rates)?="([^"]*)">(.*?)</tr>', page, re.S):
+        cells = re.finditer(r'data-(?:stage|rate)="(\w+)">(.*?)</td>', row)
+        found.setdefault(html.unescape(key), {}).update({m[1]: cell(m[2]) for m in cells})
+    return found
 
 
 def expected_totals(found: dict[str, Any]) -> dict[str, str]:

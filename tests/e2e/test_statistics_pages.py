@@ -61,7 +61,7 @@ def test_the_secretariat_reads_a_campaigns_figures_charts_and_export(
     found = api_figures(site, "recommending_unit")
     totals = found["totals"]["figures"]
     for stage in STAGES:
-        expect(page.locator(f'#totals-table tr[data-stage="{stage}"] td.count')).to_have_text(
+        expect(page.locator(f'#totals-table tr[data-stage="{stage}"] td.stat-count')).to_have_text(
             str(totals[stage])
         )
     rows = page.locator("#groups-table tbody tr")
@@ -74,7 +74,8 @@ def test_the_secretariat_reads_a_campaigns_figures_charts_and_export(
                 str(group["figures"][stage])
             )
         rate = group["figures"]["rates"]["grading_rate"]
-        expect(row.locator('td[data-rate="grading_rate"]')).to_have_text(
+        rates = page.locator(f'#group-rates-table tr[data-group-rates="{group["key"]}"]')
+        expect(rates.locator('td[data-rate="grading_rate"]')).to_have_text(
             "—" if rate is None else f"{rate}%"
         )
 
