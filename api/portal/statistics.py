@@ -83,7 +83,7 @@ PROGRAMME_NAMES = {
     Programme.TEAM: N_("质量信得过班组"),
 }
 FILTERS = ("recommending_unit", "key_domain", "industry", "topic_type")
-WIDTH = 600
+WIDTH = 400
 """The charts' viewBox width; they scale to the page (CSS), so a phone reads them too."""
 ROW = 34
 """One bar's height in the viewBox, its label above it."""
@@ -113,6 +113,7 @@ class Chart:
     bars: list[Bar]
     height: int
     legend: str = ""
+    width: int = WIDTH
 
 
 def chart(
