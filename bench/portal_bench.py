@@ -360,6 +360,7 @@ def main() -> int:
     parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--only", default="", help="measure only the pairs of this operation id")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qcflow-portal-bench-") as folder:
         settings = Settings(data_dir=Path(folder) / "var", log_level="warning")
@@ -385,10 +386,12 @@ def main() -> int:
         )
         app = create_app(settings)
         app.state.demo_nonce = nonce
-        return measure(app, world, links, args.runs, args.requests)
+        return measure(app, world, links, args.runs, args.requests, args.only)
 
 
-def measure(app: Litestar, world: World, links: dict[Role, str], runs: int, n: int) -> int:
+def measure(
+    app: Litestar, world: World, links: dict[Role, str], runs: int, n: int, only: str = ""
+) -> int:
     known = routes(app)
     failed = False
     with TestClient(app) as client:
@@ -402,7 +405,7 @@ def measure(app: Litestar, world: World, links: dict[Role, str], runs: int, n: i
         while any(s.lag for code in views.tenants for s in views.statuses(code)):
             time.sleep(0.5)  # every read model, so none competes with the measured requests
         print(f"{'pair':<36} {'run':>3} {'page p95 ms':>12} {'JSON p95 ms':>12} {'ratio':>6}")
-        for pair in PAIRS:
+        for pair in [p for p in PAIRS if not only or p.operation_id == only]:
             if pair.operation_id not in known:
                 print(f"{pair.name:<36} skipped: the app has no page route {pair.operation_id}")
                 continue
