@@ -44,7 +44,7 @@ READERS = only(Role.SECRETARIAT, Role.AUDITOR)
 UNIT_READERS = only(Role.RECOMMENDING_UNIT, Role.SECRETARIAT, Role.AUDITOR)
 
 
-def _label(runtime: TenantRuntime, by: Dimension | None) -> Callable[[str | None], str | None]:
+def label_of(runtime: TenantRuntime, by: Dimension | None) -> Callable[[str | None], str | None]:
     """How users read a group's key: the unit's name, 问题解决型, … (a domain or industry as is)."""
 
     def label(key: str | None) -> str | None:
@@ -67,7 +67,7 @@ def check_counted(campaign: Campaign) -> Campaign:
     return campaign
 
 
-def _figures(
+def figures_of(
     runtime: TenantRuntime,
     views: TenantViews,
     campaign_id: UUID,
@@ -86,7 +86,7 @@ def _figures(
 
 
 @dataclass(frozen=True)
-class _RollUpOf:
+class RollUpOf:
     campaign: Campaign
     rollup: RollUp
     missing: list[str]
@@ -94,7 +94,7 @@ class _RollUpOf:
     national: bool
 
 
-def _rollup(runtime: TenantRuntime, views: TenantViews, campaign_id: UUID) -> _RollUpOf:
+def rollup_of(runtime: TenantRuntime, views: TenantViews, campaign_id: UUID) -> RollUpOf:
     campaign = check_counted(runtime.ledger.get_campaign(campaign_id))
     tables = reported_tables(views.db("reported_statistics"), campaign.id)
     units = [u for u in runtime.tenant.recommending_units if u.code in tables]
@@ -102,12 +102,39 @@ def _rollup(runtime: TenantRuntime, views: TenantViews, campaign_id: UUID) -> _R
     read = [UnitTable(u.code, u.name_zh, u.kind.value, tables[u.code]) for u in units]
     read += [UnitTable(code, code, "", form) for code, form in tables.items() if code not in known]
     missing = [u.code for u in runtime.tenant.recommending_units if u.code not in tables]
-    return _RollUpOf(
+    return RollUpOf(
         campaign,
         roll_up(read, campaign.programme is not Programme.TEAM),
         missing,
         runtime.tenant.level is Level.NATIONAL,
     )
+
+
+def campaign_workbook(
+    runtime: TenantRuntime, views: TenantViews, campaign_id: UUID, by: Dimension
+) -> tuple[bytes, str, str]:
+    """The campaign's figures by `by` as an .xlsx: content, media type, file name (the API's and
+    the portal's download)."""
+    found = figures_of(runtime, views, campaign_id, by, {})
+    grades = runtime.grade_names(Programme(found.programme))
+    rows = figures_rows(found, grades, label_of(runtime, by))
+    return to_xlsx("活动统计", rows), XLSX, f"{found.title}-活动统计.xlsx"
+
+
+def rollup_workbook(
+    runtime: TenantRuntime, views: TenantViews, campaign_id: UUID
+) -> tuple[bytes, str, str]:
+    """The roll-up of the units' statistics tables as an .xlsx: content, media type, file name."""
+    found = rollup_of(runtime, views, campaign_id)
+    rollup = found.rollup
+    names = {u.code: u.name_zh for u in runtime.tenant.recommending_units}
+    reported = f"{len(rollup.units)} 个推荐单位已报，{len(found.missing)} 个未报"
+    sheets = {"各推荐单位": rollup_unit_rows(rollup, FIGURE_LABELS)}
+    if found.national or rollup.deductions:
+        sheets["扣除行业直属企业"] = deduction_rows(rollup, names, FIGURE_LABELS)
+    rows = rollup_rows(found.campaign, runtime.tenant.name_zh, rollup, found.national, reported)
+    content = to_xlsx("统计表汇总", rows, sheets)
+    return content, XLSX, f"{found.campaign.title}-统计表汇总.xlsx"
 
 
 class StatisticsController(Controller):
@@ -128,7 +155,7 @@ class StatisticsController(Controller):
         )
         return [
             CampaignStatisticsOut.of(
-                row, runtime.grade_names(Programme(row.programme)), _label(runtime, None)
+                row, runtime.grade_names(Programme(row.programme)), label_of(runtime, None)
             )
             for row in rows
         ]
@@ -159,9 +186,9 @@ class StatisticsController(Controller):
             industry=industry,
             topic_type=topic_type,
         )
-        found = _figures(runtime, views, campaign_id, by, filters)
+        found = figures_of(runtime, views, campaign_id, by, filters)
         grades = runtime.grade_names(Programme(found.programme))
-        return CampaignStatisticsOut.of(found, grades, _label(runtime, by))
+        return CampaignStatisticsOut.of(found, grades, label_of(runtime, by))
 
     @get(
         "/campaigns/{campaign_id:uuid}/statistics.xlsx",
@@ -176,10 +203,7 @@ class StatisticsController(Controller):
         views: NamedDependency[TenantViews],
         by: FromQuery[Dimension] = Dimension.RECOMMENDING_UNIT,
     ) -> Response[bytes]:
-        found = _figures(runtime, views, campaign_id, by, {})
-        grades = runtime.grade_names(Programme(found.programme))
-        rows = figures_rows(found, grades, _label(runtime, by))
-        return download(to_xlsx("活动统计", rows), XLSX, f"{found.title}-活动统计.xlsx")
+        return download(*campaign_workbook(runtime, views, campaign_id, by))
 
     @get(
         "/campaigns/{campaign_id:uuid}/statistics/roll-up",
@@ -195,7 +219,7 @@ class StatisticsController(Controller):
     ) -> RollUpOut:
         """The units' statistics tables summed, each enterprise counted once; at national level
         what was deducted from the provincial associations (扣除行业直属企业数据)."""
-        found = _rollup(runtime, views, campaign_id)
+        found = rollup_of(runtime, views, campaign_id)
         return RollUpOut.of(
             str(campaign_id),
             found.campaign.programme.value,
@@ -216,13 +240,4 @@ class StatisticsController(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Response[bytes]:
-        found = _rollup(runtime, views, campaign_id)
-        rollup = found.rollup
-        names = {u.code: u.name_zh for u in runtime.tenant.recommending_units}
-        reported = f"{len(rollup.units)} 个推荐单位已报，{len(found.missing)} 个未报"
-        sheets = {"各推荐单位": rollup_unit_rows(rollup, FIGURE_LABELS)}
-        if found.national or rollup.deductions:
-            sheets["扣除行业直属企业"] = deduction_rows(rollup, names, FIGURE_LABELS)
-        rows = rollup_rows(found.campaign, runtime.tenant.name_zh, rollup, found.national, reported)
-        content = to_xlsx("统计表汇总", rows, sheets)
-        return download(content, XLSX, f"{found.campaign.title}-统计表汇总.xlsx")
+        return download(*rollup_workbook(runtime, views, campaign_id))

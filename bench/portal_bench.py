@@ -3,7 +3,9 @@ the same run (issue 18 §5): the public results list of a campaign with 2,000 pu
 against GET …/campaigns/{id}/results, 我的申报 of an applicant unit with 300 of them against
 every page of GET …/campaigns/{id}/submissions, the secretariat's campaign desk (issue 19)
 against GET …/campaigns/{id}/statistics?by=recommending_unit, and the auditor's history page of a
-review round of 501 events (issue 21) against GET …/audit/review_round/{id}/history?limit=50. Each pair is one row of `PAIRS`; a
+review round of 501 events (issue 21) against GET …/audit/review_round/{id}/history?limit=50,
+and the statistics page of the campaign's 2,000 results by recommending unit (issue 21) against
+the same JSON figures. Each pair is one row of `PAIRS`; a
 page whose route the app does not have yet is reported as skipped, not measured.
 
 The data are made by the ledgers' real commands (on SQLite, in a temporary data directory):
@@ -144,6 +146,16 @@ PAIRS = [
         ],
         Role.AUDITOR,
         lambda d: min(HISTORY_PAGE, d.history_events),
+    ),
+    Pair(
+        "活动统计 statistics page (2,000)",
+        "portalCampaignStatistics",
+        lambda d: f"/{TENANT}/statistics/campaigns/{d.campaign_id}?by=recommending_unit",
+        lambda d: [
+            f"/api/v1/tenants/{TENANT}/campaigns/{d.campaign_id}/statistics?by=recommending_unit"
+        ],
+        Role.SECRETARIAT,
+        lambda d: d.units,  # the 2,000 results' figures, one group per unit
     ),
 ]
 

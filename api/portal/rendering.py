@@ -169,6 +169,12 @@ NAVIGATION: list[NavItem] = [
         frozenset((Role.SECRETARIAT, Role.REVIEWER)),
         needs_tenant=True,
     ),
+    NavItem(
+        labels.N_("统计"),
+        "/{tenant}/statistics/",
+        frozenset((Role.SECRETARIAT, Role.AUDITOR, Role.RECOMMENDING_UNIT)),
+        needs_tenant=True,
+    ),
 ]
 """The channels add their pages here, each with the roles that use it."""
 

@@ -32,6 +32,7 @@ from api.portal.reviewer import ReviewerPages
 from api.portal.rounds import RoundPages
 from api.portal.secretariat import SecretariatPages
 from api.portal.staff import StaffPages
+from api.portal.statistics import StatisticsPages
 from api.portal.submission_forms import ResultFormPages
 from api.portal.unit_reports import UnitReportPages
 
@@ -62,6 +63,7 @@ PAGES: list[Any] = [
     GradingPages,
     PublicObjectionPages,
     ContestPages,
+    StatisticsPages,
 ]
 """One controller per channel; the later channels join here."""
 

@@ -51,6 +51,7 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
         "/saq/rounds/",
         "/saq/grading/",
         "/saq/contest/",
+        "/saq/statistics/",
         "/saq/desk",
     ]
     assert links(viewer(Role.REVIEWER), saq) == [
