@@ -24,6 +24,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor
+from aggregates.forwarding import ForwardingConflict, NationalCall
 from aggregates.problems import Problem
 from api.access import access
 from api.errors import RequestProblem
@@ -70,10 +71,12 @@ def _forwarding_context(
 ) -> dict[str, Any]:
     runtime = views.runtime
     campaign = runtime.ledger.get_campaign(campaign_id)
-    found: ForwardingOut = forwarding_out(platform, runtime, campaign_id).content
-    limit = 300
-    if found.national_campaign_id is not None:
-        limit = national_call(platform, runtime, campaign).campaign.rules.evaluation_max_chars
+    try:  # read once: the page's window and quota, and the evaluation's limit
+        call: NationalCall | None = national_call(platform, runtime, campaign)
+    except ForwardingConflict:
+        call = None  # the national campaign is not opened yet: the page says so
+    found: ForwardingOut = forwarding_out(platform, runtime, campaign_id, call).content
+    limit = call.campaign.rules.evaluation_max_chars if call is not None else 300
     forwarded = {f.submission_id for f in found.forwards if f.withdrawn_reason is None}
     fresh(views)
     grades = runtime.grade_names(campaign.programme)
