@@ -1,7 +1,7 @@
 """The shape every domain refusal shares: problems that name the field and the rule broken.
 
 Each aggregate module raises its own exceptions; they also inherit one of the kinds here so that
-`api/errors.py` can map every refusal to an HTTP status in one place.
+`api/platform/errors.py` can map every refusal to an HTTP status in one place.
 """
 
 from __future__ import annotations

@@ -19,42 +19,42 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from aggregates.credentials import Passwords
-from api.access import PUBLIC, Access, access, authorize
-from api.account_cache import AccountCache
-from api.accounts import AccountController, RegistrationController, SessionController
-from api.audit import AuditController
-from api.audit_chain import ChainController
-from api.audit_reads import AuditReadsController
-from api.auth_store import AuthStore
-from api.boundary import ApiRequest, refuse_hostile_parameters
-from api.campaigns import CampaignController
-from api.dependencies import DEPENDENCIES
-from api.enterprise_claims import (
+from api.accounts.auth_store import AuthStore
+from api.accounts.cache import AccountCache
+from api.accounts.enterprise_claims import (
     ColleagueController,
     EnterpriseClaimController,
     OwnClaimController,
 )
-from api.errors import EXCEPTION_HANDLERS, http_error
-from api.forwarding import ForwardingController, IntakeController
-from api.health import HealthController
-from api.logging import request_logging
-from api.mail import MailSender
-from api.metrics import MetricsController, request_metrics
-from api.openapi import document_responses
+from api.accounts.routes import AccountController, RegistrationController, SessionController
+from api.accounts.sign_in import HASHING_SLOTS, BoundedPasswords, hashing_executor
+from api.applicants.registrations import CampaignRegistrationController
+from api.applicants.submissions import AttachmentController, SubmissionController
+from api.audit.chain import ChainController
+from api.audit.reads import AuditReadsController
+from api.audit.routes import AuditController
+from api.campaigns.routes import CampaignController
+from api.forwarding.routes import ForwardingController, IntakeController
+from api.platform.access import PUBLIC, Access, access, authorize
+from api.platform.boundary import ApiRequest, refuse_hostile_parameters
+from api.platform.dependencies import DEPENDENCIES
+from api.platform.errors import EXCEPTION_HANDLERS, http_error
+from api.platform.health import HealthController
+from api.platform.logging import request_logging
+from api.platform.mail import MailSender
+from api.platform.metrics import MetricsController, request_metrics
+from api.platform.openapi import document_responses
+from api.platform.read_your_writes import follow_writes, read_your_writes
+from api.platform.security import Signer, load_secret, security_headers
+from api.platform.tenants import TenantController
 from api.portal.errors import page_or_problem
 from api.portal.rendering import template_config
 from api.portal.site import htmx_plugin, portal_router
-from api.read_your_writes import follow_writes, read_your_writes
-from api.recommendations import RecommendationController
-from api.registrations import CampaignRegistrationController
-from api.results import CertificateController, ResultsController
-from api.reviews import ExpertController, ReviewController
-from api.security import Signer, load_secret, security_headers
-from api.sign_in import HASHING_SLOTS, BoundedPasswords, hashing_executor
-from api.statistics import StatisticsController
-from api.submissions import AttachmentController, SubmissionController
-from api.tenants import TenantController
-from api.unit_reports import UnitReportController
+from api.recommending.routes import RecommendationController
+from api.recommending.unit_reports import UnitReportController
+from api.review.results import CertificateController, ResultsController
+from api.review.routes import ExpertController, ReviewController
+from api.statistics.routes import StatisticsController
 from projections.service import PlatformViews
 from projections.store import open_view_database
 from tenants.pool import database_unavailable

@@ -20,8 +20,8 @@ from psycopg.conninfo import conninfo_to_dict
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.problems import DomainError
-from api.audit_cli import add_audit_commands, run_audit
-from api.logging import configure_logging
+from api.audit.cli import add_audit_commands, run_audit
+from api.platform.logging import configure_logging
 from projections.rebuild import RebuildInProgress, ShadowRebuild
 from projections.runner import CannotApply, ProjectionRunner
 from projections.service import PlatformViews
@@ -167,7 +167,7 @@ def _create_stores(settings: Settings) -> None:
     """Every tenant's stores and tables, made once before the server processes start: on
     PostgreSQL the advisory lock already serialises this (ADR 26), but SQLite files have no such
     lock, and processes creating the same tables at once collide."""
-    from api.auth_store import AuthStore  # noqa: PLC0415
+    from api.accounts.auth_store import AuthStore  # noqa: PLC0415
 
     platform = Platform.from_settings(settings)
     try:
@@ -217,7 +217,7 @@ def served_app() -> Litestar:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from api.demo import build_demo  # noqa: PLC0415
+    from api.demo.seeds import build_demo  # noqa: PLC0415
 
     platform = Platform.from_settings(settings)
     try:
@@ -232,7 +232,7 @@ def _print_demo_links(settings: Settings) -> str:
     """Print a one-time sign-in link per demo role; the start's nonce, which the app must hold
     for them to work (so they stop working when this process stops)."""
     from aggregates.actor import ROLE_NAMES_ZH  # noqa: PLC0415
-    from api.demo import issue_demo_links  # noqa: PLC0415
+    from api.demo.seeds import issue_demo_links  # noqa: PLC0415
 
     nonce = secrets.token_urlsafe(24)
     platform = Platform.from_settings(settings)
@@ -335,8 +335,8 @@ def _chosen_read_models(
 
 
 def _accounts(settings: Settings, args: argparse.Namespace) -> int:
-    from api.accounts import TOKEN_LIFETIMES  # noqa: PLC0415
-    from api.auth_store import AuthStore  # noqa: PLC0415
+    from api.accounts.auth_store import AuthStore  # noqa: PLC0415
+    from api.accounts.routes import TOKEN_LIFETIMES  # noqa: PLC0415
 
     platform = Platform.from_settings(settings)
     try:

@@ -1,4 +1,4 @@
-"""What the request logging (api/logging.py) and the request metrics (api/metrics.py) cost per
+"""What the request logging (api/platform/logging.py) and the request metrics (api/platform/metrics.py) cost per
 request: a trivial Litestar route called in-process (no network, no server) bare, with each
 middleware and with both, as `create_app` stacks them; the log lines rendered as JSON (as in
 production) into /dev/null. Rounds alternate the variants; the figure is the median of the rounds.
@@ -21,8 +21,8 @@ from litestar import Litestar, get
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import Message
 
-from api.logging import configure_logging, request_logging
-from api.metrics import request_metrics
+from api.platform.logging import configure_logging, request_logging
+from api.platform.metrics import request_metrics
 
 
 @get("/api/v1/tenants/{tenant:str}/things", sync_to_thread=False)

@@ -49,19 +49,19 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from aggregates.actor import Actor, Role
-from aggregates.application import AssociationLedger
 from aggregates.campaign import CampaignRules, Contact, Phase, Programme
+from aggregates.ledger.application import AssociationLedger
 from aggregates.recommendation import Reviewer
 from aggregates.review_plan import GradeBand, ReviewPlan, RoundPlan
 from aggregates.review_round import ReviewRound
 from aggregates.submission import DIRECT_CHANNEL, REQUIRED_ATTACHMENTS
 from aggregates.submission_forms import TopicType
-from api import season_forms as forms
-from api import season_world as w
 from api.app import create_app
-from api.demo import demo_accounts, issue_demo_links
-from api.logging import configure_logging
-from api.season import SimulatedTime, business_time
+from api.demo import season_forms as forms
+from api.demo import season_world as w
+from api.demo.season import SimulatedTime, business_time
+from api.demo.seeds import demo_accounts, issue_demo_links
+from api.platform.logging import configure_logging
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
 

@@ -26,7 +26,7 @@ from typing import Any
 import structlog
 from litestar.testing import TestClient
 
-import api.read_your_writes as ryw
+import api.platform.read_your_writes as ryw
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.app import create_app

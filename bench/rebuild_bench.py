@@ -24,10 +24,10 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from aggregates.application import AssociationLedger
 from aggregates.campaign import Campaign
 from aggregates.expert import Expert
 from aggregates.grading import Grading
+from aggregates.ledger.application import AssociationLedger
 from aggregates.review_round import ReviewRound
 from aggregates.statistics_table import StatisticsTable
 from aggregates.submission import Submission

@@ -15,13 +15,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent, Tracking
 
-from aggregates.application import AssociationLedger
 from aggregates.campaign import Campaign, Programme
 from aggregates.expert import Expert
 from aggregates.forwarding import Forwarding
+from aggregates.ledger.application import AssociationLedger
 from aggregates.submission import Submission
-from api.season import Season, Tenancy
-from api.season_world import beijing, population
+from api.demo.season import Season, Tenancy
+from api.demo.season_world import beijing, population
 from bench.rebuild_store import EventLog, SimulatedLedger, SimulatedTime, connect
 from projections.forwarding import FORWARDING_TOPICS, OUTCOME_TOPICS
 from tenants.postgres import provision_schemas

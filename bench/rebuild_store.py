@@ -17,8 +17,8 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from aggregates.application import AssociationLedger
-from api.season import SimulatedTime
+from aggregates.ledger.application import AssociationLedger
+from api.demo.season import SimulatedTime
 from tenants.transcoder import MsgspecTranscoder
 
 COPY_ROWS = 5_000

@@ -40,11 +40,11 @@ from aggregates.expert import Certificate, ExpertProfile
 from aggregates.review_plan import GradeBand, ReviewPlan, RoundPlan
 from aggregates.submission import DIRECT_CHANNEL, REQUIRED_ATTACHMENTS
 from aggregates.submission_forms import TopicType
-from api import season_forms as forms
-from api import season_world as w
 from api.app import create_app
-from api.logging import configure_logging
-from api.season import SimulatedTime, business_time
+from api.demo import season_forms as forms
+from api.demo import season_world as w
+from api.demo.season import SimulatedTime, business_time
+from api.platform.logging import configure_logging
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
 

@@ -28,7 +28,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from aggregates.application import AssociationLedger
+from aggregates.ledger.application import AssociationLedger
 from projections.runner import Projection, ProjectionRunner
 from projections.store import PostgresViewDatabase, Tx
 from tenants.postgres import provision_schemas

@@ -20,7 +20,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.domain import DomainEventProtocol
 
-from aggregates.application import AssociationLedger
+from aggregates.ledger.application import AssociationLedger
 from projections.runner import Projection, ProjectionRunner
 from projections.store import NAME, LockBusy, Tx, ViewDatabase
 

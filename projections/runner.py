@@ -30,7 +30,7 @@ import structlog
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from aggregates.application import AssociationLedger
+from aggregates.ledger.application import AssociationLedger
 from projections.store import Claim, TrackingConflict, Tx, ViewDatabase
 
 log = structlog.get_logger(__name__)

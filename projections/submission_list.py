@@ -328,7 +328,7 @@ def list_submissions(
 ) -> list[SubmissionRow]:
     """One page of a campaign's submissions in drafting order, after the `after` position.
     `owner` (credit codes, account id): only the rows under one of those codes or drafted by
-    that account (an applicant's own, as `api.records` defines them)."""
+    that account (an applicant's own, as `api.platform.records` defines them)."""
     where, params = equality_filters(filters, FILTERS)
     if owner is not None:
         codes, account = owner
@@ -385,7 +385,7 @@ def own_submissions(
     owner: tuple[Collection[str], str],
     campaign_id: UUID | None = None,
 ) -> list[OwnRow]:
-    """An applicant's own results (as `api.records` defines them: under one of its credit
+    """An applicant's own results (as `api.platform.records` defines them: under one of its credit
     codes or drafted by its account), of one campaign or of every one, in drafting order: one
     query, whatever their number."""
     codes, account = owner

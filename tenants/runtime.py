@@ -16,10 +16,10 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from aggregates.application import AssociationLedger
 from aggregates.campaign import Programme
 from aggregates.credentials import Passwords
-from aggregates.ledger_base import TenantFacts
+from aggregates.ledger.application import AssociationLedger
+from aggregates.ledger.base import TenantFacts
 from tenants.chain import ChainedRecorder, chain_of
 from tenants.files import LocalFileStore
 from tenants.pool import SharedPoolFactory

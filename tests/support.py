@@ -12,9 +12,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from aggregates.actor import Actor, Role
-from aggregates.application import AssociationLedger, Saved
 from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
 from aggregates.credentials import Passwords
+from aggregates.ledger.application import AssociationLedger, Saved
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

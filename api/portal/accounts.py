@@ -30,9 +30,8 @@ from aggregates.credit_code import (
 )
 from aggregates.enterprise_claim import ClaimDocument, ClaimStatus
 from aggregates.problems import Problem
-from api.access import PUBLIC, SIGNED_IN, Principal, access, only
-from api.account_schemas import CLAIM_FILE_MAX_BYTES, ClaimFileIn
-from api.accounts import (
+from api.accounts.enterprise_claims import claim_again, invite_colleague
+from api.accounts.routes import (
     Auth,
     accept_invitation,
     confirm_registration,
@@ -42,17 +41,18 @@ from api.accounts import (
     reset_password,
     signed_out_cookies,
 )
-from api.enterprise_claims import claim_again, invite_colleague
-from api.errors import RequestProblem
+from api.accounts.schemas import CLAIM_FILE_MAX_BYTES, ClaimFileIn
+from api.accounts.sign_in import ACCOUNT_FAILURES_BEFORE_LOCK, LOCK_DURATION, check_sign_in
+from api.platform.access import PUBLIC, SIGNED_IN, Principal, access, only
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
+from api.platform.security import CSRF_FIELD, Signer
 from api.portal import labels
 from api.portal.errors import FormState
 from api.portal.i18n import Speaker
 from api.portal.labels import N_
 from api.portal.public import safe_next
 from api.portal.rendering import Page, Viewer
-from api.records import Records
-from api.security import CSRF_FIELD, Signer
-from api.sign_in import ACCOUNT_FAILURES_BEFORE_LOCK, LOCK_DURATION, check_sign_in
 from projections.service import TenantViews
 from tenants.files import FileStore
 

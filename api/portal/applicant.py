@@ -30,15 +30,15 @@ from aggregates.registration import (
 )
 from aggregates.submission import Submission, SubmissionStatus
 from aggregates.submission_register import short_of_minimum
-from api.access import access, only
-from api.errors import RequestProblem
-from api.forwarding_schemas import national_status_name
+from api.forwarding.schemas import national_status_name
+from api.platform.access import access, only
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
 from api.portal import labels
 from api.portal.clock import span, written
 from api.portal.errors import FormState
 from api.portal.public import timeline_of
 from api.portal.rendering import Page, environment
-from api.records import Records
 from projections.campaign_list import CampaignSummary, list_campaigns
 from projections.review_board import campaign_results
 from projections.service import TenantViews

@@ -3,7 +3,7 @@ certificate code or id), read its history as a timeline with what each step chan
 state at a chosen moment, run a campaign's recomputation, check the hash chain against kept
 checkpoints, download the audit package, and read one's own trail of reads.
 
-The same reads as the JSON API (`api/audit.py`, `api/audit_chain.py`, `api/audit_reads.py`):
+The same reads as the JSON API (`api/audit/routes.py`, `api/audit/chain.py`, `api/audit/reads.py`):
 each is noted in the reader's trail before it is shown, and nothing here writes anything else."""
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from aggregates.actor import Actor
-from aggregates.audit_service import AuditNotFound
-from api.access import access
-from api.audit import (
+from aggregates.ledger.audit import AuditNotFound
+from api.audit.chain import CheckpointOut, chain_report
+from api.audit.reads import AUDITORS, note_read
+from api.audit.report import render_report
+from api.audit.routes import (
     KINDS,
     PACKAGED,
     Kind,
@@ -33,10 +35,8 @@ from api.audit import (
     recomputation_of,
     state_at,
 )
-from api.audit_chain import CheckpointOut, chain_report
-from api.audit_reads import AUDITORS, note_read
-from api.audit_report import render_report
-from api.exports import download
+from api.platform.access import access
+from api.platform.exports import download
 from api.portal.clock import written, written_day
 from api.portal.labels import N_
 from api.portal.rendering import Page

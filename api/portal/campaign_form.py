@@ -24,7 +24,7 @@ from aggregates.campaign import (
     Window,
 )
 from aggregates.problems import Problem
-from api.demo import DEMO_FILE, DemoFile
+from api.demo.seeds import DEMO_FILE, DemoFile
 from api.portal.labels import N_
 from tenants.registry import Tenant
 

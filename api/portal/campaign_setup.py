@@ -2,7 +2,7 @@
 programme (its rules, its timeline shifted a year) or from the seeds' defaults; every rule and
 phase window edited in a form laid out in sections (Beijing time); a preview of what will be
 opened with its timeline drawn; then opened by the same ledger command as `POST …/campaigns`
-(`api/campaigns.py`). A rehearsal (演练, ADR 36) is an option of the same form; its page deletes
+(`api/campaigns/routes.py`). A rehearsal (演练, ADR 36) is an option of the same form; its page deletes
 it with a reason. Works without JavaScript: every action is a plain form post.
 """
 
@@ -20,7 +20,8 @@ from litestar.response import Redirect, Template
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Phase, Programme
 from aggregates.problems import Problem
-from api.access import access, only
+from api.platform.access import access, only
+from api.platform.security import CSRF_FIELD
 from api.portal import labels
 from api.portal.campaign_form import (
     AGGREGATIONS,
@@ -38,7 +39,6 @@ from api.portal.errors import FormState
 from api.portal.i18n import Speaker
 from api.portal.labels import N_
 from api.portal.rendering import Page
-from api.security import CSRF_FIELD
 from projections.campaign_list import CampaignSummary, list_campaigns
 from projections.service import TenantViews
 from tenants.runtime import TenantRuntime

@@ -24,13 +24,13 @@ from aggregates.actor import Actor, Role
 from aggregates.expert import ExpertNotFound
 from aggregates.problems import Problem
 from aggregates.review_round import ReviewRound, RoundNotFound
-from api.access import access, not_found, only
-from api.errors import RequestProblem
+from api.platform.access import access, not_found, only
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
 from api.portal import labels
 from api.portal.errors import FormState
 from api.portal.rendering import Page
-from api.records import Records
-from api.reviews import fresh
+from api.review.routes import fresh
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews
 from tenants.runtime import TenantRuntime

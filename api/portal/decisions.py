@@ -1,7 +1,7 @@
 """The secretariat's recommendation decisions (推荐决定): per campaign, each recommending unit's
 推荐表 (filed or not) opened read-only; returned with a reason, extra quota granted with a reason,
 a unit's recommendations declared invalid with a reason; direct-channel entries confirmed. The
-same reads and commands as the API (`api/recommendations.py`'s `view`, the ledger's
+same reads and commands as the API (`api/recommending/routes.py`'s `view`, the ledger's
 `return_recommendation`, `grant_recommendation_quota`, `invalidate_recommendation`,
 `confirm_direct_channel`)."""
 
@@ -20,14 +20,14 @@ from litestar.response import Redirect, Template
 from aggregates.actor import Actor, Role
 from aggregates.limits import REASON_MAX_CHARS, too_long
 from aggregates.submission import DIRECT_CHANNEL, SubmissionNotFound
-from api.access import access, only
-from api.errors import RequestProblem
+from api.platform.access import access, only
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
 from api.portal import labels
 from api.portal.clock import written
 from api.portal.errors import FormState
 from api.portal.rendering import Page
-from api.recommendations import view
-from api.records import Records
+from api.recommending.routes import view
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews
 from projections.submission_list import (

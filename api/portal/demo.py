@@ -11,9 +11,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from aggregates.account import AccountStatus
-from api.access import PUBLIC, access, not_found
-from api.accounts import Auth, open_session
-from api.demo import link_purpose
+from api.accounts.routes import Auth, open_session
+from api.demo.seeds import link_purpose
+from api.platform.access import PUBLIC, access, not_found
 
 
 class DemoPages(Controller):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from aggregates.campaign import Campaign, Phase
 from aggregates.registration import Intent, Nature
-from api.exports import RecommendationSheet, recommendation_rows, to_xlsx
+from api.platform.exports import RecommendationSheet, recommendation_rows, to_xlsx
 from api.portal.labels import N_
-from api.statistics_exports import blank_statistics_rows
+from api.statistics.exports import blank_statistics_rows
 from tenants.registry import Tenant
 
 FORMS = {

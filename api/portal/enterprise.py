@@ -1,6 +1,6 @@
 """The verifiers' queue in the browser (ADR 0017): the claims awaiting verification with their
 licence and letter opened in the page, accepted, or refused with a reason. The same rules and
-commands as `api/enterprise_claims.py`: who sees which claim is `Records.verifiable_codes`."""
+commands as `api/accounts/enterprise_claims.py`: who sees which claim is `Records.verifiable_codes`."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ from litestar.response import Redirect, Stream, Template
 from aggregates.actor import Actor
 from aggregates.enterprise_claim import ClaimDocument
 from aggregates.problems import Problem
-from api.access import access
-from api.accounts import Auth
-from api.enterprise_claims import (
+from api.accounts.enterprise_claims import (
     READERS,
     VERIFIERS,
     claim_document,
@@ -27,12 +25,14 @@ from api.enterprise_claims import (
     decide_claim,
     queued_claims,
 )
-from api.errors import RequestProblem
+from api.accounts.routes import Auth
+from api.platform.access import access
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
 from api.portal.accounts import in_english
 from api.portal.errors import FormState
 from api.portal.labels import N_
 from api.portal.rendering import Page
-from api.records import Records
 from projections.service import TenantViews
 from tenants.files import FileStore
 

@@ -18,7 +18,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from aggregates.problems import Conflict, DomainError, InvalidInput, NotFound, Problem
-from api.errors import RequestProblem, internal_error
+from api.platform.errors import RequestProblem, internal_error
 from api.portal import labels
 from api.portal.rendering import Page, Viewer, speaker_of
 

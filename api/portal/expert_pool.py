@@ -1,7 +1,7 @@
 """The reviewer pool (评审专家库) in the browser: the list with each certificate's validity
 (expiring within 90 days flagged) and declared conflicts; enrol, change, retire, declare a
 conflict; import a pool from its .xlsx template, every row's problems listed and nothing stored
-when one is wrong. The same commands and reads as `api/reviews.py`'s ExpertController."""
+when one is wrong. The same commands and reads as `api/review/routes.py`'s ExpertController."""
 
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ from litestar.response import Redirect, Template
 from aggregates.actor import Actor, Role
 from aggregates.expert import CONFLICT_KINDS, Certificate, Expert, ExpertProfile, InvalidExpert
 from aggregates.problems import Problem
-from api.access import access, only
-from api.errors import RequestProblem
-from api.expert_import import COLUMNS, MAX_BYTES, import_pool, template
-from api.exports import XLSX, download
+from api.platform.access import access, only
+from api.platform.errors import RequestProblem
+from api.platform.exports import XLSX, download
 from api.portal import labels
 from api.portal.errors import FormState
 from api.portal.labels import N_
 from api.portal.rendering import Page
-from api.reviews import fresh
+from api.review.expert_import import COLUMNS, MAX_BYTES, import_pool, template
+from api.review.routes import fresh
 from projections.review_board import list_experts
 from projections.service import TenantViews
 from tenants.runtime import TenantRuntime

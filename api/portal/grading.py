@@ -3,8 +3,8 @@ campaign the ranking with each result's combined score, grade and its basis (the
 `rank_and_grade` says why not the grade above), the quotas as they fill (`quota_fill`); grade the
 campaign, override a grade with a reason, open and close the public notice, resolve each
 objection, publish, open any certificate as PDF. The same reads and commands as the API
-(`api/results.py`: gradeCampaign, showGrading, overrideGrade, openPublicNotice, closePublicNotice,
-resolveObjection, downloadCertificate; `api/campaigns.py`: publishResults)."""
+(`api/review/results.py`: gradeCampaign, showGrading, overrideGrade, openPublicNotice, closePublicNotice,
+resolveObjection, downloadCertificate; `api/campaigns/routes.py`: publishResults)."""
 
 from __future__ import annotations
 
@@ -25,17 +25,17 @@ from aggregates.campaign import Campaign, Programme
 from aggregates.grading import Grading, GradingNotFound, quota_fill
 from aggregates.limits import OBJECTION_MAX_CHARS, REASON_MAX_CHARS, too_long
 from aggregates.problems import Problem
-from api import public_objections
-from api.access import PUBLIC, access, not_found, only
-from api.accounts import Auth
-from api.errors import RequestProblem
+from api.accounts.routes import Auth
+from api.platform.access import PUBLIC, access, not_found, only
+from api.platform.errors import RequestProblem
+from api.platform.security import CSRF_FIELD
 from api.portal import labels
 from api.portal.accounts import form_token
 from api.portal.clock import written
 from api.portal.errors import FormState
 from api.portal.rendering import Page
-from api.results import PDF, certificate_pdf
-from api.security import CSRF_FIELD
+from api.review import public_objections
+from api.review.results import PDF, certificate_pdf
 from projections.campaign_list import list_campaigns
 from projections.review_board import ResultRow, campaign_results
 from projections.service import TenantViews
@@ -529,7 +529,7 @@ class GradingPages(Controller):
 
 
 # The public notice's objections (公示异议): anyone, with a real name and an e-mail address
-# confirmed by a mailed code (api/public_objections.py), or a signed-in person of the tenant.
+# confirmed by a mailed code (api/review/public_objections.py), or a signed-in person of the tenant.
 OBJECTORS_ROLES = frozenset(
     (Role.APPLICANT_UNIT, Role.RECOMMENDING_UNIT, Role.REVIEWER, Role.SECRETARIAT)
 )

@@ -8,7 +8,7 @@ and reads each forward's national status and grade as it comes back. The nationa
 (caq) sees what each member association forwarded, withdrew (with reasons), its rosters and
 report, and grants one association extra places with a reason.
 
-The same commands and reads as `api/forwarding.py` (`forwarding_out`, the ledger's
+The same commands and reads as `api/forwarding/routes.py` (`forwarding_out`, the ledger's
 `forward_result`, `withdraw_forward`, `grant_forwarding_quota`)."""
 
 from __future__ import annotations
@@ -26,21 +26,21 @@ from litestar.response import Redirect, Template
 from aggregates.actor import Actor
 from aggregates.forwarding import ForwardingConflict, NationalCall
 from aggregates.problems import Problem
-from api.access import access
-from api.errors import RequestProblem
-from api.forwarding import (
+from api.forwarding.routes import (
     NATIONAL_READERS,
     READERS,
     SECRETARIAT,
     forwarding_out,
     national_ledger,
 )
-from api.forwarding_schemas import ForwardingOut, IntakeOut
+from api.forwarding.schemas import ForwardingOut, IntakeOut
+from api.platform.access import access
+from api.platform.errors import RequestProblem
 from api.portal.accounts import in_english
 from api.portal.clock import written
 from api.portal.errors import FormState
 from api.portal.rendering import Page
-from api.reviews import fresh
+from api.review.routes import fresh
 from projections.campaign_list import list_campaigns
 from projections.review_board import campaign_results
 from projections.service import TenantViews

@@ -3,7 +3,7 @@ windows and state; per phase the acts allowed now (close now, open now, reopen, 
 extend), each a two-step form — preview what changes and who is affected, then confirm — and the
 rules amended with a reason, each changed rule shown before → after.
 
-The same commands as `api/campaigns.py`, the ledger's; the preview runs the campaign's own command
+The same commands as `api/campaigns/routes.py`, the ledger's; the preview runs the campaign's own command
 on a copy of the campaign that is never saved, so a refusal is the domain's, shown beside the
 field, and nothing is stored until the confirmation."""
 
@@ -25,8 +25,8 @@ from litestar.response import Redirect, Template
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Phase, ScoreAggregation, Takes, Window, rule_kinds
 from aggregates.problems import Problem
-from api.access import access, only
-from api.errors import RequestProblem
+from api.platform.access import access, only
+from api.platform.errors import RequestProblem
 from api.portal import labels
 from api.portal.clock import written
 from api.portal.errors import FormState

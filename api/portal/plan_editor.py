@@ -19,7 +19,7 @@ from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, InvalidCampaign
 from aggregates.problems import Problem
 from aggregates.review_plan import AGGREGATIONS, GradeBand, ReviewPlan, RoundPlan
-from api.access import access, only
+from api.platform.access import access, only
 from api.portal.errors import FormState
 from api.portal.plan_words import (
     AGGREGATION_NAMES,

@@ -17,15 +17,15 @@ from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Template
 
 from aggregates.campaign import Campaign, Phase, Programme, Window
-from aggregates.review_service import parse_certificate_code
-from api.access import PUBLIC, access, not_found
-from api.exports import XLSX, download
+from aggregates.ledger.review import parse_certificate_code
+from api.platform.access import PUBLIC, access, not_found
+from api.platform.exports import XLSX, download
 from api.portal import labels
 from api.portal.clock import countdown, line, written, written_day
 from api.portal.downloads import FORMS, blank_form, forms_of
 from api.portal.i18n import LANGUAGE_COOKIE, LANGUAGES
 from api.portal.rendering import Page
-from api.results import find_certificate
+from api.review.results import find_certificate
 from projections.campaign_list import CampaignSummary, list_campaigns
 from projections.review_board import ResultRow, ShownResult, campaign_results, published_results
 from projections.service import TenantViews

@@ -15,14 +15,14 @@ from aggregates.problems import Problem
 from aggregates.recommendation import Reviewer
 from aggregates.submission import SubmissionStatus
 from aggregates.submission_forms import TopicType
-from api.access import not_found
-from api.errors import RequestProblem
-from api.exports import DECLARATION
+from api.platform.access import not_found
+from api.platform.errors import RequestProblem
+from api.platform.exports import DECLARATION
 from api.portal import labels
 from api.portal.clock import written
 from api.portal.rendering import Page
-from api.recommendation_import import IMPORT_MAX_BYTES, import_form
-from api.recommendations import view
+from api.recommending.form_import import IMPORT_MAX_BYTES, import_form
+from api.recommending.routes import view
 from projections.service import TenantViews
 from projections.submission_list import SubmissionRow, list_submissions
 from tenants.runtime import TenantRuntime

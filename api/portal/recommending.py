@@ -18,8 +18,10 @@ from litestar.response import Redirect, Stream, Template
 
 from aggregates.actor import Actor, Role
 from aggregates.submission import Submission, SubmissionStatus
-from api.access import access, not_found, only
-from api.exports import XLSX, download, recommendation_rows, to_csv, to_xlsx
+from api.applicants.submissions import attachment_document
+from api.platform.access import access, not_found, only
+from api.platform.exports import XLSX, download, recommendation_rows, to_csv, to_xlsx
+from api.platform.records import Records
 from api.portal import labels
 from api.portal.applicant import caught_up
 from api.portal.errors import FormState
@@ -36,10 +38,8 @@ from api.portal.recommendation_form import (
     unit_rows,
 )
 from api.portal.rendering import Page
-from api.recommendation_import import IMPORT_MAX_BYTES
-from api.recommendations import recommendation_sheet
-from api.records import Records
-from api.submissions import attachment_document
+from api.recommending.form_import import IMPORT_MAX_BYTES
+from api.recommending.routes import recommendation_sheet
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews
 from tenants.files import FileStore

@@ -19,8 +19,9 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from aggregates.actor import Role
-from api.access import Principal, authenticate
-from api.errors import RequestProblem
+from api.platform.access import Principal, authenticate
+from api.platform.errors import RequestProblem
+from api.platform.security import SESSION_COOKIE, Signer
 from api.portal import labels
 from api.portal.clock import written, zone_name
 from api.portal.i18n import (
@@ -30,7 +31,6 @@ from api.portal.i18n import (
     Speaker,
     choose_language,
 )
-from api.security import SESSION_COOKIE, Signer
 from tenants.registry import Tenant
 from tenants.runtime import Platform
 

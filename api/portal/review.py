@@ -1,7 +1,7 @@
 """Formal review (形式审查) in the browser: the secretariat's queue of recommended results with
 its progress, each result opened with its files shown inline beside the campaign's checklist,
 passed, returned with the unmet items, or rejected with a reason, then the next in the queue;
-and several results passed at once. The same commands as `api/reviews.py`."""
+and several results passed at once. The same commands as `api/review/routes.py`."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign
 from aggregates.problems import Problem
 from aggregates.submission import AttachmentKind, Submission
-from api.access import access, only
-from api.errors import RequestProblem
+from api.applicants.submissions import attachment_document
+from api.platform.access import access, only
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
 from api.portal import labels
 from api.portal.errors import FormState
 from api.portal.i18n import Speaker
 from api.portal.labels import N_
 from api.portal.rendering import Page
 from api.portal.submission_forms import ATTACHMENTS, TOPIC_TYPES
-from api.records import Records
-from api.reviews import fresh
-from api.submissions import attachment_document
+from api.review.routes import fresh
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews
 from projections.submission_list import FormalReviewRow, formal_review_queue

@@ -12,10 +12,10 @@ from aggregates.account import AccountStatus
 from aggregates.actor import Role
 from aggregates.campaign import Window
 from aggregates.review_round import PHASE_OF_KIND, ReviewRound, RoundNotFound
-from api.accounts import Auth
+from api.accounts.routes import Auth
 from api.portal import labels
 from api.portal.i18n import Speaker
-from api.review_schemas import MatrixOut
+from api.review.schemas import MatrixOut
 from projections.campaign_list import list_campaigns
 from projections.review_board import reviewer_accounts
 from projections.service import TenantViews

@@ -3,7 +3,7 @@ opened; automatic assignment with each reviewer's load and, per result, who was 
 why; assignment by hand refused with the conflict named; progress per reviewer and per result,
 with a mailed reminder; paper sheets imported from the 评审汇总表 layout; the score matrix;
 aggregation and close, and the recorded inputs of any score. The same ledger commands and read
-models as `api/reviews.py`."""
+models as `api/review/routes.py`."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from litestar.response import Redirect, Response, Template
 from aggregates.actor import Actor, Role
 from aggregates.problems import DomainError, Problem
 from aggregates.review_round import PHASE_OF_KIND, RoundNotFound
-from api.access import access, only
-from api.accounts import Auth
-from api.errors import RequestProblem
-from api.exports import XLSX, download
+from api.accounts.routes import Auth
+from api.platform.access import access, only
+from api.platform.errors import RequestProblem
+from api.platform.exports import XLSX, download
 from api.portal import labels
 from api.portal.clock import written
 from api.portal.errors import FormState
@@ -40,8 +40,8 @@ from api.portal.round_views import (
     remind_late,
     rule_name,
 )
-from api.reviews import SHEET_FILE_MAX_BYTES, fresh, import_paper_sheets, round_matrix
-from api.sheet_import import sheet_form_xlsx
+from api.review.routes import SHEET_FILE_MAX_BYTES, fresh, import_paper_sheets, round_matrix
+from api.review.sheet_import import sheet_form_xlsx
 from projections.review_board import list_experts
 from projections.service import TenantViews
 from tenants.runtime import TenantRuntime

@@ -3,7 +3,7 @@ with today; a campaign's desk with its counts per stage in total and per recomme
 units that have not filed their 推荐表, 统计表 or 工作总结, the applicant units below the least
 number of results, the next deadlines with countdowns, and one click to remind the late units
 by mail. Auditors read it; only the secretariat reminds. The reads and the reminder are
-`api/campaign_desk.py`'s."""
+`api/campaigns/desk.py`'s."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Phase, Window
-from api.access import access, only
-from api.accounts import Auth
-from api.campaign_desk import REPORTS, Desk, desk, remind_late_units
+from api.accounts.routes import Auth
+from api.campaigns.desk import REPORTS, Desk, desk, remind_late_units
+from api.platform.access import access, only
 from api.portal import labels
 from api.portal.clock import countdown, line, span, written
 from api.portal.public import is_current, timeline_of

@@ -9,7 +9,7 @@ from litestar import Router
 from litestar.plugins.htmx import HTMXConfig, HTMXPlugin, HTMXRequest
 from litestar.static_files import create_static_files_router
 
-from api.access import PUBLIC, access
+from api.platform.access import PUBLIC, access
 from api.portal.accounts import AccountPages, SignInPages
 from api.portal.applicant import ApplicantPages
 from api.portal.audit import AuditPages

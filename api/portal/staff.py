@@ -1,7 +1,7 @@
 """The secretariat's accounts page (账号与邀请): invite recommending units, reviewers, auditors
 and colleagues (the invitation link shown and mailed), see who has accepted, grant and revoke
 roles, record an enterprise's change of name, unlock, disable. The same functions and commands as
-the API's `AccountController` (`api/accounts.py`): `invite_account`, `grant_of`,
+the API's `AccountController` (`api/accounts/routes.py`): `invite_account`, `grant_of`,
 `unlock_account`, the ledger's. What the forms read is `staff_forms.py`'s."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from litestar.response import Redirect, Template
 from aggregates.account import Account
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
-from api.access import access, only
-from api.account_schemas import InvitationRequest, RoleBinding
-from api.accounts import Auth, grant_of, invite_account, unlock_account
-from api.errors import RequestProblem
+from api.accounts.routes import Auth, grant_of, invite_account, unlock_account
+from api.accounts.schemas import InvitationRequest, RoleBinding
+from api.platform.access import access, only
+from api.platform.errors import RequestProblem
 from api.portal.clock import written
 from api.portal.errors import FormState
 from api.portal.rendering import Page

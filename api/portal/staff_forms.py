@@ -12,8 +12,8 @@ from aggregates.account import Account, AccountStatus, Grant
 from aggregates.actor import Role
 from aggregates.limits import REASON_MAX_CHARS, too_long
 from aggregates.problems import Problem
-from api.account_schemas import InvitationRequest, RoleBinding
-from api.errors import RequestProblem
+from api.accounts.schemas import InvitationRequest, RoleBinding
+from api.platform.errors import RequestProblem
 from api.portal import labels
 from api.portal.rendering import Page
 

@@ -3,7 +3,7 @@ recommending unit, key domain, key industry or topic type (tables with rates bes
 and charts drawn as server-rendered SVG, ADR 42), the roll-up of the units' statistics tables,
 and the exports.
 
-The same reads as the JSON API (`api/statistics.py`): the figures are the API's own response
+The same reads as the JSON API (`api/statistics/routes.py`): the figures are the API's own response
 types built from the same read models, so the page shows what the API answers; a recommending
 unit reads its own unit's figures (`Records.statistics_filters`, a 404 page otherwise). The
 filters are a GET form, so a view is a URL that can be shared."""
@@ -25,12 +25,13 @@ from litestar.response import Template
 
 from aggregates.campaign import Programme
 from aggregates.submission_forms import TOPIC_TYPE_NAMES_ZH
-from api.access import access
-from api.exports import download
+from api.platform.access import access
+from api.platform.exports import download
+from api.platform.records import Records
 from api.portal.labels import N_
 from api.portal.rendering import Page
-from api.records import Records
-from api.statistics import (
+from api.statistics.exports import FIGURE_LABELS
+from api.statistics.routes import (
     READERS,
     UNIT_READERS,
     campaign_workbook,
@@ -39,8 +40,7 @@ from api.statistics import (
     rollup_of,
     rollup_workbook,
 )
-from api.statistics_exports import FIGURE_LABELS
-from api.statistics_schemas import CampaignStatisticsOut, Dimension, RollUpOut
+from api.statistics.schemas import CampaignStatisticsOut, Dimension, RollUpOut
 from projections.campaign_figures import tenant_figures
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews

@@ -1,6 +1,6 @@
 """The applicant's result forms in the browser (班组通道/单位通道): the QC result form and the team
 form, drafted, changed, submitted and resubmitted, and their attachments uploaded (streamed),
-replaced, removed and downloaded. The same ledger commands as `api/submissions.py`, and the same
+replaced, removed and downloaded. The same ledger commands as `api/applicants/submissions.py`, and the same
 record rules (`Records`).
 
 Every action is a plain form post; `static/result-form.js` adds and removes member rows in place,
@@ -40,16 +40,16 @@ from aggregates.submission_forms import (
     TeamForm,
     TopicType,
 )
-from api.access import access, not_found
+from api.applicants.schemas import QcResultIn, TeamIn
+from api.applicants.submissions import APPLICANT, allowed_names, receive_attachment
+from api.platform.access import access, not_found
+from api.platform.records import Records
+from api.platform.security import CSRF_FIELD
 from api.portal import labels
 from api.portal.errors import FormState
 from api.portal.i18n import Speaker
 from api.portal.labels import N_
 from api.portal.rendering import Page
-from api.records import Records
-from api.security import CSRF_FIELD
-from api.submission_schemas import QcResultIn, TeamIn
-from api.submissions import APPLICANT, allowed_names, receive_attachment
 from tenants.files import FileStore
 from tenants.runtime import TenantRuntime
 

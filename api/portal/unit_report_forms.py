@@ -23,7 +23,7 @@ from aggregates.statistics_table import (
     TeamFiguresTable,
     rate,
 )
-from api.errors import RequestProblem
+from api.platform.errors import RequestProblem
 from api.portal import labels
 
 N_ = labels.N_

@@ -2,7 +2,7 @@
 seed's form, its rates computed as the counts are typed and the enterprise list checked code by
 code; and the 工作总结 with its three sections and a live count. The rules are the domain's
 (aggregates/statistics_table.py, work_summary.py, credit_code.py); the pages call the same ledger
-commands as the API (api/unit_reports.py) and link to its exports."""
+commands as the API (api/recommending/unit_reports.py) and link to its exports."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ from aggregates.work_summary import (
     counted_characters,
     summary_problems,
 )
-from api.access import access, not_found, only
-from api.errors import RequestProblem
+from api.platform.access import access, not_found, only
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
 from api.portal import labels
 from api.portal.accounts import in_english
 from api.portal.clock import written
@@ -53,7 +54,6 @@ from api.portal.unit_report_forms import (
     review_forms_of,
     sections_of,
 )
-from api.records import Records
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews
 from tenants.runtime import TenantRuntime

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tests.support import new_password
 
 Client = AsyncTestClient[Any]

@@ -12,8 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.actor import Actor, Role
-from aggregates.application import AssociationLedger
 from aggregates.campaign import Phase
+from aggregates.ledger.application import AssociationLedger
 from aggregates.review_plan import GradeBand, ReviewPlan, RoundPlan
 from aggregates.review_round import ReviewRound
 from aggregates.scoring import DEFAULT_RUBRICS

@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tests.api.claims_support import documents
 from tests.api.conftest import make_account, sign_in
 from tests.support import Clock, campaign_body, new_password

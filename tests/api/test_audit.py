@@ -12,8 +12,8 @@ import msgspec
 import pytest
 
 from aggregates.actor import Role
-from aggregates.audit_service import BOOKKEEPING, HIDDEN, state_of
-from api.audit import KINDS, Kind
+from aggregates.ledger.audit import BOOKKEEPING, HIDDEN, state_of
+from api.audit.routes import KINDS, Kind
 from tests.api.conftest import sign_in
 from tests.api.published_world import Client, ok
 from tests.api.statistics_world import statistics_world

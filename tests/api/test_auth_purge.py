@@ -12,8 +12,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 import api.app
+from api.accounts.auth_store import AuthStore
 from api.app import create_app
-from api.auth_store import AuthStore
 from projections.store import open_view_database
 from tenants.runtime import Platform
 from tenants.settings import Settings

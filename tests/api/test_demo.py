@@ -28,8 +28,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 import api.cli
 from aggregates.campaign import Campaign, Phase, Programme
 from aggregates.grading import Grading
-from api.demo import DEMO_ROLES, LINK_TENANTS
-from api.security import SESSION_COOKIE
+from api.demo.seeds import DEMO_ROLES, LINK_TENANTS
+from api.platform.security import SESSION_COOKIE
 from tenants.runtime import Platform
 from tenants.settings import Settings
 from tests.conftest import ADMIN_URL, _postgres_reachable

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from api.exports import FORMULA_STARTS, to_csv, to_xlsx
+from api.platform.exports import FORMULA_STARTS, to_csv, to_xlsx
 from tests.api.conftest import sign_in
 from tests.api.published_world import publish_campaign
 from tests.api.test_recommendations import REVIEWER, form_url, statistics

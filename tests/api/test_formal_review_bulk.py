@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from openpyxl import load_workbook
 
-from api.exports import XLSX
+from api.platform.exports import XLSX
 from tenants.settings import Settings
 from tests.api.review_world import SAQ, Client, build
 from tests.api.test_review_journey import CHECKLIST

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-import api.openapi
+import api.platform.openapi
 from aggregates.actor import Role
-from api.access import Access
 from api.app import create_app
+from api.platform.access import Access
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
 from tests.support import campaign_body, new_password
@@ -122,7 +122,7 @@ def test_a_replayed_create_and_downloads_are_documented(document: dict[str, Any]
 def test_an_own_answer_of_an_operation_that_does_not_exist_stops_the_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(api.openapi.OWN_ANSWERS, "noSuchOperation", {})
+    monkeypatch.setitem(api.platform.openapi.OWN_ANSWERS, "noSuchOperation", {})
     with pytest.raises(RuntimeError, match="noSuchOperation"):
         create_app(Settings(database_url=None, data_dir=tmp_path / "var"))
 

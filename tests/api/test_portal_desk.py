@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
 from aggregates.campaign import Campaign
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_pages import TOKEN, post_sign_in

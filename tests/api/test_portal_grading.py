@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from aggregates.actor import Role
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tests.api.conftest import sign_in
 from tests.api.published_world import PUBLICATION_DAY, Client, Published, publish_campaign
 from tests.api.test_portal_staff import TOKEN, beside, page_session

@@ -15,7 +15,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from api.exports import XLSX
+from api.platform.exports import XLSX
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
 from tests.api.test_portal_pages import TOKEN, post_sign_in

@@ -18,7 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from api.access import Access
+from api.platform.access import Access
 from tests.api.test_portal_recommending import filed_world, ledger_serial, page_session
 from tests.api.test_recommendations import REVIEWER, SUMMARY, form_url, recommend, statistics
 from tests.api.test_submissions import ICBC

@@ -1,4 +1,4 @@
-"""Read-your-writes, the platform's rule (api/read_your_writes.py), on SQLite and PostgreSQL: a
+"""Read-your-writes, the platform's rule (api/platform/read_your_writes.py), on SQLite and PostgreSQL: a
 request that wrote is answered once the read models have passed its writes, so the roll-up read
 right after six units saved their statistics tables counts all six. The read models here poll
 slowly (as a busy server's may lag), so only the rule can make the read see the writes."""

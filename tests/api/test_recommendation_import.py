@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api.exports import XLSX
+from api.platform.exports import XLSX
 from tests.api.test_recommendations import REVIEWER, filed_submissions, form_url, recommend
 from tests.api.test_submissions import SAQ
 

@@ -1,4 +1,4 @@
-"""The applicant's record rule (api/records.py), on SQLite and PostgreSQL: a submission is an
+"""The applicant's record rule (api/platform/records.py), on SQLite and PostgreSQL: a submission is an
 applicant's iff its credit code is one the account speaks for, or the account began it; the
 list, the record and its changes all follow that one rule."""
 

@@ -2,7 +2,7 @@
 and for others' records: the access each route declares is what HTTP enforces.
 
 The routes are read from the app, so a route added later is walked without editing this test.
-What the answers contain is walked by test_route_content (record-level rules: api/records.py).
+What the answers contain is walked by test_route_content (record-level rules: api/platform/records.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.submission_forms import TeamForm
-from api.access import Access
+from api.platform.access import Access
 from tests.api.claims_support import claimant, invited_colleague, refuse
 from tests.support import campaign_body, new_password
 

@@ -22,8 +22,8 @@ import pytest
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
-from api.access import Access
 from api.app import create_app
+from api.platform.access import Access
 from tenants.settings import Settings
 from tests.api.record_world import (
     ACCOUNTS,

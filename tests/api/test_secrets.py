@@ -17,14 +17,14 @@ import pytest
 import structlog
 from litestar.testing import AsyncTestClient
 
+import api.accounts.sign_in
 import api.app
 import api.cli
-import api.sign_in
 from aggregates.actor import Role
 from aggregates.credentials import Passwords
 from api.app import create_app
-from api.logging import configure_logging
-from api.mail import delivered_mail
+from api.platform.logging import configure_logging
+from api.platform.mail import delivered_mail
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_accounts import SAQ, last_code, last_mail, login, register
@@ -210,7 +210,7 @@ async def test_successful_sign_ins_are_limited_per_login_and_per_address(
     answers = [(await login(anonymous, email, password)).status_code for _ in range(11)]
     assert answers == [201] * 10 + [429]
 
-    monkeypatch.setattr(api.sign_in, "ADDRESS_ATTEMPTS", 12)  # 11 counted above
+    monkeypatch.setattr(api.accounts.sign_in, "ADDRESS_ATTEMPTS", 12)  # 11 counted above
     other = [(await login(anonymous, *make_account(anonymous, "saq", Role.AUDITOR))).status_code]
     other += [(await login(anonymous, *make_account(anonymous, "saq", Role.AUDITOR))).status_code]
     assert other == [201, 429]
@@ -269,7 +269,9 @@ async def test_sixteen_parallel_wrong_guesses_check_at_most_five(
     anonymous: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     email, password = make_account(anonymous, "saq", Role.SECRETARIAT)
-    monkeypatch.setattr(api.sign_in, "LOGIN_ATTEMPTS", 100)  # the lock alone, not the limit
+    monkeypatch.setattr(
+        api.accounts.sign_in, "LOGIN_ATTEMPTS", 100
+    )  # the lock alone, not the limit
     watched = SlowPasswords(monkeypatch)
 
     async with parallel(anonymous) as client:
@@ -307,7 +309,7 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(anonymous: 
 async def test_a_trusted_proxy_names_the_client(
     settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api.sign_in, "ADDRESS_FAILURES_BEFORE_THROTTLE", 3)
+    monkeypatch.setattr(api.accounts.sign_in, "ADDRESS_FAILURES_BEFORE_THROTTLE", 3)
     behind_proxy = msgspec.structs.replace(settings, trusted_proxies="127.0.0.1, 10.0.0.0/8")
     app = create_app(behind_proxy, clock=clock, poll_interval=0.05)
     guess = {"login": "n@example.cn", "password": "Wrong-password-1"}

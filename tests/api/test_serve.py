@@ -33,7 +33,7 @@ def test_serve_runs_uvicorn_on_uvloop_and_httptools_with_the_workers_asked_for(
     assert ran["app"] == "api.cli:served_app"
     assert ran["factory"] is True
     assert (ran["workers"], ran["loop"], ran["http"]) == (3, "uvloop", "httptools")
-    assert ran["access_log"] is False  # the app logs each request once (api/logging.py)
+    assert ran["access_log"] is False  # the app logs each request once (api/platform/logging.py)
     assert isinstance(api.cli.served_app(), Litestar)
 
 

@@ -34,7 +34,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from aggregates.actor import Role
 from aggregates.credentials import Passwords
 from api.app import create_app
-from api.demo import load_demo
+from api.demo.seeds import load_demo
 from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import Published, cheap_passwords, publish_campaign

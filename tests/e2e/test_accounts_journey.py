@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tests.api.claims_support import LICENCE
 from tests.e2e.conftest import Site
 from tests.e2e.pages import DESKTOP, looks_right, sign_in

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tests.api.review_world import credit_code
 from tests.e2e import pages
 from tests.e2e.conftest import Site

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from aggregates.actor import Role
 from api.app import create_app
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import PUBLICATION_DAY, cheap_passwords, publish_campaign

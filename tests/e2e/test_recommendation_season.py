@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from aggregates.campaign import Campaign, Programme
-from api.mail import delivered_mail
+from api.platform.mail import delivered_mail
 from tests.api.review_world import credit_code
 from tests.e2e.conftest import Site
 from tests.e2e.pages import (

@@ -11,9 +11,9 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from aggregates.actor import Actor, Role
-from aggregates.application import AssociationLedger
 from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
 from aggregates.forwarding import Forwarding, NationalCall
+from aggregates.ledger.application import AssociationLedger
 from tenants.runtime import Platform, TenantRuntime
 from tests.support import beijing
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from aggregates.application import AssociationLedger
+from aggregates.ledger.application import AssociationLedger
 from projections.service import PlatformViews
 from tenants.runtime import Platform
 from tenants.settings import TENANTS_DIR, Settings

@@ -12,8 +12,8 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from aggregates.application import AssociationLedger
 from aggregates.campaign import Campaign
+from aggregates.ledger.application import AssociationLedger
 from projections.rebuild import ShadowRebuild
 from projections.runner import CannotApply, Projection, ProjectionRunner
 from projections.store import Tx, ViewDatabase, open_view_database

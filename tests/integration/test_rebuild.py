@@ -20,9 +20,9 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from aggregates.actor import Actor, Role
-from aggregates.application import AssociationLedger
 from aggregates.campaign import Campaign
 from aggregates.expert import Certificate, ExpertProfile
+from aggregates.ledger.application import AssociationLedger
 from aggregates.submission_forms import QcResultForm
 from projections.campaign_list import CampaignListProjection, list_campaigns
 from projections.rebuild import SHADOW, ShadowRebuild, ShadowTx

@@ -8,11 +8,11 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from aggregates.application import AssociationLedger
 from aggregates.campaign import (
     Campaign,
     CampaignNotFound,
 )
+from aggregates.ledger.application import AssociationLedger
 from aggregates.problems import VersionConflict
 from tenants.runtime import Platform
 from tenants.transcoder import MsgspecTranscoder

@@ -8,7 +8,7 @@ import threading
 
 from eventsourcing.domain import Aggregate
 
-from aggregates.application import AssociationLedger
+from aggregates.ledger.application import AssociationLedger
 from tenants.chain import chain_of
 from tenants.chain_verify import verify
 from tenants.postgres import provision_schemas

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from api.certificates import CertificateText, chinese_date, render_pdf
+from api.review.certificates import CertificateText, chinese_date, render_pdf
 
 CERT = CertificateText(
     code="SAQ-7K3M-Q9XD-2HPA",

@@ -34,8 +34,9 @@ def _classes(owner: object, module: str) -> Iterator[type]:
 def _stored_classes() -> set[type]:
     found = set()
     for package in PACKAGES:
-        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            name = f"{package}.{info.name}"
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+            name = info.name
             for cls in _classes(importlib.import_module(name), name):
                 if issubclass(cls, Enum | Aggregate | DomainEvent) and not _framework_base(cls):
                     found.add(cls)

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from aggregates.campaign import Campaign, CampaignConflict, InvalidCampaign
-from aggregates.review_service import is_rehearsal_code, parse_certificate_code
+from aggregates.ledger.review import is_rehearsal_code, parse_certificate_code
 from aggregates.submission_register import SubmissionRegister
-from api.certificates import render_pdf
+from api.review.certificates import render_pdf
 from tests.unit.aggregates.test_campaign import SEC, open_campaign
 from tests.unit.test_certificates import CERT, pages
 

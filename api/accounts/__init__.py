@@ -1,0 +1,1 @@
+"""Sign-in, accounts, sessions and who speaks for an enterprise."""

@@ -1,0 +1,1 @@
+"""Audit (审计): histories, recomputation, the hash chain, packages, read trails."""

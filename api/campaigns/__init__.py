@@ -1,0 +1,1 @@
+"""Campaigns (活动) and the secretariat's campaign desk."""

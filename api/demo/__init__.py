@@ -1,0 +1,1 @@
+"""Demo data: the seeds' campaigns and generated seasons (demo and benchmarks)."""

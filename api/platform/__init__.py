@@ -1,0 +1,1 @@
+"""What every context shares: access, the boundary, errors, schemas' bases, security, mail, logging, metrics, health, exports' writers."""

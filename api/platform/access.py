@@ -1,0 +1,197 @@
+"""Who may call which route: every route declares its access; a guard enforces it. Which
+records a caller may read or change once admitted is `api.platform.records`.
+
+Deny by default: a route that declares nothing refuses everyone (and `create_app` refuses to
+start). A signed-in user reaches only their own tenant: another tenant's paths answer 404, so
+that the existence of its records does not leak.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from litestar.concurrency import sync_to_thread
+from litestar.connection import ASGIConnection, Request
+from litestar.handlers import BaseRouteHandler
+
+from aggregates.account import Account, AccountError
+from aggregates.actor import Actor, Role
+from aggregates.problems import Problem
+from api.accounts.cache import AccountCache
+from api.platform.errors import RequestProblem
+from api.platform.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Signer
+from tenants.runtime import Platform
+from tenants.settings import Settings
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+SYSTEM = Actor("qcflow", Role.SYSTEM)
+"""The platform itself, acting on a rule (e.g. locking an account after failed sign-ins)."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """A route's access rule. `roles=None` admits every signed-in role of the tenant;
+    `operations` admits the operations token only (no session, whatever its roles)."""
+
+    public: bool = False
+    roles: frozenset[Role] | None = None
+    operations: bool = False
+
+    def role_for(self, principal: Principal) -> Role | None:
+        held = principal.roles
+        if self.roles is None:
+            return min(held) if held else None
+        allowed = set(self.roles)
+        if Role.SECRETARIAT in allowed:
+            allowed.add(
+                Role.NATIONAL_STAFF
+            )  # the national tenant's staff run it as its secretariat
+        matching = held & allowed
+        return min(matching) if matching else None
+
+
+PUBLIC = Access(public=True)
+SIGNED_IN = Access()
+OPERATIONS = Access(roles=frozenset(), operations=True)
+"""Operations detail (`/metrics`): ledger heads, counts, error texts are not for the public."""
+
+
+def only(*roles: Role) -> Access:
+    return Access(roles=frozenset(roles))
+
+
+def access(rule: Access) -> dict[str, Any]:
+    """The `opt` of a route handler that declares its access rule."""
+    return {"access": rule}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user of a request."""
+
+    account: Account
+    tenant: str
+    session_id: str
+    via_cookie: bool
+
+    @property
+    def roles(self) -> set[Role]:
+        return self.account.roles()
+
+
+def bearer_or_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, bool] | None:
+    header = connection.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), False
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else None
+
+
+def is_operator(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the request carries the operations token (`QCFLOW_METRICS_TOKEN`) as its bearer;
+    never when none is configured."""
+    settings: Settings = connection.app.state.settings
+    presented = bearer_or_cookie(connection)
+    if settings.metrics_token is None or presented is None or presented[1]:
+        return False
+    return hmac.compare_digest(presented[0].encode(), settings.metrics_token.encode())
+
+
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The request's principal from its session token, or 401."""
+    platform: Platform = connection.app.state.platform
+    signer: Signer = connection.app.state.signer
+    presented = bearer_or_cookie(connection)
+    if presented is None:
+        raise _unauthenticated("未登录：请先登录")
+    token, via_cookie = presented
+    opened = signer.open_session_token(token)
+    runtime = platform.get(opened[0]) if opened else None
+    if opened is None or runtime is None:
+        raise _unauthenticated("登录凭证无效，请重新登录")
+    tenant, session_id, expires_at = opened
+    now = runtime.ledger.clock()
+    if expires_at <= now:
+        raise _unauthenticated("登录已过期，请重新登录")
+    session = connection.app.state.auth[tenant].session(session_id)
+    if session is None or session.revoked or session.expires_at <= now:
+        raise _unauthenticated("登录已失效，请重新登录")
+    try:
+        accounts: AccountCache = connection.app.state.accounts[tenant]
+        account = accounts.get(session.account_id, session.account_version)
+        account.check_can_sign_in(runtime.ledger.clock())
+    except AccountError:
+        raise _unauthenticated("账号不可用，请重新登录") from None
+    if account.session_epoch != session.epoch:
+        raise _unauthenticated("密码已更改或账号已锁定，请重新登录")
+    return Principal(account, tenant, session_id, via_cookie)
+
+
+def _unauthenticated(message: str) -> RequestProblem:
+    return RequestProblem(401, Problem("session", "unauthenticated", message))
+
+
+async def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The app-wide guard."""
+    rule = handler.opt.get("access")
+    if not isinstance(rule, Access):
+        raise RequestProblem(403, Problem("route", "no_access_rule", "该接口未开放"))
+    if rule.public:
+        return
+    if rule.operations:
+        if bearer_or_cookie(connection) is None:
+            raise RequestProblem(
+                401, Problem("authorization", "operations_token", "需要运维令牌（Bearer）")
+            )
+        if not is_operator(connection):
+            raise RequestProblem(
+                403, Problem("authorization", "operations_token", "运维令牌不正确")
+            )
+        return
+    principal = await sync_to_thread(authenticate, connection)
+    path_tenant = connection.path_params.get("tenant")
+    if path_tenant is not None and path_tenant != principal.tenant:
+        raise RequestProblem(
+            404, Problem("tenant", "not_found", f"没有代码为 {path_tenant} 的协会")
+        )
+    role = rule.role_for(principal)
+    if role is None:
+        raise RequestProblem(403, Problem("role", "forbidden", "您的角色无权执行此操作"))
+    if principal.via_cookie and connection.scope.get("method") not in SAFE_METHODS:
+        signer: Signer = connection.app.state.signer
+        presented = connection.headers.get(CSRF_HEADER) or await form_csrf(connection)
+        if not signer.check_csrf(principal.session_id, presented):
+            raise RequestProblem(403, Problem(CSRF_HEADER, "csrf", "缺少或错误的 CSRF 令牌"))
+    connection.state.principal = principal
+    connection.state.actor = Actor(str(principal.account.id), role)
+    structlog.contextvars.bind_contextvars(user=str(principal.account.id), role=role.value)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The CSRF token of a page's form post (its hidden field); the form is read once and kept
+    for the handler."""
+    if not isinstance(connection, Request):
+        return None
+    if not connection.headers.get("content-type", "").startswith(FORM_TYPES):
+        return None
+    value = (await connection.form()).get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
+
+
+def scopes(principal: Principal, role: Role) -> set[str]:
+    """What the principal's grants of a role are bound to (credit codes, unit codes, …). Record
+    decisions read it through `api.platform.records`, never directly."""
+    return {g.scope for g in principal.account.grants if g.role is role and g.scope}
+
+
+def not_found(field: str) -> RequestProblem:
+    """Someone else's record answers as if it did not exist."""
+    return RequestProblem(404, Problem(field, "not_found", "未找到"))

@@ -1,0 +1,99 @@
+"""Request dependencies: the tenant from the path, the acting user, the expected version,
+the sign-in records.
+
+Tenant checks run here, not inside handlers: an unknown tenant is a 404 before any handler.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import structlog
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter
+
+from aggregates.actor import Actor
+from aggregates.problems import Problem
+from api.accounts.routes import Auth
+from api.platform.errors import RequestProblem
+from api.platform.records import Records
+from projections.service import PlatformViews, TenantViews
+from tenants.files import FileStore
+from tenants.runtime import Platform, TenantRuntime
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+def provide_platform(state: State) -> Platform:
+    platform: Platform = state.platform
+    return platform
+
+
+def provide_runtime(tenant: FromPath[str], platform: NamedDependency[Platform]) -> TenantRuntime:
+    runtime = platform.get(tenant)
+    if runtime is None and platform.registry.get(tenant) is not None:
+        # Registered but not started (a platform started with `only`, as tests do): not the
+        # "no such tenant" a test of another tenant's records would otherwise pass on.
+        raise RequestProblem(503, Problem("tenant", "not_started", f"协会 {tenant} 未在本进程启动"))
+    if runtime is None:
+        raise RequestProblem(404, Problem("tenant", "not_found", f"没有代码为 {tenant} 的协会"))
+    structlog.contextvars.bind_contextvars(tenant=tenant)
+    return runtime
+
+
+def provide_views(runtime: NamedDependency[TenantRuntime], state: State) -> TenantViews:
+    views: PlatformViews = state.views
+    return views[runtime.tenant.code]
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The signed-in user, in the role this route admits them in (set by the access guard)."""
+    actor: Actor = request.state.actor
+    return actor
+
+
+def provide_records(request: Request[Any, Any, Any]) -> Records:
+    """The record-level rules for the signed-in user (whom the access guard set)."""
+    return Records(request.state.principal)
+
+
+def provide_files(runtime: NamedDependency[TenantRuntime], state: State) -> FileStore:
+    store: FileStore = state.files[runtime.tenant.code]
+    return store
+
+
+def provide_auth(runtime: NamedDependency[TenantRuntime], state: State) -> Auth:
+    return Auth(
+        runtime, state.auth[runtime.tenant.code], state.signer, state.settings, state.hashing
+    )
+
+
+def provide_expected_version(
+    if_match: Annotated[str | None, HeaderParameter(name="If-Match", required=False)] = None,
+) -> int | None:
+    """The version the client read (its ETag) as If-Match; absent or * means any version."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    found = _ETAG.match(if_match.strip())
+    if found is None:
+        raise RequestProblem(400, Problem("If-Match", "etag_format", '应为资源的 ETag，例如 "3"'))
+    return int(found.group(1))
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+DEPENDENCIES: dict[str, Any] = {
+    "platform": Provide(provide_platform, sync_to_thread=False),
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "views": Provide(provide_views, sync_to_thread=False),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+    "expected_version": Provide(provide_expected_version, sync_to_thread=False),
+    "auth": Provide(provide_auth, sync_to_thread=False),
+    "files": Provide(provide_files, sync_to_thread=False),
+    "records": Provide(provide_records, sync_to_thread=False),
+}

@@ -1,0 +1,1 @@
+"""Review: plan, formal review, experts, rounds, grading, notice, certificates."""
