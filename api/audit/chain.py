@@ -13,70 +13,13 @@ from msgspec import Meta
 
 from aggregates.actor import Actor
 from api.audit.reads import AUDITORS, note_read
+from api.audit.schemas import BreakOut, ChainOut, CheckpointOut
 from api.platform.access import access
-from api.platform.schemas import Response, in_zone
-from tenants.chain import Checkpoint
-from tenants.chain_verify import Break, verify
+from api.platform.schemas import in_zone
+from tenants.chain_verify import verify
 from tenants.runtime import TenantRuntime
 
 KeptCheckpoint = Annotated[str, Meta(pattern=r"^[0-9]+:[0-9a-fA-F]{64}$")]
-
-
-class CheckpointOut(Response, kw_only=True, frozen=True):
-    position: int
-    """The place in the tenant's log."""
-    link: str
-    """The chain's link there (hex); keep `position:link` to check the log against later."""
-    made_at: datetime
-    how: str
-    """interval (every 1000 places), requested, or adopted (chain started over an older log)."""
-
-    @classmethod
-    def of(cls, c: Checkpoint, runtime: TenantRuntime) -> CheckpointOut:
-        return cls(
-            position=c.position,
-            link=c.link,
-            made_at=in_zone(c.made_at, runtime.tenant.zone),
-            how=c.how,
-        )
-
-
-class BreakOut(Response, kw_only=True, frozen=True):
-    position: int
-    kind: str
-    """changed, deleted, inserted (events), checkpoint or expected (the chain rewritten)."""
-    what: str
-    originator_id: str | None
-    version: int | None
-    topic: str | None
-
-    @classmethod
-    def of(cls, b: Break) -> BreakOut:
-        return cls(
-            position=b.position,
-            kind=b.kind,
-            what=b.what,
-            originator_id=b.originator_id,
-            version=b.version,
-            topic=b.topic,
-        )
-
-
-class ChainOut(Response, kw_only=True, frozen=True):
-    tenant: str
-    verified_at: datetime
-    intact: bool
-    summary: str
-    events: int
-    links: int
-    head: int | None
-    head_link: str | None
-    checkpoints: int
-    latest_checkpoint: CheckpointOut | None
-    break_count: int
-    first_break: BreakOut | None
-    breaks: list[BreakOut]
-    """The first 100, in log order."""
 
 
 class ChainController(Controller):

@@ -6,7 +6,6 @@ as a printable PDF (api/audit/report.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -15,94 +14,22 @@ from eventsourcing.domain import Aggregate
 from aggregates.actor import ROLE_NAMES_ZH, Actor
 from aggregates.campaign import Campaign
 from aggregates.grading import Grading
-from aggregates.ledger.audit import NothingToRecompute, Step
+from aggregates.ledger.audit import NothingToRecompute
 from aggregates.review_round import ReviewRound
 from aggregates.submission import Submission
-from api.audit.chain import BreakOut, CheckpointOut
-from api.audit.schemas import RecomputationOut
-from api.audit.words import event_words, role_name
-from api.platform.schemas import Response, in_zone
+from api.audit.schemas import (
+    BreakOut,
+    ChainProofOut,
+    CheckpointOut,
+    LinkOut,
+    PackageHistoryOut,
+    PackageOut,
+    PackageStepOut,
+    RecomputationOut,
+)
+from api.platform.schemas import in_zone
 from tenants.chain_verify import verify
 from tenants.runtime import TenantRuntime
-
-
-class PackageStepOut(Response, kw_only=True, frozen=True):
-    version: int
-    at: datetime
-    event: str
-    what: str
-    actor_id: str | None
-    actor_role: str | None
-    actor_role_name: str | None
-    recorded: dict[str, Any]
-    """What the event recorded (the change itself; replaying these gives every state)."""
-
-    @classmethod
-    def fields_of(cls, step: Step, lang: str, runtime: TenantRuntime) -> dict[str, Any]:
-        """What every view of a step shows: when, who, what in words, what it recorded."""
-        return {
-            "version": step.version,
-            "at": in_zone(step.at, runtime.tenant.zone),
-            "event": step.event,
-            "what": event_words(step.event, lang),
-            "actor_id": step.actor_id,
-            "actor_role": step.actor_role,
-            "actor_role_name": role_name(step.actor_role, lang),
-            "recorded": plain(step.recorded),
-        }
-
-
-class PackageHistoryOut(Response, kw_only=True, frozen=True):
-    kind: str
-    record_id: str
-    title: str
-    steps: list[PackageStepOut]
-
-
-class LinkOut(Response, kw_only=True, frozen=True):
-    record_id: str
-    version: int
-    position: int
-    """The event's place in the tenant's log."""
-    link: str | None
-    """Its link in the chain (hex); null when it is not on the chain."""
-
-
-class ChainProofOut(Response, kw_only=True, frozen=True):
-    intact: bool
-    """The whole log agrees with its chain and every checkpoint."""
-    records_intact: bool
-    """Every event of this package is on the chain, and no break touches one."""
-    summary: str
-    events: int
-    head: int | None
-    head_link: str | None
-    latest_checkpoint: CheckpointOut | None
-    break_count: int
-    breaks: list[BreakOut]
-    links: list[LinkOut]
-
-
-class PackageOut(Response, kw_only=True, frozen=True):
-    tenant: str
-    tenant_name: str
-    subject: str
-    """submission or campaign."""
-    record_id: str
-    title: str
-    made_at: datetime
-    made_by: str
-    made_by_role: str
-    histories: list[PackageHistoryOut]
-    recomputation: RecomputationOut | None
-    """Null before the campaign's expert review began."""
-    recomputation_note: str
-    chain: ChainProofOut
-
-
-def plain(value: Any) -> Any:
-    """Recorded values as JSON reads them (UUIDs, decimals, dates as strings)."""
-    return msgspec.to_builtins(value, enc_hook=str)
 
 
 def _history(

@@ -4,7 +4,7 @@ secretariat and auditors can list an account's trail of a day."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -14,9 +14,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from aggregates.actor import Actor, Role
+from api.audit.schemas import ReadOut, TrailOut
 from api.platform.access import access, only
 from api.platform.boundary import checked_moment
-from api.platform.schemas import Response, in_zone
+from api.platform.schemas import in_zone
 from tenants.runtime import TenantRuntime
 
 log = structlog.get_logger("qcflow.audit")
@@ -42,21 +43,6 @@ def note_read(
         reader=actor.user_id,
         **given,
     )
-
-
-class ReadOut(Response, kw_only=True, frozen=True):
-    at: datetime
-    what: str
-    record: str | None
-    record_id: str | None
-    detail: dict[str, str]
-    role: str
-
-
-class TrailOut(Response, kw_only=True, frozen=True):
-    account_id: str
-    on: date
-    reads: list[ReadOut]
 
 
 class AuditReadsController(Controller):

@@ -21,7 +21,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from api.audit.package import PackageOut
+from api.audit.schemas import PackageOut
 from api.review.certificates import cjk_font
 
 RECORDED_CHARS = 400

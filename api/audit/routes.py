@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from itertools import islice
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -21,19 +21,19 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from aggregates.account import Account
 from aggregates.actor import Actor
 from aggregates.campaign import Campaign
-from aggregates.ledger.audit import AuditNotFound, Step, state_of
+from aggregates.ledger.audit import AuditNotFound, state_of
 from aggregates.recommendation import Recommendation
 from aggregates.registration import Registration
 from aggregates.review_round import ReviewRound
 from aggregates.submission import Submission
-from api.audit.package import PackageOut, PackageStepOut, build_package, plain
+from api.audit.package import build_package
 from api.audit.reads import AUDITORS, note_read
 from api.audit.report import render_report
-from api.audit.schemas import RecomputationOut
+from api.audit.schemas import HistoryOut, PackageOut, RecomputationOut, StateOut, StepOut, plain
 from api.platform.access import access
 from api.platform.boundary import checked_moment
 from api.platform.exports import download
-from api.platform.schemas import Response, in_zone
+from api.platform.schemas import in_zone
 from tenants.runtime import TenantRuntime
 
 
@@ -54,40 +54,6 @@ KINDS: dict[Kind, type[Aggregate]] = {
     Kind.REVIEW_ROUND: ReviewRound,
     Kind.ACCOUNT: Account,
 }
-
-
-class StepOut(PackageStepOut, kw_only=True, frozen=True):
-    """A step as the history shows it: as in the audit package (times in Beijing time, the
-    event in words, Chinese or English with `lang=en`), and what it changed."""
-
-    changes: dict[str, dict[str, Any]]
-    """Each part of the state it changed: before and after."""
-
-    @classmethod
-    def of(cls, step: Step, lang: str, runtime: TenantRuntime) -> StepOut:
-        return cls(
-            **cls.fields_of(step, lang, runtime),
-            changes={
-                k: {"before": plain(b), "after": plain(a)} for k, (b, a) in step.changes.items()
-            },
-        )
-
-
-class HistoryOut(Response, kw_only=True, frozen=True):
-    kind: str
-    record_id: str
-    items: list[StepOut]
-    next_after: int | None
-    """The version to ask `after` for the next page; null on the last."""
-
-
-class StateOut(Response, kw_only=True, frozen=True):
-    kind: str
-    record_id: str
-    version: int
-    as_of: datetime
-    """When that version was recorded (Beijing time)."""
-    state: dict[str, Any]
 
 
 class AuditController(Controller):

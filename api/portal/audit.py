@@ -22,7 +22,7 @@ from litestar.response import Template
 
 from aggregates.actor import Actor
 from aggregates.ledger.audit import AuditNotFound
-from api.audit.chain import CheckpointOut, chain_report
+from api.audit.chain import chain_report
 from api.audit.reads import AUDITORS, note_read
 from api.audit.report import render_report
 from api.audit.routes import (
@@ -35,6 +35,7 @@ from api.audit.routes import (
     recomputation_of,
     state_at,
 )
+from api.audit.schemas import CheckpointOut
 from api.platform.access import access
 from api.platform.exports import download
 from api.portal.clock import written, written_day
