@@ -26,8 +26,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each test module whole in one of them
+# (its module-scoped app and browser world are built once); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The portal's pinned third-party files (api/portal/static/vendor/manifest.toml), fetched from the
 # npm registry and checked against their hashes.

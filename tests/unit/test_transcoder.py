@@ -124,7 +124,9 @@ def test_an_event_like_mapping_round_trips_with_its_types(state: dict[str, Any])
         Decimal("1.10"),
         Decimal("-0.000"),
         Decimal("1E+3"),
-        uuid4(),
+        UUID(
+            "c0adeb1b-efe7-4f66-9f78-4c657c632d62"
+        ),  # fixed: every test process collects the same ids
         date(2020, 7, 25),
         datetime(2020, 7, 25, 22, tzinfo=BEIJING),
         datetime(2020, 7, 25, 22, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
