@@ -1,5 +1,5 @@
-"""How a page is rendered: the Jinja environment, the reader's language, who is signed in, the
-navigation for their role, and the context every template shares (the base layout's)."""
+"""How a page is rendered: the Jinja environment, the reader's language, who is signed in, and the
+context every template shares (the base layout's, with the navigation of `navigation.py`)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from api.portal.i18n import (
     Speaker,
     choose_language,
 )
+from api.portal.navigation import navigation
 from tenants.registry import Tenant
 from tenants.runtime import Platform
 
@@ -67,116 +68,6 @@ def speaker_of(request: Request[Any, Any, Any]) -> Speaker:
             request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
         )
     )
-
-
-@dataclass(frozen=True)
-class NavItem:
-    """A link of the navigation: shown to everyone (`roles` None), or to the signed-in holders of
-    one of `roles`. `href` may name `{tenant}`."""
-
-    label: str
-    href: str
-    roles: frozenset[Role] | None = None
-    needs_tenant: bool = False
-
-
-NAVIGATION: list[NavItem] = [
-    NavItem(labels.N_("协会首页"), "/{tenant}/", needs_tenant=True),
-    NavItem(labels.N_("全部协会"), "/"),
-    NavItem(labels.N_("证书查验"), "/verify"),
-    NavItem(
-        labels.N_("我的申报"),
-        "/{tenant}/applicant/",
-        roles=frozenset((Role.APPLICANT_UNIT,)),
-        needs_tenant=True,
-    ),
-    NavItem(labels.N_("我的账号"), "/{tenant}/account", frozenset(Role), needs_tenant=True),
-    NavItem(
-        labels.N_("单位身份核验"),
-        "/{tenant}/enterprise-claims",
-        frozenset((Role.SECRETARIAT, Role.RECOMMENDING_UNIT, Role.AUDITOR)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("推荐全国"),
-        "/{tenant}/national/",
-        frozenset((Role.SECRETARIAT, Role.AUDITOR, Role.NATIONAL_STAFF)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("审计"),
-        "/{tenant}/audit",
-        frozenset((Role.AUDITOR, Role.SECRETARIAT)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("开设活动"),
-        "/{tenant}/secretariat/campaigns/new",
-        frozenset((Role.SECRETARIAT,)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("统计表与工作总结"),
-        "/{tenant}/unit-reports",
-        frozenset((Role.RECOMMENDING_UNIT,)),
-        needs_tenant=True,
-    ),
-    NavItem(labels.N_("评审"), "/{tenant}/review/", frozenset((Role.SECRETARIAT,)), True),
-    NavItem(
-        labels.N_("评审专家库"), "/{tenant}/review/experts", frozenset((Role.SECRETARIAT,)), True
-    ),
-    NavItem(
-        labels.N_("推荐通道"),
-        "/{tenant}/recommending/",
-        frozenset((Role.RECOMMENDING_UNIT,)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("账号与邀请"),
-        "/{tenant}/staff/accounts/",
-        frozenset((Role.SECRETARIAT,)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("推荐决定"),
-        "/{tenant}/decisions/",
-        frozenset((Role.SECRETARIAT,)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("活动工作台"),
-        "/{tenant}/secretariat/campaigns",
-        frozenset((Role.SECRETARIAT, Role.AUDITOR)),
-        needs_tenant=True,
-    ),
-    # rounds: the secretariat's review rounds; the reviewer's queue.
-    NavItem(
-        labels.N_("评审轮次"),
-        "/{tenant}/rounds/",
-        frozenset((Role.SECRETARIAT, Role.AUDITOR)),
-        needs_tenant=True,
-    ),
-    NavItem(labels.N_("我的评审"), "/{tenant}/reviewer/", frozenset((Role.REVIEWER,)), True),
-    NavItem(
-        labels.N_("等级认定与发布"),
-        "/{tenant}/grading/",
-        frozenset((Role.SECRETARIAT, Role.AUDITOR)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("发表赛"),
-        "/{tenant}/contest/",
-        frozenset((Role.SECRETARIAT, Role.REVIEWER)),
-        needs_tenant=True,
-    ),
-    NavItem(
-        labels.N_("统计"),
-        "/{tenant}/statistics/",
-        frozenset((Role.SECRETARIAT, Role.AUDITOR, Role.RECOMMENDING_UNIT)),
-        needs_tenant=True,
-    ),
-]
-"""The channels add their pages here, each with the roles that use it."""
 
 
 @dataclass(frozen=True)
@@ -217,19 +108,6 @@ def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
         return Viewer()
     signer: Signer = request.app.state.signer
     return Viewer(principal, signer.csrf_token(principal.session_id))
-
-
-def navigation(viewer: Viewer, tenant: Tenant | None, speaker: Speaker) -> list[dict[str, str]]:
-    held = viewer.principal.roles if viewer.principal else set()
-    items = []
-    for item in NAVIGATION:
-        if item.roles is not None and not (held & item.roles):
-            continue
-        if item.needs_tenant and tenant is None:
-            continue
-        href = item.href.format(tenant=tenant.code if tenant else "")
-        items.append({"label": speaker.gettext(item.label), "href": href})
-    return items
 
 
 def now_of(request: Request[Any, Any, Any], tenant: Tenant | None) -> datetime:
@@ -275,7 +153,9 @@ class Page:
             ),
             "viewer": shown,
             "viewer_role": labels.role(speaker, shown.role) if shown.role else "",
-            "nav": navigation(shown, self.tenant, speaker),
+            "nav": navigation(
+                shown.principal.roles if shown.principal else set(), self.tenant, speaker, path
+            ),
             "now_text": written(self.now, self.zone, speaker),
             "zone_text": zone_name(self.zone, speaker),
             "htmx": HTMX,

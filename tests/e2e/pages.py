@@ -88,6 +88,22 @@ def sign_in(page: Page, url: str, login: str, password: str, tenant: str = "saq"
     expect(page.locator(".who .person")).to_be_visible()
 
 
+def navigate(page: Page, *names: str) -> None:
+    """Through the main navigation, as a person does: 菜单 opened where it is folded (a phone),
+    each group named opened, then the link named last: `navigate(page, "评审", "评审轮次")`."""
+    nav = page.get_by_role("navigation", name="主导航")
+    menu = nav.locator("details.menu > summary")
+    if menu.count() and menu.is_visible() and nav.locator("details.menu[open]").count() == 0:
+        menu.click()
+    for group in names[:-1]:
+        summary = nav.locator("li.group > details > summary").filter(
+            has_text=re.compile(f"^{re.escape(group)}$")
+        )
+        if summary.locator("xpath=..").get_attribute("open") is None:
+            summary.click()
+    nav.get_by_role("link", name=names[-1], exact=True).click()
+
+
 def invites(page: Page, login: str, name: str, unit: str) -> str:
     """The secretariat invites a recommending unit on 账号与邀请; the link the page shows (as
     mailed)."""

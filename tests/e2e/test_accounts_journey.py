@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from api.platform.mail import delivered_mail
 from tests.api.claims_support import LICENCE
 from tests.e2e.conftest import Site
-from tests.e2e.pages import DESKTOP, looks_right, sign_in
+from tests.e2e.pages import DESKTOP, looks_right, navigate, sign_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -109,8 +109,7 @@ def the_secretariat_verifies(browser: Browser, site: Site, login: str) -> str:
     try:
         desk = secretariat.new_page()
         sign_in(desk, site.url, site.login, site.password)
-        nav = desk.get_by_role("navigation", name="主导航")
-        nav.get_by_role("link", name="单位身份核验").click()
+        navigate(desk, "账号", "单位身份核验")
         card = desk.locator("article.claim", has_text=login)
         expect(card).to_contain_text(ICBC)
         letter = card.get_by_role("img", name=re.compile("授权委托书"))

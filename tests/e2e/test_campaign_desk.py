@@ -91,7 +91,7 @@ def test_the_secretariat_watches_the_counts_move_and_reminds_the_late_units(
     page.get_by_label("登录名（邮箱）").fill(site.login)
     page.get_by_label("密码").fill(site.password)
     page.get_by_role("button", name="登录").click()
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="活动工作台").click()
+    pages.navigate(page, "活动", "活动工作台")
     expect(page.get_by_role("heading", level=1)).to_have_text("活动工作台")
     card = page.locator("article.desk-card", has_text=SAQ_2024_QC)
     expect(card.locator(".timeline .today-label")).to_have_text("今天")

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from aggregates.actor import Role
 from tests.api.contest_world import CONTEST, criteria_for, prepare_contest
 from tests.e2e.conftest import Site
-from tests.e2e.pages import PHONE, looks_right, sign_in
+from tests.e2e.pages import PHONE, looks_right, navigate, sign_in
 from tests.e2e.test_formal_review import account, bearer, ok, six_recommended_results
 
 pytestmark = pytest.mark.e2e
@@ -98,7 +98,7 @@ def test_four_judges_score_while_the_big_screen_updates_without_a_reload(
 
     # The secretariat's control page: the running order, the first presenter called.
     sign_in(page, site.url, site.login, site.password)
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="发表赛").click()
+    navigate(page, "评审", "发表赛")
     page.get_by_role("link", name="发表赛控制台").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("发表赛控制台")
     expect(page.locator("table.contest-order tbody tr")).to_have_count(6)

@@ -197,9 +197,7 @@ def sign_in(page: Page, site: Site) -> None:
 def formal_review(page: Page, world: dict[str, Any]) -> None:
     """One returned with the unmet items, one rejected with a reason, four passed at once."""
     first, second, third = world["results"][:3]
-    page.get_by_role("navigation", name="主导航").get_by_role(
-        "link", name="评审", exact=True
-    ).click()
+    pages.navigate(page, "评审", "形式审查与评审方案")
     expect(page.get_by_role("heading", level=1)).to_have_text("评审")
     row = page.get_by_role("row", name=TITLE)
     row.get_by_role("link", name="已审 0/6").click()
@@ -247,7 +245,7 @@ def formal_review(page: Page, world: dict[str, Any]) -> None:
 
 def review_plan(page: Page) -> None:
     """A rubric that does not add up is refused beside it; the plan is then saved."""
-    page.get_by_role("link", name="评审", exact=True).first.click()
+    pages.navigate(page, "评审", "形式审查与评审方案")
     page.get_by_role("row", name=TITLE).get_by_role("link", name="编辑评审方案").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("评审方案")
     expect(page.locator(".plan-effect")).to_contain_text("两轮评审")
@@ -295,7 +293,7 @@ def pool_rows(template: bytes, bad: bool) -> bytes:
 
 def expert_pool(page: Page, tmp: Path) -> None:
     """8 experts imported (a bad row listed first, nothing stored), two conflicts declared."""
-    page.get_by_role("link", name="评审专家库").first.click()
+    pages.navigate(page, "评审", "评审专家库")
     expect(page.get_by_role("heading", level=1)).to_have_text("评审专家库")
     with page.expect_download() as downloading:
         page.get_by_role("link", name="下载导入模板（.xlsx）").click()
@@ -321,7 +319,7 @@ def expert_pool(page: Page, tmp: Path) -> None:
     looks_right(page, "pool")
 
     for n, kind, value in ((1, "recommending_unit", "pudong"), (2, "applicant", credit_code(900))):
-        page.get_by_role("link", name="评审专家库").first.click()
+        pages.navigate(page, "评审", "评审专家库")
         page.get_by_role("link", name=f"导入评委{n:02d}").click()
         page.get_by_label("回避对象类别").select_option(kind)
         page.get_by_label("回避对象（信用代码、推荐单位代码或成果编号）").fill(value)
@@ -332,7 +330,7 @@ def expert_pool(page: Page, tmp: Path) -> None:
         expect(page.get_by_role("status")).to_have_text("已登记回避。")
         expect(page.locator("#conflicts-h + ul")).to_contain_text(value)
     looks_right(page, "expert")
-    page.get_by_role("link", name="评审专家库").first.click()
+    pages.navigate(page, "评审", "评审专家库")
     expect(rows.filter(has_text="导入评委01")).to_contain_text("推荐单位（代码）：pudong")
     expect(rows.filter(has_text="导入评委02")).to_contain_text(credit_code(900))
 

@@ -32,7 +32,7 @@ from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import PUBLICATION_DAY, cheap_passwords, publish_campaign
 from tests.e2e.conftest import _free_port, cheap_hasher
-from tests.e2e.pages import DESKTOP, PHONE, looks_right, sign_in
+from tests.e2e.pages import DESKTOP, PHONE, looks_right, navigate, sign_in
 from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.e2e
@@ -106,7 +106,7 @@ def test_grading_a_notice_with_a_public_objection_upheld_and_publication(
     world: World, page: Page, playwright_browser: Browser
 ) -> None:
     sign_in(page, world.url, world.login, world.password)
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="等级认定与发布").click()
+    navigate(page, "评审", "等级认定与发布")
     page.locator(f'a[href="/saq/grading/{world.campaign_id}"]').click()
     page.get_by_role("button", name="按评审方案认定等级").click()
     expect(page.locator(".notice")).to_have_text("已按评审方案认定等级。")

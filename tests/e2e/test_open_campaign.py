@@ -32,7 +32,7 @@ def test_the_secretariat_opens_next_years_campaign_from_last_years_and_a_rehears
     page: Page, site: Site
 ) -> None:
     sign_in(page, site)
-    page.get_by_role("link", name="开设活动").click()
+    pages.navigate(page, "活动", "开设活动")
     qc = page.get_by_role("region", name="质量管理小组活动")
     expect(qc.get_by_label("年度", exact=True)).to_have_value(
         "2025"
@@ -71,7 +71,7 @@ def test_the_secretariat_opens_next_years_campaign_from_last_years_and_a_rehears
     looks_right(page, "opened")
 
     # A rehearsal of the same year, beside the real one.
-    page.get_by_role("link", name="开设活动").first.click()
+    pages.navigate(page, "活动", "开设活动")
     qc = page.get_by_role("region", name="质量管理小组活动")
     qc.get_by_label("年度", exact=True).fill("2025")
     qc.get_by_role("radio", name="默认值（种子通知）").check()

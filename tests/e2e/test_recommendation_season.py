@@ -34,6 +34,7 @@ from tests.e2e.pages import (
     fill_the_table,
     invites,
     looks_right,
+    navigate,
     rates_match_the_api,
     recommend,
     reorders,
@@ -68,7 +69,7 @@ def unit_page(playwright_browser: Browser) -> Iterator[Page]:
 
 def opens_2025_from_last_year(page: Page) -> None:
     """开设活动 from last year's campaign, the unit quota set to four; previewed and opened."""
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="开设活动").click()
+    navigate(page, "活动", "开设活动")
     qc = page.get_by_role("region", name="质量管理小组活动")
     expect(qc.get_by_label("年度", exact=True)).to_have_value("2025")
     shot(page, "setup-start")
@@ -87,7 +88,7 @@ def opens_2025_from_last_year(page: Page) -> None:
 def invites_two_units(page: Page, browser: Browser, url: str) -> str:
     """Two recommending units invited; each accepts in a browser of its own. 浦东新区's
     password."""
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="账号与邀请").click()
+    navigate(page, "账号", "账号与邀请")
     pudong = invites(page, PUDONG, "浦东新区质协", "浦东新区")
     xuhui = invites(page, XUHUI, "徐汇区质协", "徐汇区")
     shot(page, "invited")

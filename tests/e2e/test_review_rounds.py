@@ -32,7 +32,7 @@ from tests.api.conftest import sign_in as api_sign_in
 from tests.api.review_world import World
 from tests.api.rounds_world import passed_formal_review
 from tests.e2e.conftest import _free_port, cheap_hasher
-from tests.e2e.pages import PHONE, assert_accessible
+from tests.e2e.pages import PHONE, assert_accessible, navigate
 from tests.support import Clock, beijing, new_password
 
 pytestmark = pytest.mark.e2e
@@ -140,7 +140,7 @@ def test_a_round_is_assigned_scored_on_a_phone_corrected_and_aggregated(  # noqa
 ) -> None:
     r, w = rounds, rounds.world
     sign_in(page, r, "secretariat")
-    page.get_by_role("link", name="评审轮次").first.click()
+    navigate(page, "评审", "评审轮次")
     page.get_by_role("link", name="初评").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("开启初评")
     for entry in w.entries:
@@ -192,7 +192,7 @@ def test_a_round_is_assigned_scored_on_a_phone_corrected_and_aggregated(  # noqa
     try:
         reviewer = phone.new_page()
         sign_in(reviewer, r, me.number)
-        reviewer.get_by_role("link", name="我的评审").first.click()
+        navigate(reviewer, "我的评审")  # 菜单 first, on a phone
         expect(reviewer.locator(".progress-line").first).to_contain_text(f"已评 0/{len(mine)}")
         phone_checked(reviewer, "queue")
         reviewer.get_by_role("link", name=w.entry(mine[0]).serial).click()
@@ -223,7 +223,7 @@ def test_a_round_is_assigned_scored_on_a_phone_corrected_and_aggregated(  # noqa
         reviewer.get_by_role("button", name="保存", exact=True).click()
         expect(reviewer.locator(".notice")).to_contain_text("更正已保存")
         phone_checked(reviewer, "corrected")
-        reviewer.get_by_role("link", name="我的评审").first.click()
+        navigate(reviewer, "我的评审")  # 菜单 first, on a phone
         reviewer.get_by_role("link", name="我已提交的评分表").click()
         phone_checked(reviewer, "sheets")
     finally:

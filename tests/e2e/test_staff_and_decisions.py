@@ -91,8 +91,7 @@ def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form
     world: World, page: Page, playwright_browser: Browser
 ) -> None:
     signs_in(page, world, world.login, world.password)
-    nav = page.get_by_role("navigation", name="主导航")
-    nav.get_by_role("link", name="账号与邀请").click()
+    pages.navigate(page, "账号", "账号与邀请")
     expect(page.get_by_role("heading", level=1)).to_have_text("账号与邀请")
     page.get_by_label("登录名（电子邮箱）").fill("huangpu@example.cn")
     page.get_by_label("姓名").fill("黄浦区质协")
@@ -142,8 +141,7 @@ def manages_roles(page: Page, world: World) -> None:
 
 def decides(page: Page, world: World) -> None:
     """The filed 推荐表 read, returned with a reason (refused without), extra quota granted."""
-    nav = page.get_by_role("navigation", name="主导航")
-    nav.get_by_role("link", name="推荐决定").click()
+    pages.navigate(page, "活动", "推荐决定")
     page.get_by_role("link", name="2024年上海市质量管理小组活动").click()
     expect(page.locator('tr[data-unit="pudong"]')).to_contain_text("已报送")
     looks_right(page, "decision-units")

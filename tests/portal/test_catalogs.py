@@ -64,6 +64,8 @@ def test_the_templates_need_no_unsafe_inline() -> None:
         assert not re.search(r"<style", text), f"{template}: a <style> element"
         assert not re.search(r"<script(?![^>]*\ssrc=)", text), f"{template}: an inline script"
         assert not re.search(r"\son[a-z]+\s*=", text), f"{template}: an inline event handler"
+        title = re.search(r"{% block title %}(.*?){% endblock %}", text, re.S)
+        assert not (title and "<" in title.group(1)), f"{template}: markup in <title>"
 
 
 def test_the_vendored_files_are_the_pinned_ones() -> None:
