@@ -36,9 +36,11 @@ from api.forwarding import (
     national_ledger,
 )
 from api.forwarding_schemas import ForwardingOut, IntakeOut
+from api.portal import labels
 from api.portal.accounts import in_english
 from api.portal.clock import written
 from api.portal.errors import FormState
+from api.portal.i18n import Speaker
 from api.portal.rendering import Page
 from api.reviews import fresh
 from projections.campaign_list import list_campaigns
@@ -77,14 +79,15 @@ def _forwarding_context(
         call = None  # the national campaign is not opened yet: the page says so
     found: ForwardingOut = forwarding_out(platform, runtime, campaign_id, call).content
     limit = call.campaign.rules.evaluation_max_chars if call is not None else 300
-    forwarded = {f.submission_id for f in found.forwards if f.withdrawn_reason is None}
+    # A withdrawn forward is no candidate either: the domain refuses to forward it again.
+    forwarded = {f.submission_id for f in found.forwards}
     fresh(views)
     grades = runtime.grade_names(campaign.programme)
     candidates = [
         {
             "id": r.submission_id,
             "serial": r.serial,
-            "title": r.topic,
+            "title": f"{r.group_name}：{r.topic}".strip("："),  # as the forwards are named
             "unit_name": r.unit_name,
             "grade": grades.get(r.grade, r.grade) if r.grade else "",
         }
@@ -95,6 +98,8 @@ def _forwarding_context(
     return {
         "campaign": campaign,
         "found": found,
+        "closed": _closed(call, runtime, speaker),
+        "quota_full": found.quota is not None and found.used >= found.quota,
         "window": (
             f"{written(found.window_opens_at, zone, speaker)} — "
             f"{written(found.window_closes_at, zone, speaker)}"
@@ -124,6 +129,18 @@ def _forwarding_context(
         "withdrawing_row": "",
         "done": "",
     }
+
+
+def _closed(call: NationalCall | None, runtime: TenantRuntime, speaker: Speaker) -> str:
+    """Why nothing can be forwarded now (outside the national window, archived), in the
+    domain's words; empty while forwarding is open. The page then offers no forms."""
+    if call is None:
+        return ""
+    try:
+        call.check_open(runtime.ledger.clock())
+    except ForwardingConflict as refusal:
+        return labels.problem(speaker, refusal.problems[0])
+    return ""
 
 
 class NationalForwardingPages(Controller):
@@ -171,7 +188,8 @@ class NationalForwardingPages(Controller):
         speaker = page.speaker
         request.state.form = FormState(
             template="national/forwarding.html",
-            fields=("evaluation",),
+            # A refusal of the result itself (over the quota, not graded) is shown on its card.
+            fields=("evaluation", "submission_id"),
             values={"evaluation": data.evaluation},
             context={
                 **_forwarding_context(page, platform, views, campaign_id),
@@ -208,7 +226,7 @@ class NationalForwardingPages(Controller):
         reason = data.reason.strip()
         request.state.form = FormState(
             template="national/forwarding.html",
-            fields=("reason",),
+            fields=("reason", "submission_id"),
             values={"reason": data.reason},
             context={
                 **_forwarding_context(page, platform, views, campaign_id),
