@@ -31,7 +31,7 @@ from api.portal.i18n import (
     choose_language,
 )
 from api.security import SESSION_COOKIE, Signer
-from tenants.registry import Tenant
+from tenants.registry import Level, Tenant
 from tenants.runtime import Platform
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -78,6 +78,8 @@ class NavItem:
     href: str
     roles: frozenset[Role] | None = None
     needs_tenant: bool = False
+    national_label: str | None = None
+    """The label in the national association, where the same page is another task."""
 
 
 NAVIGATION: list[NavItem] = [
@@ -102,6 +104,7 @@ NAVIGATION: list[NavItem] = [
         "/{tenant}/national/",
         frozenset((Role.SECRETARIAT, Role.AUDITOR, Role.NATIONAL_STAFF)),
         needs_tenant=True,
+        national_label=labels.N_("全国接收"),
     ),
     NavItem(
         labels.N_("审计"),
@@ -228,7 +231,9 @@ def navigation(viewer: Viewer, tenant: Tenant | None, speaker: Speaker) -> list[
         if item.needs_tenant and tenant is None:
             continue
         href = item.href.format(tenant=tenant.code if tenant else "")
-        items.append({"label": speaker.gettext(item.label), "href": href})
+        national = tenant is not None and tenant.level is Level.NATIONAL
+        label = item.national_label if national and item.national_label else item.label
+        items.append({"label": speaker.gettext(label), "href": href})
     return items
 
 

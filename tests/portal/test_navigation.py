@@ -12,6 +12,7 @@ from aggregates.actor import Role
 from api.portal import rendering
 from api.portal.i18n import Speaker
 from api.portal.rendering import NavItem, Viewer, navigation
+from tenants.registry import Level
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def links(shown: Viewer, tenant: Any) -> list[str]:
 
 
 def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
-    saq: Any = SimpleNamespace(code="saq")
+    saq: Any = SimpleNamespace(code="saq", level=Level.PROVINCIAL)
     public = ["/saq/", "/", "/verify"]
     assert links(viewer(Role.SECRETARIAT), saq) == [
         *public,
@@ -63,6 +64,15 @@ def test_a_role_sees_its_own_pages_and_the_public_ones(desk: None) -> None:
     assert links(viewer(Role.APPLICANT_UNIT), saq) == [*public, "/saq/applicant/", "/saq/account"]
     assert links(Viewer(), saq) == ["/saq/", "/", "/verify"]
     assert links(Viewer(), None) == ["/", "/verify"]
+
+
+def test_the_national_association_reads_its_intake_where_a_province_forwards() -> None:
+    def label(tenant: Any) -> str:
+        shown = navigation(viewer(Role.SECRETARIAT), tenant, Speaker("zh-CN"))
+        return next(i["label"] for i in shown if i["href"].endswith("/national/"))
+
+    assert label(SimpleNamespace(code="saq", level=Level.PROVINCIAL)) == "推荐全国"
+    assert label(SimpleNamespace(code="caq", level=Level.NATIONAL)) == "全国接收"
 
 
 def test_the_labels_are_in_the_readers_language() -> None:
