@@ -439,5 +439,6 @@ def an_auditor_traces_the_result_and_finds_the_altered_sheet(page: Page, journey
     page.get_by_role("link", name="核对本协会全部记录的哈希链").click()
     expect(page.locator(".verdict")).to_contain_text("已断开：")
     expect(page.locator("tr.break").first).to_contain_text(str(place))
-    expect(page.locator("tr.break").first).to_contain_text("changed")
+    expect(page.locator("tr.break").first).to_contain_text("存储后被改动")
+    expect(page.locator("tr.break td[data-kind]").first).to_have_attribute("data-kind", "changed")
     looks_right(page, "audit-chain", SHOTS)
