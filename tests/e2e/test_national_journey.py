@@ -172,7 +172,6 @@ def the_provinces_forward_one_each_a_second_refused_over_the_quota(
     first, second = journey.saq.graded()[:2]
     sign_in_as(page, journey, "saq")
     forwarding_page(page, campaign_title(journey, "saq"))
-    looks_right(page, "national-forwarding-empty", SHOTS)
     forwards(page, first, "选题紧扣生产实际，数据翔实，效益显著。")
     expect(page.locator("p.notice")).to_have_text("已推荐全国。")
     expect(page.locator("dd.quota")).to_have_text("已推荐 1 / 1")
@@ -274,7 +273,8 @@ def caq_publishes_and_the_provinces_read_it(page: Page, journey: Journey) -> Non
         # The national window is over: the page says so and offers nothing to forward.
         expect(page.locator("p.closed")).to_contain_text("2024年全国质量管理小组活动成果推荐")
         expect(page.get_by_role("button", name="推荐全国")).to_have_count(0)
-        looks_right(page, f"national-forwarding-graded-{who}", SHOTS)
+        if who == "saq":  # (sdaq's is the same page)
+            looks_right(page, "national-forwarding-graded", SHOTS)
         code = card.locator(".national-status a").inner_text()
         assert code.startswith("CAQ-2024-QC-"), code
         card.get_by_role("link", name=code).click()
