@@ -54,6 +54,14 @@ KIND_NAMES = {
     Kind.REVIEW_ROUND: N_("评审轮次"),
     Kind.ACCOUNT: N_("账号"),
 }
+BREAK_KINDS = {
+    "changed": N_("存储后被改动"),
+    "deleted": N_("存储后被删除"),
+    "inserted": N_("存储后被插入"),
+    "checkpoint": N_("与平台的检查点不符"),
+    "expected": N_("与外部保存的检查点不符"),
+}
+"""How each kind of break in the hash chain (`tenants.chain_verify.BreakKind`) is named."""
 PAGE_SIZE = 50
 """Steps of a history per page."""
 CHECKPOINT = re.compile(r"^[0-9]+:[0-9a-fA-F]{64}$")
@@ -309,6 +317,7 @@ class AuditPages(Controller):
         return page.render(
             "audit/chain.html",
             report=msgspec.to_builtins(report),
+            break_kinds={k: page.speaker.gettext(n) for k, n in BREAK_KINDS.items()},
             verified_at=written(report.verified_at, page.zone, page.speaker),
             checkpoints=[
                 {

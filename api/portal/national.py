@@ -36,14 +36,17 @@ from api.forwarding.routes import (
 from api.forwarding.schemas import ForwardingOut, IntakeOut
 from api.platform.access import access
 from api.platform.errors import RequestProblem
+from api.portal import labels
 from api.portal.accounts import in_english
 from api.portal.clock import written
 from api.portal.errors import FormState
+from api.portal.i18n import Speaker
 from api.portal.rendering import Page
 from api.review.routes import fresh
 from projections.campaign_list import list_campaigns
 from projections.review_board import campaign_results
 from projections.service import TenantViews
+from projections.submission_list import submission_rows
 from tenants.national import national_call
 from tenants.registry import Level
 from tenants.runtime import Platform, TenantRuntime
@@ -77,14 +80,15 @@ def _forwarding_context(
         call = None  # the national campaign is not opened yet: the page says so
     found: ForwardingOut = forwarding_out(platform, runtime, campaign_id, call).content
     limit = call.campaign.rules.evaluation_max_chars if call is not None else 300
-    forwarded = {f.submission_id for f in found.forwards if f.withdrawn_reason is None}
+    # A withdrawn forward is no candidate either: the domain refuses to forward it again.
+    forwarded = {f.submission_id for f in found.forwards}
     fresh(views)
     grades = runtime.grade_names(campaign.programme)
     candidates = [
         {
             "id": r.submission_id,
             "serial": r.serial,
-            "title": r.topic,
+            "title": f"{r.group_name}：{r.topic}".strip("："),  # as the forwards are named
             "unit_name": r.unit_name,
             "grade": grades.get(r.grade, r.grade) if r.grade else "",
         }
@@ -95,6 +99,8 @@ def _forwarding_context(
     return {
         "campaign": campaign,
         "found": found,
+        "closed": _closed(call, runtime, speaker),
+        "quota_full": found.quota is not None and found.used >= found.quota,
         "window": (
             f"{written(found.window_opens_at, zone, speaker)} — "
             f"{written(found.window_closes_at, zone, speaker)}"
@@ -124,6 +130,18 @@ def _forwarding_context(
         "withdrawing_row": "",
         "done": "",
     }
+
+
+def _closed(call: NationalCall | None, runtime: TenantRuntime, speaker: Speaker) -> str:
+    """Why nothing can be forwarded now (outside the national window, archived), in the
+    domain's words; empty while forwarding is open. The page then offers no forms."""
+    if call is None:
+        return ""
+    try:
+        call.check_open(runtime.ledger.clock())
+    except ForwardingConflict as refusal:
+        return labels.problem(speaker, refusal.problems[0])
+    return ""
 
 
 class NationalForwardingPages(Controller):
@@ -171,7 +189,8 @@ class NationalForwardingPages(Controller):
         speaker = page.speaker
         request.state.form = FormState(
             template="national/forwarding.html",
-            fields=("evaluation",),
+            # A refusal of the result itself (over the quota, not graded) is shown on its card.
+            fields=("evaluation", "submission_id"),
             values={"evaluation": data.evaluation},
             context={
                 **_forwarding_context(page, platform, views, campaign_id),
@@ -208,7 +227,7 @@ class NationalForwardingPages(Controller):
         reason = data.reason.strip()
         request.state.form = FormState(
             template="national/forwarding.html",
-            fields=("reason",),
+            fields=("reason", "submission_id"),
             values={"reason": data.reason},
             context={
                 **_forwarding_context(page, platform, views, campaign_id),
@@ -265,16 +284,26 @@ def _uuid(value: str) -> UUID:
         ) from None
 
 
-def _intake_context(page: Page, runtime: TenantRuntime, campaign_id: UUID) -> dict[str, Any]:
+def _intake_context(page: Page, views: TenantViews, campaign_id: UUID) -> dict[str, Any]:
+    runtime = views.runtime
     ledger = national_ledger(runtime)
     campaign = ledger.get_campaign(campaign_id)
     base = campaign.rules.recommending_unit_quota
     zone, speaker = page.zone, page.speaker
+    intakes = {
+        unit.code: (unit, ledger.find_intake(campaign_id, unit.code))
+        for unit in runtime.tenant.recommending_units
+        if unit.tenant is not None
+    }
+    # What each received result is (its title and applicant), from the list of this tenant's
+    # submissions, where the intake recorded it with the same write.
+    fresh(views)
+    listed = submission_rows(
+        views.db("submission_list"),
+        [UUID(key) for _, intake in intakes.values() if intake for key in intake.received],
+    )
     members = []
-    for unit in runtime.tenant.recommending_units:
-        if unit.tenant is None:
-            continue
-        intake = ledger.find_intake(campaign_id, unit.code)
+    for unit, intake in intakes.values():
         found = IntakeOut.of(intake, unit.name_zh, base) if intake else None
         members.append(
             {
@@ -285,6 +314,8 @@ def _intake_context(page: Page, runtime: TenantRuntime, campaign_id: UUID) -> di
                 "received": [
                     {
                         "serial": r.serial,
+                        "title": row.title if (row := listed.get(r.submission_id)) else "",
+                        "unit_name": row.unit_name if row else "",
                         "at": written(r.received_at, zone, speaker),
                         "withdrawn_reason": r.withdrawn_reason,
                         "href": f"/{runtime.tenant.code}/audit/submission/{r.submission_id}",
@@ -302,6 +333,7 @@ def _intake_context(page: Page, runtime: TenantRuntime, campaign_id: UUID) -> di
         "members": members,
         "base": f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake",
         "granting_row": "",
+        "granted": "",
     }
 
 
@@ -316,12 +348,16 @@ class IntakePages(Controller):
         self,
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
+        granted: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Template:
-        page = Page(request, runtime.tenant)
+        page = Page(request, views.runtime.tenant)
+        context = _intake_context(page, views, campaign_id)
+        named = {m["code"]: m["name"] for m in context["members"]}
+        context["granted"] = named.get(granted or "", "")
         return page.render(
             "national/intake.html",
-            **_intake_context(page, runtime, campaign_id),
+            **context,
             values={},
             problems={},
             general_problems=[],
@@ -339,17 +375,18 @@ class IntakePages(Controller):
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
         data: Annotated[QuotaForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        runtime: NamedDependency[TenantRuntime],
+        views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """Extra places for one member association, with the reason it reads."""
+        runtime = views.runtime
         page = Page(request, runtime.tenant)
         speaker = page.speaker
         request.state.form = FormState(
             template="national/intake.html",
             fields=("extra", "reason"),
             values={"extra": data.extra, "reason": data.reason},
-            context={**_intake_context(page, runtime, campaign_id), "granting_row": unit},
+            context={**_intake_context(page, views, campaign_id), "granting_row": unit},
             page=page,
             on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
         )
@@ -366,6 +403,6 @@ class IntakePages(Controller):
             campaign_id, unit, found.tenant, extra, data.reason, actor
         )
         return Redirect(
-            f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake?done=granted",
+            f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake?granted={unit}",
             status_code=303,
         )

@@ -1,15 +1,26 @@
-"""The national side of a forwarding world: CAQ's 2024 QC campaign, a province's secretariat at
-its 推荐全国 page, and waiting for the other tenant's process (which records asynchronously)."""
+"""The national side of a forwarding world: CAQ's 2024 QC campaign and its review plan, a
+province's secretariat at its 推荐全国 page, waiting for the other tenant's process (which records
+asynchronously), and CAQ taking what it received through review to publication."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
-from tests.api.published_world import Client, Published, Secretariat, ok
-from tests.support import Clock
+from aggregates.review_plan import DEFAULT_CHECKLIST
+from tests.api.published_world import (
+    Client,
+    Published,
+    Secretariat,
+    criteria,
+    enrol_experts,
+    ok,
+    tenant_config,
+)
+from tests.support import Clock, beijing
 
 CAQ = "/api/v1/tenants/caq"
 NATIONAL_GRADE = "全国优秀质量管理小组"
@@ -78,3 +89,77 @@ class Forwarder:
             headers=await self.secretariat.headers(),
         )
         return ok(response, 200, f"{self.published.tenant} reads {submission_id}")
+
+
+NATIONAL_PLAN = {
+    "rounds": [{"code": "national", "name_zh": "全国评审", "reviewers_per_submission": 2}],
+    "grading": "score",
+    "bands": [{"grade": "national_excellent", "min_score": "75"}],
+}
+"""CAQ's review plan: one round of two reviewers each, 全国优秀 from 75 points."""
+
+
+async def publish_national(
+    client: Client,
+    clock: Clock,
+    national: Secretariat,
+    campaign_id: str,
+    levels: dict[str, Decimal],
+) -> dict[str, str | None]:
+    """CAQ takes the received results in `levels` (national submission id → how good, 0 to 1)
+    through formal review (all passed), its round (`NATIONAL_PLAN`: three experts enrolled,
+    assigned automatically), grading, the notice and publication; business time is left on
+    publication day (8 November 2024). The national grade of each result."""
+    base = f"{CAQ}/campaigns/{campaign_id}"
+    clock.now = beijing(2024, 9, 20, 9, 0)
+    headers = await national.headers()
+    checklist = dict.fromkeys(DEFAULT_CHECKLIST, True)
+    for submission_id in levels:
+        ok(
+            await client.post(
+                f"{CAQ}/submissions/{submission_id}/formal-review",
+                json={"decision": "pass", "checklist": checklist},
+                headers=headers,
+            ),
+            200,
+            f"caq formal review of {submission_id}",
+        )
+    clock.now = beijing(2024, 10, 8, 9, 0)
+    headers = await national.headers()
+    experts = await enrol_experts(client, CAQ, tenant_config(client, "caq"), 2024, headers)
+    entrants = ok(
+        await client.post(f"{base}/rounds/national", json={}, headers=headers), 201, "open round"
+    )["entrants"]
+    assigned = ok(
+        await client.post(
+            f"{base}/rounds/national/assignments/auto",
+            json={"certificate_numbers": experts},
+            headers=headers,
+        ),
+        200,
+        "assign national reviewers",
+    )["assignments"]
+    rubrics = {e["submission_id"]: e["rubric"] for e in entrants}
+    for submission_id, level in levels.items():
+        for reviewer in assigned[submission_id]:
+            sheet = {
+                "submission_id": submission_id,
+                "reviewer": reviewer,
+                "criteria": criteria(rubrics[submission_id], level),
+            }
+            ok(
+                await client.post(f"{base}/rounds/national/sheets", json=sheet, headers=headers),
+                201,
+                "national sheet",
+            )
+    for step in ("aggregate", "close"):
+        ok(await client.post(f"{base}/rounds/national/{step}", headers=headers), 200, step)
+    clock.now = beijing(2024, 11, 1, 9, 0)
+    headers = await national.headers()
+    graded = ok(await client.post(f"{base}/grading", headers=headers), 201, "grade")
+    ok(await client.post(f"{base}/notice", headers=headers), 200, "open notice")
+    clock.now = beijing(2024, 11, 8, 9, 0)
+    headers = await national.headers()
+    ok(await client.post(f"{base}/notice/close", headers=headers), 200, "close notice")
+    ok(await client.post(f"{base}/publish-results", headers=headers), 200, "publish")
+    return {e["submission_id"]: e["grade"] for e in graded["entries"]}

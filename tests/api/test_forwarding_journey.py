@@ -15,7 +15,14 @@ import pytest
 from aggregates.actor import Role
 from aggregates.review_plan import DEFAULT_CHECKLIST
 from tests.api.conftest import sign_in
-from tests.api.national_world import CAQ, NATIONAL_GRADE, Forwarder, eventually, national_campaign
+from tests.api.national_world import (
+    CAQ,
+    NATIONAL_GRADE,
+    NATIONAL_PLAN,
+    Forwarder,
+    eventually,
+    national_campaign,
+)
 from tests.api.published_world import (
     Client,
     Secretariat,
@@ -60,12 +67,8 @@ async def test_province_to_national_and_back(client: Client, clock: Clock) -> No
         "caq opens its campaign",
     )
     caq_base = f"{CAQ}/campaigns/{opened['id']}"
-    plan = {
-        "rounds": [{"code": "national", "name_zh": "全国评审", "reviewers_per_submission": 2}],
-        "grading": "score",
-        "bands": [{"grade": "national_excellent", "min_score": "75"}],
-    }
-    ok(await client.put(f"{caq_base}/review-plan", json=plan, headers=caq_headers), 200, "plan")
+    plan = f"{caq_base}/review-plan"
+    ok(await client.put(plan, json=NATIONAL_PLAN, headers=caq_headers), 200, "plan")
 
     # Forwarding: inside the window, within the quota of 2, only graded results.
     page = await shanghai.page()

@@ -107,7 +107,7 @@ async def test_an_altered_sheet_shows_as_a_difference_and_a_broken_link(
     assert "sheet_total" in text and altered in text
     chain = _text((await anonymous.get("/saq/audit/chain")).text)
     assert "已断开：" in chain
-    assert f"{place} changed" in chain
+    assert f"{place} 存储后被改动" in chain
 
     kept = await anonymous.get("/saq/audit/chain", params={"expect": "12:xyz"})
     assert kept.status_code == 400

@@ -15,13 +15,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -260,6 +261,26 @@ def site(world: tuple[Built, Settings]) -> Iterator[Site]:
     clock = Clock(NOW)
     with served(settings, clock) as (url, app):
         yield Site(url, clock, built.published, built.login, built.password, app)
+
+
+T = TypeVar("T")
+
+
+def in_a_thread(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """An async builder run to its end in a thread of its own: Playwright's sync API keeps an
+    event loop running in this one."""
+    with ThreadPoolExecutor(1) as worker:
+        return worker.submit(lambda: asyncio.run(coroutine())).result()
+
+
+class OverHttp(httpx.AsyncClient):
+    """tests/api's async builders against the served app, once a test is under way: they send
+    their requests over HTTP and read `client.app` (the tenants' configuration, the ledgers
+    that make accounts)."""
+
+    def __init__(self, url: str, app: Any) -> None:
+        super().__init__(base_url=url, timeout=30)
+        self.app = app
 
 
 def cheap_hasher() -> Passwords:

@@ -5,6 +5,7 @@ accepting, the 推荐表, the 统计表 and 工作总结)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import openpyxl
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
@@ -77,6 +78,16 @@ def looks_right(page: Page, name: str, shots: Path | None = None) -> None:
             page.screenshot(path=str(shots / f"{name}-390.png"), full_page=True)
     finally:
         page.set_viewport_size(DESKTOP)
+
+
+def reload_until(page: Page, locator: Locator, text: str, timeout: float = 30) -> None:
+    """What another tenant's process records arrives asynchronously: the page read again until
+    `locator` shows `text`, bounded."""
+    deadline = time.monotonic() + timeout
+    while text not in " ".join(locator.all_inner_texts()):
+        assert time.monotonic() < deadline, f"{page.url} never showed {text!r}"
+        time.sleep(0.2)
+        page.reload()
 
 
 def sign_in(page: Page, url: str, login: str, password: str, tenant: str = "saq") -> None:
