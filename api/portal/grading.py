@@ -30,9 +30,8 @@ from api.platform.access import PUBLIC, access, not_found, only
 from api.platform.errors import RequestProblem
 from api.platform.security import CSRF_FIELD
 from api.portal import labels
-from api.portal.accounts import form_token
 from api.portal.clock import written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, check_form_token, form_token, refuse, stripped
 from api.portal.rendering import Page
 from api.review import public_objections
 from api.review.results import PDF, certificate_pdf
@@ -196,8 +195,16 @@ def _objection_row(page: Page, o: dict[str, Any], topics: dict[str, str]) -> dic
     }
 
 
-def _back(runtime: TenantRuntime, campaign_id: UUID, done: str) -> Redirect:
-    return Redirect(f"/{runtime.tenant.code}/grading/{campaign_id}?done={done}", status_code=303)
+def _done(runtime: TenantRuntime, campaign_id: UUID, done: str) -> str:
+    return f"/{runtime.tenant.code}/grading/{campaign_id}?done={done}"
+
+
+def _ranking(runtime: TenantRuntime, campaign_id: UUID) -> FormPage:
+    """The ranking page, where its buttons' refusals are shown (above the ranking)."""
+    return FormPage(
+        "grading/ranking.html",
+        lambda page: {**ranking_context(page, runtime, campaign_id), "done": ""},
+    )
 
 
 class GradingPages(Controller):
@@ -243,30 +250,6 @@ class GradingPages(Controller):
             general_problems=[],
         )
 
-    async def _act(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: UUID,
-        runtime: TenantRuntime,
-        command: Any,
-        done: str,
-    ) -> Redirect:
-        """A button of the ranking page: one ledger command; a refusal shown above the ranking."""
-
-        def run() -> Redirect:
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="grading/ranking.html",
-                fields=(),
-                values={},
-                context={**ranking_context(page, runtime, campaign_id), "done": ""},
-                page=page,
-            )
-            command()
-            return _back(runtime, campaign_id, done)
-
-        return await sync_to_thread(run)
-
     @post("/{campaign_id:uuid}/grade", operation_id="portalGradeCampaign", opt=access(SECRETARIAT))
     async def grade(
         self,
@@ -275,12 +258,11 @@ class GradingPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        return await self._act(
+        return await _ranking(runtime, campaign_id).submit(
             request,
-            campaign_id,
-            runtime,
+            runtime.tenant,
             lambda: runtime.ledger.grade_campaign(campaign_id, actor),
-            "graded",
+            _done(runtime, campaign_id, "graded"),
         )
 
     @post("/{campaign_id:uuid}/notice", operation_id="portalOpenNotice", opt=access(SECRETARIAT))
@@ -291,12 +273,11 @@ class GradingPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        return await self._act(
+        return await _ranking(runtime, campaign_id).submit(
             request,
-            campaign_id,
-            runtime,
+            runtime.tenant,
             lambda: runtime.ledger.open_notice(campaign_id, actor),
-            "noticed",
+            _done(runtime, campaign_id, "noticed"),
         )
 
     @post(
@@ -311,12 +292,11 @@ class GradingPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        return await self._act(
+        return await _ranking(runtime, campaign_id).submit(
             request,
-            campaign_id,
-            runtime,
+            runtime.tenant,
             lambda: runtime.ledger.close_notice(campaign_id, actor),
-            "closed",
+            _done(runtime, campaign_id, "closed"),
         )
 
     @post(
@@ -329,12 +309,11 @@ class GradingPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        return await self._act(
+        return await _ranking(runtime, campaign_id).submit(
             request,
-            campaign_id,
-            runtime,
+            runtime.tenant,
             lambda: runtime.ledger.publish_results(campaign_id, actor),
-            "published",
+            _done(runtime, campaign_id, "published"),
         )
 
     # One result: its standing and the override form.
@@ -394,27 +373,22 @@ class GradingPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """调整等级: a grade (or none) with the reason, recorded (overrideGrade)."""
-        posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in ("grade", "reason")}
+        values = stripped(await request.form(), "grade", "reason")
 
-        def run() -> Redirect:
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="grading/result.html",
-                fields=("grade", "reason"),
-                values=values,
-                context=self._result_context(page, runtime, campaign_id, submission_id),
-                page=page,
-            )
-            problems = too_long("reason", values["reason"], REASON_MAX_CHARS, "理由")
-            if problems:
-                raise RequestProblem(422, *problems)
+        def override() -> None:
+            refuse(too_long("reason", values["reason"], REASON_MAX_CHARS, "理由"))
             runtime.ledger.override_grade(
                 campaign_id, submission_id, values["grade"] or None, values["reason"], actor
             )
-            return _back(runtime, campaign_id, "overridden")
 
-        return await sync_to_thread(run)
+        form = FormPage(
+            "grading/result.html",
+            lambda page: self._result_context(page, runtime, campaign_id, submission_id),
+            fields=("grade", "reason"),
+            values=values,
+        )
+        done = _done(runtime, campaign_id, "overridden")
+        return await form.submit(request, runtime.tenant, override, done)
 
     # One objection and its resolution.
 
@@ -476,21 +450,11 @@ class GradingPages(Controller):
     ) -> Redirect:
         """异议成立 (with a grade change, or not) or 异议不成立, with the reason."""
         posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in ("decision", "reason", "grade")}
+        values = stripped(posted, "decision", "reason", "grade")
         values["change_grade"] = "yes" if posted.get("change_grade") else ""
 
-        def run() -> Redirect:
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="grading/objection.html",
-                fields=("decision", "reason", "grade"),
-                values=values,
-                context=self._objection_context(page, runtime, campaign_id, objection_id),
-                page=page,
-            )
-            problems = too_long("reason", values["reason"], REASON_MAX_CHARS, "处理意见")
-            if problems:
-                raise RequestProblem(422, *problems)
+        def resolve() -> None:
+            refuse(too_long("reason", values["reason"], REASON_MAX_CHARS, "处理意见"))
             runtime.ledger.resolve_objection(
                 campaign_id,
                 objection_id,
@@ -500,9 +464,15 @@ class GradingPages(Controller):
                 values["grade"] or None,
                 actor,
             )
-            return _back(runtime, campaign_id, "resolved")
 
-        return await sync_to_thread(run)
+        form = FormPage(
+            "grading/objection.html",
+            lambda page: self._objection_context(page, runtime, campaign_id, objection_id),
+            fields=("decision", "reason", "grade"),
+            values=values,
+        )
+        done = _done(runtime, campaign_id, "resolved")
+        return await form.submit(request, runtime.tenant, resolve, done)
 
     @get(
         "/{campaign_id:uuid}/certificates/{submission_id:uuid}",
@@ -611,22 +581,19 @@ class PublicObjectionPages(Controller):
     ) -> Template:
         """Anyone: checked, then the code mailed; the page asks for it."""
         posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in PUBLIC_FIELDS}
+        values = stripped(posted, *PUBLIC_FIELDS)
         token, cookies = form_token(request)
         address = auth.address(request)
+        form = FormPage(
+            "public/objection.html",
+            lambda page: self._context(page, views.runtime, views, campaign_id, token),
+            fields=PUBLIC_FIELDS,
+            values=values,
+        )
 
         def run() -> Template:
-            page = Page(request, views.runtime.tenant, cookies=cookies)
-            context = self._context(page, views.runtime, views, campaign_id, token)
-            request.state.form = FormState(
-                template="public/objection.html",
-                fields=PUBLIC_FIELDS,
-                values=values,
-                context=context,
-                page=page,
-            )
-            if cookies or str(posted.get(CSRF_FIELD, "")) != token:
-                raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
+            page, context = form.enter(request, views.runtime.tenant, cookies)
+            check_form_token(token, cookies, posted.get(CSRF_FIELD))
             submission_id = _uuid(values["submission_id"])
             pending, expires = public_objections.ask(
                 auth,
@@ -666,24 +633,19 @@ class PublicObjectionPages(Controller):
         token, cookies = form_token(request)
         address = auth.address(request)
 
-        def run() -> Template:
-            page = Page(request, views.runtime.tenant, cookies=cookies)
-            context = self._context(page, views.runtime, views, campaign_id, token)
+        def asked(page: Page) -> dict[str, Any]:
             found = public_objections.PendingObjection.decode(pending)
-            request.state.form = FormState(
-                template="public/objection_code.html",
-                fields=("code",),
-                values={},
-                context={
-                    **context,
-                    "pending": pending,
-                    "email": found.email if found else "",
-                    "expires": "",
-                },
-                page=page,
-            )
-            if cookies or str(posted.get(CSRF_FIELD, "")) != token:
-                raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
+            return {
+                **self._context(page, views.runtime, views, campaign_id, token),
+                "pending": pending,
+                "email": found.email if found else "",
+                "expires": "",
+            }
+
+        def run() -> Template:
+            form = FormPage("public/objection_code.html", asked, fields=("code",))
+            page, context = form.enter(request, views.runtime.tenant, cookies)
+            check_form_token(token, cookies, posted.get(CSRF_FIELD))
             if not code:
                 raise RequestProblem(422, Problem("code", "required", "请输入邮件中的确认码"))
             public_objections.confirm(auth, address, campaign_id, pending, code)
@@ -700,19 +662,16 @@ class PublicObjectionPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Template:
         """A signed-in person of the tenant: filed at once (the API's fileObjection)."""
-        posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in ("submission_id", "reasons")}
+        values = stripped(await request.form(), "submission_id", "reasons")
+        form = FormPage(
+            "public/objection.html",
+            lambda page: self._context(page, views.runtime, views, campaign_id, ""),
+            fields=PUBLIC_FIELDS,
+            values=values,
+        )
 
         def run() -> Template:
-            page = Page(request, views.runtime.tenant)
-            context = self._context(page, views.runtime, views, campaign_id, "")
-            request.state.form = FormState(
-                template="public/objection.html",
-                fields=PUBLIC_FIELDS,
-                values=values,
-                context=context,
-                page=page,
-            )
+            page, context = form.enter(request, views.runtime.tenant)
             views.runtime.ledger.file_objection(
                 campaign_id, _uuid(values["submission_id"]), values["reasons"], actor
             )
