@@ -23,7 +23,7 @@ from litestar.concurrency import sync_to_thread
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 
 from aggregates.problems import Problem
 from api.platform.errors import RequestProblem
@@ -66,6 +66,25 @@ class FormPage:
     values: Mapping[str, Any] = field(default_factory=dict)
     on_refusal: Callable[[Page, tuple[Problem, ...]], dict[str, Any]] | None = None
 
+    def show(self, request: Request[Any, Any, Any], tenant: Tenant, **more: Any) -> Template:
+        """The page as it is first shown (a GET): its context and `more`, the values, no
+        problem."""
+        page = Page(request, tenant)
+        context = dict(self.context(page))
+        return page.render(
+            self._template(context),
+            **{
+                **context,
+                "values": dict(self.values),
+                "problems": {},
+                "general_problems": [],
+                **more,
+            },
+        )
+
+    def _template(self, context: Mapping[str, Any]) -> str:
+        return self.template if isinstance(self.template, str) else self.template(context)
+
     def enter(
         self, request: Request[Any, Any, Any], tenant: Tenant, cookies: Sequence[Cookie] = ()
     ) -> tuple[Page, dict[str, Any]]:
@@ -73,10 +92,9 @@ class FormPage:
         on shows it again (a handler that answers with a page, not a redirect, starts here)."""
         page = Page(request, tenant, cookies=list(cookies))
         context = dict(self.context(page))
-        template = self.template if isinstance(self.template, str) else self.template(context)
         on_refusal = self.on_refusal
         request.state.form = FormState(
-            template=template,
+            template=self._template(context),
             fields=tuple(self.fields),
             values=dict(self.values),
             context=context,

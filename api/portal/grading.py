@@ -8,6 +8,7 @@ resolveObjection, downloadCertificate; `api/campaigns/routes.py`: publishResults
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from litestar.response import Redirect, Template
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Programme
 from aggregates.grading import Grading, GradingNotFound, quota_fill
+from aggregates.ledger.application import AssociationLedger
 from aggregates.limits import OBJECTION_MAX_CHARS, REASON_MAX_CHARS, too_long
 from aggregates.problems import Problem
 from api.accounts.routes import Auth
@@ -207,6 +209,33 @@ def _ranking(runtime: TenantRuntime, campaign_id: UUID) -> FormPage:
     )
 
 
+def _button(
+    path: str,
+    operation_id: str,
+    done: str,
+    command: Callable[[AssociationLedger, UUID, Actor], object],
+) -> Any:
+    """A button of the ranking page: its ledger command; refused, the ranking with the
+    refusal above it."""
+
+    @post(f"/{{campaign_id:uuid}}/{path}", operation_id=operation_id, opt=access(SECRETARIAT))
+    async def pressed(
+        self: Any,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return await _ranking(runtime, campaign_id).submit(
+            request,
+            runtime.tenant,
+            lambda: command(runtime.ledger, campaign_id, actor),
+            _done(runtime, campaign_id, done),
+        )
+
+    return pressed
+
+
 class GradingPages(Controller):
     """等级认定、公示与发布, for the secretariat (auditors read)."""
 
@@ -250,71 +279,15 @@ class GradingPages(Controller):
             general_problems=[],
         )
 
-    @post("/{campaign_id:uuid}/grade", operation_id="portalGradeCampaign", opt=access(SECRETARIAT))
-    async def grade(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await _ranking(runtime, campaign_id).submit(
-            request,
-            runtime.tenant,
-            lambda: runtime.ledger.grade_campaign(campaign_id, actor),
-            _done(runtime, campaign_id, "graded"),
-        )
-
-    @post("/{campaign_id:uuid}/notice", operation_id="portalOpenNotice", opt=access(SECRETARIAT))
-    async def open_notice(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await _ranking(runtime, campaign_id).submit(
-            request,
-            runtime.tenant,
-            lambda: runtime.ledger.open_notice(campaign_id, actor),
-            _done(runtime, campaign_id, "noticed"),
-        )
-
-    @post(
-        "/{campaign_id:uuid}/notice/close",
-        operation_id="portalCloseNotice",
-        opt=access(SECRETARIAT),
+    # The ranking page's buttons: each one ledger command.
+    grade = _button("grade", "portalGradeCampaign", "graded", AssociationLedger.grade_campaign)
+    open_notice = _button("notice", "portalOpenNotice", "noticed", AssociationLedger.open_notice)
+    close_notice = _button(
+        "notice/close", "portalCloseNotice", "closed", AssociationLedger.close_notice
     )
-    async def close_notice(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await _ranking(runtime, campaign_id).submit(
-            request,
-            runtime.tenant,
-            lambda: runtime.ledger.close_notice(campaign_id, actor),
-            _done(runtime, campaign_id, "closed"),
-        )
-
-    @post(
-        "/{campaign_id:uuid}/publish", operation_id="portalPublishResults", opt=access(SECRETARIAT)
+    publish = _button(
+        "publish", "portalPublishResults", "published", AssociationLedger.publish_results
     )
-    async def publish(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await _ranking(runtime, campaign_id).submit(
-            request,
-            runtime.tenant,
-            lambda: runtime.ledger.publish_results(campaign_id, actor),
-            _done(runtime, campaign_id, "published"),
-        )
 
     # One result: its standing and the override form.
 

@@ -7,7 +7,7 @@ models as `api/review/routes.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -78,6 +78,117 @@ def _top(typed: str) -> int | None:
     return int(typed)
 
 
+def round_context(
+    page: Page, views: TenantViews, campaign_id: UUID, round_code: str, top: int | None
+) -> dict[str, Any]:
+    """The round's page when opened; else the entrants it would have, before confirming."""
+    ledger = views.runtime.ledger
+    campaign = ledger.get_campaign(campaign_id)
+    round_plan = campaign.review_plan.round(round_code)
+    if round_plan is None:
+        raise RoundNotFound()
+    common = {
+        "campaign": campaign,
+        "plan": round_plan,
+        "base": f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}",
+        "import_problems": [],
+        "done": "",
+        "filed": 0,
+    }
+    try:
+        review_round = ledger.get_round(campaign_id, round_code)
+    except RoundNotFound:
+        return {**common, **_preview(views, campaign, round_code, top)}
+    fresh(views)
+    experts = list_experts(views.db("review_board"))
+    names = {e.certificate_number: e.name for e in experts}
+    window = campaign.timeline.get(PHASE_OF_KIND[review_round.kind])
+    return {
+        **common,
+        "round": review_round,
+        "rule": rule_name(page.speaker, review_round.aggregation),
+        "entrants": entrant_rows(review_round, names),
+        "progress": progress(review_round, window, page.now, names),
+        "pool": [e for e in experts if not e.retired],
+        "deadline": written(window.closes_at, page.zone, page.speaker) if window else "",
+    }
+
+
+def _preview(views: TenantViews, campaign: Any, round_code: str, top: int | None) -> dict[str, Any]:
+    try:
+        _, entrants = views.runtime.ledger.round_entrants(campaign, round_code, None, top)
+        refused: list[Problem] = []
+    except DomainError as e:  # shown as why the round cannot open yet
+        entrants, refused = [], list(e.problems)
+    codes = [p.code for p in campaign.review_plan.rounds]
+    return {
+        "earlier": codes.index(round_code) > 0,
+        "entrants": entrants,
+        "refused": refused,
+        "top": top,
+    }
+
+
+def round_page(
+    views: TenantViews, campaign_id: UUID, round_code: str, top: int | None = None, **form: Any
+) -> FormPage:
+    """The round's page, where each of its forms is posted from (`form`: the fields, values
+    and what else a refusal shows, as `FormPage`'s)."""
+    return FormPage(
+        round_template,
+        lambda page: round_context(page, views, campaign_id, round_code, top),
+        **form,
+    )
+
+
+RoundCommand = Callable[[TenantViews, UUID, str, Actor], object]
+
+
+def _button(path: str, operation_id: str, done: str, command: RoundCommand) -> Any:
+    """A button of the round's page: its ledger command; refused, the round's page with the
+    refusal above it."""
+
+    @post(
+        f"{ROUND}/{path}", operation_id=operation_id, sync_to_thread=True, opt=access(SECRETARIAT)
+    )
+    def pressed(
+        self: Any,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        data: Posted[PortalForm],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return round_page(views, campaign_id, round_code).run(
+            request,
+            views.runtime.tenant,
+            lambda: command(views, campaign_id, round_code, actor),
+            _done(views, campaign_id, round_code, done),
+        )
+
+    return pressed
+
+
+def _assign_automatically(
+    views: TenantViews, campaign_id: UUID, round_code: str, actor: Actor
+) -> None:
+    """Every active reviewer of the pool is the panel, as the API's default."""
+    fresh(views)
+    panel = [e.certificate_number for e in list_experts(views.db("review_board"))]
+    views.runtime.ledger.assign_automatically(campaign_id, round_code, panel, actor)
+
+
+def _aggregate(views: TenantViews, campaign_id: UUID, round_code: str, actor: Actor) -> None:
+    """Each result's score by the round's rule, from the sheets filed."""
+    views.runtime.ledger.aggregate_round(campaign_id, round_code, actor)
+
+
+def _close(views: TenantViews, campaign_id: UUID, round_code: str, actor: Actor) -> None:
+    """No sheet is filed or corrected once the round is closed."""
+    views.runtime.ledger.close_round(campaign_id, round_code, actor)
+
+
 class RoundPages(Controller):
     path = "/{tenant:str}/rounds"
     include_in_schema = False
@@ -100,85 +211,8 @@ class RoundPages(Controller):
         filed: Annotated[int | None, QueryParameter(ge=0, le=100000)] = None,
         top: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        context = self._context(page, views, campaign_id, round_code, top)
-        context["done"] = done if done in DONE else ""
-        context["filed"] = filed or 0
-        return page.render(
-            round_template(context), **context, values={}, problems={}, general_problems=[]
-        )
-
-    def _context(
-        self,
-        page: Page,
-        views: TenantViews,
-        campaign_id: UUID,
-        round_code: str,
-        top: int | None,
-    ) -> dict[str, Any]:
-        """The round's page when opened; else the entrants it would have, before confirming."""
-        ledger = views.runtime.ledger
-        campaign = ledger.get_campaign(campaign_id)
-        round_plan = campaign.review_plan.round(round_code)
-        if round_plan is None:
-            raise RoundNotFound()
-        base = f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}"
-        common = {
-            "campaign": campaign,
-            "plan": round_plan,
-            "base": base,
-            "import_problems": [],
-            "done": "",
-            "filed": 0,
-        }
-        try:
-            review_round = ledger.get_round(campaign_id, round_code)
-        except RoundNotFound:
-            return {**common, **self._preview(views, campaign, round_code, top)}
-        fresh(views)
-        experts = list_experts(views.db("review_board"))
-        names = {e.certificate_number: e.name for e in experts}
-        window = campaign.timeline.get(PHASE_OF_KIND[review_round.kind])
-        return {
-            **common,
-            "round": review_round,
-            "rule": rule_name(page.speaker, review_round.aggregation),
-            "entrants": entrant_rows(review_round, names),
-            "progress": progress(review_round, window, page.now, names),
-            "pool": [e for e in experts if not e.retired],
-            "deadline": written(window.closes_at, page.zone, page.speaker) if window else "",
-        }
-
-    def _preview(
-        self, views: TenantViews, campaign: Any, round_code: str, top: int | None
-    ) -> dict[str, Any]:
-        try:
-            _, entrants = views.runtime.ledger.round_entrants(campaign, round_code, None, top)
-            refused: list[Problem] = []
-        except DomainError as e:  # shown as why the round cannot open yet
-            entrants, refused = [], list(e.problems)
-        codes = [p.code for p in campaign.review_plan.rounds]
-        return {
-            "earlier": codes.index(round_code) > 0,
-            "entrants": entrants,
-            "refused": refused,
-            "top": top,
-        }
-
-    def _form(
-        self,
-        views: TenantViews,
-        campaign_id: UUID,
-        round_code: str,
-        top: int | None = None,
-        **refused: Any,
-    ) -> FormPage:
-        """The round's page, as a refused form of it is shown again (`refused`: the fields,
-        values and what else to show of `FormPage`)."""
-        return FormPage(
-            round_template,
-            lambda page: self._context(page, views, campaign_id, round_code, top),
-            **refused,
+        return round_page(views, campaign_id, round_code, top).show(
+            request, views.runtime.tenant, done=done if done in DONE else "", filed=filed or 0
         )
 
     @post(
@@ -198,7 +232,7 @@ class RoundPages(Controller):
     ) -> Redirect:
         """Opened with its entrants by the plan's rule (or the top N of the rounds before)."""
         shown = int(data.top) if data.top.strip().isdigit() and int(data.top) > 0 else None
-        form = self._form(
+        form = round_page(
             views, campaign_id, round_code, shown, fields=("top",), values={"top": data.top}
         )
         return form.run(
@@ -210,31 +244,9 @@ class RoundPages(Controller):
             _done(views, campaign_id, round_code, "opened"),
         )
 
-    @post(
-        f"{ROUND}/assign-auto",
-        operation_id="portalAssignAutomatically",
-        sync_to_thread=True,
-        opt=access(SECRETARIAT),
+    assign_auto = _button(
+        "assign-auto", "portalAssignAutomatically", "assigned", _assign_automatically
     )
-    def assign_auto(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        round_code: FromPath[str],
-        data: Posted[PortalForm],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        """Every active reviewer of the pool is the panel, as the API's default."""
-
-        def assign() -> None:
-            fresh(views)
-            panel = [e.certificate_number for e in list_experts(views.db("review_board"))]
-            views.runtime.ledger.assign_automatically(campaign_id, round_code, panel, actor)
-
-        form = self._form(views, campaign_id, round_code)
-        done = _done(views, campaign_id, round_code, "assigned")
-        return form.run(request, views.runtime.tenant, assign, done)
 
     @post(
         f"{ROUND}/assign",
@@ -269,7 +281,7 @@ class RoundPages(Controller):
                 campaign_id, round_code, submission_id, data.certificate_number.strip(), actor
             )
 
-        form = self._form(views, campaign_id, round_code, fields=tuple(values), values=values)
+        form = round_page(views, campaign_id, round_code, fields=tuple(values), values=values)
         done = _done(views, campaign_id, round_code, "assigned_one")
         return form.run(request, views.runtime.tenant, assign, done)
 
@@ -293,51 +305,8 @@ class RoundPages(Controller):
         done = _done(views, campaign_id, round_code, "reminded")
         return Redirect(f"{done}&filed={sent}", status_code=303)
 
-    @post(
-        f"{ROUND}/aggregate",
-        operation_id="portalAggregateRound",
-        sync_to_thread=True,
-        opt=access(SECRETARIAT),
-    )
-    def aggregate(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        round_code: FromPath[str],
-        data: Posted[PortalForm],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        """Each result's score by the round's rule, from the sheets filed."""
-        return self._form(views, campaign_id, round_code).run(
-            request,
-            views.runtime.tenant,
-            lambda: views.runtime.ledger.aggregate_round(campaign_id, round_code, actor),
-            _done(views, campaign_id, round_code, "aggregated"),
-        )
-
-    @post(
-        f"{ROUND}/close",
-        operation_id="portalCloseRound",
-        sync_to_thread=True,
-        opt=access(SECRETARIAT),
-    )
-    def close(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        round_code: FromPath[str],
-        data: Posted[PortalForm],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        """No sheet is filed or corrected once the round is closed."""
-        return self._form(views, campaign_id, round_code).run(
-            request,
-            views.runtime.tenant,
-            lambda: views.runtime.ledger.close_round(campaign_id, round_code, actor),
-            _done(views, campaign_id, round_code, "closed"),
-        )
+    aggregate = _button("aggregate", "portalAggregateRound", "aggregated", _aggregate)
+    close = _button("close", "portalCloseRound", "closed", _close)
 
     @get(
         f"{ROUND}/form.xlsx",
@@ -376,7 +345,7 @@ class RoundPages(Controller):
 
         def opened(page: Page) -> dict[str, Any]:
             runtime.ledger.get_round(campaign_id, round_code)
-            return self._context(page, views, campaign_id, round_code, None)
+            return round_context(page, views, campaign_id, round_code, None)
 
         form = FormPage(
             round_template,
