@@ -55,15 +55,18 @@ PostedFields = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL
 class FormPage:
     """The page a form is posted from, as it is shown again when the command is refused: its
     template (or what chooses it from the context: a page that changes with its record's state);
-    its context (built once the page is known: a record that is not found answers a
-    404 page before the form is recorded); the fields a problem is shown beside (a problem of
-    another field stands above the form); the input kept; what else to show, given the
-    problems (`on_refusal`: `messages` by rule, or more context)."""
+    its context (built once the page is known: a record that is not found answers a 404 page
+    before the form is recorded); the fields a problem is shown beside (a problem of another
+    field stands above the form); the values shown (the input kept; on a first showing they may
+    come from the context: the record's own); what else to show, given the problems
+    (`on_refusal`: `messages` by rule, or more context)."""
 
     template: str | Callable[[Mapping[str, Any]], str]
     context: Callable[[Page], Mapping[str, Any]]
     fields: Sequence[str] = ()
-    values: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]] = field(
+        default_factory=dict
+    )
     on_refusal: Callable[[Page, tuple[Problem, ...]], dict[str, Any]] | None = None
 
     def show(self, request: Request[Any, Any, Any], tenant: Tenant, **more: Any) -> Template:
@@ -75,7 +78,7 @@ class FormPage:
             self._template(context),
             **{
                 **context,
-                "values": dict(self.values),
+                "values": self._values(context),
                 "problems": {},
                 "general_problems": [],
                 **more,
@@ -84,6 +87,9 @@ class FormPage:
 
     def _template(self, context: Mapping[str, Any]) -> str:
         return self.template if isinstance(self.template, str) else self.template(context)
+
+    def _values(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.values(context) if callable(self.values) else self.values)
 
     def enter(
         self, request: Request[Any, Any, Any], tenant: Tenant, cookies: Sequence[Cookie] = ()
@@ -96,7 +102,7 @@ class FormPage:
         request.state.form = FormState(
             template=self._template(context),
             fields=tuple(self.fields),
-            values=dict(self.values),
+            values=self._values(context),
             context=context,
             page=page,
             on_refusal=(lambda found: on_refusal(page, found)) if on_refusal else None,

@@ -8,7 +8,7 @@ resolveObjection, downloadCertificate; `api/campaigns/routes.py`: publishResults
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -201,6 +201,11 @@ def _done(runtime: TenantRuntime, campaign_id: UUID, done: str) -> str:
     return f"/{runtime.tenant.code}/grading/{campaign_id}?done={done}"
 
 
+def _current_grade(context: Mapping[str, Any]) -> dict[str, str]:
+    """A grade form first shows the result's grade as it stands."""
+    return {"grade": context["row"]["grade"] or ""}
+
+
 def _ranking(runtime: TenantRuntime, campaign_id: UUID) -> FormPage:
     """The ranking page, where its buttons' refusals are shown (above the ranking)."""
     return FormPage(
@@ -322,14 +327,17 @@ class GradingPages(Controller):
         submission_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
-        page = Page(request, runtime.tenant)
-        context = self._result_context(page, runtime, campaign_id, submission_id)
-        return page.render(
+        """A result's standing, and its grade changed with a reason (secretariat)."""
+        form = self._result_page(runtime, campaign_id, submission_id, values=_current_grade)
+        return form.show(request, runtime.tenant)
+
+    def _result_page(
+        self, runtime: TenantRuntime, campaign_id: UUID, submission_id: UUID, **form: Any
+    ) -> FormPage:
+        return FormPage(
             "grading/result.html",
-            **context,
-            values={"grade": context["row"]["grade"] or ""},
-            problems={},
-            general_problems=[],
+            lambda page: self._result_context(page, runtime, campaign_id, submission_id),
+            **form,
         )
 
     @post(
@@ -354,11 +362,8 @@ class GradingPages(Controller):
                 campaign_id, submission_id, values["grade"] or None, values["reason"], actor
             )
 
-        form = FormPage(
-            "grading/result.html",
-            lambda page: self._result_context(page, runtime, campaign_id, submission_id),
-            fields=("grade", "reason"),
-            values=values,
+        form = self._result_page(
+            runtime, campaign_id, submission_id, fields=("grade", "reason"), values=values
         )
         done = _done(runtime, campaign_id, "overridden")
         return await form.submit(request, runtime.tenant, override, done)
@@ -398,14 +403,17 @@ class GradingPages(Controller):
         objection_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
-        page = Page(request, runtime.tenant)
-        context = self._objection_context(page, runtime, campaign_id, objection_id)
-        return page.render(
+        """An objection beside the result's standing, and its resolution (secretariat)."""
+        form = self._objection_page(runtime, campaign_id, objection_id, values=_current_grade)
+        return form.show(request, runtime.tenant)
+
+    def _objection_page(
+        self, runtime: TenantRuntime, campaign_id: UUID, objection_id: UUID, **form: Any
+    ) -> FormPage:
+        return FormPage(
             "grading/objection.html",
-            **context,
-            values={"grade": context["row"]["grade"] or ""},
-            problems={},
-            general_problems=[],
+            lambda page: self._objection_context(page, runtime, campaign_id, objection_id),
+            **form,
         )
 
     @post(
@@ -438,11 +446,9 @@ class GradingPages(Controller):
                 actor,
             )
 
-        form = FormPage(
-            "grading/objection.html",
-            lambda page: self._objection_context(page, runtime, campaign_id, objection_id),
-            fields=("decision", "reason", "grade"),
-            values=values,
+        fields = ("decision", "reason", "grade")
+        form = self._objection_page(
+            runtime, campaign_id, objection_id, fields=fields, values=values
         )
         done = _done(runtime, campaign_id, "resolved")
         return await form.submit(request, runtime.tenant, resolve, done)
