@@ -133,6 +133,11 @@ class FormPage:
         return await sync_to_thread(self.run, request, tenant, command, done)
 
 
+def typed_fields(data: Mapping[str, str]) -> dict[str, str]:
+    """A form's fields as typed (`PostedFields`), without its CSRF token."""
+    return {k: v for k, v in data.items() if k != CSRF_FIELD}
+
+
 def stripped(form: Any, *names: str) -> dict[str, str]:
     """The named fields of a posted form as text without surrounding spaces ('' if missing;
     an upload in a text field is none)."""
