@@ -26,7 +26,7 @@ from api.platform.access import access, not_found, only
 from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from api.portal import labels
-from api.portal.forms import FormPage, PostedFields, typed_fields
+from api.portal.forms import FormPage, PostedFields, said, typed_fields
 from api.portal.rendering import Page
 from api.portal.reviewer import parse_criteria
 from api.review.routes import fresh
@@ -256,16 +256,8 @@ class ContestPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
-        review_round = contest_round(runtime, campaign_id, round_code)
-        page = Page(request, runtime.tenant)
-        return page.render(
-            "contest/control.html",
-            **self._control(page, runtime, review_round, campaign_id),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        form = self._control_page(runtime, campaign_id, round_code, flag=done)
+        return form.show(request, runtime.tenant)
 
     @get(
         "/{campaign_id:uuid}/{round_code:str}/order",
@@ -288,13 +280,20 @@ class ContestPages(Controller):
         )
 
     def _control_page(
-        self, runtime: TenantRuntime, campaign_id: UUID, round_code: str, **form: Any
+        self,
+        runtime: TenantRuntime,
+        campaign_id: UUID,
+        round_code: str,
+        flag: str = "",
+        **form: Any,
     ) -> FormPage:
-        """The control page, where each of its forms is posted from (`form`: as `FormPage`'s)."""
+        """The control page (after the `flag` of what was done), where each of its forms is
+        posted from (`form`: as `FormPage`'s)."""
 
         def context(page: Page) -> dict[str, Any]:
             review_round = contest_round(runtime, campaign_id, round_code)
-            return {**self._control(page, runtime, review_round, campaign_id), "done": ""}
+            control = self._control(page, runtime, review_round, campaign_id)
+            return {**control, "done": said(page, DONE, flag)}
 
         return FormPage("contest/control.html", context, **form)
 
@@ -527,15 +526,26 @@ class ContestPages(Controller):
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
         review_round = contest_round(runtime, campaign_id, round_code)
-        page = Page(request, runtime.tenant)
-        return page.render(
-            "contest/judge.html",
-            **self._judge(page, runtime, records, review_round, campaign_id),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        form = self._judge_page(runtime, records, review_round, campaign_id, flag=done)
+        return form.show(request, runtime.tenant)
+
+    def _judge_page(
+        self,
+        runtime: TenantRuntime,
+        records: Records,
+        review_round: ReviewRound,
+        campaign_id: UUID,
+        flag: str = "",
+        **form: Any,
+    ) -> FormPage:
+        """The judge's page (after the `flag` of what was done), where their sheet is posted
+        from (`form`: as `FormPage`'s)."""
+
+        def context(page: Page) -> dict[str, Any]:
+            judge = self._judge(page, runtime, records, review_round, campaign_id)
+            return {**judge, "done": said(page, DONE, flag)}
+
+        return FormPage("contest/judge.html", context, **form)
 
     @get(
         "/{campaign_id:uuid}/{round_code:str}/judge/stage",
@@ -585,14 +595,9 @@ class ContestPages(Controller):
         if key not in review_round.entrants:
             raise not_found("submission_id")
         rubric = rubric_of(review_round, key)
-        form = FormPage(
-            "contest/judge.html",
-            lambda page: {
-                **self._judge(page, runtime, records, review_round, campaign_id),
-                "done": "",
-            },
-            fields=(*(f"criteria.{name}" for name in rubric), "comment"),
-            values=values,
+        fields = (*(f"criteria.{name}" for name in rubric), "comment")
+        form = self._judge_page(
+            runtime, records, review_round, campaign_id, fields=fields, values=values
         )
         _, context = form.enter(request, runtime.tenant)
         runtime.ledger.file_sheet(

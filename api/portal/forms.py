@@ -133,6 +133,12 @@ class FormPage:
         return await sync_to_thread(self.run, request, tenant, command, done)
 
 
+def said(page: Page, words: Mapping[str, str], flag: str | None) -> str:
+    """A redirect's `?done=` flag as the page says it, in the reader's language (nothing for
+    no flag or one the page does not know)."""
+    return page.speaker.gettext(words[flag]) if flag is not None and flag in words else ""
+
+
 def typed_fields(data: Mapping[str, str]) -> dict[str, str]:
     """A form's fields as typed (`PostedFields`), without its CSRF token."""
     return {k: v for k, v in data.items() if k != CSRF_FIELD}

@@ -33,7 +33,7 @@ from api.platform.errors import RequestProblem
 from api.platform.security import CSRF_FIELD
 from api.portal import labels
 from api.portal.clock import written
-from api.portal.forms import FormPage, check_form_token, form_token, refuse, stripped
+from api.portal.forms import FormPage, check_form_token, form_token, refuse, said, stripped
 from api.portal.rendering import Page
 from api.review import public_objections
 from api.review.results import PDF, certificate_pdf
@@ -206,11 +206,15 @@ def _current_grade(context: Mapping[str, Any]) -> dict[str, str]:
     return {"grade": context["row"]["grade"] or ""}
 
 
-def _ranking(runtime: TenantRuntime, campaign_id: UUID) -> FormPage:
-    """The ranking page, where its buttons' refusals are shown (above the ranking)."""
+def _ranking(runtime: TenantRuntime, campaign_id: UUID, flag: str = "") -> FormPage:
+    """The ranking page (after the `flag` of what was done), where its buttons' refusals are
+    shown (above the ranking)."""
     return FormPage(
         "grading/ranking.html",
-        lambda page: {**ranking_context(page, runtime, campaign_id), "done": ""},
+        lambda page: {
+            **ranking_context(page, runtime, campaign_id),
+            "done": said(page, DONE, flag),
+        },
     )
 
 
@@ -275,14 +279,8 @@ class GradingPages(Controller):
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
-        page = Page(request, runtime.tenant)
-        done = request.query_params.get("done", "")
-        return page.render(
-            "grading/ranking.html",
-            **ranking_context(page, runtime, campaign_id),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            general_problems=[],
-        )
+        flag = request.query_params.get("done", "")
+        return _ranking(runtime, campaign_id, flag).show(request, runtime.tenant)
 
     # The ranking page's buttons: each one ledger command.
     grade = _button("grade", "portalGradeCampaign", "graded", AssociationLedger.grade_campaign)
