@@ -54,16 +54,17 @@ PostedFields = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL
 @dataclass(frozen=True)
 class FormPage:
     """The page a form is posted from, as it is shown again when the command is refused: its
-    template (or what chooses it from the context: a page that changes with its record's state);
-    its context (built once the page is known: a record that is not found answers a 404 page
-    before the form is recorded); the fields a problem is shown beside (a problem of another
-    field stands above the form); the values shown (the input kept; on a first showing they may
-    come from the context: the record's own); what else to show, given the problems
-    (`on_refusal`: `messages` by rule, or more context)."""
+    template; its context (built once the page is known: a record that is not found answers a
+    404 page before the form is recorded); the fields a problem is shown beside (a problem of
+    another field stands above the form); the values shown (the input kept; on a first showing
+    the record's own); what else to show, given the problems (`on_refusal`: `messages` by
+    rule, or more context). The template, the fields and the values may each be given as what
+    chooses them from the context (a page that changes with its record's state, a form whose
+    fields follow its record's checklist, a form first filled from its record)."""
 
     template: str | Callable[[Mapping[str, Any]], str]
     context: Callable[[Page], Mapping[str, Any]]
-    fields: Sequence[str] = ()
+    fields: Sequence[str] | Callable[[Mapping[str, Any]], Sequence[str]] = ()
     values: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]] = field(
         default_factory=dict
     )
@@ -101,7 +102,7 @@ class FormPage:
         on_refusal = self.on_refusal
         request.state.form = FormState(
             template=self._template(context),
-            fields=tuple(self.fields),
+            fields=tuple(self.fields(context) if callable(self.fields) else self.fields),
             values=self._values(context),
             context=context,
             page=page,
