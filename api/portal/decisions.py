@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -202,9 +203,20 @@ def form_page(
     )
 
 
-DecisionCommand = Callable[
-    [AssociationLedger, UUID, str, dict[str, str], Actor, int | None], object
-]
+@dataclass(frozen=True)
+class Decision:
+    """A decision on one unit's 推荐表 as posted: its reason (and the extra places typed), at
+    the version the page was read at, by whom."""
+
+    campaign_id: UUID
+    unit: str
+    reason: str
+    extra: str
+    version: int | None
+    actor: Actor
+
+
+DecisionCommand = Callable[[AssociationLedger, Decision], object]
 
 
 def _decision(act: str, operation_id: str, done: str, command: DecisionCommand) -> Any:
@@ -228,6 +240,7 @@ def _decision(act: str, operation_id: str, done: str, command: DecisionCommand) 
         posted = await request.form()
         values = stripped(posted, "reason", "extra")
         version = version_of(posted.get("version"))
+        decision = Decision(campaign_id, unit, values["reason"], values["extra"], version, actor)
         runtime = views.runtime
 
         def run() -> Redirect:
@@ -238,7 +251,7 @@ def _decision(act: str, operation_id: str, done: str, command: DecisionCommand) 
             return form.run(
                 request,
                 runtime.tenant,
-                lambda: command(runtime.ledger, campaign_id, unit, values, actor, version),
+                lambda: command(runtime.ledger, decision),
                 _done(runtime, f"{campaign_id}/units/{unit}", done),
             )
 
@@ -247,45 +260,25 @@ def _decision(act: str, operation_id: str, done: str, command: DecisionCommand) 
     return decide
 
 
-def _reason(values: dict[str, str]) -> str:
+def _bounded(reason: str) -> str:
     """The reason's bound, as the API's schema (`Reason`) takes it from the domain."""
-    refuse(too_long("reason", values["reason"], REASON_MAX_CHARS, "原因"))
-    return values["reason"]
+    refuse(too_long("reason", reason, REASON_MAX_CHARS, "原因"))
+    return reason
 
 
-def _return(
-    ledger: AssociationLedger,
-    campaign_id: UUID,
-    unit: str,
-    values: dict[str, str],
-    actor: Actor,
-    version: int | None,
-) -> None:
-    ledger.return_recommendation(campaign_id, unit, _reason(values), actor, version)
+def _return(ledger: AssociationLedger, d: Decision) -> None:
+    ledger.return_recommendation(d.campaign_id, d.unit, _bounded(d.reason), d.actor, d.version)
 
 
-def _grant_quota(
-    ledger: AssociationLedger,
-    campaign_id: UUID,
-    unit: str,
-    values: dict[str, str],
-    actor: Actor,
-    version: int | None,
-) -> None:
+def _grant_quota(ledger: AssociationLedger, d: Decision) -> None:
     """The domain checks the number and the reason together."""
-    extra = int(values["extra"]) if values["extra"].lstrip("-").isdigit() else 0
-    ledger.grant_recommendation_quota(campaign_id, unit, extra, values["reason"], actor, version)
+    extra = int(d.extra) if d.extra.lstrip("-").isdigit() else 0
+    ledger.grant_recommendation_quota(d.campaign_id, d.unit, extra, d.reason, d.actor, d.version)
 
 
-def _invalidate(
-    ledger: AssociationLedger,
-    campaign_id: UUID,
-    unit: str,
-    values: dict[str, str],
-    actor: Actor,
-    version: int | None,
-) -> None:
-    ledger.invalidate_recommendation(campaign_id, unit, _reason(values), actor, version)
+def _invalidate(ledger: AssociationLedger, d: Decision) -> None:
+    reason = _bounded(d.reason)
+    ledger.invalidate_recommendation(d.campaign_id, d.unit, reason, d.actor, d.version)
 
 
 class DecisionPages(Controller):
