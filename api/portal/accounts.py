@@ -91,6 +91,7 @@ class SignInPages(Controller):
         auth: NamedDependency[Auth],
         next_page: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None,
     ) -> Template:
+        """The sign-in form (the page asked for kept in `next`)."""
         token, cookies = form_token(request)
         page = Page(request, auth.runtime.tenant, cookies=cookies)
         values = {"login": "", "next": safe_next(next_page, "")}
@@ -329,6 +330,8 @@ class AccountPages(Controller):
     def registration_page(
         self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]
     ) -> Template:
+        """An applicant unit's self-registration: the account, the enterprise, its licence and
+        letter."""
         return self._blank(request, auth, "accounts/register.html", values={})
 
     @get(
@@ -365,6 +368,8 @@ class AccountPages(Controller):
         files: NamedDependency[FileStore],
         views: NamedDependency[TenantViews],
     ) -> Redirect:
+        """Registered, the confirmation code mailed; the page asks for it (each refusal beside its
+        field, the passwords never shown again)."""
         form = await request.form()
         values = {k: _text(form, k) for k in ("login", "name", "enterprise_name", "credit_code")}
         await self._form(
@@ -415,6 +420,7 @@ class AccountPages(Controller):
         auth: NamedDependency[Auth],
         registered: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> Template:
+        """The mailed code asked for (after registering, it says the mail was sent)."""
         return self._blank(
             request, auth, "accounts/confirm.html", values={}, registered=bool(registered)
         )
@@ -423,6 +429,7 @@ class AccountPages(Controller):
     async def confirm(
         self, request: Request[Any, Any, Any], data: CodeBody, auth: NamedDependency[Auth]
     ) -> Template:
+        """The registration confirmed by the mailed code."""
         token = data.token.strip()
         page = await self._form(
             request,
@@ -445,6 +452,7 @@ class AccountPages(Controller):
     def invitation_page(
         self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]
     ) -> Template:
+        """An invitation accepted: the mailed code and a first password."""
         return self._blank(request, auth, "accounts/invitation.html", values={})
 
     @post("/invitation", operation_id="portalAcceptInvitation", opt=access(PUBLIC))
@@ -488,6 +496,7 @@ class AccountPages(Controller):
 
     @get("/password-reset", operation_id="portalResetPage", sync_to_thread=True, opt=access(PUBLIC))
     def reset_page(self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]) -> Template:
+        """A password reset asked for by login (answered alike whatever the login)."""
         return self._blank(request, auth, "accounts/reset.html", values={})
 
     @post("/password-reset", operation_id="portalRequestReset", opt=access(PUBLIC))
@@ -516,6 +525,7 @@ class AccountPages(Controller):
         auth: NamedDependency[Auth],
         mailed: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> Template:
+        """The mailed code and the new password."""
         return self._blank(
             request, auth, "accounts/reset_confirm.html", values={}, mailed=bool(mailed)
         )
@@ -545,6 +555,8 @@ class AccountPages(Controller):
         invited: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
         claimed: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> Template:
+        """My account: roles held, the claims to speak for an enterprise, colleagues invited, the
+        password changed."""
         page = Page(request, auth.runtime.tenant)
         notice = "invited" if invited else "claimed" if claimed else ""
         return page.render(

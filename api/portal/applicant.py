@@ -440,6 +440,7 @@ class ApplicantPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """我的申报 of one campaign."""
         campaign = runtime.ledger.get_campaign(campaign_id)  # 404 for no such campaign
         return self._results_page(request, records, runtime, views, campaign_id, campaign)
 
@@ -536,6 +537,7 @@ class ApplicantPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
+        """报名 filed, or changed at the version the page was read at."""
         posted = RegistrationValues(await request.form())
         return await sync_to_thread(
             self._register, request, campaign_id, records, runtime, actor, posted
@@ -583,6 +585,7 @@ class ApplicantPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """A result's decisions, grade and certificate; its endorsement and withdrawal while open."""
         submission = records.own_submission(runtime, submission_id)
         return _result_page(runtime, views, submission).show(request, runtime.tenant)
 

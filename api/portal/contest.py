@@ -256,6 +256,8 @@ class ContestPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
+        """The contest's control page: the running order, who is on stage, next, paper sheets,
+        release."""
         form = self._control_page(runtime, campaign_id, round_code, flag=done)
         return form.show(request, runtime.tenant)
 
@@ -429,6 +431,7 @@ class ContestPages(Controller):
         round_code: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
+        """The big screen for the projector."""
         review_round = contest_round(runtime, campaign_id, round_code)
         page = Page(request, runtime.tenant)
         return page.render(
@@ -525,6 +528,7 @@ class ContestPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
+        """A judge's phone page: the presentation on stage and their own sheet of it."""
         review_round = contest_round(runtime, campaign_id, round_code)
         form = self._judge_page(runtime, records, review_round, campaign_id, flag=done)
         return form.show(request, runtime.tenant)

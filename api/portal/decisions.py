@@ -291,6 +291,7 @@ class DecisionPages(Controller):
     def campaigns(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
+        """The campaigns, each leading to its units' 推荐表."""
         page = Page(request, views.runtime.tenant)
         found = list_campaigns(views.db("campaign_list"))
         rows = [
@@ -317,6 +318,7 @@ class DecisionPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """A campaign's recommending units (their 推荐表 and quotas) and its direct channel's results."""
         flag = request.query_params.get("done", "")
         return units_page(runtime, views, campaign_id, flag).show(request, runtime.tenant)
 
@@ -365,6 +367,7 @@ class DecisionPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """One unit's 推荐表, read-only, with the secretariat's decisions on it."""
         name = records.unit_name(runtime, unit, own=False)
         flag = request.query_params.get("done", "")
         form = form_page(runtime, views, campaign_id, unit, name, flag)

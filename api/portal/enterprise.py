@@ -106,6 +106,7 @@ class EnterpriseClaimPages(Controller):
         views: NamedDependency[TenantViews],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
+        """The claims awaiting verification, each with its licence and letter in the page."""
         flag = done if done in ("accepted", "refused") else ""
         return self._queue_page(views, records, flag).show(request, views.runtime.tenant)
 

@@ -245,6 +245,7 @@ class ExpertPoolPages(Controller):
         done: Annotated[str, QueryParameter(max_length=10)] = "",
         imported: Annotated[int, QueryParameter(ge=0, le=5000)] = 0,
     ) -> Template:
+        """The pool: each expert's certificate and its validity, conflicts; enrol, import."""
         form = self._pool_page(views, flag=done)
         return form.show(request, views.runtime.tenant, imported=imported)
 
@@ -255,6 +256,7 @@ class ExpertPoolPages(Controller):
         opt=access(SECRETARIAT),
     )
     def template_file(self) -> Response[bytes]:
+        """The pool's .xlsx import template."""
         return download(template(), XLSX, "评审专家库导入表.xlsx")
 
     @post("/", operation_id="portalEnrolExpert", opt=access(SECRETARIAT))
@@ -322,6 +324,7 @@ class ExpertPoolPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
+        """One expert: the profile changed, a conflict declared, retired."""
         expert = runtime.ledger.get_expert(certificate_number)
         form = expert_page(expert, flag=done, values=expert_values(expert))
         return form.show(request, runtime.tenant)

@@ -161,11 +161,11 @@ def version_of(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def refuse(problems: Iterable[Problem], status: int = 422) -> None:
-    """Refuse the form with these problems, if there are any (the command is not run)."""
+def refuse(problems: Iterable[Problem]) -> None:
+    """Refuse the form (422) with these problems, if there are any: the command is not run."""
     found = tuple(problems)
     if found:
-        raise RequestProblem(status, *found)
+        raise RequestProblem(422, *found)
 
 
 FORM_COOKIE = "qcflow_form"

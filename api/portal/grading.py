@@ -255,6 +255,7 @@ class GradingPages(Controller):
     def campaigns(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
+        """The campaigns, each leading to its grading."""
         page = Page(request, views.runtime.tenant)
         rows = [
             {
@@ -279,6 +280,8 @@ class GradingPages(Controller):
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
+        """The ranking with each result's scores, grade and basis, the quotas as they fill, the
+        notice's objections; the buttons of each step."""
         flag = request.query_params.get("done", "")
         return _ranking(runtime, campaign_id, flag).show(request, runtime.tenant)
 
@@ -537,6 +540,7 @@ class PublicObjectionPages(Controller):
         views: NamedDependency[TenantViews],
         result: Annotated[str, QueryParameter(max_length=64)] = "",
     ) -> Template:
+        """The objection form (the result chosen from the notice page kept)."""
         token, cookies = form_token(request)
         page = Page(request, views.runtime.tenant, cookies=cookies)
         context = self._context(page, views.runtime, views, campaign_id, token)

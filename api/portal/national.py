@@ -158,6 +158,8 @@ class NationalForwardingPages(Controller):
         platform: NamedDependency[Platform],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
+        """The national campaign's window and this association's quota as it fills, the results to
+        forward, each forward's national status and grade."""
         flag = done if done in ("forwarded", "withdrawn") else ""
         form = forwarding_page(platform, views, campaign_id, flag)
         return form.show(request, views.runtime.tenant)
@@ -338,6 +340,8 @@ class IntakePages(Controller):
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
+        """What each member association forwarded and withdrew (with reasons), its roster and
+        report; extra places granted."""
         return intake_page(runtime, campaign_id).show(request, runtime.tenant)
 
     @post(

@@ -282,6 +282,7 @@ class PlanPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         saved: Annotated[bool, QueryParameter()] = False,
     ) -> Template:
+        """The review plan in the editor as it stands (never planned: a band per grade of the scale)."""
         campaign = runtime.ledger.get_campaign(campaign_id)
         values = self._start(runtime, campaign)
         form = self._plan_page(runtime, campaign, values, saved)
@@ -314,6 +315,7 @@ class PlanPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Template | Redirect:
+        """Saved at the version the page was read at, or a row added or removed (nothing saved)."""
         form = await request.form()
         return await sync_to_thread(self._save, request, campaign_id, runtime, actor, form)
 

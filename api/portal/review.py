@@ -158,6 +158,7 @@ class FormalReviewPages(Controller):
         done: Annotated[str, QueryParameter(max_length=10)] = "",
         passed: Annotated[int, QueryParameter(ge=0, le=500)] = 0,
     ) -> Template:
+        """The formal review's queue (pending, or every result) with its progress."""
         campaign = views.runtime.ledger.get_campaign(campaign_id)
         fresh(views)
         shown = "all" if show == "all" else "pending"
@@ -198,6 +199,7 @@ class FormalReviewPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Template | Redirect:
+        """Several results passed at once: all or none, a refusal naming each result."""
         form = await request.form()
         chosen = [v for v in form.getall("submissions", []) if isinstance(v, str)]
         return await sync_to_thread(self._bulk, request, campaign_id, views, actor, chosen)
@@ -252,6 +254,7 @@ class FormalReviewPages(Controller):
         file: Annotated[str, QueryParameter(max_length=64)] = "",
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
+        """A result beside its files (a PDF framed) and the campaign's checklist."""
         fresh(views)
         form = self._result_page(records, views, campaign_id, submission_id, file, flag=done)
         return form.show(request, views.runtime.tenant)
@@ -329,6 +332,8 @@ class FormalReviewPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Template | Redirect:
+        """Passed, returned with the unmet items, or rejected with a reason; then the next in the
+        queue."""
         form = await request.form()
         posted = {
             "decision": str(form.get("decision") or ""),

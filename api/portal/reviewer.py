@@ -123,6 +123,7 @@ class ReviewerPages(Controller):
         views: NamedDependency[TenantViews],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
+        """My queue per round with progress; a conflict declared."""
         return self._queue_page(views, records).show(
             request, views.runtime.tenant, done=done if done in DONE else ""
         )
@@ -212,6 +213,7 @@ class ReviewerPages(Controller):
         views: NamedDependency[TenantViews],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
+        """My sheet of one result by its rubric, the result a tap away."""
         context = sheet_context(views, records, campaign_id, round_code, submission_id)
         return FormPage("reviewer/sheet.html", lambda page: context).show(
             request, views.runtime.tenant, done=done if done in DONE else ""

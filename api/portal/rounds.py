@@ -197,6 +197,7 @@ class RoundPages(Controller):
     def index(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
+        """Each campaign's planned rounds, opened or not."""
         page = Page(request, views.runtime.tenant)
         return page.render("rounds/index.html", campaigns=planned_rounds(views, page.speaker))
 
@@ -211,6 +212,8 @@ class RoundPages(Controller):
         filed: Annotated[int | None, QueryParameter(ge=0, le=100000)] = None,
         top: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
     ) -> Template:
+        """The round: before it opens, the entrants it would have; opened, assignment, progress,
+        paper sheets, aggregation and close."""
         return round_page(views, campaign_id, round_code, top).show(
             request, views.runtime.tenant, done=done if done in DONE else "", filed=filed or 0
         )
@@ -320,6 +323,7 @@ class RoundPages(Controller):
         round_code: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
+        """The round's paper sheet form (the 评审汇总表 layout) to fill in and import."""
         campaign = runtime.ledger.get_campaign(campaign_id)
         review_round = runtime.ledger.get_round(campaign_id, round_code)
         content = sheet_form_xlsx(campaign, review_round)

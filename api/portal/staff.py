@@ -83,6 +83,7 @@ class StaffPages(Controller):
     def accounts(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
+        """Every account with its roles and whether it has accepted; the invitation form."""
         return self._list_page(views).show(request, views.runtime.tenant)
 
     @post("/invitations", operation_id="portalInviteAccount", opt=access(SECRETARIAT))
@@ -185,6 +186,7 @@ class StaffPages(Controller):
         account_id: FromPath[UUID],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """One account: its roles granted and revoked, the enterprise renamed, unlocked, disabled."""
         done = request.query_params.get("done", "")
         form = self._account_page(views, account_id, done if done in DONE else "")
         return form.show(request, views.runtime.tenant)
