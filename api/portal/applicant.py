@@ -585,7 +585,7 @@ class ApplicantPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
-        """A result's decisions, grade and certificate; its endorsement and withdrawal while open."""
+        """A result's decisions, grade, certificate; its endorsement and withdrawal while open."""
         submission = records.own_submission(runtime, submission_id)
         return _result_page(runtime, views, submission).show(request, runtime.tenant)
 

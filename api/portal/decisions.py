@@ -318,7 +318,7 @@ class DecisionPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
-        """A campaign's recommending units (their 推荐表 and quotas) and its direct channel's results."""
+        """A campaign's recommending units (their 推荐表, quotas) and its direct channel's results."""
         flag = request.query_params.get("done", "")
         return units_page(runtime, views, campaign_id, flag).show(request, runtime.tenant)
 

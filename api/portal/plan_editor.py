@@ -282,7 +282,7 @@ class PlanPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         saved: Annotated[bool, QueryParameter()] = False,
     ) -> Template:
-        """The review plan in the editor as it stands (never planned: a band per grade of the scale)."""
+        """The plan in the editor as it stands (never planned: a band per grade of the scale)."""
         campaign = runtime.ledger.get_campaign(campaign_id)
         values = self._start(runtime, campaign)
         form = self._plan_page(runtime, campaign, values, saved)

@@ -186,7 +186,7 @@ class StaffPages(Controller):
         account_id: FromPath[UUID],
         views: NamedDependency[TenantViews],
     ) -> Template:
-        """One account: its roles granted and revoked, the enterprise renamed, unlocked, disabled."""
+        """One account: roles granted and revoked, the enterprise renamed, unlocked, disabled."""
         done = request.query_params.get("done", "")
         form = self._account_page(views, account_id, done if done in DONE else "")
         return form.show(request, views.runtime.tenant)
