@@ -7,16 +7,14 @@ No password is ever shown again or mailed: a refused form keeps every field but 
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.concurrency import sync_to_thread
-from litestar.datastructures import Cookie, UploadFile
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor, Role
@@ -44,11 +42,17 @@ from api.accounts.routes import (
 from api.accounts.schemas import CLAIM_FILE_MAX_BYTES, ClaimFileIn
 from api.accounts.sign_in import ACCOUNT_FAILURES_BEFORE_LOCK, LOCK_DURATION, check_sign_in
 from api.platform.access import PUBLIC, SIGNED_IN, Principal, access, only
-from api.platform.errors import RequestProblem
 from api.platform.records import Records
-from api.platform.security import CSRF_FIELD, Signer
+from api.platform.security import CSRF_FIELD
 from api.portal import labels
-from api.portal.errors import FormState
+from api.portal.forms import (
+    FormPage,
+    PortalForm,
+    Posted,
+    check_form_token,
+    form_token,
+    refuse,
+)
 from api.portal.i18n import Speaker
 from api.portal.labels import N_
 from api.portal.public import safe_next
@@ -56,34 +60,13 @@ from api.portal.rendering import Page, Viewer
 from projections.service import TenantViews
 from tenants.files import FileStore
 
-FORM_COOKIE = "qcflow_form"
-"""A random value tying an anonymous form (sign-in) to its browser: the form's CSRF token is
-signed over it, so another site cannot post a form in the reader's name."""
 
-
-class SignInForm(msgspec.Struct, kw_only=True):
+class SignInForm(PortalForm):
     """The sign-in form as posted (every field may be missing: the page says which is empty)."""
 
     login: str = ""
     password: str = ""
-    csrf_token: str = ""
     next: str = ""
-
-
-FormBody = Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def form_token(request: Request[Any, Any, Any]) -> tuple[str, list[Cookie]]:
-    """The anonymous form's CSRF token, and the cookie to set when the browser has none yet."""
-    signer: Signer = request.app.state.signer
-    nonce = request.cookies.get(FORM_COOKIE)
-    cookies = []
-    if not nonce:
-        nonce = secrets.token_urlsafe(24)
-        cookies.append(
-            Cookie(key=FORM_COOKIE, value=nonce, httponly=True, samesite="strict", path="/")
-        )
-    return signer.csrf_token(f"form.{nonce}"), cookies
 
 
 def _sign_in_context(token: str) -> dict[str, Any]:
@@ -108,6 +91,7 @@ class SignInPages(Controller):
         auth: NamedDependency[Auth],
         next_page: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None,
     ) -> Template:
+        """The sign-in form (the page asked for kept in `next`)."""
         token, cookies = form_token(request)
         page = Page(request, auth.runtime.tenant, cookies=cookies)
         values = {"login": "", "next": safe_next(next_page, "")}
@@ -121,27 +105,27 @@ class SignInPages(Controller):
 
     @post("/sign-in", operation_id="portalSignIn", opt=access(PUBLIC))
     async def sign_in(
-        self, request: Request[Any, Any, Any], data: FormBody, auth: NamedDependency[Auth]
+        self,
+        request: Request[Any, Any, Any],
+        data: Posted[SignInForm],
+        auth: NamedDependency[Auth],
     ) -> Redirect:
+        """The API's sign-in rules (lock-out, throttling); signed in, the page asked for."""
         token, cookies = form_token(request)
-        page = await sync_to_thread(Page, request, auth.runtime.tenant, cookies=cookies)
         login = data.login.strip()
-        request.state.form = FormState(
-            template="accounts/sign_in.html",
+        form = FormPage(
+            "accounts/sign_in.html",
+            lambda page: _sign_in_context(token),
             fields=("login", "password"),
             values={"login": login, "next": safe_next(data.next, "")},  # never the password
-            context=_sign_in_context(token),
-            page=page,
         )
-        if cookies or data.csrf_token != token:
-            raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
-        empty = [
+        await sync_to_thread(form.enter, request, auth.runtime.tenant, cookies)
+        check_form_token(token, cookies, data.csrf_token)
+        refuse(
             Problem(name, "required", "不能为空")
             for name in ("login", "password")
             if not getattr(data, name).strip()
-        ]
-        if empty:
-            raise RequestProblem(422, *empty)
+        )
         account = await check_sign_in(auth, login, data.password, auth.address(request))
         _, session_cookies = await sync_to_thread(open_session, auth, account)
         home = f"/{auth.runtime.tenant.code}/"
@@ -156,11 +140,10 @@ class SignInPages(Controller):
         )
 
 
-class CodeForm(msgspec.Struct, kw_only=True):
+class CodeForm(PortalForm):
     """The account forms posted as URL-encoded fields (each form uses some; any may be
     missing: the page says which is empty)."""
 
-    csrf_token: str = ""
     login: str = ""
     name: str = ""
     token: str = ""
@@ -170,7 +153,7 @@ class CodeForm(msgspec.Struct, kw_only=True):
     credit_code: str = ""
 
 
-CodeBody = Annotated[CodeForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+CodeBody = Posted[CodeForm]
 
 
 # The words of the account forms' refusals in English (in Chinese, the domain's message is shown
@@ -220,6 +203,11 @@ def in_english(
     return {rule: words[rule] for rule in {p.rule for p in problems} if rule in words}
 
 
+def english_words(page: Page, problems: tuple[Problem, ...]) -> dict[str, Any]:
+    """A form's `on_refusal`: the English of its refusals by rule (`in_english`)."""
+    return {"messages": in_english(page.speaker, problems)}
+
+
 def _required(values: dict[str, str], *names: str) -> list[Problem]:
     return [Problem(name, "required", "不能为空") for name in names if not values.get(name)]
 
@@ -262,11 +250,6 @@ async def _documents(form: Any) -> tuple[dict[ClaimDocument, ClaimFileIn], list[
     return documents, problems
 
 
-def _refuse(problems: list[Problem]) -> None:
-    if problems:
-        raise RequestProblem(422, *problems)
-
-
 DOCUMENT_FIELDS = (
     "business_licence",
     "business_licence.content",
@@ -305,21 +288,21 @@ class AccountPages(Controller):
         values: dict[str, str],
         posted_token: str,
         credit_code: str = "",
+        **context: Any,
     ) -> Page:
         """An anonymous form posted: what to show again if refused, and its token checked."""
         token, cookies = form_token(request)
-        page = await sync_to_thread(Page, request, auth.runtime.tenant, cookies=cookies)
-        speaker = page.speaker
-        request.state.form = FormState(
-            template=template,
+        form = FormPage(
+            template,
+            lambda page: {"csrf_field": CSRF_FIELD, "form_csrf": token, **context},
             fields=fields,
             values=values,
-            context={"csrf_field": CSRF_FIELD, "form_csrf": token},
-            page=page,
-            on_refusal=lambda problems: {"messages": in_english(speaker, problems, credit_code)},
+            on_refusal=lambda page, found: {
+                "messages": in_english(page.speaker, found, credit_code)
+            },
         )
-        if cookies or posted_token != token:
-            raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
+        page, _ = await sync_to_thread(form.enter, request, auth.runtime.tenant, cookies)
+        check_form_token(token, cookies, posted_token)
         return page
 
     def _blank(
@@ -347,6 +330,8 @@ class AccountPages(Controller):
     def registration_page(
         self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]
     ) -> Template:
+        """An applicant unit's self-registration: the account, the enterprise, its licence and
+        letter."""
         return self._blank(request, auth, "accounts/register.html", values={})
 
     @get(
@@ -383,6 +368,8 @@ class AccountPages(Controller):
         files: NamedDependency[FileStore],
         views: NamedDependency[TenantViews],
     ) -> Redirect:
+        """Registered, the confirmation code mailed; the page asks for it (each refusal beside its
+        field, the passwords never shown again)."""
         form = await request.form()
         values = {k: _text(form, k) for k in ("login", "name", "enterprise_name", "credit_code")}
         await self._form(
@@ -396,7 +383,7 @@ class AccountPages(Controller):
         )
         password = _raw(form, "password")
         documents, problems = await _documents(form)
-        _refuse(
+        refuse(
             [
                 *_required(values, "login", "name", "enterprise_name"),
                 *credit_code_problems(values["credit_code"]),
@@ -433,6 +420,7 @@ class AccountPages(Controller):
         auth: NamedDependency[Auth],
         registered: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> Template:
+        """The mailed code asked for (after registering, it says the mail was sent)."""
         return self._blank(
             request, auth, "accounts/confirm.html", values={}, registered=bool(registered)
         )
@@ -441,6 +429,7 @@ class AccountPages(Controller):
     async def confirm(
         self, request: Request[Any, Any, Any], data: CodeBody, auth: NamedDependency[Auth]
     ) -> Template:
+        """The registration confirmed by the mailed code."""
         token = data.token.strip()
         page = await self._form(
             request,
@@ -449,9 +438,9 @@ class AccountPages(Controller):
             ("token",),
             {"token": token},
             data.csrf_token,
+            registered=False,
         )
-        request.state.form.context["registered"] = False
-        _refuse(_required({"token": token}, "token"))
+        refuse(_required({"token": token}, "token"))
         await sync_to_thread(confirm_registration, auth, token)
         return page.render("accounts/done.html", done="confirmed")
 
@@ -463,32 +452,51 @@ class AccountPages(Controller):
     def invitation_page(
         self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]
     ) -> Template:
+        """An invitation accepted: the mailed code and a first password."""
         return self._blank(request, auth, "accounts/invitation.html", values={})
 
     @post("/invitation", operation_id="portalAcceptInvitation", opt=access(PUBLIC))
     async def accept(
         self, request: Request[Any, Any, Any], data: CodeBody, auth: NamedDependency[Auth]
     ) -> Template:
+        """The mailed code and a first password: the invited account is active."""
+        return await self._with_new_password(
+            request, data, auth, "accounts/invitation.html", accept_invitation, "invitation"
+        )
+
+    async def _with_new_password(
+        self,
+        request: Request[Any, Any, Any],
+        data: CodeForm,
+        auth: Auth,
+        template: str,
+        command: Callable[[Auth, str, str], object],
+        done: str,
+        **context: Any,
+    ) -> Template:
+        """A mailed code with a new password (twice): the command run, the done page shown."""
         token = data.token.strip()
         page = await self._form(
             request,
             auth,
-            "accounts/invitation.html",
+            template,
             ("token", "password", "password_again"),
             {"token": token},
             data.csrf_token,
+            **context,
         )
-        _refuse(
+        refuse(
             [
                 *_required({"token": token}, "token"),
                 *_new_password(data.password, data.password_again),
             ]
         )
-        await sync_to_thread(accept_invitation, auth, token, data.password)
-        return page.render("accounts/done.html", done="invitation")
+        await sync_to_thread(command, auth, token, data.password)
+        return page.render("accounts/done.html", done=done)
 
     @get("/password-reset", operation_id="portalResetPage", sync_to_thread=True, opt=access(PUBLIC))
     def reset_page(self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]) -> Template:
+        """A password reset asked for by login (answered alike whatever the login)."""
         return self._blank(request, auth, "accounts/reset.html", values={})
 
     @post("/password-reset", operation_id="portalRequestReset", opt=access(PUBLIC))
@@ -500,7 +508,7 @@ class AccountPages(Controller):
         await self._form(
             request, auth, "accounts/reset.html", ("login",), {"login": login}, data.csrf_token
         )
-        _refuse(_required({"login": login}, "login"))
+        refuse(_required({"login": login}, "login"))
         await sync_to_thread(mail_reset, auth, login, auth.address(request))
         tenant = auth.runtime.tenant.code
         return Redirect(f"/{tenant}/password-reset/confirm?mailed=1", status_code=303)
@@ -517,6 +525,7 @@ class AccountPages(Controller):
         auth: NamedDependency[Auth],
         mailed: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> Template:
+        """The mailed code and the new password."""
         return self._blank(
             request, auth, "accounts/reset_confirm.html", values={}, mailed=bool(mailed)
         )
@@ -525,24 +534,16 @@ class AccountPages(Controller):
     async def reset(
         self, request: Request[Any, Any, Any], data: CodeBody, auth: NamedDependency[Auth]
     ) -> Template:
-        token = data.token.strip()
-        page = await self._form(
+        """The mailed code and the new password: every session of the account ends."""
+        return await self._with_new_password(
             request,
+            data,
             auth,
             "accounts/reset_confirm.html",
-            ("token", "password", "password_again"),
-            {"token": token},
-            data.csrf_token,
+            reset_password,
+            "reset",
+            mailed=False,
         )
-        request.state.form.context["mailed"] = False
-        _refuse(
-            [
-                *_required({"token": token}, "token"),
-                *_new_password(data.password, data.password_again),
-            ]
-        )
-        await sync_to_thread(reset_password, auth, token, data.password)
-        return page.render("accounts/done.html", done="reset")
 
     # The signed-in account's own page.
 
@@ -554,6 +555,8 @@ class AccountPages(Controller):
         invited: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
         claimed: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> Template:
+        """My account: roles held, the claims to speak for an enterprise, colleagues invited, the
+        password changed."""
         page = Page(request, auth.runtime.tenant)
         notice = "invited" if invited else "claimed" if claimed else ""
         return page.render(
@@ -599,24 +602,16 @@ class AccountPages(Controller):
         return {"account": account, "roles": roles, "claims": claims, "enterprises": enterprises}
 
     def _account_form(
-        self,
-        request: Request[Any, Any, Any],
-        auth: Auth,
-        fields: tuple[str, ...],
-        values: dict[str, str],
-        credit_code: str = "",
-    ) -> Page:
-        page = Page(request, auth.runtime.tenant)
-        speaker = page.speaker
-        request.state.form = FormState(
-            template="accounts/account.html",
+        self, request: Request[Any, Any, Any], auth: Auth, fields: tuple[str, ...], **values: str
+    ) -> FormPage:
+        """The account page, as one of its forms is shown again (`values["form"]`: which)."""
+        return FormPage(
+            "accounts/account.html",
+            lambda page: {**self._account(request, auth, page), "notice": ""},
             fields=fields,
             values=values,
-            context={**self._account(request, auth, page), "notice": ""},
-            page=page,
-            on_refusal=lambda problems: {"messages": in_english(speaker, problems, credit_code)},
+            on_refusal=english_words,
         )
-        return page
 
     @post(
         "/account/password",
@@ -633,10 +628,11 @@ class AccountPages(Controller):
     ) -> Template:
         """Every session, this one included, ends with the old password."""
         principal: Principal = request.state.principal
-        self._account_form(
-            request, auth, ("current_password", "password", "password_again"), {"form": "password"}
+        fields = ("current_password", "password", "password_again")
+        self._account_form(request, auth, fields, form="password").enter(
+            request, auth.runtime.tenant
         )
-        _refuse(
+        refuse(
             [
                 *_required({"current_password": data.current_password}, "current_password"),
                 *_new_password(
@@ -671,11 +667,10 @@ class AccountPages(Controller):
         """After a refusal, the claim made again with new documents."""
         form = await request.form()
         credit_code = _text(form, "credit_code")
-        await sync_to_thread(
-            self._account_form, request, auth, DOCUMENT_FIELDS, {"form": f"claim-{credit_code}"}
-        )
+        shown = self._account_form(request, auth, DOCUMENT_FIELDS, form=f"claim-{credit_code}")
+        await sync_to_thread(shown.enter, request, auth.runtime.tenant)
         documents, problems = await _documents(form)
-        _refuse(problems)
+        refuse(problems)
         await claim_again(records, views, auth, files, actor, credit_code, documents)
         return Redirect(f"/{auth.runtime.tenant.code}/account?claimed=1", status_code=303)
 
@@ -694,8 +689,13 @@ class AccountPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """An account that speaks for the enterprise invites a colleague (ADR 0017)."""
-        values = {"login": data.login.strip(), "name": data.name.strip(), "form": "invite"}
-        self._account_form(request, auth, ("login", "name"), values)
-        _refuse(_required(values, "login", "name"))
-        invite_colleague(records, auth, actor, data.credit_code, values["login"], values["name"])
-        return Redirect(f"/{auth.runtime.tenant.code}/account?invited=1", status_code=303)
+        login, name = data.login.strip(), data.name.strip()
+        fields = ("login", "name")
+        form = self._account_form(request, auth, fields, login=login, name=name, form="invite")
+
+        def invite() -> None:
+            refuse(_required({"login": login, "name": name}, "login", "name"))
+            invite_colleague(records, auth, actor, data.credit_code, login, name)
+
+        done = f"/{auth.runtime.tenant.code}/account?invited=1"
+        return form.run(request, auth.runtime.tenant, invite, done)

@@ -5,6 +5,7 @@ unit's endorsement and withdrawing. The result forms themselves are `submission_
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -36,7 +37,7 @@ from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from api.portal import labels
 from api.portal.clock import span, written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, stripped, version_of
 from api.portal.public import timeline_of
 from api.portal.rendering import Page, environment
 from projections.campaign_list import CampaignSummary, list_campaigns
@@ -372,10 +373,6 @@ class RegistrationValues:
         return form
 
 
-def _version(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
 def _existing(runtime: TenantRuntime, records: Records, campaign_id: UUID) -> Registration | None:
     registration_id = Registration.create_id(campaign_id, records.filing_code())
     try:
@@ -443,6 +440,7 @@ class ApplicantPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """我的申报 of one campaign."""
         campaign = runtime.ledger.get_campaign(campaign_id)  # 404 for no such campaign
         return self._results_page(request, records, runtime, views, campaign_id, campaign)
 
@@ -519,18 +517,12 @@ class ApplicantPages(Controller):
         records: NamedDependency[Records],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
-        page = Page(request, runtime.tenant)
+        """The unit's 报名 as filed (or blank), editable while the window is open."""
         campaign = runtime.ledger.get_campaign(campaign_id)
         existing = _existing(runtime, records, campaign_id)
         saved = request.query_params.get("saved") == "1" and existing is not None
-        return page.render(
-            "applicant/registration.html",
-            **_registration_context(page, runtime, campaign),
-            values=RegistrationValues.of(existing),
-            problems={},
-            general_problems=[],
-            saved=saved,
-        )
+        form = _registration_page(runtime, campaign, saved, values=RegistrationValues.of(existing))
+        return form.show(request, runtime.tenant)
 
     @post(
         "/campaigns/{campaign_id:uuid}/registration",
@@ -545,6 +537,7 @@ class ApplicantPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
+        """报名 filed, or changed at the version the page was read at."""
         posted = RegistrationValues(await request.form())
         return await sync_to_thread(
             self._register, request, campaign_id, records, runtime, actor, posted
@@ -559,25 +552,24 @@ class ApplicantPages(Controller):
         actor: Actor,
         posted: RegistrationValues,
     ) -> Redirect:
-        page = Page(request, runtime.tenant)
         campaign = runtime.ledger.get_campaign(campaign_id)
         existing = _existing(runtime, records, campaign_id)
-        request.state.form = FormState(
-            template="applicant/registration.html",
-            fields=REGISTRATION_FIELDS,
-            values=posted.shown(),
-            context={**_registration_context(page, runtime, campaign), "saved": False},
-            page=page,
+
+        def register() -> None:
+            industries = {n for group in runtime.tenant.key_industries for n in group.names}
+            form = posted.to_form(industries, runtime.tenant.key_domains)
+            if existing is None:
+                filing_code = records.filing_code()
+                runtime.ledger.register_for_campaign(campaign_id, filing_code, form, actor)
+            else:
+                version = version_of(posted.version)
+                runtime.ledger.change_registration(existing.id, form, actor, version)
+
+        form = _registration_page(
+            runtime, campaign, False, fields=REGISTRATION_FIELDS, values=posted.shown()
         )
-        industries = {n for group in runtime.tenant.key_industries for n in group.names}
-        domains = runtime.tenant.key_domains
-        form = posted.to_form(industries, domains)
-        if existing is None:
-            runtime.ledger.register_for_campaign(campaign_id, records.filing_code(), form, actor)
-        else:
-            runtime.ledger.change_registration(existing.id, form, actor, _version(posted.version))
         here = f"/{runtime.tenant.code}/applicant/campaigns/{campaign_id}/registration?saved=1"
-        return Redirect(here, status_code=303)
+        return form.run(request, runtime.tenant, register, here)
 
     @get(
         "/results/{submission_id:uuid}",
@@ -593,15 +585,9 @@ class ApplicantPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """A result's decisions, grade, certificate; its endorsement and withdrawal while open."""
         submission = records.own_submission(runtime, submission_id)
-        page = Page(request, runtime.tenant)
-        return page.render(
-            "applicant/result.html",
-            **_result_context(page, runtime, views, submission),
-            values={"self_evaluation": "", "opinion": "", "score": "", "reason": ""},
-            problems={},
-            general_problems=[],
-        )
+        return _result_page(runtime, views, submission).show(request, runtime.tenant)
 
     @post(
         "/results/{submission_id:uuid}/endorse",
@@ -617,22 +603,12 @@ class ApplicantPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
+        """单位意见: the unit's self-evaluation, opinion and score, by one who speaks for it."""
         posted = await request.form()
-        values = {
-            k: str(posted.get(k, "")).strip() for k in ("self_evaluation", "opinion", "score")
-        }
-        version = _version(str(posted.get("version", "")))
+        values = stripped(posted, "self_evaluation", "opinion", "score")
+        version = version_of(posted.get("version"))
 
-        def run() -> Redirect:
-            submission = records.own_submission(runtime, submission_id)  # 404 before the form
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="applicant/result.html",
-                fields=("self_evaluation", "opinion", "score"),
-                values={**values, "reason": ""},
-                context=_result_context(page, runtime, views, submission),
-                page=page,
-            )
+        def endorse() -> None:
             records.own_submission(runtime, submission_id, speaking=True)
             too_long = [
                 Problem(k, "too_long", "不能超过 2000 个字")
@@ -649,9 +625,18 @@ class ApplicantPages(Controller):
                 submission_id, values["self_evaluation"], values["opinion"], score, actor, version
             )
             caught_up(runtime, views)
-            return Redirect(
-                f"/{runtime.tenant.code}/applicant/results/{submission_id}", status_code=303
+
+        def run() -> Redirect:
+            submission = records.own_submission(runtime, submission_id)  # 404 before the form
+            form = _result_page(
+                runtime,
+                views,
+                submission,
+                fields=("self_evaluation", "opinion", "score"),
+                values={**values, "reason": ""},
             )
+            done = f"/{runtime.tenant.code}/applicant/results/{submission_id}"
+            return form.run(request, runtime.tenant, endorse, done)
 
         return await sync_to_thread(run)
 
@@ -669,32 +654,60 @@ class ApplicantPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
+        """撤回, confirmed, with the reason if the unit gives one."""
         posted = await request.form()
-        reason = str(posted.get("reason", "")).strip()
+        reason = stripped(posted, "reason")["reason"]
         confirmed = posted.get("confirm") == "yes"
-        version = _version(str(posted.get("version", "")))
+        version = version_of(posted.get("version"))
 
-        def run() -> Redirect:
-            submission = records.own_submission(runtime, submission_id)
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="applicant/result.html",
-                fields=("reason", "confirm"),
-                values={"self_evaluation": "", "opinion": "", "score": "", "reason": reason},
-                context=_result_context(page, runtime, views, submission),
-                page=page,
-            )
+        def withdraw() -> None:
             if not confirmed:
                 raise RequestProblem(422, Problem("confirm", "required", "请勾选确认撤回"))
             if len(reason) > 500:
                 raise RequestProblem(422, Problem("reason", "too_long", "不能超过 500 个字"))
             runtime.ledger.withdraw_submission(submission_id, reason, actor, version)
             caught_up(runtime, views)
-            return Redirect(
-                f"/{runtime.tenant.code}/applicant/results/{submission_id}", status_code=303
+
+        def run() -> Redirect:
+            submission = records.own_submission(runtime, submission_id)
+            form = _result_page(
+                runtime, views, submission, fields=("reason", "confirm"), values={"reason": reason}
             )
+            done = f"/{runtime.tenant.code}/applicant/results/{submission_id}"
+            return form.run(request, runtime.tenant, withdraw, done)
 
         return await sync_to_thread(run)
+
+
+def _registration_page(
+    runtime: TenantRuntime, campaign: Campaign, saved: bool, **form: Any
+) -> FormPage:
+    """The unit's 报名 of a campaign (`saved`: just saved), where it is filed or changed."""
+    return FormPage(
+        "applicant/registration.html",
+        lambda page: {**_registration_context(page, runtime, campaign), "saved": saved},
+        **form,
+    )
+
+
+RESULT_FIELDS = {"self_evaluation": "", "opinion": "", "score": "", "reason": ""}
+"""The fields of a result's forms (endorsement, withdrawal): blank but for the one posted."""
+
+
+def _result_page(
+    runtime: TenantRuntime,
+    views: TenantViews,
+    submission: Submission,
+    values: Mapping[str, str] | None = None,
+    **form: Any,
+) -> FormPage:
+    """A result's page, where it is endorsed or withdrawn (`values`: what was posted)."""
+    return FormPage(
+        "applicant/result.html",
+        lambda page: _result_context(page, runtime, views, submission),
+        values={**RESULT_FIELDS, **(values or {})},
+        **form,
+    )
 
 
 def caught_up(runtime: TenantRuntime, views: TenantViews) -> None:

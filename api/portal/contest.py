@@ -10,14 +10,12 @@ filed with the same command as any sheet, and the score is the round's rule
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor, Role
@@ -28,8 +26,9 @@ from api.platform.access import access, not_found, only
 from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from api.portal import labels
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, PostedFields, said, typed_fields
 from api.portal.rendering import Page
+from api.portal.reviewer import parse_criteria
 from api.review.routes import fresh
 from projections.campaign_list import list_campaigns
 from projections.service import TenantViews
@@ -168,27 +167,16 @@ def judge_number(records: Records, review_round: ReviewRound) -> str:
     return judging[0]
 
 
-def parse_criteria(rubric: dict[str, int], values: dict[str, str]) -> dict[str, Decimal]:
-    """The typed scores, c0…cn in the rubric's order; a blank one is left for the domain to
-    name (required), a non-number refused here beside its field."""
-    criteria: dict[str, Decimal] = {}
-    found = []
-    for i, name in enumerate(rubric):
-        typed = values.get(f"c{i}", "").strip()
-        if not typed:
-            continue
-        try:
-            value = Decimal(typed)
-        except InvalidOperation:
-            found.append(Problem(f"criteria.{name}", "not_a_number", "应为数字"))
-            continue
-        if not value.is_finite():
-            found.append(Problem(f"criteria.{name}", "not_a_number", "应为数字"))
-            continue
-        criteria[name] = value
-    if found:
-        raise RequestProblem(422, *found)
-    return criteria
+def _submission_id(typed: str) -> UUID:
+    """The presentation the form names (not an id: 未找到, 404)."""
+    try:
+        return UUID(typed)
+    except ValueError:
+        raise not_found("submission_id") from None
+
+
+def _done(runtime: TenantRuntime, campaign_id: UUID, round_code: str, done: str) -> str:
+    return f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done={done}"
 
 
 def rubric_of(review_round: ReviewRound, submission_id: str) -> dict[str, int]:
@@ -268,16 +256,10 @@ class ContestPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
-        review_round = contest_round(runtime, campaign_id, round_code)
-        page = Page(request, runtime.tenant)
-        return page.render(
-            "contest/control.html",
-            **self._control(page, runtime, review_round, campaign_id),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        """The contest's control page: the running order, who is on stage, next, paper sheets,
+        release."""
+        form = self._control_page(runtime, campaign_id, round_code, flag=done)
+        return form.show(request, runtime.tenant)
 
     @get(
         "/{campaign_id:uuid}/{round_code:str}/order",
@@ -299,25 +281,23 @@ class ContestPages(Controller):
             "contest/_control_live.html", **self._control(page, runtime, review_round, campaign_id)
         )
 
-    def _form(
+    def _control_page(
         self,
-        request: Request[Any, Any, Any],
         runtime: TenantRuntime,
         campaign_id: UUID,
         round_code: str,
-        values: dict[str, str],
-        fields: tuple[str, ...],
-    ) -> tuple[ReviewRound, Page]:
-        review_round = contest_round(runtime, campaign_id, round_code)
-        page = Page(request, runtime.tenant)
-        request.state.form = FormState(
-            template="contest/control.html",
-            fields=fields,
-            values=values,
-            context={**self._control(page, runtime, review_round, campaign_id), "done": ""},
-            page=page,
-        )
-        return review_round, page
+        flag: str = "",
+        **form: Any,
+    ) -> FormPage:
+        """The control page (after the `flag` of what was done), where each of its forms is
+        posted from (`form`: as `FormPage`'s)."""
+
+        def context(page: Page) -> dict[str, Any]:
+            review_round = contest_round(runtime, campaign_id, round_code)
+            control = self._control(page, runtime, review_round, campaign_id)
+            return {**control, "done": said(page, DONE, flag)}
+
+        return FormPage("contest/control.html", context, **form)
 
     @post(
         "/{campaign_id:uuid}/{round_code:str}/call",
@@ -328,29 +308,30 @@ class ContestPages(Controller):
     def call(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: PostedFields,
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """The next presenter (or the one named) on stage, with the minutes typed."""
-        values = {k: v for k, v in data.items() if k != "csrf_token"}
-        self._form(request, runtime, campaign_id, round_code, values, ("minutes",))
-        typed = values.get("minutes", "").strip() or str(DEFAULT_MINUTES)
-        if not typed.isdigit():
-            raise RequestProblem(422, Problem("minutes", "not_a_number", "应为整数分钟"))
-        chosen = values.get("submission_id", "").strip()
-        try:
-            submission_id = UUID(chosen) if chosen else None
-        except ValueError:
-            raise not_found("submission_id") from None
-        runtime.ledger.call_presenter(
-            campaign_id, round_code, submission_id, int(typed) * 60, actor
+        values = typed_fields(data)
+
+        def call() -> None:
+            typed = values.get("minutes", "").strip() or str(DEFAULT_MINUTES)
+            if not typed.isdigit():
+                raise RequestProblem(422, Problem("minutes", "not_a_number", "应为整数分钟"))
+            chosen = values.get("submission_id", "").strip()
+            submission_id = _submission_id(chosen) if chosen else None
+            runtime.ledger.call_presenter(
+                campaign_id, round_code, submission_id, int(typed) * 60, actor
+            )
+
+        form = self._control_page(
+            runtime, campaign_id, round_code, fields=("minutes",), values=values
         )
-        return Redirect(
-            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=called",
-            status_code=303,
+        return form.run(
+            request, runtime.tenant, call, _done(runtime, campaign_id, round_code, "called")
         )
 
     @post(
@@ -362,22 +343,21 @@ class ContestPages(Controller):
     def release(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: PostedFields,
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        values = {k: v for k, v in data.items() if k != "csrf_token"}
-        self._form(request, runtime, campaign_id, round_code, values, ())
-        try:
-            submission_id = UUID(values.get("submission_id", ""))
-        except ValueError:
-            raise not_found("submission_id") from None
-        runtime.ledger.release_scores(campaign_id, round_code, submission_id, actor)
-        return Redirect(
-            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=released",
-            status_code=303,
+        """The score of a presentation every judge has scored, on the big screen."""
+        values = typed_fields(data)
+        return self._control_page(runtime, campaign_id, round_code, values=values).run(
+            request,
+            runtime.tenant,
+            lambda: runtime.ledger.release_scores(
+                campaign_id, round_code, _submission_id(values.get("submission_id", "")), actor
+            ),
+            _done(runtime, campaign_id, round_code, "released"),
         )
 
     @post(
@@ -389,7 +369,7 @@ class ContestPages(Controller):
     def paper(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: PostedFields,
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
@@ -397,30 +377,33 @@ class ContestPages(Controller):
     ) -> Redirect:
         """A judge's paper sheet for the presentation on stage, entered by the secretariat (the
         sheet records the secretariat as who entered it)."""
-        values = {k: v for k, v in data.items() if k != "csrf_token"}
+        values = typed_fields(data)
         review_round = contest_round(runtime, campaign_id, round_code)
         stage = review_round.on_stage()
         if stage is None:
             raise RequestProblem(409, Problem("submission_id", "nobody_on_stage", "尚无人上台"))
         rubric = rubric_of(review_round, stage["submission_id"])
+
+        def paper() -> None:
+            reviewer = values.get("reviewer", "").strip()
+            if not reviewer:
+                raise RequestProblem(422, Problem("reviewer", "required", "请选择评委"))
+            runtime.ledger.file_sheet(
+                campaign_id,
+                round_code,
+                submission_id=UUID(stage["submission_id"]),
+                reviewer=reviewer,
+                criteria=parse_criteria(rubric, values),
+                comment=values.get("comment", ""),
+                corrects=None,
+                reason="",
+                actor=actor,
+            )
+
         fields = ("reviewer", *(f"criteria.{name}" for name in rubric), "comment")
-        self._form(request, runtime, campaign_id, round_code, values, fields)
-        reviewer = values.get("reviewer", "").strip()
-        if not reviewer:
-            raise RequestProblem(422, Problem("reviewer", "required", "请选择评委"))
-        runtime.ledger.file_sheet(
-            campaign_id,
-            round_code,
-            submission_id=UUID(stage["submission_id"]),
-            reviewer=reviewer,
-            criteria=parse_criteria(rubric, values),
-            comment=values.get("comment", ""),
-            corrects=None,
-            reason="",
-            actor=actor,
-        )
-        return Redirect(
-            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}?done=paper", status_code=303
+        form = self._control_page(runtime, campaign_id, round_code, fields=fields, values=values)
+        return form.run(
+            request, runtime.tenant, paper, _done(runtime, campaign_id, round_code, "paper")
         )
 
     # The big screen.
@@ -448,6 +431,7 @@ class ContestPages(Controller):
         round_code: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
+        """The big screen for the projector."""
         review_round = contest_round(runtime, campaign_id, round_code)
         page = Page(request, runtime.tenant)
         return page.render(
@@ -544,16 +528,28 @@ class ContestPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
+        """A judge's phone page: the presentation on stage and their own sheet of it."""
         review_round = contest_round(runtime, campaign_id, round_code)
-        page = Page(request, runtime.tenant)
-        return page.render(
-            "contest/judge.html",
-            **self._judge(page, runtime, records, review_round, campaign_id),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        form = self._judge_page(runtime, records, review_round, campaign_id, flag=done)
+        return form.show(request, runtime.tenant)
+
+    def _judge_page(
+        self,
+        runtime: TenantRuntime,
+        records: Records,
+        review_round: ReviewRound,
+        campaign_id: UUID,
+        flag: str = "",
+        **form: Any,
+    ) -> FormPage:
+        """The judge's page (after the `flag` of what was done), where their sheet is posted
+        from (`form`: as `FormPage`'s)."""
+
+        def context(page: Page) -> dict[str, Any]:
+            judge = self._judge(page, runtime, records, review_round, campaign_id)
+            return {**judge, "done": said(page, DONE, flag)}
+
+        return FormPage("contest/judge.html", context, **form)
 
     @get(
         "/{campaign_id:uuid}/{round_code:str}/judge/stage",
@@ -588,7 +584,7 @@ class ContestPages(Controller):
     def judge_file(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: PostedFields,
         records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
@@ -597,21 +593,17 @@ class ContestPages(Controller):
     ) -> Redirect:
         """The judge's own sheet of the presentation named (the one on stage when the page was
         opened): the same command as any sheet."""
-        values = {k: v for k, v in data.items() if k != "csrf_token"}
+        values = typed_fields(data)
         review_round = contest_round(runtime, campaign_id, round_code)
-        page = Page(request, runtime.tenant)
-        context = self._judge(page, runtime, records, review_round, campaign_id)
         key = values.get("submission_id", "")
         if key not in review_round.entrants:
             raise not_found("submission_id")
         rubric = rubric_of(review_round, key)
-        request.state.form = FormState(
-            template="contest/judge.html",
-            fields=(*(f"criteria.{name}" for name in rubric), "comment"),
-            values=values,
-            context={**context, "done": ""},
-            page=page,
+        fields = (*(f"criteria.{name}" for name in rubric), "comment")
+        form = self._judge_page(
+            runtime, records, review_round, campaign_id, fields=fields, values=values
         )
+        _, context = form.enter(request, runtime.tenant)
         runtime.ledger.file_sheet(
             campaign_id,
             round_code,
@@ -623,7 +615,5 @@ class ContestPages(Controller):
             reason="",
             actor=actor,
         )
-        return Redirect(
-            f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}/judge?done=filed",
-            status_code=303,
-        )
+        here = f"/{runtime.tenant.code}/contest/{campaign_id}/{round_code}/judge"
+        return Redirect(f"{here}?done=filed", status_code=303)

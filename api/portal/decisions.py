@@ -8,6 +8,8 @@ same reads and commands as the API (`api/recommending/routes.py`'s `view`, the l
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -18,14 +20,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor, Role
+from aggregates.ledger.application import AssociationLedger
 from aggregates.limits import REASON_MAX_CHARS, too_long
 from aggregates.submission import DIRECT_CHANNEL, SubmissionNotFound
 from api.platform.access import access, only
-from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from api.portal import labels
 from api.portal.clock import written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, refuse, said, stripped, version_of
 from api.portal.rendering import Page
 from api.recommending.routes import view
 from projections.campaign_list import list_campaigns
@@ -127,8 +129,156 @@ def _direct_rows(views: TenantViews, campaign_id: UUID) -> list[dict[str, Any]]:
     ]
 
 
-def _version(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+def _campaign_context(
+    page: Page, runtime: TenantRuntime, views: TenantViews, campaign_id: UUID
+) -> dict[str, Any]:
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    return {
+        "campaign": {"id": str(campaign_id), "title": campaign.title},
+        "units": _unit_rows(page, runtime, views, campaign_id),
+        "direct": _direct_rows(views, campaign_id),
+    }
+
+
+def units_page(
+    runtime: TenantRuntime, views: TenantViews, campaign_id: UUID, flag: str = ""
+) -> FormPage:
+    """A campaign's units and direct channel (after the `flag` of what was done), where a
+    direct-channel result is confirmed (a refusal above the lists)."""
+    return FormPage(
+        "decisions/units.html",
+        lambda page: {
+            **_campaign_context(page, runtime, views, campaign_id),
+            "done": said(page, DONE, flag),
+        },
+    )
+
+
+def _form_context(
+    page: Page,
+    runtime: TenantRuntime,
+    views: TenantViews,
+    campaign_id: UUID,
+    unit: str,
+    name: str,
+) -> dict[str, Any]:
+    form = view(runtime, views, campaign_id, unit, name)
+    campaign = runtime.ledger.get_campaign(campaign_id)
+    declined = submission_rows(
+        views.db(SubmissionListProjection.name),
+        [UUID(s) for s in form.not_recommended],
+    )
+    return {
+        "campaign": {"id": str(campaign_id), "title": campaign.title},
+        "form": form,
+        "status_text": page.speaker.gettext(STATUSES[form.status if form.version else "none"]),
+        "filed_at": written(form.filed_at, page.zone, page.speaker) if form.filed_at else "",
+        "declined": [
+            {"title": declined[s].title if s in declined else s, "reason": reason}
+            for s, reason in form.not_recommended.items()
+        ],
+    }
+
+
+def form_page(
+    runtime: TenantRuntime,
+    views: TenantViews,
+    campaign_id: UUID,
+    unit: str,
+    name: str,
+    flag: str = "",
+    acting: str = "",
+    **form: Any,
+) -> FormPage:
+    """One unit's 推荐表, read-only (after the `flag` of what was done), where it is returned,
+    given extra quota or declared invalid (`acting`: which form a refusal shows again)."""
+    return FormPage(
+        "decisions/form.html",
+        lambda page: {
+            **_form_context(page, runtime, views, campaign_id, unit, name),
+            "acting": acting,
+            "done": said(page, DONE, flag),
+        },
+        **form,
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision on one unit's 推荐表 as posted: its reason (and the extra places typed), at
+    the version the page was read at, by whom."""
+
+    campaign_id: UUID
+    unit: str
+    reason: str
+    extra: str
+    version: int | None
+    actor: Actor
+
+
+DecisionCommand = Callable[[AssociationLedger, Decision], object]
+
+
+def _decision(act: str, operation_id: str, done: str, command: DecisionCommand) -> Any:
+    """A decision on one unit's 推荐表, posted with its reason (and the extra places): the
+    command at the version the page was read at; refused, the form with the input kept."""
+
+    @post(
+        f"/{{campaign_id:uuid}}/units/{{unit:str}}/{act}",
+        operation_id=operation_id,
+        opt=access(SECRETARIAT),
+    )
+    async def decide(
+        self: Any,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        unit: FromPath[str],
+        records: NamedDependency[Records],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        posted = await request.form()
+        values = stripped(posted, "reason", "extra")
+        version = version_of(posted.get("version"))
+        decision = Decision(campaign_id, unit, values["reason"], values["extra"], version, actor)
+        runtime = views.runtime
+
+        def run() -> Redirect:
+            name = records.unit_name(runtime, unit, own=False)
+            form = form_page(
+                runtime, views, campaign_id, unit, name, acting=act, fields=ACTS[act], values=values
+            )
+            return form.run(
+                request,
+                runtime.tenant,
+                lambda: command(runtime.ledger, decision),
+                _done(runtime, f"{campaign_id}/units/{unit}", done),
+            )
+
+        return await sync_to_thread(run)
+
+    return decide
+
+
+def _bounded(reason: str) -> str:
+    """The reason's bound, as the API's schema (`Reason`) takes it from the domain."""
+    refuse(too_long("reason", reason, REASON_MAX_CHARS, "原因"))
+    return reason
+
+
+def _return(ledger: AssociationLedger, d: Decision) -> None:
+    ledger.return_recommendation(d.campaign_id, d.unit, _bounded(d.reason), d.actor, d.version)
+
+
+def _grant_quota(ledger: AssociationLedger, d: Decision) -> None:
+    """The domain checks the number and the reason together."""
+    extra = int(d.extra) if d.extra.lstrip("-").isdigit() else 0
+    ledger.grant_recommendation_quota(d.campaign_id, d.unit, extra, d.reason, d.actor, d.version)
+
+
+def _invalidate(ledger: AssociationLedger, d: Decision) -> None:
+    reason = _bounded(d.reason)
+    ledger.invalidate_recommendation(d.campaign_id, d.unit, reason, d.actor, d.version)
 
 
 class DecisionPages(Controller):
@@ -141,6 +291,7 @@ class DecisionPages(Controller):
     def campaigns(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
+        """The campaigns, each leading to its units' 推荐表."""
         page = Page(request, views.runtime.tenant)
         found = list_campaigns(views.db("campaign_list"))
         rows = [
@@ -153,17 +304,6 @@ class DecisionPages(Controller):
             for c in found
         ]
         return page.render("decisions/campaigns.html", campaigns=rows)
-
-    @staticmethod
-    def _campaign_context(
-        page: Page, runtime: TenantRuntime, views: TenantViews, campaign_id: UUID
-    ) -> dict[str, Any]:
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        return {
-            "campaign": {"id": str(campaign_id), "title": campaign.title},
-            "units": _unit_rows(page, runtime, views, campaign_id),
-            "direct": _direct_rows(views, campaign_id),
-        }
 
     @get(
         "/{campaign_id:uuid}",
@@ -178,14 +318,9 @@ class DecisionPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
-        page = Page(request, runtime.tenant)
-        done = request.query_params.get("done", "")
-        return page.render(
-            "decisions/units.html",
-            **self._campaign_context(page, runtime, views, campaign_id),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            general_problems=[],
-        )
+        """A campaign's recommending units (their 推荐表, quotas) and its direct channel's results."""
+        flag = request.query_params.get("done", "")
+        return units_page(runtime, views, campaign_id, flag).show(request, runtime.tenant)
 
     @post(
         "/{campaign_id:uuid}/direct/{submission_id:uuid}/confirm",
@@ -201,55 +336,21 @@ class DecisionPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        posted = await request.form()
-        version = _version(str(posted.get("version", "")))
+        """A result filed through the direct channel (直接受理) confirmed."""
+        version = version_of((await request.form()).get("version"))
 
         def run() -> Redirect:
             submission = runtime.ledger.get_submission(submission_id)
             if submission.campaign_id != campaign_id:
                 raise SubmissionNotFound()
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="decisions/units.html",
-                fields=(),
-                values={},
-                context={**self._campaign_context(page, runtime, views, campaign_id), "done": ""},
-                page=page,
+            return units_page(runtime, views, campaign_id).run(
+                request,
+                runtime.tenant,
+                lambda: runtime.ledger.confirm_direct_channel(submission_id, actor, version),
+                _done(runtime, f"{campaign_id}", "confirmed"),
             )
-            runtime.ledger.confirm_direct_channel(submission_id, actor, version)
-            return _back(runtime, f"{campaign_id}", "confirmed")
 
         return await sync_to_thread(run)
-
-    # One unit's 推荐表.
-
-    @staticmethod
-    def _form_context(
-        page: Page,
-        runtime: TenantRuntime,
-        views: TenantViews,
-        campaign_id: UUID,
-        unit: str,
-        name: str,
-    ) -> dict[str, Any]:
-        form = view(runtime, views, campaign_id, unit, name)
-        campaign = runtime.ledger.get_campaign(campaign_id)
-        declined = submission_rows(
-            views.db(SubmissionListProjection.name),
-            [UUID(s) for s in form.not_recommended],
-        )
-        return {
-            "campaign": {"id": str(campaign_id), "title": campaign.title},
-            "form": form,
-            "status_text": page.speaker.gettext(STATUSES[form.status if form.version else "none"]),
-            "filed_at": written(form.filed_at, page.zone, page.speaker) if form.filed_at else "",
-            "declined": [
-                {"title": declined[s].title if s in declined else s, "reason": reason}
-                for s, reason in form.not_recommended.items()
-            ],
-            "acting": "",
-            "done": "",
-        }
 
     @get(
         "/{campaign_id:uuid}/units/{unit:str}",
@@ -266,111 +367,21 @@ class DecisionPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """One unit's 推荐表, read-only, with the secretariat's decisions on it."""
         name = records.unit_name(runtime, unit, own=False)
-        page = Page(request, runtime.tenant)
-        context = self._form_context(page, runtime, views, campaign_id, unit, name)
-        done = request.query_params.get("done", "")
-        context["done"] = page.speaker.gettext(DONE[done]) if done in DONE else ""
-        return page.render(
-            "decisions/form.html", **context, values={}, problems={}, general_problems=[]
-        )
+        flag = request.query_params.get("done", "")
+        form = form_page(runtime, views, campaign_id, unit, name, flag)
+        return form.show(request, runtime.tenant)
 
-    @post(
-        "/{campaign_id:uuid}/units/{unit:str}/return",
-        operation_id="portalReturnRecommendation",
-        opt=access(SECRETARIAT),
+    # 退回: the form back to its unit, with the reason the unit reads.
+    return_form = _decision("return", "portalReturnRecommendation", "returned", _return)
+    # 增加名额 (可适当增加), with the reason.
+    grant_quota = _decision("quota", "portalGrantQuota", "quota", _grant_quota)
+    # 推荐无效 (a unit found charging fees, say), with the reason.
+    invalidate = _decision(
+        "invalidate", "portalInvalidateRecommendation", "invalidated", _invalidate
     )
-    async def return_form(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        records: NamedDependency[Records],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        """退回: the form back to its unit, with the reason the unit reads."""
-        return await self._decide(request, "return", campaign_id, unit, records, views, actor)
-
-    @post(
-        "/{campaign_id:uuid}/units/{unit:str}/quota",
-        operation_id="portalGrantQuota",
-        opt=access(SECRETARIAT),
-    )
-    async def grant_quota(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        records: NamedDependency[Records],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        """增加名额 (可适当增加), with the reason."""
-        return await self._decide(request, "quota", campaign_id, unit, records, views, actor)
-
-    @post(
-        "/{campaign_id:uuid}/units/{unit:str}/invalidate",
-        operation_id="portalInvalidateRecommendation",
-        opt=access(SECRETARIAT),
-    )
-    async def invalidate(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        unit: FromPath[str],
-        records: NamedDependency[Records],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        """推荐无效 (a unit found charging fees, say), with the reason."""
-        return await self._decide(request, "invalidate", campaign_id, unit, records, views, actor)
-
-    async def _decide(
-        self,
-        request: Request[Any, Any, Any],
-        act: str,
-        campaign_id: UUID,
-        unit: str,
-        records: Records,
-        views: TenantViews,
-        actor: Actor,
-    ) -> Redirect:
-        posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in ("reason", "extra")}
-        version = _version(str(posted.get("version", "")))
-        runtime = views.runtime
-
-        def run() -> Redirect:
-            name = records.unit_name(runtime, unit, own=False)
-            page = Page(request, runtime.tenant)
-            context = self._form_context(page, runtime, views, campaign_id, unit, name)
-            request.state.form = FormState(
-                template="decisions/form.html",
-                fields=ACTS[act],
-                values=values,
-                context={**context, "acting": act},
-                page=page,
-            )
-            reason = values["reason"]
-            ledger = runtime.ledger
-            here = f"{campaign_id}/units/{unit}"
-            if act == "quota":  # the domain checks the number and the reason together
-                extra = int(values["extra"]) if values["extra"].lstrip("-").isdigit() else 0
-                ledger.grant_recommendation_quota(campaign_id, unit, extra, reason, actor, version)
-                return _back(runtime, here, "quota")
-            # The reason's bound, as the API's schema (`Reason`) takes it from the domain.
-            problems = too_long("reason", reason, REASON_MAX_CHARS, "原因")
-            if problems:
-                raise RequestProblem(422, *problems)
-            if act == "return":
-                ledger.return_recommendation(campaign_id, unit, reason, actor, version)
-                return _back(runtime, here, "returned")
-            ledger.invalidate_recommendation(campaign_id, unit, reason, actor, version)
-            return _back(runtime, here, "invalidated")
-
-        return await sync_to_thread(run)
 
 
-def _back(runtime: TenantRuntime, where: str, done: str) -> Redirect:
-    return Redirect(f"/{runtime.tenant.code}/decisions/{where}?done={done}", status_code=303)
+def _done(runtime: TenantRuntime, where: str, done: str) -> str:
+    return f"/{runtime.tenant.code}/decisions/{where}?done={done}"

@@ -7,11 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Stream, Template
 
 from aggregates.actor import Actor
@@ -29,8 +27,8 @@ from api.accounts.routes import Auth
 from api.platform.access import access
 from api.platform.errors import RequestProblem
 from api.platform.records import Records
-from api.portal.accounts import in_english
-from api.portal.errors import FormState
+from api.portal.accounts import english_words
+from api.portal.forms import FormPage, PortalForm, Posted
 from api.portal.labels import N_
 from api.portal.rendering import Page
 from projections.service import TenantViews
@@ -44,8 +42,7 @@ REASON_MAX = 500
 """As the API's `RefusalRequest.reason`."""
 
 
-class RefusalForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+class RefusalForm(PortalForm):
     reason: str = ""
 
 
@@ -80,6 +77,27 @@ class EnterpriseClaimPages(Controller):
             )
         return {"claims": rows}
 
+    def _queue_page(
+        self,
+        views: TenantViews,
+        records: Records,
+        flag: str = "",
+        refusing: str = "",
+        **form: Any,
+    ) -> FormPage:
+        """The queue (after the `flag` of what was done), where a claim is refused with a
+        reason (`refusing`: whose reason a refusal shows again)."""
+        return FormPage(
+            "accounts/claims_queue.html",
+            lambda page: {
+                **self._queue(page, views, records),
+                "done": flag,
+                "refusing": refusing,
+            },
+            on_refusal=english_words,
+            **form,
+        )
+
     @get("/", operation_id="portalClaimQueue", sync_to_thread=True, opt=access(READERS))
     def queue(
         self,
@@ -88,16 +106,9 @@ class EnterpriseClaimPages(Controller):
         views: NamedDependency[TenantViews],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        return page.render(
-            "accounts/claims_queue.html",
-            **self._queue(page, views, records),
-            done=done if done in ("accepted", "refused") else "",
-            refusing="",
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        """The claims awaiting verification, each with its licence and letter in the page."""
+        flag = done if done in ("accepted", "refused") else ""
+        return self._queue_page(views, records, flag).show(request, views.runtime.tenant)
 
     @get(
         "/{account_id:uuid}/{credit_code:str}/files/{sha256:str}",
@@ -148,7 +159,7 @@ class EnterpriseClaimPages(Controller):
     def refuse(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[RefusalForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: Posted[RefusalForm],
         records: NamedDependency[Records],
         account_id: FromPath[UUID],
         credit_code: FromPath[str],
@@ -158,24 +169,19 @@ class EnterpriseClaimPages(Controller):
     ) -> Redirect:
         """Refused with the reason the claimant reads (the reason beside its field if missing)."""
         decidable_claim(views, records, account_id, credit_code)
-        page = Page(request, views.runtime.tenant)
-        speaker = page.speaker
         reason = data.reason.strip()
-        request.state.form = FormState(
-            template="accounts/claims_queue.html",
+
+        def refuse_claim() -> None:
+            if len(reason) > REASON_MAX:
+                raise RequestProblem(422, Problem("reason", "too_long", "原因不超过 500 字"))
+            decide_claim(views, records, auth, account_id, credit_code, actor, reason)
+
+        form = self._queue_page(
+            views,
+            records,
+            refusing=f"{account_id}/{credit_code}",
             fields=("reason",),
             values={"reason": reason},
-            context={
-                **self._queue(page, views, records),
-                "done": "",
-                "refusing": f"{account_id}/{credit_code}",
-            },
-            page=page,
-            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
         )
-        if len(reason) > REASON_MAX:
-            raise RequestProblem(422, Problem("reason", "too_long", "原因不超过 500 字"))
-        decide_claim(views, records, auth, account_id, credit_code, actor, reason)
-        return Redirect(
-            f"/{auth.runtime.tenant.code}/enterprise-claims?done=refused", status_code=303
-        )
+        done = f"/{auth.runtime.tenant.code}/enterprise-claims?done=refused"
+        return form.run(request, views.runtime.tenant, refuse_claim, done)

@@ -3,7 +3,8 @@ input kept; a missing page is a 404 page; a page that needs a session sends the 
 in; anything unexpected is a plain page with the request id, never a traceback.
 
 Page handlers have no try/except, like the API's: before a command, a form handler records on
-the request what to show again if it is refused (`FormState`); the refusal travels here.
+the request what to show again if it is refused (`FormState`, built by `forms.FormPage`); the
+refusal travels here.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ when one is wrong. The same commands and reads as `api/review/routes.py`'s Exper
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from api.platform.access import access, only
 from api.platform.errors import RequestProblem
 from api.platform.exports import XLSX, download
 from api.portal import labels
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, said, stripped
 from api.portal.labels import N_
 from api.portal.rendering import Page
 from api.review.expert_import import COLUMNS, MAX_BYTES, import_pool, template
@@ -44,6 +45,9 @@ PROFILE_FIELDS = (
     "certificate.level",
     "certificate.valid_until",
 )
+CONFLICT_FIELDS = ("kind", "value", "reason")
+FORM_FIELDS = {"profile": PROFILE_FIELDS, "conflicts": CONFLICT_FIELDS, "retire": ("reason",)}
+"""The fields beside which each of an expert's forms shows its problems."""
 KIND_WORDS = {
     "applicant": N_("申报单位（统一社会信用代码）"),
     "recommending_unit": N_("推荐单位（代码）"),
@@ -55,11 +59,6 @@ DONE = {
     "retired": N_("已退出专家库。"),
     "conflict": N_("已登记回避。"),
 }
-
-
-def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def profile_of(values: dict[str, str]) -> ExpertProfile:
@@ -111,6 +110,95 @@ def validity(valid_until: str, today: date) -> str:
     return "expiring" if until <= today + EXPIRY_WARNING else "valid"
 
 
+def expert_context(page: Page, expert: Expert) -> dict[str, Any]:
+    """One expert's page: the certificate's validity, the conflicts declared, the kinds."""
+    today = page.now.astimezone(page.zone).date()
+    return {
+        "expert": {
+            "number": expert.certificate_number,
+            "name": expert.name,
+            "retired": expert.retired_reason,
+            "conflicts": [
+                {**c, "kind_text": page.speaker.gettext(KIND_WORDS.get(c["kind"], c["kind"]))}
+                for c in expert.conflicts
+            ],
+            "validity": validity(str(expert.profile["certificate"]["valid_until"]), today),
+        },
+        "kinds": [(k, page.speaker.gettext(KIND_WORDS[k])) for k in CONFLICT_KINDS],
+        "fields": PROFILE_FIELDS,
+    }
+
+
+def expert_page(expert: Expert, flag: str = "", acting: str = "", **form: Any) -> FormPage:
+    """One expert's page (after the `flag` of what was done), where its profile is changed, a
+    conflict declared or the expert retired (`acting`: which form a refusal shows again)."""
+    return FormPage(
+        "review/expert.html",
+        lambda page: {
+            **expert_context(page, expert),
+            "done": said(page, DONE, flag),
+            "acting": acting,
+        },
+        **form,
+    )
+
+
+ExpertCommand = Callable[[TenantRuntime, str, dict[str, str], Actor], object]
+
+
+def _expert_form(path: str, operation_id: str, done: str, command: ExpertCommand) -> Any:
+    """One of an expert's forms, posted to `…/{certificate_number}/{path}`: its command run
+    with the form's values; refused, the expert's page with that form's input kept (the
+    profile's, or the conflict's and the reason beside the profile as it is)."""
+
+    @post(f"/{{certificate_number:str}}/{path}", operation_id=operation_id, opt=access(SECRETARIAT))
+    async def posted_form(
+        self: Any,
+        request: Request[Any, Any, Any],
+        certificate_number: FromPath[str],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        posted = stripped(await request.form(), *PROFILE_FIELDS, *CONFLICT_FIELDS)
+
+        def run() -> Redirect:
+            expert = runtime.ledger.get_expert(certificate_number)  # 404 before the form
+            values = (
+                posted
+                if path == "profile"
+                else {**expert_values(expert), **{k: posted[k] for k in CONFLICT_FIELDS}}
+            )
+            form = expert_page(expert, acting=path, fields=FORM_FIELDS[path], values=values)
+            return form.run(
+                request,
+                runtime.tenant,
+                lambda: command(runtime, certificate_number, posted, actor),
+                f"/{runtime.tenant.code}/review/experts/{certificate_number}?done={done}",
+            )
+
+        return await sync_to_thread(run)
+
+    return posted_form
+
+
+def _change_profile(
+    runtime: TenantRuntime, number: str, posted: dict[str, str], actor: Actor
+) -> None:
+    runtime.ledger.change_expert(number, profile_of(posted), actor)
+
+
+def _declare_conflict(
+    runtime: TenantRuntime, number: str, posted: dict[str, str], actor: Actor
+) -> None:
+    runtime.ledger.declare_conflict(
+        number, posted["kind"], posted["value"], posted["reason"], actor
+    )
+
+
+def _retire(runtime: TenantRuntime, number: str, posted: dict[str, str], actor: Actor) -> None:
+    runtime.ledger.retire_expert(number, posted["reason"], actor)
+
+
 class ExpertPoolPages(Controller):
     path = "/{tenant:str}/review/experts"
     include_in_schema = False
@@ -140,6 +228,15 @@ class ExpertPoolPages(Controller):
             "fields": PROFILE_FIELDS,
         }
 
+    def _pool_page(self, views: TenantViews, flag: str = "", **form: Any) -> FormPage:
+        """The pool's page (after the `flag` of what was done), where an expert is enrolled or
+        a pool imported (`form`: as `FormPage`'s)."""
+        return FormPage(
+            "review/experts.html",
+            lambda page: {**self._list(page, views), "done": said(page, DONE, flag), "imported": 0},
+            **form,
+        )
+
     @get("/", operation_id="portalExpertPool", sync_to_thread=True, opt=access(SECRETARIAT))
     def pool(
         self,
@@ -148,16 +245,9 @@ class ExpertPoolPages(Controller):
         done: Annotated[str, QueryParameter(max_length=10)] = "",
         imported: Annotated[int, QueryParameter(ge=0, le=5000)] = 0,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        return page.render(
-            "review/experts.html",
-            **self._list(page, views),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            imported=imported,
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        """The pool: each expert's certificate and its validity, conflicts; enrol, import."""
+        form = self._pool_page(views, flag=done)
+        return form.show(request, views.runtime.tenant, imported=imported)
 
     @get(
         "/template.xlsx",
@@ -166,6 +256,7 @@ class ExpertPoolPages(Controller):
         opt=access(SECRETARIAT),
     )
     def template_file(self) -> Response[bytes]:
+        """The pool's .xlsx import template."""
         return download(template(), XLSX, "评审专家库导入表.xlsx")
 
     @post("/", operation_id="portalEnrolExpert", opt=access(SECRETARIAT))
@@ -174,29 +265,15 @@ class ExpertPoolPages(Controller):
         request: Request[Any, Any, Any],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
-    ) -> Template | Redirect:
-        form = await request.form()
-        values = {f: _text(form, f) for f in PROFILE_FIELDS}
-        return await sync_to_thread(self._enrol, request, views, actor, values)
-
-    def _enrol(
-        self,
-        request: Request[Any, Any, Any],
-        views: TenantViews,
-        actor: Actor,
-        values: dict[str, str],
     ) -> Redirect:
-        page = Page(request, views.runtime.tenant)
-        request.state.form = FormState(
-            template="review/experts.html",
-            fields=PROFILE_FIELDS,
-            values=values,
-            context={**self._list(page, views), "done": "", "imported": 0},
-            page=page,
-        )
-        views.runtime.ledger.enrol_expert(profile_of(values), actor)
-        return Redirect(
-            f"/{views.runtime.tenant.code}/review/experts?done=enrolled", status_code=303
+        """An expert enrolled with the certificate's facts (each problem beside its field)."""
+        values = stripped(await request.form(), *PROFILE_FIELDS)
+        form = self._pool_page(views, fields=PROFILE_FIELDS, values=values)
+        return await form.submit(
+            request,
+            views.runtime.tenant,
+            lambda: views.runtime.ledger.enrol_expert(profile_of(values), actor),
+            f"/{views.runtime.tenant.code}/review/experts?done=enrolled",
         )
 
     @post(
@@ -210,29 +287,29 @@ class ExpertPoolPages(Controller):
         request: Request[Any, Any, Any],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
-    ) -> Template | Redirect:
-        form = await request.form()
-        upload = form.get("file")
-        content = await upload.read() if isinstance(upload, UploadFile) else b""
-        return await sync_to_thread(self._import, request, views, actor, content)
-
-    def _import(
-        self, request: Request[Any, Any, Any], views: TenantViews, actor: Actor, content: bytes
     ) -> Redirect:
-        page = Page(request, views.runtime.tenant)
-        request.state.form = FormState(
-            template="review/experts.html",
+        """A pool from the .xlsx template: any bad row, nothing stored, each row's problems
+        listed."""
+        upload = (await request.form()).get("file")
+        content = await upload.read() if isinstance(upload, UploadFile) else b""
+
+        def import_pool_file() -> list[Expert]:
+            if not content:
+                raise RequestProblem(422, Problem("file", "required", "请选择要上传的文件"))
+            return import_pool(views.runtime.ledger, content, actor)
+
+        form = self._pool_page(
+            views,
             fields=("file",),
-            values={},
-            context={**self._list(page, views), "done": "", "imported": 0},
-            page=page,
-            on_refusal=lambda problems: {"row_problems": row_problems(page, problems)},
+            on_refusal=lambda page, found: {"row_problems": row_problems(page, found)},
         )
-        if not content:
-            raise RequestProblem(422, Problem("file", "required", "请选择要上传的文件"))
-        imported = import_pool(views.runtime.ledger, content, actor)
-        where = f"/{views.runtime.tenant.code}/review/experts?imported={len(imported)}"
-        return Redirect(where, status_code=303)
+        where = f"/{views.runtime.tenant.code}/review/experts"
+        return await form.submit(
+            request,
+            views.runtime.tenant,
+            import_pool_file,
+            lambda imported: f"{where}?imported={len(imported)}",
+        )
 
     @get(
         "/{certificate_number:str}",
@@ -247,133 +324,16 @@ class ExpertPoolPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
-        page = Page(request, runtime.tenant)
+        """One expert: the profile changed, a conflict declared, retired."""
         expert = runtime.ledger.get_expert(certificate_number)
-        return page.render(
-            "review/expert.html",
-            **self._expert(page, expert),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            acting="",
-            values=expert_values(expert),
-            problems={},
-            general_problems=[],
-        )
+        form = expert_page(expert, flag=done, values=expert_values(expert))
+        return form.show(request, runtime.tenant)
 
-    def _expert(self, page: Page, expert: Expert) -> dict[str, Any]:
-        today = page.now.astimezone(page.zone).date()
-        return {
-            "expert": {
-                "number": expert.certificate_number,
-                "name": expert.name,
-                "retired": expert.retired_reason,
-                "conflicts": [
-                    {**c, "kind_text": page.speaker.gettext(KIND_WORDS.get(c["kind"], c["kind"]))}
-                    for c in expert.conflicts
-                ],
-                "validity": validity(str(expert.profile["certificate"]["valid_until"]), today),
-            },
-            "kinds": [(k, page.speaker.gettext(KIND_WORDS[k])) for k in CONFLICT_KINDS],
-            "fields": PROFILE_FIELDS,
-        }
-
-    async def _posted(self, request: Request[Any, Any, Any]) -> dict[str, str]:
-        form = await request.form()
-        return {f: _text(form, f) for f in (*PROFILE_FIELDS, "kind", "value", "reason")}
-
-    @post(
-        "/{certificate_number:str}/profile",
-        operation_id="portalChangeExpert",
-        opt=access(SECRETARIAT),
+    change_profile = _expert_form("profile", "portalChangeExpert", "changed", _change_profile)
+    declare_conflict = _expert_form(
+        "conflicts", "portalDeclareConflict", "conflict", _declare_conflict
     )
-    async def change_profile(
-        self,
-        request: Request[Any, Any, Any],
-        certificate_number: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Template | Redirect:
-        posted = await self._posted(request)
-        return await sync_to_thread(
-            self._change, request, certificate_number, "profile", runtime, actor, posted
-        )
-
-    @post(
-        "/{certificate_number:str}/conflicts",
-        operation_id="portalDeclareConflict",
-        opt=access(SECRETARIAT),
-    )
-    async def declare_conflict(
-        self,
-        request: Request[Any, Any, Any],
-        certificate_number: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Template | Redirect:
-        posted = await self._posted(request)
-        return await sync_to_thread(
-            self._change, request, certificate_number, "conflicts", runtime, actor, posted
-        )
-
-    @post(
-        "/{certificate_number:str}/retire",
-        operation_id="portalRetireExpert",
-        opt=access(SECRETARIAT),
-    )
-    async def retire(
-        self,
-        request: Request[Any, Any, Any],
-        certificate_number: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Template | Redirect:
-        posted = await self._posted(request)
-        return await sync_to_thread(
-            self._change, request, certificate_number, "retire", runtime, actor, posted
-        )
-
-    def _change(
-        self,
-        request: Request[Any, Any, Any],
-        number: str,
-        action: str,
-        runtime: TenantRuntime,
-        actor: Actor,
-        posted: dict[str, str],
-    ) -> Redirect:
-        page = Page(request, runtime.tenant)
-        ledger = runtime.ledger
-        expert = ledger.get_expert(number)
-        values = (
-            posted
-            if action == "profile"
-            else {**expert_values(expert), **{k: posted[k] for k in ("kind", "value", "reason")}}
-        )
-        fields = {
-            "profile": PROFILE_FIELDS,
-            "conflicts": ("kind", "value", "reason"),
-            "retire": ("reason",),
-        }
-        request.state.form = FormState(
-            template="review/expert.html",
-            fields=fields[action],
-            values=values,
-            context={**self._expert(page, expert), "done": "", "acting": action},
-            page=page,
-        )
-        if action == "profile":
-            ledger.change_expert(number, profile_of(posted), actor)
-            done = "changed"
-        elif action == "conflicts":
-            ledger.declare_conflict(
-                number, posted["kind"], posted["value"], posted["reason"], actor
-            )
-            done = "conflict"
-        else:
-            ledger.retire_expert(number, posted["reason"], actor)
-            done = "retired"
-        return Redirect(
-            f"/{runtime.tenant.code}/review/experts/{number}?done={done}", status_code=303
-        )
+    retire = _expert_form("retire", "portalRetireExpert", "retired", _retire)
 
 
 def row_problems(page: Page, problems: tuple[Problem, ...]) -> list[str]:

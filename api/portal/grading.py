@@ -8,6 +8,7 @@ resolveObjection, downloadCertificate; `api/campaigns/routes.py`: publishResults
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from litestar.response import Redirect, Template
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, Programme
 from aggregates.grading import Grading, GradingNotFound, quota_fill
+from aggregates.ledger.application import AssociationLedger
 from aggregates.limits import OBJECTION_MAX_CHARS, REASON_MAX_CHARS, too_long
 from aggregates.problems import Problem
 from api.accounts.routes import Auth
@@ -30,9 +32,8 @@ from api.platform.access import PUBLIC, access, not_found, only
 from api.platform.errors import RequestProblem
 from api.platform.security import CSRF_FIELD
 from api.portal import labels
-from api.portal.accounts import form_token
 from api.portal.clock import written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, check_form_token, form_token, refuse, said, stripped
 from api.portal.rendering import Page
 from api.review import public_objections
 from api.review.results import PDF, certificate_pdf
@@ -196,8 +197,52 @@ def _objection_row(page: Page, o: dict[str, Any], topics: dict[str, str]) -> dic
     }
 
 
-def _back(runtime: TenantRuntime, campaign_id: UUID, done: str) -> Redirect:
-    return Redirect(f"/{runtime.tenant.code}/grading/{campaign_id}?done={done}", status_code=303)
+def _done(runtime: TenantRuntime, campaign_id: UUID, done: str) -> str:
+    return f"/{runtime.tenant.code}/grading/{campaign_id}?done={done}"
+
+
+def _current_grade(context: Mapping[str, Any]) -> dict[str, str]:
+    """A grade form first shows the result's grade as it stands."""
+    return {"grade": context["row"]["grade"] or ""}
+
+
+def _ranking(runtime: TenantRuntime, campaign_id: UUID, flag: str = "") -> FormPage:
+    """The ranking page (after the `flag` of what was done), where its buttons' refusals are
+    shown (above the ranking)."""
+    return FormPage(
+        "grading/ranking.html",
+        lambda page: {
+            **ranking_context(page, runtime, campaign_id),
+            "done": said(page, DONE, flag),
+        },
+    )
+
+
+def _button(
+    path: str,
+    operation_id: str,
+    done: str,
+    command: Callable[[AssociationLedger, UUID, Actor], object],
+) -> Any:
+    """A button of the ranking page: its ledger command; refused, the ranking with the
+    refusal above it."""
+
+    @post(f"/{{campaign_id:uuid}}/{path}", operation_id=operation_id, opt=access(SECRETARIAT))
+    async def pressed(
+        self: Any,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        runtime: NamedDependency[TenantRuntime],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return await _ranking(runtime, campaign_id).submit(
+            request,
+            runtime.tenant,
+            lambda: command(runtime.ledger, campaign_id, actor),
+            _done(runtime, campaign_id, done),
+        )
+
+    return pressed
 
 
 class GradingPages(Controller):
@@ -210,6 +255,7 @@ class GradingPages(Controller):
     def campaigns(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
+        """The campaigns, each leading to its grading."""
         page = Page(request, views.runtime.tenant)
         rows = [
             {
@@ -234,108 +280,20 @@ class GradingPages(Controller):
         campaign_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
-        page = Page(request, runtime.tenant)
-        done = request.query_params.get("done", "")
-        return page.render(
-            "grading/ranking.html",
-            **ranking_context(page, runtime, campaign_id),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            general_problems=[],
-        )
+        """The ranking with each result's scores, grade and basis, the quotas as they fill, the
+        notice's objections; the buttons of each step."""
+        flag = request.query_params.get("done", "")
+        return _ranking(runtime, campaign_id, flag).show(request, runtime.tenant)
 
-    async def _act(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: UUID,
-        runtime: TenantRuntime,
-        command: Any,
-        done: str,
-    ) -> Redirect:
-        """A button of the ranking page: one ledger command; a refusal shown above the ranking."""
-
-        def run() -> Redirect:
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="grading/ranking.html",
-                fields=(),
-                values={},
-                context={**ranking_context(page, runtime, campaign_id), "done": ""},
-                page=page,
-            )
-            command()
-            return _back(runtime, campaign_id, done)
-
-        return await sync_to_thread(run)
-
-    @post("/{campaign_id:uuid}/grade", operation_id="portalGradeCampaign", opt=access(SECRETARIAT))
-    async def grade(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await self._act(
-            request,
-            campaign_id,
-            runtime,
-            lambda: runtime.ledger.grade_campaign(campaign_id, actor),
-            "graded",
-        )
-
-    @post("/{campaign_id:uuid}/notice", operation_id="portalOpenNotice", opt=access(SECRETARIAT))
-    async def open_notice(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await self._act(
-            request,
-            campaign_id,
-            runtime,
-            lambda: runtime.ledger.open_notice(campaign_id, actor),
-            "noticed",
-        )
-
-    @post(
-        "/{campaign_id:uuid}/notice/close",
-        operation_id="portalCloseNotice",
-        opt=access(SECRETARIAT),
+    # The ranking page's buttons: each one ledger command.
+    grade = _button("grade", "portalGradeCampaign", "graded", AssociationLedger.grade_campaign)
+    open_notice = _button("notice", "portalOpenNotice", "noticed", AssociationLedger.open_notice)
+    close_notice = _button(
+        "notice/close", "portalCloseNotice", "closed", AssociationLedger.close_notice
     )
-    async def close_notice(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await self._act(
-            request,
-            campaign_id,
-            runtime,
-            lambda: runtime.ledger.close_notice(campaign_id, actor),
-            "closed",
-        )
-
-    @post(
-        "/{campaign_id:uuid}/publish", operation_id="portalPublishResults", opt=access(SECRETARIAT)
+    publish = _button(
+        "publish", "portalPublishResults", "published", AssociationLedger.publish_results
     )
-    async def publish(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        runtime: NamedDependency[TenantRuntime],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        return await self._act(
-            request,
-            campaign_id,
-            runtime,
-            lambda: runtime.ledger.publish_results(campaign_id, actor),
-            "published",
-        )
 
     # One result: its standing and the override form.
 
@@ -370,14 +328,17 @@ class GradingPages(Controller):
         submission_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
-        page = Page(request, runtime.tenant)
-        context = self._result_context(page, runtime, campaign_id, submission_id)
-        return page.render(
+        """A result's standing, and its grade changed with a reason (secretariat)."""
+        form = self._result_page(runtime, campaign_id, submission_id, values=_current_grade)
+        return form.show(request, runtime.tenant)
+
+    def _result_page(
+        self, runtime: TenantRuntime, campaign_id: UUID, submission_id: UUID, **form: Any
+    ) -> FormPage:
+        return FormPage(
             "grading/result.html",
-            **context,
-            values={"grade": context["row"]["grade"] or ""},
-            problems={},
-            general_problems=[],
+            lambda page: self._result_context(page, runtime, campaign_id, submission_id),
+            **form,
         )
 
     @post(
@@ -394,27 +355,19 @@ class GradingPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """调整等级: a grade (or none) with the reason, recorded (overrideGrade)."""
-        posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in ("grade", "reason")}
+        values = stripped(await request.form(), "grade", "reason")
 
-        def run() -> Redirect:
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="grading/result.html",
-                fields=("grade", "reason"),
-                values=values,
-                context=self._result_context(page, runtime, campaign_id, submission_id),
-                page=page,
-            )
-            problems = too_long("reason", values["reason"], REASON_MAX_CHARS, "理由")
-            if problems:
-                raise RequestProblem(422, *problems)
+        def override() -> None:
+            refuse(too_long("reason", values["reason"], REASON_MAX_CHARS, "理由"))
             runtime.ledger.override_grade(
                 campaign_id, submission_id, values["grade"] or None, values["reason"], actor
             )
-            return _back(runtime, campaign_id, "overridden")
 
-        return await sync_to_thread(run)
+        form = self._result_page(
+            runtime, campaign_id, submission_id, fields=("grade", "reason"), values=values
+        )
+        done = _done(runtime, campaign_id, "overridden")
+        return await form.submit(request, runtime.tenant, override, done)
 
     # One objection and its resolution.
 
@@ -451,14 +404,17 @@ class GradingPages(Controller):
         objection_id: FromPath[UUID],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
-        page = Page(request, runtime.tenant)
-        context = self._objection_context(page, runtime, campaign_id, objection_id)
-        return page.render(
+        """An objection beside the result's standing, and its resolution (secretariat)."""
+        form = self._objection_page(runtime, campaign_id, objection_id, values=_current_grade)
+        return form.show(request, runtime.tenant)
+
+    def _objection_page(
+        self, runtime: TenantRuntime, campaign_id: UUID, objection_id: UUID, **form: Any
+    ) -> FormPage:
+        return FormPage(
             "grading/objection.html",
-            **context,
-            values={"grade": context["row"]["grade"] or ""},
-            problems={},
-            general_problems=[],
+            lambda page: self._objection_context(page, runtime, campaign_id, objection_id),
+            **form,
         )
 
     @post(
@@ -476,21 +432,11 @@ class GradingPages(Controller):
     ) -> Redirect:
         """异议成立 (with a grade change, or not) or 异议不成立, with the reason."""
         posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in ("decision", "reason", "grade")}
+        values = stripped(posted, "decision", "reason", "grade")
         values["change_grade"] = "yes" if posted.get("change_grade") else ""
 
-        def run() -> Redirect:
-            page = Page(request, runtime.tenant)
-            request.state.form = FormState(
-                template="grading/objection.html",
-                fields=("decision", "reason", "grade"),
-                values=values,
-                context=self._objection_context(page, runtime, campaign_id, objection_id),
-                page=page,
-            )
-            problems = too_long("reason", values["reason"], REASON_MAX_CHARS, "处理意见")
-            if problems:
-                raise RequestProblem(422, *problems)
+        def resolve() -> None:
+            refuse(too_long("reason", values["reason"], REASON_MAX_CHARS, "处理意见"))
             runtime.ledger.resolve_objection(
                 campaign_id,
                 objection_id,
@@ -500,9 +446,13 @@ class GradingPages(Controller):
                 values["grade"] or None,
                 actor,
             )
-            return _back(runtime, campaign_id, "resolved")
 
-        return await sync_to_thread(run)
+        fields = ("decision", "reason", "grade")
+        form = self._objection_page(
+            runtime, campaign_id, objection_id, fields=fields, values=values
+        )
+        done = _done(runtime, campaign_id, "resolved")
+        return await form.submit(request, runtime.tenant, resolve, done)
 
     @get(
         "/{campaign_id:uuid}/certificates/{submission_id:uuid}",
@@ -590,6 +540,7 @@ class PublicObjectionPages(Controller):
         views: NamedDependency[TenantViews],
         result: Annotated[str, QueryParameter(max_length=64)] = "",
     ) -> Template:
+        """The objection form (the result chosen from the notice page kept)."""
         token, cookies = form_token(request)
         page = Page(request, views.runtime.tenant, cookies=cookies)
         context = self._context(page, views.runtime, views, campaign_id, token)
@@ -611,22 +562,19 @@ class PublicObjectionPages(Controller):
     ) -> Template:
         """Anyone: checked, then the code mailed; the page asks for it."""
         posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in PUBLIC_FIELDS}
+        values = stripped(posted, *PUBLIC_FIELDS)
         token, cookies = form_token(request)
         address = auth.address(request)
+        form = FormPage(
+            "public/objection.html",
+            lambda page: self._context(page, views.runtime, views, campaign_id, token),
+            fields=PUBLIC_FIELDS,
+            values=values,
+        )
 
         def run() -> Template:
-            page = Page(request, views.runtime.tenant, cookies=cookies)
-            context = self._context(page, views.runtime, views, campaign_id, token)
-            request.state.form = FormState(
-                template="public/objection.html",
-                fields=PUBLIC_FIELDS,
-                values=values,
-                context=context,
-                page=page,
-            )
-            if cookies or str(posted.get(CSRF_FIELD, "")) != token:
-                raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
+            page, context = form.enter(request, views.runtime.tenant, cookies)
+            check_form_token(token, cookies, posted.get(CSRF_FIELD))
             submission_id = _uuid(values["submission_id"])
             pending, expires = public_objections.ask(
                 auth,
@@ -666,24 +614,19 @@ class PublicObjectionPages(Controller):
         token, cookies = form_token(request)
         address = auth.address(request)
 
-        def run() -> Template:
-            page = Page(request, views.runtime.tenant, cookies=cookies)
-            context = self._context(page, views.runtime, views, campaign_id, token)
+        def asked(page: Page) -> dict[str, Any]:
             found = public_objections.PendingObjection.decode(pending)
-            request.state.form = FormState(
-                template="public/objection_code.html",
-                fields=("code",),
-                values={},
-                context={
-                    **context,
-                    "pending": pending,
-                    "email": found.email if found else "",
-                    "expires": "",
-                },
-                page=page,
-            )
-            if cookies or str(posted.get(CSRF_FIELD, "")) != token:
-                raise RequestProblem(403, Problem(CSRF_FIELD, "csrf", "页面已过期，请重新提交"))
+            return {
+                **self._context(page, views.runtime, views, campaign_id, token),
+                "pending": pending,
+                "email": found.email if found else "",
+                "expires": "",
+            }
+
+        def run() -> Template:
+            form = FormPage("public/objection_code.html", asked, fields=("code",))
+            page, context = form.enter(request, views.runtime.tenant, cookies)
+            check_form_token(token, cookies, posted.get(CSRF_FIELD))
             if not code:
                 raise RequestProblem(422, Problem("code", "required", "请输入邮件中的确认码"))
             public_objections.confirm(auth, address, campaign_id, pending, code)
@@ -700,19 +643,16 @@ class PublicObjectionPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Template:
         """A signed-in person of the tenant: filed at once (the API's fileObjection)."""
-        posted = await request.form()
-        values = {k: str(posted.get(k, "")).strip() for k in ("submission_id", "reasons")}
+        values = stripped(await request.form(), "submission_id", "reasons")
+        form = FormPage(
+            "public/objection.html",
+            lambda page: self._context(page, views.runtime, views, campaign_id, ""),
+            fields=PUBLIC_FIELDS,
+            values=values,
+        )
 
         def run() -> Template:
-            page = Page(request, views.runtime.tenant)
-            context = self._context(page, views.runtime, views, campaign_id, "")
-            request.state.form = FormState(
-                template="public/objection.html",
-                fields=PUBLIC_FIELDS,
-                values=values,
-                context=context,
-                page=page,
-            )
+            page, context = form.enter(request, views.runtime.tenant)
             views.runtime.ledger.file_objection(
                 campaign_id, _uuid(values["submission_id"]), values["reasons"], actor
             )

@@ -16,11 +16,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from aggregates.actor import Actor
@@ -37,9 +35,9 @@ from api.forwarding.schemas import ForwardingOut, IntakeOut
 from api.platform.access import access
 from api.platform.errors import RequestProblem
 from api.portal import labels
-from api.portal.accounts import in_english
+from api.portal.accounts import english_words
 from api.portal.clock import written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, PortalForm, Posted
 from api.portal.i18n import Speaker
 from api.portal.rendering import Page
 from api.review.routes import fresh
@@ -52,19 +50,16 @@ from tenants.registry import Level
 from tenants.runtime import Platform, TenantRuntime
 
 
-class ForwardForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+class ForwardForm(PortalForm):
     submission_id: str = ""
     evaluation: str = ""
 
 
-class WithdrawForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+class WithdrawForm(PortalForm):
     reason: str = ""
 
 
-class QuotaForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+class QuotaForm(PortalForm):
     extra: str = ""
     reason: str = ""
 
@@ -99,8 +94,6 @@ def _forwarding_context(
     return {
         "campaign": campaign,
         "found": found,
-        "closed": _closed(call, runtime, speaker),
-        "quota_full": found.quota is not None and found.used >= found.quota,
         "window": (
             f"{written(found.window_opens_at, zone, speaker)} — "
             f"{written(found.window_closes_at, zone, speaker)}"
@@ -125,10 +118,9 @@ def _forwarding_context(
         ],
         "candidates": candidates,
         "limit": limit,
+        "closed": _closed(call, runtime, speaker),
+        "quota_full": found.quota is not None and found.used >= found.quota,
         "base": f"/{runtime.tenant.code}/secretariat/campaigns/{campaign_id}/national-forwarding",
-        "forwarding_row": "",
-        "withdrawing_row": "",
-        "done": "",
     }
 
 
@@ -142,6 +134,31 @@ def _closed(call: NationalCall | None, runtime: TenantRuntime, speaker: Speaker)
     except ForwardingConflict as refusal:
         return labels.problem(speaker, refusal.problems[0])
     return ""
+
+
+def forwarding_page(
+    platform: Platform,
+    views: TenantViews,
+    campaign_id: UUID,
+    flag: str = "",
+    forwarding: str = "",
+    withdrawing: str = "",
+    **form: Any,
+) -> FormPage:
+    """The forwarding page (after the `flag` of what was done), where a result is forwarded
+    (`forwarding`: the row whose evaluation a refusal shows again) or a forward withdrawn
+    (`withdrawing`: the row whose reason)."""
+    return FormPage(
+        "national/forwarding.html",
+        lambda page: {
+            **_forwarding_context(page, platform, views, campaign_id),
+            "forwarding_row": forwarding,
+            "withdrawing_row": withdrawing,
+            "done": flag,
+        },
+        on_refusal=english_words,
+        **form,
+    )
 
 
 class NationalForwardingPages(Controller):
@@ -159,16 +176,11 @@ class NationalForwardingPages(Controller):
         platform: NamedDependency[Platform],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        context = _forwarding_context(page, platform, views, campaign_id)
-        context["done"] = done if done in ("forwarded", "withdrawn") else ""
-        return page.render(
-            "national/forwarding.html",
-            **context,
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        """The national campaign's window and this association's quota as it fills, the results to
+        forward, each forward's national status and grade."""
+        flag = done if done in ("forwarded", "withdrawn") else ""
+        form = forwarding_page(platform, views, campaign_id, flag)
+        return form.show(request, views.runtime.tenant)
 
     @post(
         "/forward", operation_id="portalForwardResult", sync_to_thread=True, opt=access(SECRETARIAT)
@@ -177,32 +189,30 @@ class NationalForwardingPages(Controller):
         self,
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
-        data: Annotated[ForwardForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: Posted[ForwardForm],
         views: NamedDependency[TenantViews],
         platform: NamedDependency[Platform],
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """Forward one published graded result with the association's evaluation."""
         runtime = views.runtime
-        page = Page(request, runtime.tenant)
-        evaluation = data.evaluation.strip()
-        speaker = page.speaker
-        request.state.form = FormState(
-            template="national/forwarding.html",
+
+        def forward() -> None:
+            submission_id = _uuid(data.submission_id)
+            call = national_call(platform, runtime, runtime.ledger.get_campaign(campaign_id))
+            evaluation = data.evaluation.strip()
+            runtime.ledger.forward_result(campaign_id, submission_id, call, evaluation, actor)
+
+        form = forwarding_page(
+            platform,
+            views,
+            campaign_id,
+            forwarding=data.submission_id,
             # A refusal of the result itself (over the quota, not graded) is shown on its card.
             fields=("evaluation", "submission_id"),
             values={"evaluation": data.evaluation},
-            context={
-                **_forwarding_context(page, platform, views, campaign_id),
-                "forwarding_row": data.submission_id,
-            },
-            page=page,
-            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
         )
-        submission_id = _uuid(data.submission_id)
-        call = national_call(platform, runtime, runtime.ledger.get_campaign(campaign_id))
-        runtime.ledger.forward_result(campaign_id, submission_id, call, evaluation, actor)
-        return Redirect(_done(runtime, campaign_id, "forwarded"), status_code=303)
+        return form.run(request, runtime.tenant, forward, _done(runtime, campaign_id, "forwarded"))
 
     @post(
         "/{submission_id:uuid}/withdraw",
@@ -215,29 +225,29 @@ class NationalForwardingPages(Controller):
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         submission_id: FromPath[UUID],
-        data: Annotated[WithdrawForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: Posted[WithdrawForm],
         views: NamedDependency[TenantViews],
         platform: NamedDependency[Platform],
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """Withdraw a forward, with the reason the national association reads."""
         runtime = views.runtime
-        page = Page(request, runtime.tenant)
-        speaker = page.speaker
-        reason = data.reason.strip()
-        request.state.form = FormState(
-            template="national/forwarding.html",
+        form = forwarding_page(
+            platform,
+            views,
+            campaign_id,
+            withdrawing=str(submission_id),
             fields=("reason", "submission_id"),
             values={"reason": data.reason},
-            context={
-                **_forwarding_context(page, platform, views, campaign_id),
-                "withdrawing_row": str(submission_id),
-            },
-            page=page,
-            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
         )
-        runtime.ledger.withdraw_forward(campaign_id, submission_id, reason, actor)
-        return Redirect(_done(runtime, campaign_id, "withdrawn"), status_code=303)
+        return form.run(
+            request,
+            runtime.tenant,
+            lambda: runtime.ledger.withdraw_forward(
+                campaign_id, submission_id, data.reason.strip(), actor
+            ),
+            _done(runtime, campaign_id, "withdrawn"),
+        )
 
 
 class NationalIndexPages(Controller):
@@ -332,9 +342,23 @@ def _intake_context(page: Page, views: TenantViews, campaign_id: UUID) -> dict[s
         "campaign": campaign,
         "members": members,
         "base": f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake",
-        "granting_row": "",
         "granted": "",
     }
+
+
+def intake_page(
+    views: TenantViews, campaign_id: UUID, granting: str = "", granted: str = "", **form: Any
+) -> FormPage:
+    """The intake, where a member association is granted extra places (`granting`: the row
+    whose form a refusal shows again; `granted`: the association just granted some, named in
+    the notice)."""
+
+    def context(page: Page) -> dict[str, Any]:
+        found = _intake_context(page, views, campaign_id)
+        named = {m["code"]: m["name"] for m in found["members"]}
+        return {**found, "granting_row": granting, "granted": named.get(granted, "")}
+
+    return FormPage("national/intake.html", context, on_refusal=english_words, **form)
 
 
 class IntakePages(Controller):
@@ -351,17 +375,10 @@ class IntakePages(Controller):
         views: NamedDependency[TenantViews],
         granted: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        context = _intake_context(page, views, campaign_id)
-        named = {m["code"]: m["name"] for m in context["members"]}
-        context["granted"] = named.get(granted or "", "")
-        return page.render(
-            "national/intake.html",
-            **context,
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        """What each member association forwarded and withdrew (with reasons), its roster and
+        report; extra places granted."""
+        page = intake_page(views, campaign_id, granted=granted or "")
+        return page.show(request, views.runtime.tenant)
 
     @post(
         "/{unit:str}/quota",
@@ -374,35 +391,33 @@ class IntakePages(Controller):
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         unit: FromPath[str],
-        data: Annotated[QuotaForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: Posted[QuotaForm],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """Extra places for one member association, with the reason it reads."""
         runtime = views.runtime
-        page = Page(request, runtime.tenant)
-        speaker = page.speaker
-        request.state.form = FormState(
-            template="national/intake.html",
+
+        def grant() -> None:
+            found = runtime.tenant.unit(unit)
+            if found is None or found.tenant is None:
+                raise RequestProblem(404, Problem("unit", "not_found", "没有该推荐单位"))
+            try:
+                extra = int(data.extra.strip())
+            except ValueError:
+                raise RequestProblem(
+                    422, Problem("extra", "range", "请填写增加的名额（正整数）")
+                ) from None
+            runtime.ledger.grant_forwarding_quota(
+                campaign_id, unit, found.tenant, extra, data.reason, actor
+            )
+
+        form = intake_page(
+            views,
+            campaign_id,
+            granting=unit,
             fields=("extra", "reason"),
             values={"extra": data.extra, "reason": data.reason},
-            context={**_intake_context(page, views, campaign_id), "granting_row": unit},
-            page=page,
-            on_refusal=lambda problems: {"messages": in_english(speaker, problems)},
         )
-        found = runtime.tenant.unit(unit)
-        if found is None or found.tenant is None:
-            raise RequestProblem(404, Problem("unit", "not_found", "没有该推荐单位"))
-        try:
-            extra = int(data.extra.strip())
-        except ValueError:
-            raise RequestProblem(
-                422, Problem("extra", "range", "请填写增加的名额（正整数）")
-            ) from None
-        runtime.ledger.grant_forwarding_quota(
-            campaign_id, unit, found.tenant, extra, data.reason, actor
-        )
-        return Redirect(
-            f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake?granted={unit}",
-            status_code=303,
-        )
+        done = f"/{runtime.tenant.code}/national/campaigns/{campaign_id}/intake?granted={unit}"
+        return form.run(request, runtime.tenant, grant, done)

@@ -20,7 +20,7 @@ from aggregates.campaign import Campaign, InvalidCampaign
 from aggregates.problems import Problem
 from aggregates.review_plan import AGGREGATIONS, GradeBand, ReviewPlan, RoundPlan
 from api.platform.access import access, only
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, version_of
 from api.portal.plan_words import (
     AGGREGATION_NAMES,
     KIND_NAMES,
@@ -282,16 +282,29 @@ class PlanPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         saved: Annotated[bool, QueryParameter()] = False,
     ) -> Template:
+        """The plan in the editor as it stands (never planned: a band per grade of the scale)."""
         campaign = runtime.ledger.get_campaign(campaign_id)
-        page = Page(request, runtime.tenant)
         values = self._start(runtime, campaign)
-        return page.render(
+        form = self._plan_page(runtime, campaign, values, saved)
+        return form.show(request, runtime.tenant)
+
+    def _plan_page(
+        self,
+        runtime: TenantRuntime,
+        campaign: Campaign,
+        values: dict[str, Any],
+        saved: bool = False,
+        **form: Any,
+    ) -> FormPage:
+        """The plan's editor showing `values` (`saved`: just saved), each problem of a refused
+        plan beside its field (in English by the plan's own words)."""
+        return FormPage(
             "review/plan.html",
-            **self._context(page, runtime, campaign, values),
-            saved=saved,
+            lambda page: {**self._context(page, runtime, campaign, values), "saved": saved},
+            fields=plan_fields(values),
             values=values,
-            problems={},
-            general_problems=[],
+            on_refusal=lambda page, found: plan_in_english(page.speaker, found, campaign),
+            **form,
         )
 
     @post("/", operation_id="portalPlanReview", opt=access(SECRETARIAT))
@@ -302,6 +315,7 @@ class PlanPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Template | Redirect:
+        """Saved at the version the page was read at, or a row added or removed (nothing saved)."""
         form = await request.form()
         return await sync_to_thread(self._save, request, campaign_id, runtime, actor, form)
 
@@ -314,37 +328,22 @@ class PlanPages(Controller):
         form: Any,
     ) -> Template | Redirect:
         campaign = runtime.ledger.get_campaign(campaign_id)
-        page = Page(request, runtime.tenant)
         grades = runtime.tenant.programmes[campaign.programme].grades
         topics = list(campaign.review_plan.rubrics)
         values = posted_values(form, topics, runtime.tenant.key_domains, [g.code for g in grades])
         action = form.get("action") if isinstance(form.get("action"), str) else "save"
-        if apply_action(values, str(action)):
-            return page.render(
-                "review/plan.html",
-                **self._context(page, runtime, campaign, values),
-                saved=False,
-                values=values,
-                problems={},
-                general_problems=[],
-            )
+        if apply_action(values, str(action)):  # a row added or removed, nothing saved
+            return self._plan_page(runtime, campaign, values).show(request, runtime.tenant)
         plan, unreadable = to_plan(values)
-        fields = plan_fields(values)
-        request.state.form = FormState(
-            template="review/plan.html",
-            fields=fields,
-            values=values,
-            context={**self._context(page, runtime, campaign, values), "saved": False},
-            page=page,
-            on_refusal=lambda problems: plan_in_english(page.speaker, problems, campaign),
-        )
-        if unreadable:
-            raise InvalidCampaign(*unreadable)
-        version = form.get("version")
-        expected = int(version) if isinstance(version, str) and version.isdigit() else None
-        runtime.ledger.plan_review(campaign_id, plan, {g.code for g in grades}, actor, expected)
+
+        def save() -> None:
+            if unreadable:
+                raise InvalidCampaign(*unreadable)
+            expected = version_of(form.get("version"))
+            runtime.ledger.plan_review(campaign_id, plan, {g.code for g in grades}, actor, expected)
+
         where = f"/{runtime.tenant.code}/review/{campaign_id}/plan?saved=true"
-        return Redirect(where, status_code=303)
+        return self._plan_page(runtime, campaign, values).run(request, runtime.tenant, save, where)
 
 
 def plan_fields(values: dict[str, Any]) -> tuple[str, ...]:

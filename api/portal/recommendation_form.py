@@ -5,6 +5,8 @@ the form's commands as posted (each one ledger command, as the API's; the import
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -20,6 +22,7 @@ from api.platform.errors import RequestProblem
 from api.platform.exports import DECLARATION
 from api.portal import labels
 from api.portal.clock import written
+from api.portal.forms import version_of
 from api.portal.rendering import Page
 from api.recommending.form_import import IMPORT_MAX_BYTES, import_form
 from api.recommending.routes import view
@@ -89,11 +92,6 @@ FORM_FIELDS = (
 """The fields the form shows a problem beside (the others above the form)."""
 ROW_COMMANDS = ("add", "revise", "decline")
 """Commands posted from one result's row: their refusals are shown in that row."""
-
-
-def _version(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() else None
 
 
 def _score(text: str) -> Decimal:
@@ -233,198 +231,139 @@ def _account_name(runtime: TenantRuntime, actor_id: str) -> str:
         return actor_id
 
 
-Command = Any
+@dataclass(frozen=True)
+class FormPost:
+    """One of the 推荐表's commands as posted: the unit's form of the campaign, the fields as
+    typed, the order dragged (`order`) and the file uploaded (`content`), by whom."""
+
+    runtime: TenantRuntime
+    views: TenantViews
+    campaign_id: UUID
+    unit: str
+    values: dict[str, str]
+    order: list[str]
+    content: bytes
+    actor: Actor
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    @property
+    def version(self) -> int | None:
+        """The version of the form the page was read at (a stale one: 409)."""
+        return version_of(self.values.get("version"))
 
 
-def _add(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    submission_id = _submission_id(v)
-    runtime.ledger.add_recommendation_entry(
-        cid,
-        unit,
+Command = Callable[[FormPost], str]
+"""A command of the form: run, it says the anchor of the page to go back to."""
+
+
+def _add(post: FormPost) -> str:
+    return _entry(post, post.runtime.ledger.add_recommendation_entry)
+
+
+def _revise(post: FormPost) -> str:
+    return _entry(post, post.runtime.ledger.revise_recommendation_entry)
+
+
+def _entry(post: FormPost, command: Callable[..., object]) -> str:
+    """An entry listed or revised: its score, evaluation and scoring reviewer."""
+    submission_id = _submission_id(post)
+    command(
+        post.campaign_id,
+        post.unit,
         submission_id,
-        _score(v.get("score", "").strip()),
-        v.get("evaluation", ""),
-        v.get("reviewer", ""),
-        actor,
-        _version(v.get("version")),
+        _score(post.get("score").strip()),
+        post.get("evaluation"),
+        post.get("reviewer"),
+        post.actor,
+        post.version,
     )
     return f"entry-{submission_id}"
 
 
-def _revise(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    submission_id = _submission_id(v)
-    runtime.ledger.revise_recommendation_entry(
-        cid,
-        unit,
-        submission_id,
-        _score(v.get("score", "").strip()),
-        v.get("evaluation", ""),
-        v.get("reviewer", ""),
-        actor,
-        _version(v.get("version")),
-    )
-    return f"entry-{submission_id}"
-
-
-def _remove(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    runtime.ledger.remove_recommendation_entry(
-        cid, unit, _submission_id(v), actor, _version(v.get("version"))
+def _remove(post: FormPost) -> str:
+    post.runtime.ledger.remove_recommendation_entry(
+        post.campaign_id, post.unit, _submission_id(post), post.actor, post.version
     )
     return "ranking"
 
 
-def _move(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
+def _move(post: FormPost) -> str:
     """Up or down one place (the keyboard's way to rank): the same reorder as a drag."""
-    submission_id = _submission_id(v)
-    found = runtime.ledger.get_recommendation(cid, unit)
+    submission_id = _submission_id(post)
+    found = post.runtime.ledger.get_recommendation(post.campaign_id, post.unit)
     ids = [e["submission_id"] for e in found.entries]
     if submission_id not in ids:
         raise RequestProblem(422, Problem("submission_id", "not_listed", "该成果不在推荐目录中"))
     at = ids.index(submission_id)
-    to = at - 1 if v.get("direction") == "up" else at + 1
+    to = at - 1 if post.get("direction") == "up" else at + 1
     if not 0 <= to < len(ids):
         message = "已是第一位" if to < 0 else "已是最后一位"
         raise RequestProblem(422, Problem("order", "edge", message))
     ids[at], ids[to] = ids[to], ids[at]
-    runtime.ledger.reorder_recommendation(cid, unit, ids, actor, _version(v.get("version")))
+    post.runtime.ledger.reorder_recommendation(
+        post.campaign_id, post.unit, ids, post.actor, post.version
+    )
     return f"entry-{submission_id}"
 
 
-def _reorder(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
+def _reorder(post: FormPost) -> str:
     try:
-        ids = [UUID(i) for i in order]
+        ids = [UUID(i) for i in post.order]
     except ValueError:
         raise RequestProblem(
             422, Problem("order", "same_entries", "排序须恰好包含推荐目录中的全部成果")
         ) from None
-    runtime.ledger.reorder_recommendation(cid, unit, ids, actor, _version(v.get("version")))
+    post.runtime.ledger.reorder_recommendation(
+        post.campaign_id, post.unit, ids, post.actor, post.version
+    )
     return "ranking"
 
 
-def _add_reviewer(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
+def _add_reviewer(post: FormPost) -> str:
     too_long = [
         Problem(name, "too_long", "不能超过 200 个字")
         for name in REVIEWER_FIELDS
-        if len(v.get(name, "")) > 200
+        if len(post.get(name)) > 200
     ]
     if too_long:
         raise RequestProblem(422, *too_long)
     reviewer = Reviewer(
-        name=v.get("reviewer.name", ""),
-        work_unit=v.get("reviewer.work_unit", ""),
-        certificate_number=v.get("reviewer.certificate_number", "").strip(),
-        mobile=v.get("reviewer.mobile", "").strip(),
-        certificate_kind=v.get("reviewer.certificate_kind", ""),
+        name=post.get("reviewer.name"),
+        work_unit=post.get("reviewer.work_unit"),
+        certificate_number=post.get("reviewer.certificate_number").strip(),
+        mobile=post.get("reviewer.mobile").strip(),
+        certificate_kind=post.get("reviewer.certificate_kind"),
     )
-    runtime.ledger.add_recommendation_reviewer(
-        cid, unit, reviewer, actor, _version(v.get("version"))
-    )
-    return "roster"
-
-
-def _remove_reviewer(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    runtime.ledger.remove_recommendation_reviewer(
-        cid, unit, v.get("certificate_number", ""), actor, _version(v.get("version"))
+    post.runtime.ledger.add_recommendation_reviewer(
+        post.campaign_id, post.unit, reviewer, post.actor, post.version
     )
     return "roster"
 
 
-def _decline(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    reason = v.get("reason", "")
+def _remove_reviewer(post: FormPost) -> str:
+    post.runtime.ledger.remove_recommendation_reviewer(
+        post.campaign_id, post.unit, post.get("certificate_number"), post.actor, post.version
+    )
+    return "roster"
+
+
+def _decline(post: FormPost) -> str:
+    reason = post.get("reason")
     if len(reason) > 500:
         raise RequestProblem(422, Problem("reason", "too_long", "不能超过 500 个字"))
-    submission_id = _submission_id(v)
-    runtime.ledger.decline_submission(
-        cid, unit, submission_id, reason, actor, _version(v.get("version"))
+    submission_id = _submission_id(post)
+    post.runtime.ledger.decline_submission(
+        post.campaign_id, post.unit, submission_id, reason, post.actor, post.version
     )
     return f"candidate-{submission_id}"
 
 
-def _declare(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    if v.get("accept") != "yes":
+def _declare(post: FormPost) -> str:
+    if post.get("accept") != "yes":
         raise RequestProblem(422, Problem("accept", "required", "请勾选接受推荐声明"))
-    filled_by, phone = v.get("filled_by", ""), v.get("phone", "")
+    filled_by, phone = post.get("filled_by"), post.get("phone")
     too_long = [
         Problem(k, "too_long", "不能超过 200 个字")
         for k, x in (("filled_by", filled_by), ("phone", phone))
@@ -432,47 +371,29 @@ def _declare(
     ]
     if too_long:
         raise RequestProblem(422, *too_long)
-    runtime.ledger.declare_recommendation(
-        cid, unit, filled_by, phone, actor, _version(v.get("version"))
+    post.runtime.ledger.declare_recommendation(
+        post.campaign_id, post.unit, filled_by, phone, post.actor, post.version
     )
     return "declaration"
 
 
-def _file(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    runtime.ledger.file_recommendation(cid, unit, actor, _version(v.get("version")))
+def _file(post: FormPost) -> str:
+    post.runtime.ledger.file_recommendation(post.campaign_id, post.unit, post.actor, post.version)
     return ""
 
 
-def _import(
-    runtime: TenantRuntime,
-    views: TenantViews,
-    cid: UUID,
-    unit: str,
-    v: dict[str, str],
-    order: list[str],
-    content: bytes,
-    actor: Actor,
-) -> str:
-    if not content:
+def _import(post: FormPost) -> str:
+    if not post.content:
         raise RequestProblem(422, Problem("file", "required", "请选择要上传的 .xlsx 文件"))
-    if len(content) > IMPORT_MAX_BYTES:
+    if len(post.content) > IMPORT_MAX_BYTES:
         raise RequestProblem(422, Problem("file", "too_large", "文件超过 5 MB"))
-    import_form(views, cid, unit, content, actor, _version(v.get("version")))
+    import_form(post.views, post.campaign_id, post.unit, post.content, post.actor, post.version)
     return "ranking"
 
 
-def _submission_id(v: dict[str, str]) -> UUID:
+def _submission_id(post: FormPost) -> UUID:
     try:
-        return UUID(v.get("submission_id", ""))
+        return UUID(post.get("submission_id"))
     except ValueError:
         raise not_found("submission_id") from None
 

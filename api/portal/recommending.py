@@ -22,9 +22,10 @@ from api.applicants.submissions import attachment_document
 from api.platform.access import access, not_found, only
 from api.platform.exports import XLSX, download, recommendation_rows, to_csv, to_xlsx
 from api.platform.records import Records
+from api.platform.security import CSRF_FIELD
 from api.portal import labels
 from api.portal.applicant import caught_up
-from api.portal.errors import FormState
+from api.portal.forms import FormPage
 from api.portal.recommendation_form import (
     COMMANDS,
     FORM_FIELDS,
@@ -32,6 +33,7 @@ from api.portal.recommendation_form import (
     LIST_LIMIT,
     ROW_COMMANDS,
     TOPIC_TYPES,
+    FormPost,
     form_context,
     topic_label,
     unit_base,
@@ -121,25 +123,34 @@ async def _posted(
     posted = await request.form()
     upload = posted.get("file")
     content = await upload.read(IMPORT_MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
-    values = {k: str(v) for k, v in posted.items() if isinstance(v, str) and k != "csrf_token"}
+    values = {k: v for k, v in posted.items() if isinstance(v, str) and k != CSRF_FIELD}
     order = [str(v) for v in posted.getall("order", [])]
+    post = FormPost(runtime, views, campaign_id, unit, values, order, content, actor)
+    key = values.get("submission_id", "") if command in ROW_COMMANDS else command
 
     def run() -> Redirect:
         name = records.unit_name(runtime, unit, own=True)
-        page = Page(request, runtime.tenant)
-        context = form_context(page, runtime, views, campaign_id, unit, name)
-        key = values.get("submission_id", "") if command in ROW_COMMANDS else command
-        request.state.form = FormState(
-            template="recommending/form.html",
+        form = FormPage(
+            "recommending/form.html",
+            lambda page: {
+                **form_context(page, runtime, views, campaign_id, unit, name),
+                "posted": key,
+                "import_refused": command == "import",
+                "saved": "",
+            },
             fields=FORM_FIELDS,
             values=values,
-            context={**context, "posted": key, "import_refused": command == "import", "saved": ""},
-            page=page,
         )
-        saved = COMMANDS[command](runtime, views, campaign_id, unit, values, order, content, actor)
-        caught_up(runtime, views)
-        anchor = f"#{saved}" if saved else ""
-        return Redirect(f"{context['action']}?saved={command}{anchor}", status_code=303)
+
+        def saved() -> str:
+            anchor = COMMANDS[command](post)
+            caught_up(runtime, views)
+            return f"#{anchor}" if anchor else ""
+
+        action = f"{unit_base(runtime.tenant.code, unit, campaign_id)}/form"
+        return form.run(
+            request, runtime.tenant, saved, lambda anchor: f"{action}?saved={command}{anchor}"
+        )
 
     return await sync_to_thread(run)
 

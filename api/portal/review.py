@@ -5,6 +5,7 @@ and several results passed at once. The same commands as `api/review/routes.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,7 +24,7 @@ from api.platform.access import access, only
 from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from api.portal import labels
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, said
 from api.portal.i18n import Speaker
 from api.portal.labels import N_
 from api.portal.rendering import Page
@@ -56,6 +57,8 @@ REVIEW_PROBLEMS = {
 }
 """English for formal review's refusals, by rule (the domain's own Chinese otherwise)."""
 REASON_MAX = 2000
+BLANK_DECISION: Mapping[str, Any] = {"met": [], "items": "", "reason": ""}
+"""A result's decision form before anything is typed."""
 
 
 def in_words(speaker: Speaker, problems: tuple[Problem, ...]) -> dict[str, Any]:
@@ -155,17 +158,33 @@ class FormalReviewPages(Controller):
         done: Annotated[str, QueryParameter(max_length=10)] = "",
         passed: Annotated[int, QueryParameter(ge=0, le=500)] = 0,
     ) -> Template:
+        """The formal review's queue (pending, or every result) with its progress."""
         campaign = views.runtime.ledger.get_campaign(campaign_id)
         fresh(views)
-        page = Page(request, views.runtime.tenant)
-        return page.render(
+        shown = "all" if show == "all" else "pending"
+        form = self._queue_page(views, campaign, shown, flag=done)
+        return form.show(request, views.runtime.tenant, passed=passed)
+
+    def _queue_page(
+        self,
+        views: TenantViews,
+        campaign: Campaign,
+        show: str = "pending",
+        flag: str = "",
+        selected: tuple[str, ...] = (),
+        **form: Any,
+    ) -> FormPage:
+        """The queue (`show`: pending or all; after the `flag` of what was done), where several
+        results are passed at once (`selected`: the ones ticked, kept on a refusal)."""
+        return FormPage(
             "review/queue.html",
-            **self._queue(page, views, campaign, "all" if show == "all" else "pending"),
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            passed=passed,
-            selected=[],
-            problems={},
-            general_problems=[],
+            lambda page: {
+                **self._queue(page, views, campaign, show),
+                "done": said(page, DONE, flag),
+                "passed": 0,
+                "selected": list(selected),
+            },
+            **form,
         )
 
     @post(
@@ -180,6 +199,7 @@ class FormalReviewPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Template | Redirect:
+        """Several results passed at once: all or none, a refusal naming each result."""
         form = await request.form()
         chosen = [v for v in form.getall("submissions", []) if isinstance(v, str)]
         return await sync_to_thread(self._bulk, request, campaign_id, views, actor, chosen)
@@ -193,26 +213,30 @@ class FormalReviewPages(Controller):
         chosen: list[str],
     ) -> Redirect:
         campaign = views.runtime.ledger.get_campaign(campaign_id)
-        page = Page(request, views.runtime.tenant)
-        context = self._queue(page, views, campaign, "pending")
         ids = _uuids(chosen)
-        every = self._queue(page, views, campaign, "all")["rows"]
-        shown = {r["id"]: r for r in every}
-        request.state.form = FormState(
-            template="review/queue.html",
+
+        def named(page: Page, found: tuple[Problem, ...]) -> dict[str, Any]:
+            every = self._queue(page, views, campaign, "all")["rows"]
+            return _bulk_words(page.speaker, found, ids, {r["id"]: r for r in every})
+
+        def pass_all() -> list[Submission]:
+            if not ids:
+                raise RequestProblem(
+                    422, Problem("submissions", "required", "请勾选要通过形式审查的成果")
+                )
+            return views.runtime.ledger.review_formally_in_bulk(campaign_id, ids, actor)
+
+        form = self._queue_page(
+            views,
+            campaign,
+            selected=tuple(str(i) for i in ids),
             fields=("submissions", *(f"submissions[{i}]" for i in range(len(ids)))),
-            values={},
-            context={**context, "done": "", "passed": 0, "selected": [str(i) for i in ids]},
-            page=page,
-            on_refusal=lambda problems: _bulk_words(page.speaker, problems, ids, shown),
+            on_refusal=named,
         )
-        if not ids:
-            raise RequestProblem(
-                422, Problem("submissions", "required", "请勾选要通过形式审查的成果")
-            )
-        passed = views.runtime.ledger.review_formally_in_bulk(campaign_id, ids, actor)
         where = f"/{views.runtime.tenant.code}/review/{campaign_id}/formal"
-        return Redirect(f"{where}?passed={len(passed)}", status_code=303)
+        return form.run(
+            request, views.runtime.tenant, pass_all, lambda passed: f"{where}?passed={len(passed)}"
+        )
 
     @get(
         "/{campaign_id:uuid}/formal/{submission_id:uuid}",
@@ -230,16 +254,38 @@ class FormalReviewPages(Controller):
         file: Annotated[str, QueryParameter(max_length=64)] = "",
         done: Annotated[str, QueryParameter(max_length=10)] = "",
     ) -> Template:
+        """A result beside its files (a PDF framed) and the campaign's checklist."""
         fresh(views)
-        page = Page(request, views.runtime.tenant)
-        shown = self._result(page, records, views, campaign_id, submission_id, file)
-        return page.render(
+        form = self._result_page(records, views, campaign_id, submission_id, file, flag=done)
+        return form.show(request, views.runtime.tenant)
+
+    def _result_page(
+        self,
+        records: Records,
+        views: TenantViews,
+        campaign_id: UUID,
+        submission_id: UUID,
+        file: str = "",
+        flag: str = "",
+        values: Mapping[str, Any] = BLANK_DECISION,
+        **form: Any,
+    ) -> FormPage:
+        """A result beside its files (`file`: the one shown; after the `flag` of what was
+        done), where it is passed, returned or rejected against the checklist."""
+        return FormPage(
             "review/result.html",
-            **shown,
-            done=page.speaker.gettext(DONE[done]) if done in DONE else "",
-            values={"met": [], "items": "", "reason": ""},
-            problems={},
-            general_problems=[],
+            lambda page: {
+                **self._result(page, records, views, campaign_id, submission_id, file),
+                "done": said(page, DONE, flag),
+            },
+            fields=lambda shown: (
+                "decision",
+                "reason",
+                "items",
+                *(f"checklist.{i}" for i in shown["checklist"]),
+            ),
+            values=values,
+            **form,
         )
 
     def _result(
@@ -286,6 +332,8 @@ class FormalReviewPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Template | Redirect:
+        """Passed, returned with the unmet items, or rejected with a reason; then the next in the
+        queue."""
         form = await request.form()
         posted = {
             "decision": str(form.get("decision") or ""),
@@ -308,17 +356,16 @@ class FormalReviewPages(Controller):
         actor: Actor,
         posted: dict[str, Any],
     ) -> Redirect:
-        page = Page(request, views.runtime.tenant)
-        shown = self._result(page, records, views, campaign_id, submission_id, "")
-        checklist: list[str] = shown["checklist"]
-        request.state.form = FormState(
-            template="review/result.html",
-            fields=("decision", "reason", "items", *(f"checklist.{i}" for i in checklist)),
+        form = self._result_page(
+            records,
+            views,
+            campaign_id,
+            submission_id,
             values=posted,
-            context={**shown, "done": ""},
-            page=page,
-            on_refusal=lambda problems: in_words(page.speaker, problems),
+            on_refusal=lambda page, found: in_words(page.speaker, found),
         )
+        _, shown = form.enter(request, views.runtime.tenant)
+        checklist: list[str] = shown["checklist"]
         if len(posted["reason"]) > REASON_MAX or len(posted["items"]) > REASON_MAX:
             raise RequestProblem(422, Problem("reason", "too_long", "不超过 2000 字"))
         met = {item: item in posted["met"] for item in checklist}

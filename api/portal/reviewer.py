@@ -10,11 +10,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Stream, Template
 
 from aggregates.actor import Actor, Role
@@ -23,10 +21,16 @@ from aggregates.problems import Problem
 from aggregates.review_round import ReviewRound
 from aggregates.submission_forms import QcResultForm
 from api.platform.access import access, not_found, only
-from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from api.portal import labels
-from api.portal.errors import FormState
+from api.portal.forms import (
+    FormPage,
+    PortalForm,
+    Posted,
+    PostedFields,
+    refuse,
+    typed_fields,
+)
 from api.portal.rendering import Page
 from api.review.routes import fresh
 from projections.campaign_list import list_campaigns
@@ -51,8 +55,7 @@ FILE_KINDS = {
 }
 
 
-class ConflictForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+class ConflictForm(PortalForm):
     certificate_number: str = ""
     kind: str = ""
     value: str = ""
@@ -83,6 +86,27 @@ def my_queue(views: TenantViews, records: Records) -> list[dict[str, Any]]:
     return list(rounds.values())
 
 
+def parse_criteria(rubric: dict[str, int], values: dict[str, str]) -> dict[str, Decimal]:
+    """The typed scores, c0…cn in the rubric's order; a blank one is left for the domain to
+    name (required), a non-number refused here beside its field."""
+    criteria: dict[str, Decimal] = {}
+    found = []
+    for i, name in enumerate(rubric):
+        typed = values.get(f"c{i}", "").strip()
+        if not typed:
+            continue
+        try:
+            value = Decimal(typed)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite():
+            found.append(Problem(f"criteria.{name}", "not_a_number", "应为数字"))
+            continue
+        criteria[name] = value
+    refuse(found)
+    return criteria
+
+
 def sheet_href(tenant: str, row: AssignmentRow) -> str:
     return f"/{tenant}/reviewer/{row.campaign_id}/{row.round_code}/{row.submission_id}"
 
@@ -99,14 +123,17 @@ class ReviewerPages(Controller):
         views: NamedDependency[TenantViews],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        return page.render(
+        """My queue per round with progress; a conflict declared."""
+        return self._queue_page(views, records).show(
+            request, views.runtime.tenant, done=done if done in DONE else ""
+        )
+
+    def _queue_page(self, views: TenantViews, records: Records, **form: Any) -> FormPage:
+        """My queue, where a conflict is declared (`form`: as `FormPage`'s)."""
+        return FormPage(
             "reviewer/queue.html",
-            **self._queue_context(views, records),
-            done=done if done in DONE else "",
-            values={},
-            problems={},
-            general_problems=[],
+            lambda page: {**self._queue_context(views, records), "done": ""},
+            **form,
         )
 
     def _queue_context(self, views: TenantViews, records: Records) -> dict[str, Any]:
@@ -147,32 +174,28 @@ class ReviewerPages(Controller):
     def declare(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[ConflictForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: Posted[ConflictForm],
         records: NamedDependency[Records],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """回避申报: on my own expert record only (a number I do not hold answers 404)."""
-        page = Page(request, views.runtime.tenant)
         values = {"kind": data.kind, "value": data.value, "reason": data.reason}
-        request.state.form = FormState(
-            template="reviewer/queue.html",
-            fields=("kind", "value", "reason"),
-            values=values,
-            context={**self._queue_context(views, records), "done": ""},
-            page=page,
-        )
-        number = data.certificate_number or min(records.reviewer_numbers(), default="")
-        records.expert(number, Role.REVIEWER)
-        found = [Problem(k, "required", "不能为空") for k, v in values.items() if not v.strip()]
-        if data.kind and data.kind not in CONFLICT_KINDS:
-            found.append(Problem("kind", "not_in_list", "请选择回避的类型"))
-        if found:
-            raise RequestProblem(422, *found)
-        views.runtime.ledger.declare_conflict(
-            number, data.kind, data.value.strip(), data.reason.strip(), actor
-        )
-        return Redirect(f"/{views.runtime.tenant.code}/reviewer/?done=declared", status_code=303)
+
+        def declare() -> None:
+            number = data.certificate_number or min(records.reviewer_numbers(), default="")
+            records.expert(number, Role.REVIEWER)
+            found = [Problem(k, "required", "不能为空") for k, v in values.items() if not v.strip()]
+            if data.kind and data.kind not in CONFLICT_KINDS:
+                found.append(Problem("kind", "not_in_list", "请选择回避的类型"))
+            refuse(found)
+            views.runtime.ledger.declare_conflict(
+                number, data.kind, data.value.strip(), data.reason.strip(), actor
+            )
+
+        form = self._queue_page(views, records, fields=tuple(values), values=values)
+        done = f"/{views.runtime.tenant.code}/reviewer/?done=declared"
+        return form.run(request, views.runtime.tenant, declare, done)
 
     @get(
         "/{campaign_id:uuid}/{round_code:str}/{submission_id:uuid}",
@@ -190,15 +213,10 @@ class ReviewerPages(Controller):
         views: NamedDependency[TenantViews],
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
+        """My sheet of one result by its rubric, the result a tap away."""
         context = sheet_context(views, records, campaign_id, round_code, submission_id)
-        return page.render(
-            "reviewer/sheet.html",
-            **context,
-            done=done if done in DONE else "",
-            values={},
-            problems={},
-            general_problems=[],
+        return FormPage("reviewer/sheet.html", lambda page: context).show(
+            request, views.runtime.tenant, done=done if done in DONE else ""
         )
 
     @post(
@@ -210,7 +228,7 @@ class ReviewerPages(Controller):
     def file(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: PostedFields,
         records: NamedDependency[Records],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
@@ -220,52 +238,40 @@ class ReviewerPages(Controller):
     ) -> Redirect:
         """My sheet filed (or my latest corrected, with the reason); then this result again, or
         the next in my queue of the round that still needs my sheet."""
-        page = Page(request, views.runtime.tenant)
         context = sheet_context(views, records, campaign_id, round_code, submission_id)
         rubric: dict[str, int] = context["rubric"]
-        values = {k: str(v) for k, v in data.items() if k != "csrf_token"}
-        request.state.form = FormState(
-            template="reviewer/sheet.html",
-            fields=(*(f"criteria.{name}" for name in rubric), "comment", "reason"),
-            values=values,
-            context={**context, "done": ""},
-            page=page,
-        )
-        criteria: dict[str, Decimal] = {}
-        found = []
-        for i, name in enumerate(rubric):
-            typed = values.get(f"c{i}", "").strip()
-            if not typed:
-                continue
-            try:
-                criteria[name] = Decimal(typed)
-            except InvalidOperation:
-                found.append(Problem(f"criteria.{name}", "not_a_number", "应为数字"))
-                continue
-            if not criteria[name].is_finite():
-                found.append(Problem(f"criteria.{name}", "not_a_number", "应为数字"))
-        if found:
-            raise RequestProblem(422, *found)
         mine = context["mine"]
-        views.runtime.ledger.file_sheet(
-            campaign_id,
-            round_code,
-            submission_id=submission_id,
-            reviewer=context["number"],
-            criteria=criteria,
-            comment=values.get("comment", ""),
-            corrects=mine["sheet_id"] if mine else None,
-            reason=values.get("reason", "") if mine else "",
-            actor=actor,
-        )
+        values = typed_fields(data)
+
+        def file() -> None:
+            views.runtime.ledger.file_sheet(
+                campaign_id,
+                round_code,
+                submission_id=submission_id,
+                reviewer=context["number"],
+                criteria=parse_criteria(rubric, values),
+                comment=values.get("comment", ""),
+                corrects=mine["sheet_id"] if mine else None,
+                reason=values.get("reason", "") if mine else "",
+                actor=actor,
+            )
+
         tenant = views.runtime.tenant.code
         done = "corrected" if mine else "saved"
-        if values.get("action") == "next" and context["next_href"]:
-            return Redirect(f"{context['next_href']}?done={done}", status_code=303)
+        here = f"/{tenant}/reviewer/{campaign_id}/{round_code}/{submission_id}?done={done}"
         if values.get("action") == "next":
-            return Redirect(f"/{tenant}/reviewer/?done=finished", status_code=303)
-        here = f"/{tenant}/reviewer/{campaign_id}/{round_code}/{submission_id}"
-        return Redirect(f"{here}?done={done}", status_code=303)
+            here = (
+                f"{context['next_href']}?done={done}"
+                if context["next_href"]
+                else f"/{tenant}/reviewer/?done=finished"
+            )
+        form = FormPage(
+            "reviewer/sheet.html",
+            lambda page: {**context, "done": ""},
+            fields=(*(f"criteria.{name}" for name in rubric), "comment", "reason"),
+            values=values,
+        )
+        return form.run(request, views.runtime.tenant, file, here)
 
     @get(
         "/{campaign_id:uuid}/{round_code:str}/{submission_id:uuid}/files/{sha256:str}",

@@ -7,16 +7,15 @@ models as `api/review/routes.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from aggregates.actor import Actor, Role
@@ -28,7 +27,7 @@ from api.platform.errors import RequestProblem
 from api.platform.exports import XLSX, download
 from api.portal import labels
 from api.portal.clock import written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, PortalForm, Posted, refuse
 from api.portal.i18n import Speaker
 from api.portal.rendering import Page
 from api.portal.round_views import (
@@ -52,19 +51,142 @@ ROUND = "/{campaign_id:uuid}/{round_code:str}"
 DONE = ("opened", "assigned", "aggregated", "closed", "reminded", "imported", "assigned_one")
 
 
-class TopForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+class TopForm(PortalForm):
     top: str = ""
 
 
-class AssignForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+class AssignForm(PortalForm):
     submission_id: str = ""
     certificate_number: str = ""
 
 
-class CsrfForm(msgspec.Struct, kw_only=True):
-    csrf_token: str = ""
+def round_template(context: Mapping[str, Any]) -> str:
+    """A round opened is its own page; before, the page that opens it."""
+    return "rounds/round.html" if "round" in context else "rounds/open.html"
+
+
+def _done(views: TenantViews, campaign_id: UUID, round_code: str, done: str) -> str:
+    return f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}?done={done}"
+
+
+def _top(typed: str) -> int | None:
+    """The top N of the rounds before, as typed (blank: every entrant by the plan's rule)."""
+    if not typed.strip():
+        return None
+    if not typed.strip().isdigit() or int(typed) < 1:
+        raise RequestProblem(422, Problem("top", "range", "请填写正整数"))
+    return int(typed)
+
+
+def round_context(
+    page: Page, views: TenantViews, campaign_id: UUID, round_code: str, top: int | None
+) -> dict[str, Any]:
+    """The round's page when opened; else the entrants it would have, before confirming."""
+    ledger = views.runtime.ledger
+    campaign = ledger.get_campaign(campaign_id)
+    round_plan = campaign.review_plan.round(round_code)
+    if round_plan is None:
+        raise RoundNotFound()
+    common = {
+        "campaign": campaign,
+        "plan": round_plan,
+        "base": f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}",
+        "import_problems": [],
+        "done": "",
+        "filed": 0,
+    }
+    try:
+        review_round = ledger.get_round(campaign_id, round_code)
+    except RoundNotFound:
+        return {**common, **_preview(views, campaign, round_code, top)}
+    fresh(views)
+    experts = list_experts(views.db("review_board"))
+    names = {e.certificate_number: e.name for e in experts}
+    window = campaign.timeline.get(PHASE_OF_KIND[review_round.kind])
+    return {
+        **common,
+        "round": review_round,
+        "rule": rule_name(page.speaker, review_round.aggregation),
+        "entrants": entrant_rows(review_round, names),
+        "progress": progress(review_round, window, page.now, names),
+        "pool": [e for e in experts if not e.retired],
+        "deadline": written(window.closes_at, page.zone, page.speaker) if window else "",
+    }
+
+
+def _preview(views: TenantViews, campaign: Any, round_code: str, top: int | None) -> dict[str, Any]:
+    try:
+        _, entrants = views.runtime.ledger.round_entrants(campaign, round_code, None, top)
+        refused: list[Problem] = []
+    except DomainError as e:  # shown as why the round cannot open yet
+        entrants, refused = [], list(e.problems)
+    codes = [p.code for p in campaign.review_plan.rounds]
+    return {
+        "earlier": codes.index(round_code) > 0,
+        "entrants": entrants,
+        "refused": refused,
+        "top": top,
+    }
+
+
+def round_page(
+    views: TenantViews, campaign_id: UUID, round_code: str, top: int | None = None, **form: Any
+) -> FormPage:
+    """The round's page, where each of its forms is posted from (`form`: the fields, values
+    and what else a refusal shows, as `FormPage`'s)."""
+    return FormPage(
+        round_template,
+        lambda page: round_context(page, views, campaign_id, round_code, top),
+        **form,
+    )
+
+
+RoundCommand = Callable[[TenantViews, UUID, str, Actor], object]
+
+
+def _button(path: str, operation_id: str, done: str, command: RoundCommand) -> Any:
+    """A button of the round's page: its ledger command; refused, the round's page with the
+    refusal above it."""
+
+    @post(
+        f"{ROUND}/{path}", operation_id=operation_id, sync_to_thread=True, opt=access(SECRETARIAT)
+    )
+    def pressed(
+        self: Any,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[UUID],
+        round_code: FromPath[str],
+        data: Posted[PortalForm],
+        views: NamedDependency[TenantViews],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        return round_page(views, campaign_id, round_code).run(
+            request,
+            views.runtime.tenant,
+            lambda: command(views, campaign_id, round_code, actor),
+            _done(views, campaign_id, round_code, done),
+        )
+
+    return pressed
+
+
+def _assign_automatically(
+    views: TenantViews, campaign_id: UUID, round_code: str, actor: Actor
+) -> None:
+    """Every active reviewer of the pool is the panel, as the API's default."""
+    fresh(views)
+    panel = [e.certificate_number for e in list_experts(views.db("review_board"))]
+    views.runtime.ledger.assign_automatically(campaign_id, round_code, panel, actor)
+
+
+def _aggregate(views: TenantViews, campaign_id: UUID, round_code: str, actor: Actor) -> None:
+    """Each result's score by the round's rule, from the sheets filed."""
+    views.runtime.ledger.aggregate_round(campaign_id, round_code, actor)
+
+
+def _close(views: TenantViews, campaign_id: UUID, round_code: str, actor: Actor) -> None:
+    """No sheet is filed or corrected once the round is closed."""
+    views.runtime.ledger.close_round(campaign_id, round_code, actor)
 
 
 class RoundPages(Controller):
@@ -75,6 +197,7 @@ class RoundPages(Controller):
     def index(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
+        """Each campaign's planned rounds, opened or not."""
         page = Page(request, views.runtime.tenant)
         return page.render("rounds/index.html", campaigns=planned_rounds(views, page.speaker))
 
@@ -89,72 +212,11 @@ class RoundPages(Controller):
         filed: Annotated[int | None, QueryParameter(ge=0, le=100000)] = None,
         top: Annotated[int | None, QueryParameter(ge=1, le=100000)] = None,
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        context = self._context(page, views, campaign_id, round_code, top)
-        context["done"] = done if done in DONE else ""
-        context["filed"] = filed or 0
-        return page.render(
-            context.pop("template"), **context, values={}, problems={}, general_problems=[]
+        """The round: before it opens, the entrants it would have; opened, assignment, progress,
+        paper sheets, aggregation and close."""
+        return round_page(views, campaign_id, round_code, top).show(
+            request, views.runtime.tenant, done=done if done in DONE else "", filed=filed or 0
         )
-
-    def _context(
-        self,
-        page: Page,
-        views: TenantViews,
-        campaign_id: UUID,
-        round_code: str,
-        top: int | None,
-    ) -> dict[str, Any]:
-        """The round's page when opened; else the entrants it would have, before confirming."""
-        ledger = views.runtime.ledger
-        campaign = ledger.get_campaign(campaign_id)
-        round_plan = campaign.review_plan.round(round_code)
-        if round_plan is None:
-            raise RoundNotFound()
-        base = f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}"
-        common = {
-            "campaign": campaign,
-            "plan": round_plan,
-            "base": base,
-            "import_problems": [],
-            "done": "",
-            "filed": 0,
-        }
-        try:
-            review_round = ledger.get_round(campaign_id, round_code)
-        except RoundNotFound:
-            return {**common, **self._preview(views, campaign, round_code, top)}
-        fresh(views)
-        experts = list_experts(views.db("review_board"))
-        names = {e.certificate_number: e.name for e in experts}
-        window = campaign.timeline.get(PHASE_OF_KIND[review_round.kind])
-        return {
-            **common,
-            "template": "rounds/round.html",
-            "round": review_round,
-            "rule": rule_name(page.speaker, review_round.aggregation),
-            "entrants": entrant_rows(review_round, names),
-            "progress": progress(review_round, window, page.now, names),
-            "pool": [e for e in experts if not e.retired],
-            "deadline": written(window.closes_at, page.zone, page.speaker) if window else "",
-        }
-
-    def _preview(
-        self, views: TenantViews, campaign: Any, round_code: str, top: int | None
-    ) -> dict[str, Any]:
-        try:
-            _, entrants = views.runtime.ledger.round_entrants(campaign, round_code, None, top)
-            refused: list[Problem] = []
-        except DomainError as e:  # shown as why the round cannot open yet
-            entrants, refused = [], list(e.problems)
-        codes = [p.code for p in campaign.review_plan.rounds]
-        return {
-            "template": "rounds/open.html",
-            "earlier": codes.index(round_code) > 0,
-            "entrants": entrants,
-            "refused": refused,
-            "top": top,
-        }
 
     @post(
         f"{ROUND}/open",
@@ -167,51 +229,27 @@ class RoundPages(Controller):
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
-        data: Annotated[TopForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        runtime: NamedDependency[TenantRuntime],
+        data: Posted[TopForm],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        page = Page(request, runtime.tenant)
+        """Opened with its entrants by the plan's rule (or the top N of the rounds before)."""
         shown = int(data.top) if data.top.strip().isdigit() and int(data.top) > 0 else None
-        context = self._context(page, views, campaign_id, round_code, shown)
-        request.state.form = FormState(
-            template=context.pop("template"),
-            fields=("top",),
-            values={"top": data.top},
-            context=context,
-            page=page,
+        form = round_page(
+            views, campaign_id, round_code, shown, fields=("top",), values={"top": data.top}
         )
-        top: int | None = None
-        if data.top.strip():
-            if not data.top.strip().isdigit() or int(data.top) < 1:
-                raise RequestProblem(422, Problem("top", "range", "请填写正整数"))
-            top = int(data.top)
-        runtime.ledger.open_round(campaign_id, round_code, None, top, actor)
-        return self._back(runtime, campaign_id, round_code, "opened")
+        return form.run(
+            request,
+            views.runtime.tenant,
+            lambda: views.runtime.ledger.open_round(
+                campaign_id, round_code, None, _top(data.top), actor
+            ),
+            _done(views, campaign_id, round_code, "opened"),
+        )
 
-    @post(
-        f"{ROUND}/assign-auto",
-        operation_id="portalAssignAutomatically",
-        sync_to_thread=True,
-        opt=access(SECRETARIAT),
+    assign_auto = _button(
+        "assign-auto", "portalAssignAutomatically", "assigned", _assign_automatically
     )
-    def assign_auto(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        round_code: FromPath[str],
-        data: Annotated[CsrfForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        runtime: NamedDependency[TenantRuntime],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        """Every active reviewer of the pool is the panel, as the API's default."""
-        self._form(request, views, campaign_id, round_code, (), {})
-        fresh(views)
-        panel = [e.certificate_number for e in list_experts(views.db("review_board"))]
-        runtime.ledger.assign_automatically(campaign_id, round_code, panel, actor)
-        return self._back(runtime, campaign_id, round_code, "assigned")
 
     @post(
         f"{ROUND}/assign",
@@ -224,8 +262,7 @@ class RoundPages(Controller):
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
-        data: Annotated[AssignForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        runtime: NamedDependency[TenantRuntime],
+        data: Posted[AssignForm],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
@@ -234,20 +271,22 @@ class RoundPages(Controller):
             "submission_id": data.submission_id,
             "certificate_number": data.certificate_number,
         }
-        self._form(request, views, campaign_id, round_code, tuple(values), values)
-        missing = [Problem(k, "required", "不能为空") for k, v in values.items() if not v.strip()]
-        if missing:
-            raise RequestProblem(422, *missing)
-        try:
-            submission_id = UUID(data.submission_id)
-        except ValueError:
-            raise RequestProblem(
-                422, Problem("submission_id", "not_in_round", "该成果不在本轮评审中")
-            ) from None
-        runtime.ledger.assign_reviewer(
-            campaign_id, round_code, submission_id, data.certificate_number.strip(), actor
-        )
-        return self._back(runtime, campaign_id, round_code, "assigned_one")
+
+        def assign() -> None:
+            refuse(Problem(k, "required", "不能为空") for k, v in values.items() if not v.strip())
+            try:
+                submission_id = UUID(data.submission_id)
+            except ValueError:
+                raise RequestProblem(
+                    422, Problem("submission_id", "not_in_round", "该成果不在本轮评审中")
+                ) from None
+            views.runtime.ledger.assign_reviewer(
+                campaign_id, round_code, submission_id, data.certificate_number.strip(), actor
+            )
+
+        form = round_page(views, campaign_id, round_code, fields=tuple(values), values=values)
+        done = _done(views, campaign_id, round_code, "assigned_one")
+        return form.run(request, views.runtime.tenant, assign, done)
 
     @post(
         f"{ROUND}/remind",
@@ -257,61 +296,20 @@ class RoundPages(Controller):
     )
     def remind(
         self,
-        request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
-        data: Annotated[CsrfForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: Posted[PortalForm],
         views: NamedDependency[TenantViews],
         auth: NamedDependency[Auth],
     ) -> Redirect:
         """A mail (through the outbox) to each reviewer with sheets still to file."""
         review_round = views.runtime.ledger.get_round(campaign_id, round_code)
         sent = remind_late(views, auth, review_round)
-        tenant = views.runtime.tenant.code
-        return Redirect(
-            f"/{tenant}/rounds/{campaign_id}/{round_code}?done=reminded&filed={sent}",
-            status_code=303,
-        )
+        done = _done(views, campaign_id, round_code, "reminded")
+        return Redirect(f"{done}&filed={sent}", status_code=303)
 
-    @post(
-        f"{ROUND}/aggregate",
-        operation_id="portalAggregateRound",
-        sync_to_thread=True,
-        opt=access(SECRETARIAT),
-    )
-    def aggregate(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        round_code: FromPath[str],
-        data: Annotated[CsrfForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        runtime: NamedDependency[TenantRuntime],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        self._form(request, views, campaign_id, round_code, (), {})
-        runtime.ledger.aggregate_round(campaign_id, round_code, actor)
-        return self._back(runtime, campaign_id, round_code, "aggregated")
-
-    @post(
-        f"{ROUND}/close",
-        operation_id="portalCloseRound",
-        sync_to_thread=True,
-        opt=access(SECRETARIAT),
-    )
-    def close(
-        self,
-        request: Request[Any, Any, Any],
-        campaign_id: FromPath[UUID],
-        round_code: FromPath[str],
-        data: Annotated[CsrfForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        runtime: NamedDependency[TenantRuntime],
-        views: NamedDependency[TenantViews],
-        actor: NamedDependency[Actor],
-    ) -> Redirect:
-        self._form(request, views, campaign_id, round_code, (), {})
-        runtime.ledger.close_round(campaign_id, round_code, actor)
-        return self._back(runtime, campaign_id, round_code, "closed")
+    aggregate = _button("aggregate", "portalAggregateRound", "aggregated", _aggregate)
+    close = _button("close", "portalCloseRound", "closed", _close)
 
     @get(
         f"{ROUND}/form.xlsx",
@@ -325,6 +323,7 @@ class RoundPages(Controller):
         round_code: FromPath[str],
         runtime: NamedDependency[TenantRuntime],
     ) -> Response[bytes]:
+        """The round's paper sheet form (the 评审汇总表 layout) to fill in and import."""
         campaign = runtime.ledger.get_campaign(campaign_id)
         review_round = runtime.ledger.get_round(campaign_id, round_code)
         content = sheet_form_xlsx(campaign, review_round)
@@ -341,13 +340,26 @@ class RoundPages(Controller):
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
         round_code: FromPath[str],
-        runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """Paper sheets from the form: refused whole, each row's problems listed, or entered.
         The round is found before the form is read (another tenant's answers 404)."""
-        await sync_to_thread(self._import_form, request, views, campaign_id, round_code)
+        runtime = views.runtime
+
+        def opened(page: Page) -> dict[str, Any]:
+            runtime.ledger.get_round(campaign_id, round_code)
+            return round_context(page, views, campaign_id, round_code, None)
+
+        form = FormPage(
+            round_template,
+            opened,
+            fields=("file",),
+            on_refusal=lambda page, found: {
+                "import_problems": [row_problem(page.speaker, p) for p in found]
+            },
+        )
+        await sync_to_thread(form.enter, request, runtime.tenant)
         upload = (await request.form()).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise RequestProblem(422, Problem("file", "required", "请选择 .xlsx 文件"))
@@ -355,35 +367,8 @@ class RoundPages(Controller):
         result = await sync_to_thread(
             import_paper_sheets, runtime, campaign_id, round_code, content, actor
         )
-        return Redirect(
-            f"/{runtime.tenant.code}/rounds/{campaign_id}/{round_code}"
-            f"?done=imported&filed={result.filed}",
-            status_code=303,
-        )
-
-    def _import_form(
-        self,
-        request: Request[Any, Any, Any],
-        views: TenantViews,
-        campaign_id: UUID,
-        round_code: str,
-    ) -> None:
-        page = Page(request, views.runtime.tenant)
-        views.runtime.ledger.get_round(campaign_id, round_code)
-        context = self._context(page, views, campaign_id, round_code, None)
-        speaker = page.speaker
-
-        def rows(problems: tuple[Problem, ...]) -> dict[str, Any]:
-            return {"import_problems": [row_problem(speaker, p) for p in problems]}
-
-        request.state.form = FormState(
-            template=context.pop("template"),
-            fields=("file",),
-            values={},
-            context=context,
-            page=page,
-            on_refusal=rows,
-        )
+        done = _done(views, campaign_id, round_code, "imported")
+        return Redirect(f"{done}&filed={result.filed}", status_code=303)
 
     @get(
         f"{ROUND}/matrix",
@@ -435,35 +420,6 @@ class RoundPages(Controller):
             round=review_round,
             base=f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}",
             **inputs_of(review_round, submission_id, page.speaker),
-        )
-
-    # Helpers.
-
-    def _form(
-        self,
-        request: Request[Any, Any, Any],
-        views: TenantViews,
-        campaign_id: UUID,
-        round_code: str,
-        fields: tuple[str, ...],
-        values: dict[str, str],
-    ) -> None:
-        page = Page(request, views.runtime.tenant)
-        context = self._context(page, views, campaign_id, round_code, None)
-        request.state.form = FormState(
-            template=context.pop("template"),
-            fields=fields,
-            values=values,
-            context=context,
-            page=page,
-        )
-
-    def _back(
-        self, runtime: TenantRuntime, campaign_id: UUID, round_code: str, done: str
-    ) -> Redirect:
-        return Redirect(
-            f"/{runtime.tenant.code}/rounds/{campaign_id}/{round_code}?done={done}",
-            status_code=303,
         )
 
 

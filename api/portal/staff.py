@@ -23,7 +23,7 @@ from api.accounts.schemas import InvitationRequest, RoleBinding
 from api.platform.access import access, only
 from api.platform.errors import RequestProblem
 from api.portal.clock import written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, stripped
 from api.portal.rendering import Page
 from api.portal.staff_forms import (
     BINDING_FIELDS,
@@ -33,7 +33,6 @@ from api.portal.staff_forms import (
     binding,
     check_reason,
     grant_text,
-    posted,
     role_choices,
     state_of,
 )
@@ -76,18 +75,16 @@ class StaffPages(Controller):
             "invited": None,
         }
 
+    def _list_page(self, views: TenantViews, **form: Any) -> FormPage:
+        """Every account, where one is invited (`form`: as `FormPage`'s)."""
+        return FormPage("staff/accounts.html", lambda page: self._list_context(page, views), **form)
+
     @get("/", operation_id="portalStaffAccounts", sync_to_thread=True, opt=access(SECRETARIAT))
     def accounts(
         self, request: Request[Any, Any, Any], views: NamedDependency[TenantViews]
     ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        return page.render(
-            "staff/accounts.html",
-            **self._list_context(page, views),
-            values={},
-            problems={},
-            general_problems=[],
-        )
+        """Every account with its roles and whether it has accepted; the invitation form."""
+        return self._list_page(views).show(request, views.runtime.tenant)
 
     @post("/invitations", operation_id="portalInviteAccount", opt=access(SECRETARIAT))
     async def invite(
@@ -98,17 +95,11 @@ class StaffPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Template:
         """The account invited, pending; the page shows the link that was mailed."""
-        values = posted(await request.form(), INVITATION_FIELDS)
+        values = stripped(await request.form(), *INVITATION_FIELDS)
 
         def run() -> Template:
-            page = Page(request, views.runtime.tenant)
-            request.state.form = FormState(
-                template="staff/accounts.html",
-                fields=INVITATION_FIELDS,
-                values=values,
-                context=self._list_context(page, views),
-                page=page,
-            )
+            form = self._list_page(views, fields=INVITATION_FIELDS, values=values)
+            page, _ = form.enter(request, views.runtime.tenant)
             data = binding(values, InvitationRequest)
             account, link, expires_at = invite_account(auth, data, actor)
             views.wait(
@@ -157,25 +148,31 @@ class StaffPages(Controller):
             ],
             "roles": role_choices(page, runtime.tenant.level.value),
             "units": list(units.items()),
-            "revoking": "",
-            "renaming": "",
-            "done": "",
         }
 
     def _account_page(
         self,
-        request: Request[Any, Any, Any],
-        views: NamedDependency[TenantViews],
+        views: TenantViews,
         account_id: UUID,
-        done: str = "",
-    ) -> Template:
-        page = Page(request, views.runtime.tenant)
-        account = views.runtime.ledger.get_account(account_id)
-        context = self._account_context(page, views, account)
-        context["done"] = done
-        return page.render(
-            "staff/account.html", **context, values={}, problems={}, general_problems=[]
-        )
+        flag: str = "",
+        revoking: str = "",
+        renaming: str = "",
+        **form: Any,
+    ) -> FormPage:
+        """One account (after the `flag` of what was done), where its roles are granted and
+        revoked (`revoking`: which grant's reason a refusal shows again), its enterprise
+        renamed (`renaming`: which), it is unlocked or disabled (`form`: as `FormPage`'s)."""
+
+        def context(page: Page) -> dict[str, Any]:
+            account = views.runtime.ledger.get_account(account_id)  # 404 before the form
+            return {
+                **self._account_context(page, views, account),
+                "revoking": revoking,
+                "renaming": renaming,
+                "done": flag,
+            }
+
+        return FormPage("staff/account.html", context, **form)
 
     @get(
         "/{account_id:uuid}",
@@ -189,31 +186,13 @@ class StaffPages(Controller):
         account_id: FromPath[UUID],
         views: NamedDependency[TenantViews],
     ) -> Template:
+        """One account: roles granted and revoked, the enterprise renamed, unlocked, disabled."""
         done = request.query_params.get("done", "")
-        return self._account_page(request, views, account_id, done if done in DONE else "")
+        form = self._account_page(views, account_id, done if done in DONE else "")
+        return form.show(request, views.runtime.tenant)
 
-    def _account_form(
-        self,
-        request: Request[Any, Any, Any],
-        views: TenantViews,
-        account_id: UUID,
-        fields: tuple[str, ...],
-        values: dict[str, str],
-        revoking: str = "",
-        renaming: str = "",
-    ) -> None:
-        page = Page(request, views.runtime.tenant)
-        account = views.runtime.ledger.get_account(account_id)  # 404 before the form
-        context = self._account_context(page, views, account)
-        context["revoking"] = revoking
-        context["renaming"] = renaming
-        request.state.form = FormState(
-            template="staff/account.html", fields=fields, values=values, context=context, page=page
-        )
-
-    def _done(self, views: TenantViews, account_id: UUID, done: str) -> Redirect:
-        tenant = views.runtime.tenant.code
-        return Redirect(f"/{tenant}/staff/accounts/{account_id}?done={done}", status_code=303)
+    def _done(self, views: TenantViews, account_id: UUID, done: str) -> str:
+        return f"/{views.runtime.tenant.code}/staff/accounts/{account_id}?done={done}"
 
     @post("/{account_id:uuid}/grants", operation_id="portalGrantRole", opt=access(SECRETARIAT))
     async def grant(
@@ -223,15 +202,16 @@ class StaffPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        values = posted(await request.form(), BINDING_FIELDS)
+        """A role granted, bound as the API's `RoleBinding` reads it."""
+        values = stripped(await request.form(), *BINDING_FIELDS)
 
-        def run() -> Redirect:
-            self._account_form(request, views, account_id, BINDING_FIELDS, values)
+        def grant() -> None:
             grant = grant_of(binding(values, RoleBinding), views.runtime.tenant)
             views.runtime.ledger.grant_role(account_id, grant, actor)
-            return self._done(views, account_id, "granted")
 
-        return await sync_to_thread(run)
+        form = self._account_page(views, account_id, fields=BINDING_FIELDS, values=values)
+        done = self._done(views, account_id, "granted")
+        return await form.submit(request, views.runtime.tenant, grant, done)
 
     @post(
         "/{account_id:uuid}/revocations", operation_id="portalRevokeRole", opt=access(SECRETARIAT)
@@ -243,12 +223,10 @@ class StaffPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        values = posted(await request.form(), ("grant", "reason"))
+        """A role revoked, with the reason."""
+        values = stripped(await request.form(), "grant", "reason")
 
-        def run() -> Redirect:
-            self._account_form(
-                request, views, account_id, ("reason",), values, revoking=values["grant"]
-            )
+        def revoke() -> None:
             role_value, _, scope = values["grant"].partition("/")
             if role_value not in {r.value for r in Role}:
                 raise RequestProblem(422, Problem("grant", "not_granted", "该账号没有此角色"))
@@ -256,9 +234,12 @@ class StaffPages(Controller):
             views.runtime.ledger.revoke_role(
                 account_id, Role(role_value), scope or None, values["reason"], actor
             )
-            return self._done(views, account_id, "revoked")
 
-        return await sync_to_thread(run)
+        form = self._account_page(
+            views, account_id, revoking=values["grant"], fields=("reason",), values=values
+        )
+        done = self._done(views, account_id, "revoked")
+        return await form.submit(request, views.runtime.tenant, revoke, done)
 
     @post(
         "/{account_id:uuid}/enterprise-name",
@@ -273,28 +254,26 @@ class StaffPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         """The enterprise's change of name (更名), seen on its new licence (ADR 0037)."""
-        values = posted(await request.form(), ("credit_code", "enterprise_name", "reason"))
-
-        def run() -> Redirect:
-            key = f"{Role.APPLICANT_UNIT.value}/{values['credit_code']}"
-            self._account_form(
-                request,
-                views,
-                account_id,
-                ("enterprise_name", "reason"),
-                values,
-                renaming=key,
-            )
-            views.runtime.ledger.rename_enterprise(
+        values = stripped(await request.form(), "credit_code", "enterprise_name", "reason")
+        form = self._account_page(
+            views,
+            account_id,
+            renaming=f"{Role.APPLICANT_UNIT.value}/{values['credit_code']}",
+            fields=("enterprise_name", "reason"),
+            values=values,
+        )
+        return await form.submit(
+            request,
+            views.runtime.tenant,
+            lambda: views.runtime.ledger.rename_enterprise(
                 account_id,
                 values["credit_code"],
                 values["enterprise_name"],
                 values["reason"],
                 actor,
-            )
-            return self._done(views, account_id, "renamed")
-
-        return await sync_to_thread(run)
+            ),
+            self._done(views, account_id, "renamed"),
+        )
 
     @post("/{account_id:uuid}/unlock", operation_id="portalUnlockAccount", opt=access(SECRETARIAT))
     async def unlock(
@@ -305,12 +284,13 @@ class StaffPages(Controller):
         auth: NamedDependency[Auth],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        def run() -> Redirect:
-            self._account_form(request, views, account_id, (), {})
-            unlock_account(auth, account_id, actor)
-            return self._done(views, account_id, "unlocked")
-
-        return await sync_to_thread(run)
+        """A locked account (too many failed sign-ins) unlocked before its time."""
+        return await self._account_page(views, account_id).submit(
+            request,
+            views.runtime.tenant,
+            lambda: unlock_account(auth, account_id, actor),
+            self._done(views, account_id, "unlocked"),
+        )
 
     @post(
         "/{account_id:uuid}/disable", operation_id="portalDisableAccount", opt=access(SECRETARIAT)
@@ -322,13 +302,13 @@ class StaffPages(Controller):
         views: NamedDependency[TenantViews],
         actor: NamedDependency[Actor],
     ) -> Redirect:
-        values = posted(await request.form(), ("disable_reason",))
+        """Disabled, with the reason: its sessions end and it signs in no more."""
+        values = stripped(await request.form(), "disable_reason")
 
-        def run() -> Redirect:
-            self._account_form(request, views, account_id, ("disable_reason",), values)
-            reason = values["disable_reason"]
-            check_reason(reason, "须说明停用原因", field="disable_reason")
-            views.runtime.ledger.disable_account(account_id, reason, actor)
-            return self._done(views, account_id, "disabled")
+        def disable() -> None:
+            check_reason(values["disable_reason"], "须说明停用原因", field="disable_reason")
+            views.runtime.ledger.disable_account(account_id, values["disable_reason"], actor)
 
-        return await sync_to_thread(run)
+        form = self._account_page(views, account_id, fields=("disable_reason",), values=values)
+        done = self._done(views, account_id, "disabled")
+        return await form.submit(request, views.runtime.tenant, disable, done)

@@ -128,10 +128,6 @@ def role_choices(page: Page, level: str) -> list[tuple[str, str]]:
     return [(r.value, labels.role(page.speaker, r)) for r in roles]
 
 
-def posted(form: Any, names: tuple[str, ...]) -> dict[str, str]:
-    return {n: str(form.get(n, "")).strip() for n in names}
-
-
 def check_reason(reason: str, required: str, field: str = "reason") -> None:
     problems = [] if reason else [Problem(field, "required", required)]
     problems += too_long(field, reason, REASON_MAX_CHARS, "原因")

@@ -33,12 +33,11 @@ from aggregates.work_summary import (
     summary_problems,
 )
 from api.platform.access import access, not_found, only
-from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from api.portal import labels
 from api.portal.accounts import in_english
 from api.portal.clock import written
-from api.portal.errors import FormState
+from api.portal.forms import FormPage, refuse, version_of
 from api.portal.i18n import Speaker
 from api.portal.rendering import Page
 from api.portal.unit_report_forms import (
@@ -164,6 +163,63 @@ def _summary_context(
     }
 
 
+def _here(runtime: TenantRuntime, unit: str, campaign_id: UUID) -> str:
+    return f"/{runtime.tenant.code}/units/{unit}/campaigns/{campaign_id}"
+
+
+def _statistics_page(
+    runtime: TenantRuntime,
+    name: str,
+    unit: str,
+    campaign: Campaign,
+    *,
+    saved: bool,
+    rates: dict[str, Decimal | None],
+    lines: list[tuple[int, str]],
+    recorded: bool,
+    version: int | str,
+    **form: Any,
+) -> FormPage:
+    """The 统计表's page with the rates and the enterprise lines of the values it shows
+    (`form`: the values and what a refusal shows, as `FormPage`'s)."""
+    return FormPage(
+        "unit_reports/statistics.html",
+        lambda page: {
+            **_statistics_context(page, runtime, name, unit, campaign, saved),
+            "rates": _rates_shown(rates),
+            "lines": lines,
+            "recorded": recorded,
+            "version": version,
+        },
+        **form,
+    )
+
+
+def _summary_page(
+    runtime: TenantRuntime,
+    name: str,
+    unit: str,
+    campaign: Campaign,
+    *,
+    saved: bool,
+    sections: list[str],
+    version: int | str,
+    **form: Any,
+) -> FormPage:
+    """The 工作总结's page with its sections as shown and their count (`form`: what a refusal
+    shows, as `FormPage`'s)."""
+    return FormPage(
+        "unit_reports/work_summary.html",
+        lambda page: {
+            **_summary_context(page, runtime, name, unit, campaign, saved),
+            "counted": counted_characters(compose(sections)),
+            "version": version,
+        },
+        values={f"section{i}": text for i, text in enumerate(sections)},
+        **form,
+    )
+
+
 def _rates_shown(rates: dict[str, Decimal | None]) -> dict[str, str]:
     return {k: "—" if v is None else str(v) for k, v in rates.items()}
 
@@ -226,23 +282,25 @@ class UnitReportPages(Controller):
         records: NamedDependency[Records],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
+        """The 统计表 as saved (or blank), its rates computed from the figures."""
         name, campaign = _own(records, runtime, unit, campaign_id)
-        page = Page(request, runtime.tenant)
         table = _table(runtime, campaign_id, unit)
-        saved = request.query_params.get("saved") == "1" and table is not None
         values = StatisticsValues.of(campaign.programme, table)
-        rates = table.form.figures.rates() if table else dict.fromkeys(rates_of(campaign.programme))
-        return page.render(
-            "unit_reports/statistics.html",
-            **_statistics_context(page, runtime, name, unit, campaign, saved),
-            values=values,
-            rates=_rates_shown(rates),
+        form = _statistics_page(
+            runtime,
+            name,
+            unit,
+            campaign,
+            saved=request.query_params.get("saved") == "1" and table is not None,
+            rates=table.form.figures.rates()
+            if table
+            else dict.fromkeys(rates_of(campaign.programme)),
             lines=enterprise_lines(values["enterprises"]),
             recorded=table is not None,
             version=table.version if table else 0,
-            problems={},
-            general_problems=[],
+            values=values,
         )
+        return form.show(request, runtime.tenant)
 
     @post(
         "/units/{unit:str}/campaigns/{campaign_id:uuid}/statistics",
@@ -258,34 +316,40 @@ class UnitReportPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
+        """Saved at the version the form was read at: a stale save (409) shows what is now
+        saved as the version, the input kept, to save again over it knowingly."""
         posted = await request.form()
-        version = _version(str(posted.get("version", "")))
+        version = version_of(posted.get("version"))
 
         def run() -> Redirect:
             name, campaign = _own(records, runtime, unit, campaign_id)
-            page = Page(request, runtime.tenant)
             values = StatisticsValues(posted, campaign.programme)
             lines = enterprise_lines(values.enterprises)
-            request.state.form = FormState(
-                template="unit_reports/statistics.html",
+            form = _statistics_page(
+                runtime,
+                name,
+                unit,
+                campaign,
+                saved=False,
+                rates=values.rates(),
+                lines=lines,
+                recorded=_table(runtime, campaign_id, unit) is not None,
+                version="" if version is None else version,
                 fields=_statistics_fields(values, len(lines)),
                 values=values.shown(),
-                context={
-                    **_statistics_context(page, runtime, name, unit, campaign, False),
-                    "rates": _rates_shown(values.rates()),
-                    "lines": lines,
-                    "recorded": _table(runtime, campaign_id, unit) is not None,
-                    "version": "" if version is None else version,
-                },
-                page=page,
-                on_refusal=lambda found: {
+                on_refusal=lambda page, found: {
                     "line_words": line_words(page.speaker, lines, found),
                     **_now_at(found, lambda: _table(runtime, campaign_id, unit)),
                 },
             )
-            runtime.ledger.record_statistics(campaign_id, unit, values.to_form(), actor, version)
-            here = f"/{runtime.tenant.code}/units/{unit}/campaigns/{campaign_id}/statistics"
-            return Redirect(f"{here}?saved=1", status_code=303)
+            return form.run(
+                request,
+                runtime.tenant,
+                lambda: runtime.ledger.record_statistics(
+                    campaign_id, unit, values.to_form(), actor, version
+                ),
+                f"{_here(runtime, unit, campaign_id)}/statistics?saved=1",
+            )
 
         return await sync_to_thread(run)
 
@@ -338,21 +402,20 @@ class UnitReportPages(Controller):
         records: NamedDependency[Records],
         runtime: NamedDependency[TenantRuntime],
     ) -> Template:
+        """The 工作总结 as saved (or blank), in its three sections, with its count."""
         name, campaign = _own(records, runtime, unit, campaign_id)
-        page = Page(request, runtime.tenant)
         summary = _summary(runtime, campaign_id, unit)
         sections = sections_of(summary.text) if summary else ["", "", ""]
-        return page.render(
-            "unit_reports/work_summary.html",
-            **_summary_context(
-                page, runtime, name, unit, campaign, request.query_params.get("saved") == "1"
-            ),
-            values={f"section{i}": text for i, text in enumerate(sections)},
-            counted=counted_characters(compose(sections)),
+        form = _summary_page(
+            runtime,
+            name,
+            unit,
+            campaign,
+            saved=request.query_params.get("saved") == "1",
+            sections=sections,
             version=summary.version if summary else 0,
-            problems={},
-            general_problems=[],
         )
+        return form.show(request, runtime.tenant)
 
     @post(
         "/units/{unit:str}/campaigns/{campaign_id:uuid}/work-summary",
@@ -368,36 +431,37 @@ class UnitReportPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         actor: NamedDependency[Actor],
     ) -> Redirect:
+        """Saved at the version the form was read at (a stale save as the 统计表's); the
+        domain's problems each beside the section it names, the length beside the count."""
         posted = await request.form()
         sections = [str(posted.get(f"section{i}", "")) for i in range(len(SECTION_HEADINGS))]
-        version = _version(str(posted.get("version", "")))
+        version = version_of(posted.get("version"))
+        text = compose(sections)
 
         def run() -> Redirect:
             name, campaign = _own(records, runtime, unit, campaign_id)
-            page = Page(request, runtime.tenant)
-            text = compose(sections)
-            request.state.form = FormState(
-                template="unit_reports/work_summary.html",
+
+            def write() -> None:
+                found = summary_problems(text, campaign.rules.work_summary_min_chars)
+                refuse(_beside_section(p) for p in found)
+                runtime.ledger.write_summary(campaign_id, unit, text, actor, version)
+
+            form = _summary_page(
+                runtime,
+                name,
+                unit,
+                campaign,
+                saved=False,
+                sections=sections,
+                version="" if version is None else version,
                 fields=("text", "section0", "section1", "section2"),
-                values={f"section{i}": s for i, s in enumerate(sections)},
-                context={
-                    **_summary_context(page, runtime, name, unit, campaign, False),
-                    "counted": counted_characters(text),
-                    "version": "" if version is None else version,
-                },
-                page=page,
-                on_refusal=lambda found: {
+                on_refusal=lambda page, found: {
                     "messages": _summary_words(page.speaker, text, campaign),
                     **_now_at(found, lambda: _summary(runtime, campaign_id, unit)),
                 },
             )
-            # The domain's problems, each beside the section it names (the length beside the count).
-            found = summary_problems(text, campaign.rules.work_summary_min_chars)
-            if found:
-                raise RequestProblem(422, *(_beside_section(p) for p in found))
-            runtime.ledger.write_summary(campaign_id, unit, text, actor, version)
-            here = f"/{runtime.tenant.code}/units/{unit}/campaigns/{campaign_id}/work-summary"
-            return Redirect(f"{here}?saved=1", status_code=303)
+            done = f"{_here(runtime, unit, campaign_id)}/work-summary?saved=1"
+            return form.run(request, runtime.tenant, write, done)
 
         return await sync_to_thread(run)
 
@@ -439,11 +503,6 @@ def _now_at(
         return {}
     saved = current()
     return {"version": saved.version if saved else 0}
-
-
-def _version(value: str) -> int | None:
-    """The version the form was read at (0: nothing saved yet); none when not given."""
-    return int(value) if value.isdigit() else None
 
 
 def _beside_section(problem: Problem) -> Problem:

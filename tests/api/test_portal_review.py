@@ -314,3 +314,26 @@ async def test_the_pool_is_listed_imported_and_a_conflict_declared(
     assert "曾任黄浦区质协评审组成员" in shown.text and "已登记回避" in shown.text
     listed = await client.get("/saq/review/experts")
     assert "推荐单位（代码）：<code>huangpu</code>" in listed.text
+
+    # An expert's other two forms: the profile (a date that is none refused beside it, the
+    # input kept) and retiring (a reason asked for beside its own field, then retired).
+    other = f"/saq/review/experts/{w.experts[6].number}"
+    shown = await client.get(other)
+    profile = dict(re.findall(r'name="([a-z_.]+)" type="[a-z]+" value="([^"]*)"', shown.text))
+    assert profile["name"] == w.experts[6].name
+    typo = {**profile, "certificate.valid_until": "2026-13-01", "work_unit": "新的工作单位"}
+    refused = await client.post(f"{other}/profile", data={"csrf_token": token, **typo})
+    assert refused.status_code == 422
+    assert beside(refused.text, "certificate.valid_until") == "有效期应为日期，如 2026-12-31"
+    assert 'value="新的工作单位"' in refused.text
+    refused = await client.post(f"{other}/retire", data={"csrf_token": token, "reason": " "})
+    assert refused.status_code == 422
+    assert beside(refused.text, "retire-reason") == "请说明原因"
+    assert not beside(refused.text, "certificate.valid_until")
+    retired = await client.post(
+        f"{other}/retire",
+        data={"csrf_token": token, "reason": "证书到期未续"},
+        follow_redirects=False,
+    )
+    assert (retired.status_code, retired.headers["location"]) == (303, f"{other}?done=retired")
+    assert "已退出专家库" in (await client.get(retired.headers["location"])).text
