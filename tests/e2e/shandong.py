@@ -113,6 +113,7 @@ class Season:
     def looks_right(self, page: Page, name: str) -> None:
         """`pages.looks_right` (1280 and 390 px), the page's own size kept (a phone stays one)."""
         size = page.viewport_size
+        page.set_viewport_size(pages.DESKTOP)  # a phone's page is checked at 1280 px too
         pages.looks_right(page, f"season-{name}", self.shots)
         if size is not None:
             page.set_viewport_size(size)
