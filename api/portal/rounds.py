@@ -94,6 +94,7 @@ def round_context(
         "import_problems": [],
         "done": "",
         "filed": 0,
+        "unit_names": {u.code: u.name_zh for u in views.runtime.tenant.recommending_units},
     }
     try:
         review_round = ledger.get_round(campaign_id, round_code)

@@ -20,6 +20,7 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.statistics_table import rate
 from aggregates.work_summary import counted_characters
+from api.platform.mail import delivered_mail
 from api.portal.unit_report_forms import compose
 from tests.support import new_password
 
@@ -393,3 +394,46 @@ def write_the_summary(page: Page) -> None:
     assert_accessible(page)
     page.get_by_role("button", name="保存工作总结").click()
     expect(page.locator("p.notice")).to_have_text("工作总结已保存。")
+
+
+# The public notice (公示): an objection by a member of the public (api/portal/public.py).
+
+
+def objects_in_public(
+    browser: Browser,
+    url: str,
+    app: Any,
+    tenant: str,
+    campaign_id: str,
+    entry: dict[str, Any],
+    shots: Path | None = None,
+) -> None:
+    """A member of the public, on a phone, not signed in: the objection to a graded `entry` (as
+    showGrading answers it) from the public notice page, the code read from the mail."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    try:
+        other = context.new_page()
+        other.goto(f"{url}/{tenant}/campaigns/{campaign_id}/public-notice")
+        expect(other.locator("main")).to_contain_text(entry["topic"])
+        other.get_by_role("link", name="提出异议").click()
+        other.get_by_label("对哪项成果").select_option(value=entry["submission_id"])
+        other.get_by_label("真实姓名").fill("赵六")
+        other.get_by_label("电子邮箱（接收确认码）").fill(OBJECTOR)
+        other.get_by_label("异议的事实和理由").fill("该成果的经济效益数据与企业年报不符。")
+        other.set_viewport_size(DESKTOP)
+        looks_right(other, "grading-public-objection", shots)
+        other.get_by_role("button", name="发送确认码").click()
+        expect(other.get_by_role("heading", level=1)).to_have_text("输入确认码")
+        app.state.mail.send_pending()
+        (mail,) = delivered_mail(app.state.settings, tenant, OBJECTOR)
+        found = re.search(r"确认码：(\S+)", str(mail.get_content()))
+        assert found is not None
+        other.get_by_label("邮件中的确认码").fill(found.group(1))
+        looks_right(other, "grading-public-code", shots)
+        other.get_by_role("button", name="确认并提交异议").click()
+        expect(other.get_by_role("heading", level=1)).to_have_text("异议已提交")
+    finally:
+        context.close()
+
+
+OBJECTOR = "zhaoliu@example.cn"

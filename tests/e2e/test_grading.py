@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 import subprocess
 import threading
@@ -27,18 +26,16 @@ from playwright.sync_api import Browser, Page, expect
 
 from aggregates.actor import Role
 from api.app import create_app
-from api.platform.mail import delivered_mail
 from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import PUBLICATION_DAY, cheap_passwords, publish_campaign
 from tests.e2e.conftest import _free_port, cheap_hasher
-from tests.e2e.pages import DESKTOP, PHONE, looks_right, navigate, sign_in
+from tests.e2e.pages import looks_right, navigate, objects_in_public, sign_in
 from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.e2e
 
 SHOTS = Path(os.environ["QCFLOW_SCREENSHOTS"]) if os.environ.get("QCFLOW_SCREENSHOTS") else None
-EMAIL = "zhaoliu@example.cn"
 
 
 @dataclass
@@ -121,7 +118,9 @@ def test_grading_a_notice_with_a_public_objection_upheld_and_publication(
     page.get_by_role("button", name="开始公示").click()
     expect(page.locator("#grading-status")).to_have_text("公示中")
     objected = next(e for e in entries if e["grade"] is not None)
-    objects_in_public(playwright_browser, world, objected)
+    objects_in_public(
+        playwright_browser, world.url, world.app, "saq", world.campaign_id, objected, SHOTS
+    )
 
     page.reload()
     page.get_by_role("link", name="待处理").click()
@@ -164,35 +163,6 @@ def overrides(page: Page, world: World, entry: dict[str, Any]) -> None:
     assert api_grading(page, world)["overrides"] == {
         entry["submission_id"]: "经复核，补充的成效证明材料成立。"
     }
-
-
-def objects_in_public(browser: Browser, world: World, entry: dict[str, Any]) -> None:
-    """A member of the public, on a phone, not signed in: the objection from the public notice
-    page, the code read from the mail."""
-    context = browser.new_context(viewport=PHONE, locale="zh-CN")
-    try:
-        other = context.new_page()
-        other.goto(f"{world.url}/saq/campaigns/{world.campaign_id}/public-notice")
-        expect(other.locator("main")).to_contain_text(entry["topic"])
-        other.get_by_role("link", name="提出异议").click()
-        other.get_by_label("对哪项成果").select_option(value=entry["submission_id"])
-        other.get_by_label("真实姓名").fill("赵六")
-        other.get_by_label("电子邮箱（接收确认码）").fill(EMAIL)
-        other.get_by_label("异议的事实和理由").fill("该成果的经济效益数据与企业年报不符。")
-        other.set_viewport_size(DESKTOP)
-        looks_right(other, "grading-public-objection", SHOTS)
-        other.get_by_role("button", name="发送确认码").click()
-        expect(other.get_by_role("heading", level=1)).to_have_text("输入确认码")
-        world.app.state.mail.send_pending()
-        (mail,) = delivered_mail(world.app.state.settings, "saq", EMAIL)
-        found = re.search(r"确认码：(\S+)", str(mail.get_content()))
-        assert found is not None
-        other.get_by_label("邮件中的确认码").fill(found.group(1))
-        looks_right(other, "grading-public-code", SHOTS)
-        other.get_by_role("button", name="确认并提交异议").click()
-        expect(other.get_by_role("heading", level=1)).to_have_text("异议已提交")
-    finally:
-        context.close()
 
 
 def opens_a_certificate(page: Page, world: World) -> None:
