@@ -26,9 +26,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The suite runs in TEST_WORKERS processes (pytest-xdist), each test module whole in one of them
+# The suite runs in TEST_WORKERS processes (pytest-xdist; three on two cores: much of a test is
+# waiting for PostgreSQL, Chromium or a read model), each test module whole in one of them
 # (its module-scoped app and browser world are built once); TEST_WORKERS=0 runs it in this process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 

@@ -39,7 +39,7 @@ from api.demo.seeds import load_demo
 from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import Published, cheap_passwords, publish_campaign
-from tests.conftest import ADMIN_URL, _postgres_reachable
+from tests.conftest import ADMIN_URL, NO_COMMIT_WAIT, _postgres_reachable
 from tests.support import Clock, beijing
 
 NOW = beijing(2024, 4, 28, 20, 57)
@@ -156,6 +156,7 @@ def _create(name: str, template: str | None = None) -> None:
             )
         else:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(NO_COMMIT_WAIT.format(sql.Identifier(name)))  # not copied with a template
 
 
 def _drop(name: str) -> None:
