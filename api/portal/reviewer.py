@@ -19,8 +19,10 @@ from aggregates.actor import Actor, Role
 from aggregates.expert import CONFLICT_KINDS
 from aggregates.problems import Problem
 from aggregates.review_round import ReviewRound
+from aggregates.submission import AttachmentKind
 from aggregates.submission_forms import QcResultForm
-from api.platform.access import access, not_found, only
+from api.applicants.submissions import attachment_document
+from api.platform.access import access, only
 from api.platform.records import Records
 from api.portal import labels
 from api.portal.forms import (
@@ -289,18 +291,12 @@ class ReviewerPages(Controller):
         runtime: NamedDependency[TenantRuntime],
         files: NamedDependency[FileStore],
     ) -> Stream:
-        """A file of a result assigned to me, opened in the browser (its report)."""
+        """A file of a result assigned to me, opened in the browser or in the sheet page's frame
+        beside the sheet (its report): framed by the portal's own pages only, never cached."""
         review_round = runtime.ledger.get_round(campaign_id, round_code)
         records.assigned_number(review_round, submission_id)
         submission = runtime.ledger.get_submission(submission_id)
-        found = next((a for a in submission.attachments if a.sha256 == sha256), None)
-        if found is None or not files.exists(sha256):
-            raise not_found("sha256")
-        return Stream(
-            files.read(sha256),
-            media_type=found.content_type,
-            headers={"Content-Disposition": "inline", "Content-Length": str(found.size)},
-        )
+        return attachment_document(submission, files, sha256, inline=True)
 
 
 def sheet_context(
@@ -331,6 +327,16 @@ def sheet_context(
     later = queue[position + 1 :] + queue[:position]
     next_key = next((k for k in later if f"{k}/{number}" not in review_round.current), None)
     base = f"/{tenant}/reviewer/{campaign_id}/{round_code}"
+    files = [
+        {
+            "name": a.name,
+            "kind": FILE_KINDS.get(a.kind.value, a.kind.value),
+            "url": f"{base}/{key}/files/{a.sha256}",
+            "report": a.kind is AttachmentKind.REPORT,
+        }
+        for a in submission.attachments
+        if a.content_type == "application/pdf"
+    ]
     form = submission.form
     if isinstance(form, QcResultForm):
         summary = form.intro
@@ -352,15 +358,9 @@ def sheet_context(
         "base": base,
         "summary": summary,
         "topic_type": submission.topic_type,
-        "files": [
-            {
-                "name": a.name,
-                "kind": FILE_KINDS.get(a.kind.value, a.kind.value),
-                "url": f"{base}/{key}/files/{a.sha256}",
-            }
-            for a in submission.attachments
-            if a.content_type == "application/pdf"
-        ],
+        "files": files,
+        # Shown beside the sheet on a wide screen (a phone opens it from the list instead).
+        "report": next((f for f in files if f["report"]), files[0] if files else None),
     }
 
 

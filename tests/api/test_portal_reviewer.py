@@ -160,8 +160,15 @@ async def test_a_reviewer_scores_their_queue_and_sees_no_other_reviewers_sheet( 
         ]
         if a["kind"] == "report"
     )
-    opened = await j.get(f"{base}/{mine[0]}/files/{report['sha256']}")
+    report_url = f"{base}/{mine[0]}/files/{report['sha256']}"
+    opened = await j.get(report_url)
     assert opened.headers["content-type"].startswith("application/pdf")
+    # The report shows beside the sheet: framed by the portal's own pages only, never cached.
+    assert opened.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in opened.headers["content-security-policy"]
+    assert opened.headers["cache-control"] == "private, no-store"
+    sheet = await j.get(f"{base}/{mine[0]}")
+    assert f'<iframe class="report-frame" src="{report_url}"' in sheet.text
 
     not_mine = next(s for s in assignments if s not in mine)
     await j.get(f"{base}/{not_mine}", status=404)
