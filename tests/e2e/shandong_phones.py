@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from aggregates.actor import Actor, Role
 from tests.api.contest_world import criteria_for
 from tests.e2e import pages
-from tests.e2e.pages import PHONE
+from tests.e2e.pages import PHONE, navigate
 from tests.e2e.shandong import (
     CONTEST_BASE,
     JUDGES,
@@ -64,7 +64,7 @@ def files_on_a_phone(browser: Browser, s: Season, number: str, *, first: bool) -
     try:
         tab = context.new_page()
         pages.sign_in(tab, s.url, *s.accounts[number], tenant=TENANT)
-        tab.get_by_role("link", name="我的评审").first.click()
+        navigate(tab, "我的评审")
         expect(tab.locator(".progress-line").first).to_contain_text(f"已评 0/{len(mine)}")
         if first:
             s.looks_right(tab, "reviewer-queue")
@@ -112,7 +112,7 @@ def corrects(tab: Page, s: Season, number: str, key: str) -> None:
     expect(tab.locator(".notice")).to_contain_text("更正已保存")
     expect(tab.get_by_text("更正原因：选题一项看错了材料")).to_be_visible()
     s.looks_right(tab, "reviewer-corrected")
-    tab.get_by_role("link", name="我的评审").first.click()
+    navigate(tab, "我的评审")
 
 
 def judges_on_phones(page: Page, browser: Browser, s: Season, top: list[str]) -> None:
@@ -121,7 +121,7 @@ def judges_on_phones(page: Page, browser: Browser, s: Season, top: list[str]) ->
     screen marks them and shows each released score (the trimmed mean) without a reload. Nothing
     sent to a judge holds another's sheet."""
     base = f"{s.url}/{TENANT}/contest/{s.campaign_id}/contest"
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="发表赛").click()
+    navigate(page, "评审", "发表赛")
     s.looks_right(page, "contest")
     page.get_by_role("link", name="发表赛控制台").click()
     expect(page.locator("table.contest-order tbody tr")).to_have_count(6)

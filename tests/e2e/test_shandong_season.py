@@ -104,8 +104,7 @@ def test_a_shandong_season_from_formal_review_to_a_certificate(
 
 def reads_the_recommendations(page: Page, s: Season) -> None:
     """推荐决定: the three cities' forms filed, one read."""
-    nav = page.get_by_role("navigation", name="主导航")
-    nav.get_by_role("link", name="推荐决定").click()
+    pages.navigate(page, "活动", "推荐决定")
     page.get_by_role("link", name=TITLE).click()
     s.looks_right(page, "decisions")
     page.get_by_role("link", name="济南市").click()
@@ -117,9 +116,7 @@ def formal_review(page: Page, s: Season) -> list[dict[str, Any]]:
     """One returned with the unmet item, one rejected with a reason, ten passed at once; the
     results passed."""
     first, second, third = s.results[:3]
-    page.get_by_role("navigation", name="主导航").get_by_role(
-        "link", name="评审", exact=True
-    ).click()
+    pages.navigate(page, "评审", "形式审查与评审方案")
     s.looks_right(page, "review")
     page.get_by_role("row", name=TITLE).get_by_role("link", name="已审 0/12").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("形式审查")
@@ -152,7 +149,7 @@ def formal_review(page: Page, s: Season) -> list[dict[str, Any]]:
 def plans_the_review(page: Page, s: Season) -> None:
     """Shandong's plan: 初评 by four reviewers, trimmed mean; the contest by four judges; the
     grade from both, half and half; three grades, the first two only through the contest."""
-    page.get_by_role("link", name="评审", exact=True).first.click()
+    pages.navigate(page, "评审", "形式审查与评审方案")
     page.get_by_role("row", name=TITLE).get_by_role("link", name="编辑评审方案").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("评审方案")
     page.get_by_role("button", name="删除轮次 复评").click()
@@ -208,7 +205,7 @@ def pool_file(template: bytes) -> bytes:
 def enrols_the_pool(page: Page, s: Season, tmp: Path) -> None:
     """8 experts imported from the .xlsx template; two conflicts declared: the first with 济南市
     (a recommending unit), the second with a 青岛 applicant (by credit code)."""
-    page.get_by_role("link", name="评审专家库").first.click()
+    pages.navigate(page, "评审", "评审专家库")
     with page.expect_download() as downloading:
         page.get_by_role("link", name="下载导入模板（.xlsx）").click()
     (tmp / "pool.xlsx").write_bytes(pool_file(Path(downloading.value.path()).read_bytes()))
@@ -221,7 +218,7 @@ def enrols_the_pool(page: Page, s: Season, tmp: Path) -> None:
         (EXPERTS[0], "recommending_unit", "jinan"),
         (EXPERTS[1], "applicant", qingdao),
     ):
-        page.get_by_role("link", name="评审专家库").first.click()
+        pages.navigate(page, "评审", "评审专家库")
         page.get_by_role("link", name=name).click()
         page.get_by_label("回避对象类别").select_option(kind)
         page.get_by_label("回避对象（信用代码、推荐单位代码或成果编号）").fill(value)
@@ -234,7 +231,7 @@ def enrols_the_pool(page: Page, s: Season, tmp: Path) -> None:
 def opens_and_assigns(page: Page, s: Season, passed: list[dict[str, Any]]) -> None:
     """The entrants shown before the round opens; automatic assignment with who was left out and
     why; a manual assignment refused for the declared conflict, beside the field."""
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="评审轮次").click()
+    pages.navigate(page, "评审", "评审轮次")
     s.looks_right(page, "rounds")
     page.get_by_role("link", name="初评").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("开启初评")
@@ -316,7 +313,7 @@ def opens_the_contest(page: Page, s: Season) -> list[str]:
         for row in page.request.get(s.api("/rounds/initial/matrix")).json()["rows"]
     }
     top = sorted(scores, key=lambda k: (-scores[k], k))[:6]
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="评审轮次").click()
+    pages.navigate(page, "评审", "评审轮次")
     page.locator("#main").get_by_role("link", name="发表赛").click()
     page.get_by_label("只取前面轮次得分前 N 名（不填则为全部已通过形式审查的成果）").fill("6")
     page.get_by_role("button", name="按此预览参评成果").click()
@@ -342,7 +339,7 @@ def grades_and_notices(page: Page, browser: Browser, s: Season) -> None:
     """Graded by the plan (the combined score the weighted mix of the two rounds, as the API
     says); an ungraded result given the third grade with a reason; the notice opened; a member of
     the public objects, the objection upheld and the grade withdrawn."""
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="等级认定与发布").click()
+    pages.navigate(page, "评审", "等级认定与发布")
     s.looks_right(page, "grading")
     page.locator(f'a[href="/{TENANT}/grading/{s.campaign_id}"]').click()
     page.get_by_role("button", name="按评审方案认定等级").click()
