@@ -33,6 +33,13 @@ class Clock:
         return self.now
 
 
+APP_POLL = 0.2
+"""How often a test app's read-model runners and forwarding followers look for new events when
+nothing woke them (seconds). A write in the app wakes its runners and a read-your-writes read
+looks at once, so this is only the followers' pace between tenants and the cost of an idle app:
+at 0.05 an idle app of four tenants spent a fifth of a core polling, which the suite's browser
+tests (an app each, three at a time) paid in CPU."""
+
 CHEAP_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 """argon2id at its cheapest: a hash or check takes well under a millisecond instead of 0.1–0.75 s.
 Its hashes are still argon2id, which any hasher verifies."""

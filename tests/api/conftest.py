@@ -16,6 +16,7 @@ from aggregates.actor import Actor, Role
 from api.app import Startup, create_app, restart_on
 from tenants.settings import Settings
 from tests.support import (
+    APP_POLL,
     Clock,
     PlatformOptions,
     beijing,
@@ -44,7 +45,7 @@ async def anonymous(
         Startup(
             settings,
             clock=clock,
-            poll_interval=0.05,
+            poll_interval=APP_POLL,
             only=platform_options.only,
             passwords=platform_options.passwords,
         ),
@@ -74,7 +75,7 @@ async def module_anonymous(
     app = create_app(
         module_settings,
         clock=module_clock,
-        poll_interval=0.05,
+        poll_interval=APP_POLL,
         only=options.only,
         passwords=options.passwords,
     )

@@ -18,7 +18,7 @@ from aggregates.actor import Role
 from api.app import create_app
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
-from tests.support import CHEAP_PASSWORDS, Clock
+from tests.support import APP_POLL, CHEAP_PASSWORDS, Clock
 
 pytestmark = pytest.mark.tenants("saq")
 
@@ -183,7 +183,7 @@ async def test_a_second_app_instance_disables_an_account_signed_in_on_the_first(
     login, password = make_account(anonymous, "saq", Role.SECRETARIAT)
     assert (await anonymous.get(f"{SAQ}/campaigns", headers=headers)).status_code == 200
     second = create_app(
-        settings, clock=clock, poll_interval=0.05, only=("saq",), passwords=CHEAP_PASSWORDS
+        settings, clock=clock, poll_interval=APP_POLL, only=("saq",), passwords=CHEAP_PASSWORDS
     )
     async with AsyncTestClient(second) as elsewhere:
         signed_in = await elsewhere.post(

@@ -17,7 +17,7 @@ from api.app import create_app
 from projections.store import open_view_database
 from tenants.runtime import Platform
 from tenants.settings import Settings
-from tests.support import Clock
+from tests.support import APP_POLL, Clock
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ async def test_the_running_platform_purges_by_itself(
     settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(api.app, "PURGE_INTERVAL", 0.05)
-    app = create_app(settings, clock=clock, poll_interval=0.05)
+    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
     async with AsyncTestClient(app):
         store = app.state.auth["saq"]
         session, _ = store.open_session(

@@ -21,7 +21,7 @@ from tenants.settings import TENANTS_DIR, Settings
 from tests.api.claims_support import LETTER, LICENCE, claimant, delivered, documents, mailed_code
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_submissions import ICBC, PDF, Journey, journey, qc_result
-from tests.support import Clock, new_password
+from tests.support import APP_POLL, Clock, new_password
 
 Client = AsyncTestClient[Any]
 SAQ = "/api/v1/tenants/saq"
@@ -312,7 +312,7 @@ async def delegating(settings: Settings, clock: Clock, tmp_path: Path) -> AsyncI
     saq = folder / "saq.toml"
     saq.write_text('claim_verifiers = "recommending_units"\n' + saq.read_text("utf-8"), "utf-8")
     app = create_app(
-        msgspec.structs.replace(settings, tenants_dir=folder), clock=clock, poll_interval=0.05
+        msgspec.structs.replace(settings, tenants_dir=folder), clock=clock, poll_interval=APP_POLL
     )
     async with AsyncTestClient(app) as client:
         client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))

@@ -34,7 +34,7 @@ from tests.api.record_world import (
     build_record_world,
 )
 from tests.api.test_route_access import routes
-from tests.support import Clock, beijing
+from tests.support import APP_POLL, Clock, beijing
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 WALKED = [a for a in ACCOUNTS if a not in EVERYONE_WHO_SEES_ALL] + [*CLAIMANTS, COLLEAGUE]
@@ -47,7 +47,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Recor
     data_dir: Path = tmp_path_factory.mktemp("records") / "var"
     settings = Settings(database_url=None, data_dir=data_dir, pg_pool_size=2)
     clock = Clock(beijing(2024, 1, 15, 9, 30))
-    app = create_app(settings, clock=clock, poll_interval=0.05)
+    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
     async with AsyncTestClient(app) as client:
         yield await build_record_world(client, clock)
 

@@ -37,7 +37,7 @@ from aggregates.actor import Actor, Role
 from aggregates.submission_forms import TeamForm
 from api.app import create_app
 from tenants.settings import Settings
-from tests.support import Clock, beijing, campaign_body, new_password
+from tests.support import APP_POLL, Clock, beijing, campaign_body, new_password
 
 EXAMPLES = 6
 """Examples per operation and identity: about a minute and a half for the three identities."""
@@ -83,7 +83,7 @@ def world() -> Iterator[World]:
         app = create_app(
             Settings(database_url=None, data_dir=Path(data_dir) / "var"),
             clock=clock,
-            poll_interval=0.05,
+            poll_interval=APP_POLL,
         )
         # Loading the document through the app starts its lifespan (kept until the teardown).
         schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)

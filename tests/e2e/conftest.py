@@ -40,7 +40,7 @@ from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import Published, cheap_passwords, publish_campaign
 from tests.conftest import ADMIN_URL, NO_COMMIT_WAIT, _postgres_reachable
-from tests.support import Clock, beijing
+from tests.support import APP_POLL, Clock, beijing
 
 NOW = beijing(2024, 4, 28, 20, 57)
 """Business time of the served app: Shanghai's 2024 QC campaign is open, its submission closes
@@ -201,7 +201,7 @@ def world(
 async def _build(settings: Settings, clock: Clock) -> tuple[Published, str, str]:
     """Shanghai's 2023 QC campaign published with certificates, the seeds' campaigns opened,
     and a secretariat account to sign in with (cheap password hashes)."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
         published = await publish_campaign(
             client, clock, "saq", units=("pudong", "minhang"), per_unit=1, year=2023
         )
@@ -235,7 +235,7 @@ def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def served(settings: Settings, clock: Clock) -> Iterator[tuple[str, Any]]:
     """The app on a free port of this host, in a thread (its address and the app), its
     ledgers hashing cheaply; stopped on leaving."""
-    app = create_app(settings, clock=clock, poll_interval=0.05)
+    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -31,7 +31,7 @@ from tests.api.published_world import (
 )
 from tests.api.review_world import window
 from tests.e2e import pages
-from tests.support import Clock
+from tests.support import APP_POLL, Clock
 
 TENANT, YEAR = "sdaq", 2024
 API = f"/api/v1/tenants/{TENANT}"
@@ -181,7 +181,7 @@ async def build(
 ) -> tuple[str, list[dict[str, Any]], dict[str, tuple[str, str]]]:
     """Through the API: the campaign opened, 12 results of three cities' applicants filed and
     recommended (each city's form filed); accounts for the secretariat and the eight reviewers."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
         with cheap_passwords(client, TENANT):
             config = tenant_config(client, TENANT)
             secretariat = Secretariat(client, clock, TENANT)

@@ -31,7 +31,7 @@ from tests.api.conftest import make_account
 from tests.api.published_world import PUBLICATION_DAY, cheap_passwords, publish_campaign
 from tests.e2e.conftest import _free_port, cheap_hasher
 from tests.e2e.pages import looks_right, navigate, objects_in_public, sign_in
-from tests.support import Clock, beijing
+from tests.support import APP_POLL, Clock, beijing
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ class World:
 async def _build(settings: Settings, clock: Clock) -> tuple[str, str, str]:
     """Through the API: saq's 2024 QC campaign reviewed (its round closed, nothing graded), the
     clock on grading day inside the notice window; a secretariat account to sign in with."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
         world = await publish_campaign(
             client, clock, "saq", units=("huangpu", "xuhui"), until="reviewed"
         )
@@ -68,7 +68,7 @@ def world(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> Ite
     clock = Clock(beijing(2024, 1, 15, 9, 30))
     with ThreadPoolExecutor(1) as worker:  # Playwright's sync API keeps a loop in this thread
         campaign_id, login, password = worker.submit(asyncio.run, _build(settings, clock)).result()
-    app = create_app(settings, clock=clock, poll_interval=0.05)
+    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -57,7 +57,7 @@ from tests.api.published_world import (
 )
 from tests.e2e.conftest import OverHttp, in_a_thread, served
 from tests.e2e.pages import looks_right, reload_until, sign_in
-from tests.support import Clock, beijing
+from tests.support import APP_POLL, Clock, beijing
 from tests.tamper import BehindTheBack
 
 pytestmark = pytest.mark.e2e
@@ -91,7 +91,7 @@ async def _build(
 ) -> tuple[Published, Published, str, dict[str, tuple[str, str]]]:
     """Through the API: both provinces' 2024 QC campaigns published, CAQ's national campaign
     opened (one place per association) with its review plan, the accounts that sign in."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
         saq = await publish_campaign(client, clock, "saq", units=("pudong", "minhang"))
         sdaq = await publish_campaign(client, clock, "sdaq", units=("jinan",), per_unit=1)
         assert len(saq.graded()) >= 2 and sdaq.graded(), (saq, sdaq)

@@ -33,7 +33,7 @@ from tests.api.review_world import World
 from tests.api.rounds_world import passed_formal_review
 from tests.e2e.conftest import _free_port, cheap_hasher
 from tests.e2e.pages import PHONE, assert_accessible, navigate
-from tests.support import Clock, beijing, new_password
+from tests.support import APP_POLL, Clock, beijing, new_password
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +53,7 @@ class Rounds:
 
 
 async def _build(settings: Settings, clock: Clock) -> tuple[World, dict[str, tuple[str, str]]]:
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
         client.headers.update(await api_sign_in(client, "saq", Role.SECRETARIAT))
         w = await passed_formal_review(client, clock)
         ledger = client.app.state.platform.tenants["saq"].ledger
@@ -88,7 +88,7 @@ def rounds(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> It
     with ThreadPoolExecutor(1) as worker:
         w, accounts = worker.submit(asyncio.run, _build(settings, clock)).result()
     clock.now = NOW
-    app = create_app(settings, clock=clock, poll_interval=0.05)
+    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -26,7 +26,7 @@ from tests.api.test_portal_decisions import file_a_form
 from tests.e2e import pages
 from tests.e2e.conftest import served
 from tests.e2e.pages import accepts, invites
-from tests.support import Clock, beijing
+from tests.support import APP_POLL, Clock, beijing
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ async def _build(settings: Settings, clock: Clock) -> tuple[str, str, str, str]:
     """Through the API: a 2024 campaign where pudong has filed its 推荐表 of two results (its
     quota two); a
     secretariat account to sign in with; an auditor's account locked by failed sign-ins."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=0.05)) as client:
+    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
         with cheap_passwords(client, "saq"):
             client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
             j = await file_a_form(client)
