@@ -248,6 +248,7 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     print(
         f"data: {args.results} results × {args.reviewers} reviewers, {head} events, {made} (SQLite)"
     )
+    os.environ.pop("AGGREGATE_CACHE_MAXSIZE", None)  # the app as `qcflow serve` runs it: no cache
     app = create_app(settings)
     return measure(app, UUID(world["campaign_id"]), world["password"], args)
 
