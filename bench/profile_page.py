@@ -4,10 +4,12 @@ test client, as the benches measure.
 
 `--side both` (the default) asks the page and the JSON alternately and prints each one's
 distribution (p50, p95, max, the requests above twice the median) with the garbage collector's
-pauses that fell within each side's requests (gc.callbacks), by generation: is the page's tail
-the collector's, or work of its own? `--side page` or `--side json` asks only that side under
-cProfile of every thread of the process (the handler runs in a worker thread, the template is
-rendered on the event loop's), merged, and prints the top functions by cumulative and own time.
+pauses that fell within each side's requests (gc.callbacks), by generation, and the slowest
+requests with the process's CPU time and the collector's within each: is the page's tail the
+collector's, work of its own, or time the process did not get (a wall time far above its CPU)?
+`--side page` or `--side json` asks only that side under cProfile of every thread of the process
+(the handler runs in a worker thread, the template is rendered on the event loop's), merged, and
+prints the top functions by cumulative and own time.
 The data folder tells which bench kept it (world.json: portal_bench, the pair chosen with
 `--only`; round.json: rounds_bench's matrix).
 
@@ -70,6 +72,8 @@ class Pauses:
         self.side = ""
         self.started = 0.0
         self.spent: dict[tuple[str, int], list[float]] = defaultdict(list)
+        self.request = 0.0
+        """The pauses within the request in flight, in ms."""
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -77,6 +81,7 @@ class Pauses:
         elif self.side:
             pause = (time.perf_counter() - self.started) * 1000
             self.spent[(self.side, info["generation"])].append(pause)
+            self.request += pause
 
 
 def requests_of(
@@ -163,13 +168,16 @@ def main() -> int:
         pauses = Pauses()
         gc.callbacks.append(pauses)
         took: dict[str, list[float]] = defaultdict(list)
+        slow: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
         size: dict[str, int] = {}
         for _ in range(args.requests):
             for side in asked:
-                pauses.side = side
-                started = time.perf_counter()
+                pauses.side, pauses.request = side, 0.0
+                started, cpu = time.perf_counter(), time.process_time()
                 answer = client.get(sides[side])
-                took[side].append((time.perf_counter() - started) * 1000)
+                wall = (time.perf_counter() - started) * 1000
+                took[side].append(wall)
+                slow[side].append((wall, (time.process_time() - cpu) * 1000, pauses.request))
                 pauses.side = ""
                 answer.raise_for_status()
                 size[side] = len(answer.content)
@@ -179,6 +187,9 @@ def main() -> int:
             for profile in list(_profiles):
                 profile.disable()
     report(took, size, pauses)
+    for side, requests in slow.items():
+        print(f"{side}'s 5 slowest (wall / the process's CPU, every thread / the collector's, ms):")
+        print("   ", ", ".join(f"{w:.0f} / {c:.0f} / {g:.0f}" for w, c, g in sorted(requests)[-5:]))
     if args.side != "both":
         stats = pstats.Stats(_profiles[0])
         for profile in _profiles[1:]:
