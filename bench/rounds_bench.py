@@ -10,11 +10,13 @@ JSON alternately `--requests` times after a warm-up; the p95 of each is reported
 spread over `--runs` runs, and the check: page p95 ≤ 2 × JSON p95 in every run (exit 1 if not).
 
     PYTHONPATH=. python bench/rounds_bench.py [--results 400] [--reviewers 12] [--runs 3]
+        [--data PATH (keep the data there; measure it again)]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -201,24 +203,54 @@ def main() -> int:
     parser.add_argument("--reviewers", type=int, default=12)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="keep the generated data in this folder, or reuse what an earlier run kept there",
+    )
     args = parser.parse_args()
-    password = "Bench-" + os.urandom(9).hex()
+    if args.data is not None:
+        args.data.mkdir(parents=True, exist_ok=True)
+        return run(args, args.data)
     with tempfile.TemporaryDirectory(prefix="qcflow-rounds-bench-") as folder:
-        settings = Settings(data_dir=Path(folder) / "var", log_level="warning")
-        configure_logging(settings.log_format, settings.log_level)
-        platform = Platform.from_settings(settings)
-        started = time.perf_counter()
-        try:
-            runtime = platform.tenants[TENANT]
+        return run(args, Path(folder))
+
+
+def run(args: argparse.Namespace, folder: Path) -> int:
+    """Make the data in `folder` (or read what an earlier run kept there: its round.json names
+    the campaign, its size and the bench account's password), then measure."""
+    settings = Settings(data_dir=folder / "var", log_level="warning")
+    configure_logging(settings.log_format, settings.log_level)
+    kept = folder / "round.json"
+    platform = Platform.from_settings(settings)
+    started = time.perf_counter()
+    try:
+        runtime = platform.tenants[TENANT]
+        if kept.exists():
+            world = json.loads(kept.read_text())
+            made = "kept from an earlier run"
+        else:
+            password = "Bench-" + os.urandom(9).hex()
             cid = build(runtime, args.results, args.reviewers, password)
-            head = runtime.ledger.recorder.max_notification_id()
-        finally:
-            platform.close()
-        print(
-            f"data: {args.results} results × {args.reviewers} reviewers, {head} events,"
-            f" made in {time.perf_counter() - started:.0f} s (SQLite)"
-        )
-        return measure(create_app(settings), cid, password, args)
+            world = {
+                "campaign_id": str(cid),
+                "results": args.results,
+                "reviewers": args.reviewers,
+                "password": password,  # the scratch account of this folder's data only
+            }
+            kept.write_text(json.dumps(world))
+            made = f"made in {time.perf_counter() - started:.0f} s"
+        head = runtime.ledger.recorder.max_notification_id()
+    finally:
+        platform.close()
+    args.results, args.reviewers = world["results"], world["reviewers"]
+    print(
+        f"data: {args.results} results × {args.reviewers} reviewers, {head} events, {made} (SQLite)"
+    )
+    os.environ.pop("AGGREGATE_CACHE_MAXSIZE", None)  # the app as `qcflow serve` runs it: no cache
+    app = create_app(settings)
+    return measure(app, UUID(world["campaign_id"]), world["password"], args)
 
 
 def measure(app: Any, cid: UUID, password: str, args: argparse.Namespace) -> int:

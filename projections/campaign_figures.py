@@ -174,36 +174,46 @@ def _campaign(db: ViewDatabase, campaign_id: str) -> dict[str, Any] | None:
     )
 
 
-def _entries(db: ViewDatabase, campaign_id: str) -> list[dict[str, Any]]:
-    """The campaign's rows, each with its industries and whether it counts as recommended."""
+def _entries(db: ViewDatabase, campaign_id: str, industries: bool) -> list[dict[str, Any]]:
+    """The campaign's rows, each with whether it counts as recommended and, when `industries`
+    (broken down or filtered by key industry), its industries.
+
+    A row holds plain values only (but for its industries, a tuple), so the garbage collector
+    does not track it: a campaign's thousands of rows, alive for the request, are not promoted to
+    the oldest generation, whose full collections (of the whole process) were the tail of the
+    statistics pages and endpoint; and the industries, a thousand more rows, are read only when
+    asked for."""
     params = {"campaign": campaign_id}
     with db.transaction() as tx:
         rows = tx.execute(
-            f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {{stat_entries}}"  # noqa: S608 (our columns)
-            " WHERE campaign_id = :campaign",
-            params,
-        )
-        industries = tx.execute(
-            "SELECT entry_id, industry FROM {stat_entry_industries} WHERE campaign_id = :campaign",
-            params,
-        )
-        recommended = tx.execute(
-            "SELECT DISTINCT e.submission_id FROM {stat_recommended_entries} e"
+            f"SELECT {', '.join(_ENTRY_COLUMNS)},"  # noqa: S608 (our columns)
+            " received OR entry_id IN ("
+            "SELECT e.submission_id FROM {stat_recommended_entries} e"
             " JOIN {stat_recommendations} r ON r.recommendation_id = e.recommendation_id"
             " WHERE r.campaign_id = :campaign AND r.filed AND NOT r.invalid"
-            " UNION SELECT submission_id FROM {stat_direct_entries} WHERE campaign_id = :campaign",
+            " UNION SELECT submission_id FROM {stat_direct_entries} WHERE campaign_id = :campaign"
+            ") FROM {stat_entries} WHERE campaign_id = :campaign",
             params,
         )
+        listed = (
+            tx.execute(
+                "SELECT entry_id, industry FROM {stat_entry_industries}"
+                " WHERE campaign_id = :campaign",
+                params,
+            )
+            if industries
+            else []
+        )
     by_entry: dict[str, list[str]] = {}
-    for entry_id, industry in industries:
+    for entry_id, industry in listed:
         by_entry.setdefault(entry_id, []).append(industry)
-    on_forms = {r[0] for r in recommended}
     entries = []
     for row in rows:
-        entry = dict(zip(_ENTRY_COLUMNS, row, strict=True))
+        entry = dict(zip(_ENTRY_COLUMNS, row[:-1], strict=True))
         entry["filed"], entry["received"] = bool(entry["filed"]), bool(entry["received"])
-        entry["industry"] = sorted(by_entry.get(entry["entry_id"], []))
-        entry["recommended"] = entry["received"] or entry["entry_id"] in on_forms
+        entry["recommended"] = bool(row[-1])
+        if industries:
+            entry["industry"] = tuple(sorted(by_entry.get(entry["entry_id"], [])))
         entries.append(entry)
     return entries
 
@@ -211,8 +221,8 @@ def _entries(db: ViewDatabase, campaign_id: str) -> list[dict[str, Any]]:
 def _keys(entry: Mapping[str, Any], by: str) -> Iterable[str | None]:
     value = entry[by]
     if by == "industry":
-        return value or [None]
-    return [value]
+        return value or (None,)
+    return (value,)
 
 
 def _matches(entry: Mapping[str, Any], filters: Mapping[str, str | None]) -> bool:
@@ -250,7 +260,10 @@ def _count(
         totals.count(entry, entry["recommended"])
         if by is not None:
             for key in _keys(entry, by):
-                groups.setdefault(key, empty()).count(entry, entry["recommended"])
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = empty()
+                group.count(entry, entry["recommended"])
     return totals, groups
 
 
@@ -259,21 +272,23 @@ def campaign_figures(
     campaign_id: str,
     by: str | None = None,
     filters: Mapping[str, str | None] | None = None,
-    entries: Callable[[str], list[dict[str, Any]]] | None = None,
+    entries: Callable[[str, bool], list[dict[str, Any]]] | None = None,
 ) -> CampaignFigures | None:
     """The campaign's figures (None if the read model does not know it yet). `entries` reads a
-    campaign's rows (by default from `db`; the tenant overview reads each campaign once)."""
+    campaign's rows, with their industries or not (by default from `db`; the tenant overview
+    reads each campaign once)."""
     read = entries or functools.partial(_entries, db)
     filters = {name: (filters or {}).get(name) for name in DIMENSIONS}
     campaign = _campaign(db, campaign_id)
     if campaign is None:
         return None
-    totals, groups = _count(read(campaign_id), by, filters)
+    industries = by == "industry" or filters["industry"] is not None
+    totals, groups = _count(read(campaign_id, industries), by, filters)
     previous_id = _previous_campaign(db, campaign["programme"], int(campaign["year"]))
     previous_totals: Figures | None = None
     previous_groups: dict[str | None, Figures] = {}
     if previous_id is not None:
-        previous_totals, previous_groups = _count(read(previous_id), by, filters)
+        previous_totals, previous_groups = _count(read(previous_id, industries), by, filters)
     ordered = sorted(groups, key=lambda k: (k is None, k or ""))
 
     def _previous(key: str | None, totals: Figures | None) -> Figures | None:
@@ -332,6 +347,6 @@ def filed_recommendations(db: ViewDatabase, campaign_id: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def entries_reader(db: ViewDatabase) -> Callable[[str], list[dict[str, Any]]]:
+def entries_reader(db: ViewDatabase) -> Callable[[str, bool], list[dict[str, Any]]]:
     """A reader of campaigns' rows that reads each campaign once (for several figures of it)."""
     return functools.cache(functools.partial(_entries, db))

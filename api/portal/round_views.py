@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from markupsafe import Markup, escape
+
 from aggregates.account import AccountStatus
 from aggregates.actor import Role
 from aggregates.campaign import Window
@@ -173,28 +175,47 @@ def remind_late(views: TenantViews, auth: Auth, review_round: ReviewRound) -> in
     return sent
 
 
-def matrix_view(matrix: MatrixOut) -> dict[str, Any]:
-    """The matrix as plain rows (serial, submission, score, cells), a cell per reviewer column:
-    (name, total, corrections, paper sheet) or blanks where the reviewer is not assigned. Plain
-    tuples: the page of a 400 × 12 round renders in a fraction of its query."""
+def matrix_view(matrix: MatrixOut, speaker: Speaker) -> dict[str, Any]:
+    """The matrix as plain rows (serial, submission, score, cells), the cells of a row one Markup
+    of a `<td>` per reviewer column: the reviewer's total, `更正×n` when they corrected their
+    sheet, `代录` when the counted sheet is a paper one the secretariat entered; an empty cell
+    where the reviewer is not assigned.
+
+    The cells are written here, not in the template: through Jinja, a 400 × 12 round's 4,800
+    cells were ~34,000 pieces, each passed up three generators (the block, the page, the base
+    layout), a Markup apiece: the page's render took as long as a third of its query. Here a
+    cell is one f-string, each reviewer's name escaped once; `rounds/matrix.html` shows where
+    they go."""
+    corrected = speaker.gettext("更正")  # as the template's _(): our catalog, not escaped
+    proxy = speaker.gettext("代录")
+    paper_sheet = Role.SECRETARIAT.value
     names: dict[str, str] = {}
     for row in matrix.rows:
         for c in row.cells:
             names.setdefault(c.reviewer, c.reviewer_name)
-    blank = ("", None, 0, False)
+    column = {reviewer: i for i, reviewer in enumerate(matrix.reviewers)}
+    escaped: dict[str, str] = {}
+    empty = '<td class="empty"></td>'
     rows = []
     for row in matrix.rows:
-        by_reviewer = {
-            c.reviewer: (
-                c.reviewer_name,
-                "…" if c.total is None else c.total,
-                c.corrections,
-                c.entered_by == Role.SECRETARIAT.value,
+        cells = [empty] * len(column)
+        for c in row.cells:
+            if not c.reviewer_name:
+                continue  # no name to label the cell with: shown empty, as before
+            label = escaped.get(c.reviewer_name)
+            if label is None:
+                label = escaped[c.reviewer_name] = str(escape(c.reviewer_name))
+            total = "…" if c.total is None else str(c.total)  # digits and a point: no markup
+            tags = (
+                f' <span class="tag corrected">{corrected}×{c.corrections}</span>'
+                if c.corrections
+                else ""
             )
-            for c in row.cells
-        }
-        cells = [by_reviewer.get(r, blank) for r in matrix.reviewers]
-        rows.append((row.serial, row.submission_id, row.score, cells))
+            if c.entered_by == paper_sheet:
+                tags += f' <span class="tag proxy">{proxy}</span>'
+            cells[column[c.reviewer]] = f'<td data-label="{label}" class="cell">{total}{tags}</td>'
+        shown = Markup("".join(cells))  # noqa: S704 (each name escaped above)
+        rows.append((row.serial, row.submission_id, row.score, shown))
     return {
         "reviewers": matrix.reviewers,
         "labels": [names.get(r, "") for r in matrix.reviewers],

@@ -394,7 +394,7 @@ class RoundPages(Controller):
             campaign=campaign,
             round=round_plan,
             base=f"/{views.runtime.tenant.code}/rounds/{campaign_id}/{round_code}",
-            **matrix_view(matrix),
+            **matrix_view(matrix, page.speaker),
         )
 
     @get(

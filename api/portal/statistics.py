@@ -22,6 +22,7 @@ from litestar import Response as HttpResponse
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
+from markupsafe import Markup, escape
 
 from aggregates.campaign import Programme
 from aggregates.submission_forms import TOPIC_TYPE_NAMES_ZH
@@ -207,6 +208,47 @@ def _stages(gettext: Callable[[str], str], figures: Mapping[str, Any]) -> list[d
     ]
 
 
+GroupRow = tuple[str, str, list[tuple[str, str, str]], int, str, list[tuple[str, str, str]]]
+"""One group of the tables by dimension: its key ('' when not given), its label, its cells per
+stage shown (stage name, key, count or —), its withdrawn count, its grades (一等奖 3、二等奖 5, or
+—) and its cells per rate (rate name, key, value)."""
+
+
+def _group_rows(
+    gettext: Callable[[str], str],
+    groups: list[dict[str, Any]],
+    stages: list[dict[str, Any]],
+    rate_names: Mapping[str, str],
+) -> list[GroupRow]:
+    """The groups' rows as plain tuples of what each cell shows, worked out once in Python: the
+    template then reads no attribute of a dict (Jinja tries getattr first, raising and catching
+    an AttributeError each time), calls no function per cell and translates nothing per row.
+    Translations stay unescaped Markup, as `_()` gives them in the template."""
+    not_given = Markup(gettext("（未填）"))  # noqa: S704 (our catalog, as the template's _())
+    comma = Markup(gettext("、"))  # noqa: S704 (our catalog, as the template's _())
+    shown = [(s["name"], s["key"]) for s in stages]
+    rates = list(rate_names.items())
+    rows: list[GroupRow] = []
+    for g in groups:
+        figures = g["figures"]
+        counts = [
+            (name, key, "—" if figures[key] is None else str(figures[key])) for name, key in shown
+        ]
+        grades = comma.join(escape(f"{gr['name']} {gr['count']}") for gr in figures["grades"])
+        values = [(name, key, percent(figures["rates"].get(key))) for key, name in rates]
+        rows.append(
+            (
+                g["key"] or "",
+                g["label"] or not_given,
+                counts,
+                figures["withdrawn"],
+                grades or "—",
+                values,
+            )
+        )
+    return rows
+
+
 class StatisticsPages(Controller):
     path = "/{tenant:str}/statistics"
     include_in_schema = False
@@ -310,10 +352,13 @@ class StatisticsPages(Controller):
         everything = records.sees_everything
         base = f"/{runtime.tenant.code}/statistics/campaigns/{campaign_id}"
         export_by = (dimension or Dimension.RECOMMENDING_UNIT).value
+        stages = _stages(gettext, found["totals"]["figures"])
+        rate_names = {k: gettext(v) for k, v in RATE_NAMES.items()}
         return page.render(
             "statistics/campaign.html",
             found=found,
-            stages=_stages(gettext, found["totals"]["figures"]),
+            stages=stages,
+            group_rows=_group_rows(gettext, found["groups"], stages, rate_names),
             previous_stages=(
                 _stages(gettext, found["totals"]["previous_year"])
                 if found["totals"]["previous_year"]
@@ -327,7 +372,7 @@ class StatisticsPages(Controller):
             options=_options(runtime, None if everything else records.units()),
             filter_names={d.value: gettext(n) for d, n in DIMENSION_NAMES.items()},
             stage_names={k: gettext(v) for k, v in STAGE_NAMES.items()},
-            rate_names={k: gettext(v) for k, v in RATE_NAMES.items()},
+            rate_names=rate_names,
             percent=percent,
             everything=everything,
             base=base,
