@@ -189,23 +189,9 @@ TWO_SERVERS = pytest.param("two_servers", marks=pytest.mark.postgres)
 the national tenant (caq) on a second server."""
 
 
-FIRST = ("e2e", "integration", "api")
-"""The folders whose modules start first, longest first: `make test` runs the modules in three
-processes, each module whole in one, handed out in this order; the browser journeys (a minute or
-more each) started last would leave one process finishing them alone while the others idle."""
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The `postgres` marker on every test that needs the server: the backend parameters'
-    PostgreSQL variants carry it, and so does a test that asks for a database itself. The slow
-    folders first (`FIRST`), each module's tests kept together and in their order."""
-    tests = Path(__file__).parent
-
-    def rank(item: pytest.Item) -> int:
-        folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
-        return FIRST.index(folder) if folder in FIRST else len(FIRST)
-
-    items.sort(key=rank)
+    PostgreSQL variants carry it, and so does a test that asks for a database itself."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
