@@ -302,12 +302,22 @@ class ProjectionRunner(ClaimedLoop):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            if not nudged and (self._state != "active" or remaining < timeout - NOTIFY_GRACE):
-                # Its notification has not come (SQLite has none): look now.
+            if not nudged and (
+                self._state != "active"
+                or self.listener_pid is None  # no notification will come (SQLite): look now
+                or remaining < timeout - NOTIFY_GRACE  # its notification has not come
+            ):
                 self.nudge()
                 nudged = True
             with self._progress:
                 self._progress.wait(min(remaining, 0.002 if not nudged else 0.05))
+
+    def expect(self, position: int | None) -> None:
+        """A write at `position` was made in this process: a runner that no notification will
+        wake (SQLite) starts looking now, so that a wait for every read model costs the
+        slowest of them, not their sum."""
+        if position is not None and self.listener_pid is None and self._position < position:
+            self.nudge()
 
     def _passed(self, position: int) -> bool:
         if self._state == "active":

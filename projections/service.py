@@ -68,6 +68,8 @@ class TenantViews:
 
     def wait(self, position: int | None, timeout: float = READ_YOUR_WRITES_TIMEOUT) -> bool:
         """Read-your-writes: wait until every read model has passed `position`."""
+        for runner in self.runners.values():
+            runner.expect(position)
         return all(runner.wait(position, timeout) for runner in self.runners.values())
 
     def statuses(self) -> list[RunnerStatus]:
