@@ -163,6 +163,10 @@ async def statistics_world(client: Client, clock: Clock) -> World:
         return all(r["national"]["formal_review"] for r in records)
 
     await eventually(outcomes_back, "saq hearing of national formal review")
+    # The outcome came back through a follower, not a request, so no read-your-writes wait
+    # covered it: the statistics are read once saq's read models have passed it.
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    assert client.app.state.views["saq"].wait(ledger.recorder.max_notification_id())
     return World(last_year, this_year, opened["id"])
 
 
