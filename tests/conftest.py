@@ -27,6 +27,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tenants.runtime import Platform
 from tenants.settings import Settings
+from tests.scheduling import LongestFirst
 from tests.support import Clock, PlatformOptions, beijing, platform_options_of
 
 ADMIN_URL = os.environ.get(
@@ -255,3 +256,9 @@ def platform(settings: Settings, platform_options: PlatformOptions) -> Iterator[
 @pytest.fixture
 def clock() -> Clock:
     return Clock(beijing(2024, 1, 15, 9, 30))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LongestFirst:
+    """`make test`'s processes take the longest work first (tests/scheduling.py)."""
+    return LongestFirst(config, log)
