@@ -9,6 +9,9 @@ follow the domain's.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from aggregates.actor import Role
 from aggregates.campaign import Phase, Programme
 from aggregates.problems import Problem
@@ -97,6 +100,16 @@ def role(speaker: Speaker, value: Role) -> str:
 
 def programme(speaker: Speaker, value: Programme | str) -> str:
     return speaker.gettext(PROGRAMMES[Programme(value)])
+
+
+QUOTED = re.compile(r"“([^”]*)”")
+
+
+def units_named(text: str, units: Mapping[str, str]) -> str:
+    """A reason the domain wrote with a recommending unit's code in quotes (曾任推荐单位“jinan”
+    评审组成员), with the unit's name instead: the record keeps the code, the page shows the
+    name. Anything quoted that is not a unit's code stays as it is."""
+    return QUOTED.sub(lambda m: f"“{units.get(m[1], m[1])}”", text)
 
 
 def problem(speaker: Speaker, found: Problem) -> str:
