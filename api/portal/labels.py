@@ -3,7 +3,7 @@
 The domain names phases, roles and programmes in Chinese and writes its refusals in Chinese; the
 portal shows those in Chinese as they are and, in English, the catalog's translation of the
 Chinese. Refusals whose message carries values (a date, a name) are translated by their rule.
-`N_` only marks a message for extraction (`make messages`); the test checks that these lists
+`N_` only marks a message for extraction (`make messages`), `NP_` one said in a context; the test checks that these lists
 follow the domain's.
 """
 
@@ -15,11 +15,16 @@ from collections.abc import Mapping
 from aggregates.actor import Role
 from aggregates.campaign import Phase, Programme
 from aggregates.problems import Problem
-from api.portal.i18n import Speaker
+from api.portal.i18n import Contextual, Speaker
 
 
 def N_(message: str) -> str:
     return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Marks a message said in a context (extracted as pgettext's, `make messages`)."""
+    return Contextual(context, message)
 
 
 PHASES = {
