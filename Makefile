@@ -41,7 +41,8 @@ vendor: $(STAMP)
 # The portal's messages: extract from the templates and Python, update both catalogs (then fill in
 # every new msgstr: the tests fail while one lacks zh-CN or en).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F api/portal/babel.cfg -k N_ -k gettext -k ngettext:1,2 \
+	$(BIN)/pybabel extract -F api/portal/babel.cfg -k N_ -k NP_:1c,2 -k pgettext:1c,2 -k gettext \
+	  -k ngettext:1,2 \
 	  --no-location --omit-header --sort-output -o api/portal/locale/messages.pot api/portal
 	$(BIN)/pybabel update -i api/portal/locale/messages.pot -d api/portal/locale \
 	  --width 100 --no-fuzzy-matching --ignore-obsolete

@@ -86,6 +86,13 @@ class LocalFileStore:
             raise
         return Received(temp, digest.hexdigest(), size, head)
 
+    def hold(self, content: bytes) -> Received:
+        """A file made here rather than uploaded (the demo's generated attachments): written to
+        the temporary area and hashed like an upload, kept only by `keep` or `keep_recorded`."""
+        temp = self.root / "tmp" / secrets.token_hex(16)
+        temp.write_bytes(content)
+        return Received(temp, hashlib.sha256(content).hexdigest(), len(content), content[:4096])
+
     def keep(self, received: Received) -> None:
         final = self.path(received.sha256)
         final.parent.mkdir(parents=True, exist_ok=True)

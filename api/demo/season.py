@@ -33,6 +33,7 @@ from aggregates.submission_forms import Form, QcResultForm, TopicType
 from api.demo import season_forms as forms
 from api.demo import season_review as review
 from api.demo import season_world as w
+from api.demo.paperwork import Paper, Paperwork
 from tenants.registry import Tenant
 from tenants.runtime import facts_of
 
@@ -105,6 +106,8 @@ class Tenancy:
     rng: random.Random
     profiles: dict[str, ExpertProfile] = field(default_factory=dict)
     retired: set[str] = field(default_factory=set)
+    paperwork: Paperwork = field(default_factory=Paperwork)
+    """Metadata-only attachments unless given the tenant's file store (the demo's)."""
 
     def __post_init__(self) -> None:
         code = self.tenant.code
@@ -312,14 +315,13 @@ class Season:
                 else replace(form, leader=w.person(rng))
             )
             ledger.edit_submission(submission.id, changed, applicant.unit, actor)
+        paper = partial(Paper.of, form, applicant.block)
         for kind in REQUIRED_ATTACHMENTS[self.programme]:
-            ledger.add_attachment(submission.id, forms.attachment(kind, submission.id, rng), actor)
+            t.paperwork.attach(ledger, submission.id, kind, rng, actor, paper)
         if rng.random() < 0.05:
             first = ledger.get_submission(submission.id).attachments[0]
             ledger.remove_attachment(submission.id, first.sha256, actor)
-            ledger.add_attachment(
-                submission.id, forms.attachment(first.kind, submission.id, rng), actor
-            )
+            t.paperwork.attach(ledger, submission.id, first.kind, rng, actor, paper)
         if refused or rng.random() < 0.07:
             return  # left as a draft
         self.time.later(180)

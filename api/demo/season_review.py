@@ -8,6 +8,7 @@ import hashlib
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from aggregates.submission import DIRECT_CHANNEL, AttachmentKind, Submission, Su
 from aggregates.submission_register import SubmissionRegister
 from api.demo import season_forms as forms
 from api.demo import season_world as w
+from api.demo.paperwork import Paper
 
 if TYPE_CHECKING:
     from api.demo.season import Season, Tenancy
@@ -69,7 +71,8 @@ def formal(season: Season, t: Tenancy) -> None:
         actor = t.applicant_actor(submission.credit_code)
         form = next(a for a in submission.attachments if a.kind is AttachmentKind.APPLICATION_FORM)
         ledger.remove_attachment(submission.id, form.sha256, actor)
-        ledger.add_attachment(submission.id, forms.attachment(form.kind, submission.id, rng), actor)
+        paper = partial(Paper.filed, ledger, submission.id)
+        t.paperwork.attach(ledger, submission.id, form.kind, rng, actor, paper)
         ledger.resubmit_submission(submission.id, actor)
         season.time.later(60 * 5)
         ledger.review_formally(submission.id, "pass", dict.fromkeys(items, True), "", [], sec)
@@ -111,11 +114,10 @@ def rounds(season: Season, t: Tenancy) -> None:
         if plan.kind == "presentation":
             for entrant in review_round.entrants.values():
                 sid, actor = entrant["submission_id"], t.applicant_actor(entrant["credit_code"])
-                ledger.add_attachment(sid, forms.attachment(AttachmentKind.SLIDES, sid, rng), actor)
+                paper = partial(Paper.filed, ledger, sid)
+                t.paperwork.attach(ledger, sid, AttachmentKind.SLIDES, rng, actor, paper)
                 if rng.random() < 0.9:
-                    ledger.add_attachment(
-                        sid, forms.attachment(AttachmentKind.VIDEO, sid, rng), actor
-                    )
+                    t.paperwork.attach(ledger, sid, AttachmentKind.VIDEO, rng, actor, paper)
         ledger.assign_automatically(cid, plan.code, t.pool, sec)
         review_round = ledger.get_round(cid, plan.code)  # as saved (a ledger may copy it)
         pairs = [(k, r) for k, rs in review_round.assignments.items() for r in rs]

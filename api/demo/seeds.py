@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -18,6 +19,7 @@ from aggregates.submission_forms import TopicType
 from api.accounts.auth_store import AuthStore
 from api.campaigns.schemas import OpenCampaignRequest
 from api.demo import season_forms, season_world
+from api.demo.paperwork import Paper, Paperwork
 from api.demo.season import Season, SimulatedTime, Tenancy, business_time
 from api.demo.season_world import BEIJING, Applicant, beijing, population
 from projections.store import open_view_database
@@ -117,6 +119,7 @@ def build_seasons(platform: Platform) -> list[str]:
             runtime.ledger,
             population(runtime.tenant, LAST_YEAR_APPLICANTS, SEED),
             random.Random(f"demo/{code}/{last}"),
+            paperwork=Paperwork(runtime.files),
         )
     if tenancies:
         _run_season(tenancies, last)
@@ -194,6 +197,7 @@ def open_season(runtime: TenantRuntime, now: datetime, applicants: list[Applican
     grades = {g.code for g in tenant.programmes[QC].grades}
     ledger.plan_review(campaign.id, season_world.review_plan(tenant, QC), grades, secretariat)
     rng = random.Random(f"demo/{code}/{year}")
+    paperwork = Paperwork(runtime.files)
     for applicant in applicants[:OPEN_APPLICANTS]:
         actor = Actor(applicant.account, Role.APPLICANT_UNIT)
         ledger.register_for_campaign(
@@ -212,10 +216,9 @@ def open_season(runtime: TenantRuntime, now: datetime, applicants: list[Applican
                 actor=actor,
                 idempotency_key=f"demo-{year}-{k}",
             )
+            paper = partial(Paper.of, submission.form, submission.applicant)
             for attachment in REQUIRED_ATTACHMENTS[QC]:
-                ledger.add_attachment(
-                    submission.id, season_forms.attachment(attachment, submission.id, rng), actor
-                )
+                paperwork.attach(ledger, submission.id, attachment, rng, actor, paper)
             if k == 0:
                 ledger.submit_submission(submission.id, actor)
     return f"{code}: {year} QC season open, {OPEN_APPLICANTS} units filing"

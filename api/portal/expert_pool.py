@@ -5,7 +5,7 @@ when one is wrong. The same commands and reads as `api/review/routes.py`'s Exper
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -110,6 +110,20 @@ def validity(valid_until: str, today: date) -> str:
     return "expiring" if until <= today + EXPIRY_WARNING else "valid"
 
 
+def shown_conflicts(page: Page, conflicts: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Declared conflicts as a page shows them: the kind in the reader's language, and a
+    recommending unit by its name beside the code the record keeps."""
+    units = {u.code: u.name_zh for u in page.tenant.recommending_units} if page.tenant else {}
+    return [
+        {
+            **c,
+            "kind_text": page.speaker.gettext(KIND_WORDS.get(c["kind"], c["kind"])),
+            "name": units.get(c["value"], "") if c["kind"] == "recommending_unit" else "",
+        }
+        for c in conflicts
+    ]
+
+
 def expert_context(page: Page, expert: Expert) -> dict[str, Any]:
     """One expert's page: the certificate's validity, the conflicts declared, the kinds."""
     today = page.now.astimezone(page.zone).date()
@@ -118,10 +132,7 @@ def expert_context(page: Page, expert: Expert) -> dict[str, Any]:
             "number": expert.certificate_number,
             "name": expert.name,
             "retired": expert.retired_reason,
-            "conflicts": [
-                {**c, "kind_text": page.speaker.gettext(KIND_WORDS.get(c["kind"], c["kind"]))}
-                for c in expert.conflicts
-            ],
+            "conflicts": shown_conflicts(page, expert.conflicts),
             "validity": validity(str(expert.profile["certificate"]["valid_until"]), today),
         },
         "kinds": [(k, page.speaker.gettext(KIND_WORDS[k])) for k in CONFLICT_KINDS],
@@ -212,12 +223,9 @@ class ExpertPoolPages(Controller):
                 **{f: getattr(e, f) for f in e.__struct_fields__},
                 "validity": validity(e.valid_until, today),
                 # The few with conflicts: each one's facts from its own record.
-                "declared": [
-                    {**c, "kind_text": page.speaker.gettext(KIND_WORDS.get(c["kind"], c["kind"]))}
-                    for c in (
-                        ledger.get_expert(e.certificate_number).conflicts if e.conflicts else []
-                    )
-                ],
+                "declared": shown_conflicts(
+                    page, ledger.get_expert(e.certificate_number).conflicts if e.conflicts else []
+                ),
             }
             for e in list_experts(views.db("review_board"))
         ]

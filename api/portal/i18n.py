@@ -54,6 +54,19 @@ def choose_language(cookie: str | None, accept_language: str | None) -> str:
     return LANGUAGES[0]
 
 
+class Contextual(str):
+    """A message said in a context (msgctxt): the same Chinese may read differently in English
+    where it stands (审计 is the role "Auditor" and the navigation's "Audit"). It is the Chinese
+    itself wherever a plain string goes; `Speaker.gettext` looks it up in its context."""
+
+    context: str
+
+    def __new__(cls, context: str, message: str) -> Contextual:
+        said = super().__new__(cls, message)
+        said.context = context
+        return said
+
+
 @dataclass(frozen=True)
 class Speaker:
     """The translating callables of one language, for templates and Python."""
@@ -61,6 +74,8 @@ class Speaker:
     language: str
 
     def gettext(self, message: str) -> str:
+        if isinstance(message, Contextual):
+            return str(translations(self.language).pgettext(message.context, str(message)))
         return str(translations(self.language).gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
@@ -71,8 +86,8 @@ class Speaker:
         return self.language == "en"
 
     def template_callables(self) -> dict[str, Callable[..., Any]]:
-        """`_`, `gettext` and `ngettext` as Jinja's i18n extension calls them (new style:
-        variables as keywords, escaped under autoescape)."""
+        """`_`, `gettext`, `ngettext` and `pgettext` as Jinja's i18n extension calls them (new
+        style: variables as keywords, escaped under autoescape)."""
 
         @pass_context
         def gettext(context: Context, message: str, **variables: Any) -> str:
@@ -88,4 +103,8 @@ class Speaker:
                 text = Markup(text)  # noqa: S704 (the catalog is ours; variables are escaped by %)
             return text % {"num": n, **variables}
 
-        return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+        @pass_context
+        def pgettext(context: Context, msgctxt: str, message: str, **variables: Any) -> str:
+            return gettext(context, Contextual(msgctxt, message), **variables)
+
+        return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext}

@@ -3,20 +3,28 @@
 The domain names phases, roles and programmes in Chinese and writes its refusals in Chinese; the
 portal shows those in Chinese as they are and, in English, the catalog's translation of the
 Chinese. Refusals whose message carries values (a date, a name) are translated by their rule.
-`N_` only marks a message for extraction (`make messages`); the test checks that these lists
+`N_` only marks a message for extraction (`make messages`), `NP_` one said in a context; the test checks that these lists
 follow the domain's.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from aggregates.actor import Role
 from aggregates.campaign import Phase, Programme
 from aggregates.problems import Problem
-from api.portal.i18n import Speaker
+from api.portal.i18n import Contextual, Speaker
 
 
 def N_(message: str) -> str:
     return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Marks a message said in a context (extracted as pgettext's, `make messages`)."""
+    return Contextual(context, message)
 
 
 PHASES = {
@@ -97,6 +105,16 @@ def role(speaker: Speaker, value: Role) -> str:
 
 def programme(speaker: Speaker, value: Programme | str) -> str:
     return speaker.gettext(PROGRAMMES[Programme(value)])
+
+
+QUOTED = re.compile(r"“([^”]*)”")
+
+
+def units_named(text: str, units: Mapping[str, str]) -> str:
+    """A reason the domain wrote with a recommending unit's code in quotes (曾任推荐单位“jinan”
+    评审组成员), with the unit's name instead: the record keeps the code, the page shows the
+    name. Anything quoted that is not a unit's code stays as it is."""
+    return QUOTED.sub(lambda m: f"“{units.get(m[1], m[1])}”", text)
 
 
 def problem(speaker: Speaker, found: Problem) -> str:

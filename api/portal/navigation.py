@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 
 from aggregates.actor import Role
 from api.portal.i18n import Speaker
-from api.portal.labels import N_
+from api.portal.labels import N_, NP_
 from tenants.registry import Level, Tenant
 
 
@@ -124,7 +124,8 @@ NAVIGATION: list[NavItem] = [
         href="/{tenant}/statistics/",
         roles=frozenset({Role.SECRETARIAT, Role.AUDITOR, Role.RECOMMENDING_UNIT}),
     ),
-    NavItem(label=N_("审计"), href="/{tenant}/audit", roles=READERS),
+    # The pages' name, not the role's (the same Chinese; in English "Audit", not "Auditor").
+    NavItem(label=NP_("page", "审计"), href="/{tenant}/audit", roles=READERS),
     NavItem(
         label=N_("账号与邀请"), href="/{tenant}/staff/accounts/", roles=SECRETARIAT, group=ACCOUNTS
     ),

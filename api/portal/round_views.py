@@ -4,6 +4,7 @@ recorded inputs of a score; and the reminder mailed to reviewers with sheets to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -73,8 +74,11 @@ def planned_rounds(views: TenantViews, speaker: Speaker) -> list[dict[str, Any]]
     return found
 
 
-def entrant_rows(review_round: ReviewRound, names: dict[str, str]) -> list[dict[str, Any]]:
-    """Per result: its reviewers (filed or not), those left out and why, its score."""
+def entrant_rows(
+    review_round: ReviewRound, names: dict[str, str], units: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Per result: its reviewers (filed or not), those left out and why (a unit by its name,
+    `units`), its score."""
     assigned_names = {**names, **review_round.reviewer_names()}
     rows = []
     for key, entrant in sorted(review_round.entrants.items(), key=lambda kv: kv[1]["serial"]):
@@ -87,7 +91,11 @@ def entrant_rows(review_round: ReviewRound, names: dict[str, str]) -> list[dict[
             for number in review_round.assignments.get(key, [])
         ]
         excluded = [
-            {"number": number, "name": assigned_names.get(number, ""), "reason": reason}
+            {
+                "number": number,
+                "name": assigned_names.get(number, ""),
+                "reason": labels.units_named(reason, units),
+            }
             for number, reason in sorted(review_round.exclusions.get(key, {}).items())
         ]
         result = review_round.results.get(key)

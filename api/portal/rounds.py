@@ -8,6 +8,7 @@ models as `api/review/routes.py`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -87,6 +88,7 @@ def round_context(
     round_plan = campaign.review_plan.round(round_code)
     if round_plan is None:
         raise RoundNotFound()
+    units = {u.code: u.name_zh for u in views.runtime.tenant.recommending_units}
     common = {
         "campaign": campaign,
         "plan": round_plan,
@@ -94,7 +96,7 @@ def round_context(
         "import_problems": [],
         "done": "",
         "filed": 0,
-        "unit_names": {u.code: u.name_zh for u in views.runtime.tenant.recommending_units},
+        "unit_names": units,
     }
     try:
         review_round = ledger.get_round(campaign_id, round_code)
@@ -108,7 +110,7 @@ def round_context(
         **common,
         "round": review_round,
         "rule": rule_name(page.speaker, review_round.aggregation),
-        "entrants": entrant_rows(review_round, names),
+        "entrants": entrant_rows(review_round, names, units),
         "progress": progress(review_round, window, page.now, names),
         "pool": [e for e in experts if not e.retired],
         "deadline": written(window.closes_at, page.zone, page.speaker) if window else "",
@@ -285,7 +287,23 @@ class RoundPages(Controller):
                 campaign_id, round_code, submission_id, data.certificate_number.strip(), actor
             )
 
-        form = round_page(views, campaign_id, round_code, fields=tuple(values), values=values)
+        units = {u.code: u.name_zh for u in views.runtime.tenant.recommending_units}
+
+        def named(page: Page, problems: tuple[Problem, ...]) -> dict[str, Any]:
+            """The conflict refused with the unit by its name, not its code."""
+            return {
+                "messages": {
+                    p.rule: labels.problem(
+                        page.speaker, replace(p, message=labels.units_named(p.message, units))
+                    )
+                    for p in problems
+                    if p.rule == "conflict_of_interest"
+                }
+            }
+
+        form = round_page(
+            views, campaign_id, round_code, fields=tuple(values), values=values, on_refusal=named
+        )
         done = _done(views, campaign_id, round_code, "assigned_one")
         return form.run(request, views.runtime.tenant, assign, done)
 

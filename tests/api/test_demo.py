@@ -7,6 +7,7 @@ none. The demo is built once per module and backend (through the command line, a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -28,8 +29,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 import api.cli
 from aggregates.campaign import Campaign, Phase, Programme
 from aggregates.grading import Grading
+from aggregates.submission import AttachmentKind, Submission
+from aggregates.submission_forms import QcResultForm
+from aggregates.submission_register import SubmissionRegister
 from api.demo.seeds import DEMO_ROLES, LINK_TENANTS
 from api.platform.security import SESSION_COOKIE
+from tenants.files import MP4, PDF, Received, sniff
 from tenants.runtime import Platform
 from tenants.settings import Settings
 from tests.conftest import ADMIN_URL, _postgres_reachable
@@ -233,3 +238,72 @@ def test_links_of_an_earlier_start_stop_working_and_a_plain_start_prints_none(
     with TestClient(restarted.app) as client:  # a later start made new links: these are void
         assert _signed_in(client, *earlier[0]) == 404
         assert _signed_in(client, *unused[1]) == 303
+
+
+NAMED = (AttachmentKind.APPLICATION_FORM, AttachmentKind.REPORT, AttachmentKind.SLIDES)
+"""The kinds whose file names (and pages) name the result; the evidence is the unit's."""
+
+
+def _filed(platform: Platform, code: str) -> list[Submission]:
+    """Every result in the registers of the tenant's two demo seasons (last year's, this year's)."""
+    ledger, year = platform.tenants[code].ledger, datetime.now(UTC).astimezone().year
+    found = []
+    for campaign_year in (year - 1, year):
+        cid = Campaign.create_id(code, QC, campaign_year)
+        register = ledger._find(SubmissionRegister.create_id(cid), SubmissionRegister)
+        assert register is not None, (code, campaign_year)
+        found += [ledger.get_submission(uuid.UUID(key)) for key in register.entries]
+    return found
+
+
+def test_the_demos_attachments_are_real_files_in_the_tenants_store(
+    demo: Started, env: dict[str, str]
+) -> None:
+    """Each attachment the demo records is a file in the tenant's store with its SHA-256 and size,
+    of the type it is recorded as (by the platform's own content check); each report and form
+    names its own result."""
+    platform = _platform(env)
+    try:
+        kinds: set[AttachmentKind] = set()
+        for code in PROVINCIAL:
+            files = platform.tenants[code].files
+            submissions = _filed(platform, code)
+            assert len(submissions) > 10, code
+            for submission in submissions:
+                assert submission.attachments, submission.id
+                for attachment in submission.attachments:
+                    kinds.add(attachment.kind)
+                    content = files.path(attachment.sha256).read_bytes()
+                    assert hashlib.sha256(content).hexdigest() == attachment.sha256
+                    assert len(content) == attachment.size
+                    received = Received(files.path(attachment.sha256), "", 0, content[:4096])
+                    assert sniff(received) == attachment.content_type
+                    assert attachment.content_type == (
+                        MP4 if attachment.kind is AttachmentKind.VIDEO else PDF
+                    )
+                    if attachment.kind in NAMED:
+                        assert isinstance(submission.form, QcResultForm)
+                        assert submission.form.topic_name in attachment.name
+        assert kinds == set(AttachmentKind)
+    finally:
+        platform.close()
+
+
+def test_a_demo_report_downloads_as_pdf(env: dict[str, str]) -> None:
+    started = _start(env, "serve", "--demo")  # links of its own: the module's are spent above
+    platform = _platform(env)
+    try:
+        submission = _filed(platform, "saq")[0]
+    finally:
+        platform.close()
+    report = next(a for a in submission.attachments if a.kind is AttachmentKind.REPORT)
+    token = next(t for tenant, t in _links(started.output) if tenant == "saq")  # the secretariat
+    with TestClient(started.app) as client:
+        assert _signed_in(client, "saq", token) == 303
+        answer = client.get(
+            f"/api/v1/tenants/saq/submissions/{submission.id}/attachments/{report.sha256}"
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF-")
+    assert hashlib.sha256(answer.content).hexdigest() == report.sha256

@@ -46,6 +46,10 @@ async def test_an_auditor_finds_a_result_and_reads_its_history_state_and_recompu
     assert f'/saq/audit/submission/{result["id"]}"' in by_name.text
     nothing = await anonymous.get("/saq/audit/", params={"q": "不存在的单位%_"})
     assert "没有找到" in nothing.text
+    assert "<h1>审计</h1>" in nothing.text
+    english = await anonymous.get("/saq/audit/", headers={"accept-language": "en"})
+    assert "<h1>Audit</h1>" in english.text  # the pages' name, not the role's ("Auditor")
+    assert '<a href="/saq/audit" aria-current="page">Audit</a>' in english.text  # the navigation
 
     base = f"/saq/audit/submission/{result['id']}"
     history = await anonymous.get(base)

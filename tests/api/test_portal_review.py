@@ -313,7 +313,8 @@ async def test_the_pool_is_listed_imported_and_a_conflict_declared(
     shown = await client.get(declared.headers["location"])
     assert "曾任黄浦区质协评审组成员" in shown.text and "已登记回避" in shown.text
     listed = await client.get("/saq/review/experts")
-    assert "推荐单位（代码）：<code>huangpu</code>" in listed.text
+    assert "推荐单位（代码）：黄浦区 <code>huangpu</code>" in listed.text  # the name, and the code
+    assert "黄浦区 <code>huangpu</code> — 曾任黄浦区质协评审组成员" in shown.text
 
     # An expert's other two forms: the profile (a date that is none refused beside it, the
     # input kept) and retiring (a reason asked for beside its own field, then retired).

@@ -81,7 +81,7 @@ async def test_the_secretariat_runs_a_round_in_the_browser(client: Client, clock
     huangpu = next(e for e in w.entries if e.unit == "huangpu")
     row = re.search(rf'id="r-{huangpu.serial}">(.*?)</tr>', page.text, re.S)
     assert row is not None and w.experts[0].number in row.group(1)
-    assert "评审组成员" in row.group(1)
+    assert "曾任推荐单位“黄浦区”评审组成员" in row.group(1)  # the unit's name, not its code
     xuhui = next(e for e in w.entries if e.unit == "xuhui")
     row = re.search(rf'id="r-{xuhui.serial}">(.*?)</tr>', page.text, re.S)
     assert row is not None and "申报回避" in row.group(1)
@@ -96,7 +96,7 @@ async def test_the_secretariat_runs_a_round_in_the_browser(client: Client, clock
         },
     )
     assert refused.status_code == 409
-    assert "评审组成员" in beside(refused.text, "certificate_number")
+    assert beside(refused.text, "certificate_number") == "曾任推荐单位“黄浦区”评审组成员（回避）"
     assert f'value="{w.experts[0].number}" selected' in refused.text  # the input kept
     round_after = (await client.get(f"{w.base}/rounds/initial")).json()
     assert round_after["version"] == round_before["version"]

@@ -25,6 +25,7 @@ from aggregates.expert import Certificate, ExpertProfile
 from aggregates.ledger.application import AssociationLedger
 from aggregates.submission_forms import QcResultForm
 from projections.campaign_list import CampaignListProjection, list_campaigns
+from projections.campaign_statistics import CampaignStatisticsProjection
 from projections.rebuild import SHADOW, ShadowRebuild, ShadowTx
 from projections.runner import STORE_ERRORS, Projection, ProjectionRunner
 from projections.service import TenantViews
@@ -322,6 +323,40 @@ def test_indexes_follow_their_table_so_that_a_rebuild_can_follow_a_rebuild(
             assert "indexed_log_by_campaign" in names
             assert not any(SHADOW in name for name in names)
             assert dump(runner) == before
+    finally:
+        db.close()
+
+
+def test_the_statistics_entries_are_indexed_by_campaign_on_start_and_after_a_rebuild(
+    saq: TenantRuntime,
+) -> None:
+    """A store made before the index (dropped here) gets it when a runner starts on it; a
+    rebuild keeps it under its own name."""
+    db = open_view_database(saq.location, "campaign_statistics")
+
+    def runner() -> ProjectionRunner:
+        return ProjectionRunner(
+            CampaignStatisticsProjection(), saq.ledger, db, saq.location.ledger_channel
+        )
+
+    def indexes() -> list[str]:
+        with db.transaction() as tx:
+            return tx._indexes("stat_entries")
+
+    try:
+        open_qc_campaign(saq.ledger, 2001)
+        runner().catch_up()
+        assert "stat_entries_campaign" in indexes()
+        with db.transaction() as tx:
+            schema = getattr(tx, "_schema", None)  # PostgreSQL: the tenant's schema
+            where = f'"{schema}".' if schema else ""
+            tx.execute(f'DROP INDEX {where}"stat_entries_campaign"')
+        assert "stat_entries_campaign" not in indexes()  # as a store made before it
+        started = runner()
+        assert "stat_entries_campaign" in indexes()
+        rebuild_of(started).run()
+        assert "stat_entries_campaign" in indexes()
+        assert not any(SHADOW in name for name in indexes())
     finally:
         db.close()
 

@@ -16,18 +16,26 @@ from api.portal import labels, vendor
 from api.portal.i18n import CATALOGS, LOCALE_DIR
 
 PORTAL = Path(labels.__file__).parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "N_": None,
+    "NP_": ((1, "c"), 2),
+    "pgettext": ((1, "c"), 2),
+}
 
 
-def extracted() -> set[str]:
-    """Every msgid of the portal's Python and templates, as `make messages` extracts them."""
+def extracted() -> set[tuple[str | None, str]]:
+    """Every message of the portal's Python and templates, as `make messages` extracts them:
+    its context (None for most) and msgid."""
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     found = set()
-    for _, _, message, _, _ in extract_from_dir(
+    for _, _, message, _, context in extract_from_dir(
         str(PORTAL), method_map, options, keywords=KEYWORDS
     ):
-        found.add(message[0] if isinstance(message, tuple) else message)
+        found.add((context, message[0] if isinstance(message, tuple) else message))
     return found
 
 
@@ -42,9 +50,10 @@ def test_every_message_has_its_translation(language: str) -> None:
             continue
         key = message.id[0] if isinstance(message.id, tuple) else message.id
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        translated[key] = all(strings) and not message.fuzzy
+        translated[message.context, key] = all(strings) and not message.fuzzy
     needed = extracted()
     assert needed, "no messages extracted: the extraction itself is broken"
+    assert ("page", "审计") in needed, "a message in a context is not extracted"
     missing = sorted(m for m in needed if not translated.get(m))
     assert not missing, f"{language} lacks a translation of: {missing}"
     assert not list(catalog.check()), f"{language}: placeholders differ from the msgid"
