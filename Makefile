@@ -27,11 +27,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; three on two cores: much of a test is
-# waiting for PostgreSQL, Chromium or a read model), each test module whole in one of them
-# (its module-scoped app and browser world are built once); TEST_WORKERS=0 runs it in this process.
+# waiting for PostgreSQL, Chromium or a read model), each module's half on one backend whole in
+# one of them, the longest first (tests/scheduling.py); TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 3
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The portal's pinned third-party files (api/portal/static/vendor/manifest.toml), fetched from the
 # npm registry and checked against their hashes.
