@@ -331,7 +331,7 @@ def expert_pool(page: Page, tmp: Path) -> None:
         expect(page.locator("#conflicts-h + ul")).to_contain_text(value)
     looks_right(page, "expert")
     pages.navigate(page, "评审", "评审专家库")
-    expect(rows.filter(has_text="导入评委01")).to_contain_text("推荐单位（代码）：pudong")
+    expect(rows.filter(has_text="导入评委01")).to_contain_text("推荐单位（代码）：浦东新区 pudong")
     expect(rows.filter(has_text="导入评委02")).to_contain_text(credit_code(900))
 
 
