@@ -28,11 +28,11 @@ from api.campaigns.schemas import (
     WindowIn,
     windows_out,
 )
-from api.platform.access import SIGNED_IN, access, only
+from api.platform.access import SIGNED_IN, Principal, access, only
 from api.platform.boundary import checked_moment
 from api.platform.dependencies import etag
 from api.platform.schemas import in_zone
-from projections.campaign_list import list_campaigns
+from projections.campaign_list import LISTED, list_campaigns
 from projections.service import TenantViews
 from tenants.runtime import TenantRuntime
 
@@ -82,11 +82,20 @@ class CampaignController(Controller):
         self,
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
+        principal: NamedDependency[Principal],
         programme: FromQuery[Programme | None] = None,
         year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
     ) -> list[CampaignListItem]:
         zone = runtime.tenant.zone
-        rows = list_campaigns(views.db("campaign_list"), programme, year)
+        # The view's position came with the session (PostgreSQL): an unchanged list is not
+        # read again (ADR 0031).
+        rows = list_campaigns(
+            views.db(LISTED),
+            programme,
+            year,
+            upstream=runtime.ledger.name,
+            position=principal.view_positions.get(LISTED),
+        )
         return [CampaignListItem.of(row, zone) for row in rows]
 
     @get(
