@@ -218,6 +218,23 @@ def listed(db: ViewDatabase) -> _Listed:
         return found
 
 
+def kept_campaigns(
+    db: ViewDatabase,
+    programme: str | None = None,
+    year: int | None = None,
+    *,
+    position: int | None,
+) -> list[CampaignSummary] | None:
+    """The list `list_campaigns` read at `position`, if it kept it (no I/O: a caller on the
+    event loop may ask); None otherwise."""
+    if position is None:
+        return None
+    cache = listed(db)
+    with cache.lock:
+        kept = cache.lists.get((programme, year))
+    return list(kept[1]) if kept is not None and kept[0] == position else None
+
+
 def list_campaigns(
     db: ViewDatabase,
     programme: str | None = None,
@@ -233,13 +250,11 @@ def list_campaigns(
     before at that same position is answered again without a query: the view's rows change
     only in the transactions that move its position (`Tx.advance`), so the same position means
     the same rows. Any other position reads the list and its position in one statement."""
+    kept = kept_campaigns(db, programme, year, position=position)
+    if kept is not None:
+        return kept
     cache = listed(db) if position is not None and upstream is not None else None
     key = (programme, year)
-    if cache is not None:
-        with cache.lock:
-            kept = cache.lists.get(key)
-        if kept is not None and kept[0] == position:
-            return list(kept[1])
     # Typed flags rather than bare NULLs: PostgreSQL cannot type a bare NULL parameter.
     params: dict[str, Any] = {
         "all_programmes": programme is None,
