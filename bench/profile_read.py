@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,11 @@ def profile_every_thread() -> None:
 
 
 async def direct(
-    app: Any, headers: dict[str, str], expected: bytes, requests: int
+    app: Any, headers: dict[str, str], expected: bytes, requests: int, concurrency: int = 1
 ) -> tuple[list[float], float]:
-    """`requests` GETs straight to the ASGI app, one after another, on this thread's loop."""
+    """`requests` GETs straight to the ASGI app on this thread's loop, `concurrency` at a time
+    (as a server's worker with that many callers); each one's wall time, and the process's CPU
+    time per request."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -107,15 +110,26 @@ async def direct(
         profile.disable()
         profile.clear()
         profile.enable()
-    walls = []
-    cpu_started = time.process_time()
-    for _ in range(requests):
-        body.clear()
-        started = time.perf_counter()
-        await app(dict(scope), receive, send)
-        walls.append(time.perf_counter() - started)
-    cpu = (time.process_time() - cpu_started) / requests
-    check(b"".join(body) == expected, repr(body))
+    walls: list[float] = []
+    answers: list[bytes] = []
+
+    async def send_to(parts: list[bytes], message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+
+    async def caller(count: int) -> None:
+        for _ in range(count):
+            parts: list[bytes] = []
+            started = time.perf_counter()
+            await app(dict(scope), receive, partial(send_to, parts))
+            walls.append(time.perf_counter() - started)
+            answers.append(b"".join(parts))
+
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(caller(requests // concurrency) for _ in range(concurrency)))
+    cpu = (time.process_time() - cpu_started) / len(walls)
+    print(f"{len(walls) / (time.perf_counter() - wall_started):.0f} requests a second")
+    check(set(answers) == {expected}, repr(set(answers)))
     return walls, cpu
 
 
@@ -125,6 +139,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--callers", nargs="*", help="also who called these (pstats patterns)")
+    parser.add_argument("--concurrency", type=int, default=1, help="requests at a time")
     parser.add_argument("--no-profile", action="store_true", help="wall times only")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -157,7 +172,9 @@ def main() -> None:
             check(opened.status_code == 201, opened.text)
             first = client.get(f"{SAQ}/campaigns", headers=headers)
             check(first.status_code == 200 and len(first.json()) == 1, first.text)
-            walls, cpu = asyncio.run(direct(app, headers, first.content, args.requests))
+            walls, cpu = asyncio.run(
+                direct(app, headers, first.content, args.requests, args.concurrency)
+            )
             threading.setprofile(None)  # type: ignore[arg-type]
             for profile in list(_profiles):
                 profile.disable()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -84,11 +84,14 @@ class CampaignController(Controller):
         self,
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
-        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
         programme: FromQuery[Programme | None] = None,
         year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
     ) -> list[CampaignListItem]:
         zone = runtime.tenant.zone
+        # The principal from the request's state, not as a dependency: a second dependency
+        # without dependencies of its own would have Litestar resolve both in a task group.
+        principal: Principal = request.state.principal
         db, position = views.db(LISTED), principal.view_positions.get(LISTED)
         # The view's position came with the session (PostgreSQL): a list kept at that position
         # is answered here, on the event loop, with no query and no thread (ADR 0031); any other

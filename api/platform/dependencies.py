@@ -18,7 +18,6 @@ from litestar.params import FromPath, HeaderParameter
 from aggregates.actor import Actor
 from aggregates.problems import Problem
 from api.accounts.routes import Auth
-from api.platform.access import Principal
 from api.platform.errors import RequestProblem
 from api.platform.records import Records
 from projections.service import PlatformViews, TenantViews
@@ -54,12 +53,6 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     """The signed-in user, in the role this route admits them in (set by the access guard)."""
     actor: Actor = request.state.actor
     return actor
-
-
-def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    """The signed-in user (set by the access guard), with what their session's statement read."""
-    principal: Principal = request.state.principal
-    return principal
 
 
 def provide_records(request: Request[Any, Any, Any]) -> Records:
@@ -103,5 +96,4 @@ DEPENDENCIES: dict[str, Any] = {
     "auth": Provide(provide_auth, sync_to_thread=False),
     "files": Provide(provide_files, sync_to_thread=False),
     "records": Provide(provide_records, sync_to_thread=False),
-    "principal": Provide(provide_principal, sync_to_thread=False),
 }
