@@ -136,10 +136,10 @@ class AuthStore:
         return session_id, expires_at
 
     def session(self, session_id: str) -> SessionRecord | None:
-        with self.db.read() as tx:
-            rows = tx.execute(
-                self._session_statement, {**self._session_params, "h": digest(session_id)}
-            )
+        # One round trip on PostgreSQL (`read_one`): every authenticated request makes it.
+        rows = self.db.read_one(
+            self._session_statement, {**self._session_params, "h": digest(session_id)}
+        )
         if not rows:
             return None
         account_id, epoch, expires_at, revoked_at, *last = rows[0]
