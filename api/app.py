@@ -55,6 +55,7 @@ from api.recommending.unit_reports import UnitReportController
 from api.review.results import CertificateController, ResultsController
 from api.review.routes import ExpertController, ReviewController
 from api.statistics.routes import StatisticsController
+from projections.campaign_list import LISTED
 from projections.service import PlatformViews
 from projections.store import open_view_database
 from tenants.pool import database_unavailable
@@ -127,7 +128,11 @@ def create_app(
             runtime.ledger.passwords = BoundedPasswords(runtime.ledger.passwords, slots)
         with platform.startup_lock():  # its tables: one process at a time
             auth = {
-                code: AuthStore(open_view_database(runtime.location, "auth"))
+                code: AuthStore(
+                    open_view_database(runtime.location, "auth"),
+                    views=POSITIONED_VIEWS,
+                    upstream=runtime.ledger.name,
+                )
                 for code, runtime in platform.tenants.items()
             }
         accounts = {
@@ -216,6 +221,11 @@ def create_app(
     check_every_route_declares_access(app)
     document_responses(app)
     return app
+
+
+POSITIONED_VIEWS = (LISTED,)
+"""Read models whose stored position each session's statement reads too (PostgreSQL), for the
+reads that cache by it (`GET …/campaigns`, ADR 0031)."""
 
 
 def restart_on(app: Litestar, startup: Startup) -> None:

@@ -15,6 +15,7 @@ Load goes to 127.0.0.1 only; every phase is bounded in time and in requests. The
 (`qcflow_bench_serve_<random>`) is dropped at the end, also on failure.
 
     PYTHONPATH=. .venv/bin/python bench/serve_bench.py [--runs 3] [--workers 2] [--json PATH]
+        [--reads-only]
 """
 
 from __future__ import annotations
@@ -413,7 +414,7 @@ def measure(
                     ("drafts", port, draft),
                 ),
             )
-            for pair in pairs:
+            for pair in pairs[:1] if args.reads_only else pairs:
                 figures = {name: Figures() for name, _, _ in pair}
                 for _ in range(args.slices):
                     for name, target, raw in pair:
@@ -429,13 +430,17 @@ def measure(
                             )
                         )
                 result.update({name: f.summary() for name, f in figures.items()})
-            time.sleep(2)  # the worker catches up before the paced phase
-            result["drafts_at_rate"] = uvloop.run(
-                at_rate(port, draft, args.rate, args.rate_seconds, args.pool)
-            ).summary()
+            if not args.reads_only:
+                time.sleep(2)  # the worker catches up before the paced phase
+                result["drafts_at_rate"] = uvloop.run(
+                    at_rate(port, draft, args.rate, args.rate_seconds, args.pool)
+                ).summary()
+            result["load_average"] = [round(x, 1) for x in os.getloadavg()]
     result["campaigns_vs_trivial_get"] = round(
         result["campaigns"]["rate"] / result["trivial_get"]["rate"], 3
     )
+    if args.reads_only:
+        return result
     result["drafts_vs_trivial_post"] = round(
         result["drafts"]["rate"] / result["trivial_post"]["rate"], 3
     )
@@ -477,6 +482,11 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="drafts a second, paced")
     parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--pool", type=int, default=64, help="connections of the paced phase")
+    parser.add_argument(
+        "--reads-only",
+        action="store_true",
+        help="only the read pair (trivial read / campaigns): no drafts, no paced phase",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -505,20 +515,24 @@ def main() -> int:
             run = measure(args, env, logs, situation, accounts)
             runs.append(run)
             print(f"run {number}: {json.dumps(run, ensure_ascii=False)}", flush=True)
-        report = {
-            "workers": args.workers,
-            "connections": args.connections,
-            "runs": runs,
-            "min_median_max": {
-                "trivial_get_rate": spread(runs, "trivial_get", "rate"),
+        figures = {
+            "trivial_get_rate": spread(runs, "trivial_get", "rate"),
+            "campaigns_rate": spread(runs, "campaigns", "rate"),
+            "campaigns_vs_trivial_get": spread(runs, "campaigns_vs_trivial_get"),
+        }
+        if not args.reads_only:
+            figures |= {
                 "trivial_post_rate": spread(runs, "trivial_post", "rate"),
-                "campaigns_rate": spread(runs, "campaigns", "rate"),
-                "campaigns_vs_trivial_get": spread(runs, "campaigns_vs_trivial_get"),
                 "drafts_rate": spread(runs, "drafts", "rate"),
                 "drafts_vs_trivial_post": spread(runs, "drafts_vs_trivial_post"),
                 "drafts_at_rate_p50_ms": spread(runs, "drafts_at_rate", "p50_ms"),
                 "drafts_at_rate_p99_ms": spread(runs, "drafts_at_rate", "p99_ms"),
-            },
+            }
+        report = {
+            "workers": args.workers,
+            "connections": args.connections,
+            "runs": runs,
+            "min_median_max": figures,
         }
         print(json.dumps(report["min_median_max"], indent=2))
         if args.json:

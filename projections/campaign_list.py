@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
@@ -169,29 +171,102 @@ class CampaignListProjection(Projection):
         )
 
 
+LISTED = "campaign_list"
+"""The projection's name: its stored position keys `list_campaigns`'s cache."""
+
+_LIST = (
+    "SELECT c.campaign_id, programme, year, title, document_number, status, version,"
+    " timeline, opened_at, modified_at, published_at, r.campaign_id IS NOT NULL"
+    "{position}"
+    " FROM {campaign_list} c"
+    " LEFT JOIN {campaign_rehearsals} r ON r.campaign_id = c.campaign_id"
+    " WHERE (:all_programmes OR programme = :programme)"
+    " AND (:all_years OR year = :year)"
+    " ORDER BY year DESC, programme, r.campaign_id IS NOT NULL"
+)
+LIST = _LIST.replace("{position}", "")
+LIST_AT = _LIST.replace(
+    "{position}",
+    ", (SELECT t.notification_id FROM {projection_tracking} t"
+    " WHERE t.projection = :projection AND t.upstream = :upstream)",
+)
+"""The list and, in the same statement (one snapshot), the position it is as of."""
+
+CACHED_LISTS = 256
+"""Lists kept per view database (a filter's programme and year each: few in practice)."""
+
+
+class _Listed:
+    """A view database's lists, each with the stored position it was read at."""
+
+    def __init__(self) -> None:
+        self.lists: dict[tuple[str | None, int | None], tuple[int, list[CampaignSummary]]] = {}
+        self.lock = threading.Lock()
+        self.reads = 0
+        """Lists read from the store, cache misses (tests and benchmarks)."""
+
+
+_LISTED: weakref.WeakKeyDictionary[ViewDatabase, _Listed] = weakref.WeakKeyDictionary()
+_LISTED_LOCK = threading.Lock()
+
+
+def listed(db: ViewDatabase) -> _Listed:
+    with _LISTED_LOCK:
+        found = _LISTED.get(db)
+        if found is None:
+            found = _LISTED[db] = _Listed()
+        return found
+
+
+def kept_campaigns(
+    db: ViewDatabase,
+    programme: str | None = None,
+    year: int | None = None,
+    *,
+    position: int | None,
+) -> list[CampaignSummary] | None:
+    """The list `list_campaigns` read at `position`, if it kept it (no I/O: a caller on the
+    event loop may ask); None otherwise."""
+    if position is None:
+        return None
+    cache = listed(db)
+    with cache.lock:
+        kept = cache.lists.get((programme, year))
+    return list(kept[1]) if kept is not None and kept[0] == position else None
+
+
 def list_campaigns(
-    db: ViewDatabase, programme: str | None = None, year: int | None = None
+    db: ViewDatabase,
+    programme: str | None = None,
+    year: int | None = None,
+    *,
+    upstream: str | None = None,
+    position: int | None = None,
 ) -> list[CampaignSummary]:
-    """The tenant's campaigns, newest year first."""
-    # Typed flags rather than bare NULLs: PostgreSQL cannot type a NULL parameter.
-    params = {
+    """The tenant's campaigns, newest year first.
+
+    With `position` (this view's stored position, read by the caller just now: the session's
+    statement does on PostgreSQL, ADR 0031) and `upstream` (the tenant's ledger), a list read
+    before at that same position is answered again without a query: the view's rows change
+    only in the transactions that move its position (`Tx.advance`), so the same position means
+    the same rows. Any other position reads the list and its position in one statement."""
+    kept = kept_campaigns(db, programme, year, position=position)
+    if kept is not None:
+        return kept
+    cache = listed(db) if position is not None and upstream is not None else None
+    key = (programme, year)
+    # Typed flags rather than bare NULLs: PostgreSQL cannot type a bare NULL parameter.
+    params: dict[str, Any] = {
         "all_programmes": programme is None,
         "programme": programme or "",
         "all_years": year is None,
         "year": year or 0,
     }
-    with db.transaction() as tx:
-        rows = tx.execute(
-            "SELECT c.campaign_id, programme, year, title, document_number, status, version,"
-            " timeline, opened_at, modified_at, published_at, r.campaign_id IS NOT NULL"
-            " FROM {campaign_list} c"
-            " LEFT JOIN {campaign_rehearsals} r ON r.campaign_id = c.campaign_id"
-            " WHERE (:all_programmes OR programme = :programme)"
-            " AND (:all_years OR year = :year)"
-            " ORDER BY year DESC, programme, r.campaign_id IS NOT NULL",
-            params,
-        )
-    return [
+    if cache is not None:
+        params |= {"projection": LISTED, "upstream": upstream}
+    with db.read() as tx:
+        rows = tx.execute(LIST if cache is None else LIST_AT, params)
+    summaries = [
         CampaignSummary(
             campaign_id=row[0],
             programme=row[1],
@@ -208,3 +283,14 @@ def list_campaigns(
         )
         for row in rows
     ]
+    if cache is not None and rows and rows[0][12] is not None:
+        with cache.lock:
+            cache.reads += 1
+            if len(cache.lists) >= CACHED_LISTS:
+                cache.lists.clear()
+            cache.lists[key] = (int(rows[0][12]), summaries)
+        return list(summaries)
+    if cache is not None:
+        with cache.lock:
+            cache.reads += 1
+    return summaries

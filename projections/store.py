@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import re
 import sqlite3
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
@@ -22,7 +24,8 @@ from typing import IO, Any, Protocol, TypeVar
 
 import msgspec
 import psycopg
-from psycopg import sql
+from psycopg import ClientCursor, sql
+from psycopg.pq import TransactionStatus
 from psycopg_pool import PoolTimeout
 
 from projections import listener
@@ -238,6 +241,12 @@ class ViewDatabase(ABC):
     def read(self) -> contextlib.AbstractContextManager[Tx]:
         """A transaction that only reads (on PostgreSQL rolled back: it commits nothing)."""
         return self.transaction()
+
+    def read_one(self, statement: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of one statement that only reads (on PostgreSQL in one round trip, committing
+        nothing: ADR 0031)."""
+        with self.read() as tx:
+            return tx.execute(statement, params)
 
     def ensure_tracking(self) -> None:
         with self.transaction() as tx:
@@ -587,6 +596,50 @@ class PostgresViewDatabase(ViewDatabase):
         with self._connection() as conn, rolled_back(conn), conn.cursor() as cursor:
             yield PostgresTx(cursor, self.schema)
 
+    def read_one(self, statement: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        # BEGIN, the statement prepared once per connection and ROLLBACK, sent as one query: one
+        # round trip where `read()` takes three (BEGIN, the statement, ROLLBACK), still
+        # committing nothing. psycopg is kept out of the way: the connection in autocommit for
+        # the call (so that it does not send a BEGIN of its own) and its statement cache off
+        # (a ROLLBACK it saw would make it deallocate every statement of the connection).
+        name, prepare, execute = _one_read(statement, self.schema)
+        with self._connection() as conn:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                with rolled_back(conn), conn.cursor() as cursor:
+                    return PostgresTx(cursor, self.schema).execute(statement, params)
+            prepared = _PREPARED.setdefault(conn, set())
+            autocommit, threshold = conn.autocommit, conn.prepare_threshold
+            conn.autocommit, conn.prepare_threshold = True, None
+            try:
+                for attempt in (1, 2):
+                    new = name not in prepared
+                    try:
+                        with ClientCursor(conn) as cursor:
+                            cursor.execute("BEGIN; " + (prepare if new else "") + execute, params)
+                            cursor.nextset()  # past BEGIN's
+                            if new:
+                                cursor.nextset()  # past PREPARE's
+                            rows = cursor.fetchall()
+                        prepared.add(name)
+                        return rows
+                    except psycopg.errors.InvalidSqlStatementName:
+                        # Gone (psycopg's DEALLOCATE ALL after a ROLLBACK or a DROP it ran on
+                        # this connection): prepared again, once.
+                        _end_read(conn)
+                        if attempt == 2:
+                            raise
+                        prepared.discard(name)
+                    except psycopg.errors.DuplicatePreparedStatement:
+                        _end_read(conn)
+                        if attempt == 2:
+                            raise
+                        prepared.add(name)
+                raise AssertionError("unreachable")
+            finally:
+                with contextlib.suppress(psycopg.Error):  # a broken connection: the pool drops it
+                    _end_read(conn)
+                    conn.autocommit, conn.prepare_threshold = autocommit, threshold
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         # A pool that waited in vain says why (the server's answer), not only that it waited.
@@ -623,6 +676,36 @@ _ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|TABLE)\b|\bRETURNING\b", re.I)
 @lru_cache(maxsize=512)
 def _returns_rows(statement: str) -> bool:
     return _ROWS.search(statement) is not None
+
+
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The statements `read_one` has prepared on each connection of a pool (PostgreSQL keeps them for
+the session, through rollbacks)."""
+
+
+@lru_cache(maxsize=128)
+def _one_read(statement: str, schema: str) -> tuple[str, str, str]:
+    """`read_one`'s name for the statement in the schema, its PREPARE and what runs it
+    (`EXECUTE name(%(a)s, …); ROLLBACK`, the arguments bound on the client as literals)."""
+    order: list[str] = []
+
+    def numbered(match: re.Match[str]) -> str:
+        if match.group(1) not in order:
+            order.append(match.group(1))
+        return f"${order.index(match.group(1)) + 1}"
+
+    text = _PARAM.sub(numbered, _names(statement, schema))
+    name = "qcflow_" + hashlib.sha256(text.encode()).hexdigest()[:24]
+    arguments = ", ".join(f"%({parameter})s" for parameter in order)
+    execute = f"EXECUTE {name}({arguments}); ROLLBACK" if order else f"EXECUTE {name}; ROLLBACK"
+    return name, f"PREPARE {name} AS " + text.replace("%", "%%") + "; ", execute
+
+
+def _end_read(conn: psycopg.Connection[Any]) -> None:
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        conn.pgconn.exec_(b"ROLLBACK")
 
 
 @lru_cache(maxsize=512)

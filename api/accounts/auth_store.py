@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -55,6 +56,10 @@ class SessionRecord:
     account_version: int | None = None
     """The account's last version in the ledger, read in the same statement where the ledger
     shares the database (PostgreSQL: the tenant's schema); None where it does not (SQLite)."""
+    view_positions: Mapping[str, int] = field(default_factory=dict)
+    """The stored positions of the read models the store was asked to report (`AuthStore`'s
+    `views`), read in the same statement (PostgreSQL; empty on SQLite, a file per view): what a
+    read's cache keyed by its view's position checks, with no round trip of its own (ADR 0031)."""
 
 
 SESSION = (
@@ -70,6 +75,13 @@ SESSION_AND_ACCOUNT_VERSION = (
 """The session and its account's last version (`api.accounts.cache`, ADR 0031): on PostgreSQL
 the tenant's ledger (`ledger_events`) is in the same schema, so one round trip answers both."""
 
+VIEW_POSITION = (
+    ", (SELECT t.notification_id FROM {projection_tracking} t"
+    " WHERE t.projection = :view_%d AND t.upstream = :upstream)"
+)
+"""A read model's stored position, a column of the session's statement (PostgreSQL: the
+tracking table is in the tenant's schema too)."""
+
 
 @dataclass(frozen=True)
 class Mail:
@@ -82,11 +94,25 @@ class Mail:
 class AuthStore:
     """One tenant's sign-in records."""
 
-    def __init__(self, db: ViewDatabase) -> None:
+    def __init__(self, db: ViewDatabase, views: Sequence[str] = (), upstream: str = "") -> None:
+        """`views`: the read models whose stored positions (from `upstream`, the tenant's
+        ledger) each session's statement reports too, on PostgreSQL."""
         self.db = db
         with db.transaction() as tx:
             for statement in TABLES:
                 tx.execute(statement)
+        self._views = tuple(views) if isinstance(db, PostgresViewDatabase) else ()
+        self._session_params = {f"view_{i}": name for i, name in enumerate(self._views)}
+        self._session_params["upstream"] = upstream
+        self._session_statement = (
+            SESSION_AND_ACCOUNT_VERSION.replace(
+                " FROM {auth_sessions} s",
+                "".join(VIEW_POSITION % i for i in range(len(self._views)))
+                + " FROM {auth_sessions} s",
+            )
+            if isinstance(db, PostgresViewDatabase)
+            else SESSION
+        )
 
     # Sessions.
 
@@ -110,21 +136,25 @@ class AuthStore:
         return session_id, expires_at
 
     def session(self, session_id: str) -> SessionRecord | None:
-        with_version = isinstance(self.db, PostgresViewDatabase)
-        with self.db.read() as tx:
-            rows = tx.execute(
-                SESSION_AND_ACCOUNT_VERSION if with_version else SESSION,
-                {"h": digest(session_id)},
-            )
+        # One round trip on PostgreSQL (`read_one`): every authenticated request makes it.
+        rows = self.db.read_one(
+            self._session_statement, {**self._session_params, "h": digest(session_id)}
+        )
         if not rows:
             return None
         account_id, epoch, expires_at, revoked_at, *last = rows[0]
+        positions = {
+            name: int(position)
+            for name, position in zip(self._views, last[1:], strict=True)
+            if position is not None
+        }
         return SessionRecord(
             UUID(account_id),
             int(epoch),
             datetime.fromisoformat(expires_at),
             revoked_at is not None,
             int(last[0]) if last and last[0] is not None else None,
+            positions,
         )
 
     def revoke_session(self, session_id: str, at: datetime) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -28,11 +30,11 @@ from api.campaigns.schemas import (
     WindowIn,
     windows_out,
 )
-from api.platform.access import SIGNED_IN, access, only
+from api.platform.access import SIGNED_IN, Principal, access, only
 from api.platform.boundary import checked_moment
 from api.platform.dependencies import etag
 from api.platform.schemas import in_zone
-from projections.campaign_list import list_campaigns
+from projections.campaign_list import LISTED, kept_campaigns, list_campaigns
 from projections.service import TenantViews
 from tenants.runtime import TenantRuntime
 
@@ -77,16 +79,35 @@ class CampaignController(Controller):
             saved, runtime, views, HTTP_201_CREATED if saved.created else HTTP_200_OK
         )
 
-    @get("/", operation_id="listCampaigns", sync_to_thread=True, opt=access(SIGNED_IN))
-    def list_campaigns(
+    @get("/", operation_id="listCampaigns", opt=access(SIGNED_IN))
+    async def list_campaigns(
         self,
         runtime: NamedDependency[TenantRuntime],
         views: NamedDependency[TenantViews],
+        request: Request[Any, Any, Any],
         programme: FromQuery[Programme | None] = None,
         year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
     ) -> list[CampaignListItem]:
         zone = runtime.tenant.zone
-        rows = list_campaigns(views.db("campaign_list"), programme, year)
+        # The principal from the request's state, not as a dependency: a second dependency
+        # without dependencies of its own would have Litestar resolve both in a task group.
+        principal: Principal = request.state.principal
+        db, position = views.db(LISTED), principal.view_positions.get(LISTED)
+        # The view's position came with the session (PostgreSQL): a list kept at that position
+        # is answered here, on the event loop, with no query and no thread (ADR 0031); any other
+        # is read in a thread.
+        rows = kept_campaigns(db, programme, year, position=position)
+        if rows is None:
+            rows = await sync_to_thread(
+                partial(
+                    list_campaigns,
+                    db,
+                    programme,
+                    year,
+                    upstream=runtime.ledger.name,
+                    position=position,
+                )
+            )
         return [CampaignListItem.of(row, zone) for row in rows]
 
     @get(

@@ -9,7 +9,8 @@ that the existence of its records does not leak.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -76,6 +77,9 @@ class Principal:
     tenant: str
     session_id: str
     via_cookie: bool
+    view_positions: Mapping[str, int] = field(default_factory=dict)
+    """Stored positions of some of the tenant's read models, read with the session (ADR 0031):
+    a read whose cache is keyed by its view's position checks it without a round trip."""
 
     @property
     def roles(self) -> set[Role]:
@@ -127,7 +131,7 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         raise _unauthenticated("账号不可用，请重新登录") from None
     if account.session_epoch != session.epoch:
         raise _unauthenticated("密码已更改或账号已锁定，请重新登录")
-    return Principal(account, tenant, session_id, via_cookie)
+    return Principal(account, tenant, session_id, via_cookie, session.view_positions)
 
 
 def _unauthenticated(message: str) -> RequestProblem:
