@@ -4,7 +4,12 @@ wall time split into what it waits for (the command's database work, the read mo
 read-your-writes wait) and cProfile of every thread of the process (the event loop, the handler
 threads, the runners), merged.
 
-    PYTHONPATH=. .venv/bin/python bench/profile_draft.py --drafts 50 [--top 25]
+    PYTHONPATH=. .venv/bin/python bench/profile_draft.py --drafts 50 [--top 25] [--worker]
+
+`--worker`: the read models run in a `qcflow worker` process beside it (as `serve_bench.py` and
+the deploy notes run them) and this process only waits for them; the profile and the round
+trips counted are then the web's alone. The round trips are psycopg's waits for the server
+(every answer awaited, a pipeline's once) and the ROLLBACKs of reads sent to libpq directly.
 """
 
 from __future__ import annotations
@@ -12,24 +17,31 @@ from __future__ import annotations
 import argparse
 import cProfile
 import logging
+import os
 import pstats
+import secrets
 import statistics
 import tempfile
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import structlog
 from litestar.testing import TestClient
+from psycopg.pq import TransactionStatus
 
 import api.platform.read_your_writes as ryw
+import projections.store as view_store
+import tenants.pool as tenant_pool
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.app import create_app
+from bench.serve_bench import WORKER, running, wait_for_line
 from bench.write_cost import ICBC, SAQ, check, scratch_database, tenants_dir
 from tenants.postgres import TenantChannelRecorder
 from tenants.settings import Settings
@@ -65,13 +77,17 @@ def profile_every_thread() -> None:
     start()
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 (one story, told in order)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--drafts", type=int, default=50)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--worker", action="store_true", help="the read models in a `qcflow worker` beside it"
+    )
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    count_rollbacks()
     ryw.wait_for_writes = timed("read-your-writes wait", ryw.wait_for_writes)
     TenantChannelRecorder.insert_events = timed(  # type: ignore[method-assign]
         "append (one round trip)", TenantChannelRecorder.insert_events
@@ -80,11 +96,17 @@ def main() -> None:
         tenants = Path(tmp) / "tenants"
         tenants.mkdir()
         settings = Settings(
-            database_url=url, data_dir=Path(tmp) / "var", tenants_dir=tenants_dir(0, tenants)
+            database_url=url,
+            data_dir=Path(tmp) / "var",
+            tenants_dir=tenants_dir(0, tenants),
+            run_projections=not args.worker,
         )
+        stack = ExitStack()
+        if args.worker:
+            stack.enter_context(worker_beside(settings, Path(tmp)))
         app = create_app(settings, clock=Clock(beijing(2024, 1, 15, 9, 30)))
         profile_every_thread()  # before the client's threads and the runners' start
-        with TestClient(app) as client:
+        with stack, TestClient(app) as client:
             ledger = app.state.platform.tenants["saq"].ledger
             headers = {}
             for role, scope in ((Role.SECRETARIAT, None), (Role.APPLICANT_UNIT, ICBC)):
@@ -113,6 +135,7 @@ def main() -> None:
                     "warm",
                 )
             SPENT.clear()
+            ROLLBACKS.clear()
             for profile in list(_profiles):  # the set-up's share is not a draft's
                 profile.disable()
                 profile.clear()
@@ -138,8 +161,56 @@ def main() -> None:
     for profile in _profiles[1:]:
         with contextlib_suppress():
             stats.add(profile)
+    print_round_trips(stats, args.drafts)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)
+
+
+ROLLBACKS: list[int] = []
+
+
+def count_rollbacks() -> None:
+    """Count the reads' ROLLBACKs (sent to libpq directly, which cProfile does not see)."""
+    original = tenant_pool.rolled_back
+
+    @contextmanager
+    def counted(conn: Any) -> Iterator[None]:
+        if conn.info.transaction_status == TransactionStatus.IDLE:
+            ROLLBACKS.append(1)
+        with original(conn):
+            yield
+
+    tenant_pool.rolled_back = counted
+    view_store.rolled_back = counted  # type: ignore[attr-defined]
+
+
+def print_round_trips(stats: pstats.Stats, drafts: int) -> None:
+    waits = 0
+    for (filename, _, function), (_, calls, *_) in stats.stats.items():  # type: ignore[attr-defined]
+        if function == "wait" and filename.endswith("psycopg/connection.py"):
+            waits += calls
+    rollbacks = len(ROLLBACKS)
+    print(
+        f"  round trips in this process: {(waits + rollbacks) / drafts:.1f} per draft"
+        f" ({waits / drafts:.1f} answers awaited, {rollbacks / drafts:.1f} ROLLBACKs of reads)"
+    )
+
+
+@contextmanager
+def worker_beside(settings: Settings, tmp: Path) -> Iterator[None]:
+    """`qcflow worker` on the same database, tenants and data folder, started."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("QCFLOW_")},
+        "QCFLOW_DATABASE_URL": str(settings.database_url),
+        "QCFLOW_DATA_DIR": str(settings.data_dir),
+        "QCFLOW_TENANTS_DIR": str(settings.tenants_dir),
+        "QCFLOW_LOG_FORMAT": "json",
+        "QCFLOW_SECRET_KEY": secrets.token_urlsafe(48),
+    }
+    log = tmp / "worker.log"
+    with running(WORKER, env, log) as worker:
+        wait_for_line(log, b'"worker_started"', worker)
+        yield
 
 
 class contextlib_suppress:

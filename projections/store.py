@@ -72,6 +72,18 @@ class Tx(ABC):
     def rowcount(self) -> int:
         """Rows changed by the last statement."""
 
+    def notify(self, channel: str, payload: str) -> None:  # noqa: B027 (SQLite: nothing)
+        """Tell the listeners of `channel` on commit (PostgreSQL; SQLite has no listeners)."""
+
+    def positions(self, upstream: str) -> dict[str, int]:
+        """Every read model's stored position after `upstream`, in one read."""
+        rows = self.execute(
+            "SELECT projection, notification_id FROM {projection_tracking}"
+            " WHERE upstream = :upstream",
+            {"upstream": upstream},
+        )
+        return {str(name): int(position) for name, position in rows}
+
     def position(self, projection: str, upstream: str) -> int:
         rows = self.execute(
             "SELECT notification_id FROM {projection_tracking}"
@@ -166,6 +178,11 @@ class Claim(Protocol):
         becoming the holder, or after `timeout` seconds (SQLite; on PostgreSQL the listener
         wakes a holder, so it waits without a timeout and an idle process sends nothing)."""
 
+    def notified_head(self) -> int | None:
+        """The last position notified since the claim was made (every write up to it is
+        committed), or None when the notifications cannot tell: SQLite has none, and a write
+        notified without its position (an older writer) since the last call."""
+
     def passed(self, applied: int, position: int) -> bool:
         """Whether a loop that applied everything it follows up to `applied` (and has read to
         the ledger's head since it claimed) has passed `position` too, because no write in
@@ -191,6 +208,9 @@ class _FileClaim:
 
     def passed(self, applied: int, position: int) -> bool:
         return False
+
+    def notified_head(self) -> int | None:
+        return None
 
     def wait(self, timeout: float) -> None:
         # SQLite has no notifications: poll, or wake at once on an in-process nudge.
@@ -366,6 +386,13 @@ class PostgresTx(Tx):
             reader.execute(query, dict(params or {}))
             self._pipeline.sync()
             return reader.fetchall() if reader.description else []
+
+    def notify(self, channel: str, payload: str) -> None:
+        # A command, no rows: in a batch it goes out with the writes, no round trip of its own.
+        self.flush()
+        self._cursor.execute(
+            sql.SQL("NOTIFY {}, {}").format(sql.Identifier(channel), sql.Literal(payload))
+        )
 
     def flush(self) -> None:
         """Send the write held back (in a batch), in order after everything sent before it."""
@@ -554,6 +581,11 @@ class PostgresViewDatabase(ViewDatabase):
         except BaseException:
             self.close()
             raise
+
+    @property
+    def listener(self) -> listener.Listener:
+        """The process's listening connection on this database."""
+        return self._shared.listener
 
     @contextlib.contextmanager
     def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
