@@ -8,8 +8,8 @@ threads, the runners), merged.
 
 `--worker`: the read models run in a `qcflow worker` process beside it (as `serve_bench.py` and
 the deploy notes run them) and this process only waits for them; the profile and the round
-trips counted are then the web's alone. The round trips are psycopg's waits for the server
-(every answer awaited, a pipeline's once) and the ROLLBACKs of reads sent to libpq directly.
+trips counted are then the web's alone. Round trips are counted with `PSYCOPG_IMPL=python`
+(see `count_round_trips`; slower, so read the times from a run without it).
 """
 
 from __future__ import annotations
@@ -21,23 +21,22 @@ import os
 import pstats
 import secrets
 import statistics
+import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import structlog
 from litestar.testing import TestClient
-from psycopg.pq import TransactionStatus
 
 import api.platform.read_your_writes as ryw
-import projections.store as view_store
-import tenants.pool as tenant_pool
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.app import create_app
@@ -87,7 +86,7 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
     )
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    count_rollbacks()
+    counting = count_round_trips()
     ryw.wait_for_writes = timed("read-your-writes wait", ryw.wait_for_writes)
     TenantChannelRecorder.insert_events = timed(  # type: ignore[method-assign]
         "append (one round trip)", TenantChannelRecorder.insert_events
@@ -135,7 +134,7 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
                     "warm",
                 )
             SPENT.clear()
-            ROLLBACKS.clear()
+            ROUND_TRIPS.clear()
             for profile in list(_profiles):  # the set-up's share is not a draft's
                 profile.disable()
                 profile.clear()
@@ -149,6 +148,8 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
             threading.setprofile(None)  # type: ignore[arg-type]
             for profile in list(_profiles):
                 profile.disable()
+            trips = len(ROUND_TRIPS)
+    del ROUND_TRIPS[trips:]  # what closing the platform sends is not a draft's
     ms = 1000.0
     print(
         f"{args.drafts} drafts: wall per draft median {statistics.median(walls) * ms:.1f} ms,"
@@ -161,39 +162,71 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
     for profile in _profiles[1:]:
         with contextlib_suppress():
             stats.add(profile)
-    print_round_trips(stats, args.drafts)
+    print_round_trips(counting, args.drafts)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)
 
 
-ROLLBACKS: list[int] = []
+ROUND_TRIPS: list[str] = []
 
 
-def count_rollbacks() -> None:
-    """Count the reads' ROLLBACKs (sent to libpq directly, which cProfile does not see)."""
-    original = tenant_pool.rolled_back
-
-    @contextmanager
-    def counted(conn: Any) -> Iterator[None]:
-        if conn.info.transaction_status == TransactionStatus.IDLE:
-            ROLLBACKS.append(1)
-        with original(conn):
-            yield
-
-    tenant_pool.rolled_back = counted
-    view_store.rolled_back = counted  # type: ignore[attr-defined]
+def where() -> str:
+    """The first of our own functions on the stack (what asked for the round trip)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(OURS) and "/bench/" not in name:
+            return f"{name.removeprefix(OURS)}:{frame.f_code.co_name}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "?"
 
 
-def print_round_trips(stats: pstats.Stats, drafts: int) -> None:
-    waits = 0
-    for (filename, _, function), (_, calls, *_) in stats.stats.items():  # type: ignore[attr-defined]
-        if function == "wait" and filename.endswith("psycopg/connection.py"):
-            waits += calls
-    rollbacks = len(ROLLBACKS)
-    print(
-        f"  round trips in this process: {(waits + rollbacks) / drafts:.1f} per draft"
-        f" ({waits / drafts:.1f} answers awaited, {rollbacks / drafts:.1f} ROLLBACKs of reads)"
-    )
+OURS = str(Path(__file__).resolve().parent.parent) + "/"
+
+
+def count_round_trips() -> bool:
+    """Count the round trips to the server at libpq's level (needs psycopg's Python
+    implementation, `PSYCOPG_IMPL=python`, whose connection class can be wrapped): outside a
+    pipeline each statement sent and each blocking `exec_` (the reads' ROLLBACK before this
+    change); in a pipeline each Sync or flush request that follows commands sent since the
+    last one (what was sent together is answered together: psycopg's transaction in a
+    pipeline queues several Syncs behind its COMMIT, one exchange)."""
+    if psycopg.pq.__impl__ != "python":
+        return False
+    from psycopg.pq import PipelineStatus, pq_ctypes  # noqa: PLC0415 (only this implementation)
+
+    sent: set[int] = set()
+    """Connections that queued commands in a pipeline since their last Sync or flush."""
+
+    def wrap(name: str, kind: str) -> None:
+        original = getattr(pq_ctypes.PGconn, name)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            piped = self.pipeline_status != PipelineStatus.OFF
+            if kind == "send" and piped:
+                sent.add(id(self))
+            elif kind in ("send", "exec") or id(self) in sent:
+                ROUND_TRIPS.append(where())
+                sent.discard(id(self))
+            return original(self, *args, **kwargs)
+
+        setattr(pq_ctypes.PGconn, name, wrapper)
+
+    for name in ("send_query", "send_query_params", "send_query_prepared", "send_prepare"):
+        wrap(name, "send")
+    wrap("exec_", "exec")
+    wrap("pipeline_sync", "sync")
+    wrap("send_flush_request", "sync")
+    return True
+
+
+def print_round_trips(counting: bool, drafts: int) -> None:
+    if not counting:
+        print("  round trips: run with PSYCOPG_IMPL=python to count them")
+        return
+    print(f"  round trips in this process: {len(ROUND_TRIPS) / drafts:.1f} per draft, asked by")
+    for site, count in Counter(ROUND_TRIPS).most_common(12):
+        print(f"    {count / drafts:5.1f}  {site}")
 
 
 @contextmanager

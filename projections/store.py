@@ -617,7 +617,10 @@ class PostgresViewDatabase(ViewDatabase):
     def read(self) -> Iterator[Tx]:
         # Rolled back: a read commits nothing (pg_stat_database counts it as a rollback).
         with self._connection() as conn, rolled_back(conn), conn.cursor() as cursor:
-            yield PostgresTx(cursor, self.schema)
+            # In the read's pipeline (`rolled_back`): each statement waits for its rows.
+            tx = PostgresTx(cursor, self.schema, conn._pipeline)
+            yield tx
+            tx.flush()
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:

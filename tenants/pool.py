@@ -17,6 +17,7 @@ import threading
 from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -117,21 +118,39 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
     """A transaction that only reads, on `conn` (autocommit or not, idle): rolled back at the
     end, so that it commits nothing (pg_stat_database counts a rollback).
 
-    The ROLLBACK goes to libpq directly: psycopg, seeing one, forgets every statement it has
-    prepared on the connection and sends DEALLOCATE ALL (itself a committed transaction), which
-    on a pool shared by reads and writes would undo the prepared statements all the time. What
-    a read prepares outlives its rollback in PostgreSQL (prepared statements are not
-    transactional), so psycopg's cache stays true."""
-    if conn.info.transaction_status != TransactionStatus.IDLE:
-        yield  # already inside a transaction: part of it
+    Two round trips, not three: the BEGIN goes out with the first statement and the ROLLBACK
+    with the end of the pipeline (psycopg's pipeline mode; a statement whose rows are fetched
+    waits for its answer as usual). The BEGIN and ROLLBACK are queued as psycopg queues its own
+    commands in a pipeline, not executed as statements: psycopg, seeing a ROLLBACK statement,
+    forgets every statement it has prepared on the connection and sends DEALLOCATE ALL (itself
+    a committed transaction), which on a pool shared by reads and writes would undo the
+    prepared statements all the time. What a read prepares outlives its rollback in PostgreSQL
+    (prepared statements are not transactional), so psycopg's cache stays true. A read that
+    failed is rolled back directly, after the pipeline."""
+    if conn.info.transaction_status != TransactionStatus.IDLE or conn._pipeline is not None:
+        yield  # already inside a transaction (or a pipeline): part of it
         return
-    if conn.autocommit:
-        conn.execute("BEGIN")  # otherwise psycopg begins one at the first statement
+    autocommit = conn.autocommit
+    conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
     try:
-        yield
+        with conn.pipeline() as pipeline:
+            _queue(conn, pipeline, b"BEGIN")
+            try:
+                yield
+            finally:
+                _queue(conn, pipeline, b"ROLLBACK")
     finally:
-        if conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.pgconn.exec_(b"ROLLBACK")
+        if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+            conn.pgconn.exec_(b"ROLLBACK")  # the pipeline was aborted: its ROLLBACK skipped
+        if not conn.closed:
+            conn.autocommit = autocommit
+
+
+def _queue(conn: Connection[Any], pipeline: Any, command: bytes) -> None:
+    """`command` into the pipeline, as psycopg queues its own (`_exec_command`): checked for an
+    error when its answer comes, not seen by the prepared statements' cache."""
+    pipeline.command_queue.append(partial(conn.pgconn.send_query_params, command, None))
+    pipeline.result_queue.append(None)
 
 
 @contextmanager
