@@ -26,7 +26,7 @@ from psycopg import sql
 from psycopg_pool import PoolTimeout
 
 from projections import listener
-from tenants.pool import database_unavailable, release_reads, rolled_back
+from tenants.pool import committed, database_unavailable, release_reads, rolled_back
 from tenants.runtime import StoreLocation
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -163,6 +163,17 @@ class Tx(ABC):
 
     def _rename_index(self, index: str, new_name: str) -> None:
         raise NotImplementedError
+
+
+ADVANCE_OR_FAIL = (
+    "WITH moved AS (UPDATE {projection_tracking} SET notification_id = :position"
+    " WHERE projection = :projection AND upstream = :upstream"
+    " AND notification_id = :previous RETURNING 1)"
+    " SELECT (CASE WHEN count(*) = 1 THEN '1'"
+    " ELSE 'tracking moved: the position is no longer the one read' END)::INTEGER FROM moved"
+)
+"""The compare-and-set of a pipelined batch: an error, not a row count to wait for, when the
+position moved (the CASE depends on the rows, so nothing fails at planning)."""
 
 
 class Claim(Protocol):
@@ -387,6 +398,24 @@ class PostgresTx(Tx):
             self._pipeline.sync()
             return reader.fetchall() if reader.description else []
 
+    def advance(self, projection: str, upstream: str, previous: int, position: int) -> None:
+        if self._pipeline is None or previous == 0:
+            super().advance(projection, upstream, previous, position)
+            return
+        # In a batch: not waiting for the row count. The statement fails (a text that is no
+        # number, made only when no row moved) and the batch with it; the runner then writes it
+        # again unpipelined, where the row count names the conflict (`TrackingConflict`).
+        self.flush()
+        self._cursor.execute(
+            _postgres_sql(ADVANCE_OR_FAIL, self._schema),
+            {
+                "projection": projection,
+                "upstream": upstream,
+                "previous": previous,
+                "position": position,
+            },
+        )
+
     def notify(self, channel: str, payload: str) -> None:
         # A command, no rows: in a batch it goes out with the writes, no round trip of its own.
         self.flush()
@@ -606,9 +635,10 @@ class PostgresViewDatabase(ViewDatabase):
                         copying.abandon_pipeline()
                         raise
                 return
-            # A batch's writes in few round trips: BEGIN, the writes and COMMIT go out without
-            # waiting for each answer (psycopg's pipeline mode; ADR 26).
-            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as cursor:
+            # A batch's writes in one round trip: BEGIN, the writes and COMMIT go out without
+            # waiting for each answer (psycopg's pipeline mode; ADR 26, ADR 30), unless a
+            # statement's rows or row count are read on the way.
+            with committed(conn) as pipeline, conn.cursor() as cursor:
                 tx = PostgresTx(cursor, self.schema, pipeline)
                 yield tx
                 tx.flush()

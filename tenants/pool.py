@@ -185,6 +185,30 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
             conn.autocommit = autocommit
 
 
+@contextmanager
+def committed(conn: Connection[Any]) -> Iterator[Any]:
+    """A transaction on `conn` (idle) whose BEGIN, statements and COMMIT go out in one pipeline:
+    one round trip for writes whose answers are not read on the way (psycopg's own transaction
+    in a pipeline waits once more, at its BEGIN). Yields the pipeline. An error raised in the
+    block or by a statement (reported when the answers come) rolls it back."""
+    autocommit = conn.autocommit
+    conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
+    try:
+        with conn.pipeline() as pipeline:
+            _queue(conn, pipeline, b"BEGIN")
+            try:
+                yield pipeline
+            except BaseException:
+                _queue(conn, pipeline, b"ROLLBACK")
+                raise
+            _queue(conn, pipeline, b"COMMIT")
+    finally:
+        if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+            conn.pgconn.exec_(b"ROLLBACK")  # a statement failed: the pipeline skipped the rest
+        if not conn.closed:
+            conn.autocommit = autocommit
+
+
 def _queue(conn: Connection[Any], pipeline: Any, command: bytes) -> None:
     """`command` into the pipeline, as psycopg queues its own (`_exec_command`): checked for an
     error when its answer comes, not seen by the prepared statements' cache."""
