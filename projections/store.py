@@ -270,6 +270,14 @@ class ViewDatabase(ABC):
         """A transaction that only reads (on PostgreSQL rolled back: it commits nothing)."""
         return self.transaction()
 
+    def read_rows(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one statement, read in a transaction of its own (rolled back on
+        PostgreSQL, where BEGIN, the statement and ROLLBACK go out together: one round trip)."""
+        with self.read() as tx:
+            return tx.execute(statement, params)
+
     def ensure_tracking(self) -> None:
         with self.transaction() as tx:
             tx.execute(TRACKING_DDL)
@@ -652,6 +660,20 @@ class PostgresViewDatabase(ViewDatabase):
             yield tx
             tx.flush()
 
+    def read_rows(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        with self._connection() as conn:
+            cursor = conn.cursor()
+            try:
+                with rolled_back(conn):
+                    # Queued with the BEGIN before it and the ROLLBACK after: nothing waits for
+                    # its answer until the pipeline ends (`rolled_back`).
+                    cursor.execute(_postgres_sql(statement, self.schema), dict(params or {}))
+                return cursor.fetchall() if cursor.description else []
+            finally:
+                cursor.close()
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         # A pool that waited in vain says why (the server's answer), not only that it waited.
@@ -721,8 +743,7 @@ R = TypeVar("R", bound=msgspec.Struct)
 
 def select(db: ViewDatabase, kind: type[R], query: str, params: Mapping[str, Any]) -> list[R]:
     """Rows of a query as read-model structs, the columns in the struct's field order."""
-    with db.read() as tx:
-        rows = tx.execute(query, params)
+    rows = db.read_rows(query, params)
     names = kind.__struct_fields__
     # SQLite answers booleans as 0/1 and decimals are kept as text: convert, not trust the engine.
     return [msgspec.convert(dict(zip(names, row, strict=True)), kind, strict=False) for row in rows]

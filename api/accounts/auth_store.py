@@ -111,11 +111,9 @@ class AuthStore:
 
     def session(self, session_id: str) -> SessionRecord | None:
         with_version = isinstance(self.db, PostgresViewDatabase)
-        with self.db.read() as tx:
-            rows = tx.execute(
-                SESSION_AND_ACCOUNT_VERSION if with_version else SESSION,
-                {"h": digest(session_id)},
-            )
+        rows = self.db.read_rows(
+            SESSION_AND_ACCOUNT_VERSION if with_version else SESSION, {"h": digest(session_id)}
+        )
         if not rows:
             return None
         account_id, epoch, expires_at, revoked_at, *last = rows[0]

@@ -9,7 +9,9 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
+from projections.store import open_view_database
 from tenants.pool import rolled_back
+from tenants.runtime import Platform
 
 
 @pytest.mark.parametrize("autocommit", [True, False])
@@ -38,3 +40,20 @@ def test_a_failed_read_leaves_the_connection_idle_and_usable(postgres_url: str) 
             conn.execute("SELECT * FROM qcflow_nowhere").fetchall()
         assert conn.info.transaction_status == TransactionStatus.IDLE
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.tenants("saq")
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_view_s_one_statement_read_is_rolled_back_and_survives_an_error(
+    platform: Platform,
+) -> None:
+    db = open_view_database(platform.tenants["saq"].location, "reads")
+    try:
+        (xid,) = db.read_rows("SELECT pg_current_xact_id()::text")[0]
+        assert db.read_rows("SELECT pg_xact_status(:x::xid8)", {"x": xid}) == [("aborted",)]
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            db.read_rows("SELECT * FROM {qcflow_nowhere}")
+        for _ in range(3):  # every connection of the pool still answers
+            assert db.read_rows("SELECT :n::int + 1", {"n": 1}) == [(2,)]
+    finally:
+        db.close()
