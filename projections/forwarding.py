@@ -268,6 +268,9 @@ class _Watched:
     def passed(self, applied: int, position: int) -> bool:
         return False  # the upstream's notifications reach the watch, not the claim
 
+    def notified_head(self) -> int | None:
+        return None  # the same: the follower asks its upstream ledger
+
     def wait(self, timeout: float) -> None:
         self.claim.wait(timeout)
         if self.watch.lost:

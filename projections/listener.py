@@ -17,6 +17,7 @@ import os
 import select
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -55,6 +56,8 @@ class ListenerClaim:
         """Only wake-ups, no lock (a follower whose claim is held on another server)."""
         self.seen_upto = 0
         """The last position of the writes notified since the claim was made."""
+        self.blind = False
+        """A write was notified without its position since `notified_head` last answered."""
         self.mine_upto = 0
         """The last position of those writes that carried a followed topic (or whose topics
         the notification did not say)."""
@@ -68,7 +71,17 @@ class ListenerClaim:
             if concerns:
                 self.mine_upto = max(self.mine_upto, position)
             self.seen_upto = max(self.seen_upto, position)
+        else:
+            self.blind = True
         return concerns
+
+    def notified_head(self) -> int | None:
+        """The last position notified since the claim was made, or None if a write was notified
+        without its position since the last call (then the ledger is asked)."""
+        if self.blind:
+            self.blind = False
+            return None
+        return self.seen_upto
 
     def passed(self, applied: int, position: int) -> bool:
         """Whether a loop that has applied everything it follows up to `applied` (having read
@@ -90,6 +103,19 @@ class ListenerClaim:
             raise psycopg.OperationalError("the listening connection was lost")
 
 
+class Subscription:
+    """Every payload notified on one channel, handed to `on_notify` (on the listener's thread,
+    in commit order); `on_lost` is called once if the connection drops (notifications may have
+    been missed: subscribe again)."""
+
+    def __init__(
+        self, channel: str, on_notify: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> None:
+        self.channel = channel
+        self.on_notify = on_notify
+        self.on_lost = on_lost
+
+
 class Listener:
     """The listening and claiming connection of one process and database."""
 
@@ -98,6 +124,7 @@ class Listener:
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
         self._claims: list[ListenerClaim] = []
+        self._subscriptions: list[Subscription] = []
         self._held: set[str] = set()
         self._listening: set[str] = set()
         self._stop = False
@@ -161,6 +188,29 @@ class Listener:
             self._claims.append(watch)
         return watch
 
+    def subscribe(
+        self, channel: str, on_notify: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> Subscription:
+        """Every notification on `channel` of this server from now on (once this returns, the
+        LISTEN has taken effect: a write committed after it is notified)."""
+        subscription = Subscription(channel, on_notify, on_lost)
+        with self._lock:
+            conn = self._connection()
+            try:
+                if channel not in self._listening:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self._listening.add(channel)
+            except psycopg.Error:
+                self._lose()
+                raise
+            self._subscriptions.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+
     def release(self, claim: ListenerClaim) -> None:
         with self._lock:
             if claim in self._claims:
@@ -214,10 +264,16 @@ class Listener:
             claim.lost, claim.held = True, False
             claim.wake.set()
         self._claims.clear()
+        subscriptions, self._subscriptions = self._subscriptions, []
+        for subscription in subscriptions:
+            subscription.on_lost()
         self._held.clear()
         self._listening.clear()
 
     def _notified(self, notify: psycopg.Notify) -> None:
+        for subscription in self._subscriptions:
+            if subscription.channel == notify.channel:
+                subscription.on_notify(notify.payload)
         position, topics = parse_payload(notify.payload)
         for claim in self._claims:
             if claim.channel == notify.channel:

@@ -21,7 +21,7 @@ import structlog
 from eventsourcing.domain import DomainEventProtocol
 
 from aggregates.ledger.application import AssociationLedger
-from projections.runner import Projection, ProjectionRunner
+from projections.runner import Projection, ProjectionRunner, progress_channel
 from projections.store import NAME, LockBusy, Tx, ViewDatabase
 
 log = structlog.get_logger(__name__)
@@ -230,4 +230,5 @@ class ShadowRebuild:
                 "DELETE FROM {projection_tracking} WHERE projection = :projection",
                 {"projection": self.shadow.name},
             )
+            tx.notify(progress_channel(self.channel), f"{self.live.name} {head}")
         return head

@@ -53,6 +53,14 @@ NOTIFY_GRACE = 0.02
 this process before it nudges the runner to look (its notification normally comes in well
 under a millisecond; a nudge costs the runner a read)."""
 
+
+def progress_channel(ledger_channel: str) -> str:
+    """Where the runners of a ledger's read models tell, on each batch's commit, how far they
+    have applied it (payload `"<read model> <position>"`): a process that waits for them
+    without running them listens there (`projections.progress`)."""
+    return f"{ledger_channel}_views"
+
+
 SKIP_WRITE_EVERY = 1000
 """A runner that meets no event of its own stores its position at most once per this many
 events (so that a restart does not read them all again)."""
@@ -255,6 +263,10 @@ class ProjectionRunner(ClaimedLoop):
         """How far this runner has read while active: up to here no event of interest is left
         unapplied, though the stored position may be behind (see `catch_up_once`)."""
         self._head = 0
+        self._stored: int | None = None
+        """The stored position as this runner last read or wrote it, while active (None: read
+        it). A rebuild's swap or a reset may move it meanwhile: its next batch then fails the
+        compare-and-set (TrackingConflict, nothing written) and the runner reads it again."""
         self._claim: Claim | None = None
         self._primed = False
         """Whether, holding `_claim`, it has applied its events up to a head read since it
@@ -282,6 +294,10 @@ class ProjectionRunner(ClaimedLoop):
 
     def wake_topics(self) -> frozenset[str] | None:
         return frozenset(self.projection.topics) if self.projection.topics else None
+
+    def runs_here(self) -> bool:
+        """Whether this process runs the read model (started here), active or standing by."""
+        return self._thread is not None
 
     def wait(self, position: int | None, timeout: float = 5.0) -> bool:
         """Read-your-writes: wait until the view has passed `position`, at most `timeout` s.
@@ -351,6 +367,7 @@ class ProjectionRunner(ClaimedLoop):
 
     def activated(self, claim: Claim) -> None:
         self._claim, self._primed = claim, False
+        self._stored = None
         self._scanned = 0  # from what is stored, not what this runner saw while it last held it
         self.listener_pid = claim.listener_pid
         self._log.info("projection_runner_active", listener_pid=claim.listener_pid)
@@ -381,6 +398,7 @@ class ProjectionRunner(ClaimedLoop):
             return self.catch_up_once()
         except TrackingConflict:
             self._log.info("projection_position_moved")  # reset or rival
+            self._stored = None
             return True
 
     def catch_up_once(self) -> bool:
@@ -393,10 +411,23 @@ class ProjectionRunner(ClaimedLoop):
         (from the stored position) changes nothing, and after a rebuild's swap (which moves the
         stored position to the ledger's head of that moment) reading on from the further of the
         two misses nothing either."""
-        head = self.ledger.recorder.max_notification_id() or 0
+        active = self._state == "active"
+        claim = self._claim
+        notified = claim.notified_head() if active and self._primed and claim else None
+        if notified is not None:
+            # Every write up to the last one notified is committed (the writes hold the
+            # ledger's table lock until they commit, and are notified in commit order): no
+            # need to ask the ledger for its head on each wake.
+            head = max(self._head, notified)
+        else:
+            head = self.ledger.recorder.max_notification_id() or 0
         self._head = head
-        with self.db.read() as tx:
-            stored = tx.position(self.projection.name, self.ledger.name)
+        if active and self._stored is not None:
+            stored = self._stored
+        else:
+            with self.db.read() as tx:
+                stored = tx.position(self.projection.name, self.ledger.name)
+            self._stored = stored if active else None
         start = max(stored, self._scanned)
         self._position = start
         if head <= start:
@@ -467,6 +498,10 @@ class ProjectionRunner(ClaimedLoop):
                     raise
                 except Exception as e:
                     raise CannotApply(notification_id, _topic(event), e) from e
+            # Delivered on commit: a waiter in another process learns the position without
+            # polling for it (a rebuild's shadow tells under its own name, which no one waits on).
+            tx.notify(progress_channel(self.channel), f"{self.projection.name} {new_position}")
+        self._stored = new_position
         self.events_applied += len(events)
         with self._progress:
             self._position = new_position

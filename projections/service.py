@@ -10,10 +10,11 @@ from projections.campaign_list import CampaignListProjection
 from projections.campaign_statistics import CampaignStatisticsProjection
 from projections.enterprise_accounts import EnterpriseAccountsProjection
 from projections.forwarding import ForwardingProcesses
+from projections.progress import TenantProgress
 from projections.reported_statistics import ReportedStatisticsProjection
 from projections.review_board import ReviewBoardProjection
 from projections.runner import Projection, ProjectionRunner, RunnerStatus
-from projections.store import ViewDatabase, open_view_database
+from projections.store import PostgresViewDatabase, ViewDatabase, open_view_database
 from projections.submission_list import SubmissionListProjection
 from tenants.runtime import Platform, TenantRuntime
 
@@ -58,6 +59,20 @@ class TenantViews:
         except BaseException:
             self.close()
             raise
+        self.progress: TenantProgress | None = None
+        """On PostgreSQL, what this process is told of read models it does not run."""
+        if isinstance(shared, PostgresViewDatabase):
+            self.progress = TenantProgress(
+                shared,
+                shared.listener,
+                runtime.ledger.name,
+                f"{runtime.ledger.name}_events",
+                runtime.location.ledger_channel,
+                {
+                    name: frozenset(r.projection.topics) if r.projection.topics else None
+                    for name, r in self.runners.items()
+                },
+            )
 
     def db(self, name: str) -> ViewDatabase:
         return self.runners[name].db
@@ -67,7 +82,20 @@ class TenantViews:
             runner.start()
 
     def wait(self, position: int | None, timeout: float = READ_YOUR_WRITES_TIMEOUT) -> bool:
-        """Read-your-writes: wait until every read model has passed `position`."""
+        """Read-your-writes: wait until every read model has passed `position`.
+
+        Read models run in this process are asked each (they know without a round trip); on
+        PostgreSQL, those run elsewhere (a `qcflow worker`) are waited for together, from the
+        notifications of the tenant's writes and of the runners' batches (`TenantProgress`),
+        not polled for one by one. On SQLite every runner is nudged at once (no notification will
+        wake one), so the wait costs the slowest read model, not their sum."""
+        if position is None:
+            return True
+        elsewhere = self.progress is not None and all(
+            not r.runs_here() for r in self.runners.values()
+        )
+        if elsewhere and self.progress is not None:
+            return self.progress.wait(position, timeout)
         for runner in self.runners.values():
             runner.expect(position)
         return all(runner.wait(position, timeout) for runner in self.runners.values())
@@ -76,6 +104,9 @@ class TenantViews:
         return [runner.status() for runner in self.runners.values()]
 
     def close(self) -> None:
+        progress = getattr(self, "progress", None)
+        if progress is not None:
+            progress.close()
         for runner in self.runners.values():
             runner.stop()
         for db in {id(r.db): r.db for r in self.runners.values()}.values():

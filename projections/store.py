@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import re
 import sqlite3
 import threading
-import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
@@ -24,12 +22,11 @@ from typing import IO, Any, Protocol, TypeVar
 
 import msgspec
 import psycopg
-from psycopg import ClientCursor, sql
-from psycopg.pq import TransactionStatus
+from psycopg import sql
 from psycopg_pool import PoolTimeout
 
 from projections import listener
-from tenants.pool import database_unavailable, rolled_back
+from tenants.pool import committed, database_unavailable, release_reads, rolled_back
 from tenants.runtime import StoreLocation
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -74,6 +71,18 @@ class Tx(ABC):
     @abstractmethod
     def rowcount(self) -> int:
         """Rows changed by the last statement."""
+
+    def notify(self, channel: str, payload: str) -> None:  # noqa: B027 (SQLite: nothing)
+        """Tell the listeners of `channel` on commit (PostgreSQL; SQLite has no listeners)."""
+
+    def positions(self, upstream: str) -> dict[str, int]:
+        """Every read model's stored position after `upstream`, in one read."""
+        rows = self.execute(
+            "SELECT projection, notification_id FROM {projection_tracking}"
+            " WHERE upstream = :upstream",
+            {"upstream": upstream},
+        )
+        return {str(name): int(position) for name, position in rows}
 
     def position(self, projection: str, upstream: str) -> int:
         rows = self.execute(
@@ -156,6 +165,17 @@ class Tx(ABC):
         raise NotImplementedError
 
 
+ADVANCE_OR_FAIL = (
+    "WITH moved AS (UPDATE {projection_tracking} SET notification_id = :position"
+    " WHERE projection = :projection AND upstream = :upstream"
+    " AND notification_id = :previous RETURNING 1)"
+    " SELECT (CASE WHEN count(*) = 1 THEN '1'"
+    " ELSE 'tracking moved: the position is no longer the one read' END)::INTEGER FROM moved"
+)
+"""The compare-and-set of a pipelined batch: an error, not a row count to wait for, when the
+position moved (the CASE depends on the rows, so nothing fails at planning)."""
+
+
 class Claim(Protocol):
     """A runner's hold on its projection: whether it is the active one, and its wake-ups."""
 
@@ -168,6 +188,11 @@ class Claim(Protocol):
         """Return on the next write to the ledger, on a nudge (the claim's wake event), on
         becoming the holder, or after `timeout` seconds (SQLite; on PostgreSQL the listener
         wakes a holder, so it waits without a timeout and an idle process sends nothing)."""
+
+    def notified_head(self) -> int | None:
+        """The last position notified since the claim was made (every write up to it is
+        committed), or None when the notifications cannot tell: SQLite has none, and a write
+        notified without its position (an older writer) since the last call."""
 
     def passed(self, applied: int, position: int) -> bool:
         """Whether a loop that applied everything it follows up to `applied` (and has read to
@@ -194,6 +219,9 @@ class _FileClaim:
 
     def passed(self, applied: int, position: int) -> bool:
         return False
+
+    def notified_head(self) -> int | None:
+        return None
 
     def wait(self, timeout: float) -> None:
         # SQLite has no notifications: poll, or wake at once on an in-process nudge.
@@ -242,9 +270,11 @@ class ViewDatabase(ABC):
         """A transaction that only reads (on PostgreSQL rolled back: it commits nothing)."""
         return self.transaction()
 
-    def read_one(self, statement: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """The rows of one statement that only reads (on PostgreSQL in one round trip, committing
-        nothing: ADR 0031)."""
+    def read_rows(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one statement, read in a transaction of its own (rolled back on
+        PostgreSQL, where BEGIN, the statement and ROLLBACK go out together: one round trip)."""
         with self.read() as tx:
             return tx.execute(statement, params)
 
@@ -375,6 +405,31 @@ class PostgresTx(Tx):
             reader.execute(query, dict(params or {}))
             self._pipeline.sync()
             return reader.fetchall() if reader.description else []
+
+    def advance(self, projection: str, upstream: str, previous: int, position: int) -> None:
+        if self._pipeline is None or previous == 0:
+            super().advance(projection, upstream, previous, position)
+            return
+        # In a batch: not waiting for the row count. The statement fails (a text that is no
+        # number, made only when no row moved) and the batch with it; the runner then writes it
+        # again unpipelined, where the row count names the conflict (`TrackingConflict`).
+        self.flush()
+        self._cursor.execute(
+            _postgres_sql(ADVANCE_OR_FAIL, self._schema),
+            {
+                "projection": projection,
+                "upstream": upstream,
+                "previous": previous,
+                "position": position,
+            },
+        )
+
+    def notify(self, channel: str, payload: str) -> None:
+        # A command, no rows: in a batch it goes out with the writes, no round trip of its own.
+        self.flush()
+        self._cursor.execute(
+            sql.SQL("NOTIFY {}, {}").format(sql.Identifier(channel), sql.Literal(payload))
+        )
 
     def flush(self) -> None:
         """Send the write held back (in a batch), in order after everything sent before it."""
@@ -564,6 +619,11 @@ class PostgresViewDatabase(ViewDatabase):
             self.close()
             raise
 
+    @property
+    def listener(self) -> listener.Listener:
+        """The process's listening connection on this database."""
+        return self._shared.listener
+
     @contextlib.contextmanager
     def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
         with self._connection() as conn:
@@ -583,9 +643,10 @@ class PostgresViewDatabase(ViewDatabase):
                         copying.abandon_pipeline()
                         raise
                 return
-            # A batch's writes in few round trips: BEGIN, the writes and COMMIT go out without
-            # waiting for each answer (psycopg's pipeline mode; ADR 26).
-            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as cursor:
+            # A batch's writes in one round trip: BEGIN, the writes and COMMIT go out without
+            # waiting for each answer (psycopg's pipeline mode; ADR 26, ADR 30), unless a
+            # statement's rows or row count are read on the way.
+            with committed(conn) as pipeline, conn.cursor() as cursor:
                 tx = PostgresTx(cursor, self.schema, pipeline)
                 yield tx
                 tx.flush()
@@ -594,55 +655,29 @@ class PostgresViewDatabase(ViewDatabase):
     def read(self) -> Iterator[Tx]:
         # Rolled back: a read commits nothing (pg_stat_database counts it as a rollback).
         with self._connection() as conn, rolled_back(conn), conn.cursor() as cursor:
-            yield PostgresTx(cursor, self.schema)
+            # In the read's pipeline (`rolled_back`): each statement waits for its rows.
+            tx = PostgresTx(cursor, self.schema, conn._pipeline)
+            yield tx
+            tx.flush()
 
-    def read_one(self, statement: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        # BEGIN, the statement prepared once per connection and ROLLBACK, sent as one query: one
-        # round trip where `read()` takes three (BEGIN, the statement, ROLLBACK), still
-        # committing nothing. psycopg is kept out of the way: the connection in autocommit for
-        # the call (so that it does not send a BEGIN of its own) and its statement cache off
-        # (a ROLLBACK it saw would make it deallocate every statement of the connection).
-        name, prepare, execute = _one_read(statement, self.schema)
+    def read_rows(
+        self, statement: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         with self._connection() as conn:
-            if conn.info.transaction_status != TransactionStatus.IDLE:
-                with rolled_back(conn), conn.cursor() as cursor:
-                    return PostgresTx(cursor, self.schema).execute(statement, params)
-            prepared = _PREPARED.setdefault(conn, set())
-            autocommit, threshold = conn.autocommit, conn.prepare_threshold
-            conn.autocommit, conn.prepare_threshold = True, None
+            cursor = conn.cursor()
             try:
-                for attempt in (1, 2):
-                    new = name not in prepared
-                    try:
-                        with ClientCursor(conn) as cursor:
-                            cursor.execute("BEGIN; " + (prepare if new else "") + execute, params)
-                            cursor.nextset()  # past BEGIN's
-                            if new:
-                                cursor.nextset()  # past PREPARE's
-                            rows = cursor.fetchall()
-                        prepared.add(name)
-                        return rows
-                    except psycopg.errors.InvalidSqlStatementName:
-                        # Gone (psycopg's DEALLOCATE ALL after a ROLLBACK or a DROP it ran on
-                        # this connection): prepared again, once.
-                        _end_read(conn)
-                        if attempt == 2:
-                            raise
-                        prepared.discard(name)
-                    except psycopg.errors.DuplicatePreparedStatement:
-                        _end_read(conn)
-                        if attempt == 2:
-                            raise
-                        prepared.add(name)
-                raise AssertionError("unreachable")
+                with rolled_back(conn):
+                    # Queued with the BEGIN before it and the ROLLBACK after: nothing waits for
+                    # its answer until the pipeline ends (`rolled_back`).
+                    cursor.execute(_postgres_sql(statement, self.schema), dict(params or {}))
+                return cursor.fetchall() if cursor.description else []
             finally:
-                with contextlib.suppress(psycopg.Error):  # a broken connection: the pool drops it
-                    _end_read(conn)
-                    conn.autocommit, conn.prepare_threshold = autocommit, threshold
+                cursor.close()
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         # A pool that waited in vain says why (the server's answer), not only that it waited.
+        release_reads()  # a thread holds one connection at a time (`reads_together`)
         try:
             with self._pool.connection() as conn:
                 yield conn
@@ -678,36 +713,6 @@ def _returns_rows(statement: str) -> bool:
     return _ROWS.search(statement) is not None
 
 
-_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
-    weakref.WeakKeyDictionary()
-)
-"""The statements `read_one` has prepared on each connection of a pool (PostgreSQL keeps them for
-the session, through rollbacks)."""
-
-
-@lru_cache(maxsize=128)
-def _one_read(statement: str, schema: str) -> tuple[str, str, str]:
-    """`read_one`'s name for the statement in the schema, its PREPARE and what runs it
-    (`EXECUTE name(%(a)s, …); ROLLBACK`, the arguments bound on the client as literals)."""
-    order: list[str] = []
-
-    def numbered(match: re.Match[str]) -> str:
-        if match.group(1) not in order:
-            order.append(match.group(1))
-        return f"${order.index(match.group(1)) + 1}"
-
-    text = _PARAM.sub(numbered, _names(statement, schema))
-    name = "qcflow_" + hashlib.sha256(text.encode()).hexdigest()[:24]
-    arguments = ", ".join(f"%({parameter})s" for parameter in order)
-    execute = f"EXECUTE {name}({arguments}); ROLLBACK" if order else f"EXECUTE {name}; ROLLBACK"
-    return name, f"PREPARE {name} AS " + text.replace("%", "%%") + "; ", execute
-
-
-def _end_read(conn: psycopg.Connection[Any]) -> None:
-    if conn.info.transaction_status != TransactionStatus.IDLE:
-        conn.pgconn.exec_(b"ROLLBACK")
-
-
 @lru_cache(maxsize=512)
 def _postgres_sql(statement: str, schema: str) -> str:
     # Rewritten once per statement, not per row: `{table}` names and `:name` parameters.
@@ -738,8 +743,7 @@ R = TypeVar("R", bound=msgspec.Struct)
 
 def select(db: ViewDatabase, kind: type[R], query: str, params: Mapping[str, Any]) -> list[R]:
     """Rows of a query as read-model structs, the columns in the struct's field order."""
-    with db.read() as tx:
-        rows = tx.execute(query, params)
+    rows = db.read_rows(query, params)
     names = kind.__struct_fields__
     # SQLite answers booleans as 0/1 and decimals are kept as text: convert, not trust the engine.
     return [msgspec.convert(dict(zip(names, row, strict=True)), kind, strict=False) for row in rows]

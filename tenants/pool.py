@@ -16,7 +16,8 @@ from __future__ import annotations
 import threading
 from collections import namedtuple
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -30,6 +31,9 @@ from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg_pool import PoolTimeout
 
 _reading = threading.local()
+_together = threading.local()
+"""`active`: while a thread's reads share a connection (`reads_together`), pool → (pool,
+connection, what ends its read transaction)."""
 _lock = threading.Lock()
 _pools: dict[tuple[str, ...], tuple[Any, int]] = {}
 
@@ -89,7 +93,15 @@ class TenantDatastore(PostgresDatastore):
     @contextmanager
     def get_connection(self) -> Iterator[Connection[DictRow]]:
         # The library's, but registering its types with this schema's own Python types, and
-        # a read (`ReadsRollBack`) in a transaction that rolls back.
+        # a read (`ReadsRollBack`) in a transaction that rolls back; within `reads_together`,
+        # the thread's reads share one connection and transaction, ended before it writes.
+        together = getattr(_together, "active", None)
+        if together is not None:
+            if getattr(_reading, "active", False):
+                with self._together(together) as conn:
+                    yield conn
+                return
+            release_reads()  # a write: the reads' transaction ends first (one connection held)
         try:
             self.pool.open(self.pool_open_timeout is not None, self.pool_open_timeout or 30.0)
             with self.pool.connection() as conn:
@@ -106,6 +118,34 @@ class TenantDatastore(PostgresDatastore):
         except psycopg.Error as e:
             raise _persistence_error(e) from e
 
+    @contextmanager
+    def _together(self, together: dict[int, Any]) -> Iterator[Connection[DictRow]]:
+        pinned = together.get(id(self.pool))
+        try:
+            if pinned is None:
+                self.pool.open(self.pool_open_timeout is not None, self.pool_open_timeout or 30.0)
+                conn = self.pool.getconn()
+                ending = ExitStack()
+                ending.callback(self.pool.putconn, conn)
+                try:
+                    ending.enter_context(rolled_back(conn))
+                except BaseException:
+                    ending.close()
+                    raise
+                pinned = together[id(self.pool)] = (self.pool, conn, ending)
+            conn = pinned[1]
+            for name, info in self.psycopg_type_adapters.items():
+                if not conn.adapters.types.get(info.oid):
+                    register_composite(info, conn, self.psycopg_python_types[name])
+            yield conn
+        except BaseException as e:
+            release_reads()  # a failed read aborts the pipeline: the next read starts afresh
+            if isinstance(e, PoolTimeout):
+                raise database_unavailable(pool_conninfo(self.pool), e) from e
+            if isinstance(e, psycopg.Error):
+                raise _persistence_error(e) from e
+            raise
+
     def close(self) -> None:
         key, self.shared_key = self.shared_key, ()
         if key:
@@ -117,21 +157,93 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
     """A transaction that only reads, on `conn` (autocommit or not, idle): rolled back at the
     end, so that it commits nothing (pg_stat_database counts a rollback).
 
-    The ROLLBACK goes to libpq directly: psycopg, seeing one, forgets every statement it has
-    prepared on the connection and sends DEALLOCATE ALL (itself a committed transaction), which
-    on a pool shared by reads and writes would undo the prepared statements all the time. What
-    a read prepares outlives its rollback in PostgreSQL (prepared statements are not
-    transactional), so psycopg's cache stays true."""
-    if conn.info.transaction_status != TransactionStatus.IDLE:
-        yield  # already inside a transaction: part of it
+    Two round trips, not three: the BEGIN goes out with the first statement and the ROLLBACK
+    with the end of the pipeline (psycopg's pipeline mode; a statement whose rows are fetched
+    waits for its answer as usual). The BEGIN and ROLLBACK are queued as psycopg queues its own
+    commands in a pipeline, not executed as statements: psycopg, seeing a ROLLBACK statement,
+    forgets every statement it has prepared on the connection and sends DEALLOCATE ALL (itself
+    a committed transaction), which on a pool shared by reads and writes would undo the
+    prepared statements all the time. What a read prepares outlives its rollback in PostgreSQL
+    (prepared statements are not transactional), so psycopg's cache stays true. A read that
+    failed is rolled back directly, after the pipeline."""
+    if conn.info.transaction_status != TransactionStatus.IDLE or conn._pipeline is not None:
+        yield  # already inside a transaction (or a pipeline): part of it
         return
-    if conn.autocommit:
-        conn.execute("BEGIN")  # otherwise psycopg begins one at the first statement
+    autocommit = conn.autocommit
+    conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
+    try:
+        with conn.pipeline() as pipeline:
+            _queue(conn, pipeline, b"BEGIN")
+            try:
+                yield
+            finally:
+                _queue(conn, pipeline, b"ROLLBACK")
+    finally:
+        if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+            conn.pgconn.exec_(b"ROLLBACK")  # the pipeline was aborted: its ROLLBACK skipped
+        if not conn.closed:
+            conn.autocommit = autocommit
+
+
+@contextmanager
+def committed(conn: Connection[Any]) -> Iterator[Any]:
+    """A transaction on `conn` (idle) whose BEGIN, statements and COMMIT go out in one pipeline:
+    one round trip for writes whose answers are not read on the way (psycopg's own transaction
+    in a pipeline waits once more, at its BEGIN). Yields the pipeline. An error raised in the
+    block or by a statement (reported when the answers come) rolls it back."""
+    autocommit = conn.autocommit
+    conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
+    try:
+        with conn.pipeline() as pipeline:
+            _queue(conn, pipeline, b"BEGIN")
+            try:
+                yield pipeline
+            except BaseException:
+                _queue(conn, pipeline, b"ROLLBACK")
+                raise
+            _queue(conn, pipeline, b"COMMIT")
+    finally:
+        if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+            conn.pgconn.exec_(b"ROLLBACK")  # a statement failed: the pipeline skipped the rest
+        if not conn.closed:
+            conn.autocommit = autocommit
+
+
+def _queue(conn: Connection[Any], pipeline: Any, command: bytes) -> None:
+    """`command` into the pipeline, as psycopg queues its own (`_exec_command`): checked for an
+    error when its answer comes, not seen by the prepared statements' cache."""
+    pipeline.command_queue.append(partial(conn.pgconn.send_query_params, command, None))
+    pipeline.result_queue.append(None)
+
+
+@contextmanager
+def reads_together() -> Iterator[None]:
+    """The thread's ledger reads in the block share one connection (per pool) and one
+    transaction, rolled back when the block ends or before the thread's next write or view
+    transaction (which take a connection of their own: a thread holds one at a time, so pools
+    cannot deadlock): a command's loads (snapshots, events of each aggregate) cost a round trip
+    each and one more for the ROLLBACK, where each read alone costs two. Each statement still
+    sees what is committed when it runs (READ COMMITTED), as before. Nested: the outer block's."""
+    if getattr(_together, "active", None) is not None:
+        yield
+        return
+    _together.active = {}
     try:
         yield
     finally:
-        if conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.pgconn.exec_(b"ROLLBACK")
+        release_reads()
+        _together.active = None
+
+
+def release_reads() -> None:
+    """End the thread's shared read transaction, if any (its connection goes back to its pool)."""
+    together = getattr(_together, "active", None)
+    if not together:
+        return
+    pinned = list(together.values())
+    together.clear()
+    for _, _, ending in pinned:
+        ending.close()
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from psycopg import sql
 
 from tenants import chain
 from tenants.chain import GENESIS, ChainedRecorder, ChainStatements
-from tenants.pool import ReadsRollBack
+from tenants.pool import ReadsRollBack, committed
 
 
 class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecorder):
@@ -149,7 +149,7 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
         the head took three (ADR 26). The lock still orders the log (tailing readers miss
         nothing) and the links are those `chain.link` computes (verify checks them)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            with conn.pipeline(), conn.transaction():
+            with committed(conn):  # BEGIN, the statements and COMMIT in one pipeline
                 self._insert_events(curs, stored_events, **kwargs)  # tracking, if any
                 if not stored_events:
                     return None

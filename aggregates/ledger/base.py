@@ -6,7 +6,7 @@ audit_service.py); `AssociationLedger` (application.py) is all of them over one 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Generic, TypeVar
@@ -123,6 +123,9 @@ class LedgerBase(Application[UUID]):
         self.passwords = Passwords()
         self.facts = TenantFacts()
         """The tenant's units, lists and grades (its runtime sets them from its configuration)."""
+        self.reads_together: Callable[[], AbstractContextManager[None]] = nullcontext
+        """A command's loads in one read transaction where the store can (its runtime sets it:
+        `tenants.pool.reads_together` on PostgreSQL); ended by its save."""
         self.on_saved: Callable[[int], None] = _ignore
         """Told where each save's last event sits in the log: the platform's read-your-writes
         (api/platform/read_your_writes.py) waits for the read models to pass it before answering."""
@@ -227,13 +230,14 @@ class LedgerBase(Application[UUID]):
         """Load, call, save; retried when a concurrent write wins, unless a version was expected."""
 
         def attempt() -> Saved[A]:
-            aggregate = self._find(aggregate_id, kind)
-            if aggregate is None:
-                raise missing()
-            check_version(expected_version, aggregate.version)
-            command(aggregate)
-            with expecting(expected_version, aggregate.version - 1):
-                return Saved(aggregate, self._save(aggregate))
+            with self.reads_together():
+                aggregate = self._find(aggregate_id, kind)
+                if aggregate is None:
+                    raise missing()
+                check_version(expected_version, aggregate.version)
+                command(aggregate)
+                with expecting(expected_version, aggregate.version - 1):
+                    return Saved(aggregate, self._save(aggregate))
 
         return retrying(attempt)
 

@@ -136,6 +136,28 @@ class SubmissionCommands(LedgerBase):
         idempotency_key: str | None = None,
     ) -> tuple[Submission, bool]:
         """A new draft (created: True), or the one a retried request with the same key made."""
+        with self.reads_together():
+            return self._draft_submission(
+                campaign_id=campaign_id,
+                credit_code=credit_code,
+                applicant=applicant,
+                recommending_unit=recommending_unit,
+                form=form,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
+
+    def _draft_submission(
+        self,
+        *,
+        campaign_id: UUID,
+        credit_code: str,
+        applicant: dict[str, Any],
+        recommending_unit: str,
+        form: Form,
+        actor: Actor,
+        idempotency_key: str | None,
+    ) -> tuple[Submission, bool]:
         campaign = self.get_campaign(campaign_id)
         _check_unit(recommending_unit, self.facts.units)
         key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())

@@ -136,8 +136,8 @@ class AuthStore:
         return session_id, expires_at
 
     def session(self, session_id: str) -> SessionRecord | None:
-        # One round trip on PostgreSQL (`read_one`): every authenticated request makes it.
-        rows = self.db.read_one(
+        # One round trip on PostgreSQL (`read_rows`): every authenticated request makes it.
+        rows = self.db.read_rows(
             self._session_statement, {**self._session_params, "h": digest(session_id)}
         )
         if not rows:

@@ -16,7 +16,7 @@ from aggregates.campaign import Campaign
 from aggregates.ledger.application import AssociationLedger
 from projections.rebuild import ShadowRebuild
 from projections.runner import CannotApply, Projection, ProjectionRunner
-from projections.store import Tx, ViewDatabase, open_view_database
+from projections.store import TrackingConflict, Tx, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
 from tests.support import SECRETARY as SECRETARIAT
 from tests.support import open_qc_campaign
@@ -147,6 +147,41 @@ def test_a_batch_applied_twice_cannot_commit(
     with pytest.raises(Exception, match="no longer 0"):  # a second runner still believing 0
         runner._apply([], 0, 3)
     assert len(rows(runner.db)) == 3
+
+
+def test_a_batch_from_a_position_that_moved_writes_nothing(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    first = open_campaigns(saq.ledger, range(2001, 2003))
+    runner = make_runner()
+    assert runner.catch_up() == first
+    later = open_campaigns(saq.ledger, range(2003, 2004))
+    events, new_position = runner.next_batch(first, later)
+    runner._apply(events, first, new_position)
+    with pytest.raises(TrackingConflict, match=f"no longer {first}"):  # a rival still at `first`
+        runner._apply(events, first, new_position)
+    assert len(rows(runner.db)) == 3
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_pipelined_batch_fails_at_its_commit_when_the_position_moved(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner]
+) -> None:
+    # The batch does not wait for the compare-and-set's row count: the statement fails instead,
+    # and everything queued after it is not applied.
+    position = open_campaigns(saq.ledger, range(2001, 2003))
+    runner = make_runner()
+    runner.catch_up()
+    moved = pytest.raises(psycopg.errors.InvalidTextRepresentation, match="tracking moved")
+    with moved, runner.db.transaction(batch=True) as tx:
+        tx.advance("event_log", saq.ledger.name, position - 1, position + 1)
+        tx.execute(
+            "INSERT INTO {event_log} (position, topic, campaign_id) VALUES (:p, 'x', 'y')",
+            {"p": position + 1},
+        )
+    with runner.db.read() as tx:
+        assert tx.position("event_log", saq.ledger.name) == position
+    assert len(rows(runner.db)) == 2
 
 
 def test_the_running_runner_follows_new_writes_and_reports_lag(

@@ -1,0 +1,59 @@
+"""A read commits nothing (`tenants.pool.rolled_back`): its BEGIN goes out with its first
+statement and its ROLLBACK with the end of its pipeline (two round trips, counted by
+`bench/profile_draft.py`), queued so that psycopg keeps the statements it prepared (ADR 30;
+issue 22 §1)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg.pq import TransactionStatus
+
+from projections.store import open_view_database
+from tenants.pool import rolled_back
+from tenants.runtime import Platform
+
+
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_a_read_is_rolled_back_and_keeps_prepared_statements(
+    postgres_url: str, autocommit: bool
+) -> None:
+    with psycopg.connect(postgres_url, autocommit=autocommit) as conn:
+        for _ in range(2):
+            with rolled_back(conn):
+                row = conn.execute("SELECT %s::int + 1", (1,), prepare=True).fetchone()
+            assert row == (2,)
+        with rolled_back(conn):
+            xid = conn.execute("SELECT pg_current_xact_id()::text").fetchone()
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        conn.autocommit = True
+        assert xid is not None
+        status = conn.execute("SELECT pg_xact_status(%s::xid8)", (xid[0],)).fetchone()
+        assert status == ("aborted",)  # rolled back, not committed
+        prepared = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        assert prepared is not None and prepared[0] >= 1  # not DEALLOCATEd by the rollbacks
+
+
+def test_a_failed_read_leaves_the_connection_idle_and_usable(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.UndefinedTable), rolled_back(conn):
+            conn.execute("SELECT * FROM qcflow_nowhere").fetchall()
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.tenants("saq")
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_view_s_one_statement_read_is_rolled_back_and_survives_an_error(
+    platform: Platform,
+) -> None:
+    db = open_view_database(platform.tenants["saq"].location, "reads")
+    try:
+        (xid,) = db.read_rows("SELECT pg_current_xact_id()::text")[0]
+        assert db.read_rows("SELECT pg_xact_status(:x::xid8)", {"x": xid}) == [("aborted",)]
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            db.read_rows("SELECT * FROM {qcflow_nowhere}")
+        for _ in range(3):  # every connection of the pool still answers
+            assert db.read_rows("SELECT :n::int + 1", {"n": 1}) == [(2,)]
+    finally:
+        db.close()
