@@ -149,11 +149,9 @@ class Listener:
     ) -> ListenerClaim:
         claim = ListenerClaim(self, key, channel, wake, topics)
         with self._lock:
+            self._listen(channel)
             conn = self._connection()
             try:
-                if channel not in self._listening:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-                    self._listening.add(channel)
                 if key not in self._held:
                     row = conn.execute(
                         "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,)
@@ -176,14 +174,7 @@ class Listener:
         watch = ListenerClaim(self, "", channel, wake, topics)
         watch.watching = True
         with self._lock:
-            conn = self._connection()
-            try:
-                if channel not in self._listening:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-                    self._listening.add(channel)
-            except psycopg.Error:
-                self._lose()
-                raise
+            self._listen(channel)
             watch.held = True  # woken by every notification on its channel
             self._claims.append(watch)
         return watch
@@ -195,16 +186,20 @@ class Listener:
         LISTEN has taken effect: a write committed after it is notified)."""
         subscription = Subscription(channel, on_notify, on_lost)
         with self._lock:
-            conn = self._connection()
-            try:
-                if channel not in self._listening:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-                    self._listening.add(channel)
-            except psycopg.Error:
-                self._lose()
-                raise
+            self._listen(channel)
             self._subscriptions.append(subscription)
         return subscription
+
+    def _listen(self, channel: str) -> None:
+        """LISTEN on `channel` (once per connection); called holding the lock."""
+        conn = self._connection()
+        try:
+            if channel not in self._listening:
+                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                self._listening.add(channel)
+        except psycopg.Error:
+            self._lose()
+            raise
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:

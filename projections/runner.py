@@ -497,6 +497,11 @@ class ProjectionRunner(ClaimedLoop):
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as e:
+                    if batch and isinstance(e, psycopg.Error):
+                        # Pipelined, an earlier statement's error (the tracking's compare-and-set,
+                        # say) comes with this one's answer: `_apply` writes the batch again
+                        # unpipelined, which names what failed.
+                        raise
                     raise CannotApply(notification_id, _topic(event), e) from e
             # Delivered on commit: a waiter in another process learns the position without
             # polling for it (a rebuild's shadow tells under its own name, which no one waits on).

@@ -137,49 +137,28 @@ class SubmissionCommands(LedgerBase):
     ) -> tuple[Submission, bool]:
         """A new draft (created: True), or the one a retried request with the same key made."""
         with self.reads_together():
-            return self._draft_submission(
-                campaign_id=campaign_id,
+            campaign = self.get_campaign(campaign_id)
+            _check_unit(recommending_unit, self.facts.units)
+            key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
+            submission_id = Submission.create_id(campaign_id, key)
+            existing = self._find(submission_id, Submission)
+            if existing is not None:
+                return existing, False
+            name = self._enterprise_name(credit_code, actor, verified=False)
+            submission = Submission.draft(
+                submission_id=submission_id,
+                campaign=campaign,
                 credit_code=credit_code,
-                applicant=applicant,
+                applicant={**applicant, "unit_name": name} if name else applicant,
                 recommending_unit=recommending_unit,
                 form=form,
                 actor=actor,
-                idempotency_key=idempotency_key,
             )
-
-    def _draft_submission(
-        self,
-        *,
-        campaign_id: UUID,
-        credit_code: str,
-        applicant: dict[str, Any],
-        recommending_unit: str,
-        form: Form,
-        actor: Actor,
-        idempotency_key: str | None,
-    ) -> tuple[Submission, bool]:
-        campaign = self.get_campaign(campaign_id)
-        _check_unit(recommending_unit, self.facts.units)
-        key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
-        submission_id = Submission.create_id(campaign_id, key)
-        existing = self._find(submission_id, Submission)
-        if existing is not None:
-            return existing, False
-        name = self._enterprise_name(credit_code, actor, verified=False)
-        submission = Submission.draft(
-            submission_id=submission_id,
-            campaign=campaign,
-            credit_code=credit_code,
-            applicant={**applicant, "unit_name": name} if name else applicant,
-            recommending_unit=recommending_unit,
-            form=form,
-            actor=actor,
-        )
-        try:
-            self._save(submission)
-        except IntegrityError:  # the same key, concurrently
-            return self.get_submission(submission_id), False
-        return submission, True
+            try:
+                self._save(submission)
+            except IntegrityError:  # the same key, concurrently
+                return self.get_submission(submission_id), False
+            return submission, True
 
     def edit_submission(
         self,
