@@ -172,7 +172,7 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
     autocommit = conn.autocommit
     conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
     try:
-        with conn.pipeline() as pipeline:
+        with _statement_error(), conn.pipeline() as pipeline:
             _queue(conn, pipeline, b"BEGIN")
             try:
                 yield
@@ -194,7 +194,7 @@ def committed(conn: Connection[Any]) -> Iterator[Any]:
     autocommit = conn.autocommit
     conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
     try:
-        with conn.pipeline() as pipeline:
+        with _statement_error(), conn.pipeline() as pipeline:
             _queue(conn, pipeline, b"BEGIN")
             try:
                 yield pipeline
@@ -207,6 +207,24 @@ def committed(conn: Connection[Any]) -> Iterator[Any]:
             conn.pgconn.exec_(b"ROLLBACK")  # a statement failed: the pipeline skipped the rest
         if not conn.closed:
             conn.autocommit = autocommit
+
+
+@contextmanager
+def _statement_error() -> Iterator[None]:
+    """The error of the statement that failed in a pipeline, whenever its answer came. When the
+    answers after it (the queued ROLLBACK or COMMIT, skipped) are read at the pipeline's end,
+    psycopg raises "pipeline aborted" in place of the statement's error, which it keeps only as
+    the context; which one a caller saw depended on how the answers arrived. A caller needs the
+    statement's (a duplicate key is a concurrent write, a missing table a bug)."""
+    try:
+        yield
+    except psycopg.errors.PipelineAborted as aborted:
+        cause = aborted.__context__
+        if isinstance(cause, psycopg.Error) and not isinstance(
+            cause, psycopg.errors.PipelineAborted
+        ):
+            raise cause from None
+        raise
 
 
 def _queue(conn: Connection[Any], pipeline: Any, command: bytes) -> None:

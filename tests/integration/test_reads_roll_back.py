@@ -10,7 +10,7 @@ import pytest
 from psycopg.pq import TransactionStatus
 
 from projections.store import open_view_database
-from tenants.pool import rolled_back
+from tenants.pool import _statement_error, committed, rolled_back
 from tenants.runtime import Platform
 
 
@@ -51,9 +51,38 @@ def test_a_view_s_one_statement_read_is_rolled_back_and_survives_an_error(
     try:
         (xid,) = db.read_rows("SELECT pg_current_xact_id()::text")[0]
         assert db.read_rows("SELECT pg_xact_status(:x::xid8)", {"x": xid}) == [("aborted",)]
-        with pytest.raises(psycopg.errors.UndefinedTable):
-            db.read_rows("SELECT * FROM {qcflow_nowhere}")
+        for _ in range(50):  # psycopg said "pipeline aborted" instead, one time in four or five
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                db.read_rows("SELECT * FROM {qcflow_nowhere}")
         for _ in range(3):  # every connection of the pool still answers
             assert db.read_rows("SELECT :n::int + 1", {"n": 1}) == [(2,)]
     finally:
         db.close()
+
+
+def test_a_write_that_fails_in_its_pipeline_raises_its_statements_error(postgres_url: str) -> None:
+    """An append's duplicate key must read as one (a concurrent write), not "pipeline aborted"."""
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE qcflow_once (id int PRIMARY KEY)")
+        conn.execute("INSERT INTO qcflow_once VALUES (1)")
+        try:
+            for _ in range(50):
+                with pytest.raises(psycopg.errors.UniqueViolation), committed(conn):
+                    conn.execute("INSERT INTO qcflow_once VALUES (1)")
+                assert conn.info.transaction_status == TransactionStatus.IDLE
+            count = conn.execute("SELECT count(*) FROM qcflow_once").fetchone()
+            assert count == (1,)
+        finally:
+            conn.execute("DROP TABLE qcflow_once")
+
+
+def test_the_failed_statements_error_is_raised_in_place_of_pipeline_aborted() -> None:
+    """What psycopg raises at a pipeline's end when the skipped answers are read after the
+    failed one (it happened one run in a few, by timing): the statement's error comes out."""
+    with pytest.raises(psycopg.errors.UniqueViolation), _statement_error():
+        try:
+            raise psycopg.errors.UniqueViolation("duplicate key")
+        except psycopg.Error:
+            raise psycopg.errors.PipelineAborted("pipeline aborted")  # noqa: B904 (as psycopg)
+    with pytest.raises(psycopg.errors.PipelineAborted), _statement_error():
+        raise psycopg.errors.PipelineAborted("pipeline aborted")  # no statement's error behind it
