@@ -15,15 +15,12 @@ trips counted are then the web's alone. Round trips are counted with `PSYCOPG_IM
 from __future__ import annotations
 
 import argparse
-import cProfile
 import logging
 import os
-import pstats
 import secrets
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -41,6 +38,7 @@ from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.app import create_app
 from bench.serve_bench import WORKER, running, wait_for_line
+from bench.thread_profiles import ThreadProfiles
 from bench.write_cost import ICBC, SAQ, check, scratch_database, tenants_dir
 from tenants.postgres import TenantChannelRecorder
 from tenants.settings import Settings
@@ -48,8 +46,7 @@ from tests.api.test_submissions import APPLICANT_BLOCK, campaign_2024, qc_result
 from tests.support import Clock, beijing, new_password
 
 SPENT: dict[str, list[float]] = defaultdict(list)
-_profiles: list[cProfile.Profile] = []
-_lock = threading.Lock()
+PROFILES = ThreadProfiles()
 
 
 def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,19 +58,6 @@ def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
             SPENT[name].append(time.perf_counter() - started)
 
     return wrapper
-
-
-def profile_every_thread() -> None:
-    """A cProfile per thread started from now on (and this one)."""
-
-    def start(*_: Any) -> None:
-        profile = cProfile.Profile()
-        with _lock:
-            _profiles.append(profile)
-        profile.enable()
-
-    threading.setprofile(start)
-    start()
 
 
 def main() -> None:  # noqa: PLR0915 (one story, told in order)
@@ -104,7 +88,7 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
         if args.worker:
             stack.enter_context(worker_beside(settings, Path(tmp)))
         app = create_app(settings, clock=Clock(beijing(2024, 1, 15, 9, 30)))
-        profile_every_thread()  # before the client's threads and the runners' start
+        PROFILES.start()  # before the client's threads and the runners' start
         with stack, TestClient(app) as client:
             ledger = app.state.platform.tenants["saq"].ledger
             headers = {}
@@ -135,19 +119,14 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
                 )
             SPENT.clear()
             ROUND_TRIPS.clear()
-            for profile in list(_profiles):  # the set-up's share is not a draft's
-                profile.disable()
-                profile.clear()
-                profile.enable()
+            PROFILES.restart()  # the set-up and warm-up are not what is measured
             walls = []
             for _ in range(args.drafts):
                 started = time.perf_counter()
                 response = client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT])
                 walls.append(time.perf_counter() - started)
                 check(response.status_code == 201, response.text)
-            threading.setprofile(None)  # type: ignore[arg-type]
-            for profile in list(_profiles):
-                profile.disable()
+            PROFILES.stop()
             trips = len(ROUND_TRIPS)
     del ROUND_TRIPS[trips:]  # what closing the platform sends is not a draft's
     ms = 1000.0
@@ -158,10 +137,7 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
     for name, values in SPENT.items():
         per = sum(values) / args.drafts
         print(f"  {name}: {per * ms:.1f} ms per draft ({len(values) / args.drafts:.1f} calls)")
-    stats = pstats.Stats(_profiles[0])
-    for profile in _profiles[1:]:
-        with contextlib_suppress():
-            stats.add(profile)
+    stats = PROFILES.stats()
     print_round_trips(counting, args.drafts)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)
@@ -244,14 +220,6 @@ def worker_beside(settings: Settings, tmp: Path) -> Iterator[None]:
     with running(WORKER, env, log) as worker:
         wait_for_line(log, b'"worker_started"', worker)
         yield
-
-
-class contextlib_suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return exc[0] is TypeError
 
 
 if __name__ == "__main__":

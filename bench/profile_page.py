@@ -20,15 +20,11 @@ The data folder tells which bench kept it (world.json: portal_bench, the pair ch
 from __future__ import annotations
 
 import argparse
-import contextlib
-import cProfile
 import gc
 import json
 import os
-import pstats
 import statistics
 import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -45,24 +41,11 @@ from api.app import create_app
 from api.demo.seeds import issue_demo_links
 from api.platform.logging import configure_logging
 from bench import portal_bench
+from bench.thread_profiles import ThreadProfiles
 from tenants.runtime import Platform
 from tenants.settings import Settings
 
-_profiles: list[cProfile.Profile] = []
-_lock = threading.Lock()
-
-
-def profile_every_thread() -> None:
-    """A cProfile per thread started from now on, and this one's."""
-
-    def start(*_: Any) -> None:
-        profile = cProfile.Profile()
-        with _lock:
-            _profiles.append(profile)
-        profile.enable()
-
-    threading.setprofile(start)
-    start()
+PROFILES = ThreadProfiles()
 
 
 class Pauses:
@@ -151,7 +134,7 @@ def main() -> int:
     os.environ.pop("AGGREGATE_CACHE_MAXSIZE", None)
     app = create_app(settings)
     if args.side != "both":
-        profile_every_thread()
+        PROFILES.start()
     with TestClient(app) as client:
         sign_in(client)
         views = app.state.views
@@ -163,8 +146,7 @@ def main() -> int:
             for side in asked:
                 client.get(sides[side]).raise_for_status()
         if args.side != "both":
-            for profile in list(_profiles):  # the start and the warm-up are not a request's
-                profile.clear()
+            PROFILES.restart()  # the start and the warm-up are not a request's
         pauses = Pauses()
         gc.callbacks.append(pauses)
         took: dict[str, list[float]] = defaultdict(list)
@@ -183,18 +165,13 @@ def main() -> int:
                 size[side] = len(answer.content)
         gc.callbacks.remove(pauses)
         if args.side != "both":
-            threading.setprofile(None)  # type: ignore[arg-type]
-            for profile in list(_profiles):
-                profile.disable()
+            PROFILES.stop()
     report(took, size, pauses)
     for side, requests in slow.items():
         print(f"{side}'s 5 slowest (wall / the process's CPU, every thread / the collector's, ms):")
         print("   ", ", ".join(f"{w:.0f} / {c:.0f} / {g:.0f}" for w, c, g in sorted(requests)[-5:]))
     if args.side != "both":
-        stats = pstats.Stats(_profiles[0])
-        for profile in _profiles[1:]:
-            with contextlib.suppress(TypeError):  # a thread's profile with nothing in it
-                stats.add(profile)
+        stats = PROFILES.stats()
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
     return 0

@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import cProfile
 import logging
-import pstats
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -33,14 +29,14 @@ from litestar.testing import TestClient
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.app import create_app
+from bench.thread_profiles import ThreadProfiles
 from bench.write_cost import SAQ, check, scratch_database, tenants_dir
 from tenants.settings import Settings
 from tests.api.test_submissions import campaign_2024
 from tests.support import Clock, beijing, new_password
 
 STATEMENTS: Counter[str] = Counter()
-_profiles: list[cProfile.Profile] = []
-_lock = threading.Lock()
+PROFILES = ThreadProfiles()
 
 
 def count_statements() -> None:
@@ -55,17 +51,6 @@ def count_statements() -> None:
             return __original(self, query, *args, **kw)
 
         cls.execute = execute  # type: ignore[method-assign]
-
-
-def profile_every_thread() -> None:
-    def start(*_: Any) -> None:
-        profile = cProfile.Profile()
-        with _lock:
-            _profiles.append(profile)
-        profile.enable()
-
-    threading.setprofile(start)
-    start()
 
 
 async def direct(
@@ -106,10 +91,7 @@ async def direct(
         await app(dict(scope), receive, send)
     check(b"".join(body[-1:]) == expected, repr(body[-1:]))
     STATEMENTS.clear()
-    for profile in list(_profiles):
-        profile.disable()
-        profile.clear()
-        profile.enable()
+    PROFILES.restart()  # the set-up and warm-up are not what is measured
     walls: list[float] = []
     answers: list[bytes] = []
 
@@ -152,7 +134,7 @@ def main() -> None:
         )
         app = create_app(settings, clock=Clock(beijing(2024, 1, 15, 9, 30)))
         if not args.no_profile:
-            profile_every_thread()
+            PROFILES.start()
         with TestClient(app) as client:
             ledger = app.state.platform.tenants["saq"].ledger
             login, password = f"sec-{uuid.uuid4().hex[:8]}@example.cn", new_password()
@@ -175,9 +157,7 @@ def main() -> None:
             walls, cpu = asyncio.run(
                 direct(app, headers, first.content, args.requests, args.concurrency)
             )
-            threading.setprofile(None)  # type: ignore[arg-type]
-            for profile in list(_profiles):
-                profile.disable()
+            PROFILES.stop()
     ms = 1000.0
     walls.sort()
     print(
@@ -190,10 +170,7 @@ def main() -> None:
         print(f"  {n / args.requests:5.2f}  {text}")
     if args.no_profile:
         return
-    stats = pstats.Stats(_profiles[0])
-    for profile in _profiles[1:]:
-        with contextlib.suppress(TypeError):  # a thread's profile that never started
-            stats.add(profile)
+    stats = PROFILES.stats()
     stats.sort_stats("tottime").print_stats(args.top)
     for pattern in args.callers or ():
         stats.print_callers(pattern)
