@@ -263,6 +263,8 @@ class ProjectionRunner(ClaimedLoop):
         """How far this runner has read while active: up to here no event of interest is left
         unapplied, though the stored position may be behind (see `catch_up_once`)."""
         self._head = 0
+        self._expected = 0
+        """The last position `expect` nudged this runner for."""
         self._stored: int | None = None
         """The stored position as this runner last read or wrote it, while active (None: read
         it). A rebuild's swap or a reset may move it meanwhile: its next batch then fails the
@@ -311,19 +313,16 @@ class ProjectionRunner(ClaimedLoop):
         if self._state == "halted":
             return self._position >= position  # it will not move: no waiting
         deadline = time.monotonic() + timeout
-        nudged = False
+        self.expect(position)
+        nudged = self.listener_pid is None  # by `expect`: no notification will come (SQLite)
         while True:
             if self._position >= position or self._passed(position):
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            if not nudged and (
-                self._state != "active"
-                or self.listener_pid is None  # no notification will come (SQLite): look now
-                or remaining < timeout - NOTIFY_GRACE  # its notification has not come
-            ):
-                self.nudge()
+            if not nudged and (self._state != "active" or remaining < timeout - NOTIFY_GRACE):
+                self.nudge()  # its notification has not come: look now
                 nudged = True
             with self._progress:
                 self._progress.wait(min(remaining, 0.002 if not nudged else 0.05))
@@ -332,7 +331,13 @@ class ProjectionRunner(ClaimedLoop):
         """A write at `position` was made in this process: a runner that no notification will
         wake (SQLite) starts looking now, so that a wait for every read model costs the
         slowest of them, not their sum."""
-        if position is not None and self.listener_pid is None and self._position < position:
+        if (
+            position is not None
+            and self.listener_pid is None
+            and self._position < position
+            and position > self._expected  # once per write, however many wait for it
+        ):
+            self._expected = position
             self.nudge()
 
     def _passed(self, position: int) -> bool:

@@ -169,20 +169,11 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
     if conn.info.transaction_status != TransactionStatus.IDLE or conn._pipeline is not None:
         yield  # already inside a transaction (or a pipeline): part of it
         return
-    autocommit = conn.autocommit
-    conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
-    try:
-        with _statement_error(), conn.pipeline() as pipeline:
-            _queue(conn, pipeline, b"BEGIN")
-            try:
-                yield
-            finally:
-                _queue(conn, pipeline, b"ROLLBACK")
-    finally:
-        if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
-            conn.pgconn.exec_(b"ROLLBACK")  # the pipeline was aborted: its ROLLBACK skipped
-        if not conn.closed:
-            conn.autocommit = autocommit
+    with _pipelined(conn) as pipeline:
+        try:
+            yield
+        finally:
+            _queue(conn, pipeline, b"ROLLBACK")
 
 
 @contextmanager
@@ -191,17 +182,27 @@ def committed(conn: Connection[Any]) -> Iterator[Any]:
     one round trip for writes whose answers are not read on the way (psycopg's own transaction
     in a pipeline waits once more, at its BEGIN). Yields the pipeline. An error raised in the
     block or by a statement (reported when the answers come) rolls it back."""
+    with _pipelined(conn) as pipeline:
+        try:
+            yield pipeline
+        except BaseException:
+            _queue(conn, pipeline, b"ROLLBACK")
+            raise
+        _queue(conn, pipeline, b"COMMIT")
+
+
+@contextmanager
+def _pipelined(conn: Connection[Any]) -> Iterator[Any]:
+    """A pipeline on `conn` (idle) that starts with a queued BEGIN; the caller queues how the
+    transaction ends (`rolled_back`, `committed`). On leaving, a transaction left open by a
+    failed statement (the pipeline skipped the queued end) is rolled back and the connection's
+    autocommit restored; an error is the failed statement's (`_statement_error`)."""
     autocommit = conn.autocommit
     conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
     try:
         with _statement_error(), conn.pipeline() as pipeline:
             _queue(conn, pipeline, b"BEGIN")
-            try:
-                yield pipeline
-            except BaseException:
-                _queue(conn, pipeline, b"ROLLBACK")
-                raise
-            _queue(conn, pipeline, b"COMMIT")
+            yield pipeline
     finally:
         if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
             conn.pgconn.exec_(b"ROLLBACK")  # a statement failed: the pipeline skipped the rest
