@@ -196,7 +196,8 @@ def _pipelined(conn: Connection[Any]) -> Iterator[Any]:
     """A pipeline on `conn` (idle) that starts with a queued BEGIN; the caller queues how the
     transaction ends (`rolled_back`, `committed`). On leaving, a transaction left open by a
     failed statement (the pipeline skipped the queued end) is rolled back and the connection's
-    autocommit restored; an error is the failed statement's (`_statement_error`)."""
+    autocommit restored, and the statements psycopg prepared forgotten (`_forget_prepared`);
+    an error is the failed statement's (`_statement_error`)."""
     autocommit = conn.autocommit
     conn.autocommit = True  # the BEGIN is ours: psycopg must not add its own
     try:
@@ -206,8 +207,21 @@ def _pipelined(conn: Connection[Any]) -> Iterator[Any]:
     finally:
         if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
             conn.pgconn.exec_(b"ROLLBACK")  # a statement failed: the pipeline skipped the rest
+            _forget_prepared(conn)
         if not conn.closed:
             conn.autocommit = autocommit
+
+
+def _forget_prepared(conn: Connection[Any]) -> None:
+    """After a statement failed in a pipeline: forget every statement psycopg prepared on `conn`,
+    in its cache and on the server, as psycopg's own rollback does. psycopg (3.3.9) counts a
+    statement as prepared when it queues the statement's Parse in a pipeline and, for a
+    statement it had seen before, never reads that Parse's answer; the server skips every Parse
+    after the failed statement, so the statement's next use failed with `prepared statement
+    "_pg3_N" does not exist` (a runner's batch rewritten after a rebuild's swap; CI saw it)."""
+    if conn._prepared.clear():
+        conn._prepared._to_flush.clear()  # sent here, not before the next statement's Parse
+        conn.pgconn.exec_(b"DEALLOCATE ALL")
 
 
 @contextmanager

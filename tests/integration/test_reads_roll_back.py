@@ -5,6 +5,8 @@ issue 22 §1)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
@@ -86,3 +88,21 @@ def test_the_failed_statements_error_is_raised_in_place_of_pipeline_aborted() ->
             raise psycopg.errors.PipelineAborted("pipeline aborted")  # noqa: B904 (as psycopg)
     with pytest.raises(psycopg.errors.PipelineAborted), _statement_error():
         raise psycopg.errors.PipelineAborted("pipeline aborted")  # no statement's error behind it
+
+
+@pytest.mark.parametrize("transaction", [committed, rolled_back])
+def test_a_statement_prepared_after_a_failed_one_in_its_pipeline_still_answers(
+    postgres_url: str, transaction: Any
+) -> None:
+    """psycopg marks a statement it has seen before as prepared when it queues the Parse, and
+    the server skips that Parse after a failed statement: the next use said `prepared statement
+    "_pg3_0" does not exist` (a runner's batch rewritten after a rebuild's swap, in CI)."""
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        for n in range(conn.prepare_threshold or 0):  # seen often enough to be prepared next
+            conn.execute("SELECT %s::int + 1", (n,))
+        with pytest.raises(psycopg.errors.DivisionByZero), transaction(conn):
+            conn.execute("SELECT 1 / 0")
+            conn.execute("SELECT %s::int + 1", (1,))
+        assert conn.execute("SELECT %s::int + 1", (2,)).fetchone() == (3,)
+        known = conn.execute("SELECT name FROM pg_prepared_statements").fetchall()
+        assert set(conn._prepared._names.values()) <= {name.encode() for (name,) in known}
