@@ -363,8 +363,9 @@ def test_the_statistics_entries_are_indexed_by_campaign_on_start_and_after_a_reb
 
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_a_swap_gives_way_to_a_long_reader_then_completes(
-    saq: TenantRuntime, views: TenantViews, postgres_url: str
+    saq: TenantRuntime, views: TenantViews, settings: Settings
 ) -> None:
+    assert settings.database_url is not None
     for year in range(2001, 2004):
         write_year(saq.ledger, year)
     live = views.runners["campaign_list"]
@@ -374,7 +375,7 @@ def test_a_swap_gives_way_to_a_long_reader_then_completes(
     rebuild.start()
     rebuild.catch_up()
     swapped: list[int] = []
-    with psycopg.connect(postgres_url) as reader:
+    with psycopg.connect(settings.database_url) as reader:
         reader.execute(f'SELECT count(*) FROM "{saq.location.schema}"."campaign_list"')
         swap = threading.Thread(target=lambda: swapped.append(rebuild.swap()))
         swap.start()
