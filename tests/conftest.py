@@ -16,6 +16,7 @@ hashes passwords with the cheapest argon2, unless the test (or its module's `pyt
 from __future__ import annotations
 
 import json
+import multiprocessing.forkserver
 import os
 import tempfile
 import uuid
@@ -26,11 +27,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.app import create_app
+from api.app import Startup, create_app, restart_on
 from tenants.runtime import Platform
 from tenants.settings import Settings
 from tests.scheduling import LongestFirst
@@ -208,6 +210,8 @@ class PlatformDatabases:
         self.databases = databases
         self.templates: dict[frozenset[str] | None, Template] = {}
         self.free: dict[frozenset[str] | None, list[str]] = {}
+        self.app: Litestar | None = None
+        """The app the templates start on, built once (building it costs more than a start)."""
 
     @contextmanager
     def ready_one(self, only: Collection[str] | None) -> Iterator[str]:
@@ -229,7 +233,9 @@ class PlatformDatabases:
             settings = Settings(
                 database_url=self.databases.url(name), data_dir=Path(data_dir), pg_pool_size=1
             )
-            with TestClient(create_app(settings, only=tenants, passwords=CHEAP_PASSWORDS)):
+            self.app = self.app or create_app(settings)
+            restart_on(self.app, Startup(settings, only=tenants, passwords=CHEAP_PASSWORDS))
+            with TestClient(self.app):
                 pass  # its start made everything
         self.databases._end_sessions(name)
         with psycopg.connect(self.databases.url(name), autocommit=True) as conn:
@@ -418,6 +424,12 @@ def platform(settings: Settings, platform_options: PlatformOptions) -> Iterator[
 @pytest.fixture
 def clock() -> Clock:
     return Clock(beijing(2024, 1, 15, 9, 30))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The fork server of the tests' commands (tests/support.py) ends with the session, waited
+    for: no process left behind, and its CPU and its children's counted as this process's."""
+    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]  # its own stop
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -7,16 +7,11 @@ number of its own. PostgreSQL only (the process recorder and advisory locks unde
 from __future__ import annotations
 
 import json
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import random
-import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from uuid import UUID
@@ -26,7 +21,6 @@ import pytest
 from aggregates.campaign import Campaign
 from aggregates.forwarding import NationalCall
 from aggregates.submission_register import SubmissionRegister
-from api.cli import main
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
 from tests.integration.forwarding_support import (
@@ -36,6 +30,7 @@ from tests.integration.forwarding_support import (
     open_provincial_campaign,
 )
 from tests.integration.test_forwarding import received_ids
+from tests.support import command_process
 
 SEED = int(os.environ.get("QCFLOW_CRASH_SEED", "20240701"))
 PROVINCES = ("saq", "sdaq")
@@ -49,40 +44,13 @@ CATCH_UP_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 
 
-def run_worker(env: Mapping[str, str], log_path: str) -> None:
-    """One incarnation of the worker: `qcflow worker` (the command's own `main`) in a process of
-    its own session, its environment `env`, its output appended to the log."""
-    os.setsid()  # signals to the test's process group do not reach it
-    os.environ.clear()
-    os.environ.update(env)
-    log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    sys.exit(main(["worker"]))
-
-
-@pytest.fixture(scope="module")
-def forks() -> Iterator[ForkServerContext]:
-    """Where the worker's incarnations come from: a fork server that has imported the command
-    once, so that each incarnation is a fresh process (no connection, thread or state of any
-    other) without paying the interpreter's start and the imports (most of the test's CPU when
-    each was `python -m api.cli worker`, which the kills mostly met importing)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # `run_worker`, and the command it runs
-    yield context
-    # The server ends with the module, waited for (no process left behind, and its CPU and its
-    # incarnations' counted as the test process's); the library's own stop, for its tests.
-    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
-
-
 class Worker:
-    """`qcflow worker` as a child process (`run_worker`); every incarnation appends to one log
-    file."""
+    """`qcflow worker` as a child process (`command_process`: forked from a server that has
+    imported the command, so that the kills meet the worker's start rather than its imports);
+    every incarnation appends to one log file."""
 
-    def __init__(self, settings: Settings, log_path: Path, forks: ForkServerContext) -> None:
+    def __init__(self, settings: Settings, log_path: Path) -> None:
         self.log_path = log_path
-        self.forks = forks
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("QCFLOW_")}
         self.env.update(
             {
@@ -112,10 +80,9 @@ class Worker:
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts + 1} ---\n".encode())
             self._offset = log.tell()
-        self.process = self.forks.Process(
-            target=run_worker, args=(self.env, str(self.log_path)), name="qcflow-worker"
+        self.process = command_process(
+            ["worker"], self.env, self.log_path, self.log_path, session=True
         )
-        self.process.start()
         self.started_at = time.monotonic()
         self.starts += 1
 
@@ -351,7 +318,6 @@ def test_each_forward_is_received_once_while_the_worker_keeps_crashing(
     servers: str,
     postgres_url: str,
     tmp_path: Path,
-    forks: ForkServerContext,
     request: pytest.FixtureRequest,
 ) -> None:
     began = time.monotonic()
@@ -365,7 +331,7 @@ def test_each_forward_is_received_once_while_the_worker_keeps_crashing(
         pg_pool_size=2,
     )
     platform = Platform.from_settings(settings)
-    worker = Worker(settings, tmp_path / "worker.log", forks)
+    worker = Worker(settings, tmp_path / "worker.log")
     crashes = Crashes()
     stream: Stream | None = None
     try:

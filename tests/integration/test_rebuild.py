@@ -3,14 +3,11 @@ SQLite and PostgreSQL, with the real read models."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -32,11 +29,10 @@ from projections.service import TenantViews
 from projections.store import TrackingConflict, Tx, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
-from tests.support import SECRETARY, open_qc_campaign
+from tests.support import SECRETARY, open_qc_campaign, run_command
 
 pytestmark = pytest.mark.tenants("saq")
 
-ROOT = Path(__file__).parents[2]
 APPLICANT = Actor("unit-001", Role.APPLICANT_UNIT)
 
 
@@ -390,20 +386,11 @@ def test_a_swap_gives_way_to_a_long_reader_then_completes(
 
 def qcflow(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
         "QCFLOW_DATA_DIR": str(settings.data_dir),
         "QCFLOW_LOG_FORMAT": "json",
         **({"QCFLOW_DATABASE_URL": settings.database_url} if settings.database_url else {}),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "projections", "rebuild", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(["projections", "rebuild", *args], env)
 
 
 @pytest.mark.tenants("caq", "cmiqa", "saq", "sdaq")
