@@ -1,7 +1,8 @@
 """Fixtures shared by every test: the storage backends (SQLite and PostgreSQL), settings, clock,
 and how a test's platform starts.
 
-PostgreSQL tests each get an empty database of their own (see `Databases`). Where PostgreSQL
+PostgreSQL tests each get an empty database of their own (see `Databases`); a test's platform
+gets one in which the tables of every tenant already stand, empty (see `PlatformDatabases`). Where PostgreSQL
 is not reachable they skip, unless QCFLOW_REQUIRE_POSTGRES is set (CI sets it), when they fail.
 The PostgreSQL variants carry the `postgres` marker: `pytest -m "not postgres"` is the quick
 loop.
@@ -14,21 +15,28 @@ hashes passwords with the cheapest argon2, unless the test (or its module's `pyt
 
 from __future__ import annotations
 
+import json
+import multiprocessing.forkserver
 import os
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from api.app import Startup, create_app, restart_on
 from tenants.runtime import Platform
 from tenants.settings import Settings
 from tests.scheduling import LongestFirst
-from tests.support import Clock, PlatformOptions, beijing, platform_options_of
+from tests.support import CHEAP_PASSWORDS, Clock, PlatformOptions, beijing, platform_options_of
 
 ADMIN_URL = os.environ.get(
     "QCFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -92,27 +100,36 @@ class Databases:
         try:
             yield self.url(name)
         finally:
-            if self._emptied(name):
-                self.free.append(name)
-            else:
-                self._drop(name)
+            self._give_back(name)
 
-    def _create(self) -> str:
+    def _give_back(self, name: str) -> None:
+        if self._emptied(name):
+            self.free.append(name)
+        else:
+            self._drop(name)
+
+    def _create(self, template: str | None = None) -> str:
         name = f"qcflow_test_{uuid.uuid4().hex[:12]}"
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:  # copied through the WAL: no checkpoint
+            create += sql.SQL(" TEMPLATE {} STRATEGY WAL_LOG").format(sql.Identifier(template))
         with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(create)
             conn.execute(NO_COMMIT_WAIT.format(sql.Identifier(name)))
         self.made.append(name)
         return name
 
+    def _end_sessions(self, name: str) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+
     def _emptied(self, name: str) -> bool:
         try:
-            with psycopg.connect(self.admin, autocommit=True) as conn:
-                conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (name,),
-                )
+            self._end_sessions(name)
             with psycopg.connect(self.url(name), autocommit=True) as conn:
                 schemas = conn.execute(
                     "SELECT nspname FROM pg_namespace"
@@ -138,6 +155,137 @@ class Databases:
             self._drop(name)
 
 
+SHAPE = """
+SELECT coalesce(string_agg(item, E'\\n' ORDER BY item), '') FROM (
+  SELECT 'schema ' || n.nspname AS item FROM pg_namespace n WHERE {mine}
+  UNION ALL
+  SELECT format('%s.%s %s (%s)', n.nspname, c.relname, c.relkind, (
+      SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', '
+                        ORDER BY a.attnum)
+      FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {mine}
+  UNION ALL
+  SELECT format('%s %s', con.conrelid::regclass, pg_get_constraintdef(con.oid))
+  FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace WHERE {mine}
+  UNION ALL
+  SELECT format('%s.%s(%s) %s %s', n.nspname, p.proname,
+                pg_get_function_identity_arguments(p.oid), p.prokind, md5(p.prosrc))
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {mine}
+  UNION ALL
+  SELECT format('type %s.%s %s', n.nspname, t.typname, t.typtype)
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {mine}
+) AS catalogue
+""".format(mine="n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'")
+"""Everything the database holds besides rows, as one text: two databases of the same shape
+differ only in their rows and their sequences' positions."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A database on which a platform has started once: what a copy of it is brought back to."""
+
+    name: str
+    shape: str
+    """Its `SHAPE`."""
+    reset: sql.Composable
+    """Deletes every row, restarts the sequences, and puts back the rows the start wrote."""
+
+
+class PlatformDatabases:
+    """Databases in which the schemas and tables of a test's platform (the ledgers', the chain's,
+    the read models', the sign-ins') already stand, empty, for its tenants on PostgreSQL.
+
+    Creating them at each start was most of a PostgreSQL test's setup, on both sides (a quarter
+    of a second of the server's CPU, a tenth of the test's). So the session starts the app once
+    on a template database for each set of tenants a test starts (its `tenants` marker), and
+    each test gets a copy of it (`CREATE DATABASE … TEMPLATE`, copied through the WAL: no
+    checkpoint) or one a test is done with, brought back to the template exactly: its rows
+    deleted, its sequences restarted, the rows the start wrote put back, if it still has the
+    template's shape. One whose shape a test changed (its own tables, a rebuild's swap, another
+    set of tenants) is emptied and goes to the empty databases (`Databases`). The platform a
+    test starts on it creates nothing and finds no row: it sees what it would see on an empty
+    database after its start."""
+
+    def __init__(self, databases: Databases) -> None:
+        self.databases = databases
+        self.templates: dict[frozenset[str] | None, Template] = {}
+        self.free: dict[frozenset[str] | None, list[str]] = {}
+        self.app: Litestar | None = None
+        """The app the templates start on, built once (building it costs more than a start)."""
+
+    @contextmanager
+    def ready_one(self, only: Collection[str] | None) -> Iterator[str]:
+        tenants = frozenset(only) if only is not None else None
+        free = self.free.setdefault(tenants, [])
+        template = self.templates.get(tenants) or self._made_template(tenants)
+        name = free.pop() if free else self.databases._create(template=template.name)
+        try:
+            yield self.databases.url(name)
+        finally:
+            if self._reset(name, template):
+                free.append(name)
+            else:
+                self.databases._give_back(name)
+
+    def _made_template(self, tenants: frozenset[str] | None) -> Template:
+        name = self.databases._create()
+        with tempfile.TemporaryDirectory() as data_dir:
+            settings = Settings(
+                database_url=self.databases.url(name), data_dir=Path(data_dir), pg_pool_size=1
+            )
+            self.app = self.app or create_app(settings)
+            restart_on(self.app, Startup(settings, only=tenants, passwords=CHEAP_PASSWORDS))
+            with TestClient(self.app):
+                pass  # its start made everything
+        self.databases._end_sessions(name)
+        with psycopg.connect(self.databases.url(name), autocommit=True) as conn:
+            tables = conn.execute(
+                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                " WHERE schemaname NOT LIKE 'pg\\_%' AND schemaname <> 'information_schema'"
+                " ORDER BY 1"
+            ).fetchall()
+            sequences = conn.execute(
+                "SELECT format('%I.%I', schemaname, sequencename), last_value IS NULL"
+                " FROM pg_sequences ORDER BY 1"
+            ).fetchall()
+            # Restarted, a sequence is as the template's start left it only if it never moved.
+            assert all(fresh for _, fresh in sequences), sequences
+            statements = [sql.SQL("DELETE FROM {}").format(sql.SQL(t)) for (t,) in tables]
+            statements += [
+                sql.SQL("ALTER SEQUENCE {} RESTART").format(sql.SQL(s)) for s, _ in sequences
+            ]
+            for (table,) in tables:
+                rows = conn.execute(
+                    sql.SQL("SELECT json_agg(t) FROM {} AS t").format(sql.SQL(table))
+                ).fetchone()
+                if rows is not None and rows[0] is not None:
+                    statements.append(
+                        sql.SQL(
+                            "INSERT INTO {0} SELECT * FROM json_populate_recordset(NULL::{0}, {1})"
+                        ).format(sql.SQL(table), sql.Literal(json.dumps(rows[0])))
+                    )
+            template = Template(name, self._shape_of(conn), sql.SQL("; ").join(statements))
+        self.templates[tenants] = template
+        return template
+
+    @staticmethod
+    def _shape_of(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+        row = conn.execute(SHAPE).fetchone()
+        return str(row[0]) if row else ""
+
+    def _reset(self, name: str, template: Template) -> bool:
+        try:
+            self.databases._end_sessions(name)
+            with psycopg.connect(self.databases.url(name), autocommit=True) as conn:
+                if self._shape_of(conn) != template.shape:
+                    return False
+                with conn.transaction():
+                    conn.execute(template.reset)
+        except psycopg.Error:
+            return False
+        return True
+
+
 @pytest.fixture(scope="session")
 def databases(postgres_admin: str) -> Iterator[Databases]:
     databases = Databases(postgres_admin)
@@ -145,6 +293,11 @@ def databases(postgres_admin: str) -> Iterator[Databases]:
         yield databases
     finally:
         databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def platform_databases(databases: Databases) -> PlatformDatabases:
+    return PlatformDatabases(databases)
 
 
 @pytest.fixture(scope="session")
@@ -170,17 +323,31 @@ def postgres_url(databases: Databases) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def platform_postgres_url(
+    platform_databases: PlatformDatabases, platform_options: PlatformOptions
+) -> Iterator[str]:
+    """A database for one test's platform: the tables of its tenants made, every one empty (see
+    `PlatformDatabases`)."""
+    with platform_databases.ready_one(platform_options.only) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
-def module_postgres_url(databases: Databases) -> Iterator[str]:
-    """An empty database for the tests of one module."""
-    with databases.empty_one() as url:
+def module_platform_postgres_url(
+    platform_databases: PlatformDatabases, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A database for the platform of one module's tests, as `platform_postgres_url`, for the
+    tenants of the module's marker."""
+    with platform_databases.ready_one(platform_options_of(request.node).only) as url:
         yield url
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 DATABASE_FIXTURES = {
     "postgres_url",
-    "module_postgres_url",
+    "platform_postgres_url",
+    "module_platform_postgres_url",
     "postgres_admin",
     "databases",
     "second_postgres_url",
@@ -227,7 +394,7 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
             data_dir=tmp_path / "var",
             pg_pool_size=2,
         )
-    url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
+    url = request.getfixturevalue("platform_postgres_url") if backend == "postgres" else None
     return Settings(database_url=url, data_dir=tmp_path / "var", pg_pool_size=2)
 
 
@@ -237,7 +404,8 @@ def module_settings(
 ) -> Settings:
     """Settings shared by the tests of one module, on each backend (one PostgreSQL database
     per module): for situations built once and then only read."""
-    url = request.getfixturevalue("module_postgres_url") if module_backend == "postgres" else None
+    postgres = module_backend == "postgres"
+    url = request.getfixturevalue("module_platform_postgres_url") if postgres else None
     data_dir = tmp_path_factory.mktemp("module") / "var"
     return Settings(database_url=url, data_dir=data_dir, pg_pool_size=2)
 
@@ -256,6 +424,12 @@ def platform(settings: Settings, platform_options: PlatformOptions) -> Iterator[
 @pytest.fixture
 def clock() -> Clock:
     return Clock(beijing(2024, 1, 15, 9, 30))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The fork server of the tests' commands (tests/support.py) ends with the session, waited
+    for: no process left behind, and its CPU and its children's counted as this process's."""
+    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]  # its own stop
 
 
 @pytest.hookimpl(optionalhook=True)

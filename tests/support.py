@@ -1,10 +1,19 @@
-"""Helpers the tests share: business time, and the situations they start from."""
+"""Helpers the tests share: business time, the situations they start from, and the command
+line run as its own process."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +24,7 @@ from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
 from aggregates.credentials import Passwords
 from aggregates.ledger.application import AssociationLedger, Saved
+from api.cli import main
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -116,3 +126,79 @@ def open_qc_campaign(ledger: AssociationLedger, year: int) -> Saved[Campaign]:
         timeline={Phase.SUBMISSION: Window(beijing(year, 2, 1), beijing(year, 5, 1))},
         actor=SECRETARY,
     )
+
+
+COMMANDS = multiprocessing.get_context("forkserver")
+"""Where the tests' `qcflow` processes come from: a fork server that has imported the command
+line once (this module imports it). Each process is a fresh one (no connection, thread or state
+of the test's), as `python -m api.cli` would start, without the interpreter's start and the
+imports (1.4 s of CPU each, most of what a test running the command spent). The session stops
+the server at its end (tests/conftest.py)."""
+COMMANDS.set_forkserver_preload([__name__])
+
+
+def _run(
+    args: list[str], env: Mapping[str, str], files: tuple[str, str, str], session: bool
+) -> None:
+    if session:
+        os.setsid()  # signals to the test's process group do not reach it
+    os.environ.clear()
+    os.environ.update(env)
+    stdin, out, err = files
+    for fd, path, flags in (
+        (0, stdin, os.O_RDONLY),
+        (1, out, os.O_WRONLY | os.O_APPEND),
+        (2, err, os.O_WRONLY | os.O_APPEND),
+    ):
+        opened = os.open(path, flags)
+        os.dup2(opened, fd)
+        os.close(opened)
+    # multiprocessing gave the process an empty `sys.stdin` of its own: the given one instead.
+    sys.stdin = open(stdin, encoding="utf-8")  # noqa: SIM115 (the process's, to its end)
+    sys.exit(main(args))
+
+
+def command_process(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    out: Path,
+    err: Path,
+    *,
+    stdin: Path | None = None,
+    session: bool = False,
+) -> BaseProcess:
+    """`qcflow <args>` started as its own process in the environment `env` (only), its standard
+    input read from `stdin` (else empty), its output appended to `out` and `err` (which exist);
+    `session`: in a session of its own, without a terminal."""
+    files = (str(stdin or os.devnull), str(out), str(err))
+    process = COMMANDS.Process(
+        target=_run, args=(list(args), dict(env), files, session), name="qcflow"
+    )
+    process.start()
+    return process
+
+
+def run_command(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    stdin: str = "",
+    *,
+    session: bool = False,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`qcflow <args>` run to its end as its own process (`command_process`), given `stdin`: its
+    exit code and output, as `subprocess.run` answers them."""
+    with tempfile.TemporaryDirectory() as folder:
+        given, out, err = Path(folder, "in"), Path(folder, "out"), Path(folder, "err")
+        given.write_text(stdin)
+        out.touch()
+        err.touch()
+        process = command_process(args, env, out, err, stdin=given, session=session)
+        process.join(timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired(["qcflow", *args], timeout)
+        return subprocess.CompletedProcess(
+            ["qcflow", *args], process.exitcode, out.read_text(), err.read_text()
+        )

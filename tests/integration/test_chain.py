@@ -5,11 +5,8 @@ checkpoints; the command line reports the same."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -23,12 +20,10 @@ from tenants.chain import GENESIS, link
 from tenants.chain_verify import verify
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
-from tests.support import new_password, open_qc_campaign
+from tests.support import new_password, open_qc_campaign, run_command
 from tests.tamper import BehindTheBack
 
 pytestmark = pytest.mark.tenants("saq")
-
-ROOT = Path(__file__).parents[2]
 
 
 def saq(platform: Platform) -> TenantRuntime:
@@ -203,22 +198,10 @@ def test_concurrent_writers_keep_one_unbroken_chain(platform: Platform) -> None:
 
 
 def qcflow(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "QCFLOW_DATA_DIR": str(settings.data_dir),
-        "QCFLOW_LOG_FORMAT": "json",
-    }
+    env = {"QCFLOW_DATA_DIR": str(settings.data_dir), "QCFLOW_LOG_FORMAT": "json"}
     if settings.database_url:
         env["QCFLOW_DATABASE_URL"] = settings.database_url
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(args, env)
 
 
 def test_the_command_line_reports_intact_then_the_first_broken_link(

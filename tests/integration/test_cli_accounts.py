@@ -3,18 +3,14 @@ uses and no other, with links to the address the server is reached at."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tenants.runtime import Platform
 from tenants.settings import Settings
-from tests.support import new_password
-
-ROOT = Path(__file__).parents[2]
+from tests.support import new_password, run_command
 
 
 @pytest.fixture
@@ -28,22 +24,12 @@ def qcflow(
     args: list[str], data_dir: Path, stdin: str = "", **settings: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
         "QCFLOW_DATA_DIR": str(data_dir),
         "QCFLOW_LOG_FORMAT": "json",
         **{f"QCFLOW_{name.upper()}": value for name, value in settings.items()},
     }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        start_new_session=True,  # no terminal: the password is read from standard input
-    )
+    # No terminal (a session of its own): the password is read from standard input.
+    return run_command(args, env, stdin, session=True)
 
 
 def test_create_secretariat_asks_the_password_and_never_takes_it_as_an_argument(

@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO
 from uuid import UUID
 
 import pytest
@@ -33,8 +30,8 @@ from tests.integration.forwarding_support import (
     open_provincial_campaign,
 )
 from tests.integration.test_forwarding import received_ids
+from tests.support import command_process
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("QCFLOW_CRASH_SEED", "20240701"))
 PROVINCES = ("saq", "sdaq")
 FORWARDS = 150
@@ -48,7 +45,9 @@ STOP_TIMEOUT = 20.0
 
 
 class Worker:
-    """`qcflow worker` as a child process; every incarnation appends to one log file."""
+    """`qcflow worker` as a child process (`command_process`: forked from a server that has
+    imported the command, so that the kills meet the worker's start rather than its imports);
+    every incarnation appends to one log file."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.log_path = log_path
@@ -62,36 +61,27 @@ class Worker:
         assert settings.database_url is not None
         data_dir = settings.data_dir
         self.env.update(
-            PYTHONPATH=str(ROOT),
             QCFLOW_DATABASE_URL=settings.database_url,
             QCFLOW_DATA_DIR=str(data_dir),
             QCFLOW_LOG_FORMAT="json",
             QCFLOW_LOG_LEVEL="info",
             QCFLOW_PG_POOL_SIZE="2",
         )
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: BaseProcess | None = None
         self.started_at = 0.0
         self.starts = 0
         self.refused = 0
         """Incarnations that exited at start because the server refused a connection (a shared
         server full of other tests' connections); restarted, as a supervisor would."""
-        self._log: IO[bytes] | None = None
         self._offset = 0
 
     def start(self) -> None:
         assert self.process is None
-        self._log = self.log_path.open("ab")
-        self._log.write(f"--- start {self.starts + 1} ---\n".encode())
-        self._log.flush()
-        self._offset = self._log.tell()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "worker"],
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # signals to the test's process group do not reach it
+        with self.log_path.open("ab") as log:
+            log.write(f"--- start {self.starts + 1} ---\n".encode())
+            self._offset = log.tell()
+        self.process = command_process(
+            ["worker"], self.env, self.log_path, self.log_path, session=True
         )
         self.started_at = time.monotonic()
         self.starts += 1
@@ -121,11 +111,10 @@ class Worker:
         """Whether the incarnation runs; one that exited on its own is restarted if the server
         refused it a connection, and is a failure otherwise."""
         assert self.process is not None
-        returncode = self.process.poll()
-        if returncode is None:
+        if self.process.is_alive():
             return True
+        returncode = self.process.exitcode
         self.process = None
-        self._close_log()
         output = self.output()
         assert "too many clients" in output, (
             f"worker start {self.starts} exited on its own with {returncode}"
@@ -153,34 +142,28 @@ class Worker:
         if not self.running():
             return None
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
+        self.process.kill()  # SIGKILL
+        self.process.join(10)
         self.process = None
-        self._close_log()
         names = self.names()
         return "worker_started" in names, names.count("follower_recorded")
 
     def terminate(self, timeout: float) -> int:
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGTERM)
+        self.process.terminate()  # SIGTERM
         try:
-            return self.process.wait(timeout)
+            self.process.join(timeout)
+            assert self.process.exitcode is not None, f"the worker ran on {timeout}s after SIGTERM"
+            return self.process.exitcode
         finally:
-            self.process = None
-            self._close_log()
+            self.ensure_dead()
 
     def ensure_dead(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(10)
             self.process = None
-        self._close_log()
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
     def tail(self, lines: int = 60) -> str:
         if not self.log_path.exists():
@@ -332,7 +315,10 @@ def check_received(
 @pytest.mark.postgres
 @pytest.mark.parametrize("servers", ["one server", "caq on a second server"])
 def test_each_forward_is_received_once_while_the_worker_keeps_crashing(
-    servers: str, postgres_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    servers: str,
+    postgres_url: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     began = time.monotonic()
     elsewhere = (

@@ -12,6 +12,7 @@ import pytest
 
 from projections.service import TenantViews
 from tenants.runtime import Platform, TenantRuntime
+from tenants.settings import Settings
 from tests.integration.test_projection_runner import open_campaigns, wait_until
 
 pytestmark = [pytest.mark.tenants("saq"), pytest.mark.parametrize("backend", ["postgres"])]
@@ -89,15 +90,16 @@ def test_a_wait_started_before_the_baseline_sees_writes_made_before_it(
 
 
 def test_the_web_still_waits_rightly_after_its_listening_connection_is_lost(
-    saq: TenantRuntime, worker: TenantViews, web: TenantViews, postgres_url: str
+    saq: TenantRuntime, worker: TenantViews, web: TenantViews, settings: Settings
 ) -> None:
+    assert settings.database_url is not None
     worker.start()
     assert wait_until(lambda: active(worker))
     position = open_campaigns(saq.ledger, range(2001, 2002))
     assert web.wait(position, timeout=5)
     assert web.progress is not None
     pid = web.db("campaign_list").listener.backend_pid  # type: ignore[attr-defined]
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
+    with psycopg.connect(settings.database_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     # Writes made while the listener is gone are not notified: the next wait reads the stores.
     later = open_campaigns(saq.ledger, range(2002, 2004))

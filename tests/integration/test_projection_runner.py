@@ -18,6 +18,7 @@ from projections.rebuild import ShadowRebuild
 from projections.runner import CannotApply, Projection, ProjectionRunner
 from projections.store import TrackingConflict, Tx, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
+from tenants.settings import Settings
 from tests.support import SECRETARY as SECRETARIAT
 from tests.support import open_qc_campaign
 
@@ -243,13 +244,14 @@ def test_events_of_other_topics_still_advance_the_position(
 
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_a_dropped_listen_connection_is_recovered(
-    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner], postgres_url: str
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner], settings: Settings
 ) -> None:
+    assert settings.database_url is not None
     runner = make_runner(poll_interval=5.0, max_backoff=0.2).start()  # long poll: it must LISTEN
     assert wait_until(lambda: runner.status().state == "active" and runner.listener_pid is not None)
     old_pid = runner.listener_pid
 
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
+    with psycopg.connect(settings.database_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (old_pid,))
     assert wait_until(
         lambda: runner.listener_pid not in (None, old_pid) and runner.status().state == "active"

@@ -3,14 +3,11 @@ SQLite and PostgreSQL, with the real read models."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -32,11 +29,10 @@ from projections.service import TenantViews
 from projections.store import TrackingConflict, Tx, ViewDatabase, open_view_database
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
-from tests.support import SECRETARY, open_qc_campaign
+from tests.support import SECRETARY, open_qc_campaign, run_command
 
 pytestmark = pytest.mark.tenants("saq")
 
-ROOT = Path(__file__).parents[2]
 APPLICANT = Actor("unit-001", Role.APPLICANT_UNIT)
 
 
@@ -363,8 +359,9 @@ def test_the_statistics_entries_are_indexed_by_campaign_on_start_and_after_a_reb
 
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_a_swap_gives_way_to_a_long_reader_then_completes(
-    saq: TenantRuntime, views: TenantViews, postgres_url: str
+    saq: TenantRuntime, views: TenantViews, settings: Settings
 ) -> None:
+    assert settings.database_url is not None
     for year in range(2001, 2004):
         write_year(saq.ledger, year)
     live = views.runners["campaign_list"]
@@ -374,7 +371,7 @@ def test_a_swap_gives_way_to_a_long_reader_then_completes(
     rebuild.start()
     rebuild.catch_up()
     swapped: list[int] = []
-    with psycopg.connect(postgres_url) as reader:
+    with psycopg.connect(settings.database_url) as reader:
         reader.execute(f'SELECT count(*) FROM "{saq.location.schema}"."campaign_list"')
         swap = threading.Thread(target=lambda: swapped.append(rebuild.swap()))
         swap.start()
@@ -389,20 +386,11 @@ def test_a_swap_gives_way_to_a_long_reader_then_completes(
 
 def qcflow(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
         "QCFLOW_DATA_DIR": str(settings.data_dir),
         "QCFLOW_LOG_FORMAT": "json",
         **({"QCFLOW_DATABASE_URL": settings.database_url} if settings.database_url else {}),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "projections", "rebuild", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(["projections", "rebuild", *args], env)
 
 
 @pytest.mark.tenants("caq", "cmiqa", "saq", "sdaq")

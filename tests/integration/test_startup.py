@@ -1,20 +1,18 @@
 """Processes that start together (issue 22 §6): each builds the platform and its read models on a
-fresh PostgreSQL database at the same moment; none dies on the other's DDL (schemas, the
-library's tables and types, the chain's, the read models'). Without the start-up lock one of
-two died in most tries (`tuple concurrently updated`, a duplicate key in the catalogue)."""
+fresh PostgreSQL database (an empty one of `postgres_url`, no schema of ours in it, as in a new
+one) at the same moment; none dies on the other's DDL (schemas, the library's tables and types,
+the chain's, the read models'). Without the start-up lock one of two died in most tries
+(`tuple concurrently updated`, a duplicate key in the catalogue)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import traceback
-import uuid
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from projections.service import PlatformViews
 from tenants.runtime import Platform
@@ -41,32 +39,22 @@ def _start(url: str, data_dir: str, barrier: Barrier) -> None:
 
 @pytest.mark.parametrize("attempt", range(TRIES))
 def test_processes_starting_together_on_a_fresh_database_all_start(
-    postgres_admin: str, tmp_path: Path, attempt: int
+    postgres_url: str, tmp_path: Path, attempt: int
 ) -> None:
-    name = f"qcflow_test_start_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_conninfo(**{**conninfo_to_dict(postgres_admin), "dbname": name})
-    try:
-        context = multiprocessing.get_context("fork")
-        barrier = context.Barrier(PROCESSES)
-        processes = [
-            context.Process(target=_start, args=(url, str(tmp_path / f"p{i}"), barrier))
-            for i in range(PROCESSES)
-        ]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join(180)
-        codes = [process.exitcode for process in processes]
-        assert codes == [0] * PROCESSES, f"try {attempt}: exit codes {codes}"
-        with psycopg.connect(url) as conn:  # and what they made is there once
-            schemas = conn.execute(
-                "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'"
-            ).fetchone()
-        assert schemas is not None and schemas[0] == 4
-    finally:
-        with psycopg.connect(postgres_admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(PROCESSES)
+    processes = [
+        context.Process(target=_start, args=(postgres_url, str(tmp_path / f"p{i}"), barrier))
+        for i in range(PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(180)
+    codes = [process.exitcode for process in processes]
+    assert codes == [0] * PROCESSES, f"try {attempt}: exit codes {codes}"
+    with psycopg.connect(postgres_url) as conn:  # and what they made is there once
+        schemas = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'"
+        ).fetchone()
+    assert schemas is not None and schemas[0] == 4

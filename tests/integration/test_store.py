@@ -15,6 +15,7 @@ from aggregates.campaign import (
 from aggregates.ledger.application import AssociationLedger
 from aggregates.problems import VersionConflict
 from tenants.runtime import Platform
+from tenants.settings import Settings
 from tenants.transcoder import MsgspecTranscoder
 from tests.support import SECRETARY as SECRETARIAT
 from tests.support import beijing, open_qc_campaign
@@ -37,10 +38,11 @@ def test_a_campaign_of_saq_is_not_in_the_store_of_sdaq(platform: Platform) -> No
 
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_on_postgresql_each_tenant_has_its_own_schema(
-    platform: Platform, postgres_url: str
+    platform: Platform, settings: Settings
 ) -> None:
+    assert settings.database_url is not None
     open_campaign(platform.tenants["saq"].ledger)
-    with psycopg.connect(postgres_url) as conn:
+    with psycopg.connect(settings.database_url) as conn:
         tables = conn.execute(
             "SELECT table_schema, count(*) FROM information_schema.tables"
             " WHERE table_name = 'ledger_events' GROUP BY table_schema ORDER BY table_schema"

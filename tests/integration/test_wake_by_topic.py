@@ -18,6 +18,7 @@ from projections.runner import Projection, ProjectionRunner
 from projections.store import open_view_database
 from tenants.postgres import notify_payload, parse_payload
 from tenants.runtime import Platform, TenantRuntime
+from tenants.settings import Settings
 from tests.integration.test_projection_runner import (
     EventLogProjection,
     open_campaigns,
@@ -110,9 +111,10 @@ def test_a_claim_passes_the_writes_that_are_not_its_own() -> None:
 
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_a_write_notifies_its_last_position_and_its_topics(
-    saq: TenantRuntime, postgres_url: str
+    saq: TenantRuntime, settings: Settings
 ) -> None:
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
+    assert settings.database_url is not None
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(saq.location.ledger_channel)))
         position = open_campaigns(saq.ledger, range(2001, 2002))
         notifies = conn.notifies(timeout=5, stop_after=1)
