@@ -20,6 +20,7 @@ from api.platform.mail import delivered_mail
 from tests.api.claims_support import LICENCE
 from tests.e2e.conftest import Site
 from tests.e2e.pages import DESKTOP, looks_right, navigate, sign_in
+from tests.e2e.test_formal_review import signed_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -108,7 +109,8 @@ def the_secretariat_verifies(browser: Browser, site: Site, login: str) -> str:
     secretariat = new_context(browser)
     try:
         desk = secretariat.new_page()
-        sign_in(desk, site.url, site.login, site.password)
+        signed_in(desk, site.url, site.login, site.password)
+        desk.goto(f"{site.url}/saq/")
         navigate(desk, "账号", "单位身份核验")
         card = desk.locator("article.claim", has_text=login)
         expect(card).to_contain_text(ICBC)

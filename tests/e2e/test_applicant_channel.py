@@ -16,7 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from tests.e2e.conftest import Site
-from tests.e2e.pages import assert_accessible, sign_in
+from tests.e2e.pages import assert_accessible
+from tests.e2e.test_formal_review import signed_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -207,13 +208,13 @@ def on_a_phone(
     phone = browser.new_context(viewport={"width": 390, "height": 844})
     try:
         phone.add_cookies(page.context.cookies())
+        tab = phone.new_page()
         for url in (
             f"{site.url}/saq/applicant/",
             registration_url.split("?", maxsplit=1)[0],
             f"{site.url}/saq/applicant/results/{made['submitted']}",
             f"{site.url}/saq/applicant/results/{published['id']}",
         ):
-            tab = phone.new_page()
             tab.goto(url)
             width = tab.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{url}: {width} px wide at 390 px"
@@ -221,7 +222,6 @@ def on_a_phone(
             if SHOTS:
                 name = url.rstrip("/").rsplit("/", 1)[-1][:8]
                 tab.screenshot(path=str(SHOTS / f"papp-{name}-390.png"), full_page=True)
-            tab.close()
     finally:
         phone.close()
 
@@ -232,7 +232,8 @@ def test_an_applicant_registers_follows_its_results_endorses_one_and_downloads_a
     published = next(s for s in site.published.submissions if s["certificate_code"])
     login, password = applicant(site, published["credit_code"])
     made = results_in_2024(site, login, password, published["unit_name"])
-    sign_in(page, site.url, login, password)
+    signed_in(page, site.url, login, password)
+    page.goto(f"{site.url}/saq/")
     my_results(page, published, made)
     registration_url = register(page, published)
     endorse(page, site, made)

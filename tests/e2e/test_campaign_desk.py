@@ -22,6 +22,7 @@ from tests.api.review_world import credit_code
 from tests.e2e import pages
 from tests.e2e.conftest import Site
 from tests.e2e.test_applicant_channel import PDF, SAQ_2024_QC, qc_result
+from tests.e2e.test_formal_review import signed_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -87,10 +88,8 @@ def test_the_secretariat_watches_the_counts_move_and_reminds_the_late_units(
     unit_login, _ = account(site, Role.RECOMMENDING_UNIT, "pudong", "浦东新区质协")
     applicant = account(site, Role.APPLICANT_UNIT, CREDIT_CODE, "王芳")
 
-    page.goto(f"{site.url}/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(site.login)
-    page.get_by_label("密码").fill(site.password)
-    page.get_by_role("button", name="登录").click()
+    signed_in(page, site.url, site.login, site.password)
+    page.goto(f"{site.url}/saq/")
     pages.navigate(page, "活动", "活动工作台")
     expect(page.get_by_role("heading", level=1)).to_have_text("活动工作台")
     card = page.locator("article.desk-card", has_text=SAQ_2024_QC)

@@ -7,31 +7,30 @@ API's; every page is axe-clean and fits 390 px."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-import uvicorn
-from litestar.testing import AsyncTestClient
 from playwright.sync_api import Browser, Page, expect
 
 from aggregates.actor import Role
-from api.app import create_app
 from tenants.settings import Settings
 from tests.api.conftest import make_account
-from tests.api.published_world import PUBLICATION_DAY, cheap_passwords, publish_campaign
-from tests.e2e.conftest import _free_port, cheap_hasher
-from tests.e2e.pages import looks_right, navigate, objects_in_public, sign_in
-from tests.support import APP_POLL, Clock, beijing
+from tests.api.published_world import (
+    PUBLICATION_DAY,
+    Client,
+    cheap_passwords,
+    publish_campaign,
+)
+from tests.e2e.conftest import OverHttp, in_a_thread, served
+from tests.e2e.pages import looks_right, navigate, objects_in_public
+from tests.e2e.test_formal_review import signed_in
+from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.e2e
 
@@ -48,45 +47,34 @@ class World:
     app: Any
 
 
-async def _build(settings: Settings, clock: Clock) -> tuple[str, str, str]:
-    """Through the API: saq's 2024 QC campaign reviewed (its round closed, nothing graded), the
-    clock on grading day inside the notice window; a secretariat account to sign in with."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
-        world = await publish_campaign(
-            client, clock, "saq", units=("huangpu", "xuhui"), until="reviewed"
-        )
-        with cheap_passwords(client, "saq"):
-            login, password = make_account(client, "saq", Role.SECRETARIAT)
+async def _build(client: Client, clock: Clock) -> tuple[str, str, str]:
+    """Through the API of the served app: saq's 2024 QC campaign reviewed (its round closed,
+    nothing graded), the clock on grading day inside the notice window; a secretariat account to
+    sign in with."""
+    world = await publish_campaign(
+        client, clock, "saq", units=("huangpu", "xuhui"), until="reviewed"
+    )
+    with cheap_passwords(client, "saq"):
+        login, password = make_account(client, "saq", Role.SECRETARIAT)
     return world.campaign_id, login, password
 
 
 @pytest.fixture(scope="module")
 def world(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The app served once: the world is built over its HTTP API (one app start, not one to
+    build and another to serve)."""
     settings = Settings(
         database_url=database, data_dir=tmp_path_factory.mktemp("e2e") / "var", pg_pool_size=2
     )
     clock = Clock(beijing(2024, 1, 15, 9, 30))
-    with ThreadPoolExecutor(1) as worker:  # Playwright's sync API keeps a loop in this thread
-        campaign_id, login, password = worker.submit(asyncio.run, _build(settings, clock)).result()
-    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    for runtime in app.state.platform.tenants.values():
-        runtime.ledger.passwords = cheap_hasher()
-    try:
-        yield World(f"http://127.0.0.1:{port}", campaign_id, login, password, clock, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(settings, clock) as (url, app):
+
+        async def build() -> tuple[str, str, str]:
+            async with OverHttp(url, app) as http:
+                return await _build(cast(Client, http), clock)
+
+        campaign_id, login, password = in_a_thread(build)
+        yield World(url, campaign_id, login, password, clock, app)
 
 
 def api_grading(page: Page, world: World) -> dict[str, Any]:
@@ -102,7 +90,8 @@ def api_grading(page: Page, world: World) -> dict[str, Any]:
 def test_grading_a_notice_with_a_public_objection_upheld_and_publication(
     world: World, page: Page, playwright_browser: Browser
 ) -> None:
-    sign_in(page, world.url, world.login, world.password)
+    signed_in(page, world.url, world.login, world.password)
+    page.goto(f"{world.url}/saq/")
     navigate(page, "评审", "等级认定与发布")
     page.locator(f'a[href="/saq/grading/{world.campaign_id}"]').click()
     page.get_by_role("button", name="按评审方案认定等级").click()
@@ -140,7 +129,7 @@ def test_grading_a_notice_with_a_public_objection_upheld_and_publication(
 
     world.clock.now = beijing(2024, *PUBLICATION_DAY)
     here = page.url.split("?")[0]
-    sign_in(page, world.url, world.login, world.password)
+    signed_in(page, world.url, world.login, world.password)
     page.goto(here)
     page.get_by_role("button", name="结束公示").click()
     expect(page.locator(".notice")).to_have_text("公示已结束。")

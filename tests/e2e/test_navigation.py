@@ -21,8 +21,8 @@ from tests.e2e.pages import (
     account,
     assert_accessible,
     navigate,
-    sign_in,
 )
+from tests.e2e.test_formal_review import signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -54,8 +54,15 @@ def fits_a_phone(page: Page) -> None:
     assert width <= PHONE["width"], f"{page.url}: {width} px wide at 390 px"
 
 
+def home(page: Page, site: Site, login: str, password: str) -> None:
+    """Signed in (the navigation, not the sign-in page, is what this module checks), on the
+    tenant's home page."""
+    signed_in(page, site.url, login, password)
+    page.goto(f"{site.url}/saq/")
+
+
 def test_the_secretariat_finds_its_pages_in_groups(page: Page, site: Site) -> None:
-    sign_in(page, site.url, site.login, site.password)
+    home(page, site, site.login, site.password)
     entries = main_nav(page).locator(".entries > li > a, .entries > li > details > summary")
     expect(entries).to_have_text(TOP)
     review = main_nav(page).get_by_role("link", name="评审轮次")
@@ -96,7 +103,7 @@ def test_the_secretariat_finds_its_pages_in_groups(page: Page, site: Site) -> No
 
 def test_on_a_phone_the_navigation_folds_into_a_menu(page: Page, site: Site) -> None:
     page.set_viewport_size(PHONE)
-    sign_in(page, site.url, site.login, site.password)
+    signed_in(page, site.url, site.login, site.password)
     page.goto(f"{site.url}/saq/review/experts")
     menu = main_nav(page).locator("details.menu > summary")
     expect(menu).to_have_text("菜单")
@@ -123,7 +130,7 @@ def test_the_groups_open_without_javascript(playwright_browser: Browser, site: S
     )
     try:
         page = context.new_page()
-        sign_in(page, site.url, site.login, site.password)
+        home(page, site, site.login, site.password)
         navigate(page, "活动", "推荐决定")
         expect(page.get_by_role("heading", level=1)).to_have_text("推荐决定")
         page.set_viewport_size(PHONE)
@@ -151,8 +158,7 @@ def test_the_groups_open_without_javascript(playwright_browser: Browser, site: S
 def test_an_applicant_and_a_reviewer_see_a_short_row_of_links(
     page: Page, site: Site, role: Role, scope: str, links: list[str]
 ) -> None:
-    login, password = account(site, role, scope, "王芳")
-    sign_in(page, site.url, login, password)
+    home(page, site, *account(site, role, scope, "王芳"))
     nav = main_nav(page)
     expect(nav.locator("li.group")).to_have_count(0)
     expect(nav.get_by_role("link")).to_have_text(links)

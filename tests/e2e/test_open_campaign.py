@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e import pages
 from tests.e2e.conftest import Site
+from tests.e2e.test_formal_review import signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +26,8 @@ def looks_right(page: Page, name: str) -> None:
 
 
 def sign_in(page: Page, site: Site) -> None:
-    pages.sign_in(page, site.url, site.login, site.password)
+    signed_in(page, site.url, site.login, site.password)
+    page.goto(f"{site.url}/saq/")
 
 
 def test_the_secretariat_opens_next_years_campaign_from_last_years_and_a_rehearsal(

@@ -17,6 +17,7 @@ from aggregates.actor import Actor, Role
 from aggregates.campaign import CampaignRules, Contact, Phase, Programme, Window
 from tests.e2e import pages
 from tests.e2e.conftest import NOW, Site
+from tests.e2e.test_formal_review import signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -56,16 +57,12 @@ def a_campaign(site: Site) -> str:
     return str(saved.aggregate.id)
 
 
-def sign_in(page: Page, site: Site) -> None:
-    pages.sign_in(page, site.url, site.login, site.password)
-
-
 def test_close_submission_early_open_formal_review_now_and_a_refused_reopen(
     site: Site, page: Page
 ) -> None:
     site.clock.now = NOW
     campaign_id = a_campaign(site)
-    sign_in(page, site)
+    signed_in(page, site.url, site.login, site.password)
     page.goto(f"{site.url}/saq/secretariat/campaigns/{campaign_id}/phases")
     expect(page.get_by_role("heading", level=1)).to_have_text("阶段管理")
     expect(page.locator("#phase-submission")).to_contain_text("进行中")

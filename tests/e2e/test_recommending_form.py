@@ -25,8 +25,8 @@ from tests.e2e.pages import (
     looks_right,
     recommend,
     reorders,
-    sign_in,
 )
+from tests.e2e.test_formal_review import signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +81,8 @@ def test_a_unit_ranks_scores_files_and_downloads_its_recommendation_form(
     titles = file_results(site, QC_2024)
     ids = list(titles)
     login, password = account(site, Role.RECOMMENDING_UNIT, "pudong", "陈静")
-    sign_in(page, site.url, login, password)
+    signed_in(page, site.url, login, password)
+    page.goto(f"{site.url}/saq/")
     expect(page.locator(".who .person")).to_have_text("陈静")
 
     browse_to_the_form(page, titles)

@@ -19,7 +19,7 @@ from aggregates.campaign import Campaign, Programme
 from aggregates.submission_forms import QcResultForm
 from tests.e2e import pages
 from tests.e2e.conftest import Site
-from tests.e2e.pages import sign_in
+from tests.e2e.test_formal_review import signed_in
 from tests.support import new_password
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,7 @@ def checked(page: Page, name: str) -> None:
 def test_an_applicant_drafts_uploads_submits_and_resubmits_a_qc_result(
     site: Site, page: Page, tmp_path: Path
 ) -> None:
-    sign_in(page, site.url, *applicant(site, "91100000100003962T"))
+    signed_in(page, site.url, *applicant(site, "91100000100003962T"))
     here = draft_with_six_members(page, site)
     upload_the_files(page, tmp_path)
     submit_after_the_refusal(page)
@@ -223,7 +223,7 @@ def corrects_and_resubmits(page: Page, site: Site, here: str, tmp_path: Path) ->
 
 
 def test_an_applicant_drafts_a_team_form_with_its_figures(site: Site, page: Page) -> None:
-    sign_in(page, site.url, *applicant(site, "91310000631696378L"))
+    signed_in(page, site.url, *applicant(site, "91310000631696378L"))
     page.goto(f"{site.url}/saq/applicant/campaigns/{TEAM_2024}/submissions/new?programme=team")
     page.get_by_label("单位名称（与公章一致）").fill("上海某某制造有限公司")
     page.get_by_label("推荐单位").select_option("pudong")

@@ -5,28 +5,25 @@ is granted extra quota. Every page is axe-clean and fits 390 px."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from litestar.testing import AsyncTestClient
 from playwright.sync_api import Browser, Page, expect
 
 from aggregates.actor import Actor, Role
-from api.app import create_app
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
 from tests.api.published_world import cheap_passwords
-from tests.api.test_portal_decisions import file_a_form
+from tests.api.test_portal_decisions import Client, file_a_form
 from tests.e2e import pages
-from tests.e2e.conftest import served
+from tests.e2e.conftest import OverHttp, in_a_thread, served
 from tests.e2e.pages import accepts, invites
-from tests.support import APP_POLL, Clock, beijing
+from tests.e2e.test_formal_review import signed_in
+from tests.support import Clock, beijing
 
 pytestmark = pytest.mark.e2e
 
@@ -45,33 +42,36 @@ class World:
     app: Any
 
 
-async def _build(settings: Settings, clock: Clock) -> tuple[str, str, str, str]:
-    """Through the API: a 2024 campaign where pudong has filed its 推荐表 of two results (its
-    quota two); a
-    secretariat account to sign in with; an auditor's account locked by failed sign-ins."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
-        with cheap_passwords(client, "saq"):
-            client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
-            j = await file_a_form(client)
-            login, password = make_account(client, "saq", Role.SECRETARIAT)
-            locked, _ = make_account(client, "saq", Role.AUDITOR)
-        ledger = client.app.state.platform.tenants["saq"].ledger
-        account = ledger.find_account(locked)
-        ledger.lock_account(account.id, "连续多次登录失败", None, Actor("qcflow", Role.SYSTEM))
+async def _build(client: Client) -> tuple[str, str, str, str]:
+    """Through the API of the served app: a 2024 campaign where pudong has filed its 推荐表 of
+    two results (its quota two); a secretariat account to sign in with; an auditor's account
+    locked by failed sign-ins."""
+    with cheap_passwords(client, "saq"):
+        client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
+        j = await file_a_form(client)
+        login, password = make_account(client, "saq", Role.SECRETARIAT)
+        locked, _ = make_account(client, "saq", Role.AUDITOR)
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    account = ledger.find_account(locked)
+    ledger.lock_account(account.id, "连续多次登录失败", None, Actor("qcflow", Role.SYSTEM))
     return str(j.campaign["id"]), login, password, locked
 
 
 @pytest.fixture(scope="module")
 def world(database: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The app served once: the world is built over its HTTP API (one app start, not one to
+    build and another to serve)."""
     settings = Settings(
         database_url=database, data_dir=tmp_path_factory.mktemp("e2e") / "var", pg_pool_size=2
     )
     clock = Clock(NOW)
-    with ThreadPoolExecutor(1) as worker:  # Playwright's sync API keeps a loop in this thread
-        campaign_id, login, password, locked = worker.submit(
-            asyncio.run, _build(settings, clock)
-        ).result()
     with served(settings, clock) as (url, app):
+
+        async def build() -> tuple[str, str, str, str]:
+            async with OverHttp(url, app) as http:
+                return await _build(cast(Client, http))
+
+        campaign_id, login, password, locked = in_a_thread(build)
         yield World(url, campaign_id, login, password, locked, app)
 
 
@@ -79,18 +79,11 @@ def looks_right(page: Page, name: str) -> None:
     pages.looks_right(page, f"staff-{name}", SHOTS)
 
 
-def signs_in(page: Page, world: World, login: str, password: str) -> None:
-    page.goto(world.url + "/saq/sign-in")
-    page.get_by_label("登录名（邮箱）").fill(login)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator(".who .person")).to_be_visible()
-
-
 def test_the_secretariat_invites_units_manages_roles_and_decides_on_a_filed_form(
     world: World, page: Page, playwright_browser: Browser
 ) -> None:
-    signs_in(page, world, world.login, world.password)
+    signed_in(page, world.url, world.login, world.password)
+    page.goto(world.url + "/saq/")
     pages.navigate(page, "账号", "账号与邀请")
     expect(page.get_by_role("heading", level=1)).to_have_text("账号与邀请")
     page.get_by_label("登录名（电子邮箱）").fill("huangpu@example.cn")
