@@ -39,6 +39,8 @@ JUDGE = only(Role.REVIEWER)
 EITHER = only(Role.SECRETARIAT, Role.REVIEWER)
 N_ = labels.N_
 DEFAULT_MINUTES = 15
+STOP_POLLING = 286
+"""htmx swaps a 286 answer in and stops the element's polling."""
 """The countdown's length when the secretariat types none (a field of the control page)."""
 DONE = {
     "called": N_("已请下一位上台。"),
@@ -567,13 +569,16 @@ class ContestPages(Controller):
         shown: Annotated[str, QueryParameter(max_length=40)] = "",
     ) -> Template:
         """Who is on stage now (fetched by htmx): when it is no longer the one whose sheet the
-        page shows, a link to the new one (the form being typed is never replaced)."""
+        page shows, a link to the new one (the form being typed is never replaced), answered
+        with htmx's "stop polling" (286): the link stays where the judge reaches for it instead
+        of being replaced every 2 s under their finger (the clock ticks on in the page)."""
         review_round = contest_round(runtime, campaign_id, round_code)
         page = Page(request, runtime.tenant)
         context = self._judge(page, runtime, records, review_round, campaign_id)
         current = context["on_stage"]["id"] if context["on_stage"] else ""
         context["changed"] = current != shown
-        return page.render("contest/_judge_stage.html", **context)
+        status = STOP_POLLING if context["changed"] else 200
+        return page.render("contest/_judge_stage.html", status, **context)
 
     @post(
         "/{campaign_id:uuid}/{round_code:str}/judge",

@@ -173,6 +173,14 @@ async def test_a_presentation_is_called_scored_released_and_the_next_one_called(
     assert str(expected) in live.text  # the released score stays in the running order
     assert cells(live.text) == []  # the new presentation's totals are not released
 
+    # A judge's page polls the stage: unchanged, it goes on; once the next one is on stage,
+    # the link to the new sheet comes with htmx's "stop polling" (286), so it stays put.
+    await page_session(client, Role.REVIEWER, JUDGES[0])
+    same = await client.get(f"{base}/judge/stage", params={"shown": str(stage["submission_id"])})
+    assert same.status_code == 200 and "已换下一位上台" not in same.text
+    moved = await client.get(f"{base}/judge/stage", params={"shown": str(first)})
+    assert moved.status_code == 286 and "已换下一位上台，点此打开评分表" in moved.text
+
 
 async def test_other_roles_get_no_contest_page(client: Client, clock: Clock) -> None:
     w, _ = await contest_world(client, clock)
