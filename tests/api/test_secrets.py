@@ -28,9 +28,11 @@ from api.platform.mail import delivered_mail
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_accounts import SAQ, last_code, last_mail, login, register
-from tests.support import APP_POLL, Clock, new_password
+from tests.support import APP_POLL, Clock, PlatformOptions, new_password
 
 Client = AsyncTestClient[Any]
+
+pytestmark = pytest.mark.tenants("saq")
 
 
 @contextmanager
@@ -307,11 +309,20 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(anonymous: 
 
 
 async def test_a_trusted_proxy_names_the_client(
-    settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    clock: Clock,
+    platform_options: PlatformOptions,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(api.accounts.sign_in, "ADDRESS_FAILURES_BEFORE_THROTTLE", 3)
     behind_proxy = msgspec.structs.replace(settings, trusted_proxies="127.0.0.1, 10.0.0.0/8")
-    app = create_app(behind_proxy, clock=clock, poll_interval=APP_POLL)
+    app = create_app(
+        behind_proxy,
+        clock=clock,
+        poll_interval=APP_POLL,
+        only=platform_options.only,
+        passwords=platform_options.passwords,
+    )
     guess = {"login": "n@example.cn", "password": "Wrong-password-1"}
     async with AsyncTestClient(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
