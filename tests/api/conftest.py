@@ -68,9 +68,10 @@ async def module_anonymous(
     """One app over the test client for all the tests of a module, on each backend, signed in
     as nobody: for a situation built once (module-scoped fixtures) that the tests only read, or
     write to only where the write is refused. Its tenants and hasher as the module's markers
-    say. The module runs in one event loop: `pytest.mark.asyncio(loop_scope="module")` in its
-    `pytestmark`, and its async fixtures `@pytest_asyncio.fixture(scope="module",
-    loop_scope="module")`; it does not mix in the per-test `anonymous` or `client`."""
+    say. Its tests run in the module's event loop: `pytest.mark.asyncio(loop_scope="module")`
+    in the module's `pytestmark` (or on each of them, where the module's other tests start apps
+    of their own), and its async fixtures `@pytest_asyncio.fixture(scope="module",
+    loop_scope="module")`; a test does not mix it with the per-test `anonymous` or `client`."""
     options = platform_options_of(request.node)
     app = create_app(
         module_settings,

@@ -13,18 +13,21 @@ from typing import Any
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from api.app import create_app
+from api.app import Startup, restart_on
 from tenants.settings import TENANTS_DIR, Settings
 from tests.api.claims_support import LETTER, LICENCE, claimant, delivered, documents, mailed_code
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_submissions import ICBC, PDF, Journey, journey, qc_result
-from tests.support import APP_POLL, Clock, new_password
+from tests.support import APP_POLL, Clock, PlatformOptions, new_password
 
 Client = AsyncTestClient[Any]
 SAQ = "/api/v1/tenants/saq"
+
+pytestmark = pytest.mark.tenants("saq")
 REGISTRATION = {
     "unit_name": "中国工商银行股份有限公司上海市分行",
     "member_unit": True,
@@ -302,19 +305,32 @@ async def test_a_registration_whose_letter_is_not_a_document_records_and_keeps_n
 
 
 @pytest.fixture
-async def delegating(settings: Settings, clock: Clock, tmp_path: Path) -> AsyncIterator[Client]:
+async def delegating(
+    shared_app: Litestar,
+    settings: Settings,
+    clock: Clock,
+    platform_options: PlatformOptions,
+    tmp_path: Path,
+) -> AsyncIterator[Client]:
     """The app where Shanghai delegates verifying claims to its recommending units, signed in as
-    its secretariat."""
+    its secretariat (the session's app, started on a registry of its own)."""
     folder = tmp_path / "tenants"
     folder.mkdir()
     for path in TENANTS_DIR.glob("*.toml"):
         shutil.copy(path, folder / path.name)
     saq = folder / "saq.toml"
     saq.write_text('claim_verifiers = "recommending_units"\n' + saq.read_text("utf-8"), "utf-8")
-    app = create_app(
-        msgspec.structs.replace(settings, tenants_dir=folder), clock=clock, poll_interval=APP_POLL
+    restart_on(
+        shared_app,
+        Startup(
+            msgspec.structs.replace(settings, tenants_dir=folder),
+            clock=clock,
+            poll_interval=APP_POLL,
+            only=platform_options.only,
+            passwords=platform_options.passwords,
+        ),
     )
-    async with AsyncTestClient(app) as client:
+    async with AsyncTestClient(shared_app) as client:
         client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
         yield client
 

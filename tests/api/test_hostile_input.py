@@ -1,5 +1,10 @@
 """Input that used to break the platform (issue 16 §3): each is refused at the boundary with a
-problem naming the field, nothing is stored, and `/health` stays healthy, on both backends."""
+problem naming the field, nothing is stored, and `/health` stays healthy, on both backends.
+
+The refused requests change nothing, so the tests that only make them share one app per module
+on each backend (`module_anonymous`, signed in as the secretariat for a test by `secretariat`)
+and one opened campaign (`module_opened`); the tests whose requests are accepted, or that break
+a read model, start an app of their own (`anonymous`, `client`)."""
 
 from __future__ import annotations
 
@@ -9,11 +14,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
 import pytest
+import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
@@ -29,11 +36,48 @@ from tests.tamper import BehindTheBack
 Client = AsyncTestClient[Any]
 SAQ = "/api/v1/tenants/saq"
 
+pytestmark = pytest.mark.tenants("saq")
+SHARED = pytest.mark.asyncio(loop_scope="module")
+"""The mark of a test on the module's shared app (`module_anonymous`): it runs in its loop."""
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The test settings, with an operations token: the tests read /health's detail and /metrics."""
     return msgspec.structs.replace(settings, metrics_token=OPERATIONS_TOKEN)
+
+
+@pytest.fixture(scope="module")
+def module_clock() -> Clock:
+    """The shared app's business time: the submission of `module_opened` (the 2020 campaign) is
+    open, so that a moment is refused for its range and not for the phase."""
+    return Clock(beijing(2020, 7, 10, 9, 0))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def secretariat_bearer(module_anonymous: Client) -> dict[str, str]:
+    """A secretariat user of saq on the shared app, signed in; its bearer header."""
+    return await sign_in(module_anonymous, "saq", Role.SECRETARIAT)
+
+
+@pytest.fixture
+def secretariat(module_anonymous: Client, secretariat_bearer: dict[str, str]) -> Iterator[Client]:
+    """The shared app's client signed in as the secretariat for one test, anonymous again after."""
+    module_anonymous.headers.update(secretariat_bearer)
+    try:
+        yield module_anonymous
+    finally:
+        del module_anonymous.headers["Authorization"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_opened(module_anonymous: Client, secretariat_bearer: dict[str, str]) -> Any:
+    """On the shared app: saq has opened its 2020 team campaign."""
+    response = await module_anonymous.post(
+        f"{SAQ}/campaigns", json=campaign_body(), headers=secretariat_bearer
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 NUL = "\u0000"
@@ -68,20 +112,23 @@ NUL_CASES = [
 ]
 
 
+@SHARED
 @pytest.mark.parametrize(
     ("body", "field"), [c[1:] for c in NUL_CASES], ids=[c[0] for c in NUL_CASES]
 )
 async def test_a_nul_character_in_a_text_field_is_refused(
-    client: Client, body: dict[str, Any], field: str
+    secretariat: Client, body: dict[str, Any], field: str
 ) -> None:
+    client = secretariat
     before = head(client)
+    listed = (await client.get(f"{SAQ}/campaigns")).json()
 
     response = await client.post(f"{SAQ}/campaigns", json=body)
 
     assert response.status_code == 422, response.text
     assert problems(response) == {(field, "nul_character")}
     await assert_nothing_stored_and_healthy(client, before)
-    assert (await client.get(f"{SAQ}/campaigns")).json() == []
+    assert (await client.get(f"{SAQ}/campaigns")).json() == listed
 
 
 async def test_a_nul_in_the_registration_name_records_nothing_and_the_login_stays_usable(
@@ -109,9 +156,11 @@ async def test_a_nul_in_the_registration_name_records_nothing_and_the_login_stay
     assert registered is not None and registered.name == "王芳"  # the login was still free
 
 
+@SHARED
 async def test_a_nul_in_a_query_or_path_parameter_is_refused(
-    client: Client, opened: dict[str, Any]
+    secretariat: Client, module_opened: dict[str, Any]
 ) -> None:
+    client, opened = secretariat, module_opened
     before = head(client)
     base = f"{SAQ}/campaigns/{opened['id']}"
 
@@ -136,12 +185,14 @@ SIGN_IN_BODIES = [
 ]
 
 
+@SHARED
 @pytest.mark.parametrize(
     ("body", "rule"), [c[1:] for c in SIGN_IN_BODIES], ids=[c[0] for c in SIGN_IN_BODIES]
 )
 async def test_an_unreadable_body_is_a_problem_even_unauthenticated(
-    anonymous: Client, body: bytes, rule: str
+    module_anonymous: Client, body: bytes, rule: str
 ) -> None:
+    anonymous = module_anonymous
     before = head(anonymous)
 
     response = await anonymous.post(
@@ -153,6 +204,7 @@ async def test_an_unreadable_body_is_a_problem_even_unauthenticated(
     await assert_nothing_stored_and_healthy(anonymous, before)
 
 
+@SHARED
 @pytest.mark.parametrize(
     ("content", "media_type"),
     [
@@ -163,9 +215,10 @@ async def test_an_unreadable_body_is_a_problem_even_unauthenticated(
     ids=["text/plain", "form", "no content type"],
 )
 async def test_a_body_that_is_not_json_does_not_sign_in(
-    anonymous: Client, content: str, media_type: str | None
+    module_anonymous: Client, content: str, media_type: str | None
 ) -> None:
     """A cross-site HTML form can post text/plain or a form: neither reaches the handler."""
+    anonymous = module_anonymous
     login, password = make_account(anonymous, "saq", Role.SECRETARIAT)
     headers = {"content-type": media_type} if media_type else {}
 
@@ -179,7 +232,9 @@ async def test_a_body_that_is_not_json_does_not_sign_in(
     assert (await anonymous.get(f"{SAQ}/me")).status_code == 401
 
 
-async def test_json_with_a_charset_or_a_json_suffix_is_accepted(anonymous: Client) -> None:
+@SHARED
+async def test_json_with_a_charset_or_a_json_suffix_is_accepted(module_anonymous: Client) -> None:
+    anonymous = module_anonymous
     for media_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
         response = await anonymous.post(
             f"{SAQ}/session",
@@ -192,10 +247,12 @@ async def test_json_with_a_charset_or_a_json_suffix_is_accepted(anonymous: Clien
 NOT_NUMBERS = ["NaN", "sNaN", "-Infinity", "1e999", "1e20"]
 
 
+@SHARED
 @pytest.mark.parametrize("score", NOT_NUMBERS)
 async def test_a_score_that_is_not_a_finite_number_is_refused(
-    client: Client, opened: dict[str, Any], score: str
+    secretariat: Client, module_opened: dict[str, Any], score: str
 ) -> None:
+    client, opened = secretariat, module_opened
     unit = await sign_in(client, "saq", Role.RECOMMENDING_UNIT, "pudong")
     before = head(client)
     url = f"{SAQ}/campaigns/{opened['id']}/review-plan"
@@ -222,13 +279,15 @@ async def test_a_score_that_is_not_a_finite_number_is_refused(
     await assert_nothing_stored_and_healthy(client, before)
 
 
+@SHARED
 @pytest.mark.parametrize(
     "at", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "1899-12-31T00:00:00"]
 )
 async def test_a_moment_far_outside_the_platform_years_is_refused(
-    client: Client, opened: dict[str, Any], clock: Clock, at: str
+    secretariat: Client, module_opened: dict[str, Any], module_clock: Clock, at: str
 ) -> None:
-    clock.now = beijing(2020, 7, 10, 9, 0)  # submission is open
+    client, opened = secretariat, module_opened
+    assert module_clock.now == beijing(2020, 7, 10, 9, 0)  # submission is open
     base = f"{SAQ}/campaigns/{opened['id']}"
     before = head(client)
 
@@ -256,9 +315,11 @@ async def test_a_moment_far_outside_the_platform_years_is_refused(
     await assert_nothing_stored_and_healthy(client, before)
 
 
+@SHARED
 async def test_an_audit_moment_or_day_outside_the_platform_years_is_refused(
-    client: Client, opened: dict[str, Any]
+    secretariat: Client, module_opened: dict[str, Any]
 ) -> None:
+    client, opened = secretariat, module_opened
     before = head(client)
 
     state = await client.get(

@@ -26,6 +26,10 @@ TOKEN = secrets.token_urlsafe(32)
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 
 
+SAQ_ONLY = pytest.mark.tenants("saq")
+"""The tests that read saq alone (the first reads every tenant of the registry)."""
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The test settings, with an operations token."""
@@ -92,6 +96,7 @@ async def test_metrics_report_every_tenant_and_read_model_as_health_does(
     assert value(metrics, "qcflow_projection_state", **campaign_list, state="active") == 1
 
 
+@SAQ_ONLY
 async def test_request_metrics_name_routes_not_the_ids_in_their_paths(
     anonymous: AsyncTestClient[Any],
 ) -> None:
@@ -106,6 +111,7 @@ async def test_request_metrics_name_routes_not_the_ids_in_their_paths(
     assert secret not in text and "ABCDEFGH" not in text
 
 
+@SAQ_ONLY
 async def test_without_the_token_health_says_up_or_down_and_metrics_nothing(
     anonymous: AsyncTestClient[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +147,7 @@ async def test_without_the_token_health_says_up_or_down_and_metrics_nothing(
     assert value(metrics, "qcflow_store_up", tenant="saq", backend=saq["backend"]) == 0
 
 
+@SAQ_ONLY
 async def test_without_a_token_configured_there_is_no_detail(
     anonymous: AsyncTestClient[Any],
 ) -> None:

@@ -20,6 +20,8 @@ from tests.api.test_submissions import ICBC
 from tests.support import new_password
 
 Client = AsyncTestClient[Any]
+
+pytestmark = pytest.mark.tenants("saq")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENGLISH = {"accept-language": "en-GB,en"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -16,6 +16,8 @@ from tests.api.conftest import make_account
 from tests.api.published_world import cheap_passwords
 
 Client = AsyncTestClient[Any]
+
+pytestmark = pytest.mark.tenants("saq")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -1,5 +1,9 @@
 """A recommending unit's journey over HTTP on SQLite and PostgreSQL: rank and recommend, reviewers,
-declaration, filing; statistics table and work summary; exports read back with openpyxl."""
+declaration, filing; statistics table and work summary; exports read back with openpyxl.
+
+The refused statistics and recommendation entries change nothing, so those cases share one app and
+one situation (two results filed, a reviewer on the unit's roster) per module on each backend
+(`module_anonymous`, their tests marked SHARED); the other tests start an app of their own."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
@@ -16,6 +21,8 @@ from tests.api.test_submissions import SAQ, Journey, journey, qc_result
 from tests.support import beijing
 
 pytestmark = pytest.mark.tenants("saq")
+SHARED = pytest.mark.asyncio(loop_scope="module")
+"""The mark of a test on the module's shared app (`module_anonymous`): it runs in its loop."""
 
 Client = AsyncTestClient[Any]
 REVIEWER = {
@@ -97,6 +104,20 @@ async def recommend(
             "reviewer": reviewer,
         },
     )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def filed(module_anonymous: Client) -> tuple[Journey, list[str]]:
+    """On the module's app, signed in as saq's secretariat: two results filed to pudong, whose
+    roster lists REVIEWER."""
+    client = module_anonymous
+    client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
+    j, ids = await filed_submissions(client)
+    listed = await client.post(
+        f"{form_url(j)}/recommendation/reviewers", json=REVIEWER, headers=j.unit
+    )
+    assert listed.status_code == 200, listed.text
+    return j, ids
 
 
 async def test_a_recommending_unit_ranks_recommends_and_files(client: Client) -> None:
@@ -198,10 +219,12 @@ async def test_the_statistics_table_computes_its_rates_and_exports_them(client: 
     ],
     ids=["participants", "active", "with results", "this year", "money"],
 )
+@SHARED
 async def test_inconsistent_statistics_are_refused(
-    client: Client, changes: dict[str, Any], field: str, rule: str
+    filed: tuple[Journey, list[str]], changes: dict[str, Any], field: str, rule: str
 ) -> None:
-    j, _ = await filed_submissions(client, 1)
+    j, _ = filed
+    client = j.client
     response = await client.put(
         f"{form_url(j)}/statistics", json=statistics(**changes), headers=j.unit
     )
@@ -255,11 +278,12 @@ RULE_CASES = [
 @pytest.mark.parametrize(
     ("changes", "field", "rule"), [c[1:] for c in RULE_CASES], ids=[c[0] for c in RULE_CASES]
 )
+@SHARED
 async def test_a_bad_entry_is_refused(
-    client: Client, changes: dict[str, str], field: str, rule: str
+    filed: tuple[Journey, list[str]], changes: dict[str, str], field: str, rule: str
 ) -> None:
-    j, (first, _) = await filed_submissions(client)
-    await client.post(f"{form_url(j)}/recommendation/reviewers", json=REVIEWER, headers=j.unit)
+    j, (first, _) = filed
+    client = j.client
     body = {
         "submission_id": first,
         "score": "80",

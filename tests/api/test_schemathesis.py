@@ -35,9 +35,9 @@ from schemathesis.specs.openapi.checks import (
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.submission_forms import TeamForm
-from api.app import create_app
+from api.app import Startup, restart_on
 from tenants.settings import Settings
-from tests.support import APP_POLL, Clock, beijing, campaign_body, new_password
+from tests.support import APP_POLL, Clock, PlatformOptions, beijing, campaign_body, new_password
 
 EXAMPLES = 6
 """Examples per operation and identity: about a minute and a half for the three identities."""
@@ -75,15 +75,25 @@ class World:
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
+def world(shared_app: Litestar, platform_options: PlatformOptions) -> Iterator[World]:
     """A world of its own for each identity: what one identity's requests change (a campaign
-    archived, a password changed) does not decide what the next one sees."""
+    archived, a password changed) does not decide what the next one sees. The session's app
+    (`shared_app`), started on the world's settings; every tenant, since an operation's tenant is
+    any of the registry's; the tests' cheap hasher, since the contract does not depend on the
+    cost of a hash (at argon2's recommended cost, each generated sign-in, registration or
+    password change checked or hashed one)."""
     with tempfile.TemporaryDirectory(prefix="qcflow-schemathesis-") as data_dir:
         clock = Clock(beijing(2024, 1, 15, 9, 30))
-        app = create_app(
-            Settings(database_url=None, data_dir=Path(data_dir) / "var"),
-            clock=clock,
-            poll_interval=APP_POLL,
+        app = shared_app
+        restart_on(
+            app,
+            Startup(
+                Settings(database_url=None, data_dir=Path(data_dir) / "var"),
+                clock=clock,
+                poll_interval=APP_POLL,
+                only=platform_options.only,
+                passwords=platform_options.passwords,
+            ),
         )
         # Loading the document through the app starts its lifespan (kept until the teardown).
         schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)

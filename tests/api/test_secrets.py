@@ -15,6 +15,7 @@ import httpx
 import msgspec
 import pytest
 import structlog
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 import api.accounts.sign_in
@@ -22,15 +23,17 @@ import api.app
 import api.cli
 from aggregates.actor import Role
 from aggregates.credentials import Passwords
-from api.app import create_app
+from api.app import Startup, restart_on
 from api.platform.logging import configure_logging
 from api.platform.mail import delivered_mail
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
 from tests.api.test_accounts import SAQ, last_code, last_mail, login, register
-from tests.support import APP_POLL, Clock, new_password
+from tests.support import APP_POLL, Clock, PlatformOptions, new_password
 
 Client = AsyncTestClient[Any]
+
+pytestmark = pytest.mark.tenants("saq")
 
 
 @contextmanager
@@ -307,11 +310,25 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(anonymous: 
 
 
 async def test_a_trusted_proxy_names_the_client(
-    settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    shared_app: Litestar,
+    settings: Settings,
+    clock: Clock,
+    platform_options: PlatformOptions,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(api.accounts.sign_in, "ADDRESS_FAILURES_BEFORE_THROTTLE", 3)
     behind_proxy = msgspec.structs.replace(settings, trusted_proxies="127.0.0.1, 10.0.0.0/8")
-    app = create_app(behind_proxy, clock=clock, poll_interval=APP_POLL)
+    app = shared_app  # started on settings of its own
+    restart_on(
+        app,
+        Startup(
+            behind_proxy,
+            clock=clock,
+            poll_interval=APP_POLL,
+            only=platform_options.only,
+            passwords=platform_options.passwords,
+        ),
+    )
     guess = {"login": "n@example.cn", "password": "Wrong-password-1"}
     async with AsyncTestClient(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
