@@ -37,6 +37,7 @@ import api.platform.read_your_writes as ryw
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from api.app import create_app
+from bench.cpu import THIS_PROCESS, CpuClock
 from bench.serve_bench import WORKER, running, wait_for_line
 from bench.thread_profiles import ThreadProfiles
 from bench.write_cost import ICBC, SAQ, check, scratch_database, tenants_dir
@@ -68,6 +69,12 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
     parser.add_argument(
         "--worker", action="store_true", help="the read models in a `qcflow worker` beside it"
     )
+    parser.add_argument(
+        "--no-profile", action="store_true", help="no cProfile (for the CPU figures)"
+    )
+    parser.add_argument(
+        "--cpu", action="store_true", help="profile each thread's CPU time, not the wall clock"
+    )
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     counting = count_round_trips()
@@ -85,10 +92,14 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
             run_projections=not args.worker,
         )
         stack = ExitStack()
+        worker: list[int] = []
         if args.worker:
-            stack.enter_context(worker_beside(settings, Path(tmp)))
+            worker.append(stack.enter_context(worker_beside(settings, Path(tmp))))
         app = create_app(settings, clock=Clock(beijing(2024, 1, 15, 9, 30)))
-        PROFILES.start()  # before the client's threads and the runners' start
+        if args.cpu:
+            PROFILES.timer = time.thread_time
+        if not args.no_profile:
+            PROFILES.start()  # before the client's threads and the runners' start
         with stack, TestClient(app) as client:
             ledger = app.state.platform.tenants["saq"].ledger
             headers = {}
@@ -120,12 +131,14 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
             SPENT.clear()
             ROUND_TRIPS.clear()
             PROFILES.restart()  # the set-up and warm-up are not what is measured
+            cpu = CpuClock(url, {"this process": [THIS_PROCESS], "worker": worker})
             walls = []
             for _ in range(args.drafts):
                 started = time.perf_counter()
                 response = client.post(base, json=body, headers=headers[Role.APPLICANT_UNIT])
                 walls.append(time.perf_counter() - started)
                 check(response.status_code == 201, response.text)
+            spent = cpu.spent()
             PROFILES.stop()
             trips = len(ROUND_TRIPS)
     del ROUND_TRIPS[trips:]  # what closing the platform sends is not a draft's
@@ -137,8 +150,18 @@ def main() -> None:  # noqa: PLR0915 (one story, told in order)
     for name, values in SPENT.items():
         per = sum(values) / args.drafts
         print(f"  {name}: {per * ms:.1f} ms per draft ({len(values) / args.drafts:.1f} calls)")
-    stats = PROFILES.stats()
+    print(
+        "  CPU per draft: "
+        + ", ".join(
+            f"{name} {seconds / args.drafts * ms:.2f} ms" for name, seconds in spent.items()
+        )
+    )
     print_round_trips(counting, args.drafts)
+    if args.no_profile:
+        return
+    stats = PROFILES.stats()
+    if os.environ.get("PROFILE_DUMP"):
+        stats.dump_stats(os.environ["PROFILE_DUMP"])
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)
 
@@ -206,8 +229,8 @@ def print_round_trips(counting: bool, drafts: int) -> None:
 
 
 @contextmanager
-def worker_beside(settings: Settings, tmp: Path) -> Iterator[None]:
-    """`qcflow worker` on the same database, tenants and data folder, started."""
+def worker_beside(settings: Settings, tmp: Path) -> Iterator[int]:
+    """`qcflow worker` on the same database, tenants and data folder, started (its pid)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("QCFLOW_")},
         "QCFLOW_DATABASE_URL": str(settings.database_url),
@@ -219,7 +242,7 @@ def worker_beside(settings: Settings, tmp: Path) -> Iterator[None]:
     log = tmp / "worker.log"
     with running(WORKER, env, log) as worker:
         wait_for_line(log, b'"worker_started"', worker)
-        yield
+        yield worker.pid
 
 
 if __name__ == "__main__":

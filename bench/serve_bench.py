@@ -47,6 +47,7 @@ from psycopg import sql
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
+from bench.cpu import THIS_PROCESS, CpuClock
 from tenants.runtime import Platform
 from tenants.settings import Settings
 
@@ -414,10 +415,13 @@ def measure(
                     ("drafts", port, draft),
                 ),
             )
+            groups = {"web": [web.pid], "worker": [worker.pid], "client": [THIS_PROCESS]}
             for pair in pairs[:1] if args.reads_only else pairs:
                 figures = {name: Figures() for name, _, _ in pair}
+                cpu = {name: dict.fromkeys([*groups, "PostgreSQL"], 0.0) for name, _, _ in pair}
                 for _ in range(args.slices):
                     for name, target, raw in pair:
+                        clock = CpuClock(env["QCFLOW_DATABASE_URL"], groups)
                         figures[name].add(
                             uvloop.run(
                                 saturate(
@@ -429,12 +433,19 @@ def measure(
                                 )
                             )
                         )
+                        for group, seconds in clock.spent().items():
+                            cpu[name][group] += seconds
                 result.update({name: f.summary() for name, f in figures.items()})
+                for name, _, _ in pair:
+                    if name in ("campaigns", "drafts"):
+                        result[name]["cpu_ms"] = per_request(cpu[name], figures[name])
             if not args.reads_only:
                 time.sleep(2)  # the worker catches up before the paced phase
-                result["drafts_at_rate"] = uvloop.run(
-                    at_rate(port, draft, args.rate, args.rate_seconds, args.pool)
-                ).summary()
+                clock = CpuClock(env["QCFLOW_DATABASE_URL"], groups)
+                paced = uvloop.run(at_rate(port, draft, args.rate, args.rate_seconds, args.pool))
+                time.sleep(1)  # the worker's share of the last drafts
+                result["drafts_at_rate"] = paced.summary()
+                result["drafts_at_rate"]["cpu_ms"] = per_request(clock.spent(), paced)
             result["load_average"] = [round(x, 1) for x in os.getloadavg()]
     result["campaigns_vs_trivial_get"] = round(
         result["campaigns"]["rate"] / result["trivial_get"]["rate"], 3
@@ -445,6 +456,12 @@ def measure(
         result["drafts"]["rate"] / result["trivial_post"]["rate"], 3
     )
     return result
+
+
+def per_request(cpu: dict[str, float], figures: Figures) -> dict[str, float]:
+    """CPU milliseconds per answered request, by group of processes."""
+    answered = max(figures.requests - figures.errors, 1)
+    return {group: round(seconds * 1000 / answered, 2) for group, seconds in cpu.items()}
 
 
 def wait_for_line(log: Path, marker: bytes, process: subprocess.Popen[bytes]) -> None:
@@ -527,6 +544,16 @@ def main() -> int:
                 "drafts_vs_trivial_post": spread(runs, "drafts_vs_trivial_post"),
                 "drafts_at_rate_p50_ms": spread(runs, "drafts_at_rate", "p50_ms"),
                 "drafts_at_rate_p99_ms": spread(runs, "drafts_at_rate", "p99_ms"),
+                **{
+                    f"drafts_cpu_ms_{group}": spread(runs, "drafts", "cpu_ms", group)
+                    for group in runs[0]["drafts"]["cpu_ms"]
+                },
+                **{
+                    f"drafts_at_rate_cpu_ms_{group}": spread(
+                        runs, "drafts_at_rate", "cpu_ms", group
+                    )
+                    for group in runs[0]["drafts_at_rate"]["cpu_ms"]
+                },
             }
         report = {
             "workers": args.workers,

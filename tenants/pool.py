@@ -109,8 +109,7 @@ class TenantDatastore(PostgresDatastore):
                     if not conn.adapters.types.get(info.oid):
                         register_composite(info, conn, self.psycopg_python_types[name])
                 if getattr(_reading, "active", False):
-                    with rolled_back(conn):
-                        yield conn
+                    yield _ReadAlone(conn)  # type: ignore[misc]
                 else:
                     yield conn
         except PoolTimeout as e:
@@ -174,6 +173,44 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
             yield
         finally:
             _queue(conn, pipeline, b"ROLLBACK")
+
+
+class _ReadAlone:
+    """A connection lent to one of the library's reads (`ReadsRollBack`) outside
+    `reads_together`: each statement in a transaction of its own, rolled back, whose BEGIN,
+    statement and ROLLBACK go out together and are answered together, one round trip; the rows
+    are read after (as `projections.store` `read_rows`). The library's reads run one statement
+    and read its rows; they use nothing of the connection but a cursor (anything else fails
+    here rather than running outside a transaction)."""
+
+    def __init__(self, conn: Connection[Any]) -> None:
+        self._conn = conn
+
+    def cursor(self) -> _ReadAloneCursor:
+        return _ReadAloneCursor(self._conn)
+
+
+class _ReadAloneCursor:
+    def __init__(self, conn: Connection[Any]) -> None:
+        self._conn = conn
+        self._cursor = conn.cursor()
+
+    def __enter__(self) -> _ReadAloneCursor:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._cursor.close()
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None) -> Any:
+        with rolled_back(self._conn):  # queued; answered when the pipeline ends, with its rows
+            self._cursor.execute(query, params, prepare=prepare)
+        return self
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 
 from aggregates.account import Account
 from aggregates.actor import Actor
@@ -66,6 +66,10 @@ class AssociationLedger(
         Intake: 50,
         AuditTrail: 50,
     }
+    kept: ClassVar[dict[type[Aggregate], int]] = {Campaign: 32, Account: 256}
+    """Kept in memory (`LedgerBase._load_kept`): a tenant's campaigns (a few at a time, one a
+    programme and year, and rehearsals), which nearly every command reads, and its accounts
+    that act (each command by an applicant reads its account for the enterprise's name)."""
 
     # Campaigns.
 

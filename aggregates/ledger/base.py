@@ -5,15 +5,22 @@ audit_service.py); `AssociationLedger` (application.py) is all of them over one 
 
 from __future__ import annotations
 
+import pickle
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
 
@@ -103,6 +110,10 @@ class TenantFacts:
 class LedgerBase(Application[UUID]):
     """A tenant's event-sourced records in one log: the tenant, business time, load and save."""
 
+    kept: ClassVar[Mapping[type[Aggregate], int]] = {}
+    """The kinds of aggregate a ledger keeps in memory once loaded (`_load_kept`), and how many
+    of each at most."""
+
     TENANT = "TENANT"
     """Environment key naming the tenant code whose ledger this is."""
 
@@ -129,6 +140,10 @@ class LedgerBase(Application[UUID]):
         self.on_saved: Callable[[int], None] = _ignore
         """Told where each save's last event sits in the log: the platform's read-your-writes
         (api/platform/read_your_writes.py) waits for the read models to pass it before answering."""
+        self._kept: dict[type[Aggregate], dict[UUID, tuple[int, bytes]]] = {
+            kind: {} for kind in self.kept
+        }
+        self._kept_lock = threading.Lock()
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder: what a forwarding process follows is tracked in the same
@@ -214,10 +229,46 @@ class LedgerBase(Application[UUID]):
 
     def _find(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A | None:
         try:
-            found: Aggregate = self.repository.get(aggregate_id, version=version)
+            if kind in self._kept and version is None:
+                found: Aggregate = self._load_kept(aggregate_id, kind)
+            else:
+                found = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None
+
+    def _load_kept(self, aggregate_id: UUID, kind: type[Aggregate]) -> Aggregate:
+        """The aggregate as stored now, brought forward from the copy this ledger keeps by the
+        events stored after it: one statement, where loading it afresh is two (its snapshot's
+        and its events') and a replay. For what nearly every command reads (its campaign, a
+        draft's request twice; the acting account). The events are read each time, so what is
+        answered is what is committed, as a load from the store answers. The copy is kept
+        pickled: each load gets an object of its own (a command changes what it is given, and
+        its save may fail), and unpickling costs a fraction of a deep copy."""
+        kept = self._kept[kind].get(aggregate_id)
+        if kept is None:
+            found: Aggregate = self.repository.get(aggregate_id)
+            if isinstance(found, kind):
+                self._keep(kind, found)
+            return found
+        version, pickled = kept
+        aggregate: Aggregate = pickle.loads(pickled)  # noqa: S301 (our own, from this process)
+        newer = list(self.repository.event_store.get(originator_id=aggregate_id, gt=version))
+        if newer:
+            project_aggregate(aggregate, newer)
+            self._keep(kind, aggregate)
+        return aggregate
+
+    def _keep(self, kind: type[Aggregate], aggregate: Aggregate) -> None:
+        pickled = pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL)
+        with self._kept_lock:
+            kept = self._kept[kind]
+            before = kept.get(aggregate.id)
+            if before is not None and before[0] >= aggregate.version:
+                return  # a concurrent command kept the same or a later one
+            if before is None and len(kept) >= self.kept[kind]:
+                del kept[next(iter(kept))]  # the first kept goes first
+            kept[aggregate.id] = (aggregate.version, pickled)
 
     def _update(
         self,

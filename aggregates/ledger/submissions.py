@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates.account import Account
 from aggregates.actor import Actor, Role
+from aggregates.campaign import Campaign
 from aggregates.ledger.base import LedgerBase, check_version, expecting, retrying
 from aggregates.problems import Problem
 from aggregates.registration import (
@@ -134,14 +135,19 @@ class SubmissionCommands(LedgerBase):
         form: Form,
         actor: Actor,
         idempotency_key: str | None = None,
+        campaign: Campaign | None = None,
     ) -> tuple[Submission, bool]:
-        """A new draft (created: True), or the one a retried request with the same key made."""
+        """A new draft (created: True), or the one a retried request with the same key made.
+        `campaign`: the campaign of `campaign_id` as the caller loaded it in the same
+        `reads_together` (the API reads the form by its programme), not loaded again."""
         with self.reads_together():
-            campaign = self.get_campaign(campaign_id)
+            if campaign is None or campaign.id != campaign_id:
+                campaign = self.get_campaign(campaign_id)
             _check_unit(recommending_unit, self.facts.units)
             key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
             submission_id = Submission.create_id(campaign_id, key)
-            existing = self._find(submission_id, Submission)
+            # Only a key the client gave can name a draft made before, not a random one.
+            existing = self._find(submission_id, Submission) if idempotency_key else None
             if existing is not None:
                 return existing, False
             name = self._enterprise_name(credit_code, actor, verified=False)

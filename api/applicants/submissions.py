@@ -101,6 +101,7 @@ class SubmissionController(Controller):
                 form=data.form(campaign.programme),
                 actor=actor,
                 idempotency_key=idempotency_key,
+                campaign=campaign,
             )
         records.own(submission)  # a replay finds only the account's own draft
         if created:  # the request's own write: read-your-writes waits for it (no head to read)
