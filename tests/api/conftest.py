@@ -40,18 +40,26 @@ async def anonymous(
 ) -> AsyncIterator[AsyncTestClient[Any]]:
     """The app over the test client, signed in as nobody; its tenants and hasher as the test's
     markers say (tests/conftest.py)."""
+    restart_for_test(shared_app, settings, clock, platform_options)
+    async with AsyncTestClient(shared_app) as client:
+        yield client
+
+
+def restart_for_test(
+    app: Litestar, settings: Settings, clock: Clock, options: PlatformOptions
+) -> None:
+    """The session's app set to start (when its client opens) on `settings` at the test's
+    business time, with the tenants and hasher of `options`."""
     restart_on(
-        shared_app,
+        app,
         Startup(
             settings,
             clock=clock,
             poll_interval=APP_POLL,
-            only=platform_options.only,
-            passwords=platform_options.passwords,
+            only=options.only,
+            passwords=options.passwords,
         ),
     )
-    async with AsyncTestClient(shared_app) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from api.app import Startup, restart_on
 from tenants.settings import TENANTS_DIR, Settings
 from tests.api.claims_support import LETTER, LICENCE, claimant, delivered, documents, mailed_code
-from tests.api.conftest import make_account, sign_in
+from tests.api.conftest import make_account, restart_for_test, sign_in
 from tests.api.test_submissions import ICBC, PDF, Journey, journey, qc_result
-from tests.support import APP_POLL, Clock, PlatformOptions, new_password
+from tests.support import Clock, PlatformOptions, new_password
 
 Client = AsyncTestClient[Any]
 SAQ = "/api/v1/tenants/saq"
@@ -320,16 +319,8 @@ async def delegating(
         shutil.copy(path, folder / path.name)
     saq = folder / "saq.toml"
     saq.write_text('claim_verifiers = "recommending_units"\n' + saq.read_text("utf-8"), "utf-8")
-    restart_on(
-        shared_app,
-        Startup(
-            msgspec.structs.replace(settings, tenants_dir=folder),
-            clock=clock,
-            poll_interval=APP_POLL,
-            only=platform_options.only,
-            passwords=platform_options.passwords,
-        ),
-    )
+    delegating = msgspec.structs.replace(settings, tenants_dir=folder)
+    restart_for_test(shared_app, delegating, clock, platform_options)
     async with AsyncTestClient(shared_app) as client:
         client.headers.update(await sign_in(client, "saq", Role.SECRETARIAT))
         yield client

@@ -35,9 +35,9 @@ from schemathesis.specs.openapi.checks import (
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
 from aggregates.submission_forms import TeamForm
-from api.app import Startup, restart_on
 from tenants.settings import Settings
-from tests.support import APP_POLL, Clock, PlatformOptions, beijing, campaign_body, new_password
+from tests.api.conftest import restart_for_test
+from tests.support import Clock, PlatformOptions, beijing, campaign_body, new_password
 
 EXAMPLES = 6
 """Examples per operation and identity: about a minute and a half for the three identities."""
@@ -85,16 +85,8 @@ def world(shared_app: Litestar, platform_options: PlatformOptions) -> Iterator[W
     with tempfile.TemporaryDirectory(prefix="qcflow-schemathesis-") as data_dir:
         clock = Clock(beijing(2024, 1, 15, 9, 30))
         app = shared_app
-        restart_on(
-            app,
-            Startup(
-                Settings(database_url=None, data_dir=Path(data_dir) / "var"),
-                clock=clock,
-                poll_interval=APP_POLL,
-                only=platform_options.only,
-                passwords=platform_options.passwords,
-            ),
-        )
+        settings = Settings(database_url=None, data_dir=Path(data_dir) / "var")
+        restart_for_test(app, settings, clock, platform_options)
         # Loading the document through the app starts its lifespan (kept until the teardown).
         schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
         try:

@@ -23,13 +23,12 @@ import api.app
 import api.cli
 from aggregates.actor import Role
 from aggregates.credentials import Passwords
-from api.app import Startup, restart_on
 from api.platform.logging import configure_logging
 from api.platform.mail import delivered_mail
 from tenants.settings import Settings
-from tests.api.conftest import make_account, sign_in
+from tests.api.conftest import make_account, restart_for_test, sign_in
 from tests.api.test_accounts import SAQ, last_code, last_mail, login, register
-from tests.support import APP_POLL, Clock, PlatformOptions, new_password
+from tests.support import Clock, PlatformOptions, new_password
 
 Client = AsyncTestClient[Any]
 
@@ -319,16 +318,7 @@ async def test_a_trusted_proxy_names_the_client(
     monkeypatch.setattr(api.accounts.sign_in, "ADDRESS_FAILURES_BEFORE_THROTTLE", 3)
     behind_proxy = msgspec.structs.replace(settings, trusted_proxies="127.0.0.1, 10.0.0.0/8")
     app = shared_app  # started on settings of its own
-    restart_on(
-        app,
-        Startup(
-            behind_proxy,
-            clock=clock,
-            poll_interval=APP_POLL,
-            only=platform_options.only,
-            passwords=platform_options.passwords,
-        ),
-    )
+    restart_for_test(app, behind_proxy, clock, platform_options)
     guess = {"login": "n@example.cn", "password": "Wrong-password-1"}
     async with AsyncTestClient(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
