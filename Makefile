@@ -29,9 +29,12 @@ lint: $(STAMP)
 # The suite runs in TEST_WORKERS processes (pytest-xdist; three on two cores: much of a test is
 # waiting for PostgreSQL, Chromium or a read model), each module's half on one backend whole in
 # one of them, the longest first (tests/scheduling.py); TEST_WORKERS=0 runs it in this process.
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): else each
+# of the processes compiles every module it imports again, and pytest rewrites every test module's
+# asserts again in each worker (collecting the suite: 10.4 s of CPU a process, 3.8 s with it).
 TEST_WORKERS ?= 3
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The portal's pinned third-party files (api/portal/static/vendor/manifest.toml), fetched from the
 # npm registry and checked against their hashes.

@@ -27,16 +27,22 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from litestar import Litestar
 from litestar.testing import TestClient
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.app import Startup, create_app, restart_on
+from api.app import Startup
 from tenants.runtime import Platform
 from tenants.settings import Settings
 from tests.scheduling import LongestFirst
-from tests.support import CHEAP_PASSWORDS, Clock, PlatformOptions, beijing, platform_options_of
+from tests.support import (
+    APPS,
+    CHEAP_PASSWORDS,
+    Clock,
+    PlatformOptions,
+    beijing,
+    platform_options_of,
+)
 
 ADMIN_URL = os.environ.get(
     "QCFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -210,8 +216,6 @@ class PlatformDatabases:
         self.databases = databases
         self.templates: dict[frozenset[str] | None, Template] = {}
         self.free: dict[frozenset[str] | None, list[str]] = {}
-        self.app: Litestar | None = None
-        """The app the templates start on, built once (building it costs more than a start)."""
 
     @contextmanager
     def ready_one(self, only: Collection[str] | None) -> Iterator[str]:
@@ -233,9 +237,8 @@ class PlatformDatabases:
             settings = Settings(
                 database_url=self.databases.url(name), data_dir=Path(data_dir), pg_pool_size=1
             )
-            self.app = self.app or create_app(settings)
-            restart_on(self.app, Startup(settings, only=tenants, passwords=CHEAP_PASSWORDS))
-            with TestClient(self.app):
+            startup = Startup(settings, only=tenants, passwords=CHEAP_PASSWORDS)
+            with APPS.lent(startup) as app, TestClient(app):
                 pass  # its start made everything
         self.databases._end_sessions(name)
         with psycopg.connect(self.databases.url(name), autocommit=True) as conn:

@@ -9,7 +9,8 @@ import secrets
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing.process import BaseProcess
@@ -19,12 +20,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Actor, Role
 from aggregates.campaign import Campaign, CampaignRules, Contact, Phase, Programme, Window
 from aggregates.credentials import Passwords
 from aggregates.ledger.application import AssociationLedger, Saved
+from api.app import Startup, create_app, restart_on
 from api.cli import main
+from tenants.settings import Settings
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -63,6 +68,38 @@ class PlatformOptions:
     """The tenants to start; None for every tenant of the registry."""
     passwords: Passwords | None
     """The ledgers' hasher; None for argon2's recommended cost."""
+
+
+class Apps:
+    """The app, built only as many times as this process needs it at once: building its routes
+    costs about a second of CPU, more than a start. A test or a module borrows one and starts it
+    on its own settings (its client's or server's lifespan), then gives it back stopped."""
+
+    def __init__(self) -> None:
+        self._idle: list[Litestar] = []
+
+    @contextmanager
+    def lent(self, startup: Startup | None = None) -> Iterator[Litestar]:
+        """An app no one else is using, to start on `startup` (else on what the borrower sets
+        with `restart_on`); its default start (SQLite under ./var) is never used."""
+        app = self._idle.pop() if self._idle else create_app(Settings())
+        if startup is not None:
+            restart_on(app, startup)
+        try:
+            yield app
+        finally:
+            self._idle.append(app)
+
+    @asynccontextmanager
+    async def client(self, startup: Startup) -> AsyncIterator[AsyncTestClient[Litestar]]:
+        """A lent app started on `startup`, over the test client."""
+        with self.lent(startup) as app:
+            async with AsyncTestClient(app) as client:
+                yield client
+
+
+APPS = Apps()
+"""The process's apps (`Apps`)."""
 
 
 def platform_options_of(node: pytest.Item | pytest.Collector) -> PlatformOptions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -13,10 +13,11 @@ from litestar.testing import AsyncTestClient
 
 from aggregates.account import AccountStatus, Grant
 from aggregates.actor import Actor, Role
-from api.app import Startup, create_app, restart_on
+from api.app import Startup, restart_on
 from tenants.settings import Settings
 from tests.support import (
     APP_POLL,
+    APPS,
     Clock,
     PlatformOptions,
     beijing,
@@ -26,12 +27,12 @@ from tests.support import (
 )
 
 
-@pytest.fixture(scope="session")
-def shared_app() -> Litestar:
-    """The app, built once for the session (building its routes took most of an API test's
-    setup); each test starts it on its own settings (`anonymous`). Its default startup (SQLite
-    under ./var) is never used."""
-    return create_app(Settings())
+@pytest.fixture
+def shared_app() -> Iterator[Litestar]:
+    """An app of the process's (`APPS`: building its routes took most of an API test's setup),
+    lent to the test, which starts it on its own settings (`anonymous`, `restart_for_test`)."""
+    with APPS.lent() as app:
+        yield app
 
 
 @pytest.fixture
@@ -81,15 +82,16 @@ async def module_anonymous(
     of their own), and its async fixtures `@pytest_asyncio.fixture(scope="module",
     loop_scope="module")`; a test does not mix it with the per-test `anonymous` or `client`."""
     options = platform_options_of(request.node)
-    app = create_app(
+    startup = Startup(
         module_settings,
         clock=module_clock,
         poll_interval=APP_POLL,
         only=options.only,
         passwords=options.passwords,
     )
-    async with AsyncTestClient(app) as client:
-        yield client
+    with APPS.lent(startup) as app:
+        async with AsyncTestClient(app) as client:
+            yield client
 
 
 def make_account(

@@ -27,20 +27,21 @@ import psycopg
 import pytest
 import uvicorn
 from argon2 import PasswordHasher
-from litestar.testing import AsyncTestClient
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from aggregates.actor import Role
 from aggregates.credentials import Passwords
-from api.app import create_app
+from api.app import Startup
 from api.demo.seeds import load_demo
 from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import Published, cheap_passwords, publish_campaign
 from tests.conftest import ADMIN_URL, NO_COMMIT_WAIT, _postgres_reachable
-from tests.support import APP_POLL, Clock, beijing
+from tests.e2e.pages import AUDIT
+from tests.scheduling import BACKEND
+from tests.support import APP_POLL, APPS, Clock, beijing
 
 NOW = beijing(2024, 4, 28, 20, 57)
 """Business time of the served app: Shanghai's 2024 QC campaign is open, its submission closes
@@ -201,7 +202,7 @@ def world(
 async def _build(settings: Settings, clock: Clock) -> tuple[Published, str, str]:
     """Shanghai's 2023 QC campaign published with certificates, the seeds' campaigns opened,
     and a secretariat account to sign in with (cheap password hashes)."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
+    async with APPS.client(Startup(settings, clock=clock, poll_interval=APP_POLL)) as client:
         published = await publish_campaign(
             client, clock, "saq", units=("pudong", "minhang"), per_unit=1, year=2023
         )
@@ -235,25 +236,25 @@ def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def served(settings: Settings, clock: Clock) -> Iterator[tuple[str, Any]]:
     """The app on a free port of this host, in a thread (its address and the app), its
     ledgers hashing cheaply; stopped on leaving."""
-    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    for runtime in app.state.platform.tenants.values():
-        runtime.ledger.passwords = cheap_hasher()
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with APPS.lent(Startup(settings, clock=clock, poll_interval=APP_POLL)) as app:
+        port = _free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the app did not start")
+            time.sleep(0.05)
+        for runtime in app.state.platform.tenants.values():
+            runtime.ledger.passwords = cheap_hasher()
+        try:
+            yield f"http://127.0.0.1:{port}", app
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -298,6 +299,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def audited(request: pytest.FixtureRequest) -> Iterator[None]:
+    """axe audits the test's pages unless it is a journey's PostgreSQL half (`pages.AUDIT`)."""
+    backend = BACKEND.search(request.node.name)
+    AUDIT.on = backend is None or backend.group(1) != "postgres"
+    try:
+        yield
+    finally:
+        AUDIT.on = True
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
 from playwright.sync_api import BrowserContext, Error, Page, Response
 
 from aggregates.actor import Role
 from aggregates.review_round import RoundNotFound
 from aggregates.scoring import quantize
-from api.app import create_app
+from api.app import Startup
 from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.published_world import (
@@ -31,7 +30,7 @@ from tests.api.published_world import (
 )
 from tests.api.review_world import window
 from tests.e2e import pages
-from tests.support import APP_POLL, Clock
+from tests.support import APP_POLL, APPS, Clock
 
 TENANT, YEAR = "sdaq", 2024
 API = f"/api/v1/tenants/{TENANT}"
@@ -181,7 +180,7 @@ async def build(
 ) -> tuple[str, list[dict[str, Any]], dict[str, tuple[str, str]]]:
     """Through the API: the campaign opened, 12 results of three cities' applicants filed and
     recommended (each city's form filed); accounts for the secretariat and the eight reviewers."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
+    async with APPS.client(Startup(settings, clock=clock, poll_interval=APP_POLL)) as client:
         with cheap_passwords(client, TENANT):
             config = tenant_config(client, TENANT)
             secretariat = Secretariat(client, clock, TENANT)

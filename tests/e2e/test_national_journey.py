@@ -29,14 +29,13 @@ from uuid import UUID
 import httpx
 import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 
 from aggregates.actor import Role
 from aggregates.review_round import ReviewRound
 from aggregates.submission import Submission
-from api.app import create_app
+from api.app import Startup
 from tenants.settings import Settings
 from tests.api.conftest import make_account
 from tests.api.national_world import (
@@ -57,7 +56,7 @@ from tests.api.published_world import (
 )
 from tests.e2e.conftest import OverHttp, in_a_thread, served
 from tests.e2e.pages import looks_right, reload_until, sign_in
-from tests.support import APP_POLL, Clock, beijing
+from tests.support import APP_POLL, APPS, Clock, beijing
 from tests.tamper import BehindTheBack
 
 pytestmark = pytest.mark.e2e
@@ -91,7 +90,7 @@ async def _build(
 ) -> tuple[Published, Published, str, dict[str, tuple[str, str]]]:
     """Through the API: both provinces' 2024 QC campaigns published, CAQ's national campaign
     opened (one place per association) with its review plan, the accounts that sign in."""
-    async with AsyncTestClient(create_app(settings, clock=clock, poll_interval=APP_POLL)) as client:
+    async with APPS.client(Startup(settings, clock=clock, poll_interval=APP_POLL)) as client:
         saq = await publish_campaign(client, clock, "saq", units=("pudong", "minhang"))
         sdaq = await publish_campaign(client, clock, "sdaq", units=("jinan",), per_unit=1)
         assert len(saq.graded()) >= 2 and sdaq.graded(), (saq, sdaq)
