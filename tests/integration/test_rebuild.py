@@ -249,6 +249,11 @@ def test_the_swap_waits_for_a_batch_in_flight_and_keeps_it(
     class Paused(CampaignListProjection):
         def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
             super().process(event, tx, position)
+            # Pipelined, the batch's statements go out without waiting for their answers: one
+            # waited for here, so the batch is known to hold its tracking row before it pauses
+            # (a batch whose compare-and-set the server had not yet run lost to the swap under
+            # load, and was refused: test_a_live_batch_read_before_the_swap_cannot_commit_after_it).
+            tx.rowcount()
             entered.set()
             release.wait(10)
 
