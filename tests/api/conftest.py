@@ -89,9 +89,8 @@ async def module_anonymous(
         only=options.only,
         passwords=options.passwords,
     )
-    with APPS.lent(startup) as app:
-        async with AsyncTestClient(app) as client:
-            yield client
+    async with APPS.client(startup) as client:
+        yield client
 
 
 def make_account(
