@@ -193,6 +193,7 @@ def test_a_forgotten_password_is_reset_through_the_mailed_code(
 ) -> None:
     page.goto(site.url + "/saq/sign-in")
     page.get_by_role("link", name="忘记密码").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("重置密码")
     looks_right(page, "pacc-reset", SHOTS)
     page.get_by_label("登录名（邮箱）").fill(site.login)
     page.get_by_role("button", name="发送确认码").click()

@@ -198,6 +198,8 @@ def test_a_round_is_assigned_scored_on_a_phone_corrected_and_aggregated(  # noqa
         phone_checked(reviewer, "corrected")
         navigate(reviewer, "我的评审")  # 菜单 first, on a phone
         reviewer.get_by_role("link", name="我已提交的评分表").click()
+        expect(reviewer.get_by_role("heading", level=1)).to_have_text("我已提交的评分表")
+        expect(reviewer.locator("table.list tbody tr")).to_have_count(len(mine))
         phone_checked(reviewer, "sheets")
     finally:
         phone.close()

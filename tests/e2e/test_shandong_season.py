@@ -106,6 +106,7 @@ def reads_the_recommendations(page: Page, s: Season) -> None:
     """推荐决定: the three cities' forms filed, one read."""
     pages.navigate(page, "活动", "推荐决定")
     page.get_by_role("link", name=TITLE).click()
+    expect(page.locator(".units-count")).to_contain_text("已报送 3 个")
     s.looks_right(page, "decisions")
     page.get_by_role("link", name="济南市").click()
     expect(page.locator("main")).to_contain_text("陈静")  # who filled it in

@@ -73,6 +73,7 @@ def sign_in_and_open_the_table(site: Site, page: Page, login: str, password: str
     signed_in(page, site.url, login, password)
     page.goto(f"{site.url}/saq/")
     page.get_by_role("link", name="统计表与工作总结").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("统计表与工作总结")
     assert_accessible(page)
     page.locator("tr", has_text=SAQ_2024_QC).get_by_role("link", name="填写统计表").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("统计表")
