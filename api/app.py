@@ -120,7 +120,7 @@ def create_app(
         except BaseException:
             platform.close()
             raise
-        follow_writes(platform)  # read-your-writes: a request waits for its writes' read models
+        follow_writes(platform, views)  # a request waits for its writes' read models
         slots = threading.BoundedSemaphore(HASHING_SLOTS)  # one bound for every tenant
         for runtime in platform.tenants.values():
             if clock is not None:

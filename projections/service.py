@@ -129,6 +129,22 @@ class PlatformViews:
             self.close()
             raise
 
+    def written(self, code: str, position: int) -> None:
+        """This process wrote `code`'s ledger up to `position`. On SQLite, where no notification
+        tells of a write, the loops that follow that ledger here look now: its read models and
+        the followers that forward from it. So a write is seen at once, whoever made it (a
+        request, or a follower recording into its target), and the poll interval is only the
+        pace at which another process's writes are seen. On PostgreSQL the tenant's listener
+        wakes them."""
+        views = self.tenants.get(code)
+        if views is None or views.runtime.location.is_postgres:
+            return
+        for runner in views.runners.values():
+            runner.expect(position)
+        for follower in self.forwarding or ():
+            if follower.upstream.tenant.code == code:
+                follower.nudge()
+
     def statuses(self, code: str) -> list[RunnerStatus]:
         """A tenant's read models, and the followers that record into its ledger."""
         followers = self.forwarding or ()

@@ -33,21 +33,24 @@ _WRITTEN: ContextVar[Written | None] = ContextVar("qcflow_written", default=None
 the same `Written` (they mutate it, they never set the variable)."""
 
 
-def note_saved(tenant: str) -> Callable[[int], None]:
-    """The ledger's `on_saved` for `tenant`: noted on the current request, if there is one."""
+def note_saved(tenant: str, views: PlatformViews) -> Callable[[int], None]:
+    """The ledger's `on_saved` for `tenant`: noted on the current request, if there is one, and
+    told to the read models and followers of this process (`PlatformViews.written`)."""
 
     def saved(position: int) -> None:
         written = _WRITTEN.get()
         if written is not None:
             written.note(tenant, position)
+        views.written(tenant, position)
 
     return saved
 
 
-def follow_writes(platform: Platform) -> None:
-    """Every tenant's ledger reports its saves to the request that made them."""
+def follow_writes(platform: Platform, views: PlatformViews) -> None:
+    """Every tenant's ledger reports its saves to the request that made them and to the loops
+    that follow it here."""
     for code, runtime in platform.tenants.items():
-        runtime.ledger.on_saved = note_saved(code)
+        runtime.ledger.on_saved = note_saved(code, views)
 
 
 def wait_for_writes(views: PlatformViews, written: Written) -> None:

@@ -9,15 +9,14 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 import api.app
 from api.accounts.auth_store import AuthStore
-from api.app import create_app
+from api.app import Startup
 from projections.store import open_view_database
 from tenants.runtime import Platform
 from tenants.settings import Settings
-from tests.support import APP_POLL, Clock
+from tests.support import APP_POLL, APPS, CHEAP_PASSWORDS, Clock
 
 
 @pytest.fixture
@@ -70,9 +69,9 @@ async def test_the_running_platform_purges_by_itself(
     settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(api.app, "PURGE_INTERVAL", 0.05)
-    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
-    async with AsyncTestClient(app):
-        store = app.state.auth["saq"]
+    startup = Startup(settings, clock=clock, poll_interval=APP_POLL, passwords=CHEAP_PASSWORDS)
+    async with APPS.client(startup) as client:
+        store = client.app.state.auth["saq"]
         session, _ = store.open_session(
             uuid4(), 1, clock.now - timedelta(days=1), timedelta(hours=8)
         )

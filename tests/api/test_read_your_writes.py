@@ -12,12 +12,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
-from api.app import create_app
+from api.app import Startup
 from tenants.settings import Settings
 from tests.api.conftest import sign_in
 from tests.api.published_world import Secretariat, campaign_body, credit_code, ok, tenant_config
 from tests.api.test_recommendations import statistics
-from tests.support import CHEAP_PASSWORDS, Clock, beijing
+from tests.support import APPS, CHEAP_PASSWORDS, Clock, beijing
 
 pytestmark = pytest.mark.tenants("saq")
 
@@ -29,10 +29,10 @@ SLOW_POLL = 30.0
 
 @pytest.fixture
 async def slow_views(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(
+    startup = Startup(
         settings, clock=clock, poll_interval=SLOW_POLL, only=("saq",), passwords=CHEAP_PASSWORDS
     )
-    async with AsyncTestClient(app) as client:
+    async with APPS.client(startup) as client:
         yield client
 
 

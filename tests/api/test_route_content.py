@@ -20,9 +20,8 @@ from uuid import NAMESPACE_URL, uuid5
 import httpx
 import pytest
 import pytest_asyncio
-from litestar.testing import AsyncTestClient
 
-from api.app import create_app
+from api.app import Startup
 from api.platform.access import Access
 from tenants.settings import Settings
 from tests.api.record_world import (
@@ -34,7 +33,7 @@ from tests.api.record_world import (
     build_record_world,
 )
 from tests.api.test_route_access import routes
-from tests.support import APP_POLL, Clock, beijing
+from tests.support import APP_POLL, APPS, CHEAP_PASSWORDS, Clock, beijing
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 WALKED = [a for a in ACCOUNTS if a not in EVERYONE_WHO_SEES_ALL] + [*CLAIMANTS, COLLEAGUE]
@@ -47,8 +46,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Recor
     data_dir: Path = tmp_path_factory.mktemp("records") / "var"
     settings = Settings(database_url=None, data_dir=data_dir, pg_pool_size=2)
     clock = Clock(beijing(2024, 1, 15, 9, 30))
-    app = create_app(settings, clock=clock, poll_interval=APP_POLL)
-    async with AsyncTestClient(app) as client:
+    startup = Startup(settings, clock=clock, poll_interval=APP_POLL, passwords=CHEAP_PASSWORDS)
+    async with APPS.client(startup) as client:
         yield await build_record_world(client, clock)
 
 
