@@ -48,7 +48,7 @@ class TenantViews:
                     shared = shared or open_view_database(runtime.location, projection.name)
                     db = shared
                 else:
-                    db = open_view_database(runtime.location, projection.name)
+                    db = open_view_database(runtime.location, projection.name, derived=True)
                 self.runners[projection.name] = ProjectionRunner(
                     projection,
                     runtime.ledger,

@@ -321,15 +321,23 @@ class SQLiteTx(Tx):
 
 
 class SQLiteViewDatabase(ViewDatabase):
-    """One SQLite file per view (the embedded default); one connection, used under a lock."""
+    """One SQLite file per view (the embedded default); one connection, used under a lock.
 
-    def __init__(self, path: Path) -> None:
+    `derived`: what it holds is derived from the ledger and tracked with it (a read model), so
+    a commit is not flushed to the disk (`synchronous=NORMAL`, WAL): a crash of the process
+    loses nothing, and a power cut at worst the last batches, which the runner applies again
+    from the tracking position stored with them (the file is never left inconsistent). Other
+    view databases (the sign-ins and mail, the followers' claims) flush every commit."""
+
+    def __init__(self, path: Path, *, derived: bool = False) -> None:
         self.path = path
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=10
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
+        if derived:
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self.ensure_tracking()
 
     @contextlib.contextmanager
@@ -732,10 +740,13 @@ def _names(statement: str, schema: str | None) -> str:
     return NAME.sub(qualify, statement)
 
 
-def open_view_database(location: StoreLocation, view: str) -> ViewDatabase:
+def open_view_database(
+    location: StoreLocation, view: str, *, derived: bool = False
+) -> ViewDatabase:
+    """The view database of `view` (`derived`: a read model's, see `SQLiteViewDatabase`)."""
     if location.conninfo is not None and location.schema is not None:
         return PostgresViewDatabase(location.conninfo, location.schema, location.pool_size)
-    return SQLiteViewDatabase(location.sqlite_path(view))
+    return SQLiteViewDatabase(location.sqlite_path(view), derived=derived)
 
 
 R = TypeVar("R", bound=msgspec.Struct)
