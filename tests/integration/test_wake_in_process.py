@@ -6,6 +6,9 @@ are seen. (On PostgreSQL the listener wakes them: tests/integration/test_wake_by
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
 from api.platform.read_your_writes import follow_writes
@@ -30,10 +33,10 @@ def test_a_write_outside_any_request_wakes_the_read_models_and_followers_of_its_
     outcomes = next(f for f in views.forwarding or () if f.upstream.tenant.code == "caq")
     steps = {"intake": 0, "outcomes": 0}
 
-    def counted(name: str, step: object) -> object:
+    def counted(name: str, step: Callable[[], bool]) -> Callable[[], bool]:
         def counting() -> bool:
             steps[name] += 1
-            return step()  # type: ignore[operator]
+            return step()
 
         return counting
 
@@ -45,6 +48,7 @@ def test_a_write_outside_any_request_wakes_the_read_models_and_followers_of_its_
             lambda: all(s.state == "active" for v in ("saq", "caq") for s in views.statuses(v))
         )
         assert wait_until(lambda: steps["intake"] > 0 and steps["outcomes"] > 0)
+        time.sleep(0.2)  # each has looked and found nothing: it waits for a wake-up now
         before = dict(steps)
 
         saved = open_qc_campaign(platform.tenants["saq"].ledger, 2031)  # no request around it
