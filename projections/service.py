@@ -96,9 +96,14 @@ class TenantViews:
         )
         if elsewhere and self.progress is not None:
             return self.progress.wait(position, timeout)
+        self.expect(position)
+        return all(runner.wait(position, timeout) for runner in self.runners.values())
+
+    def expect(self, position: int) -> None:
+        """A write at `position` was made in this process: the read models that no notification
+        will wake (SQLite) look now (`ProjectionRunner.expect`)."""
         for runner in self.runners.values():
             runner.expect(position)
-        return all(runner.wait(position, timeout) for runner in self.runners.values())
 
     def statuses(self) -> list[RunnerStatus]:
         return [runner.status() for runner in self.runners.values()]
@@ -139,8 +144,7 @@ class PlatformViews:
         views = self.tenants.get(code)
         if views is None or views.runtime.location.is_postgres:
             return
-        for runner in views.runners.values():
-            runner.expect(position)
+        views.expect(position)
         for follower in self.forwarding or ():
             if follower.upstream.tenant.code == code:
                 follower.nudge()
