@@ -3,6 +3,7 @@ context every template shares (the base layout's, with the navigation of `naviga
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +39,17 @@ from tenants.runtime import Platform
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 STATIC_PATH = "/static"
-HTMX = f"{STATIC_PATH}/vendor/htmx-2.0.11/htmx.min.js"
+
+
+@cache
+def asset(name: str) -> str:
+    """A static file's address as a page names it: with a digest of the file's content, so a
+    browser keeps the file for a year (`portal_router`'s Cache-Control, no request per page) and
+    a release that changes it is fetched at once under its new address."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    return f"{STATIC_PATH}/{name}?v={digest}"
+
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
@@ -169,8 +180,7 @@ class Page:
             ),
             "now_text": written(self.now, self.zone, speaker),
             "zone_text": zone_name(self.zone, speaker),
-            "htmx": HTMX,
-            "static": STATIC_PATH,
+            "asset": asset,
             **values,
         }
 

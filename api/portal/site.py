@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Router
+from litestar.datastructures import CacheControlHeader
 from litestar.plugins.htmx import HTMXConfig, HTMXPlugin, HTMXRequest
 from litestar.static_files import create_static_files_router
 
@@ -68,10 +69,16 @@ PAGES: list[Any] = [
 """One controller per channel; the later channels join here."""
 
 
+STATIC_CACHING = CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True)
+"""A page names each static file with a digest of its content (`rendering.asset`): the browser
+keeps it and asks again only when a release changes it, not once per page."""
+
+
 def portal_router() -> Router:
     static = create_static_files_router(
         path=STATIC_PATH,
         directories=[STATIC],
+        cache_control=STATIC_CACHING,
         opt=access(PUBLIC),
         include_in_schema=False,
         name="static",

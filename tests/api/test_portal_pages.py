@@ -3,6 +3,7 @@ both languages, the lock-out with the time it ends), CSRF on forms, error pages.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
+from api.portal.rendering import STATIC
 from projections.review_board import ResultRow
 from tests.api.conftest import make_account
 from tests.api.published_world import cheap_passwords
@@ -194,3 +196,21 @@ async def test_the_verification_page_escapes_what_was_typed_and_keeps_it(
     assert 'name="code" value="&lt;script&gt;' in page.text  # kept, to correct in place
     empty = await anonymous.get("/verify")
     assert empty.status_code == 200 and "未找到" not in empty.text and 'name="code"' in empty.text
+
+
+async def test_a_page_names_its_static_files_by_content_and_the_browser_keeps_them(
+    anonymous: Client,
+) -> None:
+    page = await anonymous.get("/saq/sign-in")
+    addresses = re.findall(r'(?:src|href)="(/static/[^"]*)"', page.text)
+    named = [re.fullmatch(r"/static/([^?]+)\?v=([0-9a-f]{12})", a) for a in addresses]
+    assert all(named), addresses  # none without its digest
+    files = {m.group(1): m.group(2) for m in named if m}
+    assert set(files) == {"portal.css", "nav.js", "vendor/htmx-2.0.11/htmx.min.js"}
+    for name, digest in files.items():
+        content = (STATIC / name).read_bytes()
+        assert hashlib.sha256(content).hexdigest().startswith(digest)
+        served = await anonymous.get(f"/static/{name}?v={digest}")
+        assert served.status_code == 200 and served.content == content
+        directives = set(served.headers["cache-control"].split(", "))
+        assert directives == {"public", "max-age=31536000", "immutable"}
