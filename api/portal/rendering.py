@@ -45,7 +45,8 @@ STATIC_PATH = "/static"
 def asset(name: str) -> str:
     """A static file's address as a page names it: with a digest of the file's content, so a
     browser keeps the file for a year (`portal_router`'s Cache-Control, no request per page) and
-    a release that changes it is fetched at once under its new address."""
+    a release that changes it is fetched at once under its new address. Read once per process:
+    a file edited while the server runs is named anew at its next start."""
     digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
     return f"{STATIC_PATH}/{name}?v={digest}"
 
