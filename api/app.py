@@ -35,7 +35,7 @@ from api.audit.reads import AuditReadsController
 from api.audit.routes import AuditController
 from api.campaigns.routes import CampaignController
 from api.forwarding.routes import ForwardingController, IntakeController
-from api.platform.access import PUBLIC, Access, access, authorize
+from api.platform.access import PUBLIC, Access, access, authorize, session_reads
 from api.platform.boundary import ApiRequest, refuse_hostile_parameters
 from api.platform.dependencies import DEPENDENCIES
 from api.platform.errors import EXCEPTION_HANDLERS, http_error
@@ -144,6 +144,7 @@ def create_app(
             mail.start()
         app.state.platform, app.state.views, app.state.auth = platform, views, auth
         app.state.accounts = accounts
+        app.state.sessions = {code: session_reads(auth[code], accounts[code]) for code in auth}
         app.state.signer = Signer(load_secret(settings.secret_key, settings.data_dir))
         app.state.settings, app.state.mail = settings, mail
         app.state.files = {code: runtime.files for code, runtime in platform.tenants.items()}

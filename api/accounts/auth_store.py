@@ -11,6 +11,7 @@ or tables in the tenant's schema).
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,18 +63,20 @@ class SessionRecord:
     read's cache keyed by its view's position checks, with no round trip of its own (ADR 0031)."""
 
 
-SESSION = (
-    "SELECT s.account_id, s.epoch, s.expires_at, s.revoked_at"
-    " FROM {auth_sessions} s WHERE s.session_hash = :h"
+SESSIONS = (
+    "SELECT s.session_hash, s.account_id, s.epoch, s.expires_at, s.revoked_at"
+    " FROM {auth_sessions} s WHERE s.session_hash IN (SELECT value FROM json_each(:hs))"
 )
-SESSION_AND_ACCOUNT_VERSION = (
-    "SELECT s.account_id, s.epoch, s.expires_at, s.revoked_at,"
+"""Sessions by their hashes (SQLite: a JSON array of them)."""
+SESSIONS_AND_ACCOUNT_VERSIONS = (
+    "SELECT s.session_hash, s.account_id, s.epoch, s.expires_at, s.revoked_at,"
     " (SELECT max(e.originator_version) FROM {ledger_events} e"
     "  WHERE e.originator_id = CAST(s.account_id AS uuid))"
-    " FROM {auth_sessions} s WHERE s.session_hash = :h"
+    " FROM {auth_sessions} s WHERE s.session_hash = ANY(:hs)"
 )
-"""The session and its account's last version (`api.accounts.cache`, ADR 0031): on PostgreSQL
-the tenant's ledger (`ledger_events`) is in the same schema, so one round trip answers both."""
+"""Sessions by their hashes (an array), each with its account's last version
+(`api.accounts.cache`, ADR 0031): on PostgreSQL the tenant's ledger (`ledger_events`) is in the
+same schema, so one round trip answers both, for every session asked."""
 
 VIEW_POSITION = (
     ", (SELECT t.notification_id FROM {projection_tracking} t"
@@ -104,14 +107,15 @@ class AuthStore:
         self._views = tuple(views) if isinstance(db, PostgresViewDatabase) else ()
         self._session_params = {f"view_{i}": name for i, name in enumerate(self._views)}
         self._session_params["upstream"] = upstream
+        self._postgres = isinstance(db, PostgresViewDatabase)
         self._session_statement = (
-            SESSION_AND_ACCOUNT_VERSION.replace(
+            SESSIONS_AND_ACCOUNT_VERSIONS.replace(
                 " FROM {auth_sessions} s",
                 "".join(VIEW_POSITION % i for i in range(len(self._views)))
                 + " FROM {auth_sessions} s",
             )
-            if isinstance(db, PostgresViewDatabase)
-            else SESSION
+            if self._postgres
+            else SESSIONS
         )
 
     # Sessions.
@@ -136,26 +140,34 @@ class AuthStore:
         return session_id, expires_at
 
     def session(self, session_id: str) -> SessionRecord | None:
-        # One round trip on PostgreSQL (`read_rows`): every authenticated request makes it.
+        return self.sessions([session_id]).get(session_id)
+
+    def sessions(self, session_ids: Sequence[str]) -> dict[str, SessionRecord]:
+        """The sessions of these ids that exist (revoked and expired ones too), in one
+        statement: one round trip on PostgreSQL (`read_rows`). Every authenticated request
+        needs its session; concurrent requests read theirs together (`api.platform.batched`)."""
+        by_hash = {digest(session_id): session_id for session_id in session_ids}
+        hashes = list(by_hash)
         rows = self.db.read_rows(
-            self._session_statement, {**self._session_params, "h": digest(session_id)}
+            self._session_statement,
+            {**self._session_params, "hs": hashes if self._postgres else json.dumps(hashes)},
         )
-        if not rows:
-            return None
-        account_id, epoch, expires_at, revoked_at, *last = rows[0]
-        positions = {
-            name: int(position)
-            for name, position in zip(self._views, last[1:], strict=True)
-            if position is not None
-        }
-        return SessionRecord(
-            UUID(account_id),
-            int(epoch),
-            datetime.fromisoformat(expires_at),
-            revoked_at is not None,
-            int(last[0]) if last and last[0] is not None else None,
-            positions,
-        )
+        found = {}
+        for session_hash, account_id, epoch, expires_at, revoked_at, *last in rows:
+            positions = {
+                name: int(position)
+                for name, position in zip(self._views, last[1:], strict=True)
+                if position is not None
+            }
+            found[by_hash[session_hash]] = SessionRecord(
+                UUID(account_id),
+                int(epoch),
+                datetime.fromisoformat(expires_at),
+                revoked_at is not None,
+                int(last[0]) if last and last[0] is not None else None,
+                positions,
+            )
+        return found
 
     def revoke_session(self, session_id: str, at: datetime) -> None:
         with self.db.transaction() as tx:

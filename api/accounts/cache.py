@@ -5,7 +5,7 @@ rebuilding it from its events on every request was a fifth of a simple read's ti
 keeps each account as last rebuilt, with its version, and every request asks the tenant's store
 one cheap question: has the account an event after that version (one indexed row at most, not
 decoded)? Only when it has is the account rebuilt. On PostgreSQL the question rides on the
-session's own statement (`api.accounts.auth_store.SESSION_AND_ACCOUNT_VERSION`): no extra round trip.
+session's own statement (`api.accounts.auth_store.SESSIONS_AND_ACCOUNT_VERSIONS`): no extra round trip.
 So a change made by any process (another worker, `qcflow accounts`, another host) is seen by
 the very next request here: a disabled or locked account stops at once, a revoked role is gone
 at once; nothing waits for a notification or an expiry. Saves made by this process need no special path: they are events like any other.

@@ -9,22 +9,24 @@ that the existence of its records does not leak.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
-from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection, Request
 from litestar.handlers import BaseRouteHandler
 
 from aggregates.account import Account, AccountError
 from aggregates.actor import Actor, Role
 from aggregates.problems import Problem
+from api.accounts.auth_store import AuthStore, SessionRecord
 from api.accounts.cache import AccountCache
+from api.platform.batched import BatchedReads
 from api.platform.errors import RequestProblem
 from api.platform.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Signer
-from tenants.runtime import Platform
+from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
@@ -104,8 +106,64 @@ def is_operator(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     return hmac.compare_digest(presented[0].encode(), settings.metrics_token.encode())
 
 
-def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    """The request's principal from its session token, or 401."""
+@dataclass(frozen=True)
+class SignedIn:
+    """A session as read from the store, with its account (None: not found or unusable)."""
+
+    session: SessionRecord
+    account: Account | None
+
+
+def signed_in(
+    auth: AuthStore, accounts: AccountCache, session_ids: Sequence[str]
+) -> dict[str, SignedIn]:
+    """These sessions (those that exist) with their accounts as of their last events: one
+    statement for all of them, an account rebuilt only when it has changed (blocking; run by
+    `BatchedReads` for the requests that asked together)."""
+    found = {}
+    for session_id, session in auth.sessions(session_ids).items():
+        try:
+            account: Account | None = accounts.get(session.account_id, session.account_version)
+        except AccountError:
+            account = None
+        found[session_id] = SignedIn(session, account)
+    return found
+
+
+def session_reads(auth: AuthStore, accounts: AccountCache) -> BatchedReads[SignedIn]:
+    """A tenant's sessions, read together for the requests that ask at the same time."""
+    return BatchedReads(partial(signed_in, auth, accounts))
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A well-formed, unexpired session token of a known tenant."""
+
+    tenant: str
+    session_id: str
+    via_cookie: bool
+    runtime: TenantRuntime
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The request's principal from its session token, or 401. Its session is read together
+    with those of the requests that ask at the same time (`BatchedReads`)."""
+    presented = _presented(connection)
+    sessions: BatchedReads[SignedIn] = connection.app.state.sessions[presented.tenant]
+    return _admitted(presented, await sessions.get(presented.session_id))
+
+
+def authenticate_alone(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """`authenticate`, blocking (from a handler's thread), its session read on its own."""
+    presented = _presented(connection)
+    state = connection.app.state
+    read = signed_in(
+        state.auth[presented.tenant], state.accounts[presented.tenant], [presented.session_id]
+    )
+    return _admitted(presented, read.get(presented.session_id))
+
+
+def _presented(connection: ASGIConnection[Any, Any, Any, Any]) -> Presented:
     platform: Platform = connection.app.state.platform
     signer: Signer = connection.app.state.signer
     presented = bearer_or_cookie(connection)
@@ -117,21 +175,32 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     if opened is None or runtime is None:
         raise _unauthenticated("登录凭证无效，请重新登录")
     tenant, session_id, expires_at = opened
-    now = runtime.ledger.clock()
-    if expires_at <= now:
+    if expires_at <= runtime.ledger.clock():
         raise _unauthenticated("登录已过期，请重新登录")
-    session = connection.app.state.auth[tenant].session(session_id)
-    if session is None or session.revoked or session.expires_at <= now:
+    return Presented(tenant, session_id, via_cookie, runtime)
+
+
+def _admitted(presented: Presented, found: SignedIn | None) -> Principal:
+    now = presented.runtime.ledger.clock()
+    if found is None or found.session.revoked or found.session.expires_at <= now:
         raise _unauthenticated("登录已失效，请重新登录")
+    session, account = found.session, found.account
     try:
-        accounts: AccountCache = connection.app.state.accounts[tenant]
-        account = accounts.get(session.account_id, session.account_version)
-        account.check_can_sign_in(runtime.ledger.clock())
+        if account is not None:
+            account.check_can_sign_in(now)
     except AccountError:
-        raise _unauthenticated("账号不可用，请重新登录") from None
+        account = None
+    if account is None:
+        raise _unauthenticated("账号不可用，请重新登录")
     if account.session_epoch != session.epoch:
         raise _unauthenticated("密码已更改或账号已锁定，请重新登录")
-    return Principal(account, tenant, session_id, via_cookie, session.view_positions)
+    return Principal(
+        account,
+        presented.tenant,
+        presented.session_id,
+        presented.via_cookie,
+        session.view_positions,
+    )
 
 
 def _unauthenticated(message: str) -> RequestProblem:
@@ -157,7 +226,7 @@ async def authorize(
                 403, Problem("authorization", "operations_token", "运维令牌不正确")
             )
         return
-    principal = await sync_to_thread(authenticate, connection)
+    principal = await authenticate(connection)
     path_tenant = connection.path_params.get("tenant")
     if path_tenant is not None and path_tenant != principal.tenant:
         raise RequestProblem(

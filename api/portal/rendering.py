@@ -20,7 +20,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from aggregates.actor import Role
-from api.platform.access import Principal, authenticate
+from api.platform.access import Principal, authenticate_alone
 from api.platform.errors import RequestProblem
 from api.platform.security import SESSION_COOKIE, Signer
 from api.portal import labels
@@ -124,7 +124,7 @@ def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
     principal: Principal | None = request.state.get("principal")
     if principal is None and request.cookies.get(SESSION_COOKIE):
         try:
-            principal = authenticate(request)
+            principal = authenticate_alone(request)
         except RequestProblem:
             principal = None
     if principal is None:

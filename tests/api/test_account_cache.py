@@ -3,9 +3,11 @@ other process changes: disabled, locked, a role revoked."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # second web worker, a `qcflow worker` or another host would be.
 ELSEWHERE = """
 import sys
+import time
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -197,3 +200,66 @@ async def test_a_second_app_instance_disables_an_account_signed_in_on_the_first(
         )
         assert disabled.status_code == 200, disabled.text
     assert (await anonymous.get(f"{SAQ}/campaigns", headers=headers)).status_code == 401
+
+
+async def asgi_status(app: Any, path: str, headers: dict[str, str]) -> int:
+    """A GET straight to the ASGI app (the test client sends one request at a time)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    return statuses[0]
+
+
+async def test_concurrent_requests_read_their_sessions_together_each_answered_as_its_own(
+    anonymous: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions asked for while a read runs are read in one statement after it (ADR 0031); a
+    session signed out before its request is refused though read with live ones."""
+    live = [await sign_in(anonymous, "saq", Role.SECRETARIAT) for _ in range(2)]
+    gone = await sign_in(anonymous, "saq", Role.SECRETARIAT)
+    assert (await anonymous.delete(f"{SAQ}/session", headers=gone)).status_code == 204
+    sessions = anonymous.app.state.sessions["saq"]
+    read, asked = sessions._read, []
+
+    def slow(session_ids: Any) -> Any:
+        asked.append(list(session_ids))
+        time.sleep(0.1)  # a request that comes late asks while this read runs
+        return read(session_ids)
+
+    monkeypatch.setattr(sessions, "_read", slow)
+    callers = [*live, gone] * 3
+
+    async def together() -> list[int]:  # on the app's own event loop
+        app = anonymous.app
+        return list(
+            await asyncio.gather(*(asgi_status(app, f"{SAQ}/campaigns", h) for h in callers))
+        )
+
+    statuses = await asyncio.to_thread(anonymous.blocking_portal.call, together)
+    assert statuses == [200, 200, 401] * 3
+    # Nine requests, at most two reads (the first asker's, then what came meanwhile), each
+    # asking for a session once.
+    assert 1 <= len(asked) <= 2
+    assert all(len(ids) == len(set(ids)) for ids in asked)
+    assert len({i for ids in asked for i in ids}) == 3
