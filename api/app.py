@@ -37,7 +37,7 @@ from api.campaigns.routes import CampaignController
 from api.forwarding.routes import ForwardingController, IntakeController
 from api.platform.access import PUBLIC, Access, access, authorize, session_reads
 from api.platform.boundary import ApiRequest, refuse_hostile_parameters
-from api.platform.dependencies import DEPENDENCIES
+from api.platform.dependencies import DEPENDENCIES, resolve_dependencies_in_turn
 from api.platform.errors import EXCEPTION_HANDLERS, http_error
 from api.platform.health import HealthController
 from api.platform.logging import request_logging
@@ -102,6 +102,7 @@ def create_app(
     Everything a run holds is built in the lifespan, from the app's `Startup`, never in this
     function: the tests build the app once and start it on each test's settings
     (`restart_on`), since building the routes costs more than starting the platform."""
+    resolve_dependencies_in_turn()
     startup = Startup(
         settings or Settings.from_env(),
         clock=clock,

@@ -11,6 +11,10 @@ from typing import Annotated, Any
 
 import structlog
 from litestar import Request
+from litestar._kwargs.cleanup import DependencyCleanupGroup
+from litestar._kwargs.dependencies import resolve_dependency
+from litestar._kwargs.kwargs_model import KwargsModel
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter
@@ -97,3 +101,28 @@ DEPENDENCIES: dict[str, Any] = {
     "files": Provide(provide_files, sync_to_thread=False),
     "records": Provide(provide_records, sync_to_thread=False),
 }
+
+
+async def _resolve_in_turn(
+    self: KwargsModel, connection: ASGIConnection[Any, Any, Any, Any], kwargs: dict[str, Any]
+) -> DependencyCleanupGroup:
+    """`KwargsModel.resolve_dependencies`, one dependency after another.
+
+    Litestar (2.25.0, pinned) resolves the dependencies of one level of the graph in an anyio
+    task group, on every request: a task per dependency, a cancel scope, the event loop's task
+    machinery, for functions that return at once (litestar-org/litestar#4563, open). Every
+    dependency of this app is such a function (`DEPENDENCIES`: synchronous, no thread, no
+    I/O), so running them concurrently buys nothing; in a draft's request the task group was
+    about 8 % of the web process's own Python time (py-spy, issue 22). The levels are
+    still resolved in order, so what a dependency depends on is there before it."""
+    cleanup_group = DependencyCleanupGroup()
+    for batch in self.dependency_batches:
+        for dependency in batch:
+            await resolve_dependency(dependency, connection, kwargs, cleanup_group)
+    return cleanup_group
+
+
+def resolve_dependencies_in_turn() -> None:
+    """Have Litestar resolve each request's dependencies one after another (`_resolve_in_turn`);
+    `create_app` does, once per process."""
+    KwargsModel.resolve_dependencies = _resolve_in_turn  # type: ignore[method-assign]

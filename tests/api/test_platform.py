@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import litestar._kwargs.kwargs_model
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import campaign_body
 
 Client = AsyncTestClient[Any]
 
@@ -74,6 +77,23 @@ async def test_every_request_gets_an_id_and_one_log_line(
     lines = [line for line in output if "request_finished" in line and "/campaigns" in line]
     assert len(lines) == 1
     assert "req-42" in lines[0] and "saq" in lines[0] and "status=200" in lines[0].replace('"', "")
+
+
+async def test_a_requests_dependencies_are_resolved_in_turn_without_a_task_group(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Litestar resolves the dependencies of one level in an anyio task group (litestar#4563);
+    ours are plain functions, resolved one after another (`resolve_dependencies_in_turn`)."""
+
+    def no_task_group() -> Any:
+        raise AssertionError("a task group was made for a request's dependencies")
+
+    monkeypatch.setattr(litestar._kwargs.kwargs_model, "create_task_group", no_task_group)
+    # Opening a campaign takes the runtime (after the platform), its views and the actor.
+    opened = await client.post("/api/v1/tenants/saq/campaigns", json=campaign_body())
+    assert opened.status_code == 201, opened.text
+    listed = await client.get("/api/v1/tenants/saq/campaigns")
+    assert [c["id"] for c in listed.json()] == [opened.json()["id"]]
 
 
 async def test_an_unknown_route_is_a_problem(client: Client) -> None:
