@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import litestar._kwargs.kwargs_model
+import litestar.utils.sync
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -94,6 +95,26 @@ async def test_a_requests_dependencies_are_resolved_in_turn_without_a_task_group
     assert opened.status_code == 201, opened.text
     listed = await client.get("/api/v1/tenants/saq/campaigns")
     assert [c["id"] for c in listed.json()] == [opened.json()["id"]]
+
+
+async def test_a_read_on_the_event_loop_makes_no_thread_hop_for_the_apps_hooks(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Litestar runs a synchronous hook (`before_request`, …) in a thread: every request would
+    pay a thread hop for a check that never waits. A kept list is answered on the event loop,
+    its session read together with others' (`api.platform.batched`): no hook goes to a thread."""
+    assert (await client.get("/api/v1/tenants/saq/campaigns")).status_code == 200
+    hops: list[Any] = []
+    original = litestar.utils.sync.sync_to_thread
+
+    def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(fn)
+        return original(fn, *args, **kwargs)
+
+    monkeypatch.setattr(litestar.utils.sync, "sync_to_thread", counting)
+    for _ in range(3):
+        assert (await client.get("/api/v1/tenants/saq/campaigns")).status_code == 200
+    assert hops == []
 
 
 async def test_an_unknown_route_is_a_problem(client: Client) -> None:
