@@ -8,8 +8,6 @@ the code path it took (files, lines, functions), which is enough to find the fau
 from __future__ import annotations
 
 import logging
-import os
-import random
 import secrets
 import sys
 import time
@@ -126,22 +124,8 @@ def request_logging(app: ASGIApp) -> ASGIApp:
 
 
 def _request_id(scope: Scope) -> str:
-    """The caller's `X-Request-ID` (up to 64 characters), or a new one: 32 hex digits from a
-    generator seeded from the system's randomness once per process (again in a forked child).
-    An id names a request in the logs and authorizes nothing, so it need not come from
-    `secrets`, whose every call is a system call (on these machines ~10 µs, a few per cent of a
-    simple read's time)."""
+    """The caller's `X-Request-ID` (up to 64 characters), or a new one."""
     for name, value in scope.get("headers") or ():
         if name == b"x-request-id" and value:
             return value.decode("latin-1")[:64]
-    return f"{_ids.getrandbits(128):032x}"
-
-
-_ids = random.Random(secrets.randbits(128))  # noqa: S311 (an id, not a secret: above)
-
-
-def _reseed() -> None:
-    _ids.seed(secrets.randbits(128))
-
-
-os.register_at_fork(after_in_child=_reseed)
+    return secrets.token_hex(16)
