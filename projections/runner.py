@@ -327,6 +327,20 @@ class ProjectionRunner(ClaimedLoop):
             with self._progress:
                 self._progress.wait(min(remaining, 0.002 if not nudged else 0.05))
 
+    def known_passed(self, position: int) -> bool:
+        """Whether the view is known to have passed `position` without asking the store (the
+        event loop may ask): its applied position, or, active here, the notifications since.
+        False means only "not known here", which `wait` finds out."""
+        if self._position >= position:
+            return True
+        claim = self._claim
+        return (
+            self._state == "active"
+            and self._primed
+            and claim is not None
+            and claim.passed(self._position, position)
+        )
+
     def expect(self, position: int | None) -> None:
         """A write at `position` was made in this process: a runner that no notification will
         wake (SQLite) starts looking now, so that a wait for every read model costs the

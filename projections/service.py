@@ -99,6 +99,13 @@ class TenantViews:
         self.expect(position)
         return all(runner.wait(position, timeout) for runner in self.runners.values())
 
+    def known_passed(self, position: int) -> bool:
+        """Whether every read model is known to have passed `position` without a wait or a
+        query (the event loop may ask; False: not known, `wait` finds out)."""
+        if self.progress is not None and all(not r.runs_here() for r in self.runners.values()):
+            return self.progress.passed(position)
+        return all(runner.known_passed(position) for runner in self.runners.values())
+
     def expect(self, position: int) -> None:
         """A write at `position` was made in this process: the read models that no notification
         will wake (SQLite) look now (`ProjectionRunner.expect`)."""

@@ -63,3 +63,30 @@ async def test_the_roll_up_read_right_after_six_tables_are_saved_counts_all_six(
     )
     assert sorted(rolled["units_reported"]) == sorted(UNITS)
     assert rolled["enterprises"] == len(UNITS)
+
+
+async def test_a_write_whose_handler_waited_for_its_read_models_is_not_waited_for_again(
+    slow_views: AsyncTestClient[Any], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a campaign answers with the campaign as its read models show it (the handler
+    waits for them, in its thread): the middleware, knowing they have passed the write, sends
+    the answer without a thread of its own (`known_read`)."""
+    import api.platform.read_your_writes as rule  # noqa: PLC0415
+
+    waits: list[dict[str, int]] = []
+    wait_for_writes = rule.wait_for_writes
+
+    def counting(views: Any, written: rule.Written) -> None:
+        waits.append(dict(written.positions))
+        wait_for_writes(views, written)
+
+    monkeypatch.setattr(rule, "wait_for_writes", counting)
+    secretariat = Secretariat(slow_views, clock, "saq")
+    headers = await secretariat.headers()
+    waits.clear()  # signing in writes too; its handler does not wait
+    clock.now = beijing(2024, 1, 15, 9, 0)
+    body = campaign_body(tenant_config(slow_views, "saq"), 2024)
+    opened = ok(await slow_views.post(f"{SAQ}/campaigns", json=body, headers=headers), 201, "open")
+    assert waits == []
+    listed = ok(await slow_views.get(f"{SAQ}/campaigns", headers=headers), 200, "list")
+    assert [c["id"] for c in listed] == [opened["id"]]
