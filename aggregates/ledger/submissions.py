@@ -102,17 +102,22 @@ class SubmissionCommands(LedgerBase):
 
     # The applicant unit's name (ADR 0037).
 
-    def _enterprise_name(self, credit_code: str, actor: Actor, *, verified: bool) -> str | None:
+    def _enterprise_name(
+        self, credit_code: str, actor: Actor, *, verified: bool, account: Account | None = None
+    ) -> str | None:
         """The name of the enterprise as the acting applicant's account records it for the
         code, never as typed: as verified (`verified`, submitting), or as claimed (drafting,
         registering: the account's own record until it speaks for the code). None for an actor
-        that is not an applicant account, or an account with no name recorded."""
+        that is not an applicant account, or an account with no name recorded. `account`: the
+        acting account as the caller has just read it at its last version, not loaded again
+        (another account is not used)."""
         if actor.role is not Role.APPLICANT_UNIT:
             return None
-        try:
-            account = self._find(UUID(actor.user_id), Account)
-        except ValueError:
-            return None
+        if account is None or str(account.id) != actor.user_id:
+            try:
+                account = self._find(UUID(actor.user_id), Account)
+            except ValueError:
+                return None
         if account is None:
             return None
         if verified:
@@ -136,10 +141,14 @@ class SubmissionCommands(LedgerBase):
         actor: Actor,
         idempotency_key: str | None = None,
         campaign: Campaign | None = None,
+        account: Account | None = None,
     ) -> tuple[Submission, bool]:
         """A new draft (created: True), or the one a retried request with the same key made.
         `campaign`: the campaign of `campaign_id` as the caller loaded it in the same
-        `reads_together` (the API reads the form by its programme), not loaded again."""
+        `reads_together` (the API reads the form by its programme), not loaded again.
+        `account`: the acting account as the caller has just read it at its last version (the
+        API's signed-in account: authentication checked it against the store's last version
+        moments before), not loaded again for its enterprise's name."""
         with self.reads_together():
             if campaign is None or campaign.id != campaign_id:
                 campaign = self.get_campaign(campaign_id)
@@ -150,7 +159,7 @@ class SubmissionCommands(LedgerBase):
             existing = self._find(submission_id, Submission) if idempotency_key else None
             if existing is not None:
                 return existing, False
-            name = self._enterprise_name(credit_code, actor, verified=False)
+            name = self._enterprise_name(credit_code, actor, verified=False, account=account)
             submission = Submission.draft(
                 submission_id=submission_id,
                 campaign=campaign,

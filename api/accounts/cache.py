@@ -10,7 +10,9 @@ So a change made by any process (another worker, `qcflow accounts`, another host
 the very next request here: a disabled or locked account stops at once, a revoked role is gone
 at once; nothing waits for a notification or an expiry. Saves made by this process need no special path: they are events like any other.
 
-The cached account is shared by concurrent requests and only read (commands load their own).
+The cached account is shared by concurrent requests and only read: commands load their own, or
+read this one where it stands for the acting account at its last version (a draft's enterprise
+name, `draft_submission`).
 """
 
 from __future__ import annotations

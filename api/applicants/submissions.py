@@ -102,6 +102,7 @@ class SubmissionController(Controller):
                 actor=actor,
                 idempotency_key=idempotency_key,
                 campaign=campaign,
+                account=records.principal.account,
             )
         records.own(submission)  # a replay finds only the account's own draft
         if created:  # the request's own write: read-your-writes waits for it (no head to read)

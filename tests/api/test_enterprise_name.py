@@ -120,6 +120,37 @@ async def test_a_change_of_name_is_its_own_event_and_names_what_is_submitted_aft
     assert row["unit_name"] == renamed_to
 
 
+async def test_a_draft_is_named_from_the_signed_in_account_at_its_last_version(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The draft's command reads the enterprise's name from the account the request signed in
+    with (authentication read it at its last version), not loaded again: a rename made after
+    the applicant signed in names the next draft."""
+    j, account_id = await verified_applicant(client)
+    first = await draft_as_typed(j)
+    assert first.json()["applicant"]["unit_name"] == VERIFIED
+    renamed_to = "中国工商银行股份有限公司上海市分行营业部"
+    renamed = await client.post(
+        f"{SAQ}/accounts/{account_id}/enterprise-name",
+        json={"credit_code": ICBC, "enterprise_name": renamed_to, "reason": "新营业执照"},
+    )
+    assert renamed.status_code == 200, renamed.text
+    ledger = client.app.state.platform.tenants["saq"].ledger
+    loaded: list[str] = []
+    find = ledger._find
+
+    def counting(aggregate_id: UUID, kind: Any, *args: Any) -> Any:
+        loaded.append(kind.__name__)
+        return find(aggregate_id, kind, *args)
+
+    monkeypatch.setattr(ledger, "_find", counting)
+    drafted = await draft_as_typed(j)
+    assert drafted.status_code == 201, drafted.text
+    assert drafted.json()["applicant"]["unit_name"] == renamed_to
+    # Once: authentication rebuilt the renamed account; the command did not load it again.
+    assert loaded.count("Account") == 1
+
+
 async def test_the_result_form_shows_the_enterprise_name_read_only_and_ignores_a_typed_one(
     anonymous: Client, clock: Clock
 ) -> None:
