@@ -26,7 +26,7 @@ from psycopg import sql
 from psycopg_pool import PoolTimeout
 
 from projections import listener
-from tenants.pool import committed, database_unavailable, release_reads, rolled_back
+from tenants.pool import committed, database_unavailable, rolled_back
 from tenants.runtime import StoreLocation
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -685,7 +685,6 @@ class PostgresViewDatabase(ViewDatabase):
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         # A pool that waited in vain says why (the server's answer), not only that it waited.
-        release_reads()  # a thread holds one connection at a time (`reads_together`)
         try:
             with self._pool.connection() as conn:
                 yield conn

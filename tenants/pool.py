@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import namedtuple
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -31,9 +31,6 @@ from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg_pool import PoolTimeout
 
 _reading = threading.local()
-_together = threading.local()
-"""`active`: while a thread's reads share a connection (`reads_together`), pool → (pool,
-connection, what ends its read transaction)."""
 _lock = threading.Lock()
 _pools: dict[tuple[str, ...], tuple[Any, int]] = {}
 
@@ -93,15 +90,7 @@ class TenantDatastore(PostgresDatastore):
     @contextmanager
     def get_connection(self) -> Iterator[Connection[DictRow]]:
         # The library's, but registering its types with this schema's own Python types, and
-        # a read (`ReadsRollBack`) in a transaction that rolls back; within `reads_together`,
-        # the thread's reads share one connection and transaction, ended before it writes.
-        together = getattr(_together, "active", None)
-        if together is not None:
-            if getattr(_reading, "active", False):
-                with self._together(together) as conn:
-                    yield conn
-                return
-            release_reads()  # a write: the reads' transaction ends first (one connection held)
+        # a read (`ReadsRollBack`) in a transaction of its own that rolls back (`_ReadAlone`).
         try:
             self.pool.open(self.pool_open_timeout is not None, self.pool_open_timeout or 30.0)
             with self.pool.connection() as conn:
@@ -116,34 +105,6 @@ class TenantDatastore(PostgresDatastore):
             raise database_unavailable(pool_conninfo(self.pool), e) from e
         except psycopg.Error as e:
             raise _persistence_error(e) from e
-
-    @contextmanager
-    def _together(self, together: dict[int, Any]) -> Iterator[Connection[DictRow]]:
-        pinned = together.get(id(self.pool))
-        try:
-            if pinned is None:
-                self.pool.open(self.pool_open_timeout is not None, self.pool_open_timeout or 30.0)
-                conn = self.pool.getconn()
-                ending = ExitStack()
-                ending.callback(self.pool.putconn, conn)
-                try:
-                    ending.enter_context(rolled_back(conn))
-                except BaseException:
-                    ending.close()
-                    raise
-                pinned = together[id(self.pool)] = (self.pool, conn, ending)
-            conn = pinned[1]
-            for name, info in self.psycopg_type_adapters.items():
-                if not conn.adapters.types.get(info.oid):
-                    register_composite(info, conn, self.psycopg_python_types[name])
-            yield conn
-        except BaseException as e:
-            release_reads()  # a failed read aborts the pipeline: the next read starts afresh
-            if isinstance(e, PoolTimeout):
-                raise database_unavailable(pool_conninfo(self.pool), e) from e
-            if isinstance(e, psycopg.Error):
-                raise _persistence_error(e) from e
-            raise
 
     def close(self) -> None:
         key, self.shared_key = self.shared_key, ()
@@ -176,12 +137,17 @@ def rolled_back(conn: Connection[Any]) -> Iterator[None]:
 
 
 class _ReadAlone:
-    """A connection lent to one of the library's reads (`ReadsRollBack`) outside
-    `reads_together`: each statement in a transaction of its own, rolled back, whose BEGIN,
-    statement and ROLLBACK go out together and are answered together, one round trip; the rows
-    are read after (as `projections.store` `read_rows`). The library's reads run one statement
-    and read its rows; they use nothing of the connection but a cursor (anything else fails
-    here rather than running outside a transaction)."""
+    """A connection lent to one of the library's reads (`ReadsRollBack`): each statement in a
+    transaction of its own, rolled back, whose BEGIN, statement and ROLLBACK go out together and
+    are answered together, one round trip; the rows are read after (as `projections.store`
+    `read_rows`). The library's reads run one statement and read its rows; they use nothing of
+    the connection but a cursor (anything else fails here rather than running outside a
+    transaction).
+
+    A command's loads each go alone too: they once shared one rolled-back transaction on one
+    connection (`reads_together`), a round trip per statement and one more to end it before the
+    write; alone, a load is one round trip and nothing is left to end (ADR 0031, stop 23). Each
+    statement sees what is committed when it runs either way (READ COMMITTED)."""
 
     def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
@@ -284,36 +250,6 @@ def _queue(conn: Connection[Any], pipeline: Any, command: bytes) -> None:
     error when its answer comes, not seen by the prepared statements' cache."""
     pipeline.command_queue.append(partial(conn.pgconn.send_query_params, command, None))
     pipeline.result_queue.append(None)
-
-
-@contextmanager
-def reads_together() -> Iterator[None]:
-    """The thread's ledger reads in the block share one connection (per pool) and one
-    transaction, rolled back when the block ends or before the thread's next write or view
-    transaction (which take a connection of their own: a thread holds one at a time, so pools
-    cannot deadlock): a command's loads (snapshots, events of each aggregate) cost a round trip
-    each and one more for the ROLLBACK, where each read alone costs two. Each statement still
-    sees what is committed when it runs (READ COMMITTED), as before. Nested: the outer block's."""
-    if getattr(_together, "active", None) is not None:
-        yield
-        return
-    _together.active = {}
-    try:
-        yield
-    finally:
-        release_reads()
-        _together.active = None
-
-
-def release_reads() -> None:
-    """End the thread's shared read transaction, if any (its connection goes back to its pool)."""
-    together = getattr(_together, "active", None)
-    if not together:
-        return
-    pinned = list(together.values())
-    together.clear()
-    for _, _, ending in pinned:
-        ending.close()
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from aggregates.ledger.application import AssociationLedger
 from aggregates.ledger.base import TenantFacts
 from tenants.chain import ChainedRecorder, chain_of
 from tenants.files import LocalFileStore
-from tenants.pool import SharedPoolFactory, reads_together
+from tenants.pool import SharedPoolFactory
 from tenants.postgres import (
     TenantChannelRecorder,
     channel_name,
@@ -126,8 +126,6 @@ class TenantRuntime:
         self.ledger = AssociationLedger(location.ledger_env(pool_size))
         self.ledger.zone = tenant.zone
         self.ledger.facts = facts_of(tenant)
-        if location.is_postgres:
-            self.ledger.reads_together = reads_together
         # A store from before the hash chain: chained from here on, as found (ADR 16).
         self.chain.adopt()
 

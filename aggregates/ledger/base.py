@@ -8,7 +8,7 @@ from __future__ import annotations
 import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import ClassVar, Generic, TypeVar
@@ -134,9 +134,6 @@ class LedgerBase(Application[UUID]):
         self.passwords = Passwords()
         self.facts = TenantFacts()
         """The tenant's units, lists and grades (its runtime sets them from its configuration)."""
-        self.reads_together: Callable[[], AbstractContextManager[None]] = nullcontext
-        """A command's loads in one read transaction where the store can (its runtime sets it:
-        `tenants.pool.reads_together` on PostgreSQL); ended by its save."""
         self.on_saved: Callable[[int], None] = _ignore
         """Told where each save's last event sits in the log: the platform's read-your-writes
         (api/platform/read_your_writes.py) waits for the read models to pass it before answering."""
@@ -281,14 +278,13 @@ class LedgerBase(Application[UUID]):
         """Load, call, save; retried when a concurrent write wins, unless a version was expected."""
 
         def attempt() -> Saved[A]:
-            with self.reads_together():
-                aggregate = self._find(aggregate_id, kind)
-                if aggregate is None:
-                    raise missing()
-                check_version(expected_version, aggregate.version)
-                command(aggregate)
-                with expecting(expected_version, aggregate.version - 1):
-                    return Saved(aggregate, self._save(aggregate))
+            aggregate = self._find(aggregate_id, kind)
+            if aggregate is None:
+                raise missing()
+            check_version(expected_version, aggregate.version)
+            command(aggregate)
+            with expecting(expected_version, aggregate.version - 1):
+                return Saved(aggregate, self._save(aggregate))
 
         return retrying(attempt)
 

@@ -144,36 +144,35 @@ class SubmissionCommands(LedgerBase):
         account: Account | None = None,
     ) -> tuple[Submission, bool]:
         """A new draft (created: True), or the one a retried request with the same key made.
-        `campaign`: the campaign of `campaign_id` as the caller loaded it in the same
-        `reads_together` (the API reads the form by its programme), not loaded again.
+        `campaign`: the campaign of `campaign_id` as the caller has just loaded it (the API
+        reads the form by its programme), not loaded again.
         `account`: the acting account as the caller has just read it at its last version (the
         API's signed-in account: authentication checked it against the store's last version
         moments before), not loaded again for its enterprise's name."""
-        with self.reads_together():
-            if campaign is None or campaign.id != campaign_id:
-                campaign = self.get_campaign(campaign_id)
-            _check_unit(recommending_unit, self.facts.units)
-            key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
-            submission_id = Submission.create_id(campaign_id, key)
-            # Only a key the client gave can name a draft made before, not a random one.
-            existing = self._find(submission_id, Submission) if idempotency_key else None
-            if existing is not None:
-                return existing, False
-            name = self._enterprise_name(credit_code, actor, verified=False, account=account)
-            submission = Submission.draft(
-                submission_id=submission_id,
-                campaign=campaign,
-                credit_code=credit_code,
-                applicant={**applicant, "unit_name": name} if name else applicant,
-                recommending_unit=recommending_unit,
-                form=form,
-                actor=actor,
-            )
-            try:
-                self._save(submission)
-            except IntegrityError:  # the same key, concurrently
-                return self.get_submission(submission_id), False
-            return submission, True
+        if campaign is None or campaign.id != campaign_id:
+            campaign = self.get_campaign(campaign_id)
+        _check_unit(recommending_unit, self.facts.units)
+        key = f"{credit_code}/{idempotency_key}" if idempotency_key else str(uuid4())
+        submission_id = Submission.create_id(campaign_id, key)
+        # Only a key the client gave can name a draft made before, not a random one.
+        existing = self._find(submission_id, Submission) if idempotency_key else None
+        if existing is not None:
+            return existing, False
+        name = self._enterprise_name(credit_code, actor, verified=False, account=account)
+        submission = Submission.draft(
+            submission_id=submission_id,
+            campaign=campaign,
+            credit_code=credit_code,
+            applicant={**applicant, "unit_name": name} if name else applicant,
+            recommending_unit=recommending_unit,
+            form=form,
+            actor=actor,
+        )
+        try:
+            self._save(submission)
+        except IntegrityError:  # the same key, concurrently
+            return self.get_submission(submission_id), False
+        return submission, True
 
     def edit_submission(
         self,

@@ -91,19 +91,18 @@ class SubmissionController(Controller):
             str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=200)
         ] = None,
     ) -> Response[SubmissionOut]:
-        with runtime.ledger.reads_together():  # this load and the command's: one transaction
-            campaign = runtime.ledger.get_campaign(campaign_id)
-            submission, created = runtime.ledger.draft_submission(
-                campaign_id=campaign_id,
-                credit_code=records.filing_code(),
-                applicant=data.applicant.checked(runtime.tenant),
-                recommending_unit=data.recommending_unit,
-                form=data.form(campaign.programme),
-                actor=actor,
-                idempotency_key=idempotency_key,
-                campaign=campaign,
-                account=records.principal.account,
-            )
+        campaign = runtime.ledger.get_campaign(campaign_id)
+        submission, created = runtime.ledger.draft_submission(
+            campaign_id=campaign_id,
+            credit_code=records.filing_code(),
+            applicant=data.applicant.checked(runtime.tenant),
+            recommending_unit=data.recommending_unit,
+            form=data.form(campaign.programme),
+            actor=actor,
+            idempotency_key=idempotency_key,
+            campaign=campaign,
+            account=records.principal.account,
+        )
         records.own(submission)  # a replay finds only the account's own draft
         if created:  # the request's own write: read-your-writes waits for it (no head to read)
             return out(submission, views, position=0, status=HTTP_201_CREATED)
