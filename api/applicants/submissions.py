@@ -30,6 +30,7 @@ from api.applicants.schemas import (
 from api.platform.access import access, not_found, only
 from api.platform.dependencies import etag
 from api.platform.errors import RequestProblem
+from api.platform.read_your_writes import written_here
 from api.platform.records import Records
 from api.platform.schemas import ReasonIn
 from projections.service import TenantViews
@@ -104,8 +105,9 @@ class SubmissionController(Controller):
             account=records.principal.account,
         )
         records.own(submission)  # a replay finds only the account's own draft
-        if created:  # the request's own write: read-your-writes waits for it (no head to read)
-            return out(submission, views, position=0, status=HTTP_201_CREATED)
+        if created:  # its own write waited for here, in this thread (no head to read)
+            written = written_here(runtime.tenant.code) or 0
+            return out(submission, views, position=written, status=HTTP_201_CREATED)
         return out(submission, views)
 
     @get(

@@ -46,6 +46,14 @@ def note_saved(tenant: str, views: PlatformViews) -> Callable[[int], None]:
     return saved
 
 
+def written_here(tenant: str) -> int | None:
+    """Where the current request's writes to `tenant` end, so far (None: none). A handler that
+    waits for its own write in its thread (`TenantViews.wait`) spares the middleware a thread
+    of its own for the same wait (`known_read`)."""
+    written = _WRITTEN.get()
+    return written.positions.get(tenant) if written is not None else None
+
+
 def follow_writes(platform: Platform, views: PlatformViews) -> None:
     """Every tenant's ledger reports its saves to the request that made them and to the loops
     that follow it here."""

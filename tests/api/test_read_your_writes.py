@@ -90,3 +90,28 @@ async def test_a_write_whose_handler_waited_for_its_read_models_is_not_waited_fo
     assert waits == []
     listed = ok(await slow_views.get(f"{SAQ}/campaigns", headers=headers), 200, "list")
     assert [c["id"] for c in listed] == [opened["id"]]
+
+
+async def test_a_draft_waits_for_its_read_models_in_its_own_thread_and_is_listed_at_once(
+    client: AsyncTestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A created draft's handler waits for its own write in its thread (`written_here`): the
+    middleware finds it passed and adds no wait of its own; the list read next shows it."""
+    import api.platform.read_your_writes as rule  # noqa: PLC0415
+    from tests.api.test_submissions import journey, qc_result  # noqa: PLC0415
+
+    j = await journey(client)
+    waits: list[dict[str, int]] = []
+    wait_for_writes = rule.wait_for_writes
+
+    def counting(views: Any, written: rule.Written) -> None:
+        waits.append(dict(written.positions))
+        wait_for_writes(views, written)
+
+    monkeypatch.setattr(rule, "wait_for_writes", counting)
+    drafted = await j.draft(qc_result())
+    assert drafted.status_code == 201, drafted.text
+    assert waits == []
+    base = f"{SAQ}/campaigns/{j.campaign['id']}/submissions"
+    listed = ok(await client.get(base, headers=j.applicant), 200, "list")
+    assert drafted.json()["id"] in [r["submission_id"] for r in listed["items"]]
