@@ -45,7 +45,9 @@ class TenantViews:
             for projection_class in PROJECTIONS:
                 projection = projection_class()
                 if runtime.location.is_postgres:
-                    shared = shared or open_view_database(runtime.location, projection.name)
+                    shared = shared or open_view_database(
+                        runtime.location, projection.name, derived=True
+                    )
                     db = shared
                 else:
                     db = open_view_database(runtime.location, projection.name, derived=True)

@@ -613,11 +613,22 @@ class CopyingTx(PostgresTx):
 class PostgresViewDatabase(ViewDatabase):
     """The tenant's schema on PostgreSQL, through the process's view pool shared by every tenant
     (statements name the schema) and its one listening connection, which holds the advisory
-    locks of the claims and wakes each runner on its ledger's notifications (ADR 30)."""
+    locks of the claims and wakes each runner on its ledger's notifications (ADR 30).
 
-    def __init__(self, conninfo: str, schema: str, pool_size: int = 2) -> None:
+    `derived`: its transactions write what is derived from the ledger and tracked with it (the
+    read models), so they commit without waiting for the WAL's flush (`synchronous_commit` off,
+    per transaction), as `SQLiteViewDatabase` does not flush a read model's commits: a crash of
+    the server loses at most the last batches, whole (the WAL keeps their order), never a batch
+    in part, and each runner applies them again from the tracking position stored with them.
+    Other view databases (the sign-ins and mail) wait for the flush as before; so do the ledger's
+    appends."""
+
+    def __init__(
+        self, conninfo: str, schema: str, pool_size: int = 2, *, derived: bool = False
+    ) -> None:
         self.conninfo = conninfo
         self.schema = schema
+        self.derived = derived
         self._shared = listener.acquire(conninfo, pool_size)
         self._closed = False
         self._pool = self._shared.pool
@@ -637,12 +648,14 @@ class PostgresViewDatabase(ViewDatabase):
         with self._connection() as conn:
             if not batch:
                 with conn.transaction(), conn.cursor() as cursor:
+                    self._begun(cursor)
                     yield PostgresTx(cursor, self.schema)
                 return
             if copy:
                 # Pipelined too, but left for each COPY (psycopg cannot copy in a pipeline).
                 with conn.transaction(), conn.cursor() as cursor:
                     copying = CopyingTx(cursor, self.schema)
+                    self._begun(cursor)
                     try:
                         yield copying
                         copying.flush_all()
@@ -655,9 +668,14 @@ class PostgresViewDatabase(ViewDatabase):
             # waiting for each answer (psycopg's pipeline mode; ADR 26, ADR 30), unless a
             # statement's rows or row count are read on the way.
             with committed(conn) as pipeline, conn.cursor() as cursor:
+                self._begun(cursor)  # queued with the BEGIN: no round trip of its own
                 tx = PostgresTx(cursor, self.schema, pipeline)
                 yield tx
                 tx.flush()
+
+    def _begun(self, cursor: psycopg.Cursor[Any]) -> None:
+        if self.derived:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Tx]:
@@ -742,9 +760,12 @@ def _names(statement: str, schema: str | None) -> str:
 def open_view_database(
     location: StoreLocation, view: str, *, derived: bool = False
 ) -> ViewDatabase:
-    """The view database of `view` (`derived`: a read model's, see `SQLiteViewDatabase`)."""
+    """The view database of `view` (`derived`: a read model's, see `SQLiteViewDatabase` and
+    `PostgresViewDatabase`)."""
     if location.conninfo is not None and location.schema is not None:
-        return PostgresViewDatabase(location.conninfo, location.schema, location.pool_size)
+        return PostgresViewDatabase(
+            location.conninfo, location.schema, location.pool_size, derived=derived
+        )
     return SQLiteViewDatabase(location.sqlite_path(view), derived=derived)
 
 
