@@ -507,6 +507,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
+    # Stopped from outside (`timeout`, kill): leave as on failure, servers stopped and the
+    # database dropped (SIGTERM would end the process without running `finally`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     database = f"qcflow_bench_serve_{secrets.token_hex(4)}"
     with psycopg.connect(args.database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
