@@ -65,22 +65,28 @@ async def test_the_roll_up_read_right_after_six_tables_are_saved_counts_all_six(
     assert rolled["enterprises"] == len(UNITS)
 
 
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
+    """The writes the middleware waits for in a thread of its own, from now on."""
+    import api.platform.read_your_writes as rule  # noqa: PLC0415
+
+    waited: list[dict[str, int]] = []
+    wait_for_writes = rule.wait_for_writes
+
+    def counting(views: Any, written: rule.Written) -> None:
+        waited.append(dict(written.positions))
+        wait_for_writes(views, written)
+
+    monkeypatch.setattr(rule, "wait_for_writes", counting)
+    return waited
+
+
 async def test_a_write_whose_handler_waited_for_its_read_models_is_not_waited_for_again(
-    slow_views: AsyncTestClient[Any], clock: Clock, monkeypatch: pytest.MonkeyPatch
+    slow_views: AsyncTestClient[Any], clock: Clock, waits: list[dict[str, int]]
 ) -> None:
     """Opening a campaign answers with the campaign as its read models show it (the handler
     waits for them, in its thread): the middleware, knowing they have passed the write, sends
     the answer without a thread of its own (`known_read`)."""
-    import api.platform.read_your_writes as rule  # noqa: PLC0415
-
-    waits: list[dict[str, int]] = []
-    wait_for_writes = rule.wait_for_writes
-
-    def counting(views: Any, written: rule.Written) -> None:
-        waits.append(dict(written.positions))
-        wait_for_writes(views, written)
-
-    monkeypatch.setattr(rule, "wait_for_writes", counting)
     secretariat = Secretariat(slow_views, clock, "saq")
     headers = await secretariat.headers()
     waits.clear()  # signing in writes too; its handler does not wait
@@ -93,22 +99,14 @@ async def test_a_write_whose_handler_waited_for_its_read_models_is_not_waited_fo
 
 
 async def test_a_draft_waits_for_its_read_models_in_its_own_thread_and_is_listed_at_once(
-    client: AsyncTestClient[Any], monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Any], waits: list[dict[str, int]]
 ) -> None:
     """A created draft's handler waits for its own write in its thread (`written_here`): the
     middleware finds it passed and adds no wait of its own; the list read next shows it."""
-    import api.platform.read_your_writes as rule  # noqa: PLC0415
     from tests.api.test_submissions import journey, qc_result  # noqa: PLC0415
 
     j = await journey(client)
-    waits: list[dict[str, int]] = []
-    wait_for_writes = rule.wait_for_writes
-
-    def counting(views: Any, written: rule.Written) -> None:
-        waits.append(dict(written.positions))
-        wait_for_writes(views, written)
-
-    monkeypatch.setattr(rule, "wait_for_writes", counting)
+    waits.clear()
     drafted = await j.draft(qc_result())
     assert drafted.status_code == 201, drafted.text
     assert waits == []
