@@ -356,8 +356,7 @@ class ProjectionRunner(ClaimedLoop):
 
     def _passed(self, position: int) -> bool:
         if self._state == "active":
-            claim = self._claim
-            return self._primed and claim is not None and claim.passed(self._position, position)
+            return self.known_passed(position)
         # Another process may be the active runner: then only the stored position moves, and
         # only with a batch of its own events.
         try:

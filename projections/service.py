@@ -93,20 +93,24 @@ class TenantViews:
         wake one), so the wait costs the slowest read model, not their sum."""
         if position is None:
             return True
-        elsewhere = self.progress is not None and all(
-            not r.runs_here() for r in self.runners.values()
-        )
-        if elsewhere and self.progress is not None:
-            return self.progress.wait(position, timeout)
+        if (progress := self._told_elsewhere()) is not None:
+            return progress.wait(position, timeout)
         self.expect(position)
         return all(runner.wait(position, timeout) for runner in self.runners.values())
 
     def known_passed(self, position: int) -> bool:
         """Whether every read model is known to have passed `position` without a wait or a
         query (the event loop may ask; False: not known, `wait` finds out)."""
-        if self.progress is not None and all(not r.runs_here() for r in self.runners.values()):
-            return self.progress.passed(position)
+        if (progress := self._told_elsewhere()) is not None:
+            return progress.passed(position)
         return all(runner.known_passed(position) for runner in self.runners.values())
+
+    def _told_elsewhere(self) -> TenantProgress | None:
+        """On PostgreSQL, when no read model runs here (a `qcflow worker` runs them): what this
+        process is told of their progress."""
+        if self.progress is not None and all(not r.runs_here() for r in self.runners.values()):
+            return self.progress
+        return None
 
     def expect(self, position: int) -> None:
         """A write at `position` was made in this process: the read models that no notification
