@@ -23,6 +23,7 @@ from litestar.types import Message
 
 from api.platform.logging import configure_logging, request_logging
 from api.platform.metrics import request_metrics
+from tests.support import get_scope
 
 
 @get("/api/v1/tenants/{tenant:str}/things", sync_to_thread=False)
@@ -45,25 +46,9 @@ VARIANTS = {
     "both": [request_logging, request_metrics],
 }
 
-SCOPE: dict[str, Any] = {
-    "type": "http",
-    "asgi": {"version": "3.0"},
-    "http_version": "1.1",
-    "method": "GET",
-    "scheme": "http",
-    "path": "/api/v1/tenants/saq/things",
-    "raw_path": b"/api/v1/tenants/saq/things",
-    "query_string": b"",
-    "root_path": "",
-    "headers": [
-        (b"host", b"127.0.0.1:8000"),
-        (b"accept", b"application/json"),
-        (b"user-agent", b"bench"),
-        (b"authorization", b"Bearer x"),
-    ],
-    "client": ("127.0.0.1", 50000),
-    "server": ("127.0.0.1", 8000),
-}
+SCOPE = get_scope(
+    "/api/v1/tenants/saq/things", {"User-Agent": "bench", "Authorization": "Bearer x"}
+)
 
 
 async def receive() -> Message:

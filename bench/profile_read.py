@@ -33,7 +33,7 @@ from bench.thread_profiles import ThreadProfiles
 from bench.write_cost import SAQ, check, scratch_database, tenants_dir
 from tenants.settings import Settings
 from tests.api.test_submissions import campaign_2024
-from tests.support import Clock, beijing, new_password
+from tests.support import Clock, beijing, get_scope, new_password
 
 STATEMENTS: Counter[str] = Counter()
 PROFILES = ThreadProfiles()
@@ -59,25 +59,7 @@ async def direct(
     """`requests` GETs straight to the ASGI app on this thread's loop, `concurrency` at a time
     (as a server's worker with that many callers); each one's wall time, and the process's CPU
     time per request."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": f"{SAQ}/campaigns",
-        "raw_path": f"{SAQ}/campaigns".encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"accept", b"application/json"),
-            (b"user-agent", b"bench"),
-            *((k.lower().encode(), v.encode()) for k, v in headers.items()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
+    scope = get_scope(f"{SAQ}/campaigns", {"User-Agent": "bench", **headers})
     body: list[bytes] = []
 
     async def receive() -> dict[str, Any]:

@@ -112,6 +112,29 @@ def platform_options_of(node: pytest.Item | pytest.Collector) -> PlatformOptions
     return PlatformOptions(only=only, passwords=None if real else CHEAP_PASSWORDS)
 
 
+def get_scope(path: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ASGI scope of a GET of `path` with `headers`, for calling an app directly (no server,
+    no client library; the test client sends one request at a time)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"accept", b"application/json"),
+            *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
 def new_password() -> str:
     """A strong password made for one test (no password is fixed anywhere, tests included)."""
     return f"Qc-{secrets.token_urlsafe(12)}-9a"

@@ -20,7 +20,7 @@ from aggregates.actor import Role
 from api.app import create_app
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
-from tests.support import APP_POLL, CHEAP_PASSWORDS, Clock
+from tests.support import APP_POLL, CHEAP_PASSWORDS, Clock, get_scope
 
 pytestmark = pytest.mark.tenants("saq")
 
@@ -204,20 +204,7 @@ async def test_a_second_app_instance_disables_an_account_signed_in_on_the_first(
 
 async def asgi_status(app: Any, path: str, headers: dict[str, str]) -> int:
     """A GET straight to the ASGI app (the test client sends one request at a time)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = get_scope(path, headers)
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:
