@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import msgspec
 from eventsourcing.persistence import Transcoder
@@ -29,8 +29,24 @@ def _decode_enum(data: list[str]) -> Enum:
     return enum_class(value)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _uuid(hex_: str) -> UUID:
+    """`UUID(hex=…)` in half its time: the text is ours (`UUID.hex`), with nothing to tidy (no
+    braces, dashes or prefix); checked as strictly (32 hex digits)."""
+    value = int(hex_, 16)
+    if len(hex_) != 32 or value < 0:
+        raise ValueError(f"not a UUID's 32 hex digits: {hex_!r}")
+    uuid = _new(UUID)
+    _set(uuid, "int", value)
+    _set(uuid, "is_safe", SafeUUID.unknown)
+    return uuid
+
+
 _UNTAG: dict[str, Callable[[Any], Any]] = {
-    "uuid_hex": UUID,
+    "uuid_hex": _uuid,
     "decimal_str": Decimal,
     "datetime_iso": datetime.fromisoformat,
     "date_iso": date.fromisoformat,
@@ -75,18 +91,31 @@ def _tag(o: Any) -> Any:
 def _untag(o: Any) -> Any:
     """Tags replaced by their values, in place: the containers are the decoder's own, fresh.
     Only containers are visited (a string or number is left as it is, without a call), which
-    is most of what an event holds."""
+    is most of what an event holds, and a tag is replaced where it is met, without a call of
+    its own (an event holds several: its timestamp, ids, scores)."""
     kind = type(o)
     if kind is dict:
         if len(o) == 2 and "_type_" in o and "_data_" in o:
             return _UNTAG[o["_type_"]](o["_data_"])
         for key, value in o.items():
-            if type(value) is dict or type(value) is list:
-                o[key] = _untag(value)
+            inner = type(value)
+            if inner is dict:
+                if len(value) == 2 and "_type_" in value and "_data_" in value:
+                    o[key] = _UNTAG[value["_type_"]](value["_data_"])
+                else:
+                    _untag(value)  # a plain dict: changed in place
+            elif inner is list:
+                _untag(value)
     elif kind is list:
         for i, value in enumerate(o):
-            if type(value) is dict or type(value) is list:
-                o[i] = _untag(value)
+            inner = type(value)
+            if inner is dict:
+                if len(value) == 2 and "_type_" in value and "_data_" in value:
+                    o[i] = _UNTAG[value["_type_"]](value["_data_"])
+                else:
+                    _untag(value)
+            elif inner is list:
+                _untag(value)
     return o
 
 

@@ -169,6 +169,20 @@ def test_a_uuid_stays_a_uuid() -> None:
     assert type(round_trip(campaign_id)) is UUID
 
 
+def test_a_uuid_decodes_as_the_library_s_uuid_would_and_refuses_what_it_refuses() -> None:
+    campaign_id = uuid4()
+    decoded = round_trip(campaign_id)
+    assert (decoded, hash(decoded), str(decoded), decoded.is_safe) == (
+        campaign_id,
+        hash(campaign_id),
+        str(campaign_id),
+        UUID(hex=campaign_id.hex).is_safe,
+    )
+    for bad in ("12" * 15, "12" * 17, "-" + "1" * 31, "g" * 32, ""):
+        with pytest.raises(ValueError, match=r"UUID|invalid literal"):
+            TRANSCODER.decode(b'{"_type_":"uuid_hex","_data_":"%s"}' % bad.encode())
+
+
 def test_tuples_come_back_as_lists() -> None:
     assert round_trip({"pair": (1, ("a", Phase.GRADING))}) == {"pair": [1, ["a", Phase.GRADING]]}
     assert type(round_trip((1, 2))) is list
