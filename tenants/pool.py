@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from eventsourcing import persistence
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore, PostgresFactory
-from psycopg import Connection
+from psycopg import Connection, Cursor
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
@@ -152,14 +152,14 @@ class _ReadAlone:
     def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
 
-    def cursor(self) -> _ReadAloneCursor:
-        return _ReadAloneCursor(self._conn)
+    def cursor(self, **kwargs: Any) -> _ReadAloneCursor:
+        return _ReadAloneCursor(self._conn, **kwargs)
 
 
 class _ReadAloneCursor:
-    def __init__(self, conn: Connection[Any]) -> None:
+    def __init__(self, conn: Connection[Any], **kwargs: Any) -> None:
         self._conn = conn
-        self._cursor = conn.cursor()
+        self._cursor: Cursor[Any] = conn.cursor(**kwargs)
 
     def __enter__(self) -> _ReadAloneCursor:
         return self
@@ -253,7 +253,8 @@ def _queue(conn: Connection[Any], pipeline: Any, command: bytes) -> None:
 
 
 @contextmanager
-def _read() -> Iterator[None]:
+def reading() -> Iterator[None]:
+    """The connections a datastore lends within are lent for a read alone (`_ReadAlone`)."""
     was = getattr(_reading, "active", False)
     _reading.active = True
     try:
@@ -267,19 +268,19 @@ class ReadsRollBack:
     transaction: a commit for every look at the head), run in a transaction rolled back."""
 
     def select_events(self, *args: Any, **kwargs: Any) -> Any:
-        with _read():
+        with reading():
             return super().select_events(*args, **kwargs)  # type: ignore[misc]
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
-        with _read():
+        with reading():
             return super().select_notifications(*args, **kwargs)  # type: ignore[misc]
 
     def max_notification_id(self) -> int | None:
-        with _read():
+        with reading():
             return super().max_notification_id()  # type: ignore[misc,no-any-return]
 
     def max_tracking_id(self, application_name: str) -> int | None:
-        with _read():
+        with reading():
             return super().max_tracking_id(application_name)  # type: ignore[misc,no-any-return]
 
 

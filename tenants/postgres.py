@@ -4,6 +4,7 @@ hash chain written with the events."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import (
     InterfaceError,
+    Notification,
     OperationalError,
     ProgrammingError,
     StoredEvent,
@@ -18,10 +20,11 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from tenants import chain
 from tenants.chain import GENESIS, ChainedRecorder, ChainStatements
-from tenants.pool import ReadsRollBack, committed
+from tenants.pool import ReadsRollBack, committed, reading
 
 
 class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecorder):
@@ -132,6 +135,40 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
             )
         return self._rendered
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's read of the log (the same rows, order and retries), each row read as a
+        tuple and made a `Notification` without the frozen dataclass's `__init__`: a read
+        model's catch-up reads the whole history this way, and the library's dict per row and
+        checked init were half of the client's work in that read (the rest is psycopg's)."""
+        where: list[str] = []
+        params: list[object] = []
+        if start is not None:
+            where.append("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
+            params.append(start)
+        if stop is not None:
+            where.append("notification_id <= %s")
+            params.append(stop)
+        if topics:
+            where.append("topic = ANY(%s)")
+            params.append(list(topics))
+        statement = _select_notifications(self.events_table, " AND ".join(where))
+        with (
+            reading(),
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            curs.execute(statement, (*params, limit), prepare=True)
+            return [_notification(*row) for row in curs.fetchall()]
+
     def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         return self.datastore.transaction(commit=commit)
 
@@ -175,6 +212,36 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
             msg = f"inserted {len(stored_events)} events, answered {len(positions)} places"
             raise ProgrammingError(msg)
         return positions
+
+
+@functools.lru_cache(maxsize=64)
+def _select_notifications(table: str, where: str) -> bytes:
+    condition = f" WHERE {where}" if where else ""
+    columns = "notification_id, originator_id, originator_version, topic, state"
+    statement = f"SELECT {columns} FROM {table}{condition} ORDER BY notification_id LIMIT %s"  # noqa: S608 (our table and clauses)
+    return statement.encode()
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _notification(
+    position: int, originator_id: Any, version: int, topic: str, state: bytes
+) -> Notification:
+    notification = _new(Notification)
+    _set(
+        notification,
+        "__dict__",
+        {
+            "originator_id": originator_id,
+            "originator_version": version,
+            "topic": topic,
+            "state": state,
+            "id": position,
+        },
+    )
+    return notification
 
 
 def _render(statement: object, conn: psycopg.Connection[Any]) -> bytes:

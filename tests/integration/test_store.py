@@ -6,7 +6,9 @@ from datetime import date
 
 import psycopg
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import get_topic
 
 from aggregates.campaign import (
     Campaign,
@@ -53,6 +55,32 @@ def test_on_postgresql_each_tenant_has_its_own_schema(
         }
     assert [schema for schema, _ in tables] == ["t_caq", "t_cmiqa", "t_saq", "t_sdaq"]
     assert counts == {"t_caq": 0, "t_cmiqa": 0, "t_saq": 1, "t_sdaq": 0}
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_the_log_reads_as_the_library_reads_it(platform: Platform) -> None:
+    """Our read of the log (tuples, no dataclass init) against the library's, for every way a
+    runner, a follower or a test pages through it."""
+    ledger = platform.tenants["saq"].ledger
+    for year in range(2001, 2005):
+        campaign = open_campaign(ledger, year)
+        ledger.amend_rules(campaign.id, {"members_max": 9}, "调整", SECRETARIAT)
+    opened = [get_topic(Campaign.Opened)]
+    for args, kwargs in [
+        ((1, 100), {}),
+        ((3, 2), {}),
+        ((2, 100), {"stop": 6}),
+        ((2, 100), {"topics": opened}),
+        ((2, 2), {"stop": 7, "topics": tuple(opened)}),
+        ((4, 100), {"inclusive_of_start": False}),
+        ((None, 3), {}),
+        ((9, 100), {"topics": [get_topic(Campaign.Archived)]}),
+    ]:
+        ours = ledger.recorder.select_notifications(*args, **kwargs)
+        library = PostgresApplicationRecorder.select_notifications(ledger.recorder, *args, **kwargs)
+        assert ours == library, (args, kwargs)
+        assert all(type(n) is Notification and type(n.state) is bytes for n in ours)
+    assert len(ledger.recorder.select_notifications(1, 100)) == 8
 
 
 def test_events_are_stored_through_the_msgspec_transcoder(platform: Platform) -> None:
