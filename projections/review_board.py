@@ -265,38 +265,28 @@ class ReviewBoardProjection(Projection):
 
     @process.register
     def _sheet(self, event: ReviewRound.SheetFiled, tx: Tx, position: int) -> None:
+        keys = {
+            "round": str(event.originator_id),
+            "submission": str(event.submission_id),
+            "reviewer": event.reviewer,
+        }
         tx.execute(
             "UPDATE {review_assignments} SET sheet_id = :sheet, total = :total,"
             " corrections = corrections + :correction WHERE round_id = :round AND"
             " submission_id = :submission AND reviewer = :reviewer",
             {
+                **keys,
                 "sheet": str(event.sheet_id),
                 "total": str(event.total),
                 "correction": 0 if event.corrects is None else 1,
-                "round": str(event.originator_id),
-                "submission": str(event.submission_id),
-                "reviewer": event.reviewer,
-            },
-        )
-
-        tx.execute(
-            "DELETE FROM {review_entered_by} WHERE round_id = :round AND"
-            " submission_id = :submission AND reviewer = :reviewer",
-            {
-                "round": str(event.originator_id),
-                "submission": str(event.submission_id),
-                "reviewer": event.reviewer,
             },
         )
         tx.execute(
             "INSERT INTO {review_entered_by} (round_id, submission_id, reviewer, entered_by)"
-            " VALUES (:round, :submission, :reviewer, :by)",
-            {
-                "round": str(event.originator_id),
-                "submission": str(event.submission_id),
-                "reviewer": event.reviewer,
-                "by": event.actor_role,
-            },
+            " VALUES (:round, :submission, :reviewer, :by)"
+            " ON CONFLICT (round_id, submission_id, reviewer)"
+            " DO UPDATE SET entered_by = excluded.entered_by",
+            {**keys, "by": event.actor_role},
         )
 
     # Reviewers' accounts: whom a reminder is mailed to (the account decides, when loaded).

@@ -93,6 +93,12 @@ class SubmissionListProjection(Projection):
             " direct_channel_confirmed BOOLEAN NOT NULL, version INTEGER NOT NULL,"
             " drafted_by TEXT, stage TEXT, recommendation_id TEXT, grading_id TEXT)"
         )
+        # A form's entries are found by it (filed, returned): without it, each scanned the whole
+        # table (a rebuild spent a tenth of its time there).
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS {submission_list.recommendation}"
+            " ON {submission_list} (recommendation_id)"
+        )
 
     @singledispatchmethod
     def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
