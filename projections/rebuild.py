@@ -91,6 +91,8 @@ def _shadowed(statement: str, tables: tuple[str, ...]) -> str:
 def shadow_of(live: Projection) -> Projection:
     """The same projection, under its own tracking key, writing into shadow tables."""
 
+    live_process = live.process  # once: a singledispatchmethod is made on each access
+
     class Shadow(Projection):
         name = f"{live.name}{SHADOW}"
         topics = live.topics
@@ -100,7 +102,7 @@ def shadow_of(live: Projection) -> Projection:
             live.create_tables(ShadowTx(tx, live.tables))
 
         def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
-            live.process(event, ShadowTx(tx, live.tables), position)
+            live_process(event, ShadowTx(tx, live.tables), position)
 
     return Shadow()
 
@@ -162,7 +164,6 @@ class ShadowRebuild:
         self._runner = ProjectionRunner(
             self.shadow, self.ledger, self.db, self.channel, batch_size=self.batch_size
         )
-        self._runner.copy_rows = True  # shadow tables no one reads: rows go in by COPY
         self._log.info("projection_rebuild_started", shadow=self.shadow.name)
 
     def catch_up_once(self) -> bool:

@@ -20,6 +20,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar, Self
@@ -60,6 +61,12 @@ def progress_channel(ledger_channel: str) -> str:
     without running them listens there (`projections.progress`)."""
     return f"{ledger_channel}_views"
 
+
+STAGE_OVER = 2000
+"""A runner at position 0 builds its read model in a `Stage` (where its view database has
+one) when the ledger holds more events than this: a first start, or a rebuild's shadow, over
+a long history. Below it, a few batches do as well and show their progress as they go (a stage
+moves the position once, at its end)."""
 
 SKIP_WRITE_EVERY = 1000
 """A runner that meets no event of its own stores its position at most once per this many
@@ -240,6 +247,7 @@ class ProjectionRunner(ClaimedLoop):
         batch_size: int = 500,
         poll_interval: float = 0.5,
         max_backoff: float = 10.0,
+        stage_over: int = STAGE_OVER,
     ) -> None:
         super().__init__(
             projection.name,
@@ -254,8 +262,8 @@ class ProjectionRunner(ClaimedLoop):
         self.db = db
         self.batch_size = batch_size
         self.listener_pid: int | None = None
-        self.copy_rows = False
-        """A rebuild's runner: its batches' plain inserts go in by COPY (`ViewDatabase`)."""
+        self.stage_over = stage_over
+        """Ledgers longer than this are caught up from position 0 in a stage (`_catch_up_staged`)."""
         self.events_applied = 0
         """Events applied by this runner since it was made (a rebuild reports them)."""
         self._position = 0
@@ -269,6 +277,8 @@ class ProjectionRunner(ClaimedLoop):
         """The stored position as this runner last read or wrote it, while active (None: read
         it). A rebuild's swap or a reset may move it meanwhile: its next batch then fails the
         compare-and-set (TrackingConflict, nothing written) and the runner reads it again."""
+        self._unstaged = False
+        """The stage met what batches must meet on their own (`_catch_up_staged`)."""
         self._claim: Claim | None = None
         self._primed = False
         """Whether, holding `_claim`, it has applied its events up to a head read since it
@@ -451,6 +461,8 @@ class ProjectionRunner(ClaimedLoop):
         if head <= start:
             self._primed = self._state == "active"
             return False
+        if stored == 0 and head > self.stage_over and self._catch_up_staged(head):
+            return True
         events, new_position = self.next_batch(start, head)
         if events or new_position - stored >= SKIP_WRITE_EVERY:
             self._apply(events, stored, new_position)
@@ -459,6 +471,60 @@ class ProjectionRunner(ClaimedLoop):
                 self._position = new_position
                 self._progress.notify_all()
         self._scanned = new_position
+        return True
+
+    def _catch_up_staged(self, head: int) -> bool:
+        """From position 0 to `head` in one go: the read model built in its view database's stage
+        (`ViewDatabase.stage`), then copied into its tables with the tracking position in one
+        transaction. The log is read page by page as batches read it, each page while the one
+        before is applied (a thread of its own, which mostly waits for the server). Answers
+        False where there is no stage, or where the stage cannot end the way batches would: an
+        event that does not read or apply, or rows that PostgreSQL refuses (a NUL in a text,
+        say); the batches then go the usual way and stop at that event, naming it. A transient
+        error leaves nothing written, and the next step stages again."""
+        staging = self.db.stage() if not self._unstaged else None
+        if staging is None:
+            return False
+        process = self.projection.process  # once: a singledispatchmethod is made on each access
+        with staging as stage, ThreadPoolExecutor(1, f"stage-{self.claim_name}") as reader:
+            self.projection.create_tables(stage.tx)
+            upcoming = reader.submit(self.next_batch, 0, head)
+            position, applied = 0, 0
+            while position < head:
+                if self._stop.is_set():
+                    return False  # stopping: the stage is dropped, nothing was written
+                try:
+                    events, position = upcoming.result()
+                except CannotApply:
+                    self._unstaged = True
+                    return False
+                if position < head:
+                    upcoming = reader.submit(self.next_batch, position, head)
+                for nid, event in events:
+                    try:
+                        process(event, stage.tx, nid)
+                    except Exception:
+                        self._unstaged = True
+                        self._log.info("projection_stage_left", position=nid, exc_info=True)
+                        return False
+                applied += len(events)
+            try:
+                with self.db.transaction() as tx:
+                    tx.advance(self.projection.name, self.ledger.name, 0, position)
+                    tx.copy_stage(stage)
+                    tx.notify(progress_channel(self.channel), f"{self.projection.name} {position}")
+            except (TrackingConflict, *TRANSIENT_ERRORS):
+                raise
+            except psycopg.Error:
+                self._unstaged = True
+                self._log.info("projection_stage_refused", exc_info=True)
+                return False
+        self._stored = self._scanned = position
+        self.events_applied += applied
+        with self._progress:
+            self._position = position
+            self._progress.notify_all()
+        self._log.info("projection_staged", events=applied, position=position)
         return True
 
     def next_batch(
@@ -504,14 +570,15 @@ class ProjectionRunner(ClaimedLoop):
         *,
         batch: bool,
     ) -> None:
-        with self.db.transaction(batch=batch, copy=batch and self.copy_rows) as tx:
+        with self.db.transaction(batch=batch) as tx:
             # Tracking first: on PostgreSQL the batch then holds the tracking row before it
             # touches a table, the order a rebuild's swap takes them in (no deadlock), and a
             # batch made stale by a swap fails here, before writing anything.
             tx.advance(self.projection.name, self.ledger.name, position, new_position)
+            process = self.projection.process  # once: a singledispatchmethod is made on each access
             for notification_id, event in events:
                 try:
-                    self.projection.process(event, tx, notification_id)
+                    process(event, tx, notification_id)
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as e:

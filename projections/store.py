@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import re
 import sqlite3
+import tempfile
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -143,6 +144,10 @@ class Tx(ABC):
                 {**keys, "position": halt[0], "error": halt[1]},
             )
 
+    def copy_stage(self, stage: Stage) -> None:
+        """Replace the rows of each table made in `stage` by the stage's (PostgreSQL)."""
+        raise NotImplementedError
+
     # What a rebuild's swap needs beyond the shared SQL (each engine answers its own way).
 
     def lock_exclusively(self, tables: Sequence[str], timeout: float) -> None:
@@ -235,20 +240,13 @@ class ViewDatabase(ABC):
     """A tenant's view storage; thread-safe; closed at shutdown."""
 
     @abstractmethod
-    def transaction(
-        self, *, batch: bool = False, copy: bool = False
-    ) -> contextlib.AbstractContextManager[Tx]:
+    def transaction(self, *, batch: bool = False) -> contextlib.AbstractContextManager[Tx]:
         """A read-write transaction, committed when the block ends without error.
 
         `batch`: many writes follow (a projection's batch). On PostgreSQL they are sent in
         pipeline mode, without waiting for each one's answer: only a statement that returns
         rows, `rowcount()` and the commit wait. An error in a write is then raised by the next
-        of those, not by the write itself (the transaction fails whole either way).
-
-        `copy` (with `batch`; a rebuild's batches, into tables no one reads yet): on PostgreSQL
-        a plain insert (`INSERT INTO {t} (…) VALUES (:a, …)`, nothing else) is held back and
-        the rows held for a table go in by one `COPY` when a statement next names that table,
-        or at the end. Same rows, same order for every statement that could see them."""
+        of those, not by the write itself (the transaction fails whole either way)."""
 
     @abstractmethod
     def claim(
@@ -269,6 +267,11 @@ class ViewDatabase(ABC):
     def read(self) -> contextlib.AbstractContextManager[Tx]:
         """A transaction that only reads (on PostgreSQL rolled back: it commits nothing)."""
         return self.transaction()
+
+    def stage(self) -> contextlib.AbstractContextManager[Stage] | None:
+        """Where a read model built from zero is built before it comes here whole (`Stage`),
+        or None where that gains nothing (SQLite: the view is already in process)."""
+        return None
 
     def read_rows(
         self, statement: str, params: Mapping[str, Any] | None = None
@@ -291,7 +294,8 @@ class SQLiteTx(Tx):
     def execute(
         self, statement: str, params: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
-        self._cursor.execute(_names(statement, None), dict(params or {}))
+        given = params if type(params) is dict else dict(params or {})  # sqlite3 wants a dict
+        self._cursor.execute(_sqlite_sql(statement), given)
         return self._cursor.fetchall()
 
     def rowcount(self) -> int:
@@ -320,6 +324,59 @@ class SQLiteTx(Tx):
         self._cursor.execute(str(statement).replace(f'"{index}"', f'"{new_name}"', 1))
 
 
+class Stage:
+    """A scratch SQLite file in which a read model is built from zero, in process, then copied
+    into its PostgreSQL tables in one transaction (`Tx.copy_stage`, with the tracking position).
+
+    Why: built batch by batch on PostgreSQL, every event costs the client a statement or two
+    (psycopg's work, the pipeline's bookkeeping) and the server their execution; SQLite runs
+    the same statements in process, and the rows then travel once, by COPY. The projections
+    are unchanged: their SQL is written in the subset both engines share (a read model runs on
+    SQLite as the embedded default). The file is deleted with the stage; its writes are neither
+    journaled nor flushed (a crash loses the stage, and the read model is built again from
+    zero, as it would be anyway), and its page cache is bounded, so memory does not grow with
+    the history."""
+
+    CACHE_KIB = 64 * 1024
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="qcflow-stage-")
+        self._conn = sqlite3.connect(
+            Path(self._dir.name) / "stage.sqlite3", isolation_level=None, check_same_thread=False
+        )
+        for pragma in (
+            "journal_mode=OFF",
+            "synchronous=OFF",
+            "locking_mode=EXCLUSIVE",
+            f"cache_size=-{self.CACHE_KIB}",
+        ):
+            self._conn.execute(f"PRAGMA {pragma}")
+        self._cursor = self._conn.cursor()
+        self._cursor.execute("BEGIN")
+        self.tx: Tx = SQLiteTx(self._cursor)
+        """Where the projection writes (its tables made here by its own `create_tables`)."""
+
+    def tables(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every table made in the stage, with its columns in order."""
+        names = [
+            str(row[0])
+            for row in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        return [
+            (name, tuple(str(c[1]) for c in self._conn.execute(f'PRAGMA table_info("{name}")')))
+            for name in names
+        ]
+
+    def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        yield from self._conn.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (the stage's own)
+
+    def close(self) -> None:
+        self._conn.close()
+        self._dir.cleanup()
+
+
 class SQLiteViewDatabase(ViewDatabase):
     """One SQLite file per view (the embedded default); one connection, used under a lock.
 
@@ -341,7 +398,7 @@ class SQLiteViewDatabase(ViewDatabase):
         self.ensure_tracking()
 
     @contextlib.contextmanager
-    def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
+    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
         # In-process: a batch has no round trips to save.
         with self._lock:
             cursor = self._conn.cursor()
@@ -439,6 +496,20 @@ class PostgresTx(Tx):
             sql.SQL("NOTIFY {}, {}").format(sql.Identifier(channel), sql.Literal(payload))
         )
 
+    def copy_stage(self, stage: Stage) -> None:
+        # Whatever the tables hold at position 0 (nothing, or what `create_tables` put there,
+        # which the stage made too) gives way to the stage's rows. SQLite's 0/1 for a boolean
+        # goes in as PostgreSQL reads '0'/'1': COPY's text needs no conversion.
+        for table, columns in stage.tables():
+            target = sql.Identifier(self._schema, table)
+            self._cursor.execute(sql.SQL("DELETE FROM {}").format(target))
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+            )
+            with self._cursor.copy(statement) as copy:
+                for row in stage.rows(table):
+                    copy.write_row(row)
+
     def flush(self) -> None:
         """Send the write held back (in a batch), in order after everything sent before it."""
         if self._pending is None:
@@ -484,132 +555,6 @@ class PostgresTx(Tx):
         )
 
 
-_PLAIN_INSERT = re.compile(
-    r"^\s*INSERT\s+INTO\s+\{([a-z_][a-z0-9_]*)\}\s*\(([^()]*)\)\s*VALUES\s*\(([^()]*)\)\s*$",
-    re.I,
-)
-_VALUE = re.compile(r"^(?::([a-z_][a-z0-9_]*)|(NULL|TRUE|FALSE)|(-?[0-9]+)|'([^',]*)')$", re.I)
-_COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
-_WORDS: dict[str, Any] = {"null": None, "true": True, "false": False}
-
-
-class _Param(str):
-    """A value named by a parameter (the others are constants of the statement)."""
-
-
-@lru_cache(maxsize=512)
-def _plain_insert(statement: str) -> tuple[str, tuple[str, ...], tuple[Any, ...]] | None:
-    """`INSERT INTO {table} (columns) VALUES (…)` whose values are parameters (`:name`) or
-    constants (NULL, TRUE, FALSE, an integer, a quoted text without commas), nothing else:
-    (table, columns, values; a parameter as `_Param(name)`)."""
-    match = _PLAIN_INSERT.match(statement)
-    if match is None:
-        return None
-    columns = tuple(c.strip() for c in match.group(2).split(","))
-    values: list[Any] = []
-    for text in match.group(3).split(","):
-        value = _VALUE.match(text.strip())
-        if value is None:
-            return None
-        name, word, number, quoted = value.groups()
-        if name is not None:
-            values.append(_Param(name))
-        elif word is not None:
-            values.append(_WORDS[word.lower()])
-        elif number is not None:
-            values.append(int(number))
-        else:
-            values.append(quoted)
-    if len(columns) != len(values) or not all(_COLUMN.match(c) for c in columns):
-        return None
-    return match.group(1), columns, tuple(values)
-
-
-@lru_cache(maxsize=512)
-def _tables_named(statement: str) -> frozenset[str]:
-    return frozenset(m.group(1) for m in NAME.finditer(statement) if not m.group(2))
-
-
-class CopyingTx(PostgresTx):
-    """A rebuild's batch (`transaction(batch=True, copy=True)`): plain inserts are held back
-    per table and sent by `COPY … FROM STDIN` when a statement names the table, a read or
-    `rowcount()` needs every answer, or the batch ends; everything else is pipelined as in a
-    batch. A table's rows therefore reach it before anything that names it, in their order."""
-
-    def __init__(self, cursor: psycopg.Cursor[Any], schema: str) -> None:
-        super().__init__(cursor, schema)
-        self._rows: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
-        self._in_pipeline: Any = None
-        self.copies = 0
-        """How many COPYs it sent (tests)."""
-        self._enter_pipeline()
-
-    def _enter_pipeline(self) -> None:
-        self._in_pipeline = self._cursor.connection.pipeline()
-        self._pipeline = self._in_pipeline.__enter__()
-
-    def leave_pipeline(self) -> None:
-        if self._in_pipeline is not None:
-            self.flush()
-            manager, self._in_pipeline, self._pipeline = self._in_pipeline, None, None
-            manager.__exit__(None, None, None)
-
-    def abandon_pipeline(self) -> None:
-        """The batch failed: out of pipeline mode without sending what is held back."""
-        self._pending = None
-        self._rows.clear()
-        if self._in_pipeline is not None:
-            manager, self._in_pipeline, self._pipeline = self._in_pipeline, None, None
-            with contextlib.suppress(psycopg.Error):
-                manager.__exit__(None, None, None)
-
-    def execute(
-        self, statement: str, params: Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
-        plain = _plain_insert(statement)
-        if plain is not None:
-            table, columns, names = plain
-            held = self._rows.get(table)
-            if held is None or held[0] == columns:
-                given = params or {}
-                row = tuple(given[v] if isinstance(v, _Param) else v for v in names)
-                if held is None:
-                    self._rows[table] = (columns, [row])
-                else:
-                    held[1].append(row)
-                return []
-        named = _tables_named(statement) & self._rows.keys()
-        if named:
-            self._copy(sorted(named))
-        if self._pipeline is None:
-            self._enter_pipeline()
-        return super().execute(statement, params)
-
-    def rowcount(self) -> int:
-        self.flush_all()
-        if self._pipeline is None:
-            self._enter_pipeline()
-        return super().rowcount()
-
-    def flush_all(self) -> None:
-        self._copy(list(self._rows))
-
-    def _copy(self, tables: list[str]) -> None:
-        if not tables:
-            return
-        self.leave_pipeline()  # waits for the answers of everything pipelined so far
-        for table in tables:
-            columns, rows = self._rows.pop(table)
-            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(self._schema, table),
-                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-            )
-            with self._cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            self.copies += 1
-
-
 class PostgresViewDatabase(ViewDatabase):
     """The tenant's schema on PostgreSQL, through the process's view pool shared by every tenant
     (statements name the schema) and its one listening connection, which holds the advisory
@@ -644,25 +589,12 @@ class PostgresViewDatabase(ViewDatabase):
         return self._shared.listener
 
     @contextlib.contextmanager
-    def transaction(self, *, batch: bool = False, copy: bool = False) -> Iterator[Tx]:
+    def transaction(self, *, batch: bool = False) -> Iterator[Tx]:
         with self._connection() as conn:
             if not batch:
                 with conn.transaction(), conn.cursor() as cursor:
                     self._begun(cursor)
                     yield PostgresTx(cursor, self.schema)
-                return
-            if copy:
-                # Pipelined too, but left for each COPY (psycopg cannot copy in a pipeline).
-                with conn.transaction(), conn.cursor() as cursor:
-                    copying = CopyingTx(cursor, self.schema)
-                    self._begun(cursor)
-                    try:
-                        yield copying
-                        copying.flush_all()
-                        copying.leave_pipeline()
-                    except BaseException:
-                        copying.abandon_pipeline()
-                        raise
                 return
             # A batch's writes in one round trip: BEGIN, the writes and COMMIT go out without
             # waiting for each answer (psycopg's pipeline mode; ADR 26, ADR 30), unless a
@@ -672,6 +604,17 @@ class PostgresViewDatabase(ViewDatabase):
                 tx = PostgresTx(cursor, self.schema, pipeline)
                 yield tx
                 tx.flush()
+
+    @contextlib.contextmanager
+    def _staged(self) -> Iterator[Stage]:
+        stage = Stage()
+        try:
+            yield stage
+        finally:
+            stage.close()
+
+    def stage(self) -> contextlib.AbstractContextManager[Stage]:
+        return self._staged()
 
     def _begun(self, cursor: psycopg.Cursor[Any]) -> None:
         if self.derived:
@@ -742,6 +685,11 @@ def _returns_rows(statement: str) -> bool:
 def _postgres_sql(statement: str, schema: str) -> str:
     # Rewritten once per statement, not per row: `{table}` names and `:name` parameters.
     return _PARAM.sub(r"%(\1)s", _names(statement, schema))
+
+
+@lru_cache(maxsize=512)
+def _sqlite_sql(statement: str) -> str:
+    return _names(statement, None)
 
 
 @lru_cache(maxsize=512)

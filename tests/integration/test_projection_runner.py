@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from functools import singledispatchmethod
+from pathlib import Path
 from uuid import UUID
 
 import psycopg
@@ -260,3 +262,94 @@ def test_a_dropped_listen_connection_is_recovered(
 
     assert runner.wait(position, timeout=3)  # woken by NOTIFY on the new connection
     assert len(rows(runner.db)) == 2
+
+
+class RefusingProjection(EventLogProjection):
+    """Cannot apply the event at `fail_at`, however often it is tried (a bug)."""
+
+    @singledispatchmethod
+    def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
+        if position == self.fail_at:
+            raise RuntimeError(f"cannot apply {position}")
+        super().process(event, tx, position)
+
+
+class NulProjection(EventLogProjection):
+    """Writes a text holding a NUL for the event at `fail_at`: SQLite keeps it, PostgreSQL
+    refuses it."""
+
+    @singledispatchmethod
+    def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
+        tx.execute(
+            "INSERT INTO {event_log} (position, topic, campaign_id) VALUES (:p, :t, :c)",
+            {"p": position, "t": "x\x00y" if position == self.fail_at else "t", "c": "c"},
+        )
+
+
+def stages(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("qcflow-stage-"))
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where this test's stages are made (and must be gone from after)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def test_a_long_history_from_position_zero_is_staged_and_copied_with_its_position(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner], scratch: Path, backend: str
+) -> None:
+    last = open_campaigns(saq.ledger, range(2001, 2013), amendments=2)  # 36 events
+    runner = make_runner(batch_size=10, stage_over=20)
+
+    assert runner.catch_up_once()
+    if backend == "postgres":
+        # Built in a stage (SQLite, in process) and copied in one transaction, in one step.
+        assert runner.status().position == last
+        assert runner.events_applied == last
+    else:
+        assert runner.status().position == 10  # SQLite has no stage: the first batch only
+    assert runner.catch_up() == last
+    assert [p for p, _ in rows(runner.db)] == list(range(1, last + 1))
+    with runner.db.read() as tx:
+        assert tx.position("event_log", saq.ledger.name) == last
+    assert stages(scratch) == []  # the stage's file is gone
+
+    later = open_campaigns(saq.ledger, range(2013, 2015))  # from here on, batches as ever
+    assert runner.catch_up() == later
+    assert [p for p, _ in rows(runner.db)] == list(range(1, later + 1))
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_stage_that_meets_an_event_it_cannot_apply_gives_way_to_batches_that_halt_there(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner], scratch: Path
+) -> None:
+    open_campaigns(saq.ledger, range(2001, 2011), amendments=1)  # 20 events
+    runner = make_runner(RefusingProjection(fail_at=15), batch_size=8, stage_over=5)
+
+    with pytest.raises(CannotApply, match="cannot apply 15") as refused:
+        runner.catch_up()
+
+    # The stage was tried and gave way; as without one, the batch before the event's committed
+    # and the event is named.
+    assert runner._unstaged
+    assert refused.value.position == 15
+    assert [p for p, _ in rows(runner.db)] == list(range(1, 9))
+    assert stages(scratch) == []
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_rows_postgresql_refuses_send_the_stage_back_to_batches_that_halt_at_their_event(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner], scratch: Path
+) -> None:
+    open_campaigns(saq.ledger, range(2001, 2011), amendments=1)  # 20 events
+    runner = make_runner(NulProjection(fail_at=12), batch_size=8, stage_over=5)
+
+    with pytest.raises(CannotApply, match="event 12 ") as refused:
+        runner.catch_up()  # the stage took the NUL; its COPY was refused, nothing written
+
+    assert runner._unstaged
+    assert isinstance(refused.value.__cause__, psycopg.errors.DataError)
+    assert [p for p, _ in rows(runner.db)] == list(range(1, 9))
+    assert stages(scratch) == []

@@ -27,6 +27,7 @@ from projections.rebuild import SHADOW, ShadowRebuild, ShadowTx
 from projections.runner import STORE_ERRORS, Projection, ProjectionRunner
 from projections.service import TenantViews
 from projections.store import TrackingConflict, Tx, ViewDatabase, open_view_database
+from projections.submission_list import SubmissionListProjection
 from tenants.runtime import Platform, TenantRuntime
 from tenants.settings import Settings
 from tests.support import SECRETARY, open_qc_campaign, run_command
@@ -178,6 +179,48 @@ def test_a_rebuild_while_writes_go_on_ends_equal_to_a_rebuild_from_rest(
     for runner in views.runners.values():
         assert shadow_rows(runner.db) == []
         assert not any(exists(runner.db, f"{t}{SHADOW}") for t in runner.projection.tables)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_rebuild_staged_in_process_equals_one_made_batch_by_batch(
+    saq: TenantRuntime, views: TenantViews
+) -> None:
+    """Every read model built in a stage (SQLite in process, the same SQL) and copied into
+    PostgreSQL, while writes go on, holds the rows the batches write there."""
+    for year in range(2001, 2006):
+        write_year(saq.ledger, year)
+    views.start()
+    writer = Writer(saq.ledger, 2006)
+    writer.start()
+    try:
+        for runner in views.runners.values():
+            rebuild = rebuild_of(runner)
+            rebuild.start()
+            rebuild.runner.stage_over = 0
+            before = saq.ledger.recorder.max_notification_id() or 0
+            assert rebuild.catch_up_once()  # staged: from 0 to the head it read, in one step
+            assert rebuild.runner.status().position >= before
+            writer.wait_for_another_year()  # writes land before the swap: batches take them
+            rebuild.catch_up()
+            rebuild.swap()
+    finally:
+        writer.stop()
+    head = saq.ledger.recorder.max_notification_id() or 0
+    assert views.wait(head, timeout=30)
+    staged = {name: dump(runner) for name, runner in views.runners.items()}
+
+    for runner in views.runners.values():
+        rebuild = rebuild_of(runner)
+        rebuild.start()
+        rebuild.runner.stage_over = head  # no stage: batch by batch
+        rebuild.catch_up()
+        rebuild.swap()
+    batched = {name: dump(runner) for name, runner in views.runners.items()}
+
+    assert staged == batched
+    years = 5 + writer.written
+    assert len(staged["submission_list"]["submission_list"]) == 2 * years
+    assert len(staged["review_board"]["expert_pool"]) == years
 
 
 def test_readers_see_the_live_rows_until_the_swap_which_applies_the_last_events(
@@ -345,35 +388,41 @@ def test_indexes_follow_their_table_so_that_a_rebuild_can_follow_a_rebuild(
         db.close()
 
 
-def test_the_statistics_entries_are_indexed_by_campaign_on_start_and_after_a_rebuild(
-    saq: TenantRuntime,
+@pytest.mark.parametrize(
+    ("projection", "table", "index"),
+    [
+        (CampaignStatisticsProjection, "stat_entries", "stat_entries_campaign"),
+        (SubmissionListProjection, "submission_list", "submission_list_recommendation"),
+    ],
+)
+def test_an_index_added_later_is_made_on_start_and_kept_by_a_rebuild(
+    saq: TenantRuntime, projection: type[Projection], table: str, index: str
 ) -> None:
     """A store made before the index (dropped here) gets it when a runner starts on it; a
-    rebuild keeps it under its own name."""
-    db = open_view_database(saq.location, "campaign_statistics")
+    rebuild keeps it under its own name. (Without them, a statistics entry's or a form's rows
+    were found by scanning the whole table: a rebuild went quadratic.)"""
+    db = open_view_database(saq.location, projection.name)
 
     def runner() -> ProjectionRunner:
-        return ProjectionRunner(
-            CampaignStatisticsProjection(), saq.ledger, db, saq.location.ledger_channel
-        )
+        return ProjectionRunner(projection(), saq.ledger, db, saq.location.ledger_channel)
 
     def indexes() -> list[str]:
         with db.transaction() as tx:
-            return tx._indexes("stat_entries")
+            return tx._indexes(table)
 
     try:
         open_qc_campaign(saq.ledger, 2001)
         runner().catch_up()
-        assert "stat_entries_campaign" in indexes()
+        assert index in indexes()
         with db.transaction() as tx:
             schema = getattr(tx, "_schema", None)  # PostgreSQL: the tenant's schema
             where = f'"{schema}".' if schema else ""
-            tx.execute(f'DROP INDEX {where}"stat_entries_campaign"')
-        assert "stat_entries_campaign" not in indexes()  # as a store made before it
+            tx.execute(f'DROP INDEX {where}"{index}"')
+        assert index not in indexes()  # as a store made before it
         started = runner()
-        assert "stat_entries_campaign" in indexes()
+        assert index in indexes()
         rebuild_of(started).run()
-        assert "stat_entries_campaign" in indexes()
+        assert index in indexes()
         assert not any(SHADOW in name for name in indexes())
     finally:
         db.close()
