@@ -4,6 +4,9 @@ Why not the library's ProjectionRunner: it applies one event per transaction, do
 SQLite and stops for good when its LISTEN connection drops. This runner
 - reads a batch of notifications up to the ledger's head and applies them, together with the
   tracking position (compare-and-set), in one view transaction;
+- from position 0 over a long history (a first start, a rebuild's shadow) builds the read model
+  in a stage instead, SQLite in process, and copies it in with its position in one transaction
+  (`_catch_up_staged`, ADR 26);
 - wakes on LISTEN/NOTIFY on PostgreSQL, by polling (or an in-process nudge) on SQLite;
 - reconnects with back-off after a lost connection, and retries a failing step loudly;
 - stops at an event it cannot apply (or read), with state `halted` naming the event, one log

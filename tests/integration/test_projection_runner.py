@@ -304,6 +304,7 @@ def test_a_long_history_from_position_zero_is_staged_and_copied_with_its_positio
     runner = make_runner(batch_size=10, stage_over=20)
 
     assert runner.catch_up_once()
+    assert not runner._unstaged
     if backend == "postgres":
         # Built in a stage (SQLite, in process) and copied in one transaction, in one step.
         assert runner.status().position == last
@@ -353,3 +354,59 @@ def test_rows_postgresql_refuses_send_the_stage_back_to_batches_that_halt_at_the
     assert isinstance(refused.value.__cause__, psycopg.errors.DataError)
     assert [p for p, _ in rows(runner.db)] == list(range(1, 9))
     assert stages(scratch) == []
+
+
+class AwkwardTextProjection(Projection):
+    """Rows holding what COPY's text format must escape, booleans, big numbers and NULLs."""
+
+    name = "awkward"
+    topics = (get_topic(Campaign.Opened), get_topic(Campaign.RulesAmended))
+    tables = ("awkward",)
+    TEXTS = ("制\t表", "两\n行", "回\r车", "反\\斜", "\\N", "\\.", "", " 空 ", None)
+
+    def create_tables(self, tx: Tx) -> None:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {awkward} (position BIGINT PRIMARY KEY, text TEXT,"
+            " flag BOOLEAN NOT NULL, big BIGINT NOT NULL, maybe INTEGER)"
+        )
+
+    @singledispatchmethod
+    def process(self, event: DomainEventProtocol[UUID], tx: Tx, position: int) -> None:
+        tx.execute(
+            "INSERT INTO {awkward} (position, text, flag, big, maybe)"
+            " VALUES (:p, :text, :flag, :big, :maybe)",
+            {
+                "p": position,
+                "text": self.TEXTS[position % len(self.TEXTS)],
+                "flag": position % 2 == 0,
+                "big": 2**62 + position,
+                "maybe": None if position % 3 else -position,
+            },
+        )
+        if position % 4 == 0:
+            tx.execute("UPDATE {awkward} SET flag = NOT flag WHERE position = :p", {"p": position})
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_staged_read_model_holds_the_values_batches_write(
+    saq: TenantRuntime, make_runner: Callable[..., ProjectionRunner], scratch: Path
+) -> None:
+    last = open_campaigns(saq.ledger, range(2001, 2011), amendments=1)  # 20 events
+    runner = make_runner(AwkwardTextProjection(), stage_over=5, batch_size=8)
+    assert runner.catch_up_once()
+    assert runner.status().position == last and not runner._unstaged  # staged and copied
+    query = "SELECT position, text, flag, big, maybe FROM {awkward} ORDER BY position"
+    with runner.db.transaction() as tx:
+        staged = tx.execute(query)
+        tx.execute("DELETE FROM {awkward}")
+    batches = AwkwardTextProjection()
+    with runner.db.transaction() as tx:
+        for n in saq.ledger.recorder.select_notifications(1, last):
+            batches.process(saq.ledger.mapper.to_domain_event(n), tx, n.id)
+        written = tx.execute(query)
+        tx.execute("DELETE FROM {awkward}")
+
+    assert staged == written
+    texts = AwkwardTextProjection.TEXTS
+    assert [row[1] for row in staged] == [texts[p % len(texts)] for p in range(1, last + 1)]
+    assert [row[2] for row in staged] == [(p % 2 == 0) != (p % 4 == 0) for p in range(1, last + 1)]
