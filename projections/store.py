@@ -324,13 +324,6 @@ class SQLiteTx(Tx):
         self._cursor.execute(str(statement).replace(f'"{index}"', f'"{new_name}"', 1))
 
 
-_COPY_TEXT = (
-    'coalesce(replace(replace(replace(replace(CAST("{column}" AS TEXT),'
-    " '\\', '\\\\'), char(9), '\\t'), char(10), '\\n'), char(13), '\\r'), '\\N')"
-)
-"""One value of a stage's row as COPY's text format writes it (`Stage.copy_text`)."""
-
-
 class Stage:
     """A scratch SQLite file in which a read model is built from zero, in process, then copied
     into its PostgreSQL tables in one transaction (`Tx.copy_stage`, with the tracking position).
@@ -377,15 +370,8 @@ class Stage:
             for name in names
         ]
 
-    def copy_text(self, table: str, columns: Sequence[str], rows: int = 2000) -> Iterator[str]:
-        """The table's rows in `COPY … FROM STDIN`'s text format, `rows` lines at a time, made by
-        SQLite (in C, not a Python call per value): each value as text, with a backslash, tab,
-        newline and carriage return escaped; NULL as `\\N`; a tab between values. A boolean
-        goes as SQLite keeps it, 0 or 1, which PostgreSQL reads as false or true."""
-        line = " || char(9) || ".join(_COPY_TEXT.format(column=c) for c in columns)
-        cursor = self._conn.execute(f'SELECT {line} || char(10) FROM "{table}"')  # noqa: S608 (the stage's own)
-        while chunk := cursor.fetchmany(rows):
-            yield "".join(text for (text,) in chunk)
+    def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        yield from self._conn.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (the stage's own)
 
     def close(self) -> None:
         self._conn.close()
@@ -521,8 +507,8 @@ class PostgresTx(Tx):
                 target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             )
             with self._cursor.copy(statement) as copy:
-                for text in stage.copy_text(table, columns):
-                    copy.write(text)
+                for row in stage.rows(table):
+                    copy.write_row(row)  # psycopg escapes (in C); SQLite's 0/1 reads as a boolean
 
     def flush(self) -> None:
         """Send the write held back (in a batch), in order after everything sent before it."""
