@@ -60,3 +60,16 @@ def test_an_error_leaves_the_connection_idle_and_usable(db: ViewDatabase) -> Non
     if isinstance(db, PostgresViewDatabase):
         with db._pool.connection() as conn:
             assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_parameter_named_twice_binds_as_written(db: ViewDatabase) -> None:
+    """Parameters by name on both engines (SQLite's are bound by position, in their order). A
+    colon after a letter or a digit is not a parameter ('12:30', 'a:b')."""
+    rows = db.read_rows(
+        "SELECT :b AS b, id, :a AS a, '12:30 a:b' AS t FROM {read_rows_test}"
+        " WHERE id = :a OR id = :b ORDER BY id",
+        {"a": 3, "b": 1, "unused": "x"},
+    )
+    assert rows == [(1, 1, 3, "12:30 a:b"), (1, 3, 3, "12:30 a:b")]
+    with pytest.raises((KeyError, psycopg.ProgrammingError), match="missing"):
+        db.read_rows("SELECT :missing FROM {read_rows_test}", {"a": 1})
