@@ -483,9 +483,17 @@ class ProjectionRunner(ClaimedLoop):
         before is applied (a thread of its own, which mostly waits for the server). Answers
         False where there is no stage, or where the stage cannot end the way batches would: an
         event that does not read or apply, or rows that PostgreSQL refuses (a NUL in a text,
-        say); the batches then go the usual way and stop at that event, naming it. A transient
-        error leaves nothing written, and the next step stages again."""
-        staging = self.db.stage() if not self._unstaged else None
+        say), or a stage that cannot be made (no room for its file); the batches then go the
+        usual way and stop at that event, naming it. A transient error leaves nothing written,
+        and the next step stages again."""
+        if self._unstaged:
+            return False
+        try:
+            staging = self.db.stage()
+        except (OSError, sqlite3.Error):
+            self._unstaged = True
+            self._log.warning("projection_stage_unavailable", exc_info=True)
+            return False
         if staging is None:
             return False
         process = self.projection.process  # once: a singledispatchmethod is made on each access

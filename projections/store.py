@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, Protocol, Self, TypeVar
 
 import msgspec
 import psycopg
@@ -268,9 +268,10 @@ class ViewDatabase(ABC):
         """A transaction that only reads (on PostgreSQL rolled back: it commits nothing)."""
         return self.transaction()
 
-    def stage(self) -> contextlib.AbstractContextManager[Stage] | None:
-        """Where a read model built from zero is built before it comes here whole (`Stage`),
-        or None where that gains nothing (SQLite: the view is already in process)."""
+    def stage(self) -> Stage | None:
+        """A new place where a read model built from zero is built before it comes here whole
+        (`Stage`; its user closes it), or None where that gains nothing (SQLite: the view is
+        already in process)."""
         return None
 
     def read_rows(
@@ -342,9 +343,15 @@ class Stage:
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="qcflow-stage-")
-        self._conn = sqlite3.connect(
-            Path(self._dir.name) / "stage.sqlite3", isolation_level=None, check_same_thread=False
-        )
+        try:
+            self._conn = sqlite3.connect(
+                Path(self._dir.name) / "stage.sqlite3",
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except BaseException:
+            self._dir.cleanup()
+            raise
         for pragma in (
             "journal_mode=OFF",
             "synchronous=OFF",
@@ -377,6 +384,12 @@ class Stage:
     def close(self) -> None:
         self._conn.close()
         self._dir.cleanup()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 class SQLiteViewDatabase(ViewDatabase):
@@ -606,16 +619,8 @@ class PostgresViewDatabase(ViewDatabase):
                 yield tx
                 tx.flush()
 
-    @contextlib.contextmanager
-    def _staged(self) -> Iterator[Stage]:
-        stage = Stage()
-        try:
-            yield stage
-        finally:
-            stage.close()
-
-    def stage(self) -> contextlib.AbstractContextManager[Stage]:
-        return self._staged()
+    def stage(self) -> Stage:
+        return Stage()
 
     def _begun(self, cursor: psycopg.Cursor[Any]) -> None:
         if self.derived:

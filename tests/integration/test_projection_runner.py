@@ -410,3 +410,20 @@ def test_a_staged_read_model_holds_the_values_batches_write(
     texts = AwkwardTextProjection.TEXTS
     assert [row[1] for row in staged] == [texts[p % len(texts)] for p in range(1, last + 1)]
     assert [row[2] for row in staged] == [(p % 2 == 0) != (p % 4 == 0) for p in range(1, last + 1)]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_without_room_for_a_stage_batches_build_the_read_model(
+    saq: TenantRuntime,
+    make_runner: Callable[..., ProjectionRunner],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))  # no such directory
+    last = open_campaigns(saq.ledger, range(2001, 2011), amendments=1)  # 20 events
+    runner = make_runner(batch_size=8, stage_over=5)
+
+    assert runner.catch_up_once()
+    assert runner._unstaged and runner.status().position == 8  # the first batch, no stage
+    assert runner.catch_up() == last
+    assert [p for p, _ in rows(runner.db)] == list(range(1, last + 1))
