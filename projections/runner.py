@@ -470,9 +470,7 @@ class ProjectionRunner(ClaimedLoop):
         if events or new_position - stored >= SKIP_WRITE_EVERY:
             self._apply(events, stored, new_position)
         else:
-            with self._progress:
-                self._position = new_position
-                self._progress.notify_all()
+            self._passed_to(new_position)
         self._scanned = new_position
         return True
 
@@ -530,11 +528,8 @@ class ProjectionRunner(ClaimedLoop):
                 self._unstaged = True
                 self._log.info("projection_stage_refused", exc_info=True)
                 return False
-        self._stored = self._scanned = position
-        self.events_applied += applied
-        with self._progress:
-            self._position = position
-            self._progress.notify_all()
+        self._scanned = position
+        self._committed(position, applied)
         self._log.info("projection_staged", events=applied, position=position)
         return True
 
@@ -602,12 +597,20 @@ class ProjectionRunner(ClaimedLoop):
             # Delivered on commit: a waiter in another process learns the position without
             # polling for it (a rebuild's shadow tells under its own name, which no one waits on).
             tx.notify(progress_channel(self.channel), f"{self.projection.name} {new_position}")
-        self._stored = new_position
-        self.events_applied += len(events)
-        with self._progress:
-            self._position = new_position
-            self._progress.notify_all()
+        self._committed(new_position, len(events))
         self._log.debug("projection_batch_applied", events=len(events), position=new_position)
+
+    def _committed(self, position: int, applied: int) -> None:
+        """A view transaction stored `position`, with `applied` events (a batch, a stage)."""
+        self._stored = position
+        self.events_applied += applied
+        self._passed_to(position)
+
+    def _passed_to(self, position: int) -> None:
+        """The view has passed `position`: those who wait for it learn it now."""
+        with self._progress:
+            self._position = position
+            self._progress.notify_all()
 
     def catch_up(self) -> int:
         """Apply every batch up to the ledger's head (used by commands and tests)."""
