@@ -32,7 +32,7 @@ from tenants.postgres import (
 from tenants.registry import Tenant, TenantRegistry
 from tenants.settings import Settings
 from tenants.sqlite import ChainedSQLiteRecorder
-from tenants.transcoder import MsgspecTranscoder
+from tenants.transcoder import LeanMapper, MsgspecTranscoder
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class StoreLocation:
         env: dict[str, Any] = {
             AssociationLedger.TENANT: self.tenant,
             "TRANSCODER_TOPIC": get_topic(MsgspecTranscoder),
+            "MAPPER_TOPIC": get_topic(LeanMapper),
         }
         if self.conninfo is None:
             env |= {
