@@ -159,6 +159,10 @@ class _ReadAlone:
 class _ReadAloneCursor:
     def __init__(self, conn: Connection[Any], **kwargs: Any) -> None:
         self._conn = conn
+        # Rows come in binary: an event's state (bytea) as it is, where text would double it
+        # in hex for the server to write and the client to read back; every other column the
+        # library reads (ids, versions, topics, positions) loads as the same Python value.
+        kwargs.setdefault("binary", True)
         self._cursor: Cursor[Any] = conn.cursor(**kwargs)
 
     def __enter__(self) -> _ReadAloneCursor:

@@ -164,7 +164,7 @@ class TenantChannelRecorder(ReadsRollBack, ChainedRecorder, PostgresProcessRecor
         with (
             reading(),
             self.datastore.get_connection() as conn,
-            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+            conn.cursor(row_factory=tuple_row) as curs,  # binary, as every read lent (`_ReadAlone`)
         ):
             curs.execute(statement, (*params, limit), prepare=True)
             return [_notification(*row) for row in curs.fetchall()]
