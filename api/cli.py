@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import multiprocessing
 import os
+import queue
 import secrets
 import signal
 import sys
@@ -22,7 +24,7 @@ from aggregates.actor import Actor, Role
 from aggregates.problems import DomainError
 from api.audit.cli import add_audit_commands, run_audit
 from api.platform.logging import configure_logging
-from projections.rebuild import RebuildInProgress, ShadowRebuild
+from projections.rebuild import RebuildInProgress, Rebuilt, ShadowRebuild
 from projections.runner import CannotApply, ProjectionRunner
 from projections.service import PlatformViews
 from projections.store import open_view_database
@@ -60,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rebuild.add_argument("--tenant", help="the tenant (with --all: every tenant if left out)")
     rebuild.add_argument("--all", action="store_true", help="every read model")
     rebuild.add_argument("name", nargs="?", help="the read model, e.g. campaign_list")
+    rebuild.add_argument(
+        "--jobs",
+        default="1",
+        help="read models rebuilt at once, each job a process of its own (default 1): about"
+        " one per core the database server can spare",
+    )
     accounts = commands.add_parser("accounts", help="accounts")
     account_actions = accounts.add_subparsers(dest="action", required=True)
     create = account_actions.add_parser(
@@ -294,25 +302,122 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
                         f"{code}\t{status.projection}\t{status.state}\tposition={status.position}\thead={status.head}\tlag={status.lag}{halted}"
                     )
             return 0
-        chosen = _chosen_read_models(views, args)
-        if isinstance(chosen, str):
-            print(f"qcflow: {chosen}", file=sys.stderr)
+        chosen, jobs = _chosen_read_models(views, args), _jobs(args.jobs)
+        if isinstance(chosen, str) or isinstance(jobs, str):
+            refusal = chosen if isinstance(chosen, str) else jobs
+            print(f"qcflow: {refusal}", file=sys.stderr)
             return 2
+        if jobs > 1 and len(chosen) > 1:
+            pairs = [(code, runner.projection.name) for code, runner in chosen]
+            return _rebuild_in_processes(settings, pairs, jobs)
         for code, runner in chosen:
-            rebuild = ShadowRebuild(runner.projection, runner.ledger, runner.db, runner.channel)
             try:
-                done = rebuild.run()
+                done = _rebuild(runner)
             except (RebuildInProgress, CannotApply) as e:
                 print(f"qcflow: {e}", file=sys.stderr)
                 return 1
-            print(
-                f"{code}\t{done.projection}\trebuilt: {done.events} events,"
-                f" position={done.position}, {done.seconds:.2f} s"
-            )
+            _print_rebuilt(code, done)
         return 0
     finally:
         views.close()
         platform.close()
+
+
+def _jobs(text: str) -> int | str:
+    """`--jobs`, or what is wrong with it."""
+    jobs = int(text) if text.isdigit() else 0
+    if not 1 <= jobs <= MAX_JOBS:
+        return f"--jobs: a whole number from 1 to {MAX_JOBS}, not {text!r}"
+    return jobs
+
+
+MAX_JOBS = 32
+"""Each job is a process with its own connections (deploy/README.md, the connection budget)."""
+
+
+def _rebuild(runner: ProjectionRunner) -> Rebuilt:
+    return ShadowRebuild(runner.projection, runner.ledger, runner.db, runner.channel).run()
+
+
+def _print_rebuilt(code: str, done: Rebuilt) -> None:
+    print(
+        f"{code}\t{done.projection}\trebuilt: {done.events} events,"
+        f" position={done.position}, {done.seconds:.2f} s",
+        flush=True,
+    )
+
+
+def _rebuild_in_processes(settings: Settings, pairs: list[tuple[str, str]], jobs: int) -> int:
+    """`rebuild --jobs N`: the (tenant, read model) pairs shared out among N processes, each
+    taking the next pair when it is done with one (a read model's rebuild is the interpreter's
+    work, one core's worth, and threads of one process would take turns). Each process opens
+    the platform once and closes it when the pairs run out. A rebuild that fails stops the
+    pairs not yet begun; those begun finish (each swaps in whole, or not at all)."""
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no pool or thread of ours
+    todo: Any = spawn.Queue()
+    done: Any = spawn.Queue()
+    stop = spawn.Event()
+    workers = min(jobs, len(pairs))
+    for pair in pairs:
+        todo.put(pair)
+    for _ in range(workers):
+        todo.put(None)  # one end for each
+    processes = [
+        spawn.Process(target=_rebuild_job, args=(settings, todo, done, stop), name=f"rebuild-{i}")
+        for i in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    failed, ended = False, 0
+    while ended < workers:
+        try:
+            message = done.get(timeout=1.0)
+        except queue.Empty:
+            if not any(p.is_alive() for p in processes) and done.empty():
+                print("qcflow: a rebuild job ended without a word", file=sys.stderr)
+                failed = True
+                break
+            continue
+        if message is None:
+            ended += 1
+        elif isinstance(message[1], str):
+            print(f"qcflow: {message[1]}", file=sys.stderr)
+            failed = True
+            stop.set()
+        else:
+            _print_rebuilt(*message)
+    for process in processes:
+        process.join()
+    return 1 if failed else 0
+
+
+def _rebuild_job(settings: Settings, todo: Any, done: Any, stop: Any) -> None:
+    """A rebuild job's process: the platform opened once, the pairs rebuilt one after another
+    until none is left (or one has failed somewhere), and `None` to say it has ended."""
+    try:
+        configure_logging(settings.log_format, settings.log_level)
+        structlog.contextvars.bind_contextvars(rebuild_job=multiprocessing.current_process().name)
+        platform = Platform.from_settings(settings)
+        try:
+            views = PlatformViews(platform)
+            try:
+                while (pair := todo.get()) is not None:
+                    if stop.is_set():
+                        continue  # a rebuild failed: the pairs left are not begun
+                    code, name = pair
+                    try:
+                        done.put((code, _rebuild(views[code].runners[name])))
+                    except (RebuildInProgress, CannotApply) as e:
+                        done.put((code, str(e)))
+            finally:
+                views.close()
+        finally:
+            platform.close()
+    except Exception as e:  # the platform would not open, say: the command fails, saying why
+        log.exception("rebuild_job_failed")
+        done.put(("", f"a rebuild job failed: {e}"))
+    finally:
+        done.put(None)
 
 
 def _chosen_read_models(

@@ -3,6 +3,7 @@ SQLite and PostgreSQL, with the real read models."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 import time
@@ -480,17 +481,29 @@ def test_the_command_line_rebuilds_every_read_model_of_every_tenant(
                 before[code, name] = dump(runner)
 
         done = qcflow(settings, "--all")
+        together = qcflow(settings, "--all", "--jobs", "3")
         one = qcflow(settings, "--tenant", "saq", "campaign_list")
         bad = [
             qcflow(settings),
             qcflow(settings, "campaign_list"),
             qcflow(settings, "--all", "--tenant", "nowhere"),
             qcflow(settings, "--tenant", "saq", "no_such_view"),
+            *(qcflow(settings, "--all", "--jobs", jobs) for jobs in ("0", "two", "33")),
         ]
 
-        assert done.returncode == 0, done.stderr
-        assert {tuple(line.split("\t")[:2]) for line in done.stdout.splitlines()} == set(before)
-        assert "events" in done.stdout and "projection_rebuilt" in done.stderr
+        for rebuilt in (done, together):
+            assert rebuilt.returncode == 0, rebuilt.stderr
+            pairs = [tuple(line.split("\t")[:2]) for line in rebuilt.stdout.splitlines()]
+            assert sorted(pairs) == sorted(before)  # each once
+            assert "events" in rebuilt.stdout and "projection_rebuilt" in rebuilt.stderr
+        # Rebuilt in the jobs' processes, each log line naming its job (how many each took
+        # depends on how soon each process was up: a small history is rebuilt in moments).
+        jobs = [
+            json.loads(line).get("rebuild_job")
+            for line in together.stderr.splitlines()
+            if '"projection_rebuilt"' in line
+        ]
+        assert len(jobs) == len(before) and set(jobs) <= {"rebuild-0", "rebuild-1", "rebuild-2"}
         assert one.returncode == 0 and one.stdout.startswith(
             "saq\tcampaign_list\trebuilt: 6 events"
         )
