@@ -10,11 +10,12 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from aggregates.actor import Actor, Role
@@ -516,3 +517,27 @@ def test_the_command_line_rebuilds_every_read_model_of_every_tenant(
     finally:
         for views in every.values():
             views.close()
+
+
+@pytest.mark.tenants("saq")
+def test_a_rebuild_in_processes_stops_at_an_event_it_cannot_apply_and_says_which(
+    platform: Platform, settings: Settings
+) -> None:
+    ledger = platform.tenants["saq"].ledger
+    open_qc_campaign(ledger, 2001)
+    opened = ledger.recorder.select_notifications(start=1, limit=1)[0]
+    ledger.recorder.insert_events([StoredEvent(uuid4(), 1, opened.topic, b'{"not": json')])
+    broken = ledger.recorder.max_notification_id()
+
+    failed = qcflow(settings, "--all", "--jobs", "2")
+
+    assert failed.returncode == 1, failed.stderr
+    refusals = [  # the first line says which store the command works on
+        line
+        for line in failed.stderr.splitlines()
+        if line.startswith("qcflow: ") and not line.startswith("qcflow: store: ")
+    ]
+    assert refusals and all(
+        f"event {broken} ({opened.topic}) cannot be applied" in r for r in refusals
+    )
+    assert "Traceback" not in failed.stderr
