@@ -153,8 +153,8 @@ class LeanMapper(Mapper[UUID]):
     in fewer steps: a topic's class and class version looked up once, and an originator id that
     is already a UUID kept as it is (the library's convertor passes it through). A rebuild maps
     every event of its read model's topics, and a command every event of what it loads; the
-    library's bookkeeping was a fifth of a review sheet's mapping. With a cipher or compressor
-    (not configured here) it is the library's own."""
+    library's bookkeeping was about a sixth of a review sheet's mapping. With a cipher or a
+    compressor (not configured here) it is the library's own."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
