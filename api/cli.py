@@ -307,20 +307,25 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
             refusal = chosen if isinstance(chosen, str) else jobs
             print(f"qcflow: {refusal}", file=sys.stderr)
             return 2
-        if jobs > 1 and len(chosen) > 1:
-            pairs = [(code, runner.projection.name) for code, runner in chosen]
-            return _rebuild_in_processes(settings, pairs, jobs)
-        for code, runner in chosen:
-            try:
-                done = _rebuild(runner)
-            except (RebuildInProgress, CannotApply) as e:
-                print(f"qcflow: {e}", file=sys.stderr)
-                return 1
-            _print_rebuilt(code, done)
-        return 0
+        if jobs == 1 or len(chosen) == 1:
+            for code, runner in chosen:
+                try:
+                    done = _rebuild(runner)
+                except (RebuildInProgress, CannotApply) as e:
+                    print(f"qcflow: {e}", file=sys.stderr)
+                    return 1
+                _print_rebuilt(code, done)
+            return 0
+        pairs = [(code, runner.projection.name) for code, runner in chosen]
     finally:
         views.close()
         platform.close()
+    # Each job opens the platform: this process's is closed first, and its connections with it.
+    return _rebuild_in_processes(settings, pairs, jobs)
+
+
+MAX_JOBS = 32
+"""Each job is a process with its own connections (deploy/README.md, the connection budget)."""
 
 
 def _jobs(text: str) -> int | str:
@@ -329,10 +334,6 @@ def _jobs(text: str) -> int | str:
     if not 1 <= jobs <= MAX_JOBS:
         return f"--jobs: a whole number from 1 to {MAX_JOBS}, not {text!r}"
     return jobs
-
-
-MAX_JOBS = 32
-"""Each job is a process with its own connections (deploy/README.md, the connection budget)."""
 
 
 def _rebuild(runner: ProjectionRunner) -> Rebuilt:
