@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 import structlog
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -197,9 +198,8 @@ def create_app(
             AuditReadsController,
             portal_router(),
         ],
-        guards=[authorize],
         request_class=ApiRequest,
-        before_request=refuse_hostile_parameters,
+        before_request=before_handler,
         dependencies={
             **DEPENDENCIES,
             "platform_views": Provide(provide_platform_views, sync_to_thread=False),
@@ -223,6 +223,13 @@ def create_app(
     check_every_route_declares_access(app)
     document_responses(app)
     return app
+
+
+async def before_handler(request: Request[Any, Any, Any]) -> None:
+    """Before every route's handler: who may call it (`authorize`, the access guard), then what
+    its parameters may carry (`refuse_hostile_parameters`)."""
+    await authorize(request)
+    await refuse_hostile_parameters(request)
 
 
 POSITIONED_VIEWS = (LISTED,)

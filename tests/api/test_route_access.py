@@ -23,6 +23,7 @@ from tests.api.claims_support import claimant, invited_colleague, refuse
 from tests.support import campaign_body, new_password
 
 Client = AsyncTestClient[Any]
+SAQ = "/api/v1/tenants/saq"
 ROLES = [
     (Role.SECRETARIAT, None),
     (Role.APPLICANT_UNIT, "91100000100003962T"),
@@ -208,6 +209,18 @@ async def test_without_a_session_only_public_routes_answer(world: World) -> None
             assert status != 401, (method, template)
         else:
             assert status == 401, (method, template, status)
+
+
+async def test_litestars_own_answers_to_options_are_refused_too(world: World) -> None:
+    """The guard runs before every handler, the OPTIONS answers Litestar adds to each path
+    included (they declare no access rule): no path lists its methods, to anyone."""
+    secretariat = world.headers("saq", Role.SECRETARIAT)
+    for path in ("/health", "/api/v1/tenants", f"{SAQ}/campaigns"):
+        for headers in ({}, secretariat):
+            answer = await world.client.options(path, headers=headers)
+            assert answer.status_code == 403, (path, headers)
+            assert answer.json()["title"] == "该接口未开放"
+            assert "allow" not in answer.headers
 
 
 @pytest.mark.parametrize(("role", "scope"), ROLES, ids=[r.value for r, _ in ROLES])
