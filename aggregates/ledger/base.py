@@ -9,6 +9,7 @@ import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import ClassVar, Generic, TypeVar
@@ -71,6 +72,29 @@ def expecting(expected_version: int | None, version: int) -> Iterator[None]:
         if expected_version is not None:
             raise VersionConflict(expected_version, version) from None
         raise
+
+
+@dataclass(frozen=True)
+class CurrentVersions:
+    """The last versions of some of a tenant's aggregates, read from its store after the
+    current request began (with the request's session: `api.platform.access`): a kept copy at
+    such a version is what the store held when the request began, answered without a read of
+    its own (`LedgerBase._load_kept`). Mutable within the request: a save forgets them all."""
+
+    tenant: str
+    versions: dict[UUID, int]
+
+
+_CURRENT: ContextVar[CurrentVersions | None] = ContextVar("qcflow_current_versions", default=None)
+"""Set per request (`current_as_of_request`); None elsewhere (the runners, the followers, the
+command line), where every load of a kept copy reads what was stored after it. The handler's
+threads copy the context, and so share the request's `CurrentVersions`."""
+
+
+def current_as_of_request(tenant: str, versions: Mapping[UUID, int]) -> None:
+    """For the rest of the current request (its asyncio task and the threads it hands work
+    to): these are the last versions of these aggregates of `tenant`, read after it began."""
+    _CURRENT.set(CurrentVersions(tenant, dict(versions)) if versions else None)
 
 
 def _ignore(position: int) -> None:
@@ -141,6 +165,14 @@ class LedgerBase(Application[UUID]):
             kind: {} for kind in self.kept
         }
         self._kept_lock = threading.Lock()
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """The library's, once the current request's versions are forgotten: what it writes
+        (or fails to, losing to a concurrent write) makes them old, and its next loads read."""
+        current = _CURRENT.get()
+        if current is not None:
+            current.versions.clear()
+        return super()._record(processing_event)
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder: what a forwarding process follows is tracked in the same
@@ -239,7 +271,9 @@ class LedgerBase(Application[UUID]):
         events stored after it: one statement, where loading it afresh is two (its snapshot's
         and its events') and a replay. For what nearly every command reads (its campaign, a
         draft's request twice; the acting account). The events are read each time, so what is
-        answered is what is committed, as a load from the store answers. The copy is kept
+        answered is what is committed, as a load from the store answers; in a request that
+        read the aggregate's last version with its session (`current_as_of_request`), a copy
+        at that version is answered with no statement at all. The copy is kept
         pickled: each load gets an object of its own (a command changes what it is given, and
         its save may fail), and unpickling costs a fraction of a deep copy."""
         kept = self._kept[kind].get(aggregate_id)
@@ -250,6 +284,13 @@ class LedgerBase(Application[UUID]):
             return found
         version, pickled = kept
         aggregate: Aggregate = pickle.loads(pickled)  # noqa: S301 (our own, from this process)
+        current = _CURRENT.get()
+        if (
+            current is not None
+            and current.tenant == self.tenant
+            and current.versions.get(aggregate_id, version + 1) <= version
+        ):
+            return aggregate  # nothing newer was stored when the request began
         newer = list(self.repository.event_store.get(originator_id=aggregate_id, gt=version))
         if newer:
             project_aggregate(aggregate, newer)

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from projections.store import PostgresViewDatabase, Tx, ViewDatabase
@@ -61,6 +62,10 @@ class SessionRecord:
     """The stored positions of the read models the store was asked to report (`AuthStore`'s
     `views`), read in the same statement (PostgreSQL; empty on SQLite, a file per view): what a
     read's cache keyed by its view's position checks, with no round trip of its own (ADR 0031)."""
+    current_versions: Mapping[UUID, int] = field(default_factory=dict)
+    """The last versions in the ledger of the aggregates `sessions` was asked about (those that
+    exist), read in the same statement (PostgreSQL; empty on SQLite): a kept copy at such a
+    version needs no read of its own (`aggregates.ledger.base.current_as_of_request`)."""
 
 
 SESSIONS = (
@@ -71,12 +76,16 @@ SESSIONS = (
 SESSIONS_AND_ACCOUNT_VERSIONS = (
     "SELECT s.session_hash, s.account_id, s.epoch, s.expires_at, s.revoked_at,"
     " (SELECT max(e.originator_version) FROM {ledger_events} e"
-    "  WHERE e.originator_id = CAST(s.account_id AS uuid))"
+    "  WHERE e.originator_id = CAST(s.account_id AS uuid)),"
+    " (SELECT json_object_agg(v.id, v.version) FROM (SELECT e.originator_id AS id,"
+    "  max(e.originator_version) AS version FROM {ledger_events} e"
+    "  WHERE e.originator_id = ANY(CAST(:ids AS uuid[])) GROUP BY e.originator_id) v)"
     " FROM {auth_sessions} s WHERE s.session_hash = ANY(:hs)"
 )
 """Sessions by their hashes (an array), each with its account's last version
-(`api.accounts.cache`, ADR 0031): on PostgreSQL the tenant's ledger (`ledger_events`) is in the
-same schema, so one round trip answers both, for every session asked."""
+(`api.accounts.cache`, ADR 0031), and the last versions of the aggregates asked about (an array
+of ids, the same for every row): on PostgreSQL the tenant's ledger (`ledger_events`) is in the
+same schema, so one round trip answers all of it, for every session asked."""
 
 VIEW_POSITION = (
     ", (SELECT t.notification_id FROM {projection_tracking} t"
@@ -84,6 +93,26 @@ VIEW_POSITION = (
 )
 """A read model's stored position, a column of the session's statement (PostgreSQL: the
 tracking table is in the tenant's schema too)."""
+
+
+def _session_record(
+    session: Sequence[Any],
+    account_version: int | None,
+    positions: Mapping[str, int],
+    versions: Mapping[str, int],
+) -> SessionRecord:
+    """A session from its row's columns (account, epoch, expiry, revocation) and what was read
+    with it."""
+    account_id, epoch, expires_at, revoked_at = session
+    return SessionRecord(
+        UUID(account_id),
+        int(epoch),
+        datetime.fromisoformat(expires_at),
+        revoked_at is not None,
+        None if account_version is None else int(account_version),
+        {name: int(position) for name, position in positions.items()},
+        {UUID(aggregate_id): int(version) for aggregate_id, version in versions.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -142,30 +171,31 @@ class AuthStore:
     def session(self, session_id: str) -> SessionRecord | None:
         return self.sessions([session_id]).get(session_id)
 
-    def sessions(self, session_ids: Sequence[str]) -> dict[str, SessionRecord]:
+    def sessions(
+        self, session_ids: Sequence[str], aggregate_ids: Sequence[UUID] = ()
+    ) -> dict[str, SessionRecord]:
         """The sessions of these ids that exist (revoked and expired ones too), in one
         statement: one round trip on PostgreSQL (`read_rows`). Every authenticated request
-        needs its session; concurrent requests read theirs together (`api.platform.batched`)."""
+        needs its session; concurrent requests read theirs together (`api.platform.batched`).
+        On PostgreSQL each also tells the last versions of the `aggregate_ids` (the campaigns
+        the requests' paths name)."""
         by_hash = {digest(session_id): session_id for session_id in session_ids}
         hashes = list(by_hash)
+        if not self._postgres:
+            rows = self.db.read_rows(self._session_statement, {"hs": json.dumps(hashes)})
+            return {by_hash[row[0]]: _session_record(row[1:5], None, {}, {}) for row in rows}
         rows = self.db.read_rows(
             self._session_statement,
-            {**self._session_params, "hs": hashes if self._postgres else json.dumps(hashes)},
+            {**self._session_params, "hs": hashes, "ids": [str(i) for i in aggregate_ids]},
         )
         found = {}
-        for session_hash, account_id, epoch, expires_at, revoked_at, *last in rows:
-            positions = {
-                name: int(position)
-                for name, position in zip(self._views, last[1:], strict=True)
-                if position is not None
-            }
-            found[by_hash[session_hash]] = SessionRecord(
-                UUID(account_id),
-                int(epoch),
-                datetime.fromisoformat(expires_at),
-                revoked_at is not None,
-                int(last[0]) if last and last[0] is not None else None,
-                positions,
+        for row in rows:
+            account_version, versions, positions = row[5], row[6], row[7:]
+            found[by_hash[row[0]]] = _session_record(
+                row[1:5],
+                account_version,
+                {name: p for name, p in zip(self._views, positions, strict=True) if p is not None},
+                versions or {},
             )
         return found
 

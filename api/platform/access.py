@@ -13,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 import structlog
 from litestar.connection import ASGIConnection, Request
 
 from aggregates.account import Account, AccountError
 from aggregates.actor import Actor, Role
+from aggregates.ledger.base import current_as_of_request
 from aggregates.problems import Problem
 from api.accounts.auth_store import AuthStore, SessionRecord
 from api.accounts.cache import AccountCache
@@ -81,6 +83,9 @@ class Principal:
     view_positions: Mapping[str, int] = field(default_factory=dict)
     """Stored positions of some of the tenant's read models, read with the session (ADR 0031):
     a read whose cache is keyed by its view's position checks it without a round trip."""
+    current_versions: Mapping[UUID, int] = field(default_factory=dict)
+    """The last version of the campaign the request's path names, read with the session: the
+    ledger's kept copy at that version is loaded with no read of its own (`authorize`)."""
 
     @property
     def roles(self) -> set[Role]:
@@ -113,23 +118,31 @@ class SignedIn:
     account: Account | None
 
 
+SessionKey = tuple[str, UUID | None]
+"""What a request asks of the store: its session (by id), and the campaign its path names, if
+any, whose last version is read with the session (`AuthStore.sessions`)."""
+
+
 def signed_in(
-    auth: AuthStore, accounts: AccountCache, session_ids: Sequence[str]
-) -> dict[str, SignedIn]:
-    """These sessions (those that exist) with their accounts as of their last events: one
-    statement for all of them, an account rebuilt only when it has changed (blocking; run by
-    `BatchedReads` for the requests that asked together)."""
-    found = {}
-    for session_id, session in auth.sessions(session_ids).items():
+    auth: AuthStore, accounts: AccountCache, keys: Sequence[SessionKey]
+) -> dict[SessionKey, SignedIn]:
+    """These sessions (those that exist) with their accounts as of their last events, and the
+    last versions of the campaigns asked about: one statement for all of them, an account
+    rebuilt only when it has changed (blocking; run by `BatchedReads` for the requests that
+    asked together)."""
+    campaigns = list(dict.fromkeys(c for _, c in keys if c is not None))
+    sessions = auth.sessions(list(dict.fromkeys(s for s, _ in keys)), campaigns)
+    found: dict[str, SignedIn] = {}
+    for session_id, session in sessions.items():
         try:
             account: Account | None = accounts.get(session.account_id, session.account_version)
         except AccountError:
             account = None
         found[session_id] = SignedIn(session, account)
-    return found
+    return {key: found[key[0]] for key in keys if key[0] in found}
 
 
-def session_reads(auth: AuthStore, accounts: AccountCache) -> BatchedReads[SignedIn]:
+def session_reads(auth: AuthStore, accounts: AccountCache) -> BatchedReads[SessionKey, SignedIn]:
     """A tenant's sessions, read together for the requests that ask at the same time."""
     return BatchedReads(partial(signed_in, auth, accounts))
 
@@ -148,18 +161,19 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     """The request's principal from its session token, or 401. Its session is read together
     with those of the requests that ask at the same time (`BatchedReads`)."""
     presented = _presented(connection)
-    sessions: BatchedReads[SignedIn] = connection.app.state.sessions[presented.tenant]
-    return _admitted(presented, await sessions.get(presented.session_id))
+    sessions: BatchedReads[SessionKey, SignedIn] = connection.app.state.sessions[presented.tenant]
+    campaign = connection.path_params.get("campaign_id")
+    key = (presented.session_id, campaign if isinstance(campaign, UUID) else None)
+    return _admitted(presented, await sessions.get(key))
 
 
 def authenticate_alone(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """`authenticate`, blocking (from a handler's thread), its session read on its own."""
     presented = _presented(connection)
     state = connection.app.state
-    read = signed_in(
-        state.auth[presented.tenant], state.accounts[presented.tenant], [presented.session_id]
-    )
-    return _admitted(presented, read.get(presented.session_id))
+    key = (presented.session_id, None)
+    read = signed_in(state.auth[presented.tenant], state.accounts[presented.tenant], [key])
+    return _admitted(presented, read.get(key))
 
 
 def _presented(connection: ASGIConnection[Any, Any, Any, Any]) -> Presented:
@@ -199,6 +213,7 @@ def _admitted(presented: Presented, found: SignedIn | None) -> Principal:
         presented.session_id,
         presented.via_cookie,
         session.view_positions,
+        session.current_versions,
     )
 
 
@@ -243,6 +258,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     connection.state.principal = principal
     connection.state.actor = Actor(str(principal.account.id), role)
     structlog.contextvars.bind_contextvars(user=str(principal.account.id), role=role.value)
+    current_as_of_request(principal.tenant, principal.current_versions)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

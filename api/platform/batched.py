@@ -17,29 +17,30 @@ a read of its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 from litestar.concurrency import sync_to_thread
 
+Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
 
 
-class BatchedReads(Generic[Value]):
+class BatchedReads(Generic[Key, Value]):
     """`read(keys)` (blocking, run in a thread) answers many keys at once; `get(key)` awaits
     one key's answer (None when `read` has none for it), read together with the keys others
     asked for meanwhile on the same event loop."""
 
-    def __init__(self, read: Callable[[Sequence[str]], dict[str, Value]]) -> None:
+    def __init__(self, read: Callable[[Sequence[Key]], dict[Key, Value]]) -> None:
         self._read = read
-        self._next: dict[asyncio.AbstractEventLoop, dict[str, list[asyncio.Future[Value | None]]]]
+        self._next: dict[asyncio.AbstractEventLoop, dict[Key, list[asyncio.Future[Value | None]]]]
         self._next = {}
         """Per event loop that has a read running: the keys asked since it started."""
         self._running: set[asyncio.Task[None]] = set()
         self.reads = 0
         """How many reads were made (tests, benchmarks)."""
 
-    async def get(self, key: str) -> Value | None:
+    async def get(self, key: Key) -> Value | None:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Value | None] = loop.create_future()
         waiting = self._next.get(loop)
@@ -53,7 +54,7 @@ class BatchedReads(Generic[Value]):
 
     async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
         """Read what was asked, then what was asked meanwhile, until nothing is."""
-        batch: dict[str, list[asyncio.Future[Value | None]]] = {}
+        batch: dict[Key, list[asyncio.Future[Value | None]]] = {}
         try:
             while batch := self._next[loop]:
                 self._next[loop] = {}
@@ -71,9 +72,9 @@ class BatchedReads(Generic[Value]):
 
 
 def _settle(
-    batch: dict[str, list[asyncio.Future[Value | None]]],
+    batch: dict[Key, list[asyncio.Future[Value | None]]],
     *,
-    found: dict[str, Value] | None = None,
+    found: dict[Key, Value] | None = None,
     error: Exception | None = None,
 ) -> None:
     for key, answers in batch.items():
