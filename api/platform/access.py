@@ -84,8 +84,9 @@ class Principal:
     """Stored positions of some of the tenant's read models, read with the session (ADR 0031):
     a read whose cache is keyed by its view's position checks it without a round trip."""
     current_versions: Mapping[UUID, int] = field(default_factory=dict)
-    """The last version of the campaign the request's path names, read with the session: the
-    ledger's kept copy at that version is loaded with no read of its own (`authorize`)."""
+    """The last versions of the campaigns named by the paths of the requests read together with
+    this one (its own among them), read with the session, after each of them began: the
+    ledger's kept copy at such a version is loaded with no read of its own (`authorize`)."""
 
     @property
     def roles(self) -> set[Role]:
