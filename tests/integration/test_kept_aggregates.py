@@ -22,16 +22,22 @@ from tests.conftest import BACKENDS
 from tests.unit.aggregates.test_campaign import SEC, open_campaign
 
 
+def store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, schema: str
+) -> StoreLocation:
+    """saq's store on the backend: a schema of the test database, or files in `tmp_path`."""
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        provision_schemas(url, [schema])
+        return StoreLocation("saq", conninfo=url, schema=schema)
+    return StoreLocation("saq", sqlite_dir=tmp_path)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_kept_campaign_is_brought_forward_and_never_handed_out(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        provision_schemas(url, ["t_kept"])
-        location = StoreLocation("saq", conninfo=url, schema="t_kept")
-    else:
-        location = StoreLocation("saq", sqlite_dir=tmp_path)
+    location = store(backend, tmp_path, request, "t_kept")
     here = AssociationLedger(location.ledger_env(pool_size=2))
     there = AssociationLedger(location.ledger_env(pool_size=2))  # another process
     try:
@@ -65,12 +71,7 @@ def test_a_kept_campaign_at_the_version_read_with_the_request_is_answered_withou
     (`current_as_of_request`), the kept copy at that version needs no statement; a later
     version, another tenant's versions, no versions (outside a request) and a save in the
     request (which makes what was read old) each send the load to the store again."""
-    if backend == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        provision_schemas(url, ["t_current"])
-        location = StoreLocation("saq", conninfo=url, schema="t_current")
-    else:
-        location = StoreLocation("saq", sqlite_dir=tmp_path)
+    location = store(backend, tmp_path, request, "t_current")
     here = AssociationLedger(location.ledger_env(pool_size=2))
     there = AssociationLedger(location.ledger_env(pool_size=2))  # another process
     reads: list[UUID] = []
