@@ -97,17 +97,18 @@ class CampaignController(Controller):
         # is answered here, on the event loop, with no query and no thread (ADR 0031); any other
         # is read in a thread.
         rows = kept_campaigns(db, programme, year, position=position)
-        if rows is None:
-            rows = await sync_to_thread(
-                partial(
-                    list_campaigns,
-                    db,
-                    programme,
-                    year,
-                    upstream=runtime.ledger.name,
-                    position=position,
-                )
+        if rows is not None:  # each kept row's item made once
+            return [CampaignListItem.of_kept(row, zone) for row in rows]
+        rows = await sync_to_thread(
+            partial(
+                list_campaigns,
+                db,
+                programme,
+                year,
+                upstream=runtime.ledger.name,
+                position=position,
             )
+        )
         return [CampaignListItem.of(row, zone) for row in rows]
 
     @get(

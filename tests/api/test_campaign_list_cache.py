@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from aggregates.actor import Role
 from api.app import create_app
+from api.campaigns.schemas import CampaignListItem
 from projections.campaign_list import LISTED, listed
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
@@ -51,6 +52,32 @@ async def test_an_unchanged_list_is_answered_without_reading_it_again(
     assert reads(anonymous) - before == (1 if backend == "postgres" else 0)
     filtered = await anonymous.get(CAMPAIGNS, params={"year": 2019}, headers=headers)
     assert filtered.status_code == 200 and filtered.json() == []  # each filter its own list
+
+
+async def test_a_kept_lists_items_are_made_once(
+    anonymous: Client, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = await sign_in(anonymous, "saq", Role.SECRETARIAT)
+    await opened_campaign(anonymous, headers)
+    made: list[str] = []
+    make = CampaignListItem.of.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[CampaignListItem], row: Any, zone: Any) -> CampaignListItem:
+        made.append(row.campaign_id)
+        return make(cls, row, zone)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(CampaignListItem, "of", classmethod(counting))
+    answers = [await anonymous.get(CAMPAIGNS, headers=headers) for _ in range(4)]
+    assert len({a.content for a in answers}) == 1 and len(answers[0].json()) == 1
+    # PostgreSQL: made from the rows read, then once from the kept rows, then kept; SQLite (no
+    # kept list): made for every request.
+    assert len(made) == (2 if backend == "postgres" else 4)
+
+    await opened_campaign(anonymous, headers, year=2021)  # the list moves on: made anew
+    made.clear()
+    listed_now = [await anonymous.get(CAMPAIGNS, headers=headers) for _ in range(3)]
+    assert [c["year"] for c in listed_now[-1].json()] == [2021, 2020]
+    assert len(made) == (2 + 2 if backend == "postgres" else 2 * 3)
 
 
 async def test_a_change_to_a_campaign_is_listed_by_the_next_request(
