@@ -98,11 +98,11 @@ tracking table is in the tenant's schema too)."""
 def _session_record(
     session: Sequence[Any],
     account_version: int | None,
-    positions: Mapping[str, int],
+    positions: Mapping[str, int | None],
     versions: Mapping[str, int],
 ) -> SessionRecord:
     """A session from its row's columns (account, epoch, expiry, revocation) and what was read
-    with it."""
+    with it (a view without a stored position is left out)."""
     account_id, epoch, expires_at, revoked_at = session
     return SessionRecord(
         UUID(account_id),
@@ -110,7 +110,7 @@ def _session_record(
         datetime.fromisoformat(expires_at),
         revoked_at is not None,
         None if account_version is None else int(account_version),
-        {name: int(position) for name, position in positions.items()},
+        {name: int(position) for name, position in positions.items() if position is not None},
         {UUID(aggregate_id): int(version) for aggregate_id, version in versions.items()},
     )
 
@@ -194,7 +194,7 @@ class AuthStore:
             found[by_hash[row[0]]] = _session_record(
                 row[1:5],
                 account_version,
-                {name: p for name, p in zip(self._views, positions, strict=True) if p is not None},
+                dict(zip(self._views, positions, strict=True)),
                 versions or {},
             )
         return found
