@@ -759,9 +759,13 @@ class Submission(Aggregate):
         return form.topic_type.value if isinstance(form, QcResultForm) and form.topic_type else None
 
 
+TITLE_KEYS = ("team_name", "group_name", "topic_name")
+"""The keys of a form `submission_title` reads."""
+
+
 def submission_title(form: Mapping[str, Any]) -> str:
     """How a result is named wherever it is listed: a team by its name; a QC result by its group
-    and topic, 小组名：课题名 (a draft's missing part left out)."""
+    and topic, 小组名：课题名 (a draft's missing part left out). It reads `TITLE_KEYS`."""
     if "team_name" in form:
         return str(form["team_name"])
     return f"{form.get('group_name', '')}：{form.get('topic_name', '')}".strip("：")

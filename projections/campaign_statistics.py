@@ -27,6 +27,17 @@ def _topic_type(form: dict[str, Any]) -> str | None:
     return str(value.value if hasattr(value, "value") else value) if value else None
 
 
+_DRAFTED = (
+    "campaign_id",
+    "credit_code",
+    "recommending_unit",
+    "applicant.key_domain",
+    "applicant.key_industries",
+    "form.topic_type",
+)
+"""What the statistics read of a drafted result."""
+
+
 class CampaignStatisticsProjection(Projection):
     name = "campaign_statistics"
     topics = tuple(
@@ -63,6 +74,28 @@ class CampaignStatisticsProjection(Projection):
             Grading.ObjectionResolved,
         )
     )
+    reads = {
+        Submission.Drafted: _DRAFTED,
+        Submission.Edited: ("recommending_unit", "form.topic_type"),
+        Registration.Registered: (
+            "campaign_id",
+            "credit_code",
+            "form.key_domain",
+            "form.key_industries",
+        ),
+        Registration.Changed: ("form.key_domain", "form.key_industries"),
+        **dict.fromkeys(
+            (
+                Submission.Submitted,
+                Submission.ReturnedForCorrection,
+                Submission.Resubmitted,
+                Submission.FormalReviewPassed,
+                Submission.Rejected,
+            ),
+            (),
+        ),
+        Recommendation.EntryAdded: ("submission_id",),
+    }
     tables = (
         "stat_campaigns",
         "stat_entries",

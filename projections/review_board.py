@@ -110,6 +110,17 @@ class ReviewBoardProjection(Projection):
             Account.RoleRevoked,
         )
     )
+    reads = {
+        ReviewRound.SheetFiled: (
+            "sheet_id",
+            "submission_id",
+            "reviewer",
+            "total",
+            "corrects",
+            "actor_role",
+        ),
+        ReviewRound.ReviewerAssigned: ("submission_id", "reviewer", "reviewer_name"),
+    }
     tables = (
         "expert_pool",
         "review_entrants",

@@ -16,7 +16,7 @@ from aggregates.campaign import Campaign
 from aggregates.grading import Grading
 from aggregates.recommendation import Recommendation
 from aggregates.review_round import ReviewRound
-from aggregates.submission import Submission, submission_title
+from aggregates.submission import TITLE_KEYS, Submission, submission_title
 from projections.runner import Projection
 from projections.store import Tx, ViewDatabase, equality_filters, select
 
@@ -46,6 +46,21 @@ class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
 def _topic(form: dict[str, Any]) -> str | None:
     value = form.get("topic_type")
     return str(value.value if hasattr(value, "value") else value) if value else None
+
+
+_FORM = tuple(f"form.{key}" for key in (*TITLE_KEYS, "topic_type", "industry"))
+"""What this list reads of a result's form."""
+_DRAFTED = (
+    "campaign_id",
+    "programme",
+    "credit_code",
+    "applicant.unit_name",
+    "applicant.key_domain",
+    "recommending_unit",
+    "actor_id",
+    *_FORM,
+)
+"""What it reads of a drafted result."""
 
 
 class SubmissionListProjection(Projection):
@@ -81,6 +96,24 @@ class SubmissionListProjection(Projection):
             Campaign.RehearsalDeleted,
         )
     )
+    reads = {
+        Submission.Drafted: _DRAFTED,
+        Submission.Edited: ("recommending_unit", *_FORM),
+        Submission.Submitted: ("serial",),
+        **dict.fromkeys(
+            (
+                Submission.AttachmentAdded,
+                Submission.AttachmentRemoved,
+                Submission.FormalReviewPassed,
+                Submission.Resubmitted,
+                Submission.ReturnedForCorrection,
+                Submission.Rejected,
+                Submission.Endorsed,
+            ),
+            (),
+        ),
+        Recommendation.EntryAdded: ("submission_id",),
+    }
     tables = ("submission_list",)
 
     def create_tables(self, tx: Tx) -> None:

@@ -10,7 +10,7 @@ library's JSONTranscoder). Tuples come back as lists, as with any JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -191,3 +191,84 @@ class LeanMapper(Mapper[UUID]):
         domain_event: DomainEventProtocol[UUID] = _new(cls)
         _set(domain_event, "__dict__", event_state)
         return domain_event
+
+    def reading(self, fields: Mapping[type, Sequence[str]]) -> Callable[[StoredEvent], Any]:
+        """`to_domain_event` for a reader that reads only `fields` of these event classes (a
+        dotted name, `form.title`, reads one key of a dict field): of such an event only those
+        are decoded, with its originator's id and version, and the rest of its JSON is passed
+        over unmade (msgspec skips what a type does not name). What the event does not hold is
+        left out, as a full decode leaves it out: a field's class default answers for it, or
+        reading it raises AttributeError; a key is not in its dict. Other events, and events
+        whose class has upcasters, are decoded whole."""
+        if self.cipher or self.compressor:
+            return self.to_domain_event
+        partial: dict[str, tuple[type[Any], Callable[[bytes], Any], _Shape]] = {}
+        for cls, names in fields.items():
+            if getattr(cls, "class_version", 1) == 1:
+                shape = _shape(f"{cls.__qualname__}Read", names)
+                partial[get_topic(cls)] = (cls, msgspec.json.Decoder(shape[0]).decode, shape)
+        whole = self.to_domain_event
+
+        def to_domain_event(stored_event: StoredEvent) -> Any:
+            known = partial.get(stored_event.topic)
+            if known is None or type(stored_event.originator_id) is not UUID:
+                return whole(stored_event)
+            cls, decode, shape = known
+            try:
+                state = _read(decode(stored_event.state), shape[1])
+            except Exception as e:
+                msg = (
+                    f"Failed to deserialise state of stored event with topic "
+                    f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
+                    f"originator_version {stored_event.originator_version}: {e}"
+                )
+                raise MapperDeserialisationError(msg) from e
+            state["originator_id"] = stored_event.originator_id
+            state["originator_version"] = stored_event.originator_version
+            event = _new(cls)
+            _set(event, "__dict__", state)
+            return event
+
+        return to_domain_event
+
+
+_Shape = tuple[type[msgspec.Struct], tuple[tuple[str, Any], ...]]
+"""What a partial decode reads: the struct msgspec decodes into, and each of its fields with
+its own shape where only some of its keys are read (else None)."""
+
+
+def _shape(name: str, names: Sequence[str]) -> _Shape:
+    """The shape that reads `names` (`key` or `key.inner…`) of a JSON object."""
+    inner: dict[str, list[str]] = {}
+    for dotted in names:
+        key, _, rest = dotted.partition(".")
+        inner.setdefault(key, []).append(rest)
+    fields: list[tuple[str, Any]] = []
+    for key, rests in inner.items():
+        if "" in rests and len(rests) > 1:
+            msg = f"{name}: {key} is read whole and in part"
+            raise ValueError(msg)
+        fields.append((key, None if "" in rests else _shape(f"{name}_{key}", rests)))
+    struct = msgspec.defstruct(
+        name,
+        [
+            # A tag met where keys are read (a dict that looked like one): not read in part.
+            ("qcflow_tag", Any, msgspec.field(default=msgspec.UNSET, name="_type_")),
+            *((key, child[0] if child else Any, msgspec.UNSET) for key, child in fields),
+        ],
+    )
+    return struct, tuple(fields)
+
+
+def _read(decoded: msgspec.Struct, fields: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """A partial decode as the dict a full one makes, less what was not read or not there."""
+    tagged, *values = msgspec.structs.astuple(decoded)
+    if tagged is not msgspec.UNSET:
+        msg = f"a tagged value ({tagged}) where keys are read"
+        raise ValueError(msg)
+    state: dict[str, Any] = {}
+    for (key, child), value in zip(fields, values, strict=True):
+        if value is msgspec.UNSET:
+            continue
+        state[key] = _untag(value) if child is None else _read(value, child[1])
+    return state
