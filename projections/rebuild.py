@@ -96,6 +96,7 @@ def shadow_of(live: Projection) -> Projection:
     class Shadow(Projection):
         name = f"{live.name}{SHADOW}"
         topics = live.topics
+        reads = live.reads
         tables = tuple(f"{table}{SHADOW}" for table in live.tables)
 
         def create_tables(self, tx: Tx) -> None:

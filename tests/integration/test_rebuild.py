@@ -203,6 +203,7 @@ def test_a_rebuild_staged_in_process_equals_one_made_batch_by_batch(
             assert rebuild.catch_up_once()  # staged: from 0 to the head it read, in one step
             assert rebuild.runner.status().position >= before
             assert not rebuild.runner._unstaged  # not given back to batches (on PostgreSQL)
+            assert rebuild.runner.projection.reads == runner.projection.reads
             writer.wait_for_another_year()  # writes land before the swap: batches take them
             rebuild.catch_up()
             rebuild.swap()
