@@ -50,7 +50,7 @@ from api.accounts.sign_in import (
     already_registered,
     check_sign_in,
 )
-from api.platform.access import PUBLIC, SIGNED_IN, Principal, access, only
+from api.platform.access import PUBLIC, SIGNED_IN, access, only, principal_of
 from api.platform.errors import RequestProblem
 from api.platform.security import CSRF_COOKIE, SESSION_COOKIE, Signer, client_address
 from projections.service import TenantViews
@@ -379,14 +379,14 @@ class SessionController(Controller):
     def logout(
         self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]
     ) -> Response[None]:
-        principal: Principal = request.state.principal
+        principal = principal_of(request)
         auth.store.revoke_session(principal.session_id, auth.now)
         return _signed_out()
 
     @get("/me", operation_id="showMe", sync_to_thread=False, opt=access(SIGNED_IN))
     def me(self, request: Request[Any, Any, Any], tenant: FromPath[str]) -> AccountOut:
         """The signed-in account (the guard has matched `tenant` with its session's)."""
-        principal: Principal = request.state.principal
+        principal = principal_of(request)
         return AccountOut.of(principal.account)
 
     @post(
@@ -403,7 +403,7 @@ class SessionController(Controller):
         auth: NamedDependency[Auth],
         actor: NamedDependency[Actor],
     ) -> Response[None]:
-        principal: Principal = request.state.principal
+        principal = principal_of(request)
         auth.runtime.ledger.change_password(
             principal.account.id, data.current_password, data.new_password, actor
         )

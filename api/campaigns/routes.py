@@ -30,7 +30,7 @@ from api.campaigns.schemas import (
     WindowIn,
     windows_out,
 )
-from api.platform.access import SIGNED_IN, Principal, access, only
+from api.platform.access import SIGNED_IN, access, only, principal_of
 from api.platform.boundary import checked_moment
 from api.platform.dependencies import etag
 from api.platform.schemas import in_zone
@@ -91,7 +91,7 @@ class CampaignController(Controller):
         zone = runtime.tenant.zone
         # The principal from the request's state, not as a dependency: a second dependency
         # without dependencies of its own would have Litestar resolve both in a task group.
-        principal: Principal = request.state.principal
+        principal = principal_of(request)
         db, position = views.db(LISTED), principal.view_positions.get(LISTED)
         # The view's position came with the session (PostgreSQL): a list kept at that position
         # is answered here, on the event loop, with no query and no thread (ADR 0031); any other

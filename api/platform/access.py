@@ -256,10 +256,29 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         presented = connection.headers.get(CSRF_HEADER) or await form_csrf(connection)
         if not signer.check_csrf(principal.session_id, presented):
             raise RequestProblem(403, Problem(CSRF_HEADER, "csrf", "缺少或错误的 CSRF 令牌"))
-    connection.state.principal = principal
-    connection.state.actor = Actor(str(principal.account.id), role)
+    state = connection.scope["state"]  # what `connection.state` wraps in a new State each time
+    state["principal"] = principal
+    state["actor"] = Actor(str(principal.account.id), role)
     structlog.contextvars.bind_contextvars(user=str(principal.account.id), role=role.value)
     current_as_of_request(principal.tenant, principal.current_versions)
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """Who `authorize` admitted to this request (a route open to the signed-in only)."""
+    principal: Principal = connection.scope["state"]["principal"]
+    return principal
+
+
+def signed_in_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """Who `authorize` admitted, or None (a public route, or no one signed in)."""
+    principal: Principal | None = connection.scope["state"].get("principal")
+    return principal
+
+
+def actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The signed-in user, in the role the route admitted them in (`authorize`)."""
+    actor: Actor = connection.scope["state"]["actor"]
+    return actor
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

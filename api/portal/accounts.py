@@ -41,7 +41,7 @@ from api.accounts.routes import (
 )
 from api.accounts.schemas import CLAIM_FILE_MAX_BYTES, ClaimFileIn
 from api.accounts.sign_in import ACCOUNT_FAILURES_BEFORE_LOCK, LOCK_DURATION, check_sign_in
-from api.platform.access import PUBLIC, SIGNED_IN, Principal, access, only
+from api.platform.access import PUBLIC, SIGNED_IN, access, only, principal_of
 from api.platform.records import Records
 from api.platform.security import CSRF_FIELD
 from api.portal import labels
@@ -133,7 +133,7 @@ class SignInPages(Controller):
 
     @post("/sign-out", operation_id="portalSignOut", sync_to_thread=True, opt=access(SIGNED_IN))
     def sign_out(self, request: Request[Any, Any, Any], auth: NamedDependency[Auth]) -> Redirect:
-        principal: Principal = request.state.principal
+        principal = principal_of(request)
         auth.store.revoke_session(principal.session_id, auth.now)
         return Redirect(
             f"/{auth.runtime.tenant.code}/", status_code=303, cookies=signed_out_cookies()
@@ -570,7 +570,7 @@ class AccountPages(Controller):
 
     def _account(self, request: Request[Any, Any, Any], auth: Auth, page: Page) -> dict[str, Any]:
         """What the account page shows: the roles held, the claims, who it speaks for."""
-        principal: Principal = request.state.principal
+        principal = principal_of(request)
         account = auth.runtime.ledger.get_account(principal.account.id)
         speaker = page.speaker
         speaks_for = account.speaks_for()
@@ -627,7 +627,7 @@ class AccountPages(Controller):
         actor: NamedDependency[Actor],
     ) -> Template:
         """Every session, this one included, ends with the old password."""
-        principal: Principal = request.state.principal
+        principal = principal_of(request)
         fields = ("current_password", "password", "password_again")
         self._account_form(request, auth, fields, form="password").enter(
             request, auth.runtime.tenant

@@ -20,7 +20,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from aggregates.actor import Role
-from api.platform.access import Principal, authenticate_alone
+from api.platform.access import Principal, authenticate_alone, signed_in_principal
 from api.platform.errors import RequestProblem
 from api.platform.security import SESSION_COOKIE, Signer
 from api.portal import labels
@@ -121,7 +121,7 @@ class Viewer:
 def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
     """The signed-in principal (set by the access guard on signed-in routes; on public pages read
     from the session cookie, if any, and ignored when it is no longer valid)."""
-    principal: Principal | None = request.state.get("principal")
+    principal = signed_in_principal(request)
     if principal is None and request.cookies.get(SESSION_COOKIE):
         try:
             principal = authenticate_alone(request)
