@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from aggregates.actor import Role
 from api.app import create_app
 from api.campaigns.schemas import CampaignListItem
+from api.platform import dependencies
 from projections.campaign_list import LISTED, listed
 from tenants.settings import Settings
 from tests.api.conftest import make_account, sign_in
@@ -165,3 +166,27 @@ async def test_the_session_reports_the_lists_position_on_postgresql_only(
         assert session.view_positions[LISTED] >= 1
     else:
         assert session.view_positions == {}
+
+
+async def test_the_apps_own_dependencies_are_called_as_they_are(
+    anonymous: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tenant's runtime and views (and the platform they come from) are made without
+    Litestar's conversion of their values; an unknown tenant is still refused by them."""
+    headers = await sign_in(anonymous, "saq", Role.SECRETARIAT)
+    await opened_campaign(anonymous, headers)
+    litestar_way: list[str] = []
+    resolve = dependencies.resolve_dependency
+
+    async def counted(dependency: Any, *args: Any) -> None:
+        litestar_way.append(dependency.key)
+        await resolve(dependency, *args)
+
+    monkeypatch.setattr(dependencies, "resolve_dependency", counted)
+    listed_now = await anonymous.get(CAMPAIGNS, headers=headers)
+    assert listed_now.status_code == 200 and len(listed_now.json()) == 1
+    made = await anonymous.post(CAMPAIGNS, json=campaign_body(year=2019), headers=headers)
+    assert made.status_code == 201, made.text  # its `actor` too
+    assert litestar_way == []
+    unknown = await anonymous.get("/api/v1/tenants/nowhere/campaigns", headers=headers)
+    assert unknown.status_code == 404
