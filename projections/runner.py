@@ -101,7 +101,7 @@ class Projection(ABC):
     """The fields its handlers read of the events a rebuild meets most (besides the originator's
     id and version, always there). Built from zero in a stage, only those are decoded of such an
     event; a handler that reads another field there sends the stage back to batches, which
-    decode every event whole (tested with every read model over a generated history)."""
+    decode every event whole (tested with every read model over the demo's seasons)."""
 
     @abstractmethod
     def create_tables(self, tx: Tx) -> None: ...

@@ -172,12 +172,7 @@ class LeanMapper(Mapper[UUID]):
         try:
             event_state: dict[str, Any] = self.transcoder.decode(stored_event.state)
         except Exception as e:
-            msg = (
-                f"Failed to deserialise state of stored event with topic '{topic}', "
-                f"originator_id '{stored_event.originator_id}' and "
-                f"originator_version {stored_event.originator_version}: {e}"
-            )
-            raise MapperDeserialisationError(msg) from e
+            raise _undecodable(stored_event, e) from e
         originator_id = stored_event.originator_id
         if type(originator_id) is not UUID:
             convert = find_id_convertor(cast(Hashable, cls), cast(Hashable, type(originator_id)))
@@ -217,12 +212,7 @@ class LeanMapper(Mapper[UUID]):
             try:
                 state = _read(decode(stored_event.state), shape[1])
             except Exception as e:
-                msg = (
-                    f"Failed to deserialise state of stored event with topic "
-                    f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
-                    f"originator_version {stored_event.originator_version}: {e}"
-                )
-                raise MapperDeserialisationError(msg) from e
+                raise _undecodable(stored_event, e) from e
             state["originator_id"] = stored_event.originator_id
             state["originator_version"] = stored_event.originator_version
             event = _new(cls)
@@ -230,6 +220,15 @@ class LeanMapper(Mapper[UUID]):
             return event
 
         return to_domain_event
+
+
+def _undecodable(stored_event: StoredEvent, error: Exception) -> MapperDeserialisationError:
+    """The library's error for a stored event whose state does not decode, in its words."""
+    return MapperDeserialisationError(
+        f"Failed to deserialise state of stored event with topic '{stored_event.topic}', "
+        f"originator_id '{stored_event.originator_id}' and "
+        f"originator_version {stored_event.originator_version}: {error}"
+    )
 
 
 _Shape = tuple[type[msgspec.Struct], tuple[tuple[str, Any], ...]]
