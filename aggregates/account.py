@@ -312,7 +312,7 @@ class Account(Aggregate):
         return [Grant.from_state(g) for g in self.grants_state]
 
     def roles(self) -> set[Role]:
-        return {g.role for g in self.grants}
+        return {Role(g["role"]) for g in self.grants_state}  # no Grant made (every request)
 
     # Whom the account speaks for (ADR 0017).
 
