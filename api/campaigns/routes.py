@@ -89,9 +89,7 @@ class CampaignController(Controller):
         year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
     ) -> list[CampaignListItem]:
         zone = runtime.tenant.zone
-        # The principal from the request's state, not as a dependency: a second dependency
-        # without dependencies of its own would have Litestar resolve both in a task group.
-        principal = principal_of(request)
+        principal = principal_of(request)  # as `authorize` admitted it
         db, position = views.db(LISTED), principal.view_positions.get(LISTED)
         # The view's position came with the session (PostgreSQL): a list kept at that position
         # is answered here, on the event loop, with no query and no thread (ADR 0031); any other
