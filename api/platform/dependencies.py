@@ -135,13 +135,17 @@ async def _resolve_in_turn(
 _PLAIN: dict[Callable[..., Any], tuple[str, ...]] = {
     provide.dependency: tuple(inspect.signature(provide.dependency).parameters)
     for provide in DEPENDENCIES.values()
+    if provide.has_sync_callable
+    and not (provide.sync_to_thread or provide.use_cache)
+    and not (provide.has_sync_generator_dependency or provide.has_async_generator_dependency)
 }
 """This app's own dependencies (`DEPENDENCIES`), called as they are, with what they take from
 the request's values: Litestar would first convert those values into the provider's signature
 model (msgspec, each time), and then await the call. What they take needs no conversion: the
 path's tenant is text, the If-Match header is text or absent, the rest are what other
 dependencies and the app's state made. Three of them were 8 % of a signed-in list's CPU in the
-server (py-spy, issue 22); other providers (a handler's own) still go Litestar's way."""
+server (py-spy, issue 22). Only a plain function is called so (synchronous, in no thread, not
+cached, no generator); any other provider, and a handler's own, still goes Litestar's way."""
 
 
 def resolve_dependencies_in_turn() -> None:
