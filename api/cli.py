@@ -24,6 +24,7 @@ from aggregates.actor import Actor, Role
 from aggregates.problems import DomainError
 from api.audit.cli import add_audit_commands, run_audit
 from api.platform.logging import configure_logging
+from api.serving import run_server
 from projections.rebuild import RebuildInProgress, Rebuilt, ShadowRebuild
 from projections.runner import CannotApply, ProjectionRunner
 from projections.service import PlatformViews
@@ -150,8 +151,6 @@ def _tenant_codes(settings: Settings) -> list[str]:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415 (only this command needs the server)
-
     TenantRegistry.load(settings.tenants_dir)  # a bad tenant file stops start-up here, named
     if args.demo:
         _demo(settings, args)
@@ -167,7 +166,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         schema="/schema",
         workers=settings.workers,
     )
-    uvicorn.run(SERVED_APP, factory=True, **server_options(settings))
+    run_server(SERVED_APP, settings)
     return 0
 
 
@@ -191,25 +190,6 @@ SERVED_APP = "api.cli:served_app"
 DEMO_START = "QCFLOW_DEMO_START"
 """Set by `qcflow serve --demo` for its own server processes only: the start's nonce, without
 which no demo sign-in link works (never a setting: a plain start removes it)."""
-
-
-def server_options(settings: Settings) -> dict[str, Any]:
-    """How `qcflow serve` runs uvicorn (ADR 0031): uvloop and httptools, `QCFLOW_WORKERS`
-    processes sharing the socket; the app logs each request itself (no access log)."""
-    return {
-        "host": settings.host,
-        "port": settings.port,
-        "workers": settings.workers,
-        "loop": "uvloop",
-        "http": "httptools",
-        "lifespan": "on",
-        "log_config": None,
-        "access_log": False,
-        "proxy_headers": False,  # X-Forwarded-For is believed from QCFLOW_TRUSTED_PROXIES only
-        "backlog": 2048,
-        "timeout_keep_alive": 5,
-        "timeout_graceful_shutdown": 30,
-    }
 
 
 def served_app() -> Litestar:

@@ -262,8 +262,8 @@ def running(command: str, env: dict[str, str], log: Path) -> Iterator[subprocess
 
 
 TRIVIAL = (
-    "import uvicorn; from api.cli import server_options; from tenants.settings import Settings;"
-    " uvicorn.run('bench.trivial_app:create', factory=True, **server_options(Settings.from_env()))"
+    "from api.serving import run_server; from tenants.settings import Settings;"
+    " run_server('bench.trivial_app:create', Settings.from_env())"
 )
 SERVE = "import sys, api.cli; sys.exit(api.cli.main(['serve']))"
 WORKER = "import sys, api.cli; sys.exit(api.cli.main(['worker']))"
