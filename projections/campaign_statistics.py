@@ -19,7 +19,7 @@ from aggregates.recommendation import Recommendation
 from aggregates.registration import Registration
 from aggregates.submission import Submission, national_status
 from projections.runner import Projection
-from projections.store import Tx
+from projections.store import Tx, id_text
 
 
 def _topic_type(form: dict[str, Any]) -> str | None:
@@ -167,7 +167,7 @@ class CampaignStatisticsProjection(Projection):
             "INSERT INTO {stat_campaigns} (campaign_id, programme, year, title, published)"
             " VALUES (:id, :programme, :year, :title, FALSE)",
             {
-                "id": str(event.originator_id),
+                "id": id_text(event.originator_id),
                 "programme": event.programme.value,
                 "year": event.year,
                 "title": event.title,
@@ -181,7 +181,7 @@ class CampaignStatisticsProjection(Projection):
 
     @process.register
     def _rehearsal_deleted(self, event: Campaign.RehearsalDeleted, tx: Tx, position: int) -> None:
-        params = {"id": str(event.originator_id)}
+        params = {"id": id_text(event.originator_id)}
         tx.execute(
             "DELETE FROM {stat_recommended_entries} WHERE recommendation_id IN"
             " (SELECT recommendation_id FROM {stat_recommendations} WHERE campaign_id = :id)",
@@ -195,7 +195,7 @@ class CampaignStatisticsProjection(Projection):
     def _published(self, event: Campaign.ResultsPublished, tx: Tx, position: int) -> None:
         tx.execute(
             "UPDATE {stat_campaigns} SET published = TRUE WHERE campaign_id = :id",
-            {"id": str(event.originator_id)},
+            {"id": id_text(event.originator_id)},
         )
 
     # Registrations.
@@ -207,8 +207,8 @@ class CampaignStatisticsProjection(Projection):
             " status, filed, received) VALUES (:id, :campaign, 'registration', :credit, :domain,"
             " 'registered', FALSE, FALSE)",
             {
-                "id": str(event.originator_id),
-                "campaign": str(event.campaign_id),
+                "id": id_text(event.originator_id),
+                "campaign": id_text(event.campaign_id),
                 "credit": event.credit_code,
                 "domain": event.form.get("key_domain"),
             },
@@ -219,7 +219,7 @@ class CampaignStatisticsProjection(Projection):
     def _registration_changed(self, event: Registration.Changed, tx: Tx, position: int) -> None:
         rows = tx.execute(
             "SELECT campaign_id FROM {stat_entries} WHERE entry_id = :id",
-            {"id": str(event.originator_id)},
+            {"id": id_text(event.originator_id)},
         )
         self._set(tx, event.originator_id, key_domain=event.form.get("key_domain"))
         self._industries(tx, event.originator_id, rows[0][0], event.form)
@@ -257,7 +257,7 @@ class CampaignStatisticsProjection(Projection):
             "INSERT INTO {stat_direct_entries} (submission_id, campaign_id)"
             " SELECT entry_id, campaign_id FROM {stat_entries} WHERE entry_id = :id"
             " ON CONFLICT DO NOTHING",
-            {"id": str(event.originator_id)},
+            {"id": id_text(event.originator_id)},
         )
 
     @process.register
@@ -308,8 +308,8 @@ class CampaignStatisticsProjection(Projection):
             "INSERT INTO {stat_recommendations} (recommendation_id, campaign_id, unit, filed,"
             " invalid) VALUES (:id, :campaign, :unit, FALSE, FALSE)",
             {
-                "id": str(event.originator_id),
-                "campaign": str(event.campaign_id),
+                "id": id_text(event.originator_id),
+                "campaign": id_text(event.campaign_id),
                 "unit": event.unit,
             },
         )
@@ -319,7 +319,7 @@ class CampaignStatisticsProjection(Projection):
         tx.execute(
             "INSERT INTO {stat_recommended_entries} (recommendation_id, submission_id)"
             " VALUES (:id, :submission) ON CONFLICT DO NOTHING",
-            {"id": str(event.originator_id), "submission": str(event.submission_id)},
+            {"id": id_text(event.originator_id), "submission": id_text(event.submission_id)},
         )
 
     @process.register
@@ -327,7 +327,7 @@ class CampaignStatisticsProjection(Projection):
         tx.execute(
             "DELETE FROM {stat_recommended_entries}"
             " WHERE recommendation_id = :id AND submission_id = :submission",
-            {"id": str(event.originator_id), "submission": str(event.submission_id)},
+            {"id": id_text(event.originator_id), "submission": id_text(event.submission_id)},
         )
 
     @process.register
@@ -348,7 +348,7 @@ class CampaignStatisticsProjection(Projection):
     def _graded(self, event: Grading.Graded, tx: Tx, position: int) -> None:
         tx.execute(
             "INSERT INTO {stat_gradings} (grading_id, campaign_id) VALUES (:id, :campaign)",
-            {"id": str(event.originator_id), "campaign": str(event.campaign_id)},
+            {"id": id_text(event.originator_id), "campaign": id_text(event.campaign_id)},
         )
         self._grades(tx, event.originator_id, event.entries)
 
@@ -382,8 +382,8 @@ class CampaignStatisticsProjection(Projection):
             " :campaign, 'submission', :credit, :unit, :domain, :topic, :status, :filed,"
             " :received)",
             {
-                "id": str(event.originator_id),
-                "campaign": str(event.campaign_id),
+                "id": id_text(event.originator_id),
+                "campaign": id_text(event.campaign_id),
                 "credit": event.credit_code,
                 "unit": event.recommending_unit,
                 "domain": event.applicant.get("key_domain"),
@@ -399,33 +399,33 @@ class CampaignStatisticsProjection(Projection):
         self, tx: Tx, entry_id: UUID, campaign_id: UUID | str, values: dict[str, Any]
     ) -> None:
         tx.execute(
-            "DELETE FROM {stat_entry_industries} WHERE entry_id = :id", {"id": str(entry_id)}
+            "DELETE FROM {stat_entry_industries} WHERE entry_id = :id", {"id": id_text(entry_id)}
         )
         for industry in dict.fromkeys(values.get("key_industries") or ()):
             tx.execute(
                 "INSERT INTO {stat_entry_industries} (entry_id, campaign_id, industry)"
                 " VALUES (:id, :campaign, :industry)",
-                {"id": str(entry_id), "campaign": str(campaign_id), "industry": industry},
+                {"id": id_text(entry_id), "campaign": str(campaign_id), "industry": industry},
             )
 
     def _set(self, tx: Tx, entry_id: UUID, **changes: Any) -> None:
         assignments = ", ".join(f"{column} = :{column}" for column in changes)
         tx.execute(
             f"UPDATE {{stat_entries}} SET {assignments} WHERE entry_id = :entry_id",  # noqa: S608 (our columns)
-            {"entry_id": str(entry_id), **changes},
+            {"entry_id": id_text(entry_id), **changes},
         )
 
     def _form(self, tx: Tx, recommendation_id: UUID, assignment: str) -> None:
         tx.execute(
             f"UPDATE {{stat_recommendations}} SET {assignment} WHERE recommendation_id = :id",  # noqa: S608 (ours)
-            {"id": str(recommendation_id)},
+            {"id": id_text(recommendation_id)},
         )
 
     def _grades(self, tx: Tx, grading_id: UUID, entries: list[dict[str, Any]]) -> None:
         tx.execute(
             "UPDATE {stat_entries} SET grade = NULL WHERE campaign_id ="
             " (SELECT campaign_id FROM {stat_gradings} WHERE grading_id = :id)",
-            {"id": str(grading_id)},
+            {"id": id_text(grading_id)},
         )
         for entry in entries:
             if entry.get("grade") is not None:

@@ -19,7 +19,7 @@ from aggregates.expert import Expert
 from aggregates.grading import Grading
 from aggregates.review_round import ReviewRound
 from projections.runner import Projection
-from projections.store import Tx, ViewDatabase, equality_filters, select
+from projections.store import Tx, ViewDatabase, equality_filters, id_text, select
 
 
 class ExpertRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -184,7 +184,7 @@ class ReviewBoardProjection(Projection):
     @process.register
     def _rehearsal_deleted(self, event: Campaign.RehearsalDeleted, tx: Tx, position: int) -> None:
         """A deleted rehearsal's rounds and results leave the board (its events stay in the log)."""
-        params = {"id": str(event.originator_id)}
+        params = {"id": id_text(event.originator_id)}
         tx.execute(
             "DELETE FROM {review_assignments} WHERE round_id IN"
             " (SELECT round_id FROM {review_entrants} WHERE campaign_id = :id)",
@@ -218,14 +218,14 @@ class ReviewBoardProjection(Projection):
     def _conflict(self, event: Expert.ConflictDeclared, tx: Tx, position: int) -> None:
         tx.execute(
             "UPDATE {expert_pool} SET conflicts = conflicts + 1 WHERE expert_id = :id",
-            {"id": str(event.originator_id)},
+            {"id": id_text(event.originator_id)},
         )
 
     @process.register
     def _retired(self, event: Expert.Retired, tx: Tx, position: int) -> None:
         tx.execute(
             "UPDATE {expert_pool} SET retired = TRUE WHERE expert_id = :id",
-            {"id": str(event.originator_id)},
+            {"id": id_text(event.originator_id)},
         )
 
     # Rounds.
@@ -238,8 +238,8 @@ class ReviewBoardProjection(Projection):
                 " submission_id, serial, title, score, rule, closed) VALUES (:round, :campaign,"
                 " :code, :name, :submission, :serial, :title, NULL, '', FALSE)",
                 {
-                    "round": str(event.originator_id),
-                    "campaign": str(event.campaign_id),
+                    "round": id_text(event.originator_id),
+                    "campaign": id_text(event.campaign_id),
                     "code": event.code,
                     "name": event.name_zh,
                     "submission": str(entrant["submission_id"]),
@@ -255,8 +255,8 @@ class ReviewBoardProjection(Projection):
             " sheet_id, total, corrections) VALUES (:round, :submission, :reviewer, :name,"
             " NULL, NULL, 0)",
             {
-                "round": str(event.originator_id),
-                "submission": str(event.submission_id),
+                "round": id_text(event.originator_id),
+                "submission": id_text(event.submission_id),
                 "reviewer": event.reviewer,
                 "name": event.reviewer_name,
             },
@@ -268,8 +268,8 @@ class ReviewBoardProjection(Projection):
             "DELETE FROM {review_assignments} WHERE round_id = :round AND"
             " submission_id = :submission AND reviewer = :reviewer",
             {
-                "round": str(event.originator_id),
-                "submission": str(event.submission_id),
+                "round": id_text(event.originator_id),
+                "submission": id_text(event.submission_id),
                 "reviewer": event.reviewer,
             },
         )
@@ -277,8 +277,8 @@ class ReviewBoardProjection(Projection):
     @process.register
     def _sheet(self, event: ReviewRound.SheetFiled, tx: Tx, position: int) -> None:
         keys = {
-            "round": str(event.originator_id),
-            "submission": str(event.submission_id),
+            "round": id_text(event.originator_id),
+            "submission": id_text(event.submission_id),
             "reviewer": event.reviewer,
         }
         tx.execute(
@@ -287,7 +287,7 @@ class ReviewBoardProjection(Projection):
             " submission_id = :submission AND reviewer = :reviewer",
             {
                 **keys,
-                "sheet": str(event.sheet_id),
+                "sheet": id_text(event.sheet_id),
                 "total": str(event.total),
                 "correction": 0 if event.corrects is None else 1,
             },
@@ -309,7 +309,7 @@ class ReviewBoardProjection(Projection):
         tx.execute(
             "INSERT INTO {reviewer_accounts} (account_id, certificate_number)"
             " VALUES (:id, :number) ON CONFLICT DO NOTHING",
-            {"id": str(event.originator_id), "number": event.scope},
+            {"id": id_text(event.originator_id), "number": event.scope},
         )
 
     @process.register
@@ -319,7 +319,7 @@ class ReviewBoardProjection(Projection):
         tx.execute(
             "DELETE FROM {reviewer_accounts} WHERE account_id = :id AND"
             " certificate_number = :number",
-            {"id": str(event.originator_id), "number": event.scope},
+            {"id": id_text(event.originator_id), "number": event.scope},
         )
 
     @process.register
@@ -331,7 +331,7 @@ class ReviewBoardProjection(Projection):
                 {
                     "score": _text(result["score"]),
                     "rule": result["rule"],
-                    "round": str(event.originator_id),
+                    "round": id_text(event.originator_id),
                     "submission": submission_id,
                 },
             )
@@ -340,20 +340,20 @@ class ReviewBoardProjection(Projection):
     def _closed(self, event: ReviewRound.Closed, tx: Tx, position: int) -> None:
         tx.execute(
             "UPDATE {review_entrants} SET closed = TRUE WHERE round_id = :round",
-            {"round": str(event.originator_id)},
+            {"round": id_text(event.originator_id)},
         )
 
     # Results.
 
     @process.register
     def _graded(self, event: Grading.Graded, tx: Tx, position: int) -> None:
-        self._replace_results(tx, event, str(event.campaign_id), event.entries)
+        self._replace_results(tx, event, id_text(event.campaign_id), event.entries)
 
     @process.register
     def _regraded(self, event: Grading.Regraded, tx: Tx, position: int) -> None:
         rows = tx.execute(
             "SELECT campaign_id FROM {review_results} WHERE grading_id = :grading LIMIT 1",
-            {"grading": str(event.originator_id)},
+            {"grading": id_text(event.originator_id)},
         )
         self._replace_results(tx, event, str(rows[0][0]), event.entries)
 
@@ -364,7 +364,7 @@ class ReviewBoardProjection(Projection):
         campaign_id: str,
         entries: list[dict[str, Any]],
     ) -> None:
-        grading = str(event.originator_id)
+        grading = id_text(event.originator_id)
         tx.execute("DELETE FROM {review_results} WHERE grading_id = :grading", {"grading": grading})
         for e in entries:
             tx.execute(
@@ -416,7 +416,11 @@ class ReviewBoardProjection(Projection):
             tx.execute(
                 "UPDATE {review_results} SET certificate_code = :code"
                 " WHERE grading_id = :grading AND submission_id = :submission",
-                {"code": code, "grading": str(event.originator_id), "submission": submission_id},
+                {
+                    "code": code,
+                    "grading": id_text(event.originator_id),
+                    "submission": submission_id,
+                },
             )
 
     def _set_grade(
@@ -425,13 +429,17 @@ class ReviewBoardProjection(Projection):
         tx.execute(
             "UPDATE {review_results} SET grade = :grade WHERE grading_id = :grading"
             " AND submission_id = :submission",
-            {"grade": grade, "grading": str(event.originator_id), "submission": str(submission_id)},
+            {
+                "grade": grade,
+                "grading": id_text(event.originator_id),
+                "submission": str(submission_id),
+            },
         )
 
     def _set_status(self, tx: Tx, event: DomainEventProtocol[UUID], status: str) -> None:
         tx.execute(
             "UPDATE {review_results} SET status = :status WHERE grading_id = :grading",
-            {"status": status, "grading": str(event.originator_id)},
+            {"status": status, "grading": id_text(event.originator_id)},
         )
 
 
@@ -439,7 +447,7 @@ def _pool_row(event: Expert.Enrolled | Expert.ProfileChanged) -> dict[str, Any]:
     profile = event.profile
     certificate = profile["certificate"]
     return {
-        "id": str(event.originator_id),
+        "id": id_text(event.originator_id),
         "number": certificate["number"],
         "name": profile["name"],
         "work_unit": profile["work_unit"],

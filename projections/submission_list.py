@@ -18,7 +18,7 @@ from aggregates.recommendation import Recommendation
 from aggregates.review_round import ReviewRound
 from aggregates.submission import TITLE_KEYS, Submission, submission_title
 from projections.runner import Projection
-from projections.store import Tx, ViewDatabase, equality_filters, select
+from projections.store import Tx, ViewDatabase, equality_filters, id_text, select
 
 FILTERS = ("credit_code", "recommending_unit", "status", "key_domain", "industry", "topic_type")
 
@@ -142,7 +142,7 @@ class SubmissionListProjection(Projection):
         """A deleted rehearsal's entries leave the lists (their events stay in the log)."""
         tx.execute(
             "DELETE FROM {submission_list} WHERE campaign_id = :id",
-            {"id": str(event.originator_id)},
+            {"id": id_text(event.originator_id)},
         )
 
     @process.register
@@ -155,8 +155,8 @@ class SubmissionListProjection(Projection):
             " :programme, :credit, :unit_name, :unit, 'draft', :title, :topic, :industry, :domain,"
             " FALSE, FALSE, :version, :drafted_by)",
             {
-                "id": str(event.originator_id),
-                "campaign": str(event.campaign_id),
+                "id": id_text(event.originator_id),
+                "campaign": id_text(event.campaign_id),
                 "position": position,
                 "programme": event.programme.value,
                 "credit": event.credit_code,
@@ -181,8 +181,8 @@ class SubmissionListProjection(Projection):
             " :campaign, :position, :serial, :programme, :credit, :unit_name, :unit, 'submitted',"
             " :title, :topic, :industry, :domain, FALSE, FALSE, :version, :drafted_by)",
             {
-                "id": str(event.originator_id),
-                "campaign": str(event.campaign_id),
+                "id": id_text(event.originator_id),
+                "campaign": id_text(event.campaign_id),
                 "position": position,
                 "serial": event.serial,
                 "programme": event.programme.value,
@@ -273,8 +273,8 @@ class SubmissionListProjection(Projection):
             tx,
             "recommendation_id = :recommendation",
             "submission_id = :submission",
-            recommendation=str(event.originator_id),
-            submission=str(event.submission_id),
+            recommendation=id_text(event.originator_id),
+            submission=id_text(event.submission_id),
         )
 
     @process.register
@@ -284,8 +284,8 @@ class SubmissionListProjection(Projection):
             "recommendation_id = NULL, stage = CASE WHEN stage = 'recommended' THEN NULL"
             " ELSE stage END",
             "submission_id = :submission AND recommendation_id = :recommendation",
-            recommendation=str(event.originator_id),
-            submission=str(event.submission_id),
+            recommendation=id_text(event.originator_id),
+            submission=id_text(event.submission_id),
         )
 
     @process.register
@@ -294,7 +294,7 @@ class SubmissionListProjection(Projection):
             tx,
             "stage = 'recommended'",
             "recommendation_id = :recommendation AND stage IS NULL",
-            recommendation=str(event.originator_id),
+            recommendation=id_text(event.originator_id),
         )
 
     @process.register
@@ -303,7 +303,7 @@ class SubmissionListProjection(Projection):
             tx,
             "stage = NULL",
             "recommendation_id = :recommendation AND stage = 'recommended'",
-            recommendation=str(event.originator_id),
+            recommendation=id_text(event.originator_id),
         )
 
     @process.register
@@ -324,20 +324,23 @@ class SubmissionListProjection(Projection):
                 tx,
                 "grading_id = :grading",
                 "submission_id = :submission",
-                grading=str(event.originator_id),
+                grading=id_text(event.originator_id),
                 submission=str(entry["submission_id"]),
             )
 
     @process.register
     def _notice(self, event: Grading.NoticeOpened, tx: Tx, position: int) -> None:
         self._stage_of(
-            tx, "stage = 'public_notice'", "grading_id = :grading", grading=str(event.originator_id)
+            tx,
+            "stage = 'public_notice'",
+            "grading_id = :grading",
+            grading=id_text(event.originator_id),
         )
 
     @process.register
     def _certificates(self, event: Grading.CertificatesIssued, tx: Tx, position: int) -> None:
         self._stage_of(
-            tx, "stage = 'published'", "grading_id = :grading", grading=str(event.originator_id)
+            tx, "stage = 'published'", "grading_id = :grading", grading=id_text(event.originator_id)
         )
 
     def _stage_of(self, tx: Tx, assignments: str, where: str, **params: str) -> None:
@@ -351,7 +354,7 @@ class SubmissionListProjection(Projection):
         assignments = "".join(f", {column} = :{column}" for column in changes)
         tx.execute(
             f"UPDATE {{submission_list}} SET version = :version{assignments} WHERE submission_id = :id",  # noqa: S608 (our columns)
-            {"id": str(event.originator_id), "version": event.originator_version, **changes},
+            {"id": id_text(event.originator_id), "version": event.originator_version, **changes},
         )
 
 
