@@ -32,7 +32,7 @@ from uuid import UUID
 import psycopg
 import structlog
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
 
 from aggregates.ledger.application import AssociationLedger
 from projections.store import Claim, TrackingConflict, Tx, ViewDatabase
@@ -493,7 +493,10 @@ class ProjectionRunner(ClaimedLoop):
         """From position 0 to `head` in one go: the read model built in its view database's stage
         (`ViewDatabase.stage`), then copied into its tables with the tracking position in one
         transaction. The log is read page by page as batches read it, each page while the one
-        before is applied (a thread of its own, which mostly waits for the server). Answers
+        before is applied (a thread of its own, which mostly waits for the server). Each event is
+        decoded here, in the thread that applies it, just before it is applied: decoded in the
+        reading thread, the events held the GIL whenever a SQLite statement let it go, and the
+        statement then waited for it (ADR 26, "Events decoded where they are applied"). Answers
         False where there is no stage, or where the stage cannot end the way batches would: an
         event that does not read or apply, or rows that PostgreSQL refuses (a NUL in a text,
         say), or a stage that cannot be made (no room for its file); the batches then go the
@@ -511,26 +514,23 @@ class ProjectionRunner(ClaimedLoop):
             return False
         with staging as stage, ThreadPoolExecutor(1, f"stage-{self.claim_name}") as reader:
             self.projection.create_tables(stage.tx)
-            upcoming = reader.submit(self.next_batch, 0, head, staged=True)
+            upcoming = reader.submit(self._page, 0, head)
             position, applied = 0, 0
             while position < head:
                 if self._stop.is_set():
                     return False  # stopping: the stage is dropped, nothing was written
-                try:
-                    events, position = upcoming.result()
-                except CannotApply:
-                    self._unstaged = True
-                    return False
+                notifications, position = upcoming.result()
                 if position < head:
-                    upcoming = reader.submit(self.next_batch, position, head, staged=True)
-                for nid, event in events:
-                    try:
-                        self._process(event, stage.tx, nid)
+                    upcoming = reader.submit(self._page, position, head)
+                to_event, process = self._staged_event, self._process
+                for n in notifications:
+                    try:  # an event that does not read, or does not apply
+                        process(to_event(n), stage.tx, n.id)
                     except Exception:
                         self._unstaged = True
-                        self._log.info("projection_stage_left", position=nid, exc_info=True)
+                        self._log.info("projection_stage_left", position=n.id, exc_info=True)
                         return False
-                applied += len(events)
+                applied += len(notifications)
             try:
                 with self.db.transaction() as tx:
                     tx.advance(self.projection.name, self.ledger.name, 0, position)
@@ -548,26 +548,30 @@ class ProjectionRunner(ClaimedLoop):
         return True
 
     def next_batch(
-        self, position: int, head: int, *, staged: bool = False
+        self, position: int, head: int
     ) -> tuple[list[tuple[int, DomainEventProtocol[UUID]]], int]:
         """The events of interest after `position` (one batch, up to `head`), and the position
-        they lead to; `staged`, for a stage, decoded only as far as the projection reads them
-        (`Projection.reads`)."""
-        notifications = self.ledger.recorder.select_notifications(
-            start=position + 1, limit=self.batch_size, stop=head, topics=self.projection.topics
-        )
-        # With the ledger's table lock, every id up to `head` is committed once `head` is
-        # visible, so a short page means nothing of interest is left before `head`.
-        full = len(notifications) == self.batch_size
-        new_position = notifications[-1].id if full else head
+        they lead to."""
+        notifications, new_position = self._page(position, head)
+        to_event = self.ledger.mapper.to_domain_event
         events: list[tuple[int, DomainEventProtocol[UUID]]] = []
-        to_event = self._staged_event if staged else self.ledger.mapper.to_domain_event
         for n in notifications:
             try:
                 events.append((n.id, to_event(n)))
             except Exception as e:  # a stored event that no longer reads
                 raise CannotApply(n.id, n.topic, e) from e
         return events, new_position
+
+    def _page(self, position: int, head: int) -> tuple[Sequence[Notification], int]:
+        """The notifications of interest after `position` (one batch, up to `head`), and the
+        position they lead to."""
+        notifications = self.ledger.recorder.select_notifications(
+            start=position + 1, limit=self.batch_size, stop=head, topics=self.projection.topics
+        )
+        # With the ledger's table lock, every id up to `head` is committed once `head` is
+        # visible, so a short page means nothing of interest is left before `head`.
+        full = len(notifications) == self.batch_size
+        return notifications, notifications[-1].id if full else head
 
     def _apply(
         self,

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
+from psycopg import sql
 
 from aggregates.campaign import Campaign
 from aggregates.ledger.application import AssociationLedger
@@ -334,6 +335,35 @@ def test_a_stage_that_meets_an_event_it_cannot_apply_gives_way_to_batches_that_h
 
     # The stage was tried and gave way; as without one, the batch before the event's committed
     # and the event is named.
+    assert runner._unstaged
+    assert refused.value.position == 15
+    assert [p for p, _ in rows(runner.db)] == list(range(1, 9))
+    assert stages(scratch) == []
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_stage_that_meets_an_event_that_does_not_read_gives_way_to_batches_that_halt_there(
+    saq: TenantRuntime,
+    make_runner: Callable[..., ProjectionRunner],
+    scratch: Path,
+    settings: Settings,
+) -> None:
+    """A stage decodes each event in the thread that applies it: one that does not decode
+    sends the stage back to batches, as one that does not apply does."""
+    assert settings.database_url is not None and saq.location.schema is not None
+    open_campaigns(saq.ledger, range(2001, 2011), amendments=1)  # 20 events
+    with psycopg.connect(settings.database_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("UPDATE {} SET state = %s WHERE notification_id = 15").format(
+                sql.Identifier(saq.location.schema, f"{saq.ledger.name}_events")
+            ),
+            (b"{not json",),
+        )
+    runner = make_runner(batch_size=8, stage_over=5)
+
+    with pytest.raises(CannotApply) as refused:
+        runner.catch_up()
+
     assert runner._unstaged
     assert refused.value.position == 15
     assert [p for p, _ in rows(runner.db)] == list(range(1, 9))
