@@ -733,17 +733,22 @@ ID_TEXTS_KEPT = 65536
 _ID_TEXTS: dict[int, str] = {}
 
 
-def id_text(value: UUID) -> str:
+def id_text(value: UUID | str) -> str:
     """`str(value)` for an id, remembered. A read model stores its ids as text, and a rebuild
     turns the same ids (a round's, a submission's, a campaign's) into text event after event:
     `UUID.__str__` is Python, about a microsecond each time, a tenth of a rebuild's work on
     the main thread; this is one dictionary lookup by the id's number. Bounded, so memory does
-    not grow with the history; safe between threads (a lost race only makes the text twice)."""
-    text = _ID_TEXTS.get(value.int)
+    not grow with the history; safe between threads (a lost race only makes the text twice).
+    An id an event holds as text (an older event's, say) is answered as `str` answers it."""
+    try:
+        number = value.int  # type: ignore[union-attr]
+    except AttributeError:
+        return str(value)
+    text = _ID_TEXTS.get(number)
     if text is None:
         if len(_ID_TEXTS) >= ID_TEXTS_KEPT:
             _ID_TEXTS.clear()
-        text = _ID_TEXTS[value.int] = str(value)
+        text = _ID_TEXTS[number] = str(value)
     return text
 
 

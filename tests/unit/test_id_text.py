@@ -15,6 +15,7 @@ def test_an_id_reads_as_its_text_and_the_same_id_gives_the_same_text() -> None:
     assert [id_text(i) for i in ids] == [str(i) for i in ids]
     again = UUID(str(ids[0]))  # another object, the same id
     assert id_text(again) is id_text(ids[0])
+    assert id_text(str(ids[1])) == str(ids[1])  # an id held as text
 
 
 def test_what_is_remembered_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
