@@ -34,6 +34,14 @@ def test_a_visitor_finds_the_open_campaign_reads_its_notice_and_downloads_a_form
     expect(campaign).to_contain_text("距成果申报截止还有 2 天 3 小时")
     expect(campaign).to_contain_text("2024年5月1日 00:00")
     expect(campaign.locator("svg line.today")).to_have_count(1)
+    # The line of today is painted under the phases' names (after the bars, before the names),
+    # so that it never runs through one.
+    painted = campaign.locator("svg").evaluate(
+        "svg => [...svg.children].map(e => e.getAttribute('class') || e.tagName)"
+    )
+    today, names = painted.index("today"), [i for i, c in enumerate(painted) if c == "bar-label"]
+    bars = [i for i, c in enumerate(painted) if c.startswith("bar ")]
+    assert names and bars and max(bars) < today < min(names)
     assert_accessible(page)
 
     campaign.get_by_role("link", name="查看活动通知").click()
