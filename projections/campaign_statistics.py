@@ -405,7 +405,7 @@ class CampaignStatisticsProjection(Projection):
             tx.execute(
                 "INSERT INTO {stat_entry_industries} (entry_id, campaign_id, industry)"
                 " VALUES (:id, :campaign, :industry)",
-                {"id": id_text(entry_id), "campaign": str(campaign_id), "industry": industry},
+                {"id": id_text(entry_id), "campaign": id_text(campaign_id), "industry": industry},
             )
 
     def _set(self, tx: Tx, entry_id: UUID, **changes: Any) -> None:

@@ -242,7 +242,7 @@ class ReviewBoardProjection(Projection):
                     "campaign": id_text(event.campaign_id),
                     "code": event.code,
                     "name": event.name_zh,
-                    "submission": str(entrant["submission_id"]),
+                    "submission": id_text(entrant["submission_id"]),
                     "serial": entrant["serial"],
                     "title": entrant["title"],
                 },
@@ -377,7 +377,7 @@ class ReviewBoardProjection(Projection):
                 {
                     "grading": grading,
                     "campaign": campaign_id,
-                    "submission": str(e["submission_id"]),
+                    "submission": id_text(e["submission_id"]),
                     "serial": e["serial"],
                     "unit_name": e["unit_name"],
                     "group_name": e["group_name"],
@@ -432,7 +432,7 @@ class ReviewBoardProjection(Projection):
             {
                 "grade": grade,
                 "grading": id_text(event.originator_id),
-                "submission": str(submission_id),
+                "submission": id_text(submission_id),
             },
         )
 

@@ -516,13 +516,13 @@ class ProjectionRunner(ClaimedLoop):
             self.projection.create_tables(stage.tx)
             upcoming = reader.submit(self._page, 0, head)
             position, applied = 0, 0
+            to_event, process = self._staged_event, self._process
             while position < head:
                 if self._stop.is_set():
                     return False  # stopping: the stage is dropped, nothing was written
                 notifications, position = upcoming.result()
                 if position < head:
                     upcoming = reader.submit(self._page, position, head)
-                to_event, process = self._staged_event, self._process
                 for n in notifications:
                     try:  # an event that does not read, or does not apply
                         process(to_event(n), stage.tx, n.id)

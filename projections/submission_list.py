@@ -314,7 +314,7 @@ class SubmissionListProjection(Projection):
                 "stage = 'in_review'",
                 "submission_id = :submission AND (stage IS NULL OR stage IN"
                 " ('recommended', 'formal_review'))",
-                submission=str(entrant["submission_id"]),
+                submission=id_text(entrant["submission_id"]),
             )
 
     @process.register
@@ -325,7 +325,7 @@ class SubmissionListProjection(Projection):
                 "grading_id = :grading",
                 "submission_id = :submission",
                 grading=id_text(event.originator_id),
-                submission=str(entry["submission_id"]),
+                submission=id_text(entry["submission_id"]),
             )
 
     @process.register
